@@ -1,0 +1,630 @@
+#include "common/mail_text.h"
+
+#include <errno.h>
+#include <iconv.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace threadsearch {
+namespace {
+
+// windows-1252 code points for bytes 0x80..0x9F; the five bytes that
+// windows-1252 leaves undefined map to U+FFFD. Bytes 0xA0..0xFF are latin-1.
+constexpr uint16_t kCp1252High[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+    0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+
+void AppendCodePoint(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+void AppendCp1252Byte(unsigned char c, std::string* out) {
+  if (c < 0x80) {
+    out->push_back(static_cast<char>(c));
+  } else if (c < 0xA0) {
+    AppendCodePoint(kCp1252High[c - 0x80], out);
+  } else {
+    AppendCodePoint(c, out);
+  }
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when the bytes
+// there are not one (overlongs, surrogates and code points past U+10FFFF
+// count as invalid).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  const size_t n = s.size() - i;
+  if (c >= 0xC2 && c <= 0xDF) {
+    return (n >= 2 && (b(i + 1) & 0xC0) == 0x80) ? 2 : 0;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (n < 3 || (b(i + 1) & 0xC0) != 0x80 || (b(i + 2) & 0xC0) != 0x80) {
+      return 0;
+    }
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (n < 4 || (b(i + 1) & 0xC0) != 0x80 || (b(i + 2) & 0xC0) != 0x80 ||
+        (b(i + 3) & 0xC0) != 0x80) {
+      return 0;
+    }
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Keeps valid UTF-8 sequences and reads every other byte as windows-1252,
+// so a body that mixes UTF-8 and latin-1 keeps both readable.
+std::string Utf8OrCp1252(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    // Fast path over ASCII runs.
+    size_t j = i;
+    while (j < s.size() && static_cast<unsigned char>(s[j]) < 0x80) ++j;
+    out.append(s.data() + i, j - i);
+    i = j;
+    if (i >= s.size()) break;
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) {
+      AppendCp1252Byte(static_cast<unsigned char>(s[i]), &out);
+      ++i;
+    } else {
+      out.append(s.data() + i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string NormalizeCharset(std::string_view cs) {
+  std::string out;
+  out.reserve(cs.size());
+  for (char c : cs) {
+    if (c == '"' || c == '\'' || c == ' ' || c == '\t') continue;
+    out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  }
+  // RFC 2231 language suffix: "utf-8*en".
+  if (size_t star = out.find('*'); star != std::string::npos) {
+    out.resize(star);
+  }
+  return out;
+}
+
+bool IsUtf8Name(const std::string& cs) {
+  return cs == "utf-8" || cs == "utf8" || cs == "us-ascii" ||
+         cs == "ascii" || cs == "us_ascii" || cs.empty() ||
+         cs == "unknown-8bit" || cs == "x-unknown" || cs == "unknown" ||
+         cs == "default" || cs == "x-user-defined";
+}
+
+// Names mail clients use that iconv does not know, or that are better read
+// as a superset (latin-1 mail is routinely windows-1252 in practice).
+std::string IconvName(const std::string& cs) {
+  if (cs == "iso-8859-1" || cs == "iso8859-1" || cs == "latin1" ||
+      cs == "latin-1" || cs == "iso_8859-1" || cs == "8859-1") {
+    return "WINDOWS-1252";
+  }
+  if (cs == "ks_c_5601-1987" || cs == "ks_c_5601") return "CP949";
+  if (cs == "gb2312" || cs == "x-gbk") return "GBK";
+  if (cs == "x-mac-roman" || cs == "macintosh") return "MACINTOSH";
+  if (cs == "x-sjis" || cs == "shift-jis") return "SHIFT_JIS";
+  if (cs == "iso-8859-8-i") return "ISO-8859-8";
+  return cs;
+}
+
+// One conversion descriptor per charset name, per thread: iconv_t objects
+// carry state and must not be shared between threads. A descriptor of -1
+// records that iconv does not know the name.
+class IconvCache {
+ public:
+  ~IconvCache() {
+    for (auto& [name, cd] : cds_) {
+      if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+    }
+  }
+  iconv_t Get(const std::string& name) {
+    auto it = cds_.find(name);
+    if (it != cds_.end()) return it->second;
+    iconv_t cd = iconv_open("UTF-8", IconvName(name).c_str());
+    cds_.emplace(name, cd);
+    return cd;
+  }
+
+ private:
+  std::unordered_map<std::string, iconv_t> cds_;
+};
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Q encoding of RFC 2047: like quoted-printable, with "_" for space.
+std::string DecodeQWord(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '_') {
+      out.push_back(' ');
+    } else if (s[i] == '=' && i + 2 < s.size() &&
+               HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// Parses one encoded word "=?charset?E?text?=" starting at s[pos]. On
+// success sets *charset, *bytes (decoded, still in charset) and *end (one
+// past "?=").
+bool ParseEncodedWord(std::string_view s, size_t pos, std::string* charset,
+                      std::string* bytes, size_t* end) {
+  if (s.compare(pos, 2, "=?") != 0) return false;
+  const size_t cs_begin = pos + 2;
+  const size_t q1 = s.find('?', cs_begin);
+  if (q1 == std::string_view::npos || q1 == cs_begin || q1 + 2 >= s.size() ||
+      s[q1 + 2] != '?') {
+    return false;
+  }
+  const std::string_view cs = s.substr(cs_begin, q1 - cs_begin);
+  for (char c : cs) {
+    if (IsSpace(c) || c == '=') return false;
+  }
+  const char enc = s[q1 + 1];
+  const size_t text_begin = q1 + 3;
+  const size_t close = s.find("?=", text_begin);
+  if (close == std::string_view::npos) return false;
+  const std::string_view text = s.substr(text_begin, close - text_begin);
+  // Encoded words contain no white space; a "?=" far away means this was
+  // not an encoded word.
+  for (char c : text) {
+    if (IsSpace(c)) return false;
+  }
+  if (enc == 'B' || enc == 'b') {
+    *bytes = DecodeBase64(text);
+  } else if (enc == 'Q' || enc == 'q') {
+    *bytes = DecodeQWord(text);
+  } else {
+    return false;
+  }
+  *charset = std::string(cs);
+  *end = close + 2;
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && IsSpace(s[b])) ++b;
+  while (e > b && IsSpace(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// "-- " / "--": the conventional signature separator.
+bool IsSignatureLine(std::string_view line) {
+  return line == "-- " || line == "--";
+}
+
+bool IsNextPartLine(std::string_view line) {
+  return StartsWith(Trim(line), "-------------- next part --------------");
+}
+
+// A line made only of 20 or more rule characters (_ - . = *).
+bool IsRuleLine(std::string_view line) {
+  line = Trim(line);
+  if (line.size() < 20) return false;
+  for (char c : line) {
+    if (c != '_' && c != '-' && c != '.' && c != '=' && c != '*') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsFooterTextLine(std::string_view line) {
+  const std::string l = Lower(line);
+  return l.find("mailing list") != std::string::npos ||
+         l.find("listinfo") != std::string::npos;
+}
+
+// Strips the quote markers of a line whose first non-blank character is
+// '>'; returns false when the line is not quoted.
+bool StripQuote(std::string_view line, std::string_view* rest) {
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  // Indented by more than a couple of blanks: code or output, not a quote.
+  if (i > 2 || i >= line.size() || line[i] != '>') return false;
+  while (i < line.size() && (line[i] == '>' || line[i] == ' ')) {
+    // Keep indentation after the last marker except the one space.
+    if (line[i] == ' ' && (i + 1 >= line.size() || line[i + 1] != '>')) {
+      ++i;
+      break;
+    }
+    ++i;
+  }
+  *rest = line.substr(i);
+  return true;
+}
+
+bool EndsWithAttributionVerb(std::string_view line) {
+  const std::string l = Lower(Trim(line));
+  return EndsWith(l, "wrote:") || EndsWith(l, "writes:") ||
+         EndsWith(l, "wrote :") || EndsWith(l, "said:") ||
+         EndsWith(l, "a écrit :") || EndsWith(l, "schrieb:") ||
+         EndsWith(l, "escribió:");
+}
+
+bool StartsLikeAttribution(std::string_view line) {
+  line = Trim(line);
+  return StartsWith(line, "On ") || StartsWith(line, "At ") ||
+         StartsWith(line, "Quoting ") || StartsWith(line, "Am ") ||
+         StartsWith(line, "Le ") || StartsWith(line, "El ");
+}
+
+// Outlook-style start of a copied original message: everything after it is
+// quoted material even though it has no "> " markers.
+bool IsOriginalMessageLine(std::string_view line) {
+  const std::string_view t = Trim(line);
+  return t.find("-----Original Message-----") != std::string_view::npos ||
+         t.find("----- Original Message -----") != std::string_view::npos;
+}
+
+void AppendLine(std::string_view line, std::string* out) {
+  out->append(line);
+  out->push_back('\n');
+}
+
+// Trims blank lines at both ends, and trailing blanks on the text.
+std::string TrimBlankLines(std::string s) {
+  size_t b = 0;
+  while (b < s.size() && IsSpace(s[b])) ++b;
+  // Keep the leading indentation of the first non-blank line.
+  while (b > 0 && s[b - 1] != '\n') --b;
+  size_t e = s.size();
+  while (e > b && IsSpace(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+}  // namespace
+
+std::string CharsetToUtf8(std::string_view bytes, std::string_view charset) {
+  const std::string cs = NormalizeCharset(charset);
+  if (IsUtf8Name(cs)) return Utf8OrCp1252(bytes);
+  thread_local IconvCache cache;
+  iconv_t cd = cache.Get(cs);
+  if (cd == reinterpret_cast<iconv_t>(-1)) return Utf8OrCp1252(bytes);
+
+  iconv(cd, nullptr, nullptr, nullptr, nullptr);  // reset shift state
+  std::string out;
+  out.resize(bytes.size() * 2 + 16);
+  char* in_ptr = const_cast<char*>(bytes.data());
+  size_t in_left = bytes.size();
+  size_t out_pos = 0;
+  while (in_left > 0) {
+    char* out_ptr = out.data() + out_pos;
+    size_t out_left = out.size() - out_pos;
+    const size_t r = iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left);
+    out_pos = out_ptr - out.data();
+    if (r != static_cast<size_t>(-1)) break;
+    if (errno == E2BIG) {
+      out.resize(out.size() * 2 + 16);
+    } else {
+      // EILSEQ or EINVAL (truncated sequence): read the byte as
+      // windows-1252 and go on after it.
+      std::string fallback;
+      AppendCp1252Byte(static_cast<unsigned char>(*in_ptr), &fallback);
+      if (out.size() - out_pos < fallback.size()) {
+        out.resize(out.size() * 2 + 16);
+      }
+      memcpy(out.data() + out_pos, fallback.data(), fallback.size());
+      out_pos += fallback.size();
+      ++in_ptr;
+      --in_left;
+      iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    }
+  }
+  // Flush any shift state (stateful encodings such as ISO-2022-JP).
+  for (;;) {
+    char* out_ptr = out.data() + out_pos;
+    size_t out_left = out.size() - out_pos;
+    const size_t r = iconv(cd, nullptr, nullptr, &out_ptr, &out_left);
+    out_pos = out_ptr - out.data();
+    if (r == static_cast<size_t>(-1) && errno == E2BIG) {
+      out.resize(out.size() * 2 + 16);
+      continue;
+    }
+    break;
+  }
+  out.resize(out_pos);
+  // iconv's output is UTF-8 already; this only guards against converters
+  // that pass bytes through unchanged.
+  return Utf8OrCp1252(out);
+}
+
+std::string DecodeRfc2047(std::string_view header) {
+  std::string out;
+  out.reserve(header.size());
+  // Bytes of adjacent encoded words in the same charset are joined before
+  // conversion, so a multi-byte character split across two words survives.
+  std::string pending_charset;
+  std::string pending;
+  const auto flush = [&]() {
+    if (!pending.empty() || !pending_charset.empty()) {
+      out += CharsetToUtf8(pending, pending_charset);
+    }
+    pending.clear();
+    pending_charset.clear();
+  };
+  bool last_was_word = false;
+  size_t i = 0;
+  size_t raw_begin = 0;  // start of plain text not yet copied
+  while (i < header.size()) {
+    const size_t start = header.find("=?", i);
+    if (start == std::string_view::npos) break;
+    std::string charset, bytes;
+    size_t end = 0;
+    if (!ParseEncodedWord(header, start, &charset, &bytes, &end)) {
+      i = start + 2;
+      continue;
+    }
+    const std::string_view between =
+        header.substr(raw_begin, start - raw_begin);
+    const bool only_space = Trim(between).empty();
+    if (!(last_was_word && only_space)) {
+      flush();
+      out += Utf8OrCp1252(between);
+    }
+    const std::string cs = NormalizeCharset(charset);
+    if (cs != pending_charset) flush();
+    pending_charset = cs;
+    pending += bytes;
+    last_was_word = true;
+    i = end;
+    raw_begin = end;
+  }
+  flush();
+  out += Utf8OrCp1252(header.substr(raw_begin));
+  return out;
+}
+
+std::string DecodeQuotedPrintable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '=') {
+      out.push_back(c);
+      continue;
+    }
+    // Soft line break: "=" then optional trailing blanks then a newline.
+    size_t j = i + 1;
+    while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
+    if (j < s.size() && (s[j] == '\n' || s[j] == '\r')) {
+      if (s[j] == '\r' && j + 1 < s.size() && s[j + 1] == '\n') ++j;
+      i = j;
+      continue;
+    }
+    if (j == s.size()) {  // "=" at the very end: a soft break too
+      i = j;
+      continue;
+    }
+    if (i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+        HexValue(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back('=');  // not an escape: keep as is
+    }
+  }
+  return out;
+}
+
+std::string DecodeBase64(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() / 4 * 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : s) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+' || c == '-') {
+      v = 62;
+    } else if (c == '/' || c == '_') {
+      v = 63;
+    } else if (c == '=') {
+      // Padding ends a group; data after it (concatenated encodings) starts
+      // a new one.
+      acc = 0;
+      bits = 0;
+      continue;
+    } else {
+      continue;  // line breaks and junk are skipped
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+MailBodyParts SplitMailBody(std::string_view body) {
+  std::vector<std::string_view> lines;
+  {
+    size_t pos = 0;
+    while (pos <= body.size()) {
+      size_t nl = body.find('\n', pos);
+      if (nl == std::string_view::npos) nl = body.size();
+      std::string_view line = body.substr(pos, nl - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      lines.push_back(line);
+      pos = nl + 1;
+    }
+  }
+  // A footer starts at a rule line followed within three lines by a
+  // "mailing list" / "listinfo" line.
+  const auto footer_at = [&](size_t i, bool quoted) {
+    std::string_view l = lines[i];
+    if (quoted && !StripQuote(lines[i], &l)) return false;
+    if (!IsRuleLine(l)) return false;
+    for (size_t k = i + 1; k < lines.size() && k <= i + 3; ++k) {
+      std::string_view n = lines[k];
+      if (quoted && !StripQuote(lines[k], &n)) return false;
+      if (IsFooterTextLine(n)) return true;
+    }
+    return false;
+  };
+
+  MailBodyParts parts;
+  bool in_signature = false;
+  bool in_original = false;  // after an Outlook "Original Message" line
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string_view line = lines[i];
+    if (IsNextPartLine(line)) break;  // Mailman's attachment notes follow
+    if (footer_at(i, /*quoted=*/false)) break;
+
+    std::string_view rest;
+    if (StripQuote(line, &rest)) {
+      // Quoted list footers and nested attributions are not content.
+      if (footer_at(i, /*quoted=*/true)) {
+        ++i;
+        while (i < lines.size() && StripQuote(lines[i], &rest) &&
+               !Trim(rest).empty()) {
+          ++i;
+        }
+        --i;
+        continue;
+      }
+      if (EndsWithAttributionVerb(rest)) continue;
+      AppendLine(rest, &parts.quoted);
+      continue;
+    }
+    if (IsSignatureLine(line)) {
+      in_signature = true;
+      continue;
+    }
+    if (in_signature) continue;
+    if (IsOriginalMessageLine(line)) {
+      in_original = true;
+      continue;
+    }
+    if (in_original) {
+      AppendLine(line, &parts.quoted);
+      continue;
+    }
+    // Attribution: one line ending in "wrote:"/"writes:", or such a line
+    // wrapped over two.
+    const std::string_view t = Trim(line);
+    if (!t.empty() && EndsWithAttributionVerb(t)) continue;
+    if (StartsWith(t, "Quoting ") && EndsWith(t, ":")) continue;
+    if (!t.empty() && StartsLikeAttribution(t) && i + 1 < lines.size() &&
+        EndsWithAttributionVerb(lines[i + 1]) &&
+        Trim(lines[i + 1]).size() < 100) {
+      ++i;
+      continue;
+    }
+    AppendLine(line, &parts.own);
+  }
+  parts.own = TrimBlankLines(std::move(parts.own));
+  parts.quoted = TrimBlankLines(std::move(parts.quoted));
+  return parts;
+}
+
+std::string DeobfuscateAddress(std::string_view s) {
+  s = Trim(s);
+  // Split into blank-separated words.
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && IsSpace(s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && !IsSpace(s[j])) ++j;
+    if (j > i) words.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  std::string out;
+  if (words.size() == 3 && words[1] == "at") {
+    out = std::string(words[0]) + "@" + std::string(words[2]);
+  } else if (words.size() == 4) {
+    // Post-2018 mangling writes " at " as "@ending from" with some letters
+    // replaced: "@end|ng |rom", "m@iling off", "m@ili@g off",
+    // "m@iii@g oii". The word shapes identify it without guessing letters.
+    const std::string a = Lower(words[1]);
+    const std::string b = Lower(words[2]);
+    const bool ending = a.size() == 7 && StartsWith(a, "@end") &&
+                        b.size() == 4 && EndsWith(b, "rom");
+    const bool mailing = a.size() == 7 && StartsWith(a, "m@i") &&
+                         b.size() == 3 && b[0] == 'o';
+    if (ending || mailing) {
+      out = std::string(words[0]) + "@" + std::string(words[3]);
+    }
+  }
+  if (out.empty()) out = std::string(s);
+  return Lower(out);
+}
+
+}  // namespace threadsearch

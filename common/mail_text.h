@@ -1,0 +1,47 @@
+// Mail-specific text handling: charsets, RFC 2047 headers, transfer
+// encodings, and splitting a body into the writer's own words and the rest.
+#ifndef THREADSEARCH_COMMON_MAIL_TEXT_H_
+#define THREADSEARCH_COMMON_MAIL_TEXT_H_
+
+#include <string>
+#include <string_view>
+
+namespace threadsearch {
+
+// Converts bytes in `charset` (any name iconv knows; case-insensitive) to
+// valid UTF-8. Unknown charsets and undecodable bytes fall back to
+// windows-1252/latin-1 per byte; the result is always valid UTF-8.
+std::string CharsetToUtf8(std::string_view bytes, std::string_view charset);
+
+// Decodes RFC 2047 encoded words (=?charset?B|Q?…?=) in a header value to
+// UTF-8; adjacent encoded words separated only by whitespace are joined.
+// Malformed words are left as they are. Result is valid UTF-8.
+std::string DecodeRfc2047(std::string_view header);
+
+// Content-Transfer-Encoding decoders; both tolerate bad input.
+std::string DecodeQuotedPrintable(std::string_view s);
+std::string DecodeBase64(std::string_view s);
+
+// A mail body split for indexing.
+struct MailBodyParts {
+  // What the writer wrote: no quoted lines ("> …"), no attribution lines
+  // ("On … wrote:", "X writes:"), no signature (after "-- "), no list footer
+  // (the "_____ R-help at … mailing list" block and the like), no Mailman
+  // "-------------- next part --------------" notes.
+  std::string own;
+  // The quoted lines with their "> " markers removed, joined by newlines.
+  std::string quoted;
+};
+MailBodyParts SplitMailBody(std::string_view body);
+
+// Turns a pipermail-obfuscated address back into an address:
+// "user at domain" -> "user@domain"; the post-2018 mangled form
+// "r@turner @ending from @uckl@nd@@c@nz" -> "r@turner@@uckl@nd@@c@nz"
+// (" @ending from " and " m@iling off " read as the separator, mangled
+// letters kept as they are). Lower-cased. Input without either form is
+// returned trimmed and lower-cased.
+std::string DeobfuscateAddress(std::string_view s);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_COMMON_MAIL_TEXT_H_

@@ -1,0 +1,102 @@
+// The Xapian schema: the one table of fields that the indexer's
+// TermGenerator and the searcher's QueryParser both read.
+//
+// Documents. One Xapian document per searchable item (not deleted, not a
+// placeholder); its docid is the item's store number (common/keys.h), so a
+// hit is read back from the thread store with ThreadStore::Get(docid). The
+// document data is empty: the thread store holds the content.
+//
+// Free-text terms (TermGenerator, english stemmer, STEM_SOME: the exact
+// lower-cased form with positions, plus a Z-prefixed stem without):
+//   S…       title words (the item's own title or subject), all items
+//   (none)   body words: title for thread roots, then a gap of 100
+//            positions, then the text (HN HTML converted to text with link
+//            targets; for mail only the writer's own lines, no quotes,
+//            attribution, signature or list footer)
+// Boolean terms (filters, no positions):
+//   Q<s><id>   unique id, <s> = source letter h/r/m          (id:)
+//   A<author>  author, lower-cased                           (author:, by:)
+//   XTO<name>  author of the parent item, lower-cased        (replies_to:)
+//   G<s><id>   thread: the root's source letter and id       (thread:)
+//   XT<type>   story/comment/message/poll/pollopt/job       (type:)
+//   XS<src>    hn/reddit/mail                                (source:)
+//   XL<list>   mailing list or subreddit, lower-cased        (list:)
+//   XU<s><id>  every ancestor of the item                    (under:)
+//   XY<yyyy>, XM<yyyymm>  year and month of the item's time (UTC)
+// Terms over 240 bytes are replaced by a prefix plus a hash (see
+// HashLongTerm).
+// Values (Xapian::sortable_serialise numbers unless noted):
+//   0 time (Unix seconds)   1 points   2 depth   3 reply count
+//   4 thread key (G term without "G", raw string: collapse key)
+//   5 thread size (items in the thread)
+// Metadata keys:
+//   "schema"  kSchemaVersion as decimal
+//   "seq"     the last thread-store batch sequence applied to this index
+#ifndef THREADSEARCH_COMMON_SCHEMA_H_
+#define THREADSEARCH_COMMON_SCHEMA_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/item.h"
+
+namespace threadsearch::schema {
+
+constexpr int kSchemaVersion = 1;
+
+enum ValueSlot : unsigned {
+  kValueTime = 0,
+  kValuePoints = 1,
+  kValueDepth = 2,
+  kValueReplies = 3,
+  kValueThread = 4,
+  kValueThreadSize = 5,
+};
+
+// Positions left between the title and the text, so no phrase spans both.
+constexpr unsigned kFieldGap = 100;
+
+// One searchable field: its query-language names and its Xapian prefix.
+struct Field {
+  std::string_view name;    // e.g. "author"
+  std::string_view prefix;  // e.g. "A"
+  bool boolean;             // filter term (true) or free text (false)
+};
+
+// Every field the query language knows, aliases included.
+extern const Field kFields[];
+extern const size_t kNumFields;
+
+constexpr std::string_view kPrefixTitle = "S";
+constexpr std::string_view kPrefixId = "Q";
+constexpr std::string_view kPrefixAuthor = "A";
+constexpr std::string_view kPrefixRepliesTo = "XTO";
+constexpr std::string_view kPrefixThread = "G";
+constexpr std::string_view kPrefixType = "XT";
+constexpr std::string_view kPrefixSource = "XS";
+constexpr std::string_view kPrefixList = "XL";
+constexpr std::string_view kPrefixUnder = "XU";
+constexpr std::string_view kPrefixYear = "XY";
+constexpr std::string_view kPrefixMonth = "XM";
+
+// One letter per source, used in id and thread terms.
+char SourceLetter(Source s);
+// "<letter><id>": the item key used in Q, G and XU terms.
+std::string ItemKeyString(Source s, std::string_view id);
+// prefix + value, lower-casing nothing; hashed when over 240 bytes.
+std::string Term(std::string_view prefix, std::string_view value);
+// Replaces the tail of a term over 240 bytes with a hash of it.
+std::string HashLongTerm(std::string term);
+
+// The body text that is indexed and shown in snippets: HN HTML converted to
+// text (link targets kept), mail reduced to the writer's own lines
+// (SplitMailBody), Reddit markdown as is. Always valid UTF-8.
+std::string IndexedBody(const Item& item);
+// Whether the item's title is indexed as body words too (thread openers);
+// replies carry their thread's subject only as a weak S-prefixed signal.
+bool TitleIsBody(const Item& item);
+
+}  // namespace threadsearch::schema
+
+#endif  // THREADSEARCH_COMMON_SCHEMA_H_

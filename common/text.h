@@ -1,0 +1,44 @@
+// Text helpers: HTML to text, HTML escaping, UTF-8 validation.
+#ifndef THREADSEARCH_COMMON_TEXT_H_
+#define THREADSEARCH_COMMON_TEXT_H_
+
+#include <string>
+#include <string_view>
+
+namespace threadsearch {
+
+// Decodes HTML character references (&amp; &#x27; &#39; &nbsp; … the common
+// named ones and all numeric ones) to UTF-8. Unknown references stay as-is.
+std::string DecodeHtmlEntities(std::string_view s);
+
+// Converts HN-style HTML to plain text for indexing and snippets: tags are
+// dropped, <p> and <br> become paragraph breaks, <pre>/<code> text is kept,
+// entities are decoded, and a link's href is kept after its text as
+// " (URL)" when the text does not already show it, so link targets stay
+// searchable. Never fails; malformed markup is treated as text.
+std::string HtmlToText(std::string_view html);
+
+// Escapes & < > " ' for safe inclusion in HTML.
+std::string HtmlEscape(std::string_view s);
+
+// True when s is valid UTF-8 (no overlongs, no surrogates).
+bool IsValidUtf8(std::string_view s);
+
+// Copy of s with every invalid UTF-8 sequence replaced by U+FFFD and NUL and
+// other C0 control characters except \t \n \r dropped.
+std::string SanitizeUtf8(std::string_view s);
+
+// Lower-cases ASCII letters (author keys, ids).
+std::string AsciiLower(std::string_view s);
+
+// Trims ASCII whitespace at both ends.
+std::string_view TrimAscii(std::string_view s);
+
+// First `max_bytes` bytes of s cut at a UTF-8 boundary and at a word
+// boundary when one is near, with "…" appended when anything was cut.
+// Newlines and runs of whitespace are folded to single spaces.
+std::string OneLineExcerpt(std::string_view s, size_t max_bytes);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_COMMON_TEXT_H_

@@ -1,0 +1,243 @@
+#include "common/thread_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+#include "common/keys.h"
+
+namespace threadsearch {
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
+    return Status::Busy(what + ": " + s.ToString());
+  }
+  if (s.IsIOError()) {
+    // A held LOCK file shows as an IOError mentioning the lock.
+    if (s.ToString().find("lock") != std::string::npos) {
+      return Status::Busy(what + ": database is in use by another writer (" +
+                          s.ToString() + ")");
+    }
+    return Status::IOError(what + ": " + s.ToString());
+  }
+  return Status::Internal(what + ": " + s.ToString());
+}
+
+}  // namespace
+
+uint64_t DirectorySize(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2)) total += it->file_size(ec2);
+  }
+  return total;
+}
+
+ThreadStore::ThreadStore(std::string dir, StoreOptions opts)
+    : dir_(std::move(dir)), opts_(opts) {}
+
+ThreadStore::~ThreadStore() = default;
+
+Result<std::unique_ptr<ThreadStore>> ThreadStore::Open(
+    const std::string& dir, const StoreOptions& opts) {
+  std::unique_ptr<ThreadStore> store(new ThreadStore(dir, opts));
+  TS_RETURN_IF_ERROR(store->OpenDb());
+  return store;
+}
+
+Status ThreadStore::OpenDb() {
+  rocksdb::Options options;
+  options.create_if_missing = opts_.create_if_missing && !opts_.read_only;
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  options.max_open_files = 256;
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.keep_log_file_num = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_size = 16 * 1024;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (!opts_.read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) {
+      return Status::IOError(dir_ + ": cannot create directory: " +
+                             ec.message());
+    }
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      opts_.read_only ? rocksdb::DB::OpenForReadOnly(options, dir_, &raw)
+                      : rocksdb::DB::Open(options, dir_, &raw);
+  if (!s.ok()) {
+    if (opts_.read_only && s.IsIOError() &&
+        !std::filesystem::exists(dir_ + "/CURRENT")) {
+      return Status::NotFound(dir_ + ": no thread store here (run index)");
+    }
+    return FromRocks(s, "open thread store " + dir_);
+  }
+  db_.reset(raw);
+  return Status::OK();
+}
+
+Result<std::string> ThreadStore::GetRaw(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return Status::NotFound("no such key");
+  if (!s.ok()) return FromRocks(s, "read thread store");
+  return value;
+}
+
+Result<StoredItem> ThreadStore::Get(uint32_t num) const {
+  Result<std::string> raw = GetRaw(keys::ItemKey(num));
+  if (!raw.ok()) {
+    if (raw.status().IsNotFound()) {
+      return Status::NotFound("no item #" + std::to_string(num));
+    }
+    return raw.status();
+  }
+  StoredItem item;
+  Status st = DecodeStoredItem(*raw, &item);
+  if (!st.ok()) return st.WithContext("item #" + std::to_string(num));
+  return item;
+}
+
+Result<uint32_t> ThreadStore::Lookup(Source source, std::string_view id) const {
+  Result<std::string> raw = GetRaw(keys::Id(source, id));
+  if (!raw.ok()) {
+    if (raw.status().IsNotFound()) {
+      return Status::NotFound("no item " + std::string(SourceName(source)) +
+                              ":" + std::string(id));
+    }
+    return raw.status();
+  }
+  if (raw->size() != 4) return Status::Corruption("bad id record");
+  return keys::GetFixed32(*raw, 0);
+}
+
+Result<uint32_t> ThreadStore::Find(std::string_view id) const {
+  auto strip = [](std::string_view s) {
+    if (s.size() >= 2 && s.front() == '<' && s.back() == '>') {
+      s = s.substr(1, s.size() - 2);
+    }
+    return s;
+  };
+  size_t colon = id.find(':');
+  if (colon != std::string_view::npos) {
+    Source source;
+    if (ParseSource(id.substr(0, colon), &source)) {
+      return Lookup(source, strip(id.substr(colon + 1)));
+    }
+  }
+  std::string_view bare = strip(id);
+  for (Source s : {Source::kHN, Source::kReddit, Source::kMail}) {
+    Result<uint32_t> r = Lookup(s, bare);
+    if (r.ok() || !r.status().IsNotFound()) return r;
+  }
+  return Status::NotFound("no item with id \"" + std::string(id) + "\"");
+}
+
+Status ThreadStore::Scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& fn,
+    bool reverse) const {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  if (!reverse) {
+    for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+      if (!fn(std::string_view(it->key().data(), it->key().size()),
+              std::string_view(it->value().data(), it->value().size()))) {
+        break;
+      }
+    }
+  } else {
+    // Seek just past the prefix: the prefix followed by 0xff bytes bounds
+    // every key we store under it.
+    std::string upper(prefix);
+    upper.append(16, '\xff');
+    for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(p);
+         it->Prev()) {
+      if (!fn(std::string_view(it->key().data(), it->key().size()),
+              std::string_view(it->value().data(), it->value().size()))) {
+        break;
+      }
+    }
+  }
+  return FromRocks(it->status(), "scan thread store");
+}
+
+Status ThreadStore::Children(uint32_t parent,
+                             std::vector<uint32_t>* out) const {
+  out->clear();
+  return Scan(keys::ChildPrefix(parent),
+              [&](std::string_view key, std::string_view) {
+                out->push_back(keys::TrailingNum(key));
+                return true;
+              });
+}
+
+Result<uint64_t> ThreadStore::CountPrefix(std::string_view prefix) const {
+  uint64_t n = 0;
+  TS_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  }));
+  return n;
+}
+
+Result<uint64_t> ThreadStore::GetMetaInt(std::string_view name) const {
+  Result<std::string> raw = GetRaw(keys::Meta(name));
+  if (!raw.ok()) return raw.status();
+  if (raw->size() == 4) return uint64_t{keys::GetFixed32(*raw, 0)};
+  if (raw->size() == 8) return keys::GetFixed64(*raw, 0);
+  return Status::Corruption("metadata " + std::string(name) + ": bad size");
+}
+
+Status ThreadStore::Write(const StoreBatch& batch, bool sync) {
+  if (opts_.read_only) {
+    return Status::InvalidArgument("thread store opened read-only");
+  }
+  rocksdb::WriteBatch wb;
+  for (const auto& e : batch.ops_) {
+    switch (e.op) {
+      case StoreBatch::Op::kPut:
+        wb.Put(e.key, e.value).PermitUncheckedError();
+        break;
+      case StoreBatch::Op::kDelete:
+        wb.Delete(e.key).PermitUncheckedError();
+        break;
+      case StoreBatch::Op::kDeleteRange:
+        wb.DeleteRange(e.key, e.value).PermitUncheckedError();
+        break;
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, &wb), "write thread store");
+}
+
+Status ThreadStore::Refresh() {
+  if (!opts_.read_only) return Status::OK();
+  db_.reset();
+  return OpenDb();
+}
+
+uint64_t ThreadStore::DiskSize() const { return DirectorySize(dir_); }
+
+}  // namespace threadsearch

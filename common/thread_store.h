@@ -1,0 +1,118 @@
+// ThreadStore: the RocksDB database that is the source of truth for items
+// and thread structure. Key layout: common/keys.h.
+#ifndef THREADSEARCH_COMMON_THREAD_STORE_H_
+#define THREADSEARCH_COMMON_THREAD_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/item.h"
+#include "common/status.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace threadsearch {
+
+struct StoreOptions {
+  // Open without taking the write lock; sees the database as of Open (call
+  // Refresh() to see later writes). Many read-only opens may coexist with
+  // one writer.
+  bool read_only = false;
+  // Create the database when missing (ignored when read_only).
+  bool create_if_missing = true;
+};
+
+// Puts and deletes applied atomically by ThreadStore::Write.
+class StoreBatch {
+ public:
+  void Put(std::string key, std::string value) {
+    ops_.push_back({Op::kPut, std::move(key), std::move(value)});
+  }
+  void Delete(std::string key) {
+    ops_.push_back({Op::kDelete, std::move(key), {}});
+  }
+  // Deletes keys in [begin, end).
+  void DeleteRange(std::string begin, std::string end) {
+    ops_.push_back({Op::kDeleteRange, std::move(begin), std::move(end)});
+  }
+  size_t size() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  friend class ThreadStore;
+  enum class Op { kPut, kDelete, kDeleteRange };
+  struct Entry {
+    Op op;
+    std::string key;
+    std::string value;
+  };
+  std::vector<Entry> ops_;
+};
+
+class ThreadStore {
+ public:
+  // Opens (or creates) the store in `dir`. Busy when another process holds
+  // the write lock, IOError/Corruption otherwise.
+  static Result<std::unique_ptr<ThreadStore>> Open(const std::string& dir,
+                                                   const StoreOptions& opts);
+  ~ThreadStore();
+  ThreadStore(const ThreadStore&) = delete;
+  ThreadStore& operator=(const ThreadStore&) = delete;
+
+  // All reads are thread-safe.
+
+  // The value at `key`: NotFound when absent.
+  Result<std::string> GetRaw(std::string_view key) const;
+  // The item numbered `num`: NotFound when absent, Corruption when its
+  // record does not decode.
+  Result<StoredItem> Get(uint32_t num) const;
+  // The num of (source, id): NotFound when absent.
+  Result<uint32_t> Lookup(Source source, std::string_view id) const;
+  // Resolves a user-given id: "hn:123", "reddit:abc", "mail:<id>" or a bare
+  // id tried against every source (hn, reddit, mail). Angle brackets around a
+  // Message-ID are ignored. NotFound when no source has it.
+  Result<uint32_t> Find(std::string_view id) const;
+
+  // Calls fn(key, value) for each key starting with `prefix`, in key order
+  // (reverse order when `reverse`), until fn returns false.
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn,
+              bool reverse = false) const;
+  // Numbers of the direct children of `parent`, oldest first.
+  Status Children(uint32_t parent, std::vector<uint32_t>* out) const;
+  // Counts keys under `prefix` (a scan).
+  Result<uint64_t> CountPrefix(std::string_view prefix) const;
+
+  // Metadata helpers over M<name> keys.
+  Result<uint64_t> GetMetaInt(std::string_view name) const;
+
+  // Applies the batch atomically; synced to disk when `sync`. REQUIRES: not
+  // read_only. Not thread-safe against other writers (one Indexer writes).
+  Status Write(const StoreBatch& batch, bool sync = true);
+  // Catches up with a writer's changes (read-only stores: reopens).
+  Status Refresh();
+  // Bytes on disk under the store directory.
+  uint64_t DiskSize() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  ThreadStore(std::string dir, StoreOptions opts);
+  Status OpenDb();
+  std::string dir_;
+  StoreOptions opts_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+// Total bytes of regular files under `dir` (0 when missing).
+uint64_t DirectorySize(const std::string& dir);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_COMMON_THREAD_STORE_H_

@@ -1,0 +1,789 @@
+#include "indexer/indexer.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/keys.h"
+#include "common/schema.h"
+#include "common/text.h"
+#include "common/thread_store.h"
+#include "indexer/input_stream.h"
+#include "indexer/readers.h"
+
+namespace threadsearch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Longest ancestor chain we follow; deeper chains are cut (and a reply
+// chain that long is almost surely a loop the linker missed).
+constexpr uint32_t kMaxWalk = 1u << 20;
+// Ancestors recorded for under: queries; a subtree deeper than this below
+// the asked item is cut off there.
+constexpr uint32_t kMaxUnder = 1000;
+
+Status FromXapian(const Xapian::Error& e, const std::string& what) {
+  std::string msg = what + ": " + e.get_type() + ": " + e.get_msg();
+  std::string type = e.get_type();
+  if (type == "DatabaseLockError") return Status::Busy(msg);
+  if (type == "DatabaseCorruptError") return Status::Corruption(msg);
+  if (type == "DatabaseOpeningError" || type == "DatabaseError") {
+    return Status::IOError(msg);
+  }
+  return Status::Internal(msg);
+}
+
+std::string Fixed32(uint32_t v) {
+  std::string s;
+  keys::PutFixed32(&s, v);
+  return s;
+}
+std::string Fixed64(uint64_t v) {
+  std::string s;
+  keys::PutFixed64(&s, v);
+  return s;
+}
+
+// Same content as far as search and display are concerned.
+bool SameContent(const Item& a, const Item& b) {
+  return a.type == b.type && a.author == b.author &&
+         a.author_name == b.author_name && a.time == b.time &&
+         a.title == b.title && a.text == b.text &&
+         a.text_html == b.text_html && a.url == b.url &&
+         a.points == b.points && a.has_points == b.has_points &&
+         a.deleted == b.deleted && a.list == b.list &&
+         a.channel == b.channel && a.num_comments == b.num_comments;
+}
+
+void Normalise(Item* item) {
+  if (item->type == ItemType::kUnknown) {
+    if (item->source == Source::kMail) {
+      item->type = ItemType::kMessage;
+    } else {
+      item->type = item->parent.empty() ? ItemType::kStory : ItemType::kComment;
+    }
+  }
+  if (item->parent.empty() && !item->thread_hint.empty() &&
+      item->thread_hint != item->id) {
+    item->parent = item->thread_hint;
+  }
+  item->author = std::string(TrimAscii(item->author));
+  if (!IsValidUtf8(item->title)) item->title = SanitizeUtf8(item->title);
+  if (!IsValidUtf8(item->text)) item->text = SanitizeUtf8(item->text);
+  if (!IsValidUtf8(item->author)) item->author = SanitizeUtf8(item->author);
+  if (!IsValidUtf8(item->author_name)) {
+    item->author_name = SanitizeUtf8(item->author_name);
+  }
+}
+
+// "YYYY" and "YYYYMM" of a Unix time, UTC.
+void YearMonth(int64_t t, std::string* year, std::string* month) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  if (!gmtime_r(&tt, &tm)) {
+    year->clear();
+    month->clear();
+    return;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "%04d", tm.tm_year + 1900);
+  *year = buf;
+  snprintf(buf, sizeof buf, "%04d%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+  *month = buf;
+}
+
+}  // namespace
+
+struct Indexer::Impl {
+  std::string dir;
+  IndexOptions opts;
+  std::unique_ptr<ThreadStore> store;
+  std::unique_ptr<Xapian::WritableDatabase> xdb;
+  Xapian::TermGenerator tg;
+  Xapian::Stem stemmer{"english"};
+
+  uint32_t next_num = 1;
+  uint64_t seq = 0;         // last batch written to the store
+  uint64_t xapian_seq = 0;  // last batch committed to Xapian
+
+  // Per-batch state.
+  std::unordered_map<uint32_t, StoredItem> cache;
+  // Records to write to the store, and what each needs in Xapian.
+  enum XapianWork : uint8_t { kNone = 0, kValues = 1, kFull = 2 };
+  std::unordered_map<uint32_t, XapianWork> dirty;
+  std::unordered_map<std::string, uint32_t> new_ids;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> new_children;
+  StoreBatch batch;
+  size_t pending = 0;
+  std::string error_context;
+
+  Status OpenAll();
+  Status Recover();
+  Result<uint32_t> LookupKey(const std::string& key);
+  Result<StoredItem*> Load(uint32_t num);
+  Status ChildrenOf(uint32_t num, std::vector<uint32_t>* out);
+  Status Apply(Item item, IndexStats* stats);
+  Status Link(StoredItem* s, IndexStats* stats);
+  Status FixSubtree(uint32_t top, uint32_t* count, IndexStats* stats);
+  Status AddToThreadSize(uint32_t root, int64_t delta);
+  Status Flush();
+  Status BuildDocument(const StoredItem& s, Xapian::Document* doc);
+  Status ReindexXapian(const std::vector<uint32_t>& nums,
+                       const std::vector<uint32_t>& values_only,
+                       uint64_t commit_seq);
+  // The record changed and its Xapian document must be rebuilt.
+  void MarkFull(uint32_t n) { dirty[n] = kFull; }
+  // The record changed; in Xapian only its values did.
+  void MarkValues(uint32_t n) {
+    XapianWork& w = dirty[n];
+    if (w < kValues) w = kValues;
+  }
+  // Only the store record changed (e.g. a root's thread size).
+  void MarkRecord(uint32_t n) { dirty.try_emplace(n, kNone); }
+  void Warn(const std::string& msg) {
+    if (opts.on_warning) opts.on_warning(msg);
+  }
+};
+
+Indexer::Indexer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Indexer::~Indexer() = default;
+
+ThreadStore& Indexer::store() { return *impl_->store; }
+
+Result<std::unique_ptr<Indexer>> Indexer::Open(const std::string& dir,
+                                               const IndexOptions& opts) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->opts = opts;
+  TS_RETURN_IF_ERROR(impl->OpenAll());
+  TS_RETURN_IF_ERROR(impl->Recover());
+  return std::unique_ptr<Indexer>(new Indexer(std::move(impl)));
+}
+
+Status Indexer::Impl::OpenAll() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(dir + ": cannot create: " + ec.message());
+  StoreOptions so;
+  Result<std::unique_ptr<ThreadStore>> st = ThreadStore::Open(dir + "/store", so);
+  if (!st.ok()) return st.status();
+  store = std::move(st).value();
+  try {
+    xdb = std::make_unique<Xapian::WritableDatabase>(
+        dir + "/xapian", Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+    std::string schema = xdb->get_metadata("schema");
+    if (!schema.empty() && schema != std::to_string(schema::kSchemaVersion)) {
+      return Status::InvalidArgument(
+          dir + ": index schema version " + schema + ", this program has " +
+          std::to_string(schema::kSchemaVersion) + " (rebuild with check --repair)");
+    }
+    std::string xs = xdb->get_metadata("seq");
+    xapian_seq = xs.empty() ? 0 : std::stoull(xs);
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "open index " + dir + "/xapian");
+  }
+  tg.set_stemmer(stemmer);
+  tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+  Result<uint64_t> nn = store->GetMetaInt("next_num");
+  if (nn.ok()) {
+    next_num = static_cast<uint32_t>(*nn);
+  } else if (!nn.status().IsNotFound()) {
+    return nn.status();
+  }
+  Result<uint64_t> sq = store->GetMetaInt("seq");
+  if (sq.ok()) {
+    seq = *sq;
+  } else if (!sq.status().IsNotFound()) {
+    return sq.status();
+  }
+  return Status::OK();
+}
+
+// Replays batches the store has and the index lacks (a crash between the
+// store write and the Xapian commit).
+Status Indexer::Impl::Recover() {
+  if (xapian_seq > seq) {
+    return Status::Corruption(dir + ": index is ahead of the thread store (" +
+                              std::to_string(xapian_seq) + " > " +
+                              std::to_string(seq) + "); run check --repair");
+  }
+  if (xapian_seq == seq) return Status::OK();
+  std::vector<uint32_t> nums;
+  std::string from = keys::Dirty(xapian_seq + 1, 0);
+  TS_RETURN_IF_ERROR(store->Scan(
+      keys::DirtyPrefix(), [&](std::string_view key, std::string_view) {
+        if (key < from) return true;
+        nums.push_back(keys::TrailingNum(key));
+        return true;
+      }));
+  std::sort(nums.begin(), nums.end());
+  nums.erase(std::unique(nums.begin(), nums.end()), nums.end());
+  Warn("recovering: replaying " + std::to_string(nums.size()) +
+       " items from batches " + std::to_string(xapian_seq + 1) + ".." +
+       std::to_string(seq) + " into the index");
+  Status st = ReindexXapian(nums, {}, seq);
+  cache.clear();
+  return st;
+}
+
+Result<uint32_t> Indexer::Impl::LookupKey(const std::string& key) {
+  auto it = new_ids.find(key);
+  if (it != new_ids.end()) return it->second;
+  Result<std::string> raw = store->GetRaw(key);
+  if (!raw.ok()) return raw.status();
+  if (raw->size() != 4) return Status::Corruption("bad id record");
+  return keys::GetFixed32(*raw, 0);
+}
+
+Result<StoredItem*> Indexer::Impl::Load(uint32_t num) {
+  auto it = cache.find(num);
+  if (it != cache.end()) return &it->second;
+  Result<StoredItem> r = store->Get(num);
+  if (!r.ok()) return r.status();
+  auto [pos, inserted] = cache.emplace(num, std::move(r).value());
+  return &pos->second;
+}
+
+Status Indexer::Impl::ChildrenOf(uint32_t num, std::vector<uint32_t>* out) {
+  TS_RETURN_IF_ERROR(store->Children(num, out));
+  auto it = new_children.find(num);
+  if (it != new_children.end()) {
+    out->insert(out->end(), it->second.begin(), it->second.end());
+    std::sort(out->begin(), out->end());
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+  }
+  return Status::OK();
+}
+
+Status Indexer::Impl::AddToThreadSize(uint32_t root, int64_t delta) {
+  Result<StoredItem*> r = Load(root);
+  if (!r.ok()) return r.status();
+  StoredItem* s = *r;
+  s->thread_size = static_cast<uint32_t>(
+      std::max<int64_t>(0, static_cast<int64_t>(s->thread_size) + delta));
+  MarkRecord(root);
+  return Status::OK();
+}
+
+Status Indexer::Add(Item item, IndexStats* stats) {
+  TS_RETURN_IF_ERROR(impl_->Apply(std::move(item), stats));
+  if (++impl_->pending >= impl_->opts.batch_size) return impl_->Flush();
+  return Status::OK();
+}
+
+Status Indexer::Flush() { return impl_->Flush(); }
+
+Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
+  if (item.id.empty()) {
+    ++stats->skipped;
+    Warn(item.origin + ": item without id skipped");
+    return Status::OK();
+  }
+  Normalise(&item);
+  std::string key = keys::Id(item.source, item.id);
+  Result<uint32_t> found = LookupKey(key);
+  if (!found.ok() && !found.status().IsNotFound()) return found.status();
+
+  if (!found.ok()) {
+    // A new item.
+    uint32_t num = next_num++;
+    StoredItem& s = cache[num];
+    s.num = num;
+    s.item = std::move(item);
+    s.root_num = num;
+    new_ids[key] = num;
+    batch.Put(key, Fixed32(num));
+    if (!s.item.author.empty()) {
+      batch.Put(keys::Author(AsciiLower(s.item.author), s.item.time, num), "");
+    }
+    MarkFull(num);
+    ++stats->added;
+    return Link(&s, stats);
+  }
+
+  Result<StoredItem*> loaded = Load(*found);
+  if (!loaded.ok()) return loaded.status();
+  StoredItem* s = *loaded;
+  if (s->placeholder) {
+    // The missing parent has arrived: fill it in and relink what hangs
+    // below it.
+    s->placeholder = false;
+    s->item = std::move(item);
+    if (!s->item.author.empty()) {
+      batch.Put(keys::Author(AsciiLower(s->item.author), s->item.time, s->num),
+                "");
+    }
+    MarkFull(s->num);
+    ++stats->added;
+    return Link(s, stats);
+  }
+  if (SameContent(s->item, item)) {
+    ++stats->unchanged;
+    return Status::OK();
+  }
+  // An update. The thread position stays as first linked; content changes.
+  Item& old = s->item;
+  std::string old_author = AsciiLower(old.author);
+  std::string new_author = AsciiLower(item.author);
+  if (old_author != new_author || old.time != item.time) {
+    if (!old_author.empty()) {
+      batch.Delete(keys::Author(old_author, old.time, s->num));
+    }
+    if (!new_author.empty()) {
+      batch.Put(keys::Author(new_author, item.time, s->num), "");
+    }
+  }
+  if (!s->parent_author.empty() && old.time != item.time && s->parent_num) {
+    batch.Delete(keys::ReplyTo(s->parent_author, old.time, s->num));
+    batch.Put(keys::ReplyTo(s->parent_author, item.time, s->num), "");
+  }
+  if (s->parent_num && old.time != item.time) {
+    batch.Delete(keys::Child(s->parent_num, old.time, s->num));
+    batch.Put(keys::Child(s->parent_num, item.time, s->num), "");
+  }
+  // Keep the parent we linked on; the source's other fields win.
+  item.parent = old.parent;
+  item.thread_hint = old.thread_hint;
+  s->item = std::move(item);
+  MarkFull(s->num);
+  ++stats->updated;
+  if (old_author != new_author) {
+    // Replies to this item now reply to someone else.
+    uint32_t count = 0;
+    std::vector<uint32_t> kids;
+    TS_RETURN_IF_ERROR(ChildrenOf(s->num, &kids));
+    if (!kids.empty()) TS_RETURN_IF_ERROR(FixSubtree(s->num, &count, stats));
+  }
+  return Status::OK();
+}
+
+// Links a new (or just filled) item under its parent, then fixes the thread
+// fields of everything already hanging below it.
+Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
+  const uint32_t num = s->num;
+  const std::string parent_id = s->item.parent;
+  s->root_num = num;
+  s->depth = 0;
+  s->parent_author.clear();
+  bool had_parent_link = s->parent_num != 0;  // never true for new items
+  (void)had_parent_link;
+
+  if (!parent_id.empty() && parent_id == s->item.id) {
+    s->cycle_broken = true;
+    ++stats->cycles_broken;
+    Warn(s->item.origin + ": item " + s->item.id +
+         " names itself as parent; treated as a thread root");
+  } else if (!parent_id.empty()) {
+    std::string pkey = keys::Id(s->item.source, parent_id);
+    Result<uint32_t> pnum = LookupKey(pkey);
+    if (!pnum.ok() && !pnum.status().IsNotFound()) return pnum.status();
+    if (!pnum.ok()) {
+      // Unseen parent: a placeholder that the parent fills when it comes.
+      uint32_t p = next_num++;
+      StoredItem& ph = cache[p];
+      ph.num = p;
+      ph.placeholder = true;
+      ph.item.source = s->item.source;
+      ph.item.id = parent_id;
+      ph.root_num = p;
+      new_ids[pkey] = p;
+      batch.Put(pkey, Fixed32(p));
+      MarkRecord(p);
+      pnum = p;
+      // cache[] may have rehashed: re-find s.
+      s = &cache[num];
+    }
+    Result<StoredItem*> pr = Load(*pnum);
+    if (!pr.ok()) return pr.status();
+    s = &cache[num];
+    StoredItem* p = *pr;
+    // Does the new link close a loop? Walk up from the parent.
+    bool cycle = false;
+    if (!p->placeholder) {
+      uint32_t cur = p->num;
+      for (uint32_t steps = 0; steps < kMaxWalk; ++steps) {
+        if (cur == num) {
+          cycle = true;
+          break;
+        }
+        Result<StoredItem*> c = Load(cur);
+        if (!c.ok()) return c.status();
+        if ((*c)->is_root() || (*c)->parent_num == 0) break;
+        cur = (*c)->parent_num;
+      }
+      s = &cache[num];
+      p = &cache[*pnum];
+    }
+    if (cycle) {
+      s->cycle_broken = true;
+      ++stats->cycles_broken;
+      Warn(s->item.origin + ": reply cycle: " + s->item.id + " -> " +
+           parent_id + " leads back to " + s->item.id +
+           "; link dropped, item treated as a thread root");
+    } else {
+      s->parent_num = p->num;
+      batch.Put(keys::Child(p->num, s->item.time, num), "");
+      new_children[p->num].push_back(num);
+      p->reply_count++;
+      MarkValues(p->num);  // its reply count changes
+      if (!p->placeholder) {
+        s->root_num = p->root_num;
+        s->depth = p->depth + 1;
+        s->parent_author = AsciiLower(p->item.author);
+        if (!s->parent_author.empty()) {
+          batch.Put(keys::ReplyTo(s->parent_author, s->item.time, num), "");
+        }
+      }
+    }
+  }
+  // Everything below s (it may have been a placeholder with replies, or a
+  // root that now has a parent) takes s's thread.
+  uint32_t below = 0;
+  TS_RETURN_IF_ERROR(FixSubtree(num, &below, stats));
+  s = &cache[num];
+  if (s->is_root()) {
+    s->thread_size = 1 + below;
+  } else {
+    s->thread_size = 0;
+    TS_RETURN_IF_ERROR(AddToThreadSize(s->root_num, 1 + below));
+  }
+  return Status::OK();
+}
+
+// Sets root, depth and parent author on every item below `top` from top's
+// own fields; counts them (non-placeholders) in *count.
+Status Indexer::Impl::FixSubtree(uint32_t top, uint32_t* count,
+                                 IndexStats* stats) {
+  *count = 0;
+  std::deque<uint32_t> queue{top};
+  std::unordered_set<uint32_t> seen{top};
+  std::vector<uint32_t> kids;
+  while (!queue.empty()) {
+    uint32_t cur = queue.front();
+    queue.pop_front();
+    TS_RETURN_IF_ERROR(ChildrenOf(cur, &kids));
+    if (kids.empty()) continue;
+    Result<StoredItem*> pr = Load(cur);
+    if (!pr.ok()) return pr.status();
+    const uint32_t root = (*pr)->root_num;
+    const uint32_t depth = (*pr)->depth + 1;
+    const std::string author = AsciiLower((*pr)->item.author);
+    for (uint32_t k : kids) {
+      if (!seen.insert(k).second) continue;
+      Result<StoredItem*> cr = Load(k);
+      if (!cr.ok()) return cr.status();
+      StoredItem* c = *cr;
+      if (c->parent_num != cur) continue;  // stale child entry
+      bool moved = c->root_num != root || c->depth != depth ||
+                   c->parent_author != author;
+      if (moved) {
+        if (c->root_num != root) ++stats->relinked;
+        if (c->parent_author != author) {
+          if (!c->parent_author.empty()) {
+            batch.Delete(keys::ReplyTo(c->parent_author, c->item.time, k));
+          }
+          if (!author.empty()) {
+            batch.Put(keys::ReplyTo(author, c->item.time, k), "");
+          }
+        }
+        c->root_num = root;
+        c->depth = depth;
+        c->parent_author = author;
+        c->thread_size = 0;
+        MarkFull(k);
+      }
+      if (!c->placeholder) ++*count;
+      queue.push_back(k);
+    }
+  }
+  return Status::OK();
+}
+
+Status Indexer::Impl::Flush() {
+  if (dirty.empty() && batch.empty()) {
+    pending = 0;
+    return Status::OK();
+  }
+  const uint64_t batch_seq = seq + 1;
+  std::vector<uint32_t> full, values_only;
+  for (const auto& [n, work] : dirty) {
+    const StoredItem& s = cache[n];
+    batch.Put(keys::ItemKey(n), EncodeStoredItem(s));
+    if (work == kNone) continue;
+    batch.Put(keys::Dirty(batch_seq, n), "");
+    (work == kValues ? values_only : full).push_back(n);
+  }
+  // D entries the index already has are no longer needed.
+  if (xapian_seq > 0) {
+    batch.DeleteRange(keys::Dirty(0, 0), keys::Dirty(xapian_seq + 1, 0));
+  }
+  batch.Put(keys::Meta("next_num"), Fixed32(next_num));
+  batch.Put(keys::Meta("seq"), Fixed64(batch_seq));
+  batch.Put(keys::Meta("schema"), std::to_string(schema::kSchemaVersion));
+  TS_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  seq = batch_seq;
+  batch = StoreBatch();
+  std::sort(full.begin(), full.end());
+  std::sort(values_only.begin(), values_only.end());
+  Status st = ReindexXapian(full, values_only, batch_seq);
+  cache.clear();
+  dirty.clear();
+  new_ids.clear();
+  new_children.clear();
+  pending = 0;
+  return st;
+}
+
+Status Indexer::Impl::BuildDocument(const StoredItem& s,
+                                    Xapian::Document* doc) {
+  const Item& it = s.item;
+  tg.set_document(*doc);
+  if (!it.title.empty()) {
+    tg.index_text(it.title, 1, std::string(schema::kPrefixTitle));
+    if (schema::TitleIsBody(it)) tg.index_text(it.title);
+    tg.increase_termpos(schema::kFieldGap);
+  }
+  std::string body = schema::IndexedBody(it);
+  tg.index_text(body);
+
+  doc->add_boolean_term(
+      schema::Term(schema::kPrefixId, schema::ItemKeyString(it.source, it.id)));
+  if (!it.author.empty()) {
+    doc->add_boolean_term(
+        schema::Term(schema::kPrefixAuthor, AsciiLower(it.author)));
+  }
+  if (!s.parent_author.empty()) {
+    doc->add_boolean_term(
+        schema::Term(schema::kPrefixRepliesTo, s.parent_author));
+  }
+  doc->add_boolean_term(
+      schema::Term(schema::kPrefixType, ItemTypeName(it.type)));
+  doc->add_boolean_term(
+      schema::Term(schema::kPrefixSource, SourceName(it.source)));
+  if (!it.list.empty()) {
+    doc->add_boolean_term(schema::Term(schema::kPrefixList, AsciiLower(it.list)));
+  }
+  if (!it.channel.empty()) {
+    doc->add_boolean_term(
+        schema::Term(schema::kPrefixList, AsciiLower(it.channel)));
+  }
+  std::string year, month;
+  YearMonth(it.time, &year, &month);
+  if (!year.empty()) {
+    doc->add_boolean_term(schema::Term(schema::kPrefixYear, year));
+    doc->add_boolean_term(schema::Term(schema::kPrefixMonth, month));
+  }
+  // Thread and ancestors.
+  std::string thread_key;
+  if (s.is_root()) {
+    thread_key = schema::ItemKeyString(it.source, it.id);
+  } else {
+    Result<StoredItem*> root = Load(s.root_num);
+    if (!root.ok()) return root.status();
+    thread_key = schema::ItemKeyString((*root)->item.source, (*root)->item.id);
+    // Ancestors for under:, nearest first, up to kMaxUnder levels.
+    uint32_t cur = s.parent_num;
+    for (uint32_t steps = 0; cur != 0 && steps < kMaxUnder; ++steps) {
+      Result<StoredItem*> a = Load(cur);
+      if (!a.ok()) return a.status();
+      const StoredItem* anc = *a;
+      doc->add_boolean_term(schema::Term(
+          schema::kPrefixUnder,
+          schema::ItemKeyString(anc->item.source, anc->item.id)));
+      if (anc->is_root()) break;
+      cur = anc->parent_num;
+    }
+  }
+  doc->add_boolean_term(schema::Term(schema::kPrefixThread, thread_key));
+  doc->add_value(schema::kValueTime,
+                 Xapian::sortable_serialise(static_cast<double>(it.time)));
+  doc->add_value(schema::kValuePoints,
+                 Xapian::sortable_serialise(static_cast<double>(it.points)));
+  doc->add_value(schema::kValueDepth,
+                 Xapian::sortable_serialise(static_cast<double>(s.depth)));
+  doc->add_value(schema::kValueReplies,
+                 Xapian::sortable_serialise(static_cast<double>(s.reply_count)));
+  doc->add_value(schema::kValueThread, thread_key);
+  return Status::OK();
+}
+
+Status Indexer::Impl::ReindexXapian(const std::vector<uint32_t>& nums,
+                                    const std::vector<uint32_t>& values_only,
+                                    uint64_t commit_seq) {
+  try {
+    for (uint32_t n : nums) {
+      Result<StoredItem*> r = Load(n);
+      if (!r.ok()) return r.status().WithContext("reindex");
+      const StoredItem& s = **r;
+      if (!s.searchable()) {
+        std::string q = schema::Term(
+            schema::kPrefixId, schema::ItemKeyString(s.item.source, s.item.id));
+        if (xdb->term_exists(q)) xdb->delete_document(n);
+        continue;
+      }
+      Xapian::Document doc;
+      TS_RETURN_IF_ERROR(BuildDocument(s, &doc));
+      xdb->replace_document(n, doc);
+    }
+    for (uint32_t n : values_only) {
+      Result<StoredItem*> r = Load(n);
+      if (!r.ok()) return r.status().WithContext("reindex");
+      const StoredItem& s = **r;
+      if (!s.searchable()) continue;
+      Xapian::Document doc;
+      try {
+        doc = xdb->get_document(n);
+      } catch (const Xapian::DocNotFoundError&) {
+        TS_RETURN_IF_ERROR(BuildDocument(s, &doc));
+        xdb->replace_document(n, doc);
+        continue;
+      }
+      doc.add_value(
+          schema::kValueReplies,
+          Xapian::sortable_serialise(static_cast<double>(s.reply_count)));
+      xdb->replace_document(n, doc);
+    }
+    xdb->set_metadata("seq", std::to_string(commit_seq));
+    xdb->set_metadata("schema", std::to_string(schema::kSchemaVersion));
+    xdb->commit();
+    xapian_seq = commit_seq;
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "update index " + dir + "/xapian");
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Expands directories (recursively, sorted) into files.
+void ExpandPaths(const std::vector<std::string>& paths,
+                 std::vector<std::string>* files,
+                 std::vector<std::string>* errors) {
+  namespace fs = std::filesystem;
+  for (const std::string& p : paths) {
+    if (p == "-") {
+      files->push_back(p);
+      continue;
+    }
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      errors->push_back(p + ": no such file or directory");
+      continue;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(
+               p, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code ec2;
+        if (!it->is_regular_file(ec2)) continue;
+        std::string name = it->path().filename().string();
+        // Documentation beside the data is not data.
+        if (name.starts_with(".") || name == "README.md" ||
+            name == "SOURCES.md" || name.ends_with(".md")) {
+          continue;
+        }
+        found.push_back(it->path().string());
+      }
+      if (ec) errors->push_back(p + ": " + ec.message());
+      std::sort(found.begin(), found.end());
+      files->insert(files->end(), found.begin(), found.end());
+    } else {
+      files->push_back(p);
+    }
+  }
+}
+
+}  // namespace
+
+Status Indexer::IndexPaths(const std::vector<std::string>& paths,
+                           IndexStats* stats) {
+  Impl& im = *impl_;
+  const auto start = Clock::now();
+  std::vector<std::string> files, errors;
+  ExpandPaths(paths, &files, &errors);
+  for (const std::string& e : errors) {
+    im.Warn(e);
+    ++stats->files_failed;
+  }
+  IndexProgress progress;
+  progress.files_total = files.size();
+  for (const std::string& f : files) {
+    std::error_code ec;
+    if (f != "-") progress.bytes_total += std::filesystem::file_size(f, ec);
+  }
+  auto last_report = Clock::now();
+  auto report = [&](bool force) {
+    if (!im.opts.on_progress) return;
+    auto now = Clock::now();
+    if (!force && now - last_report < std::chrono::milliseconds(200)) return;
+    last_report = now;
+    progress.elapsed = std::chrono::duration<double>(now - start).count();
+    im.opts.on_progress(progress);
+  };
+  Status fatal;
+  uint64_t bytes_before = 0;
+  for (const std::string& f : files) {
+    progress.current = f;
+    Result<std::unique_ptr<InputStream>> in = InputStream::Open(f);
+    if (!in.ok()) {
+      im.Warn(in.status().message());
+      ++stats->files_failed;
+      continue;
+    }
+    InputStream& stream = **in;
+    ReadCallbacks cb;
+    cb.on_item = [&](Item&& item) {
+      if (!fatal.ok()) return;
+      ++stats->items_read;
+      ++progress.items;
+      Status st = Add(std::move(item), stats);
+      if (!st.ok()) fatal = st;
+      progress.bytes_done = bytes_before + stream.raw_bytes_read();
+      report(false);
+    };
+    cb.on_error = [&](const ReadError& e) {
+      ++stats->skipped;
+      im.Warn(e.where + ": " + e.message);
+    };
+    Status st = ReadStream(stream, im.opts.format, cb);
+    if (!fatal.ok()) return fatal;
+    uint64_t consumed = stream.raw_bytes_read();
+    std::error_code ec;
+    if (f != "-") {
+      uint64_t size = std::filesystem::file_size(f, ec);
+      if (!ec) consumed = size;
+    }
+    bytes_before += consumed;
+    stats->bytes_read += consumed;
+    progress.bytes_done = bytes_before;
+    if (!st.ok()) {
+      im.Warn(st.message());
+      ++stats->files_failed;
+    } else {
+      ++stats->files;
+    }
+    ++progress.files_done;
+    report(false);
+  }
+  TS_RETURN_IF_ERROR(Flush());
+  report(true);
+  stats->seconds =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  if (stats->files_failed > 0) {
+    return Status::InvalidArgument(std::to_string(stats->files_failed) +
+                                   " input file(s) could not be read");
+  }
+  return Status::OK();
+}
+
+}  // namespace threadsearch

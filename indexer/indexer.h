@@ -1,0 +1,103 @@
+// Indexer: the only writer to the thread store and the Xapian index.
+//
+// A database directory holds two stores:
+//   DIR/store   RocksDB thread store, the source of truth (common/keys.h)
+//   DIR/xapian  Xapian index derived from it (common/schema.h)
+//
+// Consistency protocol. Items are applied in batches. Each batch gets the
+// next sequence number `seq`; the store receives, in one synced WriteBatch,
+// every changed item record, its index keys, a D<seq><num> entry per item
+// whose Xapian document must change, and M"seq" = seq. Only then is the
+// Xapian index updated and committed with metadata "seq" = seq in the same
+// commit. A crash between the two leaves the store ahead; Open() replays the
+// D entries the index lacks (seq greater than the index's "seq") before
+// anything else, so both stores always agree after Open. D entries the index
+// has committed are deleted in the next batch.
+#ifndef THREADSEARCH_INDEXER_INDEXER_H_
+#define THREADSEARCH_INDEXER_INDEXER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/item.h"
+#include "common/status.h"
+#include "indexer/readers.h"
+
+namespace threadsearch {
+
+class ThreadStore;
+
+// Counters for one indexing run.
+struct IndexStats {
+  uint64_t files = 0;         // files read to the end
+  uint64_t files_failed = 0;  // files that could not be read or told apart
+  uint64_t items_read = 0;    // good records delivered by the readers
+  uint64_t added = 0;         // new items
+  uint64_t updated = 0;       // existing items whose content changed
+  uint64_t unchanged = 0;     // existing items seen again, identical
+  uint64_t skipped = 0;       // malformed records (reported, skipped)
+  uint64_t relinked = 0;      // items whose thread changed because a
+                              // missing parent arrived
+  uint64_t cycles_broken = 0;
+  uint64_t bytes_read = 0;    // raw (compressed) bytes of input
+  double seconds = 0;
+};
+
+// A snapshot for progress display.
+struct IndexProgress {
+  uint64_t files_done = 0;
+  uint64_t files_total = 0;
+  uint64_t items = 0;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;  // 0 when unknown (stdin)
+  double elapsed = 0;        // seconds
+  std::string current;       // file being read
+};
+
+struct IndexOptions {
+  Format format = Format::kAuto;  // kAuto: sniff each file
+  // Items per store batch / Xapian commit.
+  size_t batch_size = 20000;
+  // Called about every 200 ms while reading, and once at the end.
+  std::function<void(const IndexProgress&)> on_progress;
+  // Bad records and files ("file:line: reason"), broken cycles.
+  std::function<void(const std::string&)> on_warning;
+};
+
+class Indexer {
+ public:
+  // Opens or creates the database in `dir`, first replaying any batch the
+  // Xapian index lacks. Busy when another writer holds it.
+  static Result<std::unique_ptr<Indexer>> Open(const std::string& dir,
+                                               const IndexOptions& opts);
+  ~Indexer();
+  Indexer(const Indexer&) = delete;
+  Indexer& operator=(const Indexer&) = delete;
+
+  // Reads every file (directories recursively, in name order; "-" is
+  // standard input) and applies their items. Unreadable files are reported
+  // through on_warning and counted in files_failed; the others still go in.
+  // Returns OK when every file was read (bad records allowed), InvalidArgument
+  // when some file failed, or the first store/index error (fatal).
+  Status IndexPaths(const std::vector<std::string>& paths, IndexStats* stats);
+
+  // Applies one item (buffered; applied at the batch size or Flush()).
+  Status Add(Item item, IndexStats* stats);
+  // Applies everything buffered: store first, then Xapian.
+  Status Flush();
+
+  // The store, for read-back (tests, stats).
+  ThreadStore& store();
+
+ private:
+  struct Impl;
+  explicit Indexer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_INDEXER_INDEXER_H_

@@ -1,0 +1,865 @@
+// Readers for the JSON formats: HN Firebase items, HN Algolia API responses,
+// HN BigQuery JSON Lines and Reddit Pushshift NDJSON.
+//
+// Two layouts are read:
+// - JSON Lines: one record a line, parsed line by line, so memory is bounded
+//   by the longest line and one bad line costs only that record.
+// - A whole document (an array or a pretty-printed object) read into memory
+//   up to kMaxDocument bytes. Items then get the line where their object
+//   starts, found by a scan that numbers every '{' in document order; the
+//   DOM is parsed as ordered_json so a pre-order walk meets objects in the
+//   same order.
+// nlohmann's parser is not recursive, but walking a value recursively is;
+// every text is pre-scanned and anything nested deeper than kMaxDepth is
+// refused before parsing, and all walks here use explicit stacks.
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/text.h"
+#include "indexer/input_stream.h"
+#include "indexer/readers.h"
+
+namespace threadsearch {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr size_t kMaxDocument = size_t{1} << 30;
+constexpr size_t kMaxDepth = 2000;
+// How far ahead the layout check looks for the end of the first line.
+constexpr size_t kLayoutPeek = 1 << 20;
+
+std::string Where(const InputStream& in, uint64_t line) {
+  return in.name() + ":" + std::to_string(line);
+}
+
+// Nesting depth of a JSON text (brackets outside strings); stops counting
+// once past `limit`.
+size_t JsonDepth(std::string_view s, size_t limit) {
+  size_t depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) {
+        max_depth = depth;
+        if (max_depth > limit) return max_depth;
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+// 1-based line of the '{' of every object in document order.
+std::vector<uint32_t> ObjectLines(std::string_view s) {
+  std::vector<uint32_t> lines;
+  uint32_t line = 1;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+        if (i < s.size() && s[i] == '\n') ++line;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+// Parses one JSON text. On failure returns the reason (without location).
+bool ParseJson(std::string_view text, Json* out, std::string* error) {
+  size_t depth = JsonDepth(text, kMaxDepth);
+  if (depth > kMaxDepth) {
+    *error = "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels";
+    return false;
+  }
+  try {
+    *out = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    *error = std::string("invalid JSON: ") + e.what();
+    return false;
+  }
+  return true;
+}
+
+// ---- Field access --------------------------------------------------------
+// Getters return "" on success (or when the field is absent or null) and a
+// message naming the field when its type is wrong. Numbers given as strings
+// (BigQuery, old Pushshift dumps) are accepted.
+
+std::string FieldError(std::string_view key, std::string_view expected) {
+  return "field \"" + std::string(key) + "\": expected " +
+         std::string(expected);
+}
+
+const Json* Field(const Json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+bool ParseIntString(std::string_view s, int64_t* out) {
+  s = TrimAscii(s);
+  if (s.empty()) return false;
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '-' || s[0] == '+') {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  if (i >= s.size()) return false;
+  int64_t v = 0;
+  size_t digits = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
+    if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  if (digits == 0) return false;
+  // "1706745600.0": a float written as a string; the fraction must be
+  // digits only.
+  if (i < s.size() && s[i] == '.') {
+    for (++i; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+    }
+  }
+  if (i != s.size()) return false;
+  *out = neg ? -v : v;
+  return true;
+}
+
+// *present tells whether a value was there.
+std::string GetInt(const Json& obj, std::string_view key, int64_t* out,
+                   bool* present = nullptr) {
+  if (present != nullptr) *present = false;
+  const Json* v = Field(obj, key);
+  if (v == nullptr) return "";
+  int64_t value;
+  if (v->is_number_integer()) {
+    if (v->is_number_unsigned() &&
+        v->get<uint64_t>() >
+            static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return FieldError(key, "integer");
+    }
+    value = v->get<int64_t>();
+  } else if (v->is_number_float()) {
+    double d = v->get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > 9.2e18) {
+      return FieldError(key, "integer");
+    }
+    value = static_cast<int64_t>(d);
+  } else if (v->is_string()) {
+    if (!ParseIntString(v->get_ref<const std::string&>(), &value)) {
+      return FieldError(key, "integer");
+    }
+  } else {
+    return FieldError(key, "integer");
+  }
+  *out = value;
+  if (present != nullptr) *present = true;
+  return "";
+}
+
+std::string GetString(const Json& obj, std::string_view key,
+                      std::string* out) {
+  const Json* v = Field(obj, key);
+  if (v == nullptr) return "";
+  if (!v->is_string()) return FieldError(key, "string");
+  *out = v->get<std::string>();
+  return "";
+}
+
+// An id: a string, or an integer written in decimal.
+std::string GetId(const Json& obj, std::string_view key, std::string* out) {
+  const Json* v = Field(obj, key);
+  if (v == nullptr) return "";
+  if (v->is_string()) {
+    *out = std::string(TrimAscii(v->get_ref<const std::string&>()));
+    return "";
+  }
+  if (v->is_number_unsigned()) {
+    *out = std::to_string(v->get<uint64_t>());
+    return "";
+  }
+  if (v->is_number_integer()) {
+    *out = std::to_string(v->get<int64_t>());
+    return "";
+  }
+  return FieldError(key, "string or integer");
+}
+
+std::string GetBool(const Json& obj, std::string_view key, bool* out) {
+  const Json* v = Field(obj, key);
+  if (v == nullptr) return "";
+  if (v->is_boolean()) {
+    *out = v->get<bool>();
+  } else if (v->is_number()) {
+    *out = v->get<double>() != 0;
+  } else if (v->is_string()) {
+    const std::string& s = v->get_ref<const std::string&>();
+    if (s == "true" || s == "1") {
+      *out = true;
+    } else if (s == "false" || s == "0" || s.empty()) {
+      *out = false;
+    } else {
+      return FieldError(key, "boolean");
+    }
+  } else {
+    return FieldError(key, "boolean");
+  }
+  return "";
+}
+
+// Runs getters in order, keeping the first error.
+class Fields {
+ public:
+  explicit Fields(const Json& obj) : obj_(obj) {}
+  void Int(std::string_view key, int64_t* out, bool* present = nullptr) {
+    Keep(GetInt(obj_, key, out, present));
+  }
+  void Str(std::string_view key, std::string* out) {
+    Keep(GetString(obj_, key, out));
+  }
+  void Id(std::string_view key, std::string* out) {
+    Keep(GetId(obj_, key, out));
+  }
+  void Bool(std::string_view key, bool* out) { Keep(GetBool(obj_, key, out)); }
+  const std::string& error() const { return error_; }
+
+ private:
+  void Keep(std::string e) {
+    if (error_.empty() && !e.empty()) error_ = std::move(e);
+  }
+  const Json& obj_;
+  std::string error_;
+};
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// "2013-11-27T02:18:36.000Z" (fraction and zone optional, "+hh:mm" too).
+bool ParseIso8601(std::string_view s, int64_t* out) {
+  auto num = [&](size_t pos, size_t len, int* v) {
+    if (pos + len > s.size()) return false;
+    int r = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      r = r * 10 + (s[i] - '0');
+    }
+    *v = r;
+    return true;
+  };
+  int y, mo, d, h, mi, sec;
+  if (!num(0, 4, &y) || s.size() < 19 || s[4] != '-' || !num(5, 2, &mo) ||
+      s[7] != '-' || !num(8, 2, &d) || (s[10] != 'T' && s[10] != ' ') ||
+      !num(11, 2, &h) || s[13] != ':' || !num(14, 2, &mi) || s[16] != ':' ||
+      !num(17, 2, &sec)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+    return false;
+  }
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  }
+  int64_t offset = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (!num(i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
+        !num(i + 4, 2, &om)) {
+      return false;
+    }
+    offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  }
+  if (i != s.size()) return false;
+  *out = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) *
+             86400 +
+         h * 3600 + mi * 60 + sec - offset;
+  return true;
+}
+
+// ---- Shared driver ---------------------------------------------------------
+
+// Where each object of a whole document starts; empty for JSON Lines (the
+// line is then the record's line).
+class Locator {
+ public:
+  Locator(const InputStream& in, uint64_t line) : in_(in), line_(line) {}
+  // For a whole document: maps every object node to its line.
+  void Index(const Json& root, std::string_view text) {
+    std::vector<uint32_t> lines = ObjectLines(text);
+    std::unordered_map<const Json*, uint32_t> map;
+    std::vector<const Json*> stack{&root};
+    size_t n = 0;
+    while (!stack.empty()) {
+      const Json* v = stack.back();
+      stack.pop_back();
+      if (v->is_object()) {
+        if (n < lines.size()) map[v] = lines[n];
+        ++n;
+      }
+      if (v->is_structured()) {
+        // Push in reverse so children pop in document order.
+        for (auto it = v->rbegin(); it != v->rend(); ++it) {
+          if (it->is_structured()) stack.push_back(&*it);
+        }
+      }
+    }
+    // A duplicate key makes the counts differ; then lines are not trusted.
+    if (n == lines.size()) map_ = std::move(map);
+  }
+  std::string Where(const Json& v) const {
+    auto it = map_.find(&v);
+    return threadsearch::Where(in_, it != map_.end() ? it->second : line_);
+  }
+
+ private:
+  const InputStream& in_;
+  uint64_t line_;
+  std::unordered_map<const Json*, uint32_t> map_;
+};
+
+// Handles one parsed record (a line, or the whole document).
+using RecordFn = void (*)(const Json& v, const Locator& loc,
+                          const ReadCallbacks& cb);
+
+void Report(const ReadCallbacks& cb, std::string where, std::string message) {
+  if (cb.on_error) cb.on_error(ReadError{std::move(where), std::move(message)});
+}
+
+bool IsBlank(std::string_view s) { return TrimAscii(s).empty(); }
+
+// JSON Lines: each non-blank line is a record.
+Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
+  std::string line;
+  bool too_long = false;
+  while (in.ReadLine(&line, &too_long)) {
+    std::string where = Where(in, in.line_number());
+    if (too_long) {
+      Report(cb, where, "line too long, skipped");
+      continue;
+    }
+    std::string_view text = line;
+    if (in.line_number() == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) {
+      text.remove_prefix(3);
+    }
+    if (IsBlank(text)) continue;
+    Json v;
+    std::string error;
+    if (!ParseJson(text, &v, &error)) {
+      Report(cb, where, error);
+      continue;
+    }
+    Locator loc(in, in.line_number());
+    fn(v, loc, cb);
+  }
+  return in.status();
+}
+
+// A whole document held in memory.
+Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb,
+                        RecordFn fn) {
+  std::string text;
+  TS_RETURN_IF_ERROR(in.ReadAll(&text, kMaxDocument));
+  std::string_view view = text;
+  if (view.rfind("\xEF\xBB\xBF", 0) == 0) view.remove_prefix(3);
+  Json v;
+  std::string error;
+  if (!ParseJson(view, &v, &error)) {
+    return Status::Corruption(in.name() + ": " + error);
+  }
+  Locator loc(in, 1);
+  loc.Index(v, view);
+  fn(v, loc, cb);
+  return Status::OK();
+}
+
+// Chooses the layout: a first line that is a whole JSON value means JSON
+// Lines; anything else (a '[' document, a pretty-printed object) is read
+// whole.
+Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
+  std::string head = in.Peek(kLayoutPeek);
+  if (!in.status().ok()) return in.status();
+  std::string_view s = head;
+  if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
+  std::string_view trimmed = TrimAscii(s);
+  if (!trimmed.empty() && trimmed[0] == '[') {
+    return ReadJsonDocument(in, cb, fn);
+  }
+  size_t nl = s.find('\n');
+  if (nl == std::string_view::npos) {
+    // One line (or a first line longer than the peek): line by line still
+    // works for a single record and keeps memory bounded.
+    return ReadJsonLines(in, cb, fn);
+  }
+  std::string_view first = TrimAscii(s.substr(0, nl));
+  if (!first.empty() && first.front() == '{' && first.back() == '}' &&
+      JsonDepth(first, kMaxDepth) <= kMaxDepth &&
+      Json::accept(first.begin(), first.end())) {
+    return ReadJsonLines(in, cb, fn);
+  }
+  if (!first.empty() && first.front() == '{' && first.back() == '}') {
+    // A broken first record of JSON Lines: report it and read on.
+    return ReadJsonLines(in, cb, fn);
+  }
+  return ReadJsonDocument(in, cb, fn);
+}
+
+// ---- HN Firebase items -----------------------------------------------------
+
+bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
+  Fields f(obj);
+  item->source = Source::kHN;
+  f.Id("id", &item->id);
+  f.Str("by", &item->author);
+  f.Int("time", &item->time);
+  std::string type;
+  f.Str("type", &type);
+  f.Str("title", &item->title);
+  f.Str("text", &item->text);
+  f.Str("url", &item->url);
+  f.Int("score", &item->points, &item->has_points);
+  f.Id("parent", &item->parent);
+  f.Int("descendants", &item->num_comments);
+  bool deleted = false, dead = false;
+  f.Bool("deleted", &deleted);
+  f.Bool("dead", &dead);
+  if (!f.error().empty()) {
+    *error = f.error();
+    return false;
+  }
+  if (const Json* kids = Field(obj, "kids")) {
+    if (!kids->is_array()) {
+      *error = FieldError("kids", "array");
+      return false;
+    }
+    for (const Json& k : *kids) {
+      if (k.is_number_integer()) {
+        item->kids.push_back(k.is_number_unsigned()
+                                 ? std::to_string(k.get<uint64_t>())
+                                 : std::to_string(k.get<int64_t>()));
+      } else if (k.is_string()) {
+        item->kids.push_back(k.get<std::string>());
+      } else {
+        *error = FieldError("kids", "array of ids");
+        return false;
+      }
+    }
+  }
+  if (item->id.empty()) {
+    *error = "missing field \"id\"";
+    return false;
+  }
+  item->text_html = true;
+  item->deleted = deleted || dead;
+  if (!type.empty()) {
+    if (!ParseItemType(type, &item->type)) item->type = ItemType::kUnknown;
+  } else if (!item->parent.empty()) {
+    item->type = ItemType::kComment;
+  }
+  return true;
+}
+
+void EmitHn(const Json& obj, const Locator& loc, const ReadCallbacks& cb) {
+  std::string where = loc.Where(obj);
+  if (!obj.is_object()) {
+    Report(cb, where, "expected an item object");
+    return;
+  }
+  Item item;
+  std::string error;
+  if (!HnItemFromJson(obj, &item, &error)) {
+    Report(cb, where, error);
+    return;
+  }
+  item.origin = std::move(where);
+  cb.on_item(std::move(item));
+}
+
+// One item, an array of items, or {"post": item, "comments": [items]}.
+void HandleHn(const Json& v, const Locator& loc, const ReadCallbacks& cb) {
+  if (v.is_array()) {
+    for (const Json& e : v) EmitHn(e, loc, cb);
+    return;
+  }
+  if (v.is_object() && (v.contains("post") || v.contains("comments")) &&
+      !v.contains("id")) {
+    if (const Json* post = Field(v, "post")) EmitHn(*post, loc, cb);
+    if (const Json* comments = Field(v, "comments")) {
+      if (!comments->is_array()) {
+        Report(cb, loc.Where(v), FieldError("comments", "array"));
+        return;
+      }
+      for (const Json& c : *comments) EmitHn(c, loc, cb);
+    }
+    return;
+  }
+  EmitHn(v, loc, cb);
+}
+
+// ---- HN Algolia --------------------------------------------------------------
+
+bool AlgoliaTime(const Json& obj, Item* item, std::string* error) {
+  bool present = false;
+  std::string e = GetInt(obj, "created_at_i", &item->time, &present);
+  if (!e.empty()) {
+    *error = e;
+    return false;
+  }
+  if (present) return true;
+  std::string iso;
+  e = GetString(obj, "created_at", &iso);
+  if (!e.empty()) {
+    *error = e;
+    return false;
+  }
+  if (!iso.empty() && !ParseIso8601(iso, &item->time)) {
+    *error = FieldError("created_at", "ISO 8601 time");
+    return false;
+  }
+  return true;
+}
+
+// A search hit: objectID, _tags, story_text/comment_text.
+bool AlgoliaHitFromJson(const Json& obj, Item* item, std::string* error) {
+  Fields f(obj);
+  item->source = Source::kHN;
+  f.Id("objectID", &item->id);
+  f.Str("author", &item->author);
+  f.Str("title", &item->title);
+  f.Str("url", &item->url);
+  std::string story_text, comment_text;
+  f.Str("story_text", &story_text);
+  f.Str("comment_text", &comment_text);
+  f.Int("points", &item->points, &item->has_points);
+  f.Int("num_comments", &item->num_comments);
+  f.Id("parent_id", &item->parent);
+  f.Id("story_id", &item->thread_hint);
+  if (!f.error().empty()) {
+    *error = f.error();
+    return false;
+  }
+  if (!AlgoliaTime(obj, item, error)) return false;
+  if (item->id.empty()) {
+    *error = "missing field \"objectID\"";
+    return false;
+  }
+  item->text = !comment_text.empty() ? std::move(comment_text)
+                                     : std::move(story_text);
+  item->text_html = true;
+  if (const Json* tags = Field(obj, "_tags")) {
+    if (!tags->is_array()) {
+      *error = FieldError("_tags", "array");
+      return false;
+    }
+    for (const Json& t : *tags) {
+      ItemType type;
+      if (t.is_string() && ParseItemType(t.get<std::string>(), &type) &&
+          type != ItemType::kMessage && type != ItemType::kUnknown) {
+        item->type = type;
+        break;
+      }
+    }
+  }
+  if (item->type == ItemType::kUnknown && !item->parent.empty()) {
+    item->type = ItemType::kComment;
+  }
+  // A story is its own thread; Algolia leaves story_id null on stories.
+  if (item->thread_hint == item->id) item->thread_hint.clear();
+  return true;
+}
+
+// A node of an /api/v1/items/ID tree (children are handled by the caller).
+bool AlgoliaNodeFromJson(const Json& obj, Item* item, std::string* error) {
+  Fields f(obj);
+  item->source = Source::kHN;
+  f.Id("id", &item->id);
+  std::string type;
+  f.Str("type", &type);
+  f.Str("author", &item->author);
+  f.Str("title", &item->title);
+  f.Str("url", &item->url);
+  f.Str("text", &item->text);
+  f.Int("points", &item->points, &item->has_points);
+  f.Id("parent_id", &item->parent);
+  f.Id("story_id", &item->thread_hint);
+  if (!f.error().empty()) {
+    *error = f.error();
+    return false;
+  }
+  if (!AlgoliaTime(obj, item, error)) return false;
+  if (item->id.empty()) {
+    *error = "missing field \"id\"";
+    return false;
+  }
+  if (!type.empty() && !ParseItemType(type, &item->type)) {
+    item->type = ItemType::kUnknown;
+  }
+  if (item->type == ItemType::kUnknown && !item->parent.empty()) {
+    item->type = ItemType::kComment;
+  }
+  item->text_html = true;
+  if (item->thread_hint == item->id) item->thread_hint.clear();
+  // The items API keeps deleted comments with author and text null.
+  if (item->author.empty() && item->text.empty() && item->title.empty()) {
+    item->deleted = true;
+  }
+  return true;
+}
+
+template <typename Fn>
+void EmitWith(Fn fn, const Json& obj, const Locator& loc,
+              const ReadCallbacks& cb) {
+  std::string where = loc.Where(obj);
+  Item item;
+  std::string error;
+  if (!fn(obj, &item, &error)) {
+    Report(cb, where, error);
+    return;
+  }
+  item.origin = std::move(where);
+  cb.on_item(std::move(item));
+}
+
+// Search responses, hits, item trees, users (skipped) and the recorded
+// [{"url", "reply"}] list, in any nesting of arrays; iterative.
+void HandleAlgolia(const Json& root, const Locator& loc,
+                   const ReadCallbacks& cb) {
+  std::vector<const Json*> stack{&root};
+  while (!stack.empty()) {
+    const Json& v = *stack.back();
+    stack.pop_back();
+    auto push_reversed = [&](const Json& arr) {
+      for (auto it = arr.rbegin(); it != arr.rend(); ++it) stack.push_back(&*it);
+    };
+    if (v.is_array()) {
+      push_reversed(v);
+      continue;
+    }
+    if (!v.is_object()) {
+      Report(cb, loc.Where(v), "expected an Algolia response object");
+      continue;
+    }
+    if (v.contains("reply")) {
+      if (const Json* reply = Field(v, "reply")) stack.push_back(reply);
+      continue;
+    }
+    if (v.contains("hits")) {
+      const Json* hits = Field(v, "hits");
+      if (hits != nullptr && !hits->is_array()) {
+        Report(cb, loc.Where(v), FieldError("hits", "array"));
+        continue;
+      }
+      if (hits != nullptr) {
+        for (const Json& h : *hits) {
+          if (!h.is_object()) {
+            Report(cb, loc.Where(v), "expected a search hit object");
+            continue;
+          }
+          EmitWith(AlgoliaHitFromJson, h, loc, cb);
+        }
+      }
+      continue;
+    }
+    // Users are not items.
+    if (v.contains("username") || v.contains("karma")) continue;
+    if (v.contains("objectID")) {
+      EmitWith(AlgoliaHitFromJson, v, loc, cb);
+      continue;
+    }
+    if (v.contains("id")) {
+      EmitWith(AlgoliaNodeFromJson, v, loc, cb);
+      if (const Json* children = Field(v, "children")) {
+        if (!children->is_array()) {
+          Report(cb, loc.Where(v), FieldError("children", "array"));
+          continue;
+        }
+        push_reversed(*children);
+      }
+      continue;
+    }
+    Report(cb, loc.Where(v),
+           "not an Algolia search response, hit or item");
+  }
+}
+
+// ---- HN BigQuery -----------------------------------------------------------
+
+void HandleBigQuery(const Json& v, const Locator& loc,
+                    const ReadCallbacks& cb) {
+  if (v.is_array()) {
+    for (const Json& e : v) HandleBigQuery(e, loc, cb);
+    return;
+  }
+  // Same columns as the Firebase API, all values strings: the HN getters
+  // read numbers from strings.
+  EmitHn(v, loc, cb);
+}
+
+// ---- Reddit Pushshift ------------------------------------------------------
+
+// "t1_abc" → "abc"; ids without a kind prefix stay as they are.
+std::string StripFullname(std::string s) {
+  if (s.size() > 3 && s[0] == 't' && s[1] >= '1' && s[1] <= '9' &&
+      s[2] == '_') {
+    s.erase(0, 3);
+  }
+  return s;
+}
+
+// Reddit's JSON escapes &, < and > in markdown bodies (older dumps
+// especially): undo exactly those.
+std::string UnescapeRedditMarkdown(const std::string& s) {
+  if (s.find('&') == std::string::npos) return s;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '&') {
+      if (s.compare(i, 5, "&amp;") == 0) {
+        out.push_back('&');
+        i += 4;
+        continue;
+      }
+      if (s.compare(i, 4, "&lt;") == 0) {
+        out.push_back('<');
+        i += 3;
+        continue;
+      }
+      if (s.compare(i, 4, "&gt;") == 0) {
+        out.push_back('>');
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+bool IsRemoved(const std::string& s) {
+  return s == "[deleted]" || s == "[removed]";
+}
+
+bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
+  Fields f(obj);
+  item->source = Source::kReddit;
+  f.Id("id", &item->id);
+  f.Str("author", &item->author);
+  f.Int("created_utc", &item->time);
+  std::string body, selftext, parent_id, link_id;
+  f.Str("body", &body);
+  f.Str("selftext", &selftext);
+  f.Str("title", &item->title);
+  f.Str("url", &item->url);
+  f.Id("parent_id", &parent_id);
+  f.Id("link_id", &link_id);
+  f.Int("score", &item->points, &item->has_points);
+  f.Int("num_comments", &item->num_comments);
+  f.Str("subreddit", &item->channel);
+  if (!f.error().empty()) {
+    *error = f.error();
+    return false;
+  }
+  if (item->id.empty()) {
+    *error = "missing field \"id\"";
+    return false;
+  }
+  item->id = StripFullname(std::move(item->id));
+  bool author_deleted = item->author == "[deleted]";
+  if (author_deleted) item->author.clear();
+  bool is_submission = Field(obj, "parent_id") == nullptr &&
+                       (obj.contains("title") || obj.contains("selftext"));
+  if (is_submission) {
+    item->type = ItemType::kStory;
+    // A submission's title stays visible after its author deletes it, so
+    // only a removed body and author together mark it deleted.
+    item->deleted = author_deleted && IsRemoved(selftext);
+    item->text = UnescapeRedditMarkdown(selftext);
+    item->title = UnescapeRedditMarkdown(item->title);
+  } else {
+    item->type = ItemType::kComment;
+    item->deleted = IsRemoved(body);
+    item->text = UnescapeRedditMarkdown(body);
+    item->url.clear();
+    item->parent = StripFullname(std::move(parent_id));
+    item->num_comments = -1;
+  }
+  item->thread_hint = StripFullname(std::move(link_id));
+  if (item->thread_hint == item->id) item->thread_hint.clear();
+  item->text_html = false;
+  return true;
+}
+
+void HandlePushshift(const Json& v, const Locator& loc,
+                     const ReadCallbacks& cb) {
+  if (v.is_array()) {
+    for (const Json& e : v) HandlePushshift(e, loc, cb);
+    return;
+  }
+  if (!v.is_object()) {
+    Report(cb, loc.Where(v), "expected a Reddit comment or submission object");
+    return;
+  }
+  EmitWith(PushshiftFromJson, v, loc, cb);
+}
+
+}  // namespace
+
+Status ReadHnJson(InputStream& in, const ReadCallbacks& cb) {
+  return ReadJsonAny(in, cb, HandleHn);
+}
+
+Status ReadAlgolia(InputStream& in, const ReadCallbacks& cb) {
+  return ReadJsonAny(in, cb, HandleAlgolia);
+}
+
+Status ReadBigQuery(InputStream& in, const ReadCallbacks& cb) {
+  return ReadJsonAny(in, cb, HandleBigQuery);
+}
+
+Status ReadPushshift(InputStream& in, const ReadCallbacks& cb) {
+  return ReadJsonAny(in, cb, HandlePushshift);
+}
+
+}  // namespace threadsearch

@@ -1,0 +1,960 @@
+// ReadMbox: classic mbox and Mailman/pipermail monthly archives.
+//
+// A message starts at a separator line "From <addr> <ctime date>". Body
+// lines that start with "From " but do not end in a full ctime date are body
+// text (pipermail does not escape them). The separator check is hand-written
+// and runs only on lines starting with "From ", so the hot path is a prefix
+// compare and an append.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/item.h"
+#include "common/mail_text.h"
+#include "common/text.h"
+#include "indexer/input_stream.h"
+#include "indexer/readers.h"
+
+namespace threadsearch {
+namespace {
+
+// A message body larger than this is reported and skipped.
+constexpr size_t kMaxMessageBytes = 64u << 20;
+
+constexpr std::string_view kMonths[12] = {"jan", "feb", "mar", "apr",
+                                          "may", "jun", "jul", "aug",
+                                          "sep", "oct", "nov", "dec"};
+constexpr std::string_view kWeekdays[7] = {"mon", "tue", "wed", "thu",
+                                           "fri", "sat", "sun"};
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+char LowerChar(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (LowerChar(a[i]) != LowerChar(b[i])) return false;
+  }
+  return true;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         EqualsNoCase(s.substr(0, prefix.size()), prefix);
+}
+
+// Month 1..12 from a name ("Jan", "january", "JAN"), 0 when not a month.
+int MonthFromName(std::string_view s) {
+  if (s.size() < 3) return 0;
+  for (int m = 0; m < 12; ++m) {
+    if (EqualsNoCase(s.substr(0, 3), kMonths[m])) return m + 1;
+  }
+  return 0;
+}
+
+bool IsWeekdayName(std::string_view s) {
+  if (s.size() < 3) return false;
+  for (std::string_view w : kWeekdays) {
+    if (EqualsNoCase(s.substr(0, 3), w)) return true;
+  }
+  return false;
+}
+
+bool AllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsDigit(c)) return false;
+  }
+  return true;
+}
+
+int ToInt(std::string_view s) {
+  int v = 0;
+  for (char c : s) {
+    if (!IsDigit(c)) break;
+    if (v > 100000000) break;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// "hh:mm[:ss]" (one or two digits each).
+bool ParseClock(std::string_view s, int* h, int* m, int* sec) {
+  int parts[3] = {0, 0, 0};
+  int n = 0;
+  size_t i = 0;
+  while (i < s.size() && n < 3) {
+    size_t j = i;
+    while (j < s.size() && IsDigit(s[j])) ++j;
+    if (j == i || j - i > 2) return false;
+    parts[n++] = ToInt(s.substr(i, j - i));
+    if (j == s.size()) break;
+    if (s[j] != ':') return false;
+    i = j + 1;
+  }
+  if (n < 2) return false;
+  if (parts[0] > 23 || parts[1] > 59 || parts[2] > 60) return false;
+  *h = parts[0];
+  *m = parts[1];
+  *sec = parts[2];
+  return true;
+}
+
+// "+hhmm" / "-hhmm" (also "+hh" and "hhmm" when `need_sign` is false).
+bool ParseNumericZone(std::string_view s, bool need_sign, int* offset) {
+  int sign = 1;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    sign = s[0] == '-' ? -1 : 1;
+    s.remove_prefix(1);
+  } else if (need_sign) {
+    return false;
+  }
+  if (!AllDigits(s)) return false;
+  int hh, mm;
+  if (s.size() == 4) {
+    hh = ToInt(s.substr(0, 2));
+    mm = ToInt(s.substr(2, 2));
+  } else if (s.size() <= 2) {
+    hh = ToInt(s);
+    mm = 0;
+  } else {
+    return false;
+  }
+  if (hh > 14 || mm > 59) return false;
+  *offset = sign * (hh * 3600 + mm * 60);
+  return true;
+}
+
+// Named zones seen in mail Date: headers. Unknown names count as UTC.
+bool NamedZoneOffset(std::string_view name, int* offset) {
+  struct Zone {
+    const char* name;
+    int minutes;
+  };
+  static constexpr Zone kZones[] = {
+      {"UT", 0},        {"UTC", 0},       {"GMT", 0},      {"Z", 0},
+      {"WET", 0},       {"WEST", 60},     {"BST", 60},     {"IST", 330},
+      {"CET", 60},      {"MET", 60},      {"MEZ", 60},     {"CEST", 120},
+      {"MEST", 120},    {"METDST", 120},  {"MESZ", 120},   {"EET", 120},
+      {"EEST", 180},    {"MSK", 180},     {"SAST", 120},   {"EST", -300},
+      {"EDT", -240},    {"CST", -360},    {"CDT", -300},   {"MST", -420},
+      {"MDT", -360},    {"PST", -480},    {"PDT", -420},   {"AKST", -540},
+      {"AKDT", -480},   {"HST", -600},    {"AST", -240},   {"ADT", -180},
+      {"NST", -210},    {"NDT", -150},    {"ART", -180},   {"BRT", -180},
+      {"JST", 540},     {"KST", 540},     {"HKT", 480},    {"SGT", 480},
+      {"ICT", 420},     {"WIB", 420},     {"AWST", 480},   {"ACST", 570},
+      {"ACDT", 630},    {"AEST", 600},    {"AEDT", 660},   {"NZST", 720},
+      {"NZDT", 780},
+  };
+  for (const Zone& z : kZones) {
+    if (EqualsNoCase(name, z.name)) {
+      *offset = z.minutes * 60;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Splits on blanks and commas; a token like "18-Oct-2005" is split at its
+// dashes.
+std::vector<std::string_view> DateTokens(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (IsBlank(s[i]) || s[i] == ',')) ++i;
+    size_t j = i;
+    while (j < s.size() && !IsBlank(s[j]) && s[j] != ',') ++j;
+    if (j > i) {
+      std::string_view tok = s.substr(i, j - i);
+      const bool has_alpha =
+          tok.find_first_of("abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+          std::string_view::npos;
+      if (has_alpha && IsDigit(tok[0]) &&
+          tok.find('-') != std::string_view::npos) {
+        size_t p = 0;
+        while (p <= tok.size()) {
+          size_t d = tok.find('-', p);
+          if (d == std::string_view::npos) d = tok.size();
+          if (d > p) out.push_back(tok.substr(p, d - p));
+          p = d + 1;
+        }
+      } else {
+        out.push_back(tok);
+      }
+    }
+    i = j;
+  }
+  return out;
+}
+
+// Parses an RFC 2822 date and the variants found in real archives: missing
+// weekday, two-digit years, ctime order ("Tue Dec 10 00:35:03 2002"), named
+// zones, "GMT+2", comments such as "(PST)" (used as the zone only when no
+// other zone is given). Returns false when no day, month and year are found.
+bool ParseMailDate(std::string_view value, int64_t* out) {
+  // Pull out parenthesised comments.
+  std::string text;
+  std::string comment;
+  int depth = 0;
+  for (char c : value) {
+    if (c == '(') {
+      if (depth++ == 0 && !comment.empty()) comment.push_back(' ');
+      continue;
+    }
+    if (c == ')' && depth > 0) {
+      --depth;
+      continue;
+    }
+    (depth > 0 ? comment : text).push_back(c);
+  }
+  int day = 0, month = 0, year = -1;
+  int hh = 0, mm = 0, ss = 0;
+  bool have_time = false, have_zone = false;
+  int zone = 0;
+  for (std::string_view tok : DateTokens(text)) {
+    if (!have_time && tok.find(':') != std::string_view::npos) {
+      if (ParseClock(tok, &hh, &mm, &ss)) have_time = true;
+      continue;
+    }
+    if (AllDigits(tok)) {
+      const int v = ToInt(tok);
+      if (have_time) {
+        if (year < 0 && tok.size() == 4) {
+          year = v;  // ctime order: year after the time
+        } else if (!have_zone && tok.size() == 4 &&
+                   ParseNumericZone(tok, false, &zone)) {
+          have_zone = true;  // "0200" with the sign lost
+        }
+      } else if (day == 0 && tok.size() <= 2 && v >= 1 && v <= 31 &&
+                 (month == 0 || year < 0)) {
+        day = v;
+      } else if (year < 0) {
+        year = v;
+      }
+      continue;
+    }
+    if (tok[0] == '+' || tok[0] == '-') {
+      if (!have_zone && ParseNumericZone(tok, true, &zone)) have_zone = true;
+      continue;
+    }
+    if (IsAlpha(tok[0])) {
+      if (month == 0 && !have_time) {
+        if (const int m = MonthFromName(tok); m != 0 && !IsWeekdayName(tok)) {
+          month = m;
+          continue;
+        }
+      }
+      if (have_time && !have_zone) {
+        // "EST", "EST5EDT", "GMT+2", "GMT+0200", "MET DST".
+        size_t k = 0;
+        while (k < tok.size() && IsAlpha(tok[k])) ++k;
+        const std::string_view name = tok.substr(0, k);
+        const std::string_view rest = tok.substr(k);
+        int off = 0;
+        if ((EqualsNoCase(name, "GMT") || EqualsNoCase(name, "UTC") ||
+             EqualsNoCase(name, "UT")) &&
+            !rest.empty() && ParseNumericZone(rest, true, &off)) {
+          zone = off;
+          have_zone = true;
+        } else if (NamedZoneOffset(name, &off)) {
+          zone = off;
+          have_zone = true;
+        }
+      }
+    }
+  }
+  if (!have_zone && !comment.empty()) {
+    int off = 0;
+    for (std::string_view tok : DateTokens(comment)) {
+      if (NamedZoneOffset(tok, &off) || ParseNumericZone(tok, true, &off)) {
+        zone = off;
+        break;
+      }
+    }
+  }
+  if (day == 0 || month == 0 || year < 0) return false;
+  if (year < 50) {
+    year += 2000;
+  } else if (year < 1000) {
+    year += 1900;
+  }
+  if (year < 1970 || year > 2200) return false;
+  *out = DaysFromCivil(year, static_cast<unsigned>(month),
+                       static_cast<unsigned>(day)) *
+             86400 +
+         hh * 3600 + mm * 60 + ss - zone;
+  return true;
+}
+
+// A separator line split into its address and its date.
+struct Separator {
+  std::string_view address;
+  int64_t time = 0;
+  bool obfuscated = false;  // pipermail "user at domain" style
+};
+
+// Recognises "From <addr> Www Mmm dd hh:mm:ss yyyy", where <addr> may hold
+// blanks (pipermail's "user at domain", the mangled "@end|ng |rom" forms)
+// and a zone may follow the year or sit before it. Called only on lines
+// starting with "From ".
+bool ParseSeparator(std::string_view line, Separator* sep) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
+  // Tokens with their offsets, from the end: at most 7 are needed.
+  std::vector<std::string_view> toks;
+  size_t end = line.size();
+  while (toks.size() < 8 && end > 5) {
+    size_t b = end;
+    while (b > 5 && !IsBlank(line[b - 1])) --b;
+    toks.push_back(line.substr(b, end - b));
+    end = b;
+    while (end > 5 && IsBlank(line[end - 1])) --end;
+  }
+  // toks[0] is the last token.
+  size_t k = 0;
+  const auto is_year = [](std::string_view t) {
+    return t.size() == 4 && AllDigits(t);
+  };
+  const auto is_zone = [](std::string_view t) {
+    int off;
+    if (ParseNumericZone(t, true, &off)) return true;
+    if (t.size() < 2 || t.size() > 5) return false;
+    for (char c : t) {
+      if (!(c >= 'A' && c <= 'Z')) return false;
+    }
+    return true;
+  };
+  if (toks.size() < 6) return false;
+  if (!is_year(toks[k])) {
+    if (!is_zone(toks[k])) return false;
+    ++k;
+    if (!is_year(toks[k])) return false;
+  }
+  const std::string_view year = toks[k++];
+  if (is_zone(toks[k]) && !IsDigit(toks[k][0])) ++k;  // "hh:mm:ss EST 2004"
+  if (k + 3 >= toks.size()) return false;
+  const std::string_view clock = toks[k++];
+  const std::string_view day = toks[k++];
+  const std::string_view month = toks[k++];
+  if (k >= toks.size()) return false;
+  const std::string_view weekday = toks[k];
+  int hh, mm, ss;
+  if (clock.size() < 7 || !ParseClock(clock, &hh, &mm, &ss)) return false;
+  if (day.empty() || day.size() > 2 || !AllDigits(day)) return false;
+  const int m = MonthFromName(month);
+  if (month.size() != 3 || m == 0) return false;
+  if (weekday.size() != 3 || !IsWeekdayName(weekday)) return false;
+  // The address is everything between "From " and the weekday.
+  const size_t wd_pos = static_cast<size_t>(weekday.data() - line.data());
+  std::string_view addr = line.substr(5, wd_pos - 5);
+  while (!addr.empty() && IsBlank(addr.back())) addr.remove_suffix(1);
+  while (!addr.empty() && IsBlank(addr.front())) addr.remove_prefix(1);
+  if (addr.empty()) return false;
+  const int d = ToInt(day);
+  if (d < 1 || d > 31) return false;
+  sep->address = addr;
+  sep->obfuscated = addr.find(' ') != std::string_view::npos;
+  sep->time = DaysFromCivil(ToInt(year), static_cast<unsigned>(m),
+                            static_cast<unsigned>(d)) *
+                  86400 +
+              hh * 3600 + mm * 60 + ss;
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (IsBlank(s[b]) || s[b] == '\r' || s[b] == '\n')) ++b;
+  while (e > b && (IsBlank(s[e - 1]) || s[e - 1] == '\r' || s[e - 1] == '\n'))
+    --e;
+  return s.substr(b, e - b);
+}
+
+// Collapses runs of white space (folded headers) to one space.
+std::string FoldWhitespace(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;
+  for (char c : Trim(s)) {
+    if (IsBlank(c) || c == '\r' || c == '\n') {
+      space = true;
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+struct Header {
+  std::string name;  // lower-cased
+  std::string value;
+};
+
+// A header line: a field name of printable ASCII without blanks or ':',
+// then ':'. Returns the name's length, or 0.
+size_t HeaderNameLength(std::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && line[i] > ' ' && line[i] < 127 && line[i] != ':') {
+    ++i;
+  }
+  return (i > 0 && i < line.size() && line[i] == ':') ? i : 0;
+}
+
+const std::string* FindHeader(const std::vector<Header>& headers,
+                              std::string_view name) {
+  for (const Header& h : headers) {
+    if (h.name == name) return &h.value;
+  }
+  return nullptr;
+}
+
+// Splits raw header text (lines joined by '\n') into headers, unfolding
+// continuation lines. Returns false when the first line is not a header.
+bool ParseHeaderBlock(std::string_view block, std::vector<Header>* headers) {
+  size_t pos = 0;
+  while (pos < block.size()) {
+    size_t nl = block.find('\n', pos);
+    if (nl == std::string_view::npos) nl = block.size();
+    std::string_view line = block.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && IsBlank(line[0])) {
+      if (headers->empty()) return false;
+      headers->back().value.append(line);  // unfold, keeping the blank
+      continue;
+    }
+    const size_t n = HeaderNameLength(line);
+    if (n == 0) {
+      if (headers->empty()) return false;
+      continue;  // junk line inside a header block: ignore it
+    }
+    Header h;
+    h.name = AsciiLower(line.substr(0, n));
+    h.value = std::string(Trim(line.substr(n + 1)));
+    headers->push_back(std::move(h));
+  }
+  return !headers->empty();
+}
+
+// A Content-Type value: "type/subtype; name=value; …".
+struct ContentType {
+  std::string type;  // lower-cased "text/plain"; empty when absent
+  std::string charset;
+  std::string boundary;
+};
+
+ContentType ParseContentType(std::string_view v) {
+  ContentType ct;
+  size_t semi = v.find(';');
+  ct.type = AsciiLower(Trim(v.substr(0, semi)));
+  while (semi != std::string_view::npos) {
+    size_t p = semi + 1;
+    while (p < v.size() && (IsBlank(v[p]) || v[p] == '\r' || v[p] == '\n')) {
+      ++p;
+    }
+    const size_t eq = v.find('=', p);
+    if (eq == std::string_view::npos) break;
+    const std::string name = AsciiLower(Trim(v.substr(p, eq - p)));
+    std::string value;
+    size_t q = eq + 1;
+    while (q < v.size() && IsBlank(v[q])) ++q;
+    if (q < v.size() && v[q] == '"') {
+      ++q;
+      while (q < v.size() && v[q] != '"') {
+        if (v[q] == '\\' && q + 1 < v.size()) ++q;
+        value.push_back(v[q++]);
+      }
+      semi = v.find(';', q);
+    } else {
+      semi = v.find(';', q);
+      value = std::string(Trim(v.substr(q, semi == std::string_view::npos
+                                                 ? std::string_view::npos
+                                                 : semi - q)));
+    }
+    if (name == "charset") ct.charset = value;
+    if (name == "boundary") ct.boundary = value;
+  }
+  return ct;
+}
+
+// Removes the transfer encoding named by the headers.
+std::string DecodeTransfer(const std::vector<Header>& headers,
+                           std::string_view body) {
+  const std::string* cte = FindHeader(headers, "content-transfer-encoding");
+  if (cte != nullptr) {
+    const std::string enc = AsciiLower(Trim(*cte));
+    if (enc == "quoted-printable") return DecodeQuotedPrintable(body);
+    if (enc == "base64") return DecodeBase64(body);
+  }
+  return std::string(body);
+}
+
+// The text of one MIME entity. Plain text parts are collected into
+// *plain, HTML parts (converted to text) into *html; the caller falls back
+// to HTML only when there is no plain text.
+void CollectText(const std::vector<Header>& headers, std::string_view body,
+                 int depth, std::string* plain, std::string* html) {
+  const std::string* ct_value = FindHeader(headers, "content-type");
+  const ContentType ct =
+      ct_value ? ParseContentType(*ct_value) : ContentType{};
+  if (ct.type.rfind("multipart/", 0) == 0 && !ct.boundary.empty() &&
+      depth < 8) {
+    const std::string delim = "--" + ct.boundary;
+    // Parts lie between delimiter lines; the preamble and epilogue are
+    // dropped.
+    size_t pos = 0;
+    size_t part_begin = std::string_view::npos;
+    const bool alternative = ct.type == "multipart/alternative";
+    std::string alt_plain, alt_html;
+    while (pos <= body.size()) {
+      size_t nl = body.find('\n', pos);
+      if (nl == std::string_view::npos) nl = body.size();
+      std::string_view line = body.substr(pos, nl - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      const bool is_delim = line.size() >= delim.size() &&
+                            line.compare(0, delim.size(), delim) == 0;
+      if (is_delim) {
+        if (part_begin != std::string_view::npos) {
+          std::string_view part = body.substr(part_begin, pos - part_begin);
+          const size_t hdr_end = part.find("\n\n");
+          std::vector<Header> part_headers;
+          std::string_view part_body;
+          if (part.rfind("\n", 0) == 0) {
+            part_body = part.substr(1);  // no headers: text/plain
+          } else if (hdr_end != std::string_view::npos &&
+                     ParseHeaderBlock(part.substr(0, hdr_end),
+                                      &part_headers)) {
+            part_body = part.substr(hdr_end + 2);
+          } else {
+            part_body = part;
+          }
+          std::string* p = alternative ? &alt_plain : plain;
+          std::string* h = alternative ? &alt_html : html;
+          if (!alternative || p->empty()) {
+            CollectText(part_headers, part_body, depth + 1, p, h);
+          }
+        }
+        const bool closing = line.size() >= delim.size() + 2 &&
+                             line.compare(delim.size(), 2, "--") == 0;
+        part_begin = closing ? std::string_view::npos : nl + 1;
+        if (closing) break;
+      }
+      pos = nl + 1;
+    }
+    if (part_begin != std::string_view::npos && part_begin < body.size()) {
+      // Unterminated last part: take what is there.
+      std::string_view part = body.substr(part_begin);
+      const size_t hdr_end = part.find("\n\n");
+      std::vector<Header> part_headers;
+      if (hdr_end != std::string_view::npos &&
+          ParseHeaderBlock(part.substr(0, hdr_end), &part_headers)) {
+        CollectText(part_headers, part.substr(hdr_end + 2), depth + 1,
+                    alternative ? &alt_plain : plain,
+                    alternative ? &alt_html : html);
+      }
+    }
+    if (alternative) {
+      if (!alt_plain.empty()) {
+        plain->append(alt_plain);
+      } else {
+        html->append(alt_html);
+      }
+    }
+    return;
+  }
+  if (ct.type == "message/rfc822" && depth < 8) {
+    const size_t hdr_end = body.find("\n\n");
+    std::vector<Header> inner;
+    if (hdr_end != std::string_view::npos &&
+        ParseHeaderBlock(body.substr(0, hdr_end), &inner)) {
+      CollectText(inner, body.substr(hdr_end + 2), depth + 1, plain, html);
+    }
+    return;
+  }
+  const std::string* disp = FindHeader(headers, "content-disposition");
+  const bool attachment =
+      disp != nullptr && StartsWithNoCase(Trim(*disp), "attachment");
+  const bool is_plain = ct.type.empty() || ct.type == "text/plain" ||
+                        (ct.type.rfind("text/", 0) == 0 &&
+                         ct.type != "text/html" && !attachment);
+  if (ct.type == "text/html") {
+    const std::string decoded =
+        CharsetToUtf8(DecodeTransfer(headers, body), ct.charset);
+    if (!html->empty()) html->append("\n");
+    html->append(HtmlToText(decoded));
+    return;
+  }
+  if (!is_plain) return;  // images, application/*, …
+  if (attachment && ct.type != "text/plain") return;
+  if (!plain->empty() && plain->back() != '\n') plain->append("\n");
+  plain->append(CharsetToUtf8(DecodeTransfer(headers, body), ct.charset));
+}
+
+// Parses "addr (Name)", "Name <addr>", "\"Name\" <addr>" or "addr".
+void ParseFromHeader(std::string_view value, std::string* address,
+                     std::string* name) {
+  value = Trim(value);
+  const size_t lt = value.rfind('<');
+  const size_t gt = value.rfind('>');
+  if (lt != std::string_view::npos && gt != std::string_view::npos &&
+      gt > lt) {
+    *address = std::string(Trim(value.substr(lt + 1, gt - lt - 1)));
+    std::string_view n = Trim(value.substr(0, lt));
+    if (n.size() >= 2 && n.front() == '"' && n.back() == '"') {
+      n = n.substr(1, n.size() - 2);
+    }
+    *name = std::string(Trim(n));
+    return;
+  }
+  const size_t open = value.find('(');
+  if (open != std::string_view::npos && !value.empty() &&
+      value.back() == ')') {
+    *address = std::string(Trim(value.substr(0, open)));
+    *name = std::string(Trim(value.substr(open + 1, value.size() - open - 2)));
+    return;
+  }
+  *address = std::string(value);
+  name->clear();
+}
+
+bool LooksLikeAddress(std::string_view deobfuscated) {
+  return deobfuscated.find('@') != std::string_view::npos &&
+         deobfuscated.find(' ') == std::string_view::npos;
+}
+
+// The first "<…>" id in a header value, without brackets; when there is
+// none and `bare_ok`, the first word.
+std::string FirstId(std::string_view v, bool bare_ok) {
+  const size_t lt = v.find('<');
+  if (lt != std::string_view::npos) {
+    const size_t gt = v.find('>', lt + 1);
+    if (gt != std::string_view::npos) {
+      return std::string(Trim(v.substr(lt + 1, gt - lt - 1)));
+    }
+  }
+  if (!bare_ok) return "";
+  v = Trim(v);
+  size_t e = 0;
+  while (e < v.size() && !IsBlank(v[e])) ++e;
+  return std::string(v.substr(0, e));
+}
+
+std::string LastId(std::string_view v) {
+  const size_t gt = v.rfind('>');
+  if (gt == std::string_view::npos) return "";
+  const size_t lt = v.rfind('<', gt);
+  if (lt == std::string_view::npos) return "";
+  return std::string(Trim(v.substr(lt + 1, gt - lt - 1)));
+}
+
+uint64_t Fnv1a64(std::string_view s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The list name when neither the caller nor a List-Id header gives one: a
+// pipermail month file ("2003-January.txt.gz") is named after its
+// directory ("r-help"); anything else after the file's stem.
+std::string ListFromPath(const std::string& path) {
+  const std::filesystem::path p(path);
+  std::string file = p.filename().string();
+  for (std::string_view ext : {".gz", ".zst", ".bz2", ".xz"}) {
+    if (EndsWith(file, ext)) {
+      file.resize(file.size() - ext.size());
+      break;
+    }
+  }
+  // "YYYY-Month.txt"
+  bool month_file = false;
+  if (EndsWith(file, ".txt") && file.size() > 9 && file[4] == '-' &&
+      AllDigits(std::string_view(file).substr(0, 4))) {
+    const std::string_view mon =
+        std::string_view(file).substr(5, file.size() - 9);
+    month_file = MonthFromName(mon) != 0;
+  }
+  if (month_file) {
+    const std::string dir = p.parent_path().filename().string();
+    if (!dir.empty()) return dir;
+  }
+  const size_t dot = file.rfind('.');
+  if (dot != std::string::npos && dot > 0) file.resize(dot);
+  return file;
+}
+
+// "R-help list <r-help.r-project.org>" -> "r-help".
+std::string ListFromListId(std::string_view v) {
+  std::string id = FirstId(v, /*bare_ok=*/true);
+  const size_t dot = id.find('.');
+  if (dot != std::string::npos) id.resize(dot);
+  return AsciiLower(id);
+}
+
+class MboxParser {
+ public:
+  MboxParser(InputStream& in, const std::string& list,
+             const ReadCallbacks& cb)
+      : in_(in), list_(list), cb_(cb) {}
+
+  Status Run() {
+    std::string line;
+    bool too_long = false;
+    bool any_content = false;
+    uint64_t preamble_line = 0;
+    while (in_.ReadLine(&line, &too_long)) {
+      if (line.size() >= 5 && memcmp(line.data(), "From ", 5) == 0) {
+        Separator sep;
+        if (ParseSeparator(line, &sep)) {
+          Finish();
+          if (!have_format_) {
+            have_format_ = true;
+            classic_ = !sep.obfuscated;
+          }
+          StartMessage(sep);
+          continue;
+        }
+      }
+      if (!in_message_) {
+        if (!Trim(line).empty()) {
+          any_content = true;
+          if (preamble_line == 0) preamble_line = in_.line_number();
+        }
+        continue;
+      }
+      if (too_long) {
+        oversized_ = true;
+        continue;
+      }
+      AddLine(line);
+    }
+    if (!in_.status().ok()) {
+      // The stream broke mid-message: the partial message is not delivered.
+      return in_.status();
+    }
+    Finish();
+    if (!have_format_) {
+      if (!any_content) return Status::OK();  // empty file
+      return Status::InvalidArgument(in_.name() +
+                                     ": mailbox with no separators");
+    }
+    if (preamble_line != 0) {
+      Error(preamble_line, "text before the first message separator skipped");
+    }
+    return Status::OK();
+  }
+
+ private:
+  void StartMessage(const Separator& sep) {
+    in_message_ = true;
+    in_headers_ = true;
+    oversized_ = false;
+    sep_line_ = in_.line_number();
+    sep_address_ = std::string(sep.address);
+    sep_time_ = sep.time;
+    header_block_.clear();
+    body_.clear();
+  }
+
+  void AddLine(std::string& line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (in_headers_) {
+      if (line.empty()) {
+        in_headers_ = false;
+        return;
+      }
+      // A first line that is no header means the message has none: the
+      // block ends and everything is body (reported in Finish).
+      if (header_block_.empty() && HeaderNameLength(line) == 0) {
+        in_headers_ = false;
+      } else {
+        if (header_block_.size() + line.size() > kMaxMessageBytes) {
+          oversized_ = true;
+          return;
+        }
+        header_block_.append(line);
+        header_block_.push_back('\n');
+        return;
+      }
+    }
+    if (oversized_) return;
+    if (body_.size() + line.size() + 1 > kMaxMessageBytes) {
+      oversized_ = true;
+      body_.clear();
+      body_.shrink_to_fit();
+      return;
+    }
+    // mboxrd: ">From " (any number of '>') loses one '>' in classic mbox.
+    if (classic_ && !line.empty() && line[0] == '>') {
+      size_t i = 0;
+      while (i < line.size() && line[i] == '>') ++i;
+      if (line.compare(i, 5, "From ") == 0) {
+        body_.append(line, 1, std::string::npos);
+        body_.push_back('\n');
+        return;
+      }
+    }
+    body_.append(line);
+    body_.push_back('\n');
+  }
+
+  void Error(uint64_t line, std::string message) {
+    if (cb_.on_error) {
+      cb_.on_error(ReadError{in_.name() + ":" + std::to_string(line),
+                             std::move(message)});
+    }
+  }
+
+  void Finish() {
+    if (!in_message_) return;
+    in_message_ = false;
+    if (oversized_) {
+      Error(sep_line_, "message larger than 64 MB skipped");
+      return;
+    }
+    std::vector<Header> headers;
+    if (!ParseHeaderBlock(header_block_, &headers)) {
+      Error(sep_line_, "message has no headers");
+      return;
+    }
+    Item item;
+    item.source = Source::kMail;
+    item.type = ItemType::kMessage;
+    item.origin = in_.name() + ":" + std::to_string(sep_line_);
+
+    // Author.
+    if (const std::string* from = FindHeader(headers, "from")) {
+      std::string addr, name;
+      ParseFromHeader(*from, &addr, &name);
+      item.author = DeobfuscateAddress(addr);
+      item.author_name = FoldWhitespace(DecodeRfc2047(name));
+      if (!LooksLikeAddress(item.author)) {
+        // "From: Thomas Lumley": the header holds a name only.
+        if (item.author_name.empty()) {
+          item.author_name = FoldWhitespace(DecodeRfc2047(addr));
+        }
+        item.author.clear();
+      }
+    }
+    if (item.author.empty()) {
+      // Ten R-help messages have no address anywhere; their separator holds
+      // a name, sometimes RFC 2047 encoded ("=?iso-8859-1?Q?Micha=EBl?=").
+      item.author = SanitizeUtf8(DeobfuscateAddress(DecodeRfc2047(sep_address_)));
+    }
+
+    // Date, falling back to the separator's date (read as UTC).
+    const std::string* date = FindHeader(headers, "date");
+    int64_t t = 0;
+    if (date != nullptr && ParseMailDate(*date, &t)) {
+      item.time = t;
+    } else {
+      item.time = sep_time_;
+    }
+
+    if (const std::string* subject = FindHeader(headers, "subject")) {
+      item.title = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(*subject)));
+    }
+
+    if (const std::string* mid = FindHeader(headers, "message-id")) {
+      item.id = SanitizeUtf8(FirstId(*mid, /*bare_ok=*/true));
+    }
+    if (item.id.empty()) {
+      // No Message-ID: synthesise a stable one from what identifies the
+      // message, so re-reading the archive yields the same id.
+      uint64_t h = Fnv1a64(item.author);
+      h = Fnv1a64("\n", h);
+      h = Fnv1a64(date != nullptr ? std::string_view(*date) : "", h);
+      h = Fnv1a64("\n", h);
+      h = Fnv1a64(item.title, h);
+      char buf[32];
+      snprintf(buf, sizeof(buf), "gen-%016llx",
+               static_cast<unsigned long long>(h));
+      item.id = buf;
+    }
+
+    if (const std::string* irt = FindHeader(headers, "in-reply-to")) {
+      item.parent = SanitizeUtf8(FirstId(*irt, /*bare_ok=*/false));
+    }
+    if (item.parent.empty()) {
+      if (const std::string* refs = FindHeader(headers, "references")) {
+        item.parent = SanitizeUtf8(LastId(*refs));
+      }
+    }
+    if (item.parent == item.id) item.parent.clear();
+
+    if (!list_.empty()) {
+      item.list = list_;
+    } else if (const std::string* lid = FindHeader(headers, "list-id")) {
+      item.list = ListFromListId(*lid);
+    }
+    if (item.list.empty()) {
+      if (path_list_.empty()) path_list_ = ListFromPath(in_.name());
+      item.list = path_list_;
+    }
+
+    std::string plain, html;
+    CollectText(headers, body_, 0, &plain, &html);
+    std::string text = plain.empty() ? std::move(html) : std::move(plain);
+    // Pipermail separates messages with blank lines; they are not content.
+    size_t e = text.size();
+    while (e > 0 && (text[e - 1] == '\n' || IsBlank(text[e - 1]))) --e;
+    text.resize(e);
+    item.text = SanitizeUtf8(text);
+    cb_.on_item(std::move(item));
+  }
+
+  InputStream& in_;
+  const std::string& list_;
+  const ReadCallbacks& cb_;
+  bool have_format_ = false;
+  bool classic_ = false;  // classic mbox: unescape ">From "
+  bool in_message_ = false;
+  bool in_headers_ = false;
+  bool oversized_ = false;
+  uint64_t sep_line_ = 0;
+  std::string sep_address_;
+  int64_t sep_time_ = 0;
+  std::string header_block_;
+  std::string body_;
+  std::string path_list_;
+};
+
+}  // namespace
+
+Status ReadMbox(InputStream& in, const std::string& list,
+                const ReadCallbacks& cb) {
+  MboxParser parser(in, list, cb);
+  return parser.Run();
+}
+
+}  // namespace threadsearch

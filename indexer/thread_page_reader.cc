@@ -1,0 +1,220 @@
+// Reader for the plain-text rendering of an HN thread page
+// (corpus/hn-thread-page-42133844.txt is the one sample).
+//
+// How we read the format (from that sample; nothing else documents it):
+//
+//   ←back to thread                      navigation
+//                                        (blank)
+//   Francois Chollet is leaving Google   the story title
+//   (developers.googleblog.com)          the link's domain only
+//   377 points xnx | 1 comments | | HN request time: 0s | source
+//   Show context                         navigation
+//   fchollet ◴[] No.42133844[source]     a comment header
+//   …body lines, blank lines between paragraphs…
+//   replies(20): >>42133884 #>>42133989 #… the ids of its direct replies
+//   openrisk ◴[] No.42134046[source]     the next comment
+//   …
+//   1. dbspin ◴[] No.42134706[source]    a header may carry an "N. " prefix
+//
+// - A header is "[N. ]USER ◴[TIME] No.ID[source]"; the brackets after ◴
+//   are empty here (no time shown), so items get time 0.
+// - A comment's body runs from its header to its "replies(N): …" line or to
+//   the next header. The replies line lists direct children, so an id listed
+//   there gets that comment as parent. Replies listed but not shown on the
+//   page are only recorded in the parent's kids.
+// - Nothing on the page says who the first comment replies to, nor the
+//   story's id: "No.42133844" (the page's id) is fchollet's comment, not the
+//   story, and "1 comments" is not the thread's size. So the first comment
+//   gets no parent, and no story item is emitted unless the page names the
+//   story's id ("item?id=N" or "No.N" above the first comment), in which
+//   case the story is emitted and is every comment's thread_hint.
+// - Text is plain text (quotes as "> …"), so text_html is false.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/text.h"
+#include "indexer/input_stream.h"
+#include "indexer/readers.h"
+
+namespace threadsearch {
+
+namespace {
+
+constexpr std::string_view kClock = "\xE2\x97\xB4[";  // "◴["
+constexpr std::string_view kBack = "\xE2\x86\x90" "back to thread";
+
+// Leading decimal digits of s.
+std::string_view LeadingDigits(std::string_view s) {
+  size_t n = 0;
+  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+  return s.substr(0, n);
+}
+
+struct Header {
+  std::string author;
+  std::string id;
+};
+
+// "[N. ]USER ◴[…] No.ID[source]" → author and id.
+bool ParseHeader(std::string_view line, Header* h) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t clock = line.find(kClock);
+  if (clock == std::string_view::npos) return false;
+  std::string_view user = TrimAscii(line.substr(0, clock));
+  // Optional "N. " list number.
+  std::string_view num = LeadingDigits(user);
+  if (!num.empty() && user.size() > num.size() + 1 &&
+      user.substr(num.size(), 2) == ". ") {
+    user = TrimAscii(user.substr(num.size() + 2));
+  }
+  if (user.empty() || user.find(' ') != std::string_view::npos) return false;
+  size_t close = line.find("] No.", clock + kClock.size());
+  if (close == std::string_view::npos) return false;
+  std::string_view id = LeadingDigits(line.substr(close + 5));
+  if (id.empty()) return false;
+  h->author = std::string(user);
+  h->id = std::string(id);
+  return true;
+}
+
+// "replies(N): >>ID #>>ID #…" → the ids.
+bool ParseReplies(std::string_view line, std::vector<std::string>* ids) {
+  if (line.rfind("replies(", 0) != 0) return false;
+  size_t pos = 0;
+  while ((pos = line.find(">>", pos)) != std::string_view::npos) {
+    pos += 2;
+    std::string_view id = LeadingDigits(line.substr(pos));
+    if (!id.empty()) ids->push_back(std::string(id));
+    pos += id.size();
+  }
+  return true;
+}
+
+// A story id named above the first comment, if any.
+std::string StoryIdFromPreamble(const std::vector<std::string>& lines) {
+  for (const std::string& l : lines) {
+    for (std::string_view key : {"item?id=", "No."}) {
+      size_t p = l.find(key);
+      if (p == std::string::npos) continue;
+      std::string_view id =
+          LeadingDigits(std::string_view(l).substr(p + key.size()));
+      if (!id.empty()) return std::string(id);
+    }
+  }
+  return "";
+}
+
+struct Comment {
+  Item item;
+  std::vector<std::string> body;
+};
+
+std::string JoinBody(std::vector<std::string>* lines) {
+  while (!lines->empty() && TrimAscii(lines->back()).empty()) {
+    lines->pop_back();
+  }
+  size_t first = 0;
+  while (first < lines->size() && TrimAscii((*lines)[first]).empty()) ++first;
+  std::string out;
+  for (size_t i = first; i < lines->size(); ++i) {
+    if (i > first) out.push_back('\n');
+    out += (*lines)[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
+  std::vector<std::string> preamble;  // Lines above the first comment.
+  std::vector<Comment> comments;
+  std::unordered_map<std::string, std::string> parent_of;
+  bool in_body = false;  // Between a header and its replies line.
+  std::string line;
+  bool too_long = false;
+  while (in.ReadLine(&line, &too_long)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    Header h;
+    if (!too_long && ParseHeader(line, &h)) {
+      Comment c;
+      c.item.source = Source::kHN;
+      c.item.type = ItemType::kComment;
+      c.item.id = std::move(h.id);
+      c.item.author = std::move(h.author);
+      c.item.text_html = false;
+      c.item.origin = in.name() + ":" + std::to_string(in.line_number());
+      comments.push_back(std::move(c));
+      in_body = true;
+      continue;
+    }
+    std::vector<std::string> ids;
+    if (!comments.empty() && ParseReplies(line, &ids)) {
+      Comment& c = comments.back();
+      for (const std::string& id : ids) {
+        if (id == c.item.id) continue;  // A self-reply would be a cycle.
+        c.item.kids.push_back(id);
+        parent_of.emplace(id, c.item.id);  // First listing wins.
+      }
+      in_body = false;
+      continue;
+    }
+    if (comments.empty()) {
+      preamble.push_back(line);
+    } else if (in_body) {
+      comments.back().body.push_back(line);
+    }
+    // Lines between a replies line and the next header (none in the
+    // sample) belong to no comment and are dropped.
+  }
+  if (!in.status().ok()) return in.status();
+  if (comments.empty() && preamble.empty()) return Status::OK();
+
+  // The story: title is the first line that is not navigation.
+  std::string story_id = StoryIdFromPreamble(preamble);
+  if (!story_id.empty()) {
+    Item story;
+    story.source = Source::kHN;
+    story.type = ItemType::kStory;
+    story.id = story_id;
+    story.origin = in.name() + ":1";
+    bool have_title = false;
+    for (const std::string& raw : preamble) {
+      std::string_view l = TrimAscii(raw);
+      if (l.empty() || l == kBack || l == "Show context") continue;
+      if (!have_title) {
+        story.title = std::string(l);
+        have_title = true;
+        continue;
+      }
+      // "377 points xnx | 1 comments | …"
+      std::string_view pts = LeadingDigits(l);
+      if (!pts.empty() && l.substr(pts.size()).rfind(" points ", 0) == 0) {
+        story.points = std::stoll(std::string(pts));
+        story.has_points = true;
+        std::string_view rest = l.substr(pts.size() + 8);
+        story.author = std::string(rest.substr(0, rest.find(' ')));
+      }
+    }
+    cb.on_item(std::move(story));
+  }
+
+  for (Comment& c : comments) {
+    c.item.text = JoinBody(&c.body);
+    auto it = parent_of.find(c.item.id);
+    if (it != parent_of.end()) {
+      c.item.parent = it->second;
+    }
+    // The page does not say which comments are top-level, so the story is
+    // a hint, never a parent.
+    if (!story_id.empty() && c.item.id != story_id) {
+      c.item.thread_hint = story_id;
+    }
+    cb.on_item(std::move(c.item));
+  }
+  return Status::OK();
+}
+
+}  // namespace threadsearch

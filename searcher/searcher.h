@@ -1,0 +1,187 @@
+// Searcher: ranked queries over a threadsearch database, every hit in its
+// thread context; plus the read-side views (thread tree, user, stats).
+#ifndef THREADSEARCH_SEARCHER_SEARCHER_H_
+#define THREADSEARCH_SEARCHER_SEARCHER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/item.h"
+#include "common/status.h"
+
+namespace threadsearch {
+
+class ThreadStore;
+
+enum class SortOrder {
+  kRelevance,  // BM25 + proximity; ties newest first
+  kDateAsc,    // "date": oldest first
+  kDateDesc,   // "-date": newest first
+  kPoints,     // "points": most points first
+  kReplies,    // "replies": most direct replies first
+};
+// "relevance", "date", "-date", "points", "replies" (also "newest",
+// "oldest"); InvalidArgument naming the valid values otherwise.
+Result<SortOrder> ParseSortOrder(std::string_view s);
+std::string_view SortOrderName(SortOrder s);
+
+struct SearchRequest {
+  // The query language: words (all must match), "phrases", OR, NOT, -word,
+  // (), prefix*, and field:value filters (see README). May be empty: then
+  // the filters alone select items, newest first.
+  std::string query;
+  // Filters added to the query (AND). Author and replies-to names are
+  // compared case-insensitively; several names in one list are OR-ed.
+  std::vector<std::string> authors;
+  std::vector<std::string> replies_to;
+  std::string thread;  // any item id of the thread
+  std::optional<ItemType> type;
+  std::optional<Source> source;
+  std::string list;
+  std::optional<int64_t> after;   // time >= after (Unix seconds)
+  std::optional<int64_t> before;  // time < before
+  std::optional<SortOrder> sort;  // default: relevance, or -date with no words
+  uint32_t page = 0;              // 0-based
+  uint32_t limit = 10;            // hits per page, 1..1000
+  bool collapse_thread = false;   // one hit per thread (its best)
+  bool context = true;            // fill Hit::context
+  size_t snippet_bytes = 240;
+};
+
+struct ContextItem {
+  std::string id;
+  std::string author;
+  int64_t time = 0;
+  std::string excerpt;  // one line of plain text
+};
+
+struct ThreadContext {
+  // The thread root.
+  std::string root_id;
+  std::string root_title;
+  std::string root_author;
+  int64_t root_time = 0;
+  uint32_t root_size = 0;  // items in the thread
+  bool root_missing = false;  // the root is a placeholder (parent unseen)
+  // Root to parent: the root, then (after a gap of `elided` items when the
+  // chain is long) the nearest five ancestors.
+  std::vector<ContextItem> ancestors;
+  uint32_t elided = 0;
+  // The first three direct replies, oldest first.
+  std::vector<ContextItem> replies;
+  uint32_t reply_count = 0;
+};
+
+struct Hit {
+  StoredItem item;
+  std::string thread_id;     // the root's id
+  double score = 0;          // relevance weight (0 when sorted otherwise)
+  uint32_t rank = 0;         // 1-based rank in the whole result
+  uint32_t thread_hits = 0;  // with collapse: matching items in the thread
+  std::string snippet;       // HTML-escaped, matches in <mark>…</mark>
+  ThreadContext context;
+};
+
+struct SearchResult {
+  std::string query;
+  uint64_t total = 0;  // exact number of matching items (threads when
+                       // collapsed)
+  uint32_t page = 0;
+  uint32_t limit = 0;
+  double took_ms = 0;
+  SortOrder sort = SortOrder::kRelevance;
+  std::vector<Hit> hits;
+};
+
+// A thread as a tree, for `thread` and /api/items.
+struct ThreadNode {
+  StoredItem item;
+  std::vector<ThreadNode> children;
+  bool truncated = false;  // children exist below max_depth
+};
+
+struct ThreadView {
+  std::string asked_id;         // the item the user named
+  std::vector<ContextItem> ancestors;  // root to parent of the asked item
+  ThreadNode root;              // the whole thread from its root
+  uint32_t size = 0;
+};
+
+struct CountEntry {
+  std::string key;
+  uint64_t count = 0;
+};
+
+struct UserSummary {
+  std::string name;          // as asked
+  std::string display_name;  // most recent display name seen
+  uint64_t items = 0;
+  std::map<std::string, uint64_t> by_type;
+  int64_t first_time = 0;
+  int64_t last_time = 0;
+  uint64_t threads = 0;             // distinct threads taken part in
+  uint64_t replies_received = 0;    // items whose parent they wrote
+  std::vector<CountEntry> top_repliers;     // who replied to them most
+  std::vector<CountEntry> top_replied_to;   // whom they replied to most
+  std::vector<CountEntry> by_year;
+  std::vector<CountEntry> top_threads;      // thread id -> their items
+};
+
+struct DbStats {
+  uint64_t items = 0;  // non-placeholder items
+  uint64_t placeholders = 0;
+  uint64_t deleted = 0;
+  uint64_t searchable = 0;  // Xapian documents
+  uint64_t threads = 0;
+  uint64_t authors = 0;
+  std::map<std::string, uint64_t> by_source;
+  std::map<std::string, uint64_t> by_type;
+  uint64_t index_bytes = 0;
+  uint64_t store_bytes = 0;
+};
+
+struct SearcherOptions {
+  // Per-thread Database handles reopen when the index advanced at most this
+  // often (milliseconds).
+  int reopen_interval_ms = 1000;
+};
+
+class Searcher {
+ public:
+  // Opens the database in `dir` read-only. NotFound when there is none.
+  static Result<std::unique_ptr<Searcher>> Open(const std::string& dir,
+                                                const SearcherOptions& opts);
+  ~Searcher();
+  Searcher(const Searcher&) = delete;
+  Searcher& operator=(const Searcher&) = delete;
+
+  // Runs a query. InvalidArgument (message naming what and where) for a
+  // malformed query or request. Not thread-safe: use one Searcher per thread.
+  Result<SearchResult> Search(const SearchRequest& req);
+  // The thread around item `id` (any id form ThreadStore::Find accepts),
+  // children nested to `max_depth` levels below the root. NotFound when the
+  // id is unknown.
+  Result<ThreadView> Thread(std::string_view id, uint32_t max_depth = 1000);
+  // What one author wrote and who replied. NotFound when they wrote nothing.
+  Result<UserSummary> User(std::string_view name);
+  Result<DbStats> Stats();
+  // Sees what a concurrent writer committed since Open.
+  Status Refresh();
+
+  ThreadStore& store();
+
+ private:
+  struct Impl;
+  explicit Searcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SEARCHER_SEARCHER_H_

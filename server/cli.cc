@@ -1,0 +1,337 @@
+#include "server/cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "indexer/indexer.h"
+#include "searcher/searcher.h"
+#include "server/json_codec.h"
+#include "server/text_output.h"
+
+namespace threadsearch {
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int Fail(const Status& st) {
+  std::cerr << "threadsearch: " << st.message() << "\n";
+  return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+TextStyle StdoutStyle() {
+  TextStyle s;
+  s.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == nullptr;
+  return s;
+}
+
+// "2024-01-31" or "2024-01-31T12:00:00" (UTC) or Unix seconds.
+Result<int64_t> ParseDate(const std::string& s, const char* what) {
+  if (!s.empty() &&
+      s.find_first_not_of("0123456789") == std::string::npos) {
+    if (s.size() > 4) return static_cast<int64_t>(std::stoll(s));
+  }
+  struct tm tm = {};
+  int y = 0, mo = 1, d = 1, h = 0, mi = 0, se = 0;
+  int n = sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &se);
+  if (n < 1 || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31) {
+    return Status::InvalidArgument(std::string(what) + ": bad date \"" + s +
+                                   "\" (expected YYYY-MM-DD)");
+  }
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = se;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string q;
+  for (const std::string& w : words) {
+    if (!q.empty()) q.push_back(' ');
+    q += w;
+  }
+  return q;
+}
+
+// Progress line on a terminal: files, items, rates, percent and ETA.
+void ShowProgress(const IndexProgress& p) {
+  double rate = p.elapsed > 0 ? static_cast<double>(p.items) / p.elapsed : 0;
+  double mbs = p.elapsed > 0 ? static_cast<double>(p.bytes_done) / 1048576.0 /
+                                   p.elapsed
+                             : 0;
+  char line[256];
+  if (p.bytes_total > 0) {
+    double frac = static_cast<double>(p.bytes_done) /
+                  static_cast<double>(p.bytes_total);
+    double eta = frac > 0 ? p.elapsed * (1 - frac) / frac : 0;
+    snprintf(line, sizeof line,
+             "\r%llu/%llu files  %llu items  %.0f items/s  %.1f MB/s  %5.1f%%  "
+             "ETA %.0fs   ",
+             static_cast<unsigned long long>(p.files_done),
+             static_cast<unsigned long long>(p.files_total),
+             static_cast<unsigned long long>(p.items), rate, mbs, frac * 100,
+             eta);
+  } else {
+    snprintf(line, sizeof line, "\r%llu items  %.0f items/s  %.1f MB/s   ",
+             static_cast<unsigned long long>(p.items), rate, mbs);
+  }
+  std::cerr << line << std::flush;
+}
+
+struct IndexArgs {
+  std::string db;
+  std::vector<std::string> paths;
+  std::string format = "auto";
+  bool quiet = false;
+  bool json = false;
+  size_t batch = 20000;
+};
+
+int RunIndex(const IndexArgs& a) {
+  Result<Format> fmt = ParseFormat(a.format);
+  if (!fmt.ok()) return Fail(fmt.status());
+  IndexOptions opts;
+  opts.format = *fmt;
+  opts.batch_size = a.batch;
+  bool tty = isatty(STDERR_FILENO) && !a.quiet;
+  bool progress_shown = false;
+  if (tty) {
+    opts.on_progress = [&](const IndexProgress& p) {
+      progress_shown = true;
+      ShowProgress(p);
+    };
+  }
+  uint64_t warnings = 0;
+  opts.on_warning = [&](const std::string& msg) {
+    ++warnings;
+    if (progress_shown) std::cerr << "\r\033[K";
+    if (!a.quiet || warnings <= 20) std::cerr << "warning: " << msg << "\n";
+  };
+  Result<std::unique_ptr<Indexer>> ix = Indexer::Open(a.db, opts);
+  if (!ix.ok()) return Fail(ix.status());
+  IndexStats stats;
+  Status st = (*ix)->IndexPaths(a.paths, &stats);
+  if (progress_shown) std::cerr << "\n";
+  if (a.json) {
+    std::cout << IndexStatsToJson(stats, 2) << "\n";
+  } else {
+    PrintIndexStats(std::cerr, stats);
+  }
+  if (!st.ok()) return Fail(st);
+  return kExitOk;
+}
+
+struct SearchArgs {
+  std::string db;
+  std::vector<std::string> words;
+  bool json = false;
+  uint32_t limit = 10;
+  uint32_t page = 0;
+  std::vector<std::string> authors;
+  std::vector<std::string> replies_to;
+  std::string thread;
+  std::string type;
+  std::string source;
+  std::string list;
+  std::string after;
+  std::string before;
+  std::string sort;
+  std::string collapse;
+};
+
+int RunSearch(const SearchArgs& a) {
+  SearchRequest req;
+  req.query = Join(a.words);
+  req.limit = a.limit;
+  req.page = a.page;
+  req.authors = a.authors;
+  req.replies_to = a.replies_to;
+  req.thread = a.thread;
+  req.list = a.list;
+  if (!a.sort.empty()) {
+    Result<SortOrder> s = ParseSortOrder(a.sort);
+    if (!s.ok()) return Fail(s.status());
+    req.sort = *s;
+  }
+  if (!a.type.empty()) {
+    ItemType t;
+    if (!ParseItemType(a.type, &t)) {
+      return Fail(Status::InvalidArgument("--type: unknown type \"" + a.type +
+                                          "\""));
+    }
+    req.type = t;
+  }
+  if (!a.source.empty()) {
+    Source s;
+    if (!ParseSource(a.source, &s)) {
+      return Fail(Status::InvalidArgument("--source: unknown source \"" +
+                                          a.source + "\" (hn, reddit, mail)"));
+    }
+    req.source = s;
+  }
+  if (!a.after.empty()) {
+    Result<int64_t> t = ParseDate(a.after, "--after");
+    if (!t.ok()) return Fail(t.status());
+    req.after = *t;
+  }
+  if (!a.before.empty()) {
+    Result<int64_t> t = ParseDate(a.before, "--before");
+    if (!t.ok()) return Fail(t.status());
+    req.before = *t;
+  }
+  if (!a.collapse.empty()) {
+    if (a.collapse != "thread") {
+      return Fail(Status::InvalidArgument("--collapse: only \"thread\""));
+    }
+    req.collapse_thread = true;
+  }
+  Result<std::unique_ptr<Searcher>> s = Searcher::Open(a.db, {});
+  if (!s.ok()) return Fail(s.status());
+  Result<SearchResult> r = (*s)->Search(req);
+  if (!r.ok()) return Fail(r.status());
+  if (a.json) {
+    std::cout << SearchResultToJson(*r, 2) << "\n";
+  } else {
+    PrintSearchResult(std::cout, *r, StdoutStyle());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{
+      "threadsearch: full-text search over discussion threads (Hacker News, "
+      "Reddit, mailing lists)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "threadsearch 0.1.0");
+  int rc = kExitOk;
+
+  IndexArgs ia;
+  CLI::App* index = app.add_subcommand(
+      "index", "Index files or directories (plain, .gz, .zst; - for stdin)");
+  index->add_option("--db", ia.db, "Database directory")->required();
+  index->add_option("--format", ia.format,
+                    "Input format: auto, hn-json, algolia, bigquery, "
+                    "pushshift, mbox, thread-page");
+  index->add_option("--batch", ia.batch, "Items per commit")
+      ->check(CLI::Range(1, 10000000));
+  index->add_flag("--quiet,-q", ia.quiet, "No progress line");
+  index->add_flag("--json", ia.json, "Print the summary as JSON");
+  index->add_option("paths", ia.paths, "Files or directories")->required();
+  index->callback([&] { rc = RunIndex(ia); });
+
+  SearchArgs sa;
+  CLI::App* search = app.add_subcommand("search", "Search the index");
+  search->add_option("--db", sa.db, "Database directory")->required();
+  search->add_flag("--json", sa.json, "Print one JSON object");
+  search->add_option("--limit,-n", sa.limit, "Hits per page")
+      ->check(CLI::Range(1, 1000));
+  search->add_option("--page,-p", sa.page, "Page (0-based)");
+  search->add_option("--author,--by", sa.authors, "Only items by NAME");
+  search->add_option("--replies-to,--to", sa.replies_to,
+                     "Only replies to items by NAME");
+  search->add_option("--thread", sa.thread, "Only the thread of item ID");
+  search->add_option("--type", sa.type, "story, comment, message, …");
+  search->add_option("--source", sa.source, "hn, reddit or mail");
+  search->add_option("--list", sa.list, "Mailing list or subreddit");
+  search->add_option("--after", sa.after, "Items at or after DATE");
+  search->add_option("--before", sa.before, "Items before DATE");
+  search->add_option("--sort", sa.sort, "relevance, date, -date, points, replies");
+  search->add_option("--collapse", sa.collapse, "thread: one hit per thread");
+  search->add_option("query", sa.words, "Query words");
+  search->callback([&] { rc = RunSearch(sa); });
+
+  std::string tdb, tid;
+  bool tjson = false;
+  uint32_t tdepth = 1000;
+  CLI::App* thread = app.add_subcommand("thread", "Show the thread around an item");
+  thread->add_option("--db", tdb, "Database directory")->required();
+  thread->add_flag("--json", tjson, "Print JSON");
+  thread->add_option("--depth", tdepth, "Levels below the root");
+  thread->add_option("id", tid, "Item id (hn:ID, reddit:ID, mail:MSGID or bare)")
+      ->required();
+  thread->callback([&] {
+    Result<std::unique_ptr<Searcher>> s = Searcher::Open(tdb, {});
+    if (!s.ok()) {
+      rc = Fail(s.status());
+      return;
+    }
+    Result<ThreadView> v = (*s)->Thread(tid, tdepth);
+    if (!v.ok()) {
+      rc = Fail(v.status());
+      return;
+    }
+    if (tjson) {
+      std::cout << ThreadViewToJson(*v, 2) << "\n";
+    } else {
+      PrintThreadView(std::cout, *v, StdoutStyle());
+    }
+  });
+
+  std::string udb, uname;
+  bool ujson = false;
+  CLI::App* user = app.add_subcommand("user", "Summarise what a user wrote");
+  user->add_option("--db", udb, "Database directory")->required();
+  user->add_flag("--json", ujson, "Print JSON");
+  user->add_option("name", uname, "User name or mail address")->required();
+  user->callback([&] {
+    Result<std::unique_ptr<Searcher>> s = Searcher::Open(udb, {});
+    if (!s.ok()) {
+      rc = Fail(s.status());
+      return;
+    }
+    Result<UserSummary> u = (*s)->User(uname);
+    if (!u.ok()) {
+      rc = Fail(u.status());
+      return;
+    }
+    if (ujson) {
+      std::cout << UserSummaryToJson(*u, 2) << "\n";
+    } else {
+      PrintUserSummary(std::cout, *u, StdoutStyle());
+    }
+  });
+
+  std::string sdb;
+  bool sjson = false;
+  CLI::App* stats = app.add_subcommand("stats", "Counts and sizes");
+  stats->add_option("--db", sdb, "Database directory")->required();
+  stats->add_flag("--json", sjson, "Print JSON");
+  stats->callback([&] {
+    Result<std::unique_ptr<Searcher>> s = Searcher::Open(sdb, {});
+    if (!s.ok()) {
+      rc = Fail(s.status());
+      return;
+    }
+    Result<DbStats> d = (*s)->Stats();
+    if (!d.ok()) {
+      rc = Fail(d.status());
+      return;
+    }
+    if (sjson) {
+      std::cout << DbStatsToJson(*d, 2) << "\n";
+    } else {
+      PrintDbStats(std::cout, *d, StdoutStyle());
+    }
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return rc;
+}
+
+}  // namespace threadsearch

@@ -1,0 +1,276 @@
+#include "indexer/input_stream.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+// gzip-compresses `data` as one member (what gzip(1) writes).
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                         Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Zstd(const std::string& data) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+std::vector<std::string> AllLines(InputStream& in) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (in.ReadLine(&line)) lines.push_back(line);
+  return lines;
+}
+
+// Many numbered lines, so compressed streams span several buffers.
+std::string ManyLines(int n) {
+  std::string s;
+  for (int i = 1; i <= n; ++i) {
+    s += "line " + std::to_string(i) + " of some text to compress\n";
+  }
+  return s;
+}
+
+TEST(InputStreamTest, LinesTable) {
+  struct Case {
+    std::string in;
+    std::vector<std::string> lines;
+  };
+  const Case cases[] = {
+      {"", {}},
+      {"\n", {""}},
+      {"a", {"a"}},
+      {"a\n", {"a"}},
+      {"a\nb", {"a", "b"}},
+      {"a\r\nb\r\n", {"a\r", "b\r"}},  // "\r" is kept.
+      {"a\n\n\nb\n", {"a", "", "", "b"}},
+      {std::string("nul\0inside\n", 11), {std::string("nul\0inside", 10)}},
+  };
+  for (const Case& c : cases) {
+    auto in = InputStream::FromString(c.in, "t");
+    EXPECT_EQ(AllLines(*in), c.lines) << c.in;
+    EXPECT_OK(in->status());
+    EXPECT_EQ(in->line_number(), c.lines.size());
+  }
+}
+
+TEST(InputStreamTest, TooLongLinesAreSkipped) {
+  auto in = InputStream::FromString("abcdefgh\nxy\n0123456789", "t");
+  in->set_max_line(4);
+  std::string line;
+  bool too_long = false;
+  ASSERT_TRUE(in->ReadLine(&line, &too_long));
+  EXPECT_TRUE(too_long);
+  EXPECT_EQ(line, "abcd");
+  EXPECT_EQ(in->line_number(), 1u);
+  ASSERT_TRUE(in->ReadLine(&line, &too_long));
+  EXPECT_FALSE(too_long);
+  EXPECT_EQ(line, "xy");
+  ASSERT_TRUE(in->ReadLine(&line, &too_long));  // Last line, no newline.
+  EXPECT_TRUE(too_long);
+  EXPECT_EQ(line, "0123");
+  EXPECT_EQ(in->line_number(), 3u);
+  EXPECT_FALSE(in->ReadLine(&line, &too_long));
+  EXPECT_OK(in->status());
+}
+
+// A line far longer than the buffer is skipped without being held whole.
+TEST(InputStreamTest, HugeLineAcrossBuffers) {
+  std::string data = "first\n" + std::string(3 << 20, 'x') + "\nlast\n";
+  auto in = InputStream::FromString(Gzip(data), "huge.gz");
+  in->set_max_line(1000);
+  std::string line;
+  bool too_long = false;
+  ASSERT_TRUE(in->ReadLine(&line, &too_long));
+  EXPECT_EQ(line, "first");
+  ASSERT_TRUE(in->ReadLine(&line, &too_long));
+  EXPECT_TRUE(too_long);
+  EXPECT_EQ(line, std::string(1000, 'x'));
+  EXPECT_LT(line.capacity(), 1u << 20);
+  ASSERT_TRUE(in->ReadLine(&line, &too_long));
+  EXPECT_FALSE(too_long);
+  EXPECT_EQ(line, "last");
+  EXPECT_FALSE(in->ReadLine(&line));
+  EXPECT_OK(in->status());
+}
+
+TEST(InputStreamTest, PeekDoesNotConsume) {
+  auto in = InputStream::FromString("hello\nworld\n", "t");
+  EXPECT_EQ(in->Peek(3), "hel");
+  EXPECT_EQ(in->Peek(100), "hello\nworld\n");
+  std::string line;
+  ASSERT_TRUE(in->ReadLine(&line));
+  EXPECT_EQ(line, "hello");
+  EXPECT_EQ(in->Peek(2), "wo");
+  std::string rest;
+  ASSERT_OK(in->ReadAll(&rest, 100));
+  EXPECT_EQ(rest, "world\n");
+}
+
+TEST(InputStreamTest, ReadAllLimit) {
+  auto in = InputStream::FromString(std::string(1000, 'a'), "big");
+  std::string out;
+  Status s = in->ReadAll(&out, 999);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("big"), std::string::npos);
+  auto in2 = InputStream::FromString(std::string(1000, 'a'), "ok");
+  ASSERT_OK(in2->ReadAll(&out, 1000));
+  EXPECT_EQ(out.size(), 1000u);
+}
+
+TEST(InputStreamTest, CompressionByMagicNotName) {
+  TempDir dir;
+  std::string data = ManyLines(20000);
+  struct Case {
+    std::string file;
+    std::string bytes;
+  };
+  const Case cases[] = {
+      {"plain.gz", data},          // Named .gz, but plain.
+      {"packed.txt", Gzip(data)},  // Named .txt, but gzip.
+      {"packed.json", Zstd(data)},
+  };
+  for (const Case& c : cases) {
+    WriteFileOrDie(dir.Sub(c.file), c.bytes);
+    auto in = InputStream::Open(dir.Sub(c.file));
+    ASSERT_OK(in);
+    EXPECT_EQ((*in)->raw_size(), c.bytes.size());
+    std::vector<std::string> lines = AllLines(**in);
+    EXPECT_OK((*in)->status());
+    ASSERT_EQ(lines.size(), 20000u) << c.file;
+    EXPECT_EQ(lines[0], "line 1 of some text to compress");
+    EXPECT_EQ(lines[19999], "line 20000 of some text to compress");
+    EXPECT_EQ((*in)->raw_bytes_read(), c.bytes.size()) << c.file;
+  }
+}
+
+TEST(InputStreamTest, ConcatenatedMembersAndFrames) {
+  std::string a = ManyLines(100), b = "tail 1\ntail 2\n";
+  auto gz = InputStream::FromString(Gzip(a) + Gzip(b), "two.gz");
+  std::vector<std::string> lines = AllLines(*gz);
+  EXPECT_OK(gz->status());
+  ASSERT_EQ(lines.size(), 102u);
+  EXPECT_EQ(lines.back(), "tail 2");
+  auto zst = InputStream::FromString(Zstd(a) + Zstd(b), "two.zst");
+  lines = AllLines(*zst);
+  EXPECT_OK(zst->status());
+  ASSERT_EQ(lines.size(), 102u);
+  EXPECT_EQ(lines.back(), "tail 2");
+}
+
+// Truncated or damaged compressed input: lines before the damage are read,
+// then reading stops with an error naming the stream; never a hang.
+TEST(InputStreamTest, TruncatedAndCorrupt) {
+  std::string data = ManyLines(20000);
+  std::string gz = Gzip(data), zst = Zstd(data);
+  std::string gz_bad = gz;
+  gz_bad[gz.size() / 2] ^= 0x55;
+  gz_bad[gz.size() / 2 + 1] ^= 0x55;
+  std::string zst_bad = zst;
+  zst_bad[zst.size() / 2] ^= 0x55;
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string message;
+    bool some_lines;
+  };
+  const Case cases[] = {
+      {"half.gz", gz.substr(0, gz.size() / 2), "truncated gzip stream", true},
+      {"notrailer.gz", gz.substr(0, gz.size() - 4), "truncated gzip stream",
+       true},
+      {"header.gz", gz.substr(0, 5), "truncated gzip stream", false},
+      {"magic.gz", gz.substr(0, 2), "truncated gzip stream", false},
+      {"bad.gz", gz_bad, "gzip data error", true},
+      {"trailing.gz", gz + "garbage!", "gzip data error", true},
+      {"half.zst", zst.substr(0, zst.size() / 2), "truncated zstd stream",
+       true},
+      {"magic.zst", zst.substr(0, 4), "truncated zstd stream", false},
+      {"bad.zst", zst_bad, "zstd data error", false},
+  };
+  for (const Case& c : cases) {
+    auto in = InputStream::FromString(c.bytes, c.name);
+    std::vector<std::string> lines = AllLines(*in);
+    EXPECT_FALSE(in->status().ok()) << c.name;
+    EXPECT_EQ(in->status().code(), StatusCode::kCorruption) << c.name;
+    EXPECT_EQ(in->status().message().find(c.name + ": " + c.message), 0u)
+        << c.name << ": " << in->status().ToString();
+    if (c.some_lines) {
+      EXPECT_GT(lines.size(), 0u) << c.name;
+    }
+    EXPECT_LT(lines.size(), 20000u) << c.name;
+    // Every line delivered is a real one (no partial line at the break).
+    for (size_t i = 0; i < lines.size(); ++i) {
+      ASSERT_EQ(lines[i], "line " + std::to_string(i + 1) +
+                              " of some text to compress")
+          << c.name;
+    }
+    std::string rest;
+    EXPECT_FALSE(in->ReadAll(&rest, 1 << 30).ok()) << c.name;
+  }
+}
+
+TEST(InputStreamTest, OpenErrors) {
+  TempDir dir;
+  auto missing = InputStream::Open(dir.Sub("nope.txt"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kIOError);
+  EXPECT_NE(missing.status().message().find("nope.txt"), std::string::npos);
+  auto directory = InputStream::Open(dir.path());
+  EXPECT_FALSE(directory.ok());
+}
+
+TEST(InputStreamTest, EmptyFile) {
+  TempDir dir;
+  WriteFileOrDie(dir.Sub("empty"), "");
+  auto in = InputStream::Open(dir.Sub("empty"));
+  ASSERT_OK(in);
+  EXPECT_EQ((*in)->Peek(10), "");
+  EXPECT_TRUE(AllLines(**in).empty());
+  EXPECT_OK((*in)->status());
+}
+
+// A real archive from the corpus (gzip -9 -n); line count from
+// `zcat FILE | wc -l` = 70495 (the file ends with a newline).
+TEST(InputStreamTest, RealGzipArchive) {
+  auto in = InputStream::Open(std::string(TS_CORPUS) +
+                              "/mailing-lists/r-help/2003-April.txt.gz");
+  ASSERT_OK(in);
+  uint64_t n = 0, last_progress = 0;
+  std::string line;
+  bool progress_monotonic = true;
+  while ((*in)->ReadLine(&line)) {
+    ++n;
+    uint64_t p = (*in)->raw_bytes_read();
+    if (p < last_progress) progress_monotonic = false;
+    last_progress = p;
+  }
+  ASSERT_OK((*in)->status());
+  EXPECT_EQ(n, 70495u);
+  EXPECT_TRUE(progress_monotonic);
+  EXPECT_EQ((*in)->raw_bytes_read(), (*in)->raw_size());
+}
+
+}  // namespace
+}  // namespace threadsearch

@@ -1,0 +1,258 @@
+// Tests for common/mail_text: charsets, RFC 2047, transfer encodings,
+// body splitting and address de-obfuscation, on values seen in R-help.
+#include "common/mail_text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+struct Case {
+  std::string in;
+  std::string want;
+};
+
+TEST(MailTextTest, DecodeRfc2047) {
+  const Case cases[] = {
+      // Q, iso-8859-1 (R-help 1999-August, From: display name).
+      {"=?iso-8859-1?Q?Bj=F8rn-Helge_Mevik?=", "Bj\u00f8rn-Helge Mevik"},
+      // Encoded word followed by plain text.
+      {"=?iso-8859-1?Q?Jos=E9?= Ernesto Jardim", "Jos\u00e9 Ernesto Jardim"},
+      // B, utf-8.
+      {"=?UTF-8?B?TWFydGluIE3DuGxsZXI=?=", "Martin M\u00f8ller"},
+      // Lower-case q and b markers.
+      {"=?utf-8?q?caf=C3=A9?=", "caf\u00e9"},
+      // Adjacent words: the blank between them is dropped.
+      {"=?iso-8859-1?Q?a?= =?iso-8859-1?Q?b?=", "ab"},
+      {"=?utf-8?Q?Mich?=\n =?utf-8?Q?a=C3=ABl?=", "Micha\u00ebl"},
+      // A UTF-8 character split over two words survives the join.
+      {"=?utf-8?B?w6k=?= =?utf-8?B?w6k=?=", "\u00e9\u00e9"},
+      {"=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9t=C3=A9?=", "\u00e9t\u00e9"},
+      // Plain text between words is kept, blanks included.
+      {"Re: =?iso-8859-1?Q?r=E9ponse?= ok", "Re: r\u00e9ponse ok"},
+      // windows-1251 (2003-April separator).
+      {"=?windows-1251?Q?=CA=EE=F1=E5=ED=EA=EE=E2?=",
+       "\u041a\u043e\u0441\u0435\u043d\u043a\u043e\u0432"},
+      // Malformed: left alone.
+      {"=?iso-8859-1?X?abc?=", "=?iso-8859-1?X?abc?="},
+      {"=?iso-8859-1?Q?no end", "=?iso-8859-1?Q?no end"},
+      {"a =? b ?= c", "a =? b ?= c"},
+      {"=??Q?x?=", "=??Q?x?="},
+      // Unknown charset: windows-1252 fallback.
+      {"=?x-no-such-charset?Q?caf=E9?=", "caf\u00e9"},
+      // No encoded words; raw latin-1 byte becomes UTF-8.
+      {"plain subject", "plain subject"},
+      {"Bj\xf8rn", "Bj\u00f8rn"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DecodeRfc2047(c.in), c.want) << c.in;
+  }
+}
+
+TEST(MailTextTest, DecodeQuotedPrintable) {
+  const Case cases[] = {
+      {"caf=E9", "caf\xe9"},
+      {"soft=\nbreak", "softbreak"},
+      {"soft=\r\nbreak", "softbreak"},
+      {"soft=  \nbreak", "softbreak"},  // blanks after "=" are tolerated
+      {"a=3Db", "a=b"},
+      {"lower=c3=a9", "lower\xc3\xa9"},
+      {"not =ZZ hex", "not =ZZ hex"},
+      {"trailing =", "trailing "},
+      {"line one\nline two\n", "line one\nline two\n"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DecodeQuotedPrintable(c.in), c.want) << c.in;
+  }
+}
+
+TEST(MailTextTest, DecodeBase64) {
+  const Case cases[] = {
+      {"aGVsbG8=", "hello"},
+      {"aGVs\nbG8gd29y\r\nbGQ=", "hello world"},
+      {"aGVsbG8", "hello"},  // missing padding
+      {"aG!Vs*bG8=", "hello"},  // junk skipped
+      {"", ""},
+      {"w6k=", "\xc3\xa9"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DecodeBase64(c.in), c.want) << c.in;
+  }
+}
+
+TEST(MailTextTest, CharsetToUtf8) {
+  struct CharsetCase {
+    std::string bytes;
+    std::string charset;
+    std::string want;
+  };
+  const CharsetCase cases[] = {
+      {"caf\xe9", "iso-8859-1", "caf\u00e9"},
+      {"caf\xe9", "ISO-8859-1", "caf\u00e9"},
+      {"caf\xe9", "\"latin1\"", "caf\u00e9"},
+      // Latin-1 labels are read as windows-1252 (0x93/0x94 quotes).
+      {"\x93quoted\x94", "iso-8859-1", "\u201cquoted\u201d"},
+      {"\x80", "windows-1252", "\u20ac"},
+      {"\xa4", "iso-8859-15", "\u20ac"},
+      {"\xcf\xf0\xe8", "windows-1251", "\u041f\u0440\u0438"},
+      {"\xc4\xe3", "koi8-r", "\u0414\u0413"},
+      // UTF-8 passes through; invalid bytes in it fall back per byte.
+      {"caf\xc3\xa9", "utf-8", "caf\u00e9"},
+      {"caf\xc3\xa9 caf\xe9", "utf-8", "caf\u00e9 caf\u00e9"},
+      // No charset: UTF-8 when valid, else windows-1252.
+      {"Bj\xc3\xb8rn", "", "Bj\u00f8rn"},
+      {"Bj\xf8rn", "", "Bj\u00f8rn"},
+      {"Bj\xf8rn", "us-ascii", "Bj\u00f8rn"},
+      // Unknown charset: windows-1252 fallback.
+      {"caf\xe9", "x-bogus", "caf\u00e9"},
+      // Undecodable bytes in a known multi-byte charset.
+      {"ok\xff", "shift_jis", "ok\u00ff"},
+      // Stateful ISO-2022-JP.
+      {"\x1b$B$3$s\x1b(B", "iso-2022-jp", "\u3053\u3093"},
+  };
+  for (const CharsetCase& c : cases) {
+    EXPECT_EQ(CharsetToUtf8(c.bytes, c.charset), c.want)
+        << c.charset << ": " << c.bytes;
+  }
+}
+
+TEST(MailTextTest, DeobfuscateAddress) {
+  const Case cases[] = {
+      {"ihaka at stat.auckland.ac.nz", "ihaka@stat.auckland.ac.nz"},
+      {"Ngayee.Law at celeradiagnostics.com",
+       "ngayee.law@celeradiagnostics.com"},
+      {"  pdalgd at gmail.com ", "pdalgd@gmail.com"},
+      // 2018: " at " written as " @ending from ", letters replaced.
+      {"r@turner @ending from @uckl@nd@@c@nz", "r@turner@@uckl@nd@@c@nz"},
+      {"lui@@@puerto @ending from gm@il@com", "lui@@@puerto@gm@il@com"},
+      {"bgunter@4567 @ending from gm@il@com", "bgunter@4567@gm@il@com"},
+      // 2019 on: "@end|ng |rom", "m@iii@g oii", "m@ili@g off".
+      {"jenny@||u00 @end|ng |rom gm@||@com", "jenny@||u00@gm@||@com"},
+      {"S@E|||@on @end|ng |rom LGCGroup@com", "s@e|||@on@lgcgroup@com"},
+      {"pd@|gd m@iii@g oii gm@ii@com", "pd@|gd@gm@ii@com"},
+      {"pd@|gd m@ili@g off gm@il@com", "pd@|gd@gm@il@com"},
+      // Already an address, or no address at all.
+      {"Bogus@Does.Not.Exist.com", "bogus@does.not.exist.com"},
+      {"J.Brian.Adams", "j.brian.adams"},
+      {"postmaster", "postmaster"},
+      // Odd local parts from the archive keep their shape.
+      {"brian.o'gorman at noaa.gov", "brian.o'gorman@noaa.gov"},
+      {"partha_bagchi/hgsi_at_hgsi at hgsi.com",
+       "partha_bagchi/hgsi_at_hgsi@hgsi.com"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DeobfuscateAddress(c.in), c.want) << c.in;
+  }
+}
+
+struct SplitCase {
+  const char* name;
+  std::string body;
+  std::string own;
+  std::string quoted;
+};
+
+TEST(MailTextTest, SplitMailBody) {
+  const SplitCase cases[] = {
+      {"attribution, quote and 2005 footer",
+       // R-help 2005-July style.
+       "On Fri, 1 Jul 2005, Martin Maechler wrote:\n"
+       "\n"
+       "> Try the posting guide.\n"
+       ">> nested quote\n"
+       "\n"
+       "Thanks, that works.\n"
+       "\n"
+       "______________________________________________\n"
+       "R-help at stat.math.ethz.ch mailing list\n"
+       "https://stat.ethz.ch/mailman/listinfo/r-help\n"
+       "PLEASE do read the posting guide! "
+       "http://www.R-project.org/posting-guide.html\n",
+       "Thanks, that works.", "Try the posting guide.\nnested quote"},
+      {"attribution wrapped over two lines",
+       "On Thu, Jan 10, 2019 at 6:18 AM Naznin Sultana <zeny.stat at "
+       "gmail.com>\n"
+       "wrote:\n"
+       "> Hi, I am writing a program\n"
+       "Use the nnet package.\n",
+       "Use the nnet package.", "Hi, I am writing a program"},
+      {"writes: attribution and signature",
+       "Peter Dalgaard BSA wrote:\n"
+       "\n"
+       "> Jose Ernesto Jardim <ernesto at ipimar.pt> writes:\n"
+       ">\n"
+       "> > Where can I find information?\n"
+       "\n"
+       "Yes !\n"
+       "\n"
+       "-- \n"
+       "Jason Turner\n"
+       "jasont at indigoindustrial.co.nz\n",
+       "Yes !", "Where can I find information?"},
+      {"1999 footer and bare -- signature",
+       "I'm using R for calculations.\n"
+       "\n"
+       "--\n"
+       "Bjorn-Helge Mevik <bhm at math.uio.no>\n"
+       "-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-.-\n"
+       "r-help mailing list -- Read "
+       "http://www.ci.tuwien.ac.at/~hornik/R/R-FAQ.html\n",
+       "I'm using R for calculations.", ""},
+      {"footer without signature, 2016 form",
+       "Use merge().\n"
+       "\n"
+       "\t[[alternative HTML version deleted]]\n"
+       "\n"
+       "______________________________________________\n"
+       "R-help at r-project.org mailing list -- To UNSUBSCRIBE and more, see "
+       "https://stat.ethz.ch/mailman/listinfo/r-help\n"
+       "PLEASE do read the posting guide "
+       "http://www.R-project.org/posting-guide.html\n"
+       "and provide commented, minimal, self-contained, reproducible code.\n",
+       "Use merge().\n\n\t[[alternative HTML version deleted]]", ""},
+      {"quoted footer is dropped from the quote",
+       "> my question\n"
+       "> ______________________________________________\n"
+       "> R-help at r-project.org mailing list\n"
+       "> https://stat.ethz.ch/mailman/listinfo/r-help\n"
+       "\n"
+       "my answer\n",
+       "my answer", "my question"},
+      {"next part notes",
+       "Sorry miss that detail :-)\n"
+       "-------------- next part --------------\n"
+       "A non-text attachment was scrubbed...\n"
+       "Name: ernesto.vcf\n",
+       "Sorry miss that detail :-)", ""},
+      {"Quoting attribution",
+       "Quoting Bert Gunter <bgunter at gene.com>:\n"
+       "> use lapply\n"
+       "ok\n",
+       "ok", "use lapply"},
+      {"Outlook original message goes to quoted",
+       "Try this.\n"
+       "\n"
+       "-----Original Message-----\n"
+       "From: someone\n"
+       "Subject: help\n",
+       "Try this.", "From: someone\nSubject: help"},
+      {"a rule line without footer text is kept",
+       "a\n"
+       "________________________\n"
+       "b\n",
+       "a\n________________________\nb", ""},
+      {"empty", "", "", ""},
+  };
+  for (const SplitCase& c : cases) {
+    const MailBodyParts p = SplitMailBody(c.body);
+    EXPECT_EQ(p.own, c.own) << c.name;
+    EXPECT_EQ(p.quoted, c.quoted) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace threadsearch
