@@ -120,10 +120,10 @@ std::string NormalizeCharset(std::string_view cs) {
 }
 
 bool IsUtf8Name(const std::string& cs) {
-  return cs == "utf-8" || cs == "utf8" || cs == "us-ascii" ||
-         cs == "ascii" || cs == "us_ascii" || cs.empty() ||
-         cs == "unknown-8bit" || cs == "x-unknown" || cs == "unknown" ||
-         cs == "default" || cs == "x-user-defined";
+  return cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii" ||
+         cs == "us_ascii" || cs.empty() || cs == "unknown-8bit" ||
+         cs == "x-unknown" || cs == "unknown" || cs == "default" ||
+         cs == "x-user-defined";
 }
 
 // Names mail clients use that iconv does not know, or that are better read
@@ -177,8 +177,8 @@ std::string DecodeQWord(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '_') {
       out.push_back(' ');
-    } else if (s[i] == '=' && i + 2 < s.size() &&
-               HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+    } else if (s[i] == '=' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
       out.push_back(
           static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
       i += 2;
@@ -189,9 +189,7 @@ std::string DecodeQWord(std::string_view s) {
   return out;
 }
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // Parses one encoded word "=?charset?E?text?=" starting at s[pos]. On
 // success sets *charset, *bytes (decoded, still in charset) and *end (one
@@ -252,8 +250,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() &&
-         s.compare(0, prefix.size(), prefix) == 0;
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
 // "-- " / "--": the conventional signature separator.
@@ -617,8 +614,8 @@ std::string DeobfuscateAddress(std::string_view s) {
     const std::string b = Lower(words[2]);
     const bool ending = a.size() == 7 && StartsWith(a, "@end") &&
                         b.size() == 4 && EndsWith(b, "rom");
-    const bool mailing = a.size() == 7 && StartsWith(a, "m@i") &&
-                         b.size() == 3 && b[0] == 'o';
+    const bool mailing =
+        a.size() == 7 && StartsWith(a, "m@i") && b.size() == 3 && b[0] == 'o';
     if (ending || mailing) {
       out = std::string(words[0]) + "@" + std::string(words[3]);
     }

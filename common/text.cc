@@ -49,38 +49,30 @@ struct NamedEntity {
 // The named references seen in HN, Reddit and mail HTML, plus the Latin-1
 // letters; anything else stays as written.
 constexpr NamedEntity kEntities[] = {
-    {"amp", '&'},       {"lt", '<'},        {"gt", '>'},
-    {"quot", '"'},      {"apos", '\''},     {"nbsp", 0xA0},
-    {"copy", 0xA9},     {"reg", 0xAE},      {"trade", 0x2122},
-    {"hellip", 0x2026}, {"mdash", 0x2014},  {"ndash", 0x2013},
-    {"lsquo", 0x2018},  {"rsquo", 0x2019},  {"ldquo", 0x201C},
-    {"rdquo", 0x201D},  {"sbquo", 0x201A},  {"bdquo", 0x201E},
-    {"bull", 0x2022},   {"middot", 0xB7},   {"euro", 0x20AC},
-    {"pound", 0xA3},    {"yen", 0xA5},      {"cent", 0xA2},
-    {"sect", 0xA7},     {"para", 0xB6},     {"deg", 0xB0},
-    {"plusmn", 0xB1},   {"times", 0xD7},    {"divide", 0xF7},
-    {"laquo", 0xAB},    {"raquo", 0xBB},    {"iexcl", 0xA1},
-    {"iquest", 0xBF},   {"shy", 0xAD},      {"micro", 0xB5},
-    {"frac12", 0xBD},   {"frac14", 0xBC},   {"frac34", 0xBE},
-    {"sup2", 0xB2},     {"sup3", 0xB3},     {"larr", 0x2190},
-    {"rarr", 0x2192},   {"uarr", 0x2191},   {"darr", 0x2193},
-    {"hearts", 0x2665}, {"prime", 0x2032},  {"Prime", 0x2033},
-    {"agrave", 0xE0},   {"aacute", 0xE1},   {"acirc", 0xE2},
-    {"atilde", 0xE3},   {"auml", 0xE4},     {"aring", 0xE5},
-    {"aelig", 0xE6},    {"ccedil", 0xE7},   {"egrave", 0xE8},
-    {"eacute", 0xE9},   {"ecirc", 0xEA},    {"euml", 0xEB},
-    {"igrave", 0xEC},   {"iacute", 0xED},   {"icirc", 0xEE},
-    {"iuml", 0xEF},     {"ntilde", 0xF1},   {"ograve", 0xF2},
-    {"oacute", 0xF3},   {"ocirc", 0xF4},    {"otilde", 0xF5},
-    {"ouml", 0xF6},     {"oslash", 0xF8},   {"ugrave", 0xF9},
-    {"uacute", 0xFA},   {"ucirc", 0xFB},    {"uuml", 0xFC},
-    {"yacute", 0xFD},   {"yuml", 0xFF},     {"szlig", 0xDF},
-    {"Agrave", 0xC0},   {"Aacute", 0xC1},   {"Acirc", 0xC2},
-    {"Atilde", 0xC3},   {"Auml", 0xC4},     {"Aring", 0xC5},
-    {"AElig", 0xC6},    {"Ccedil", 0xC7},   {"Egrave", 0xC8},
-    {"Eacute", 0xC9},   {"Ecirc", 0xCA},    {"Euml", 0xCB},
-    {"Ntilde", 0xD1},   {"Oacute", 0xD3},   {"Ouml", 0xD6},
-    {"Oslash", 0xD8},   {"Uacute", 0xDA},   {"Uuml", 0xDC},
+    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
+    {"apos", '\''},    {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
+    {"trade", 0x2122}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
+    {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
+    {"sbquo", 0x201A}, {"bdquo", 0x201E},  {"bull", 0x2022},  {"middot", 0xB7},
+    {"euro", 0x20AC},  {"pound", 0xA3},    {"yen", 0xA5},     {"cent", 0xA2},
+    {"sect", 0xA7},    {"para", 0xB6},     {"deg", 0xB0},     {"plusmn", 0xB1},
+    {"times", 0xD7},   {"divide", 0xF7},   {"laquo", 0xAB},   {"raquo", 0xBB},
+    {"iexcl", 0xA1},   {"iquest", 0xBF},   {"shy", 0xAD},     {"micro", 0xB5},
+    {"frac12", 0xBD},  {"frac14", 0xBC},   {"frac34", 0xBE},  {"sup2", 0xB2},
+    {"sup3", 0xB3},    {"larr", 0x2190},   {"rarr", 0x2192},  {"uarr", 0x2191},
+    {"darr", 0x2193},  {"hearts", 0x2665}, {"prime", 0x2032}, {"Prime", 0x2033},
+    {"agrave", 0xE0},  {"aacute", 0xE1},   {"acirc", 0xE2},   {"atilde", 0xE3},
+    {"auml", 0xE4},    {"aring", 0xE5},    {"aelig", 0xE6},   {"ccedil", 0xE7},
+    {"egrave", 0xE8},  {"eacute", 0xE9},   {"ecirc", 0xEA},   {"euml", 0xEB},
+    {"igrave", 0xEC},  {"iacute", 0xED},   {"icirc", 0xEE},   {"iuml", 0xEF},
+    {"ntilde", 0xF1},  {"ograve", 0xF2},   {"oacute", 0xF3},  {"ocirc", 0xF4},
+    {"otilde", 0xF5},  {"ouml", 0xF6},     {"oslash", 0xF8},  {"ugrave", 0xF9},
+    {"uacute", 0xFA},  {"ucirc", 0xFB},    {"uuml", 0xFC},    {"yacute", 0xFD},
+    {"yuml", 0xFF},    {"szlig", 0xDF},    {"Agrave", 0xC0},  {"Aacute", 0xC1},
+    {"Acirc", 0xC2},   {"Atilde", 0xC3},   {"Auml", 0xC4},    {"Aring", 0xC5},
+    {"AElig", 0xC6},   {"Ccedil", 0xC7},   {"Egrave", 0xC8},  {"Eacute", 0xC9},
+    {"Ecirc", 0xCA},   {"Euml", 0xCB},     {"Ntilde", 0xD1},  {"Oacute", 0xD3},
+    {"Ouml", 0xD6},    {"Oslash", 0xD8},   {"Uacute", 0xDA},  {"Uuml", 0xDC},
 };
 
 // Decodes one reference starting at s[i] == '&'. On success appends the
@@ -311,8 +303,8 @@ std::string DecodeHtmlEntities(std::string_view s) {
 
 std::string HtmlToText(std::string_view html) {
   TextSink sink;
-  std::string href;         // Target of the open <a>, if any.
-  size_t link_start = 0;    // Output offset where its text began.
+  std::string href;       // Target of the open <a>, if any.
+  size_t link_start = 0;  // Output offset where its text began.
   bool in_link = false;
   size_t i = 0;
   while (i < html.size()) {
@@ -334,9 +326,9 @@ std::string HtmlToText(std::string_view html) {
     }
     i = tag.end;
     const std::string& n = tag.name;
-    if (n == "p" || n == "div" || n == "blockquote" || n == "ul" ||
-        n == "ol" || n == "table" || n == "h1" || n == "h2" || n == "h3" ||
-        n == "h4" || n == "h5" || n == "h6") {
+    if (n == "p" || n == "div" || n == "blockquote" || n == "ul" || n == "ol" ||
+        n == "table" || n == "h1" || n == "h2" || n == "h3" || n == "h4" ||
+        n == "h5" || n == "h6") {
       sink.Break(2);
     } else if (n == "pre") {
       sink.Break(2);

@@ -406,21 +406,20 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
     s = &cache[num];
     StoredItem* p = *pr;
     // Does the new link close a loop? Walk up from the parent.
+    // Parent links are followed even through placeholders (an item under a
+    // placeholder keeps its link), so a loop through the item being filled
+    // in is found.
     bool cycle = false;
-    if (!p->placeholder) {
-      uint32_t cur = p->num;
-      for (uint32_t steps = 0; steps < kMaxWalk; ++steps) {
-        if (cur == num) {
-          cycle = true;
-          break;
-        }
-        Result<StoredItem*> c = Load(cur);
-        if (!c.ok()) return c.status();
-        if ((*c)->is_root() || (*c)->parent_num == 0) break;
-        cur = (*c)->parent_num;
+    uint32_t cur = p->num;
+    for (uint32_t steps = 0; steps < kMaxWalk; ++steps) {
+      if (cur == num) {
+        cycle = true;
+        break;
       }
-      s = &cache[num];
-      p = &cache[*pnum];
+      Result<StoredItem*> c = Load(cur);
+      if (!c.ok()) return c.status();
+      if ((*c)->parent_num == 0) break;
+      cur = (*c)->parent_num;
     }
     if (cycle) {
       s->cycle_broken = true;

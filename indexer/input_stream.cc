@@ -134,7 +134,9 @@ class PlainStream : public InputStream {
 class GzipStream : public InputStream {
  public:
   GzipStream(std::string name, uint64_t size, std::unique_ptr<Head> src)
-      : InputStream(std::move(name), size), src_(std::move(src)), in_(kChunk, '\0') {
+      : InputStream(std::move(name), size),
+        src_(std::move(src)),
+        in_(kChunk, '\0') {
     memset(&zs_, 0, sizeof zs_);
     if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
       status_ = Status::Internal(this->name() + ": inflateInit2 failed");
@@ -236,12 +238,15 @@ class ZstdStream : public InputStream {
         }
       }
       ZSTD_outBuffer out{buf, n, 0};
+      size_t in_before = zin_.pos;
       size_t ret = ZSTD_decompressStream(ds_, &out, &zin_);
       if (ZSTD_isError(ret)) {
-        return Fail(Status::Corruption(name() + ": zstd data error: " +
-                                       ZSTD_getErrorName(ret)));
+        return Fail(Status::Corruption(
+            name() + ": zstd data error: " + ZSTD_getErrorName(ret)));
       }
-      frame_done_ = (ret == 0);
+      // A call that neither reads nor writes (at end of input, after the
+      // last frame) returns the next frame's header size: not a truncation.
+      if (zin_.pos != in_before || out.pos > 0) frame_done_ = (ret == 0);
       if (out.pos > 0) return out.pos;
       if (zin_.pos == zin_.size && src_eof_) {
         if (!frame_done_) {
@@ -334,8 +339,9 @@ std::unique_ptr<InputStream> InputStream::FromString(std::string data,
   uint64_t size = data.size();
   Status st;
   // A string source cannot fail to read, so MakeStream never returns null.
-  auto stream = MakeStream(std::move(name), size,
-                           std::make_unique<StringSource>(std::move(data)), &st);
+  auto stream =
+      MakeStream(std::move(name), size,
+                 std::make_unique<StringSource>(std::move(data)), &st);
   assert(stream != nullptr);
   return stream;
 }

@@ -12,11 +12,10 @@
 // nlohmann's parser is not recursive, but walking a value recursively is;
 // every text is pre-scanned and anything nested deeper than kMaxDepth is
 // refused before parsing, and all walks here use explicit stacks.
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -189,8 +188,7 @@ std::string GetInt(const Json& obj, std::string_view key, int64_t* out,
   return "";
 }
 
-std::string GetString(const Json& obj, std::string_view key,
-                      std::string* out) {
+std::string GetString(const Json& obj, std::string_view key, std::string* out) {
   const Json* v = Field(obj, key);
   if (v == nullptr) return "";
   if (!v->is_string()) return FieldError(key, "string");
@@ -398,8 +396,7 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
 }
 
 // A whole document held in memory.
-Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb,
-                        RecordFn fn) {
+Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   std::string text;
   TS_RETURN_IF_ERROR(in.ReadAll(&text, kMaxDocument));
   std::string_view view = text;
@@ -415,32 +412,31 @@ Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb,
   return Status::OK();
 }
 
-// Chooses the layout: a first line that is a whole JSON value means JSON
-// Lines; anything else (a '[' document, a pretty-printed object) is read
-// whole.
+// Chooses the layout: a first line holding one object means JSON Lines;
+// anything else (a '[' document, a pretty-printed object) is read whole.
 Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   std::string head = in.Peek(kLayoutPeek);
-  if (!in.status().ok()) return in.status();
+  // A stream that fails inside the window (a truncated .gz) is still read:
+  // its good records come first, then its error.
+  if (head.empty() && !in.status().ok()) return in.status();
   std::string_view s = head;
   if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
   std::string_view trimmed = TrimAscii(s);
   if (!trimmed.empty() && trimmed[0] == '[') {
     return ReadJsonDocument(in, cb, fn);
   }
-  size_t nl = s.find('\n');
+  // Blank lines before the first record are skipped.
+  size_t start = static_cast<size_t>(trimmed.data() - s.data());
+  size_t nl = s.find('\n', start);
   if (nl == std::string_view::npos) {
     // One line (or a first line longer than the peek): line by line still
     // works for a single record and keeps memory bounded.
     return ReadJsonLines(in, cb, fn);
   }
-  std::string_view first = TrimAscii(s.substr(0, nl));
-  if (!first.empty() && first.front() == '{' && first.back() == '}' &&
-      JsonDepth(first, kMaxDepth) <= kMaxDepth &&
-      Json::accept(first.begin(), first.end())) {
-    return ReadJsonLines(in, cb, fn);
-  }
-  if (!first.empty() && first.front() == '{' && first.back() == '}') {
-    // A broken first record of JSON Lines: report it and read on.
+  // A first line that is one object (even a broken one) means JSON Lines;
+  // a pretty-printed document's first line is "{" or "[".
+  std::string_view first = TrimAscii(s.substr(start, nl - start));
+  if (first.size() >= 2 && first.front() == '{' && first.back() == '}') {
     return ReadJsonLines(in, cb, fn);
   }
   return ReadJsonDocument(in, cb, fn);
@@ -538,7 +534,8 @@ void HandleHn(const Json& v, const Locator& loc, const ReadCallbacks& cb) {
   EmitHn(v, loc, cb);
 }
 
-// ---- HN Algolia --------------------------------------------------------------
+// ---- HN Algolia
+// --------------------------------------------------------------
 
 bool AlgoliaTime(const Json& obj, Item* item, std::string* error) {
   bool present = false;
@@ -585,8 +582,8 @@ bool AlgoliaHitFromJson(const Json& obj, Item* item, std::string* error) {
     *error = "missing field \"objectID\"";
     return false;
   }
-  item->text = !comment_text.empty() ? std::move(comment_text)
-                                     : std::move(story_text);
+  item->text =
+      !comment_text.empty() ? std::move(comment_text) : std::move(story_text);
   item->text_html = true;
   if (const Json* tags = Field(obj, "_tags")) {
     if (!tags->is_array()) {
@@ -671,7 +668,8 @@ void HandleAlgolia(const Json& root, const Locator& loc,
     const Json& v = *stack.back();
     stack.pop_back();
     auto push_reversed = [&](const Json& arr) {
-      for (auto it = arr.rbegin(); it != arr.rend(); ++it) stack.push_back(&*it);
+      for (auto it = arr.rbegin(); it != arr.rend(); ++it)
+        stack.push_back(&*it);
     };
     if (v.is_array()) {
       push_reversed(v);
@@ -719,8 +717,7 @@ void HandleAlgolia(const Json& root, const Locator& loc,
       }
       continue;
     }
-    Report(cb, loc.Where(v),
-           "not an Algolia search response, hit or item");
+    Report(cb, loc.Where(v), "not an Algolia search response, hit or item");
   }
 }
 

@@ -154,18 +154,18 @@ bool NamedZoneOffset(std::string_view name, int* offset) {
     int minutes;
   };
   static constexpr Zone kZones[] = {
-      {"UT", 0},        {"UTC", 0},       {"GMT", 0},      {"Z", 0},
-      {"WET", 0},       {"WEST", 60},     {"BST", 60},     {"IST", 330},
-      {"CET", 60},      {"MET", 60},      {"MEZ", 60},     {"CEST", 120},
-      {"MEST", 120},    {"METDST", 120},  {"MESZ", 120},   {"EET", 120},
-      {"EEST", 180},    {"MSK", 180},     {"SAST", 120},   {"EST", -300},
-      {"EDT", -240},    {"CST", -360},    {"CDT", -300},   {"MST", -420},
-      {"MDT", -360},    {"PST", -480},    {"PDT", -420},   {"AKST", -540},
-      {"AKDT", -480},   {"HST", -600},    {"AST", -240},   {"ADT", -180},
-      {"NST", -210},    {"NDT", -150},    {"ART", -180},   {"BRT", -180},
-      {"JST", 540},     {"KST", 540},     {"HKT", 480},    {"SGT", 480},
-      {"ICT", 420},     {"WIB", 420},     {"AWST", 480},   {"ACST", 570},
-      {"ACDT", 630},    {"AEST", 600},    {"AEDT", 660},   {"NZST", 720},
+      {"UT", 0},      {"UTC", 0},      {"GMT", 0},    {"Z", 0},
+      {"WET", 0},     {"WEST", 60},    {"BST", 60},   {"IST", 330},
+      {"CET", 60},    {"MET", 60},     {"MEZ", 60},   {"CEST", 120},
+      {"MEST", 120},  {"METDST", 120}, {"MESZ", 120}, {"EET", 120},
+      {"EEST", 180},  {"MSK", 180},    {"SAST", 120}, {"EST", -300},
+      {"EDT", -240},  {"CST", -360},   {"CDT", -300}, {"MST", -420},
+      {"MDT", -360},  {"PST", -480},   {"PDT", -420}, {"AKST", -540},
+      {"AKDT", -480}, {"HST", -600},   {"AST", -240}, {"ADT", -180},
+      {"NST", -210},  {"NDT", -150},   {"ART", -180}, {"BRT", -180},
+      {"JST", 540},   {"KST", 540},    {"HKT", 480},  {"SGT", 480},
+      {"ICT", 420},   {"WIB", 420},    {"AWST", 480}, {"ACST", 570},
+      {"ACDT", 630},  {"AEST", 600},   {"AEDT", 660}, {"NZST", 720},
       {"NZDT", 780},
   };
   for (const Zone& z : kZones) {
@@ -189,9 +189,9 @@ std::vector<std::string_view> DateTokens(std::string_view s) {
     if (j > i) {
       std::string_view tok = s.substr(i, j - i);
       const bool has_alpha =
-          tok.find_first_of("abcdefghijklmnopqrstuvwxyz"
-                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-          std::string_view::npos;
+          tok.find_first_of(
+              "abcdefghijklmnopqrstuvwxyz"
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos;
       if (has_alpha && IsDigit(tok[0]) &&
           tok.find('-') != std::string_view::npos) {
         size_t p = 0;
@@ -492,8 +492,8 @@ ContentType ParseContentType(std::string_view v) {
     } else {
       semi = v.find(';', q);
       value = std::string(Trim(v.substr(q, semi == std::string_view::npos
-                                                 ? std::string_view::npos
-                                                 : semi - q)));
+                                               ? std::string_view::npos
+                                               : semi - q)));
     }
     if (name == "charset") ct.charset = value;
     if (name == "boundary") ct.boundary = value;
@@ -519,8 +519,7 @@ std::string DecodeTransfer(const std::vector<Header>& headers,
 void CollectText(const std::vector<Header>& headers, std::string_view body,
                  int depth, std::string* plain, std::string* html) {
   const std::string* ct_value = FindHeader(headers, "content-type");
-  const ContentType ct =
-      ct_value ? ParseContentType(*ct_value) : ContentType{};
+  const ContentType ct = ct_value ? ParseContentType(*ct_value) : ContentType{};
   if (ct.type.rfind("multipart/", 0) == 0 && !ct.boundary.empty() &&
       depth < 8) {
     const std::string delim = "--" + ct.boundary;
@@ -546,8 +545,7 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
           if (part.rfind("\n", 0) == 0) {
             part_body = part.substr(1);  // no headers: text/plain
           } else if (hdr_end != std::string_view::npos &&
-                     ParseHeaderBlock(part.substr(0, hdr_end),
-                                      &part_headers)) {
+                     ParseHeaderBlock(part.substr(0, hdr_end), &part_headers)) {
             part_body = part.substr(hdr_end + 2);
           } else {
             part_body = part;
@@ -598,9 +596,9 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
   const std::string* disp = FindHeader(headers, "content-disposition");
   const bool attachment =
       disp != nullptr && StartsWithNoCase(Trim(*disp), "attachment");
-  const bool is_plain = ct.type.empty() || ct.type == "text/plain" ||
-                        (ct.type.rfind("text/", 0) == 0 &&
-                         ct.type != "text/html" && !attachment);
+  const bool is_plain =
+      ct.type.empty() || ct.type == "text/plain" ||
+      (ct.type.rfind("text/", 0) == 0 && ct.type != "text/html" && !attachment);
   if (ct.type == "text/html") {
     const std::string decoded =
         CharsetToUtf8(DecodeTransfer(headers, body), ct.charset);
@@ -620,8 +618,7 @@ void ParseFromHeader(std::string_view value, std::string* address,
   value = Trim(value);
   const size_t lt = value.rfind('<');
   const size_t gt = value.rfind('>');
-  if (lt != std::string_view::npos && gt != std::string_view::npos &&
-      gt > lt) {
+  if (lt != std::string_view::npos && gt != std::string_view::npos && gt > lt) {
     *address = std::string(Trim(value.substr(lt + 1, gt - lt - 1)));
     std::string_view n = Trim(value.substr(0, lt));
     if (n.size() >= 2 && n.front() == '"' && n.back() == '"') {
@@ -631,8 +628,7 @@ void ParseFromHeader(std::string_view value, std::string* address,
     return;
   }
   const size_t open = value.find('(');
-  if (open != std::string_view::npos && !value.empty() &&
-      value.back() == ')') {
+  if (open != std::string_view::npos && !value.empty() && value.back() == ')') {
     *address = std::string(Trim(value.substr(0, open)));
     *name = std::string(Trim(value.substr(open + 1, value.size() - open - 2)));
     return;
@@ -723,8 +719,7 @@ std::string ListFromListId(std::string_view v) {
 
 class MboxParser {
  public:
-  MboxParser(InputStream& in, const std::string& list,
-             const ReadCallbacks& cb)
+  MboxParser(InputStream& in, const std::string& list, const ReadCallbacks& cb)
       : in_(in), list_(list), cb_(cb) {}
 
   Status Run() {
@@ -856,12 +851,12 @@ class MboxParser {
     if (const std::string* from = FindHeader(headers, "from")) {
       std::string addr, name;
       ParseFromHeader(*from, &addr, &name);
-      item.author = DeobfuscateAddress(addr);
-      item.author_name = FoldWhitespace(DecodeRfc2047(name));
+      item.author = SanitizeUtf8(DeobfuscateAddress(addr));
+      item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(name)));
       if (!LooksLikeAddress(item.author)) {
         // "From: Thomas Lumley": the header holds a name only.
         if (item.author_name.empty()) {
-          item.author_name = FoldWhitespace(DecodeRfc2047(addr));
+          item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(addr)));
         }
         item.author.clear();
       }
@@ -869,7 +864,8 @@ class MboxParser {
     if (item.author.empty()) {
       // Ten R-help messages have no address anywhere; their separator holds
       // a name, sometimes RFC 2047 encoded ("=?iso-8859-1?Q?Micha=EBl?=").
-      item.author = SanitizeUtf8(DeobfuscateAddress(DecodeRfc2047(sep_address_)));
+      item.author =
+          SanitizeUtf8(DeobfuscateAddress(DecodeRfc2047(sep_address_)));
     }
 
     // Date, falling back to the separator's date (read as UTC).
@@ -925,10 +921,20 @@ class MboxParser {
     std::string plain, html;
     CollectText(headers, body_, 0, &plain, &html);
     std::string text = plain.empty() ? std::move(html) : std::move(plain);
-    // Pipermail separates messages with blank lines; they are not content.
+    // Pipermail separates messages with blank lines; they are not content,
+    // nor are blank lines before the first text (indentation is kept).
     size_t e = text.size();
     while (e > 0 && (text[e - 1] == '\n' || IsBlank(text[e - 1]))) --e;
     text.resize(e);
+    size_t b = 0;
+    for (size_t k = 0; k < text.size(); ++k) {
+      if (text[k] == '\n') {
+        b = k + 1;
+      } else if (!IsBlank(text[k]) && text[k] != '\r') {
+        break;
+      }
+    }
+    text.erase(0, b);
     item.text = SanitizeUtf8(text);
     cb_.on_item(std::move(item));
   }

@@ -14,9 +14,12 @@ constexpr struct {
   Format format;
   std::string_view name;
 } kFormatNames[] = {
-    {Format::kAuto, "auto"},           {Format::kHnJson, "hn-json"},
-    {Format::kAlgolia, "algolia"},     {Format::kBigQuery, "bigquery"},
-    {Format::kPushshift, "pushshift"}, {Format::kMbox, "mbox"},
+    {Format::kAuto, "auto"},
+    {Format::kHnJson, "hn-json"},
+    {Format::kAlgolia, "algolia"},
+    {Format::kBigQuery, "bigquery"},
+    {Format::kPushshift, "pushshift"},
+    {Format::kMbox, "mbox"},
     {Format::kThreadPage, "thread-page"},
 };
 
@@ -183,10 +186,9 @@ bool LooksLikeThreadPage(std::string_view s) {
     size_t nl = s.find('\n', pos);
     std::string_view line =
         s.substr(pos, nl == std::string_view::npos ? s.npos : nl - pos);
-    if (line.rfind("replies(", 0) == 0 ||
-        line.rfind("\xE2\x86\x90"
-                   "back to thread",
-                   0) == 0) {
+    if (line.rfind("replies(", 0) == 0 || line.rfind("\xE2\x86\x90"
+                                                     "back to thread",
+                                                     0) == 0) {
       return true;
     }
     if (nl == std::string_view::npos) break;
@@ -217,7 +219,9 @@ Result<Format> ParseFormat(std::string_view name) {
 
 Result<Format> SniffFormat(InputStream& in) {
   std::string head = in.Peek(kSniffBytes);
-  if (!in.status().ok()) return in.status();
+  // A stream that fails inside the window (a truncated .gz) is sniffed from
+  // what it gave; its reader then reports the error after the good records.
+  if (head.empty() && !in.status().ok()) return in.status();
   std::string_view s = head;
   if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
   if (s.rfind("From ", 0) == 0) return Format::kMbox;
@@ -227,8 +231,9 @@ Result<Format> SniffFormat(InputStream& in) {
     Format f = SniffJson(ScanJsonShape(s.substr(i)));
     if (f != Format::kAuto) return f;
     return Status::InvalidArgument(
-        in.name() + ": JSON of an unknown shape (not HN, Algolia, BigQuery "
-                    "or Pushshift); name the format explicitly");
+        in.name() +
+        ": JSON of an unknown shape (not HN, Algolia, BigQuery "
+        "or Pushshift); name the format explicitly");
   }
   if (LooksLikeThreadPage(s)) return Format::kThreadPage;
   if (s.empty()) {

@@ -64,8 +64,9 @@ Status ReadAlgolia(InputStream& in, const ReadCallbacks& cb);
 Status ReadBigQuery(InputStream& in, const ReadCallbacks& cb);
 Status ReadPushshift(InputStream& in, const ReadCallbacks& cb);
 Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb);
-// `list` is the list name to record on each message; when empty it is taken
-// from the "[Name]" subject tag or the file's parent directory name.
+// `list` is the list name to record on each message; when empty it is the
+// List-Id header's short name, else (for a pipermail month file named like
+// "2003-March.txt.gz") the file's parent directory name, else the file stem.
 Status ReadMbox(InputStream& in, const std::string& list,
                 const ReadCallbacks& cb);
 

@@ -44,7 +44,9 @@ namespace threadsearch {
 namespace {
 
 constexpr std::string_view kClock = "\xE2\x97\xB4[";  // "◴["
-constexpr std::string_view kBack = "\xE2\x86\x90" "back to thread";
+constexpr std::string_view kBack =
+    "\xE2\x86\x90"
+    "back to thread";
 
 // Leading decimal digits of s.
 std::string_view LeadingDigits(std::string_view s) {

@@ -3,6 +3,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <deque>
@@ -100,6 +101,40 @@ class ItemFieldProcessor : public Xapian::FieldProcessor {
   std::string prefix_;
   bool to_root_;
 };
+
+// Proximity boost for a query of plain words: the words found together and
+// in order (a phrase) or close together (NEAR) outrank the same words
+// scattered. Returns an empty query when there is nothing to boost.
+Xapian::Query ProximityBoost(std::string_view text) {
+  std::vector<std::string> words;
+  std::string w;
+  auto flush = [&] {
+    if (!w.empty()) words.push_back(std::move(w));
+    w.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == ':' || c == '"' || c == '(' || c == ')' || c == '*') {
+      return Xapian::Query();  // fields, phrases, groups: leave as parsed
+    }
+    if (std::isalnum(c) || c >= 0x80) {
+      w.push_back(static_cast<char>(std::tolower(c)));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  std::vector<Xapian::Query> terms;
+  for (const std::string& t : words) {
+    if (t == "and" || t == "or" || t == "not") continue;
+    terms.emplace_back(t);
+  }
+  if (terms.size() < 2) return Xapian::Query();
+  Xapian::termcount n = static_cast<Xapian::termcount>(terms.size());
+  Xapian::Query phrase(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), n);
+  Xapian::Query near(Xapian::Query::OP_NEAR, terms.begin(), terms.end(), 2 * n);
+  return Xapian::Query(Xapian::Query::OP_OR, phrase, near);
+}
 
 Xapian::Query AnyOf(std::string_view prefix,
                     const std::vector<std::string>& values) {
@@ -293,6 +328,9 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
   result.limit = req.limit;
   std::string_view trimmed = TrimAscii(req.query);
   const bool has_words = !trimmed.empty();
+  const SortOrder sort = req.sort.value_or(has_words ? SortOrder::kRelevance
+                                                     : SortOrder::kDateDesc);
+  result.sort = sort;
   try {
     Xapian::Query query = Xapian::Query::MatchAll;
     if (has_words) {
@@ -300,6 +338,10 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
       if (!q.ok()) return q.status();
       query = *q;
       if (query.empty()) query = Xapian::Query::MatchAll;
+      Xapian::Query boost = ProximityBoost(trimmed);
+      if (!boost.empty() && sort == SortOrder::kRelevance) {
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
+      }
     }
     std::vector<Xapian::Query> filters;
     if (!req.authors.empty()) {
@@ -338,9 +380,6 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
 
     Xapian::Enquire enquire(im.db);
     enquire.set_query(query);
-    SortOrder sort = req.sort.value_or(has_words ? SortOrder::kRelevance
-                                                 : SortOrder::kDateDesc);
-    result.sort = sort;
     switch (sort) {
       case SortOrder::kRelevance:
         if (has_words) {

@@ -126,7 +126,11 @@ int RunIndex(const IndexArgs& a) {
   } else {
     PrintIndexStats(std::cerr, stats);
   }
-  if (!st.ok()) return Fail(st);
+  if (!st.ok()) {
+    // Unreadable inputs are a failed run, not a usage error.
+    std::cerr << "threadsearch: " << st.message() << "\n";
+    return kExitFailure;
+  }
   return kExitOk;
 }
 

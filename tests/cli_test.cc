@@ -1,0 +1,120 @@
+// The threadsearch program end to end: exit codes, JSON output, text output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+struct RunResult {
+  int code = -1;
+  std::string out;
+};
+
+// Runs the program with a shell command line; captures stdout.
+RunResult RunCmd(const std::string& args) {
+  std::string cmd = std::string(TS_BINARY) + " " + args + " 2>/dev/null";
+  RunResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir();
+    db_ = tmp_->Sub("db");
+    RunResult r = RunCmd("index --quiet --db " + db_ + " " + TS_CORPUS +
+                      "/hn " + TS_CORPUS + "/reddit " + TS_CORPUS +
+                      "/hn-thread-page-42133844.txt " + TS_CORPUS +
+                      "/mailing-lists/r-help/2003-May.txt.gz");
+    ASSERT_EQ(r.code, 0);
+  }
+  static void TearDownTestSuite() { delete tmp_; }
+  static TempDir* tmp_;
+  static std::string db_;
+};
+TempDir* CliTest::tmp_ = nullptr;
+std::string CliTest::db_;
+
+TEST_F(CliTest, SearchJsonHasTheDocumentedShape) {
+  RunResult r = RunCmd("search --json --db " + db_ + " --limit 3 keras");
+  ASSERT_EQ(r.code, 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* k : {"query", "total", "page", "limit", "took_ms", "hits"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  ASSERT_GE(j["total"].get<int>(), 1);
+  const auto& h = j["hits"][0];
+  for (const char* k : {"id", "source", "type", "author", "time", "title",
+                        "parent", "thread", "depth", "score", "snippet",
+                        "context"}) {
+    EXPECT_TRUE(h.contains(k)) << k;
+  }
+  EXPECT_TRUE(h["context"].contains("root"));
+  EXPECT_TRUE(h["context"].contains("ancestors"));
+  EXPECT_NE(h["snippet"].get<std::string>().find("<mark>"), std::string::npos);
+}
+
+TEST_F(CliTest, ThreadPageTreeIsRebuilt) {
+  // 42134706 answers 42134507, which answers 42134046 (the page's
+  // replies(N) lists say so).
+  RunResult r = RunCmd("thread --json --db " + db_ + " 42134706");
+  ASSERT_EQ(r.code, 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  std::vector<std::string> chain;
+  for (const auto& a : j["ancestors"]) chain.push_back(a["id"]);
+  ASSERT_GE(chain.size(), 2u);
+  EXPECT_EQ(chain.back(), "42134507");
+  EXPECT_EQ(chain[chain.size() - 2], "42134046");
+}
+
+TEST_F(CliTest, UserAndStats) {
+  RunResult u = RunCmd("user --json --db " + db_ + " whoishiring");
+  ASSERT_EQ(u.code, 0);
+  nlohmann::json j = nlohmann::json::parse(u.out);
+  EXPECT_EQ(j["items"].get<int>(), 1);
+  EXPECT_GT(j["replies_received"].get<int>(), 300);
+  RunResult s = RunCmd("stats --json --db " + db_);
+  ASSERT_EQ(s.code, 0);
+  nlohmann::json st = nlohmann::json::parse(s.out);
+  EXPECT_GT(st["by_source"]["mail"].get<int>(), 1000);
+  EXPECT_EQ(st["by_source"]["reddit"].get<int>(), 27);
+}
+
+TEST_F(CliTest, ExitCodes) {
+  EXPECT_EQ(RunCmd("").code, 2);                     // no subcommand
+  EXPECT_EQ(RunCmd("search --bogus").code, 2);       // unknown flag
+  EXPECT_EQ(RunCmd("search --db " + tmp_->Sub("none") + " x").code, 1);
+  EXPECT_EQ(RunCmd("search --db " + db_ + " --sort sideways x").code, 2);
+  EXPECT_EQ(RunCmd("thread --db " + db_ + " no-such-item").code, 1);
+  // An unreadable input: non-zero, and the good file beside it still lands.
+  WriteFileOrDie(tmp_->Sub("garbage.json"), std::string("\x01\x02\x03zz", 5));
+  std::string db2 = tmp_->Sub("db2");
+  RunResult r = RunCmd("index --quiet --db " + db2 + " " + tmp_->Sub("garbage.json") +
+                    " " + TS_CORPUS + "/reddit");
+  EXPECT_EQ(r.code, 1);
+  RunResult s = RunCmd("stats --json --db " + db2);
+  ASSERT_EQ(s.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(s.out)["items"].get<int>(), 27);
+}
+
+TEST_F(CliTest, TextOutputShowsThreadAndSnippet) {
+  RunResult r = RunCmd("search --db " + db_ + " -n 2 keras");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("matches"), std::string::npos);
+  EXPECT_NE(r.out.find("[Keras]"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace threadsearch

@@ -1,0 +1,375 @@
+// Indexer tests: thread linking (tables of cases), updates, the two stores
+// agreeing, recovery of a batch the index lacks, and the shipped corpus.
+#include "indexer/indexer.h"
+
+#include <gtest/gtest.h>
+#include <xapian.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/keys.h"
+#include "common/schema.h"
+#include "common/thread_store.h"
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+Item Hn(const std::string& id, const std::string& parent,
+        const std::string& author, int64_t time, const std::string& text) {
+  Item it;
+  it.source = Source::kHN;
+  it.id = id;
+  it.parent = parent;
+  it.author = author;
+  it.time = time;
+  it.text = text;
+  it.type = parent.empty() ? ItemType::kStory : ItemType::kComment;
+  if (parent.empty()) it.title = "Thread " + id;
+  return it;
+}
+
+struct Shape {
+  uint32_t depth;
+  std::string root;  // root id
+  std::string parent_author;
+};
+
+// Reads back (root id, depth, parent author) for an item.
+Shape ShapeOf(ThreadStore& store, const std::string& id) {
+  Result<uint32_t> num = store.Lookup(Source::kHN, id);
+  EXPECT_TRUE(num.ok()) << id;
+  if (!num.ok()) return {};
+  Result<StoredItem> s = store.Get(*num);
+  EXPECT_TRUE(s.ok());
+  Result<StoredItem> root = store.Get(s->root_num);
+  EXPECT_TRUE(root.ok());
+  return {s->depth, root->item.id, s->parent_author};
+}
+
+uint32_t ThreadSize(ThreadStore& store, const std::string& id) {
+  Result<uint32_t> num = store.Lookup(Source::kHN, id);
+  EXPECT_TRUE(num.ok());
+  Result<StoredItem> s = store.Get(*num);
+  Result<StoredItem> root = store.Get(s->root_num);
+  return root->thread_size;
+}
+
+// Every searchable store item has a Xapian document and the reverse; the
+// G (thread) term of each document names its root.
+void ExpectStoresAgree(const std::string& dir) {
+  StoreOptions so;
+  so.read_only = true;
+  auto store = ThreadStore::Open(dir + "/store", so);
+  ASSERT_OK(store);
+  Xapian::Database db(dir + "/xapian");
+  uint64_t searchable = 0;
+  ASSERT_OK((*store)->Scan(
+      std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
+        StoredItem s;
+        EXPECT_OK(DecodeStoredItem(v, &s));
+        if (!s.searchable()) return true;
+        ++searchable;
+        Xapian::Document doc;
+        try {
+          doc = db.get_document(s.num);
+        } catch (const Xapian::DocNotFoundError&) {
+          ADD_FAILURE() << "item " << s.item.id << " has no document";
+          return true;
+        }
+        Result<StoredItem> root = (*store)->Get(s.root_num);
+        EXPECT_TRUE(root.ok());
+        std::string g = schema::Term(
+            schema::kPrefixThread,
+            schema::ItemKeyString(root->item.source, root->item.id));
+        auto t = doc.termlist_begin();
+        t.skip_to(g);
+        EXPECT_TRUE(t != doc.termlist_end() && *t == g)
+            << "item " << s.item.id << " lacks thread term " << g;
+        return true;
+      }));
+  EXPECT_EQ(db.get_doccount(), searchable);
+}
+
+TEST(IndexerTest, LinksRepliesAndCountsThreadSize) {
+  TempDir tmp;
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->Add(Hn("1", "", "alice", 100, "story text"), &st));
+  ASSERT_OK((*ix)->Add(Hn("2", "1", "bob", 110, "first reply"), &st));
+  ASSERT_OK((*ix)->Add(Hn("3", "2", "Carol", 120, "reply to bob"), &st));
+  ASSERT_OK((*ix)->Add(Hn("4", "1", "bob", 130, "second reply"), &st));
+  ASSERT_OK((*ix)->Flush());
+  ThreadStore& store = (*ix)->store();
+  EXPECT_EQ(ShapeOf(store, "1").depth, 0u);
+  EXPECT_EQ(ShapeOf(store, "3").depth, 2u);
+  EXPECT_EQ(ShapeOf(store, "3").root, "1");
+  EXPECT_EQ(ShapeOf(store, "3").parent_author, "bob");
+  EXPECT_EQ(ThreadSize(store, "4"), 4u);
+  EXPECT_EQ(st.added, 4u);
+  // Children in time order.
+  Result<uint32_t> one = store.Lookup(Source::kHN, "1");
+  std::vector<uint32_t> kids;
+  ASSERT_OK(store.Children(*one, &kids));
+  ASSERT_EQ(kids.size(), 2u);
+  EXPECT_EQ(store.Get(kids[0])->item.id, "2");
+  EXPECT_EQ(store.Get(kids[1])->item.id, "4");
+  // Replies to bob: exactly item 3. Items by bob: 2 and 4.
+  EXPECT_EQ(*store.CountPrefix(keys::ReplyToPrefix("bob")), 1u);
+  EXPECT_EQ(*store.CountPrefix(keys::AuthorPrefix("bob")), 2u);
+  EXPECT_EQ(*store.CountPrefix(keys::ReplyToPrefix("alice")), 2u);
+  ix->reset();
+  ExpectStoresAgree(tmp.path());
+}
+
+// Thread linking cases: items arrive in the given order (one batch each
+// when `batch_each`), then every item's root and depth is checked.
+struct LinkCase {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> items;  // id, parent
+  std::map<std::string, std::pair<std::string, uint32_t>> want;  // root, depth
+  uint64_t cycles;
+};
+
+class LinkTableTest : public ::testing::TestWithParam<std::tuple<LinkCase, bool>> {};
+
+TEST_P(LinkTableTest, RootsAndDepths) {
+  const LinkCase& c = std::get<0>(GetParam());
+  const bool batch_each = std::get<1>(GetParam());
+  TempDir tmp;
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  int64_t t = 1000;
+  for (const auto& [id, parent] : c.items) {
+    ASSERT_OK((*ix)->Add(Hn(id, parent, "u" + id, t++, "text " + id), &st));
+    if (batch_each) ASSERT_OK((*ix)->Flush());
+  }
+  ASSERT_OK((*ix)->Flush());
+  for (const auto& [id, want] : c.want) {
+    Shape s = ShapeOf((*ix)->store(), id);
+    EXPECT_EQ(s.root, want.first) << c.name << ": root of " << id;
+    EXPECT_EQ(s.depth, want.second) << c.name << ": depth of " << id;
+  }
+  EXPECT_EQ(st.cycles_broken, c.cycles) << c.name;
+  ix->reset();
+  ExpectStoresAgree(tmp.path());
+}
+
+const LinkCase kLinkCases[] = {
+    {"in_order", {{"1", ""}, {"2", "1"}, {"3", "2"}},
+     {{"1", {"1", 0}}, {"2", {"1", 1}}, {"3", {"1", 2}}}, 0},
+    {"reply_before_parent",
+     {{"3", "2"}, {"2", "1"}, {"1", ""}},
+     {{"1", {"1", 0}}, {"2", {"1", 1}}, {"3", {"1", 2}}}, 0},
+    {"missing_parent_is_root_until_it_arrives",
+     {{"5", "4"}, {"6", "5"}},
+     {{"5", {"5", 0}}, {"6", {"5", 1}}}, 0},
+    {"missing_parent_arrives_later",
+     {{"5", "4"}, {"6", "5"}, {"4", ""}},
+     {{"4", {"4", 0}}, {"5", {"4", 1}}, {"6", {"4", 2}}}, 0},
+    {"self_parent", {{"7", "7"}, {"8", "7"}},
+     {{"7", {"7", 0}}, {"8", {"7", 1}}}, 1},
+    {"two_cycle",
+     {{"a", "b"}, {"b", "a"}, {"c", "a"}},
+     {{"b", {"b", 0}}, {"a", {"b", 1}}, {"c", {"b", 2}}}, 1},
+    {"three_cycle",
+     {{"x", "z"}, {"y", "x"}, {"z", "y"}},
+     {{"z", {"z", 0}}, {"x", {"z", 1}}, {"y", {"z", 2}}}, 1},
+    {"siblings_then_root",
+     {{"b1", "r"}, {"b2", "r"}, {"c1", "b1"}, {"r", ""}},
+     {{"b1", {"r", 1}}, {"b2", {"r", 1}}, {"c1", {"r", 2}}}, 0},
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LinkTableTest,
+    ::testing::Combine(::testing::ValuesIn(kLinkCases), ::testing::Bool()),
+    [](const auto& info) {
+      return std::string(std::get<0>(info.param).name) +
+             (std::get<1>(info.param) ? "_batch_each" : "_one_batch");
+    });
+
+TEST(IndexerTest, DeepChainHasRightDepthAndOneThread) {
+  TempDir tmp;
+  IndexOptions opts;
+  opts.batch_size = 97;  // chains cross batches
+  auto ix = Indexer::Open(tmp.path(), opts);
+  ASSERT_OK(ix);
+  IndexStats st;
+  const int kDepth = 300;
+  // Arrive deepest first: every item's parent is missing when it arrives.
+  for (int i = kDepth; i >= 0; --i) {
+    ASSERT_OK((*ix)->Add(
+        Hn(std::to_string(i), i == 0 ? "" : std::to_string(i - 1), "u", i,
+           "chain"),
+        &st));
+  }
+  ASSERT_OK((*ix)->Flush());
+  Shape s = ShapeOf((*ix)->store(), std::to_string(kDepth));
+  EXPECT_EQ(s.root, "0");
+  EXPECT_EQ(s.depth, static_cast<uint32_t>(kDepth));
+  EXPECT_EQ(ThreadSize((*ix)->store(), "0"), static_cast<uint32_t>(kDepth + 1));
+  ix->reset();
+  ExpectStoresAgree(tmp.path());
+}
+
+TEST(IndexerTest, DeletedParentKeepsRepliesLinkedAndSearchable) {
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.path(), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    Item dead = Hn("2", "1", "", 110, "");
+    dead.deleted = true;
+    ASSERT_OK((*ix)->Add(Hn("1", "", "alice", 100, "root"), &st));
+    ASSERT_OK((*ix)->Add(dead, &st));
+    ASSERT_OK((*ix)->Add(Hn("3", "2", "bob", 120, "under a deleted one"), &st));
+    ASSERT_OK((*ix)->Flush());
+    Shape s = ShapeOf((*ix)->store(), "3");
+    EXPECT_EQ(s.root, "1");
+    EXPECT_EQ(s.depth, 2u);
+  }
+  ExpectStoresAgree(tmp.path());
+  Xapian::Database db(tmp.path() + "/xapian");
+  EXPECT_EQ(db.get_doccount(), 2u);  // the deleted one has no document
+}
+
+TEST(IndexerTest, ReindexingIsIdempotentAndUpdatesChangedItems) {
+  TempDir tmp;
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  IndexStats a, b;
+  ASSERT_OK((*ix)->Add(Hn("1", "", "alice", 100, "original words"), &a));
+  ASSERT_OK((*ix)->Add(Hn("2", "1", "bob", 110, "reply"), &a));
+  ASSERT_OK((*ix)->Flush());
+  ASSERT_OK((*ix)->Add(Hn("1", "", "alice", 100, "original words"), &b));
+  Item edited = Hn("2", "1", "bob", 110, "edited reply");
+  ASSERT_OK((*ix)->Add(edited, &b));
+  ASSERT_OK((*ix)->Flush());
+  EXPECT_EQ(b.added, 0u);
+  EXPECT_EQ(b.unchanged, 1u);
+  EXPECT_EQ(b.updated, 1u);
+  Item deleted = Hn("2", "1", "bob", 110, "");
+  deleted.deleted = true;
+  IndexStats c;
+  ASSERT_OK((*ix)->Add(deleted, &c));
+  ASSERT_OK((*ix)->Flush());
+  EXPECT_EQ(c.updated, 1u);
+  EXPECT_EQ(ThreadSize((*ix)->store(), "1"), 2u);
+  ix->reset();
+  ExpectStoresAgree(tmp.path());
+  Xapian::Database db(tmp.path() + "/xapian");
+  EXPECT_EQ(db.get_doccount(), 1u);
+  EXPECT_EQ(db.get_termfreq("edit"), 0u);
+}
+
+TEST(IndexerTest, OpenReplaysABatchTheIndexLacks) {
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.path(), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->Add(Hn("1", "", "alice", 100, "alpha"), &st));
+    ASSERT_OK((*ix)->Flush());
+  }
+  // Simulate a crash after the store write of batch 2 and before the Xapian
+  // commit: copy the index as it was after batch 1, write batch 2, and put
+  // the old index back.
+  std::filesystem::copy(tmp.Sub("xapian"), tmp.Sub("xapian.before"),
+                        std::filesystem::copy_options::recursive);
+  {
+    auto ix = Indexer::Open(tmp.path(), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->Add(Hn("2", "1", "bob", 110, "bravo"), &st));
+    ASSERT_OK((*ix)->Flush());
+  }
+  std::filesystem::remove_all(tmp.Sub("xapian"));
+  std::filesystem::rename(tmp.Sub("xapian.before"), tmp.Sub("xapian"));
+  {
+    Xapian::Database db(tmp.path() + "/xapian");
+    EXPECT_EQ(db.get_doccount(), 1u);
+  }
+  std::vector<std::string> warnings;
+  IndexOptions opts;
+  opts.on_warning = [&](const std::string& w) { warnings.push_back(w); };
+  {
+    auto ix = Indexer::Open(tmp.path(), opts);
+    ASSERT_OK(ix);
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("recovering"), std::string::npos);
+  ExpectStoresAgree(tmp.path());
+  Xapian::Database db(tmp.path() + "/xapian");
+  EXPECT_EQ(db.get_doccount(), 2u);
+  EXPECT_EQ(db.get_termfreq("bravo"), 1u);
+}
+
+TEST(IndexerTest, SecondWriterIsBusy) {
+  TempDir tmp;
+  auto first = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(first);
+  auto second = Indexer::Open(tmp.path(), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy)
+      << second.status().ToString();
+}
+
+TEST(IndexerTest, MissingFileIsReportedOthersStillIndexed) {
+  TempDir tmp;
+  std::vector<std::string> warnings;
+  IndexOptions opts;
+  opts.on_warning = [&](const std::string& w) { warnings.push_back(w); };
+  auto ix = Indexer::Open(tmp.Sub("db"), opts);
+  ASSERT_OK(ix);
+  IndexStats st;
+  Status s = (*ix)->IndexPaths(
+      {tmp.Sub("nope.json"),
+       std::string(TS_CORPUS) + "/reddit/Paul-E-Pushshift-Importer/test_comments.json"},
+      &st);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(st.files_failed, 1u);
+  EXPECT_EQ(st.files, 1u);
+  EXPECT_EQ(st.items_read, 27u);
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("nope.json"), std::string::npos);
+}
+
+// The shipped HN "Who is hiring" file: one story and its 407 top-level
+// comments, 12 deleted and 16 dead (SOURCES.md; counted again below from
+// the raw JSON).
+TEST(IndexerTest, HnHiringThreadCountsMatchRawData) {
+  TempDir tmp;
+  const std::string path =
+      std::string(TS_CORPUS) + "/hn/ntdunglc-hackernews_jobs/hn_comments.json";
+  // Independent count straight from the raw JSON: items flagged deleted or
+  // dead (3 carry both flags) have no searchable text.
+  nlohmann::json raw = nlohmann::json::parse(ReadFileOrDie(path));
+  size_t deleted = 0, dead = 0, hidden = 0;
+  for (const auto& c : raw["comments"]) {
+    bool del = c.value("deleted", false), dd = c.value("dead", false);
+    deleted += del;
+    dead += dd;
+    hidden += del || dd;
+  }
+  ASSERT_EQ(raw["comments"].size(), 407u);
+  ASSERT_EQ(deleted, 12u);
+  ASSERT_EQ(dead, 16u);
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->IndexPaths({path}, &st));
+  EXPECT_EQ(st.added, 408u);
+  EXPECT_EQ(ThreadSize((*ix)->store(), "40846428"), 408u);
+  EXPECT_EQ(*(*ix)->store().CountPrefix(keys::ReplyToPrefix("whoishiring")),
+            407u);
+  ix->reset();
+  ExpectStoresAgree(tmp.path());
+  Xapian::Database db(tmp.path() + "/xapian");
+  EXPECT_EQ(db.get_doccount(), 408u - hidden);
+}
+
+}  // namespace
+}  // namespace threadsearch

@@ -1,0 +1,458 @@
+// Tests for ReadMbox on fixtures cut byte for byte from the R-help archive
+// (tests/data/mail/, see the file names for month and message indexes) and
+// on small synthetic classic-mbox inputs.
+//
+// Expected counts, ids, parents and times were computed independently with
+// Python 3 over the same files: separators counted with the regex
+//   ^From (\S.*?) +(Mon|…|Sun) (Jan|…|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}$
+// and dates with email.utils.parsedate_tz / mktime_tz.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/item.h"
+#include "common/status.h"
+#include "indexer/input_stream.h"
+#include "indexer/readers.h"
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+const std::string kMailData = std::string(TS_TEST_DATA) + "/mail/";
+
+struct ReadResult {
+  Status status;
+  std::vector<Item> items;
+  std::vector<ReadError> errors;
+};
+
+ReadResult ReadStreamItems(InputStream& in, const std::string& list = "") {
+  ReadResult r;
+  ReadCallbacks cb;
+  cb.on_item = [&](Item&& it) { r.items.push_back(std::move(it)); };
+  cb.on_error = [&](const ReadError& e) { r.errors.push_back(e); };
+  r.status = ReadMbox(in, list, cb);
+  return r;
+}
+
+ReadResult ReadPath(const std::string& path, const std::string& list = "") {
+  auto in = InputStream::Open(path);
+  EXPECT_TRUE(in.ok()) << path << ": " << in.status().ToString();
+  if (!in.ok()) return ReadResult{in.status(), {}, {}};
+  return ReadStreamItems(**in, list);
+}
+
+ReadResult ReadText(std::string text, const std::string& name = "t.mbox",
+                    const std::string& list = "") {
+  auto in = InputStream::FromString(std::move(text), name);
+  return ReadStreamItems(*in, list);
+}
+
+// One expected message of a fixture.
+struct Want {
+  std::string id;
+  std::string author;
+  std::string author_name;
+  std::string parent;
+  int64_t time;
+  int separator_line;
+  std::string title;
+};
+
+struct FixtureCase {
+  std::string file;
+  std::vector<Want> messages;
+};
+
+TEST(MailReaderTest, FixturesFromRHelp) {
+  const FixtureCase cases[] = {
+      {"r-help-1999-August-82-84.txt",
+       {{"s3s3dxex5h2.fsf@janus.uio.no", "bhm@math.uio.no",
+         "Bj\u00f8rn-Helge Mevik", "", 935134985, 1,
+         "[R] Referencing R in journal paper?"},
+        // In-Reply-To: "<id> (message from =?iso…?= on 20 Aug 1999 …)".
+        {"199908201038.MAA13730@sophie.ethz.ch", "maechler@stat.math.ethz.ch",
+         "Martin Maechler", "s3s3dxex5h2.fsf@janus.uio.no", 935145522, 22,
+         "[R] Referencing R in journal paper?"},
+        // Date with "(BST)" comment after the numeric zone.
+        {"199908201042.LAA06474@rameau.mrc-bsu.cam.ac.uk",
+         "jonathan.myles@mrc-bsu.cam.ac.uk", "Jonathan Myles",
+         "s3s3dxex5h2.fsf@janus.uio.no", 935145769, 61,
+         "[R] Referencing R in journal paper?"}}},
+      // References only, no In-Reply-To: the parent is the last reference.
+      {"r-help-2000-August-164-165.txt",
+       {{"399D30D0.BBA8F6F4@ipimar.pt", "ernesto@ipimar.pt",
+         "Jos\u00e9 Ernesto Jardim", "x2aeeaahtu.fsf@blueberry.kubism.ku.dk",
+         966602960, 1, "[R] cook's distance"},
+        {"399D377E.55FD727B@ipimar.pt", "ernesto@ipimar.pt",
+         "Jos\u00e9 Ernesto Jardim", "x27l9eaf1j.fsf@blueberry.kubism.ku.dk",
+         966604670, 39, "[R] cook's distance"}}},
+      // The middle message has no address in From: nor in its separator
+      // ("From =?iso-8859-1?Q?Micha=EBl?=  Fri Apr  9 …").
+      {"r-help-2004-April-412-414.txt",
+       {{"20040409055909.GA19974@muse.csie.ntu.edu.tw", "rafan@infor.org",
+         "Rong-En Fan",
+         "Pine.LNX.4.44.0404081113480.723-100000@itasca.stat."
+         "uiowa.edu",
+         1081490349, 1, "[R] socket clusters on snow dies easily"},
+        {"5.0.2.1.2.20040409102435.00b900d8@utinam.univ-fcomte.fr",
+         "micha\u00ebl", "Micha\u00ebl", "", 1081499214, 33, ""},
+        {"LMEBLNBEKKODLAONNGJMEEDLCDAA.nolwenn.lemeur@nantes.inserm.fr",
+         "nolwenn.lemeur@nantes.inserm.fr", "Nolwenn Le Meur", "", 1081502817,
+         43, ""}}},
+      // 2019: " at " mangled to " @ending from ".
+      {"r-help-2019-January-158-159.txt",
+       {{"CAO5UwgaeADkYcpma1ew=8w5wWS8ouRRPMcJmw+QmCTjZhG1tBA@mail.gmail.com",
+         "@yekirin@gm@il@com", "Stanislav Syekirin", "", 1546724580, 1,
+         "[R] [R-pkgs] New package readABF for reading Axon Binary Files"},
+        {"1537914030.3979716.1547134542318.JavaMail.zimbra@cognigencorp.com",
+         "@eb@@tien@bihorel@cognigencorp@com", "Sebastien Bihorel",
+         "CAGAA5befSekEVgG-ty0LbKzHD2h3J-wS3=3wpTRB=r+UsLjtpw@mail.gmail.com",
+         1547134542, 27, "[R] Diff'ing 2 strings"}}},
+      // 2020: " at " mangled to " @end|ng |rom ".
+      {"r-help-2020-March-6-7.txt",
+       {{"CAC8ss30_mowZ9cj29vV8AyKJr0BRCAdbnmBGDYmi4pTecXjrBg@mail.gmail.com",
+         "g||ted|||e2014@gm@||@com", "Ogbos Okike", "", 1583117685, 1,
+         "[R] A new Paper on automatic selection of Turning Point"},
+        {"CAGxFJbSjfrSCAgEkkH9CEo_6fVMguRKnYJTqqOikUBzXO+h3eA@mail.gmail.com",
+         "bgunter@4567@gm@||@com", "Bert Gunter",
+         "3587b5ba-708c-47fc-b33c-57970ec23844@me.com", 1583117670, 27,
+         "[R] using mutate to remove all white space"}}},
+  };
+  for (const FixtureCase& c : cases) {
+    SCOPED_TRACE(c.file);
+    const std::string path = kMailData + c.file;
+    const ReadResult r = ReadPath(path, "r-help");
+    ASSERT_OK(r.status);
+    EXPECT_TRUE(r.errors.empty());
+    ASSERT_EQ(r.items.size(), c.messages.size());
+    for (size_t i = 0; i < c.messages.size(); ++i) {
+      const Item& it = r.items[i];
+      const Want& w = c.messages[i];
+      SCOPED_TRACE(w.id);
+      EXPECT_EQ(it.source, Source::kMail);
+      EXPECT_EQ(it.type, ItemType::kMessage);
+      EXPECT_EQ(it.id, w.id);
+      EXPECT_EQ(it.author, w.author);
+      EXPECT_EQ(it.author_name, w.author_name);
+      EXPECT_EQ(it.parent, w.parent);
+      EXPECT_EQ(it.time, w.time);
+      EXPECT_EQ(it.origin, path + ":" + std::to_string(w.separator_line));
+      if (!w.title.empty()) {
+        EXPECT_EQ(it.title, w.title);
+      }
+      EXPECT_EQ(it.list, "r-help");
+      EXPECT_FALSE(it.text.empty());
+    }
+  }
+}
+
+TEST(MailReaderTest, BodyTextIsDecodedAndKept) {
+  // Message 83 of 1999-August has a raw latin-1 byte ("Bj\xf8rn") in its
+  // body; it must come out as UTF-8. Quotes and footers stay in the text.
+  const ReadResult r = ReadPath(kMailData + "r-help-1999-August-82-84.txt");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 3u);
+  EXPECT_NE(r.items[1].text.find("BHMevik> -- Bj\u00f8rn-Helge Mevik"),
+            std::string::npos);
+  EXPECT_EQ(r.items[0].text.rfind("I'm using R for calculations", 0), 0u);
+  EXPECT_NE(r.items[0].text.find("r-help mailing list"), std::string::npos);
+  // Trailing blank lines between messages are not part of the body.
+  EXPECT_EQ(r.items[0].text.back(), '_');
+}
+
+TEST(MailReaderTest, BodyLineStartingWithFromIsNotASeparator) {
+  const ReadResult r = ReadPath(kMailData + "r-help-2019-January-158-159.txt");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 2u);
+  // The reply's body starts with "From which the diffobj package?" and
+  // quotes a 'From: "Martin …" <traxplayer at gmail.com>' line.
+  EXPECT_EQ(r.items[1].text.rfind("From which the diffobj package?", 0), 0u);
+  EXPECT_NE(r.items[1].text.find("From: \"Martin M"), std::string::npos);
+}
+
+TEST(MailReaderTest, BadRecordKeepsItsNeighbours) {
+  const std::string good =
+      ReadFileOrDie(kMailData + "r-help-2000-August-164-165.txt");
+  const size_t second = good.find("From ernesto at ipimar.pt  Fri Aug 18 15");
+  ASSERT_NE(second, std::string::npos);
+  // A separator followed by no header at all, between two real messages.
+  const std::string bad =
+      "From nobody at example.org  Fri Aug 18 14:00:00 2000\n"
+      "this line is no header\n"
+      "\n"
+      "body\n\n";
+  const std::string text = good.substr(0, second) + bad + good.substr(second);
+  const ReadResult r = ReadText(text, "bad.txt");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 2u);
+  EXPECT_EQ(r.items[0].id, "399D30D0.BBA8F6F4@ipimar.pt");
+  EXPECT_EQ(r.items[1].id, "399D377E.55FD727B@ipimar.pt");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].where, "bad.txt:39");
+  EXPECT_NE(r.errors[0].message.find("no headers"), std::string::npos);
+  // Origins count lines of the combined input.
+  EXPECT_EQ(r.items[1].origin, "bad.txt:44");
+}
+
+TEST(MailReaderTest, NoSeparatorsIsAnError) {
+  const ReadResult r = ReadText(
+      "Subject: hello\n\nFrom the start, no separator.\n", "notmail.txt");
+  EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status.message().find("notmail.txt"), std::string::npos);
+  EXPECT_NE(r.status.message().find("no separators"), std::string::npos);
+  EXPECT_TRUE(r.items.empty());
+}
+
+TEST(MailReaderTest, EmptyFileHasNoItems) {
+  for (const std::string text : {"", "\n", "\n\n  \n"}) {
+    const ReadResult r = ReadText(text, "empty.txt");
+    EXPECT_OK(r.status);
+    EXPECT_TRUE(r.items.empty());
+    EXPECT_TRUE(r.errors.empty());
+  }
+  TempDir dir;
+  WriteFileOrDie(dir.Sub("empty.mbox"), "");
+  const ReadResult r = ReadPath(dir.Sub("empty.mbox"));
+  EXPECT_OK(r.status);
+  EXPECT_TRUE(r.items.empty());
+}
+
+TEST(MailReaderTest, SeparatorForms) {
+  struct SepCase {
+    std::string line;
+    bool is_separator;
+  };
+  const SepCase cases[] = {
+      {"From ihaka at stat.auckland.ac.nz  Tue Apr  1 10:35:48 1997", true},
+      {"From g||ted|||e2014 @end|ng |rom gm@||@com  Sun Mar  1 22:12:04 2020",
+       true},
+      {"From J.Brian.Adams  Sat Dec 30 21:19:57 2000", true},
+      {"From MAILER-DAEMON Fri Jul  8 12:08:34 2011", true},
+      {"From user@example.com Thu Jan  1 00:00:00 2004 +0000", true},
+      {"From user@example.com Tue Jan 20 13:23:57 EST 2004", true},
+      {"From user@example.com Tue Jan 20 13:23:57 2004 EST", true},
+      {"From user@example.com\tMon Jan  5 10:00:00 2004", true},
+      {"From the dataset, I selected one participant", false},
+      {"From : arun", false},
+      {"From  Mon Jan  5 10:00:00 2004", false},             // no address
+      {"From user@example.com Mon Jan  5 10:00:00", false},  // no year
+      {"From user@example.com Mon Foo  5 10:00:00 2004", false},
+      {"From user@example.com Mon Jan 45 10:00:00 2004", false},
+      {"From user@example.com Mon Jan  5 25:00:00 2004", false},
+      {"from user@example.com Mon Jan  5 10:00:00 2004", false},
+  };
+  for (const SepCase& c : cases) {
+    const std::string text =
+        "From a@b.c Mon Jan  5 09:00:00 2004\n"
+        "Subject: first\n\nbody\n" +
+        c.line + "\nSubject: second\n\nmore\n";
+    const ReadResult r = ReadText(text);
+    ASSERT_OK(r.status);
+    EXPECT_EQ(r.items.size(), c.is_separator ? 2u : 1u) << c.line;
+  }
+}
+
+TEST(MailReaderTest, Dates) {
+  struct DateCase {
+    std::string date;
+    int64_t want;
+  };
+  // Separator date Mon Jan  5 09:00:00 2004 UTC = 1073293200, used when the
+  // Date: header cannot be read.
+  const DateCase cases[] = {
+      {"Wed, 08 Jul 1998 17:04:05 -0400", 899931845},
+      {"Tue, 1 Apr 1997 06:09:09 -0500", 859892949},
+      {"01 Apr 1997 10:57:08 +0200", 859885028},  // no weekday
+      {"Thu, 17 Apr 1997 08:52:47 -0700 (PDT)", 861292367},
+      {"Tue Dec 10 00:35:03 2002", 1039480503},  // ctime, read as UTC
+      {"Mon Dec  2 10:35:11 2002", 1038825311},
+      {"Fri, 14 Nov 1997 10:52:38 GMT", 879504758},
+      {"Sat, 18 Apr 1998 11:48:00 EDT", 892914480},
+      {"Wed, 29 Mar 2000 14:59:29 EST", 954359969},
+      {"Mon, 3 Dec 2007 21:12:50 UT", 1196716370},
+      {"Wed, 23 Apr 97 20:43:34 -0700", 861853414},  // two-digit year
+      {"Thu, 9 Mar 0 08:42:30 +0000 (GMT)", 952591350},
+      {"Mon, 12 Feb 2001 19:08 +0000 (GMT)", 982004880},  // no seconds
+      {"Tue, 21 Dec 1999 15:08:25 CET (+0100)", 945785305},
+      {"Thu, 26 Aug 1999 11:20:59 GMT+2", 935659259},
+      {"Tue, 29 Jul 1997 08:57:46 EST5EDT", 870184666},
+      {"Fri, 13 Aug 2004 10:08:38 (GMT)", 1092391718},
+      {"18-Oct-2005 16:32:15 ZE12", 1129653135},
+      {"Thu, 13 Jul 2006 15:29:32 %z (CDT)", 1152822572},
+      {"Mon, 14 Oct 2002 12:50:13 0200", 1034592613},
+      {"Wed, 31 Dec 1997 17:43:56 -75200 (PST)", 883619036},
+      {"not a date", 1073293200},
+      {"", 1073293200},
+  };
+  for (const DateCase& c : cases) {
+    const std::string text =
+        "From a at b.c  Mon Jan  5 09:00:00 2004\nFrom: a at b.c (A)\n"
+        "Date: " +
+        c.date + "\nSubject: s\nMessage-ID: <x@y>\n\nbody\n";
+    const ReadResult r = ReadText(text);
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.items.size(), 1u);
+    EXPECT_EQ(r.items[0].time, c.want) << c.date;
+  }
+}
+
+TEST(MailReaderTest, ClassicMboxWithMime) {
+  const std::string text =
+      "From alice@example.org Mon Jan  5 10:00:00 2004\n"
+      "From: \"Alice Example\" <Alice@Example.org>\n"
+      "Date: Mon, 5 Jan 2004 11:00:00 +0100\n"
+      "Subject: =?utf-8?Q?Caf=C3=A9?=\n"
+      "  menu\n"
+      "Message-ID: <m1@example.org>\n"
+      "List-Id: Example list <example-l.lists.example.org>\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/alternative; boundary=\"XYZ\"\n"
+      "\n"
+      "preamble\n"
+      "--XYZ\n"
+      "Content-Type: text/plain; charset=iso-8859-1\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "\n"
+      "caf=E9 au lait, long line=\n"
+      " joined\n"
+      ">From here on\n"
+      "--XYZ\n"
+      "Content-Type: text/html\n"
+      "\n"
+      "<p>html version</p>\n"
+      "--XYZ--\n"
+      "epilogue\n"
+      "\n"
+      "From bob@example.org Mon Jan  5 12:00:00 2004\n"
+      "From: Bob <bob@example.org>\n"
+      "Subject: Re: Cafe\n"
+      "In-Reply-To: Alice's message of Mon, 5 Jan 2004\n"
+      "References: <m0@example.org>\n"
+      " <m1@example.org>\n"
+      "Content-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "w6dhIHZhIGJpZW4K\n"
+      "\n"
+      "From carol@example.org Mon Jan  5 13:00:00 2004\n"
+      "From: carol@example.org\n"
+      "Subject: html only\n"
+      "Message-ID: <m3@example.org>\n"
+      "Content-Type: multipart/mixed; boundary=b1\n"
+      "\n"
+      "--b1\n"
+      "Content-Type: text/html; charset=utf-8\n"
+      "\n"
+      "<p>only <b>html</b></p>\n"
+      "--b1\n"
+      "Content-Type: application/octet-stream\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "AAECAw==\n"
+      "--b1--\n";
+  const ReadResult r = ReadText(text, "dir/archive.mbox");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 3u);
+  const Item& a = r.items[0];
+  EXPECT_EQ(a.author, "alice@example.org");
+  EXPECT_EQ(a.author_name, "Alice Example");
+  EXPECT_EQ(a.title, "Caf\u00e9 menu");
+  EXPECT_EQ(a.id, "m1@example.org");
+  EXPECT_EQ(a.time, 1073296800);
+  EXPECT_EQ(a.list, "example-l");  // from List-Id
+  EXPECT_EQ(a.text, "caf\u00e9 au lait, long line joined\nFrom here on");
+  EXPECT_EQ(a.origin, "dir/archive.mbox:1");
+
+  const Item& b = r.items[1];
+  EXPECT_EQ(b.author, "bob@example.org");
+  EXPECT_EQ(b.author_name, "Bob");
+  // No <id> in In-Reply-To: the last References id is the parent.
+  EXPECT_EQ(b.parent, "m1@example.org");
+  EXPECT_EQ(b.text, "\u00e7a va bien");
+  // No Date: the separator's date; no Message-ID: a generated stable id.
+  EXPECT_EQ(b.time, 1073304000);
+  EXPECT_EQ(b.id.rfind("gen-", 0), 0u);
+  EXPECT_EQ(b.list, "archive");  // the file's stem
+  const ReadResult again = ReadText(text, "dir/archive.mbox");
+  ASSERT_EQ(again.items.size(), 3u);
+  EXPECT_EQ(again.items[1].id, b.id);
+
+  const Item& c = r.items[2];
+  EXPECT_NE(c.text.find("only"), std::string::npos);
+  EXPECT_NE(c.text.find("html"), std::string::npos);
+  EXPECT_EQ(c.text.find("<p>"), std::string::npos);
+}
+
+TEST(MailReaderTest, ListName) {
+  const std::string text =
+      "From a at b.c  Mon Jan  5 09:00:00 2004\nFrom: a at b.c\n"
+      "Subject: s\n\nbody\n";
+  struct ListCase {
+    std::string name;
+    std::string list_arg;
+    std::string want;
+  };
+  const ListCase cases[] = {
+      {"corpus/mailing-lists/r-help/2003-January.txt.gz", "", "r-help"},
+      {"/x/r-devel/2015-March.txt", "", "r-devel"},
+      {"/x/r-devel/2015-March.txt", "given", "given"},
+      {"/x/y/archive.mbox", "", "archive"},
+      {"archive.mbox.gz", "", "archive"},
+  };
+  for (const ListCase& c : cases) {
+    const ReadResult r = ReadText(text, c.name, c.list_arg);
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.items.size(), 1u);
+    EXPECT_EQ(r.items[0].list, c.want) << c.name;
+  }
+}
+
+TEST(MailReaderTest, OversizedMessageIsSkipped) {
+  std::string text =
+      "From a at b.c  Mon Jan  5 09:00:00 2004\nFrom: a at b.c\n"
+      "Subject: big\n\n";
+  const std::string line(1023, 'x');
+  while (text.size() < (65u << 20)) {
+    text += line;
+    text += '\n';
+  }
+  text +=
+      "From d at e.f  Mon Jan  5 10:00:00 2004\nFrom: d at e.f\n"
+      "Subject: small\nMessage-ID: <small@e.f>\n\nok\n";
+  const ReadResult r = ReadText(std::move(text), "big.mbox");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 1u);
+  EXPECT_EQ(r.items[0].id, "small@e.f");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].where, "big.mbox:1");
+}
+
+TEST(MailReaderTest, WholeCorpusMonth) {
+  // 1,017 separator lines in 2003-January, counted with the Python regex
+  // above (and `grep -c` on "From … at …  <ctime date>" lines).
+  const std::string path =
+      std::string(TS_CORPUS) + "/mailing-lists/r-help/2003-January.txt.gz";
+  const ReadResult r = ReadPath(path);
+  ASSERT_OK(r.status);
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(r.items.size(), 1017u);
+  size_t with_parent = 0;
+  for (const Item& it : r.items) {
+    EXPECT_FALSE(it.id.empty());
+    EXPECT_NE(it.author.find('@'), std::string::npos) << it.origin;
+    EXPECT_GT(it.time, 1041292800) << it.origin;  // after 2002-12-31
+    EXPECT_LT(it.time, 1044144000) << it.origin;  // before 2003-02-02
+    EXPECT_EQ(it.list, "r-help");
+    if (!it.parent.empty()) ++with_parent;
+  }
+  EXPECT_GT(with_parent, 500u);
+  EXPECT_EQ(r.items.front().id,
+            "OFE917B3FE.7EA90487-ON88256CA0.007FCBEA@pe-c.com");
+  EXPECT_EQ(r.items.front().author, "ngayee.law@celeradiagnostics.com");
+}
+
+}  // namespace
+}  // namespace threadsearch

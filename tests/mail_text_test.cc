@@ -74,7 +74,7 @@ TEST(MailTextTest, DecodeBase64) {
   const Case cases[] = {
       {"aGVsbG8=", "hello"},
       {"aGVs\nbG8gd29y\r\nbGQ=", "hello world"},
-      {"aGVsbG8", "hello"},  // missing padding
+      {"aGVsbG8", "hello"},     // missing padding
       {"aG!Vs*bG8=", "hello"},  // junk skipped
       {"", ""},
       {"w6k=", "\xc3\xa9"},
@@ -99,7 +99,7 @@ TEST(MailTextTest, CharsetToUtf8) {
       {"\x80", "windows-1252", "\u20ac"},
       {"\xa4", "iso-8859-15", "\u20ac"},
       {"\xcf\xf0\xe8", "windows-1251", "\u041f\u0440\u0438"},
-      {"\xc4\xe3", "koi8-r", "\u0414\u0413"},
+      {"\xc4\xe3", "koi8-r", "\u0434\u0426"},
       // UTF-8 passes through; invalid bytes in it fall back per byte.
       {"caf\xc3\xa9", "utf-8", "caf\u00e9"},
       {"caf\xc3\xa9 caf\xe9", "utf-8", "caf\u00e9 caf\u00e9"},

@@ -1,0 +1,765 @@
+#include "indexer/readers.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "indexer/input_stream.h"
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+const std::string kCorpus = TS_CORPUS;
+const std::string kData = TS_TEST_DATA;
+const std::string kHnComments =
+    kCorpus + "/hn/ntdunglc-hackernews_jobs/hn_comments.json";
+const std::string kBigQuery =
+    kCorpus +
+    "/hn/typesense-showcase-hn-comments-semantic-search/"
+    "hn-comments-1000-sample.jsonl";
+const std::string kPushshift =
+    kCorpus + "/reddit/Paul-E-Pushshift-Importer/test_comments.json";
+const std::string kAlgolia =
+    kCorpus + "/hn/algolia-api-responses/responses.json";
+const std::string kThreadPage = kCorpus + "/hn-thread-page-42133844.txt";
+
+struct Collected {
+  std::vector<Item> items;
+  std::vector<ReadError> errors;
+  Status status;
+
+  const Item* Find(const std::string& id) const {
+    for (const Item& it : items) {
+      if (it.id == id) return &it;
+    }
+    return nullptr;
+  }
+  std::string ErrorText() const {
+    std::string s;
+    for (const ReadError& e : errors) s += e.where + ": " + e.message + "\n";
+    return s;
+  }
+};
+
+Collected ReadIn(InputStream& in, Format format) {
+  Collected c;
+  ReadCallbacks cb;
+  cb.on_item = [&](Item&& item) { c.items.push_back(std::move(item)); };
+  cb.on_error = [&](const ReadError& e) { c.errors.push_back(e); };
+  c.status = ReadStream(in, format, cb);
+  return c;
+}
+
+Collected ReadText(const std::string& text, Format format,
+                   const std::string& name = "t.json") {
+  auto in = InputStream::FromString(text, name);
+  return ReadIn(*in, format);
+}
+
+Collected ReadPath(const std::string& path, Format format = Format::kAuto) {
+  auto in = InputStream::Open(path);
+  EXPECT_TRUE(in.ok()) << in.status().ToString();
+  if (!in.ok()) return Collected{{}, {}, in.status()};
+  return ReadIn(**in, format);
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(
+      deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
+  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// zstd-compresses `data` with a checksum, as zstd(1) does by default.
+std::string Zstd(const std::string& data) {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t n =
+      ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
+  ZSTD_freeCCtx(cctx);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+// ---- Format names and sniffing ---------------------------------------------
+
+TEST(ReadersTest, FormatNames) {
+  for (Format f :
+       {Format::kAuto, Format::kHnJson, Format::kAlgolia, Format::kBigQuery,
+        Format::kPushshift, Format::kMbox, Format::kThreadPage}) {
+    Result<Format> back = ParseFormat(FormatName(f));
+    ASSERT_OK(back);
+    EXPECT_EQ(*back, f);
+  }
+  Result<Format> bad = ParseFormat("xml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("hn-json"), std::string::npos);
+}
+
+TEST(ReadersTest, SniffTable) {
+  struct Case {
+    std::string text;
+    Format want;
+  };
+  const Case cases[] = {
+      {"From alice at example.org  Sun Mar  1 18:17:33 2015\nFrom: x\n",
+       Format::kMbox},
+      {"{\"by\":\"pg\",\"id\":1,\"time\":1160418111,\"type\":\"story\"}\n",
+       Format::kHnJson},
+      {"[{\"id\":1,\"kids\":[2]}]", Format::kHnJson},
+      {"{\n  \"post\": {\n    \"by\": \"whoishiring\",", Format::kHnJson},
+      {"{\"id\":\"33223750\",\"by\":\"criddell\",\"time\":\"1665929544\","
+       "\"text\":\"x\",\"parent\":\"33220665\"}\n",
+       Format::kBigQuery},
+      {"{\"id\": \"kod0bkd\", \"parent_id\": \"t3_1afjd7n\", \"body\": \"x\"}",
+       Format::kPushshift},
+      {"{\"_meta\": {}, \"subreddit\": \"woodworking\", \"id\": \"x\"}",
+       Format::kPushshift},
+      {"[{\"url\":\"/api/v1/search?x\",\"reply\":{\"hits\":[]}}]",
+       Format::kAlgolia},
+      {"{\"hits\":[{\"objectID\":\"1\"}],\"nbHits\":1}", Format::kAlgolia},
+      {"{\"id\":17,\"created_at_i\":1160423565,\"children\":[]}",
+       Format::kAlgolia},
+      {"\xEF\xBB\xBF{\"objectID\":\"6805807\"}", Format::kAlgolia},
+      {"\xE2\x86\x90"
+       "back to thread\n\nTitle\n",
+       Format::kThreadPage},
+      {"x \xE2\x97\xB4[] No.1[source]\nbody\n", Format::kThreadPage},
+      {"body\nreplies(1): >>2 #\n", Format::kThreadPage},
+  };
+  for (const Case& c : cases) {
+    auto in = InputStream::FromString(c.text, "s");
+    Result<Format> f = SniffFormat(*in);
+    ASSERT_OK(f);
+    EXPECT_EQ(FormatName(*f), FormatName(c.want)) << c.text;
+    // Sniffing consumes nothing.
+    EXPECT_EQ(in->Peek(c.text.size()), c.text);
+  }
+}
+
+TEST(ReadersTest, SniffFailuresNameTheStream) {
+  const std::string cases[] = {
+      "",
+      "just some text\n",
+      "{\"unrelated\": 1}",
+      "[1, 2, 3]",
+      std::string("\x00\x01\xff\xfe garbage", 12),
+  };
+  for (const std::string& text : cases) {
+    auto in = InputStream::FromString(text, "mystery.bin");
+    Result<Format> f = SniffFormat(*in);
+    ASSERT_FALSE(f.ok()) << text;
+    EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(f.status().message().find("mystery.bin"), std::string::npos);
+  }
+}
+
+TEST(ReadersTest, SniffCorpusFiles) {
+  const std::pair<std::string, Format> cases[] = {
+      {kHnComments, Format::kHnJson},
+      {kBigQuery, Format::kBigQuery},
+      {kPushshift, Format::kPushshift},
+      {kAlgolia, Format::kAlgolia},
+      {kThreadPage, Format::kThreadPage},
+      {kCorpus + "/mailing-lists/r-help/2003-April.txt.gz", Format::kMbox},
+      {kData + "/hn/bigquery-sample.jsonl", Format::kBigQuery},
+      {kData + "/reddit/pushshift-sample.json", Format::kPushshift},
+  };
+  for (const auto& [path, want] : cases) {
+    auto in = InputStream::Open(path);
+    ASSERT_OK(in);
+    Result<Format> f = SniffFormat(**in);
+    ASSERT_OK(f);
+    EXPECT_EQ(FormatName(*f), FormatName(want)) << path;
+  }
+}
+
+// ---- HN Firebase JSON ------------------------------------------------------
+
+// hn_comments.json: {"post": story, "comments": [407 comments]}. Counts by
+// python3 json.load: 407 comments, all with parent 40846428; 12 "deleted",
+// 16 "dead", 3 of them both, so 25 items are deleted or dead.
+TEST(ReadersTest, HnCommentsCorpus) {
+  Collected c = ReadPath(kHnComments);
+  ASSERT_OK(c.status);
+  EXPECT_TRUE(c.errors.empty()) << c.ErrorText();
+  ASSERT_EQ(c.items.size(), 408u);
+  const Item& story = c.items[0];
+  EXPECT_EQ(story.id, "40846428");
+  EXPECT_EQ(story.type, ItemType::kStory);
+  EXPECT_EQ(story.author, "whoishiring");
+  EXPECT_EQ(story.title, "Ask HN: Who is hiring? (July 2024)");
+  EXPECT_EQ(story.time, 1719846109);
+  EXPECT_EQ(story.points, 493);
+  EXPECT_TRUE(story.has_points);
+  EXPECT_EQ(story.num_comments, 596);
+  EXPECT_EQ(story.kids.size(), 407u);
+  EXPECT_EQ(story.kids[0], "40846920");
+  EXPECT_TRUE(story.text_html);
+  EXPECT_EQ(story.origin, kHnComments + ":2");
+
+  int comments = 0, deleted = 0, with_parent = 0, no_author = 0;
+  for (size_t i = 1; i < c.items.size(); ++i) {
+    const Item& it = c.items[i];
+    EXPECT_EQ(it.source, Source::kHN);
+    if (it.type == ItemType::kComment) ++comments;
+    if (it.deleted) ++deleted;
+    if (it.parent == "40846428") ++with_parent;
+    if (it.author.empty()) ++no_author;
+  }
+  EXPECT_EQ(comments, 407);
+  EXPECT_EQ(deleted, 25);
+  EXPECT_EQ(with_parent, 407);
+  EXPECT_EQ(no_author, 12);  // Deleted comments lack "by".
+
+  const Item& first = c.items[1];
+  EXPECT_EQ(first.id, "40846920");
+  EXPECT_EQ(first.author, "jjwarmerdam");
+  EXPECT_EQ(first.time, 1719848692);
+  EXPECT_EQ(first.kids, std::vector<std::string>{"40854600"});
+  EXPECT_EQ(first.text.rfind("Make Waves | <a href=\"https:&#x2F;&#x2F;", 0),
+            0u);
+  EXPECT_EQ(first.origin, kHnComments + ":422");  // Line of its '{'.
+  EXPECT_FALSE(first.has_points);
+
+  const Item* dead = c.Find("40893766");
+  ASSERT_NE(dead, nullptr);
+  EXPECT_TRUE(dead->deleted);
+  EXPECT_EQ(dead->author, "MELEKE");
+  const Item* gone = c.Find("40846715");  // The last one: deleted, has kids.
+  ASSERT_NE(gone, nullptr);
+  EXPECT_TRUE(gone->deleted);
+  EXPECT_EQ(gone->kids, std::vector<std::string>{"40847162"});
+  EXPECT_EQ(&c.items.back(), gone);
+}
+
+TEST(ReadersTest, HnJsonShapes) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> ids;
+    size_t errors;
+  };
+  const Case cases[] = {
+      {"{\"id\": 1, \"type\": \"story\", \"title\": \"t\"}", {"1"}, 0},
+      {"[{\"id\": 1}, {\"id\": 2}]", {"1", "2"}, 0},
+      {"[\n  {\"id\": 1},\n  {\"id\": 2}\n]\n", {"1", "2"}, 0},
+      {"{\"id\": 1}\n{\"id\": 2}\n\n{\"id\": 3}\n", {"1", "2", "3"}, 0},
+      {"\n\n{\"id\": 1}\n{\"id\": 2}\n", {"1", "2"}, 0},
+      {"{\n  \"id\": 5,\n  \"by\": \"x\"\n}\n", {"5"}, 0},
+      {"{\"post\": {\"id\": 1}, \"comments\": [{\"id\": 2}, {\"id\": 3}]}",
+       {"1", "2", "3"},
+       0},
+      {"{\"id\": 1}\nnot json\n{\"id\": 3}\n", {"1", "3"}, 1},
+      {"{\"id\": 1}\n{\"by\": \"nobody\"}\n", {"1"}, 1},  // Missing id.
+      {"[{\"id\": 1}, 7, {\"id\": 3}]", {"1", "3"}, 1},
+      {"[{\"id\": 1, \"kids\": \"x\"}]", {}, 1},
+      {"[{\"id\": 1, \"deleted\": true}, {\"id\": 2, \"dead\": true}]",
+       {"1", "2"},
+       0},
+      {"{\"id\": 18446744073709551615}", {"18446744073709551615"}, 0},
+  };
+  for (const Case& c : cases) {
+    Collected got = ReadText(c.text, Format::kHnJson);
+    ASSERT_OK(got.status);
+    std::vector<std::string> ids;
+    for (const Item& it : got.items) ids.push_back(it.id);
+    EXPECT_EQ(ids, c.ids) << c.text;
+    EXPECT_EQ(got.errors.size(), c.errors) << c.text << "\n" << got.ErrorText();
+  }
+}
+
+TEST(ReadersTest, HnJsonFieldErrorsNameFieldAndLine) {
+  struct Case {
+    std::string line;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"{\"id\": 2, \"time\": \"abc\"}", "field \"time\": expected integer"},
+      {"{\"id\": 2, \"time\": 1.5e300}", "field \"time\": expected integer"},
+      {"{\"id\": 2, \"time\": true}", "field \"time\": expected integer"},
+      {"{\"id\": 2, \"by\": 7}", "field \"by\": expected string"},
+      {"{\"id\": [2]}", "field \"id\": expected string or integer"},
+      {"{\"id\": 2, \"score\": {}}", "field \"score\": expected integer"},
+      {"{\"id\": 2, \"deleted\": \"maybe\"}",
+       "field \"deleted\": expected boolean"},
+      {"{\"time\": 5}", "missing field \"id\""},
+  };
+  for (const Case& c : cases) {
+    std::string text = "{\"id\": 1}\n" + c.line + "\n{\"id\": 3}\n";
+    Collected got = ReadText(text, Format::kHnJson, "hn.jsonl");
+    ASSERT_OK(got.status);
+    ASSERT_EQ(got.items.size(), 2u) << c.line;
+    EXPECT_EQ(got.items[1].id, "3");
+    EXPECT_EQ(got.items[1].origin, "hn.jsonl:3");
+    ASSERT_EQ(got.errors.size(), 1u) << c.line;
+    EXPECT_EQ(got.errors[0].where, "hn.jsonl:2");
+    EXPECT_EQ(got.errors[0].message, c.message);
+  }
+}
+
+// Errors inside a whole document carry the line of the bad object.
+TEST(ReadersTest, DocumentErrorsCarryLines) {
+  std::string text =
+      "[\n"
+      "  {\"id\": 1},\n"
+      "  {\n"
+      "    \"id\": 2,\n"
+      "    \"time\": \"abc\"\n"
+      "  },\n"
+      "  {\"id\": 3, \"text\": \"has a { brace\\\" and\\n\"}\n"
+      "]\n";
+  Collected got = ReadText(text, Format::kHnJson, "doc.json");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 2u);
+  EXPECT_EQ(got.items[0].origin, "doc.json:2");
+  EXPECT_EQ(got.items[1].origin, "doc.json:7");
+  ASSERT_EQ(got.errors.size(), 1u);
+  EXPECT_EQ(got.errors[0].where, "doc.json:3");
+  EXPECT_EQ(got.errors[0].message, "field \"time\": expected integer");
+}
+
+TEST(ReadersTest, BrokenDocumentIsAnError) {
+  Collected got =
+      ReadText("[\n{\"id\": 1},\n{\"id\": 2\n", Format::kHnJson, "broken.json");
+  EXPECT_EQ(got.status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(got.status.message().rfind("broken.json: invalid JSON", 0), 0u)
+      << got.status.ToString();
+  EXPECT_TRUE(got.items.empty());
+}
+
+// nlohmann's parser is iterative but walking a value is not: very deep
+// nesting must be refused, not crash.
+TEST(ReadersTest, NestingBomb) {
+  std::string deep(100000, '[');
+  for (Format f : {Format::kHnJson, Format::kAlgolia, Format::kBigQuery,
+                   Format::kPushshift}) {
+    Collected doc = ReadText(deep + std::string(100000, ']'), f);
+    EXPECT_FALSE(doc.status.ok()) << FormatName(f);
+    EXPECT_NE(doc.status.message().find("nested deeper"), std::string::npos);
+    // As one line of JSON Lines: that record fails, the others are read.
+    std::string lines =
+        "{\"id\": \"1\"}\n{\"a\": " + deep + "}\n{\"id\": \"3\"}\n";
+    Collected jl = ReadText(lines, f, "deep.jsonl");
+    EXPECT_OK(jl.status);
+    EXPECT_EQ(jl.items.size(), 2u) << FormatName(f) << jl.ErrorText();
+    ASSERT_EQ(jl.errors.size(), 1u) << FormatName(f);
+    EXPECT_EQ(jl.errors[0].where, "deep.jsonl:2");
+  }
+  // An Algolia item tree nested 1,500 levels (3,000 JSON levels) is refused;
+  // 300 levels are read, every node emitted.
+  for (int levels : {300, 1500}) {
+    std::string tree;
+    for (int i = 1; i <= levels; ++i) {
+      tree += "{\"id\": " + std::to_string(i) +
+              ", \"type\": \"comment\", \"author\": \"a\", \"children\": [";
+    }
+    for (int i = 1; i <= levels; ++i) tree += "]}";
+    Collected got = ReadText(tree, Format::kAlgolia);
+    if (levels == 300) {
+      ASSERT_OK(got.status);
+      ASSERT_EQ(got.items.size(), 300u);
+      EXPECT_EQ(got.items[299].parent, "");  // parent_id not given.
+    } else {
+      // One line, so read as JSON Lines: a bad record, reported.
+      EXPECT_OK(got.status);
+      EXPECT_TRUE(got.items.empty());
+      ASSERT_EQ(got.errors.size(), 1u);
+      EXPECT_NE(got.errors[0].message.find("nested deeper"), std::string::npos);
+    }
+  }
+}
+
+TEST(ReadersTest, InvalidUtf8Line) {
+  std::string text =
+      "{\"id\": \"1\", \"by\": \"a\"}\n{\"id\": \"2\", \"by\": \"\xff\xfe\"}\n"
+      "{\"id\": \"3\", \"by\": \"c\"}\n";
+  Collected got = ReadText(text, Format::kBigQuery, "bad-utf8.jsonl");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 2u);
+  ASSERT_EQ(got.errors.size(), 1u);
+  EXPECT_EQ(got.errors[0].where, "bad-utf8.jsonl:2");
+  EXPECT_NE(got.errors[0].message.find("invalid JSON"), std::string::npos);
+}
+
+TEST(ReadersTest, TooLongLineIsABadRecord) {
+  std::string text = "{\"id\": \"1\"}\n{\"id\": \"2\", \"text\": \"" +
+                     std::string(5000, 'x') + "\"}\n{\"id\": \"3\"}\n";
+  auto in = InputStream::FromString(text, "long.jsonl");
+  in->set_max_line(1000);
+  Collected got = ReadIn(*in, Format::kBigQuery);
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 2u);
+  ASSERT_EQ(got.errors.size(), 1u);
+  EXPECT_EQ(got.errors[0].where, "long.jsonl:2");
+}
+
+// ---- BigQuery
+// ----------------------------------------------------------------
+
+// 1,000 lines, every value a string, no "type": `wc -l` and python3 json.
+TEST(ReadersTest, BigQueryCorpus) {
+  Collected c = ReadPath(kBigQuery);
+  ASSERT_OK(c.status);
+  EXPECT_TRUE(c.errors.empty()) << c.ErrorText();
+  ASSERT_EQ(c.items.size(), 1000u);
+  std::map<std::string, int> parents;
+  for (const Item& it : c.items) {
+    EXPECT_EQ(it.type, ItemType::kComment);
+    EXPECT_FALSE(it.parent.empty());
+    EXPECT_FALSE(it.author.empty());
+    EXPECT_GT(it.time, 0);
+    ++parents[it.parent];
+  }
+  EXPECT_EQ(parents.size(), 974u);
+  const Item& first = c.items[0];
+  EXPECT_EQ(first.id, "33223750");
+  EXPECT_EQ(first.author, "criddell");
+  EXPECT_EQ(first.time, 1665929544);
+  EXPECT_EQ(first.parent, "33220665");
+  EXPECT_TRUE(first.text_html);
+  EXPECT_EQ(first.origin, kBigQuery + ":1");
+  const Item& last = c.items[999];
+  EXPECT_EQ(last.id, "33195042");
+  EXPECT_EQ(last.author, "77pt77");
+  EXPECT_EQ(last.origin, kBigQuery + ":1000");
+}
+
+TEST(ReadersTest, BigQueryFixtureWithBadLine) {
+  std::string good = ReadFileOrDie(kData + "/hn/bigquery-sample.jsonl");
+  // The fixture's first two lines, a bad one, then the rest.
+  size_t second_end = good.find('\n', good.find('\n') + 1) + 1;
+  std::string text = good.substr(0, second_end) +
+                     "{\"id\":\"1\",\"by\":\"x\",\"time\":\"abc\","
+                     "\"parent\":\"2\"}\n" +
+                     good.substr(second_end);
+  Collected got = ReadText(text, Format::kAuto, "bq.jsonl");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 5u);
+  ASSERT_EQ(got.errors.size(), 1u);
+  EXPECT_EQ(got.errors[0].where, "bq.jsonl:3");
+  EXPECT_EQ(got.errors[0].message, "field \"time\": expected integer");
+  EXPECT_EQ(got.items[2].id, "33103583");
+  EXPECT_EQ(got.items[2].origin, "bq.jsonl:4");
+  EXPECT_EQ(got.items[1].text.rfind("&gt; No one is quite sure why.<p>", 0),
+            0u);
+}
+
+TEST(ReadersTest, BigQueryOptionalColumns) {
+  std::string line =
+      "{\"id\":\"9\",\"by\":\"pg\",\"time\":\"100\",\"title\":\"T\","
+      "\"url\":\"http://x\",\"score\":\"42\",\"type\":\"story\","
+      "\"descendants\":\"7\",\"deleted\":\"true\",\"dead\":null}\n";
+  Collected got = ReadText(line, Format::kBigQuery);
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 1u);
+  const Item& it = got.items[0];
+  EXPECT_EQ(it.type, ItemType::kStory);
+  EXPECT_EQ(it.points, 42);
+  EXPECT_TRUE(it.has_points);
+  EXPECT_EQ(it.num_comments, 7);
+  EXPECT_TRUE(it.deleted);
+  EXPECT_EQ(it.url, "http://x");
+}
+
+// ---- Pushshift
+// ---------------------------------------------------------------
+
+// 27 lines, the last without a newline; created_utc is a float on lines
+// 1-10, a string on 11-15 and 27, an int on 16-26 (python3 json).
+TEST(ReadersTest, PushshiftCorpus) {
+  Collected c = ReadPath(kPushshift);
+  ASSERT_OK(c.status);
+  EXPECT_TRUE(c.errors.empty()) << c.ErrorText();
+  ASSERT_EQ(c.items.size(), 27u);
+  int deleted = 0, no_author = 0, top_level = 0;
+  for (const Item& it : c.items) {
+    EXPECT_EQ(it.source, Source::kReddit);
+    EXPECT_EQ(it.type, ItemType::kComment);
+    EXPECT_FALSE(it.text_html);
+    EXPECT_FALSE(it.thread_hint.empty());
+    EXPECT_FALSE(it.channel.empty());
+    EXPECT_GT(it.time, 1000000000);
+    if (it.deleted) ++deleted;
+    if (it.author.empty()) ++no_author;
+    if (it.parent == it.thread_hint) ++top_level;
+  }
+  EXPECT_EQ(deleted, 4);     // Bodies "[removed]" x2, "[deleted]" x2.
+  EXPECT_EQ(no_author, 5);   // Authors "[deleted]".
+  EXPECT_EQ(top_level, 18);  // parent_id "t3_…".
+  const Item& first = c.items[0];
+  EXPECT_EQ(first.id, "kod0bkd");
+  EXPECT_EQ(first.author, "DubsAli");
+  EXPECT_EQ(first.time, 1706745600);
+  EXPECT_EQ(first.parent, "1afjd7n");
+  EXPECT_EQ(first.thread_hint, "1afjd7n");
+  EXPECT_EQ(first.channel, "woodworking");
+  EXPECT_EQ(first.points, 2);
+  EXPECT_EQ(first.text,
+            "Absolutely stunning. Really love this, perfect finish IMO as "
+            "well.");
+  const Item* str_time = c.Find("c0cmuol");
+  ASSERT_NE(str_time, nullptr);
+  EXPECT_EQ(str_time->time, 1251763200);
+  EXPECT_EQ(str_time->parent, "c0cmjyg");
+  EXPECT_EQ(str_time->thread_hint, "9fure");
+  const Item* int_time = c.Find("c13");
+  ASSERT_NE(int_time, nullptr);
+  EXPECT_EQ(int_time->time, 1134365188);
+  // Old dumps escape markdown's > as &gt;.
+  const Item* quoted = c.Find("c0cmuoo");
+  ASSERT_NE(quoted, nullptr);
+  EXPECT_EQ(quoted->text.rfind(">Nebraska\n>Diocese", 0), 0u);
+  EXPECT_EQ(c.items.back().id, "c63fp23");
+  EXPECT_EQ(c.items.back().origin, kPushshift + ":27");
+}
+
+TEST(ReadersTest, PushshiftFixtureAndSubmission) {
+  Collected c = ReadPath(kData + "/reddit/pushshift-sample.json");
+  ASSERT_OK(c.status);
+  ASSERT_EQ(c.items.size(), 6u);
+  EXPECT_TRUE(c.items[1].deleted);
+  EXPECT_EQ(c.items[1].author, "");
+  EXPECT_EQ(c.items[1].time, 1706745600);
+
+  std::string rs =
+      "{\"id\": \"1afjd7n\", \"author\": \"maker\", \"title\": \"A table\", "
+      "\"selftext\": \"Made &amp; finished\", \"url\": \"https://i.redd.it/x\","
+      " \"num_comments\": 12, \"score\": \"30\", \"created_utc\": "
+      "\"1706745000\", \"subreddit\": \"woodworking\"}";
+  Collected s = ReadText(rs, Format::kAuto);
+  ASSERT_OK(s.status);
+  ASSERT_EQ(s.items.size(), 1u);
+  const Item& it = s.items[0];
+  EXPECT_EQ(it.type, ItemType::kStory);
+  EXPECT_EQ(it.title, "A table");
+  EXPECT_EQ(it.text, "Made & finished");
+  EXPECT_EQ(it.url, "https://i.redd.it/x");
+  EXPECT_EQ(it.num_comments, 12);
+  EXPECT_EQ(it.points, 30);
+  EXPECT_EQ(it.parent, "");
+  EXPECT_EQ(it.thread_hint, "");
+  EXPECT_EQ(it.time, 1706745000);
+}
+
+// ---- Algolia
+// -----------------------------------------------------------------
+
+// responses.json: 26 recorded replies (python3 json): 24 search responses
+// with one hit each (18 distinct objectIDs), the /api/v1/items/17 tree of 3
+// items, and the /api/v1/users/pg user, which is not an item.
+TEST(ReadersTest, AlgoliaCorpus) {
+  Collected c = ReadPath(kAlgolia);
+  ASSERT_OK(c.status);
+  EXPECT_TRUE(c.errors.empty()) << c.ErrorText();
+  ASSERT_EQ(c.items.size(), 27u);
+  std::map<ItemType, int> types;
+  for (const Item& it : c.items) {
+    ++types[it.type];
+    EXPECT_TRUE(it.text_html);
+    EXPECT_GT(it.time, 0);
+    EXPECT_FALSE(it.author.empty());
+  }
+  EXPECT_EQ(types[ItemType::kComment], 6 + 3);
+  EXPECT_EQ(types[ItemType::kPoll], 6);
+  EXPECT_EQ(types[ItemType::kStory], 12);
+
+  const Item& hit = c.items[0];
+  EXPECT_EQ(hit.id, "6805807");
+  EXPECT_EQ(hit.type, ItemType::kComment);
+  EXPECT_EQ(hit.author, "zedshaw");
+  EXPECT_EQ(hit.time, 1385518716);
+  EXPECT_EQ(hit.parent, "6805699");
+  EXPECT_EQ(hit.thread_hint, "6805699");
+  EXPECT_EQ(hit.points, 1081);
+  EXPECT_EQ(hit.text.rfind("Hey, other comments are going to give you", 0), 0u);
+
+  const Item* story = c.Find("3078128");
+  ASSERT_NE(story, nullptr);
+  EXPECT_EQ(story->type, ItemType::kStory);
+  EXPECT_EQ(story->title, "Steve Jobs has passed away.");
+  EXPECT_EQ(story->url, "http://www.apple.com/stevejobs/");
+  EXPECT_EQ(story->num_comments, 376);
+  EXPECT_EQ(story->parent, "");
+
+  const Item* root = c.Find("17");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->parent, "15");
+  EXPECT_EQ(root->thread_hint, "1");
+  EXPECT_EQ(root->text, "<p>Is there anywhere to eat on Sandhill Road?</p>");
+  const Item* child = c.Find("454426");
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child->parent, "17");
+  EXPECT_EQ(child->author, "Arrington");
+  EXPECT_EQ(child->time, 1233174747);
+  EXPECT_EQ(c.Find("pg"), nullptr);
+}
+
+TEST(ReadersTest, AlgoliaShapes) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> ids;
+    size_t errors;
+  };
+  const Case cases[] = {
+      {"{\"hits\": [{\"objectID\": \"1\", \"_tags\": [\"story\"]}, "
+       "{\"objectID\": \"2\", \"_tags\": [\"comment\"]}], \"nbHits\": 2}",
+       {"1", "2"},
+       0},
+      {"{\"objectID\": \"5\", \"created_at\": \"2013-11-27T02:18:36.000Z\"}\n"
+       "{\"objectID\": \"6\", \"created_at\": \"yesterday\"}\n",
+       {"5"},
+       1},
+      {"{\"id\": 1, \"children\": [{\"id\": 2, \"children\": [{\"id\": 3}]}, "
+       "{\"id\": 4}]}",
+       {"1", "2", "3", "4"},
+       0},
+      {"[{\"url\": \"/u\", \"reply\": {\"username\": \"pg\", \"id\": 1}}]",
+       {},
+       0},
+      {"{\"hits\": [{\"author\": \"no id\"}]}", {}, 1},
+      {"{\"something\": \"else\"}", {}, 1},
+  };
+  for (const Case& c : cases) {
+    Collected got = ReadText(c.text, Format::kAlgolia);
+    ASSERT_OK(got.status);
+    std::vector<std::string> ids;
+    for (const Item& it : got.items) ids.push_back(it.id);
+    EXPECT_EQ(ids, c.ids) << c.text;
+    EXPECT_EQ(got.errors.size(), c.errors) << c.text << got.ErrorText();
+  }
+  Collected iso = ReadText(
+      "{\"objectID\": \"5\", \"created_at\": "
+      "\"2013-11-27T02:18:36.000Z\"}",
+      Format::kAlgolia);
+  ASSERT_EQ(iso.items.size(), 1u);
+  EXPECT_EQ(iso.items[0].time, 1385518716);
+}
+
+// ---- Compressed input
+// --------------------------------------------------------
+
+TEST(ReadersTest, CompressedCorpusAndTruncation) {
+  std::string raw = ReadFileOrDie(kBigQuery);
+  TempDir dir;
+  struct Case {
+    std::string name;
+    std::string bytes;
+  };
+  std::string gz = Gzip(raw), zst = Zstd(raw);
+  const Case whole[] = {{"bq.jsonl.gz", gz}, {"bq.jsonl.zst", zst}};
+  for (const Case& c : whole) {
+    WriteFileOrDie(dir.Sub(c.name), c.bytes);
+    Collected got = ReadPath(dir.Sub(c.name));
+    ASSERT_OK(got.status);
+    EXPECT_EQ(got.items.size(), 1000u) << c.name;
+  }
+  const Case cut[] = {{"cut.jsonl.gz", gz.substr(0, gz.size() / 2)},
+                      {"cut.jsonl.zst", zst.substr(0, zst.size() / 2)}};
+  for (const Case& c : cut) {
+    WriteFileOrDie(dir.Sub(c.name), c.bytes);
+    Collected got = ReadPath(dir.Sub(c.name));
+    EXPECT_EQ(got.status.code(), StatusCode::kCorruption) << c.name;
+    EXPECT_NE(got.status.message().find("truncated"), std::string::npos);
+    EXPECT_GT(got.items.size(), 100u) << c.name;
+    EXPECT_LT(got.items.size(), 1000u) << c.name;
+    EXPECT_TRUE(got.errors.empty()) << got.ErrorText();
+  }
+  // A whole-document format, truncated: an error and no items.
+  std::string doc = ReadFileOrDie(kHnComments);
+  std::string doc_gz = Gzip(doc);
+  WriteFileOrDie(dir.Sub("hn.json.gz"), doc_gz.substr(0, doc_gz.size() - 10));
+  Collected got = ReadPath(dir.Sub("hn.json.gz"));
+  EXPECT_EQ(got.status.code(), StatusCode::kCorruption);
+}
+
+// ---- Thread page
+// -------------------------------------------------------------
+
+// hn-thread-page-42133844.txt: 4 comment headers; replies lists link
+// 42133844 → 42134046 → 42134507 → 42134706. No story id on the page.
+TEST(ReadersTest, ThreadPageCorpus) {
+  Collected c = ReadPath(kThreadPage);
+  ASSERT_OK(c.status);
+  EXPECT_TRUE(c.errors.empty());
+  ASSERT_EQ(c.items.size(), 4u);
+  struct Want {
+    std::string id, author, parent;
+    size_t kids;
+    std::string text_start;
+    int line;
+  };
+  const Want want[] = {
+      {"42133844", "fchollet", "", 20, "Hi HN, Francois here.", 8},
+      {"42134046", "openrisk", "42133844", 4, "> I was a L5 IC at the time",
+       20},
+      {"42134507", "Barrin92", "42134046", 3,
+       "Bureaucracy as per Weber is simply", 28},
+      {"42134706", "dbspin", "42134507", 0,
+       "Bureaucracies are certainly impersonal", 34},
+  };
+  for (size_t i = 0; i < 4; ++i) {
+    const Item& it = c.items[i];
+    EXPECT_EQ(it.id, want[i].id);
+    EXPECT_EQ(it.author, want[i].author);
+    EXPECT_EQ(it.parent, want[i].parent);
+    EXPECT_EQ(it.kids.size(), want[i].kids);
+    EXPECT_EQ(it.text.rfind(want[i].text_start, 0), 0u) << it.text;
+    EXPECT_EQ(it.origin, kThreadPage + ":" + std::to_string(want[i].line));
+    EXPECT_EQ(it.type, ItemType::kComment);
+    EXPECT_FALSE(it.text_html);
+    EXPECT_EQ(it.thread_hint, "");
+    EXPECT_EQ(it.time, 0);
+  }
+  EXPECT_EQ(c.items[0].kids.front(), "42133884");
+  EXPECT_EQ(c.items[0].kids.back(), "42136329");
+  // Paragraphs keep their blank lines; the replies line is not text.
+  EXPECT_NE(c.items[0].text.find("!\n\nHere's a start --\n\n"),
+            std::string::npos);
+  EXPECT_EQ(c.items[0].text.find("replies("), std::string::npos);
+  EXPECT_EQ(c.items[3].text.back(), '.');
+}
+
+TEST(ReadersTest, ThreadPageWithStoryId) {
+  std::string page =
+      "\xE2\x86\x90"
+      "back to thread\n\nA title\n\n(example.com)\n"
+      "12 points alice | 3 comments | item?id=100\n"
+      "bob \xE2\x97\xB4[] No.101[source]\nhello\n\nreplies(1): >>102 #\n"
+      "2. carol \xE2\x97\xB4[] No.102[source]\nhi bob\n"
+      "dave \xE2\x97\xB4[] No.103[source]\nunlinked\n";
+  Collected c = ReadText(page, Format::kAuto, "page.txt");
+  ASSERT_OK(c.status);
+  ASSERT_EQ(c.items.size(), 4u);
+  EXPECT_EQ(c.items[0].id, "100");
+  EXPECT_EQ(c.items[0].type, ItemType::kStory);
+  EXPECT_EQ(c.items[0].title, "A title");
+  EXPECT_EQ(c.items[0].author, "alice");
+  EXPECT_EQ(c.items[0].points, 12);
+  EXPECT_EQ(c.items[1].text, "hello");
+  EXPECT_EQ(c.items[1].parent, "");
+  EXPECT_EQ(c.items[1].thread_hint, "100");
+  EXPECT_EQ(c.items[2].author, "carol");
+  EXPECT_EQ(c.items[2].parent, "101");
+  EXPECT_EQ(c.items[3].parent, "");
+  EXPECT_EQ(c.items[3].thread_hint, "100");
+}
+
+}  // namespace
+}  // namespace threadsearch

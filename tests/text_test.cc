@@ -24,17 +24,17 @@ TEST(TextTest, DecodeHtmlEntities) {
       {"&gt; quote &lt;tag&gt;", "> quote <tag>"},
       {"Q&amp;A", "Q&A"},
       {"&#39;&#039;", "''"},
-      {"&#X41;&#x42", "AB"},           // Hex, upper X, missing ';'.
+      {"&#X41;&#x42", "AB"},  // Hex, upper X, missing ';'.
       {"&nbsp;", "\xC2\xA0"},
       {"&hellip;&mdash;", "\xE2\x80\xA6\xE2\x80\x94"},
       {"&#x1F600;", "\xF0\x9F\x98\x80"},
-      {"&#0;", "\xEF\xBF\xBD"},        // NUL is not a character.
-      {"&#xD800;", "\xEF\xBF\xBD"},    // Nor is a surrogate.
+      {"&#0;", "\xEF\xBF\xBD"},              // NUL is not a character.
+      {"&#xD800;", "\xEF\xBF\xBD"},          // Nor is a surrogate.
       {"&#99999999999;", "&#99999999999;"},  // Too long: left as-is.
       {"&#x110000;", "\xEF\xBF\xBD"},
       {"&bogus;", "&bogus;"},
       {"AT&T", "AT&T"},
-      {"&amp", "&amp"},                // Named refs need ';'.
+      {"&amp", "&amp"},  // Named refs need ';'.
       {"&", "&"},
       {"&#;", "&#;"},
       {"&#x;", "&#x;"},
@@ -153,7 +153,8 @@ TEST(TextTest, OneLineExcerpt) {
       {"  a\n\nb \t c  ", 10, "a b c"},
       {"exactly10!", 10, "exactly10!"},
       {"hello wonderful world", 15, "hello wonderful\xE2\x80\xA6"},
-      {"hello wonderful world", 12, "hello wonder\xE2\x80\xA6"},  // No near space.
+      {"hello wonderful world", 12,
+       "hello wonder\xE2\x80\xA6"},  // No near space.
       {"abcdefghijklmnop", 8, "abcdefgh\xE2\x80\xA6"},
       // Never cut inside a UTF-8 character.
       {"ab\xC3\xA9\xC3\xA9", 3, "ab\xE2\x80\xA6"},
