@@ -276,6 +276,7 @@ TEST(ReadersTest, HnJsonShapes) {
       {"{\"id\": 18446744073709551615}", {"18446744073709551615"}, 0},
   };
   for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
     Collected got = ReadText(c.text, Format::kHnJson);
     ASSERT_OK(got.status);
     std::vector<std::string> ids;
