@@ -105,25 +105,58 @@ class ItemFieldProcessor : public Xapian::FieldProcessor {
 // Proximity boost for a query of plain words: the words found together and
 // in order (a phrase) or close together (NEAR) outrank the same words
 // scattered. Returns an empty query when there is nothing to boost.
-Xapian::Query ProximityBoost(std::string_view text) {
+// The lower-cased word tokens of a query string (letters, digits, UTF-8).
+std::vector<std::string> QueryWords(std::string_view text) {
   std::vector<std::string> words;
   std::string w;
-  auto flush = [&] {
-    if (!w.empty()) words.push_back(std::move(w));
-    w.clear();
-  };
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == ':' || c == '"' || c == '(' || c == ')' || c == '*') {
-      return Xapian::Query();  // fields, phrases, groups: leave as parsed
-    }
+  for (char ch : text) {
+    unsigned char c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c >= 0x80) {
       w.push_back(static_cast<char>(std::tolower(c)));
-    } else {
-      flush();
+    } else if (!w.empty()) {
+      words.push_back(std::move(w));
+      w.clear();
     }
   }
-  flush();
+  if (!w.empty()) words.push_back(std::move(w));
+  return words;
+}
+
+// The whole of `text`, HTML-escaped, with every word whose exact form
+// (prefix + word) or stem ("Z" + prefix + stem) is among `terms` wrapped in
+// <mark>…</mark>.
+std::string HighlightAll(std::string_view text,
+                         const std::unordered_set<std::string>& terms,
+                         const std::string& prefix, const Xapian::Stem& stem) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  size_t i = 0;
+  auto is_word = [](unsigned char c) { return std::isalnum(c) || c >= 0x80; };
+  while (i < text.size()) {
+    size_t j = i;
+    if (is_word(static_cast<unsigned char>(text[i]))) {
+      while (j < text.size() && is_word(static_cast<unsigned char>(text[j]))) ++j;
+      std::string_view word = text.substr(i, j - i);
+      std::string lower = AsciiLower(word);
+      bool hit = terms.count(prefix + lower) ||
+                 terms.count("Z" + prefix + stem(lower));
+      if (hit) out += "<mark>";
+      out += HtmlEscape(word);
+      if (hit) out += "</mark>";
+    } else {
+      while (j < text.size() && !is_word(static_cast<unsigned char>(text[j]))) ++j;
+      out += HtmlEscape(text.substr(i, j - i));
+    }
+    i = j;
+  }
+  return out;
+}
+
+Xapian::Query ProximityBoost(std::string_view text) {
+  if (text.find_first_of(":\"()*") != std::string_view::npos) {
+    return Xapian::Query();  // fields, phrases, groups: leave as parsed
+  }
+  std::vector<std::string> words = QueryWords(text);
   std::vector<Xapian::Query> terms;
   for (const std::string& t : words) {
     if (t == "and" || t == "or" || t == "not") continue;
@@ -430,6 +463,29 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
                                    "<mark>", "</mark>", "…");
       } else {
         hit.snippet = HtmlEscape(OneLineExcerpt(body, req.snippet_bytes));
+      }
+      if (req.highlight_fields && has_words) {
+        std::unordered_set<std::string> matched;
+        for (auto t = enquire.get_matching_terms_begin(it);
+             t != enquire.get_matching_terms_end(it); ++t) {
+          matched.insert(*t);
+        }
+        hit.text_highlight = HighlightAll(body, matched, "", im.stemmer);
+        hit.title_highlight =
+            HighlightAll(hit.item.item.title, matched, "S", im.stemmer);
+        for (const std::string& w : QueryWords(trimmed)) {
+          std::string stem = "Z" + im.stemmer(w);
+          if (matched.count(w) || matched.count(stem) ||
+              matched.count("S" + w) || matched.count("ZS" + im.stemmer(w))) {
+            if (std::find(hit.matched_words.begin(), hit.matched_words.end(),
+                          w) == hit.matched_words.end()) {
+              hit.matched_words.push_back(w);
+            }
+          }
+        }
+      } else if (req.highlight_fields) {
+        hit.text_highlight = HtmlEscape(body);
+        hit.title_highlight = HtmlEscape(hit.item.item.title);
       }
       Result<StoredItem> root = im.RootOf(hit.item);
       if (!root.ok()) return root.status();

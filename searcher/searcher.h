@@ -51,6 +51,10 @@ struct SearchRequest {
   uint32_t limit = 10;            // hits per page, 1..1000
   bool collapse_thread = false;   // one hit per thread (its best)
   bool context = true;            // fill Hit::context
+  bool facets = false;            // fill SearchResult::facets
+  // Fill Hit::title_highlight, text_highlight and matched_words (the HN
+  // Search API's _highlightResult needs them).
+  bool highlight_fields = false;
   size_t snippet_bytes = 240;
 };
 
@@ -86,6 +90,25 @@ struct Hit {
   uint32_t thread_hits = 0;  // with collapse: matching items in the thread
   std::string snippet;       // HTML-escaped, matches in <mark>…</mark>
   ThreadContext context;
+  // With SearchRequest::highlight_fields: the whole title and body text
+  // (HTML-escaped plain text) with matches in <mark>…</mark>, and the query
+  // words that matched this item (as the user typed them, lower-cased).
+  std::string title_highlight;
+  std::string text_highlight;
+  std::vector<std::string> matched_words;
+};
+
+struct CountEntry {
+  std::string key;
+  uint64_t count = 0;
+};
+
+// Exact counts over every match of a query (not just the page).
+struct Facets {
+  std::vector<CountEntry> authors;  // top authors, most items first
+  std::vector<CountEntry> threads;  // top threads (root ids)
+  std::vector<CountEntry> years;    // "2003" -> count, oldest first
+  std::vector<CountEntry> months;   // "2003-05" -> count, oldest first
 };
 
 struct SearchResult {
@@ -97,6 +120,10 @@ struct SearchResult {
   double took_ms = 0;
   SortOrder sort = SortOrder::kRelevance;
   std::vector<Hit> hits;
+  std::optional<Facets> facets;  // with SearchRequest::facets
+  // A close spelling the index holds, when the query found few or no
+  // matches; empty otherwise.
+  std::string did_you_mean;
 };
 
 // A thread as a tree, for `thread` and /api/items.
@@ -111,11 +138,6 @@ struct ThreadView {
   std::vector<ContextItem> ancestors;  // root to parent of the asked item
   ThreadNode root;              // the whole thread from its root
   uint32_t size = 0;
-};
-
-struct CountEntry {
-  std::string key;
-  uint64_t count = 0;
 };
 
 struct UserSummary {

@@ -10,6 +10,7 @@
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
 #include "server/json_codec.h"
+#include "server/serve_command.h"
 #include "server/text_output.h"
 
 namespace threadsearch {
@@ -328,6 +329,8 @@ int RunCli(int argc, char** argv) {
       PrintDbStats(std::cout, *d, StdoutStyle());
     }
   });
+
+  RegisterServeCommand(app, &rc);
 
   try {
     app.parse(argc, argv);

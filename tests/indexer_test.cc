@@ -133,6 +133,8 @@ struct LinkCase {
   uint64_t cycles;
 };
 
+void PrintTo(const LinkCase& c, std::ostream* os) { *os << c.name; }
+
 class LinkTableTest : public ::testing::TestWithParam<std::tuple<LinkCase, bool>> {};
 
 TEST_P(LinkTableTest, RootsAndDepths) {

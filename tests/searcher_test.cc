@@ -13,6 +13,7 @@
 #include "common/keys.h"
 #include "common/mail_text.h"
 #include "common/schema.h"
+#include "common/text.h"
 #include "common/thread_store.h"
 #include "indexer/indexer.h"
 #include "tests/testutil.h"
@@ -334,6 +335,51 @@ TEST_F(SearcherTest, KnownItemFiveWordsTop10) {
   std::cout << "known-item: success@1 " << top1 << "/" << tried
             << ", success@10 " << top10 << "/" << tried << "\n";
   EXPECT_GE(top10 * 100, tried * 80);
+}
+
+}  // namespace
+}  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+TEST_F(SearcherTest, HighlightFieldsCoverWholeTextAndNameMatchedWords) {
+  SearchRequest req;
+  req.query = "plotting zzzunmatched OR lattice";
+  req.highlight_fields = true;
+  req.limit = 20;
+  SearchResult r = Run(req);
+  ASSERT_FALSE(r.hits.empty());
+  for (const Hit& h : r.hits) {
+    ASSERT_FALSE(h.matched_words.empty());
+    EXPECT_NE((h.title_highlight + h.text_highlight).find("<mark>"),
+              std::string::npos);
+    for (const std::string& w : h.matched_words) {
+      EXPECT_TRUE(w == "plotting" || w == "lattice") << w;
+    }
+    std::string plain = h.text_highlight;
+    for (const char* tag : {"<mark>", "</mark>"}) {
+      for (size_t p; (p = plain.find(tag)) != std::string::npos;) {
+        plain.erase(p, strlen(tag));
+      }
+    }
+    // The whole body (Xapian folds runs of white space).
+    auto fold = [](std::string_view t) {
+      std::string out;
+      for (char c : t) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+          if (!out.empty() && out.back() != ' ') out.push_back(' ');
+        } else {
+          out.push_back(c);
+        }
+      }
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      return out;
+    };
+    EXPECT_EQ(fold(DecodeHtmlEntities(plain)),
+              fold(schema::IndexedBody(h.item.item)))
+        << h.item.item.id;
+  }
 }
 
 }  // namespace
