@@ -12,8 +12,9 @@
 //   R<parent author>\0<time:8><num:4>         -> ""  replies to an author
 //   D<seq:8><num:4>                           -> ""  items changed by batch
 //                                                   seq, not yet in Xapian
-//   F<path>                                   -> file fingerprint (size,
-//                                                   mtime) of an indexed file
+//   F<absolute path>                          -> fingerprint of a file read
+//                                                   to its end: "size:mtime:
+//                                                   hash of first 64 KiB"
 //
 // `time` is the item's Unix time offset by 2^63 so negative times sort
 // first. Authors are lower-cased. Metadata names: "next_num" (num:4, the

@@ -176,6 +176,17 @@ Status Indexer::Impl::OpenAll() {
   Result<std::unique_ptr<ThreadStore>> st = ThreadStore::Open(dir + "/store", so);
   if (!st.ok()) return st.status();
   store = std::move(st).value();
+  {
+    // A rebuild that was interrupted: before its swap the old index is still
+    // live (drop the partial one); mid-swap only xapian.old is left.
+    namespace fs = std::filesystem;
+    std::error_code ec2;
+    if (!fs::exists(dir + "/xapian") && fs::exists(dir + "/xapian.old")) {
+      fs::rename(dir + "/xapian.old", dir + "/xapian", ec2);
+    }
+    fs::remove_all(dir + "/xapian.rebuild", ec2);
+    fs::remove_all(dir + "/xapian.old", ec2);
+  }
   try {
     xdb = std::make_unique<Xapian::WritableDatabase>(
         dir + "/xapian", Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
@@ -660,6 +671,67 @@ Status Indexer::Impl::ReindexXapian(const std::vector<uint32_t>& nums,
   return Status::OK();
 }
 
+Status Indexer::RebuildIndex(
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  Impl& im = *impl_;
+  TS_RETURN_IF_ERROR(im.Flush());
+  const std::string live = im.dir + "/xapian";
+  const std::string fresh = im.dir + "/xapian.rebuild";
+  const std::string old = im.dir + "/xapian.old";
+  uint64_t total = 0;
+  Result<uint64_t> nn = im.store->GetMetaInt("next_num");
+  if (nn.ok()) total = *nn - 1;
+  uint64_t done = 0;
+  Status err;
+  try {
+    Xapian::WritableDatabase out(
+        fresh, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+    TS_RETURN_IF_ERROR(im.store->Scan(
+        std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
+          StoredItem s;
+          Status st = DecodeStoredItem(v, &s);
+          if (!st.ok()) {
+            err = st;
+            return false;
+          }
+          if (s.searchable()) {
+            Xapian::Document doc;
+            st = im.BuildDocument(s, &doc);
+            if (!st.ok()) {
+              err = st;
+              return false;
+            }
+            out.replace_document(s.num, doc);
+          }
+          if (++done % 10000 == 0) {
+            im.cache.clear();  // BuildDocument's ancestor reads
+            if (progress) progress(done, total);
+          }
+          return true;
+        }));
+    TS_RETURN_IF_ERROR(err);
+    out.set_metadata("seq", std::to_string(im.seq));
+    out.set_metadata("schema", std::to_string(schema::kSchemaVersion));
+    out.commit();
+    out.close();
+    im.cache.clear();
+    im.xdb.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(old, ec);
+    std::filesystem::rename(live, old, ec);
+    std::filesystem::rename(fresh, live, ec);
+    if (ec) return Status::IOError("swap in rebuilt index: " + ec.message());
+    std::filesystem::remove_all(old, ec);
+    im.xdb = std::make_unique<Xapian::WritableDatabase>(
+        live, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+    im.xapian_seq = im.seq;
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "rebuild index " + fresh);
+  }
+  if (progress) progress(done, total);
+  return Status::OK();
+}
+
 namespace {
 
 // Expands directories (recursively, sorted) into files.
@@ -702,6 +774,29 @@ void ExpandPaths(const std::vector<std::string>& paths,
   }
 }
 
+// Size, modification time and a hash of the first 64 KiB: cheap, and any
+// append, rewrite or touch changes it. Empty when the file cannot be read.
+std::string FileFingerprint(const std::string& path) {
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return {};
+  auto mtime = std::filesystem::last_write_time(path, ec);
+  if (ec) return {};
+  FILE* f = fopen(path.c_str(), "rb");
+  if (!f) return {};
+  char buf[65536];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(buf[i]);
+    h *= 1099511628211ull;
+  }
+  return std::to_string(size) + ":" +
+         std::to_string(mtime.time_since_epoch().count()) + ":" +
+         std::to_string(h);
+}
+
 }  // namespace
 
 Status Indexer::IndexPaths(const std::vector<std::string>& paths,
@@ -733,6 +828,26 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
   uint64_t bytes_before = 0;
   for (const std::string& f : files) {
     progress.current = f;
+    // A file indexed before and unchanged since is skipped whole.
+    std::string fp_key, fingerprint;
+    if (f != "-") {
+      std::error_code ec;
+      std::string abs = std::filesystem::absolute(f, ec).lexically_normal();
+      fp_key = keys::File(ec ? f : abs);
+      fingerprint = FileFingerprint(f);
+      if (!im.opts.force && !fingerprint.empty()) {
+        Result<std::string> seen = im.store->GetRaw(fp_key);
+        if (seen.ok() && *seen == fingerprint) {
+          ++stats->files_unchanged;
+          ++progress.files_done;
+          uint64_t size = std::filesystem::file_size(f, ec);
+          if (!ec) bytes_before += size;
+          progress.bytes_done = bytes_before;
+          report(false);
+          continue;
+        }
+      }
+    }
     Result<std::unique_ptr<InputStream>> in = InputStream::Open(f);
     if (!in.ok()) {
       im.Warn(in.status().message());
@@ -770,6 +885,11 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
       ++stats->files_failed;
     } else {
       ++stats->files;
+      // Recorded with the file's last items: a crash before that flush
+      // means the file is read again next time.
+      if (!fp_key.empty() && !fingerprint.empty()) {
+        im.batch.Put(fp_key, fingerprint);
+      }
     }
     ++progress.files_done;
     report(false);

@@ -34,6 +34,7 @@ class ThreadStore;
 struct IndexStats {
   uint64_t files = 0;         // files read to the end
   uint64_t files_failed = 0;  // files that could not be read or told apart
+  uint64_t files_unchanged = 0;  // skipped: indexed before, unchanged since
   uint64_t items_read = 0;    // good records delivered by the readers
   uint64_t added = 0;         // new items
   uint64_t updated = 0;       // existing items whose content changed
@@ -61,6 +62,8 @@ struct IndexOptions {
   Format format = Format::kAuto;  // kAuto: sniff each file
   // Items per store batch / Xapian commit.
   size_t batch_size = 20000;
+  // Read every file even when it is unchanged since it was last indexed.
+  bool force = false;
   // Called about every 200 ms while reading, and once at the end.
   std::function<void(const IndexProgress&)> on_progress;
   // Bad records and files ("file:line: reason"), broken cycles.
@@ -88,6 +91,12 @@ class Indexer {
   Status Add(Item item, IndexStats* stats);
   // Applies everything buffered: store first, then Xapian.
   Status Flush();
+
+  // Rebuilds the Xapian index from the thread store: a new index is built
+  // beside the old one and swapped in when complete, so a crash leaves the
+  // old one in place. `progress(done, total)` is called every 10,000 items.
+  Status RebuildIndex(
+      const std::function<void(uint64_t done, uint64_t total)>& progress);
 
   // The store, for read-back (tests, stats).
   ThreadStore& store();

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +16,8 @@
 #include "common/schema.h"
 #include "common/text.h"
 #include "common/thread_store.h"
+#include "searcher/query_parser.h"
+#include "searcher/query_parser_internal.h"
 
 namespace threadsearch {
 
@@ -27,6 +30,8 @@ constexpr uint32_t kNearestAncestors = 5;
 constexpr uint32_t kContextReplies = 3;
 constexpr uint32_t kMaxChain = 100000;
 constexpr uint32_t kMaxTreeNodes = 20000;
+// "Did you mean" is tried when a query matches fewer items than this.
+constexpr uint64_t kSuggestBelow = 3;
 
 Status FromXapian(const Xapian::Error& e, const std::string& what) {
   std::string type = e.get_type();
@@ -54,72 +59,6 @@ ContextItem MakeContextItem(const StoredItem& s) {
     c.excerpt = OneLineExcerpt(body, kExcerptBytes);
   }
   return c;
-}
-
-// Lower-cases the value of a boolean field before it becomes a term.
-class LowerFieldProcessor : public Xapian::FieldProcessor {
- public:
-  explicit LowerFieldProcessor(std::string prefix)
-      : prefix_(std::move(prefix)) {}
-  Xapian::Query operator()(const std::string& value) override {
-    return Xapian::Query(schema::Term(prefix_, AsciiLower(value)));
-  }
-
- private:
-  std::string prefix_;
-};
-
-// Resolves an item id to the key used in thread (G) and subtree (XU) terms:
-// thread: names any item of the thread; under: names the subtree's top.
-class ItemFieldProcessor : public Xapian::FieldProcessor {
- public:
-  ItemFieldProcessor(const ThreadStore* store, std::string prefix,
-                     bool to_root)
-      : store_(store), prefix_(std::move(prefix)), to_root_(to_root) {}
-  Xapian::Query operator()(const std::string& value) override {
-    Result<uint32_t> num = store_->Find(value);
-    if (!num.ok()) return Xapian::Query::MatchNothing;
-    Result<StoredItem> item = store_->Get(*num);
-    if (!item.ok()) return Xapian::Query::MatchNothing;
-    if (to_root_ && !item->is_root()) {
-      Result<StoredItem> root = store_->Get(item->root_num);
-      if (!root.ok()) return Xapian::Query::MatchNothing;
-      item = std::move(root);
-    }
-    std::string key = schema::ItemKeyString(item->item.source, item->item.id);
-    Xapian::Query q(schema::Term(prefix_, key));
-    if (!to_root_) {
-      // under:X includes X itself.
-      q = Xapian::Query(Xapian::Query::OP_OR, q,
-                        Xapian::Query(schema::Term(schema::kPrefixId, key)));
-    }
-    return q;
-  }
-
- private:
-  const ThreadStore* store_;
-  std::string prefix_;
-  bool to_root_;
-};
-
-// Proximity boost for a query of plain words: the words found together and
-// in order (a phrase) or close together (NEAR) outrank the same words
-// scattered. Returns an empty query when there is nothing to boost.
-// The lower-cased word tokens of a query string (letters, digits, UTF-8).
-std::vector<std::string> QueryWords(std::string_view text) {
-  std::vector<std::string> words;
-  std::string w;
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c >= 0x80) {
-      w.push_back(static_cast<char>(std::tolower(c)));
-    } else if (!w.empty()) {
-      words.push_back(std::move(w));
-      w.clear();
-    }
-  }
-  if (!w.empty()) words.push_back(std::move(w));
-  return words;
 }
 
 // The whole of `text`, HTML-escaped, with every word whose exact form
@@ -152,23 +91,6 @@ std::string HighlightAll(std::string_view text,
   return out;
 }
 
-Xapian::Query ProximityBoost(std::string_view text) {
-  if (text.find_first_of(":\"()*") != std::string_view::npos) {
-    return Xapian::Query();  // fields, phrases, groups: leave as parsed
-  }
-  std::vector<std::string> words = QueryWords(text);
-  std::vector<Xapian::Query> terms;
-  for (const std::string& t : words) {
-    if (t == "and" || t == "or" || t == "not") continue;
-    terms.emplace_back(t);
-  }
-  if (terms.size() < 2) return Xapian::Query();
-  Xapian::termcount n = static_cast<Xapian::termcount>(terms.size());
-  Xapian::Query phrase(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), n);
-  Xapian::Query near(Xapian::Query::OP_NEAR, terms.begin(), terms.end(), 2 * n);
-  return Xapian::Query(Xapian::Query::OP_OR, phrase, near);
-}
-
 Xapian::Query AnyOf(std::string_view prefix,
                     const std::vector<std::string>& values) {
   std::vector<Xapian::Query> qs;
@@ -176,6 +98,122 @@ Xapian::Query AnyOf(std::string_view prefix,
     qs.emplace_back(schema::Term(prefix, AsciiLower(TrimAscii(v))));
   }
   return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+}
+
+// The words of the query's positive free-text nodes, lower-cased, in
+// order: what Hit::matched_words reports.
+void QueryWords(const QueryNode& n, std::vector<std::string>* out) {
+  using K = QueryNode::Kind;
+  if (n.kind == K::kWord || n.kind == K::kPhrase || n.kind == K::kWildcard) {
+    for (const std::string& t : n.terms) {
+      if (std::find(out->begin(), out->end(), t) == out->end()) {
+        out->push_back(t);
+      }
+    }
+  } else if (n.kind == K::kAnd || n.kind == K::kOr) {
+    for (const QueryNode& c : n.children) QueryWords(c, out);
+  }
+}
+
+// "yyyy-mm" of a Unix time (UTC), as the indexer's XY/XM terms see it.
+int MonthKey(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  if (!gmtime_r(&tt, &tm)) return 0;
+  return (tm.tm_year + 1900) * 100 + tm.tm_mon + 1;
+}
+
+// Counts every matching document's thread (value slot), month (from the
+// time value) and author (its A term). Sees every match because the
+// searcher asks for an exhaustive match.
+class FacetSpy : public Xapian::MatchSpy {
+ public:
+  void operator()(const Xapian::Document& doc, double) override {
+    std::string thread = doc.get_value(schema::kValueThread);
+    if (!thread.empty()) threads_[thread]++;
+    std::string t = doc.get_value(schema::kValueTime);
+    if (!t.empty()) {
+      months_[MonthKey(static_cast<int64_t>(Xapian::sortable_unserialise(t)))]++;
+    }
+    // The author is a term, not a value: read the document's term list
+    // from the first "A" term on.
+    Xapian::TermIterator it = doc.termlist_begin();
+    it.skip_to(std::string(schema::kPrefixAuthor));
+    if (it != doc.termlist_end()) {
+      const std::string& term = *it;
+      if (term.starts_with(schema::kPrefixAuthor)) {
+        authors_[term.substr(schema::kPrefixAuthor.size())]++;
+      }
+    }
+  }
+
+  Facets Result(size_t limit) const {
+    Facets f;
+    f.authors = Top(authors_, limit);
+    std::unordered_map<std::string, uint64_t> roots;
+    for (const auto& [key, n] : threads_) {
+      roots[key.size() > 1 ? key.substr(1) : key] += n;  // drop source letter
+    }
+    f.threads = Top(roots, limit);
+    std::map<int, uint64_t> years;
+    for (const auto& [ym, n] : months_) {
+      if (ym == 0) continue;
+      years[ym / 100] += n;
+      char buf[16];
+      snprintf(buf, sizeof buf, "%04d-%02d", ym / 100, ym % 100);
+      f.months.push_back({buf, n});
+    }
+    for (const auto& [y, n] : years) f.years.push_back({std::to_string(y), n});
+    return f;
+  }
+
+ private:
+  static std::vector<CountEntry> Top(
+      const std::unordered_map<std::string, uint64_t>& m, size_t limit) {
+    std::vector<CountEntry> v;
+    v.reserve(m.size());
+    for (const auto& [k, c] : m) v.push_back({k, c});
+    auto by_count = [](const CountEntry& a, const CountEntry& b) {
+      return a.count != b.count ? a.count > b.count : a.key < b.key;
+    };
+    if (v.size() > limit) {
+      std::partial_sort(v.begin(), v.begin() + static_cast<long>(limit),
+                        v.end(), by_count);
+      v.resize(limit);
+    } else {
+      std::sort(v.begin(), v.end(), by_count);
+    }
+    return v;
+  }
+
+  std::unordered_map<std::string, uint64_t> authors_;
+  std::unordered_map<std::string, uint64_t> threads_;
+  std::map<int, uint64_t> months_;  // yyyymm, so oldest first
+};
+
+// Optimal string alignment distance between a and b (bytes), or max + 1
+// once it exceeds max.
+size_t EditDistance(std::string_view a, std::string_view b, size_t max) {
+  if (a.size() > b.size() + max || b.size() > a.size() + max) return max + 1;
+  std::vector<size_t> prev2(b.size() + 1), prev(b.size() + 1),
+      cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    size_t row_min = cur[0];
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+      }
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (row_min > max) return max + 1;
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
 }
 
 }  // namespace
@@ -215,10 +253,143 @@ struct Searcher::Impl {
   Xapian::Stem stemmer{"english"};
 
   Status OpenXapian();
-  Result<Xapian::Query> ParseQuery(const std::string& text);
   Status FillContext(const StoredItem& s, ThreadContext* ctx);
   Result<StoredItem> RootOf(const StoredItem& s);
+  // The Xapian query for a parsed tree.
+  Xapian::Query Build(const QueryNode& tree);
+  // The AND of the request's filter fields (authors, type, dates, …); an
+  // empty query when there are none.
+  Xapian::Query RequestFilter(const SearchRequest& req);
+  // The query text with each word the index lacks replaced by a close
+  // spelling it holds, when that query matches more than `total`; empty
+  // otherwise. May throw Xapian::Error.
+  std::string Suggest(const QueryNode& tree, const std::string& text,
+                      const Xapian::Query& filter, uint64_t total);
+  // The index term nearest to `term` among those starting with `prefix`
+  // and the same first character; empty when none is close.
+  std::string NearestTerm(const std::string& prefix, const std::string& term);
 };
+
+Xapian::Query Searcher::Impl::Build(const QueryNode& tree) {
+  QueryBuildOptions bo;
+  bo.store = store.get();
+  bo.stemmer = &stemmer;
+  bo.exact_weight = opts.exact_weight;
+  return BuildQuery(tree, bo);
+}
+
+Xapian::Query Searcher::Impl::RequestFilter(const SearchRequest& req) {
+  std::vector<Xapian::Query> filters;
+  if (!req.authors.empty()) {
+    filters.push_back(AnyOf(schema::kPrefixAuthor, req.authors));
+  }
+  if (!req.replies_to.empty()) {
+    filters.push_back(AnyOf(schema::kPrefixRepliesTo, req.replies_to));
+  }
+  if (!req.thread.empty()) {
+    QueryNode n;
+    n.kind = QueryNode::Kind::kItem;
+    n.prefix = std::string(schema::kPrefixThread);
+    n.value = std::string(TrimAscii(req.thread));
+    filters.push_back(Build(n));
+  }
+  if (req.type) {
+    filters.emplace_back(
+        schema::Term(schema::kPrefixType, ItemTypeName(*req.type)));
+  }
+  if (req.source) {
+    filters.emplace_back(
+        schema::Term(schema::kPrefixSource, SourceName(*req.source)));
+  }
+  if (!req.list.empty()) {
+    filters.emplace_back(
+        schema::Term(schema::kPrefixList, AsciiLower(TrimAscii(req.list))));
+  }
+  if (req.after || req.before) {
+    double lo = req.after ? static_cast<double>(*req.after) : -1e18;
+    double hi = req.before ? static_cast<double>(*req.before - 1) : 1e18;
+    filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kValueTime,
+                         Xapian::sortable_serialise(lo),
+                         Xapian::sortable_serialise(hi));
+  }
+  if (filters.empty()) return Xapian::Query();
+  return Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end());
+}
+
+std::string Searcher::Impl::NearestTerm(const std::string& prefix,
+                                        const std::string& term) {
+  // Xapian's own spelling data first (present when the indexer added it).
+  if (prefix.empty()) {
+    std::string s = db.get_spelling_suggestion(term, 2);
+    if (!s.empty() && s != term) return s;
+  }
+  // Else the nearest term by edit distance among those with the same first
+  // character, the most frequent on a tie.
+  Xapian::Utf8Iterator u(term);
+  ++u;
+  const size_t first_len = static_cast<size_t>(u.raw() - term.data());
+  const std::string start = prefix + term.substr(0, first_len);
+  const size_t max = term.size() <= 4 ? 1 : 2;
+  std::string best;
+  size_t best_dist = max + 1;
+  Xapian::doccount best_freq = 0;
+  for (Xapian::TermIterator t = db.allterms_begin(start);
+       t != db.allterms_end(start); ++t) {
+    std::string_view cand = *t;
+    cand.remove_prefix(prefix.size());
+    if (cand.size() < 2 || cand == term) continue;
+    size_t d = EditDistance(term, cand, max);
+    if (d > max) continue;
+    Xapian::doccount f = t.get_termfreq();
+    if (d < best_dist || (d == best_dist && f > best_freq)) {
+      best = std::string(cand);
+      best_dist = d;
+      best_freq = f;
+    }
+  }
+  return best;
+}
+
+std::string Searcher::Impl::Suggest(const QueryNode& tree,
+                                    const std::string& text,
+                                    const Xapian::Query& filter,
+                                    uint64_t total) {
+  std::vector<const QueryNode*> words;
+  CollectWords(tree, &words);
+  // Replace from the end so earlier offsets stay valid.
+  std::sort(words.begin(), words.end(),
+            [](const QueryNode* a, const QueryNode* b) {
+              return a->offset > b->offset;
+            });
+  std::string fixed = text;
+  bool changed = false;
+  for (const QueryNode* w : words) {
+    const std::string& term = w->terms[0];
+    if (term.size() < 3 || w->text.empty() ||
+        text.compare(w->offset, w->text.size(), w->text) != 0 ||
+        AsciiLower(w->text) != term) {
+      continue;  // only plain one-piece words typed as they are indexed
+    }
+    if (db.term_exists(w->prefix + term)) continue;
+    if (ShouldStem(term) &&
+        db.term_exists("Z" + w->prefix + stemmer(term))) {
+      continue;
+    }
+    std::string near = NearestTerm(w->prefix, term);
+    if (near.empty()) continue;
+    fixed.replace(w->offset, w->text.size(), near);
+    changed = true;
+  }
+  if (!changed) return {};
+  Result<QueryNode> t = ParseQuery(fixed);
+  if (!t.ok()) return {};
+  Xapian::Query q = Build(*t);
+  if (!filter.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
+  Xapian::Enquire enquire(db);
+  enquire.set_query(q);
+  Xapian::MSet m = enquire.get_mset(0, 0, db.get_doccount());
+  return m.get_matches_estimated() > total ? fixed : std::string();
+}
 
 Searcher::Searcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Searcher::~Searcher() = default;
@@ -244,61 +415,27 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir,
                                   "`threadsearch index --db " + dir +
                             " FILES` first)");
   }
+  // Index before store (see Refresh).
+  TS_RETURN_IF_ERROR(impl->OpenXapian());
   StoreOptions so;
   so.read_only = true;
   Result<std::unique_ptr<ThreadStore>> st =
       ThreadStore::Open(dir + "/store", so);
   if (!st.ok()) return st.status();
   impl->store = std::move(st).value();
-  TS_RETURN_IF_ERROR(impl->OpenXapian());
   return std::unique_ptr<Searcher>(new Searcher(std::move(impl)));
 }
 
 Status Searcher::Refresh() {
-  TS_RETURN_IF_ERROR(impl_->store->Refresh());
+  // The index first, then the store: the writer commits the store before
+  // the index, so a store opened after the index is never behind it and
+  // every hit has its record.
   try {
     impl_->db.reopen();
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "reopen index");
   }
-  return Status::OK();
-}
-
-Result<Xapian::Query> Searcher::Impl::ParseQuery(const std::string& text) {
-  Xapian::QueryParser qp;
-  qp.set_database(db);
-  qp.set_stemmer(stemmer);
-  qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-  qp.set_default_op(Xapian::Query::OP_AND);
-  for (size_t i = 0; i < schema::kNumFields; ++i) {
-    const schema::Field& f = schema::kFields[i];
-    std::string name(f.name);
-    std::string prefix(f.prefix);
-    if (!f.boolean) {
-      qp.add_prefix(name, prefix);
-    } else if (prefix == schema::kPrefixThread) {
-      qp.add_boolean_prefix(
-          name, (new ItemFieldProcessor(store.get(), prefix, true))->release());
-    } else if (prefix == schema::kPrefixUnder) {
-      qp.add_boolean_prefix(
-          name, (new ItemFieldProcessor(store.get(), prefix, false))->release());
-    } else if (prefix == schema::kPrefixId) {
-      qp.add_boolean_prefix(name, prefix);
-    } else {
-      qp.add_boolean_prefix(name,
-                            (new LowerFieldProcessor(prefix))->release());
-    }
-  }
-  unsigned flags = Xapian::QueryParser::FLAG_PHRASE |
-                   Xapian::QueryParser::FLAG_BOOLEAN |
-                   Xapian::QueryParser::FLAG_LOVEHATE |
-                   Xapian::QueryParser::FLAG_WILDCARD |
-                   Xapian::QueryParser::FLAG_PURE_NOT;
-  try {
-    return qp.parse_query(text, flags);
-  } catch (const Xapian::Error& e) {
-    return FromXapian(e, "query \"" + text + "\"");
-  }
+  return impl_->store->Refresh();
 }
 
 Result<StoredItem> Searcher::Impl::RootOf(const StoredItem& s) {
@@ -359,60 +496,47 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
   result.query = req.query;
   result.page = req.page;
   result.limit = req.limit;
-  std::string_view trimmed = TrimAscii(req.query);
-  const bool has_words = !trimmed.empty();
+  Result<QueryNode> tree = ParseQuery(req.query);
+  if (!tree.ok()) return tree.status();
+  const bool has_words = tree->HasWords();
   const SortOrder sort = req.sort.value_or(has_words ? SortOrder::kRelevance
                                                      : SortOrder::kDateDesc);
   result.sort = sort;
+  const bool ranked = has_words && sort == SortOrder::kRelevance;
   try {
-    Xapian::Query query = Xapian::Query::MatchAll;
-    if (has_words) {
-      Result<Xapian::Query> q = im.ParseQuery(std::string(trimmed));
-      if (!q.ok()) return q.status();
-      query = *q;
-      if (query.empty()) query = Xapian::Query::MatchAll;
-      Xapian::Query boost = ProximityBoost(trimmed);
-      if (!boost.empty() && sort == SortOrder::kRelevance) {
-        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
+    Xapian::Query query = im.Build(*tree);
+    if (ranked) {
+      std::vector<Xapian::Query> boosts;
+      Xapian::Query near = ProximityBoost(*tree);
+      if (!near.empty()) {
+        boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, near,
+                            im.opts.proximity_weight);
+      }
+      if (im.opts.title_weight > 0) {
+        Xapian::Query title =
+            TitleBoost(*tree, im.stemmer, im.opts.title_weight);
+        if (!title.empty()) boosts.push_back(title);
+      }
+      if (!boosts.empty()) {
+        query = Xapian::Query(
+            Xapian::Query::OP_AND_MAYBE, query,
+            Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
       }
     }
-    std::vector<Xapian::Query> filters;
-    if (!req.authors.empty()) {
-      filters.push_back(AnyOf(schema::kPrefixAuthor, req.authors));
-    }
-    if (!req.replies_to.empty()) {
-      filters.push_back(AnyOf(schema::kPrefixRepliesTo, req.replies_to));
-    }
-    if (!req.thread.empty()) {
-      ItemFieldProcessor fp(im.store.get(), std::string(schema::kPrefixThread),
-                            true);
-      filters.push_back(fp(req.thread));
-    }
-    if (req.type) {
-      filters.emplace_back(schema::Term(schema::kPrefixType,
-                                        ItemTypeName(*req.type)));
-    }
-    if (req.source) {
-      filters.emplace_back(
-          schema::Term(schema::kPrefixSource, SourceName(*req.source)));
-    }
-    if (!req.list.empty()) {
-      filters.emplace_back(
-          schema::Term(schema::kPrefixList, AsciiLower(req.list)));
-    }
-    if (req.after || req.before) {
-      double lo = req.after ? static_cast<double>(*req.after) : -1e18;
-      double hi = req.before ? static_cast<double>(*req.before - 1) : 1e18;
-      filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kValueTime,
-                           Xapian::sortable_serialise(lo),
-                           Xapian::sortable_serialise(hi));
-    }
-    for (const Xapian::Query& f : filters) {
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query, f);
+    Xapian::Query filter = im.RequestFilter(req);
+    if (!filter.empty()) {
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
     }
 
     Xapian::Enquire enquire(im.db);
     enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BM25Weight(
+        im.opts.bm25_k1, 0, 1, im.opts.bm25_b, im.opts.bm25_min_normlen));
+    std::unique_ptr<FacetSpy> spy;
+    if (req.facets) {
+      spy = std::make_unique<FacetSpy>();
+      enquire.add_matchspy(spy.get());
+    }
     switch (sort) {
       case SortOrder::kRelevance:
         if (has_words) {
@@ -442,6 +566,9 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
     Xapian::MSet mset =
         enquire.get_mset(first, req.limit, im.db.get_doccount());
     result.total = mset.get_matches_estimated();
+    if (spy) result.facets = spy->Result(req.facet_limit);
+    std::vector<std::string> words;
+    QueryWords(*tree, &words);
     uint32_t rank = first;
     for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
       Hit hit;
@@ -461,6 +588,16 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
                                    Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
                                        Xapian::MSet::SNIPPET_EXHAUSTIVE,
                                    "<mark>", "</mark>", "…");
+        if (hit.snippet.find("<mark>") == std::string::npos &&
+            schema::TitleIsBody(hit.item.item) &&
+            !hit.item.item.title.empty()) {
+          // Matched in the title, which a thread opener indexes as text.
+          hit.snippet = mset.snippet(hit.item.item.title + "\n" + body,
+                                     req.snippet_bytes, im.stemmer,
+                                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                                         Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                     "<mark>", "</mark>", "…");
+        }
       } else {
         hit.snippet = HtmlEscape(OneLineExcerpt(body, req.snippet_bytes));
       }
@@ -473,7 +610,7 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
         hit.text_highlight = HighlightAll(body, matched, "", im.stemmer);
         hit.title_highlight =
             HighlightAll(hit.item.item.title, matched, "S", im.stemmer);
-        for (const std::string& w : QueryWords(trimmed)) {
+        for (const std::string& w : words) {
           std::string stem = "Z" + im.stemmer(w);
           if (matched.count(w) || matched.count(stem) ||
               matched.count("S" + w) || matched.count("ZS" + im.stemmer(w))) {
@@ -492,6 +629,9 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
       hit.thread_id = root->item.id;
       if (req.context) TS_RETURN_IF_ERROR(im.FillContext(hit.item, &hit.context));
       result.hits.push_back(std::move(hit));
+    }
+    if (has_words && result.total < kSuggestBelow) {
+      result.did_you_mean = im.Suggest(*tree, req.query, filter, result.total);
     }
   } catch (const Xapian::DatabaseModifiedError&) {
     // The index moved under us: reopen and retry once.

@@ -52,6 +52,7 @@ struct SearchRequest {
   bool collapse_thread = false;   // one hit per thread (its best)
   bool context = true;            // fill Hit::context
   bool facets = false;            // fill SearchResult::facets
+  uint32_t facet_limit = 10;      // top authors and threads kept
   // Fill Hit::title_highlight, text_highlight and matched_words (the HN
   // Search API's _highlightResult needs them).
   bool highlight_fields = false;
@@ -172,6 +173,18 @@ struct SearcherOptions {
   // Per-thread Database handles reopen when the index advanced at most this
   // often (milliseconds).
   int reopen_interval_ms = 1000;
+  // Ranking (relevance order). BM25 parameters, see Xapian::BM25Weight.
+  double bm25_k1 = 1.2;
+  double bm25_b = 0.75;
+  double bm25_min_normlen = 0.5;
+  // Weight factor on a word's exact form, on top of its stem's weight.
+  double exact_weight = 1.0;
+  // Weight factor on the proximity boost (the query's plain words as a
+  // phrase, within a window, and as adjacent pairs).
+  double proximity_weight = 1.0;
+  // Weight factor on the plain words found in the item's title (S terms);
+  // 0 turns the title signal off. Title words never make an item match.
+  double title_weight = 0.2;
 };
 
 class Searcher {

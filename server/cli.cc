@@ -7,6 +7,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "indexer/check.h"
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
 #include "server/json_codec.h"
@@ -94,6 +95,7 @@ struct IndexArgs {
   std::string format = "auto";
   bool quiet = false;
   bool json = false;
+  bool force = false;
   size_t batch = 20000;
 };
 
@@ -103,6 +105,7 @@ int RunIndex(const IndexArgs& a) {
   IndexOptions opts;
   opts.format = *fmt;
   opts.batch_size = a.batch;
+  opts.force = a.force;
   bool tty = isatty(STDERR_FILENO) && !a.quiet;
   bool progress_shown = false;
   if (tty) {
@@ -211,6 +214,49 @@ int RunSearch(const SearchArgs& a) {
   return kExitOk;
 }
 
+int RunCheck(const std::string& db, bool repair, bool json) {
+  CheckOptions opts;
+  opts.repair = repair;
+  bool tty = isatty(STDERR_FILENO);
+  if (tty) {
+    opts.on_progress = [](const std::string& phase, uint64_t done,
+                          uint64_t total) {
+      char line[128];
+      snprintf(line, sizeof line, "\r%s: %llu/%llu (%.0f%%)   ", phase.c_str(),
+               static_cast<unsigned long long>(done),
+               static_cast<unsigned long long>(total),
+               total ? 100.0 * static_cast<double>(done) /
+                           static_cast<double>(total)
+                     : 0.0);
+      std::cerr << line << std::flush;
+    };
+  }
+  CheckReport r;
+  Status st = CheckDatabase(db, opts, &r);
+  if (tty) std::cerr << "\r\033[K";
+  if (!st.ok()) return Fail(st);
+  if (json) {
+    std::cout << CheckReportToJson(r, 2) << "\n";
+  } else {
+    std::cout << (r.consistent() ? "consistent" : "INCONSISTENT")
+              << (r.repaired ? " (after rebuilding the index)" : "") << ": "
+              << r.items << " items, " << r.searchable << " searchable, "
+              << r.documents << " documents, " << r.authors << " authors, "
+              << r.threads << " threads\n";
+    if (!r.consistent()) {
+      std::cout << "  missing documents " << r.missing_documents
+                << ", extra documents " << r.extra_documents
+                << ", author mismatches " << r.author_mismatches
+                << ", thread mismatches " << r.thread_mismatches
+                << ", structure errors " << r.structure_errors
+                << ", index batch " << r.index_seq << " of " << r.store_seq
+                << "\n";
+    }
+    for (const std::string& e : r.examples) std::cout << "  " << e << "\n";
+  }
+  return r.consistent() ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -232,6 +278,8 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000));
   index->add_flag("--quiet,-q", ia.quiet, "No progress line");
   index->add_flag("--json", ia.json, "Print the summary as JSON");
+  index->add_flag("--force", ia.force,
+                  "Read files even when unchanged since they were indexed");
   index->add_option("paths", ia.paths, "Files or directories")->required();
   index->callback([&] { rc = RunIndex(ia); });
 
@@ -329,6 +377,16 @@ int RunCli(int argc, char** argv) {
       PrintDbStats(std::cout, *d, StdoutStyle());
     }
   });
+
+  std::string cdb;
+  bool crepair = false, cjson = false;
+  CLI::App* check = app.add_subcommand(
+      "check", "Check that the thread store and the index agree");
+  check->add_option("--db", cdb, "Database directory")->required();
+  check->add_flag("--repair", crepair,
+                  "Rebuild the index from the thread store if they disagree");
+  check->add_flag("--json", cjson, "Print JSON");
+  check->callback([&] { rc = RunCheck(cdb, crepair, cjson); });
 
   RegisterServeCommand(app, &rc);
 

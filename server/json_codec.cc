@@ -1,6 +1,12 @@
 #include "server/json_codec.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <nlohmann/json.hpp>
+
+#include "common/text.h"
+#include "server/params.h"
 
 namespace threadsearch {
 
@@ -77,7 +83,254 @@ json CountsJson(const std::vector<CountEntry>& v, const char* key_name) {
   return a;
 }
 
+// ---- HN Search (Algolia) API shapes ----
+// Ordered objects, so fields come in the order hn.algolia.com sends them.
+
+using ojson = nlohmann::ordered_json;
+
+std::string ODump(const ojson& j, int indent) {
+  return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
+
+// HN ids are numbers in Algolia's JSON; other sources' ids stay strings.
+ojson IdJson(Source source, const std::string& id) {
+  if (source == Source::kHN && !id.empty() && id.size() < 16 &&
+      id.find_first_not_of("0123456789") == std::string::npos) {
+    return ojson(std::stoll(id));
+  }
+  return ojson(id);
+}
+
+ojson NullIfEmpty(const std::string& s) {
+  return s.empty() ? ojson(nullptr) : ojson(s);
+}
+
+// Stored text as HTML: HN text is HTML already; plain text gets escaped.
+std::string TextAsHtml(const Item& it) {
+  return it.text_html ? it.text : HtmlEscape(it.text);
+}
+
+// The words of a query a field can match: lower-cased letters and digits,
+// without operators and field:value filters.
+std::vector<std::string> QueryWordsOf(const std::string& q) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < q.size()) {
+    size_t j = q.find_first_of(" \t\n", i);
+    if (j == std::string::npos) j = q.size();
+    std::string chunk = q.substr(i, j - i);
+    i = j + 1;
+    if (chunk.find(':') != std::string::npos) continue;
+    std::string w;
+    for (size_t k = 0; k <= chunk.size(); ++k) {
+      unsigned char c = k < chunk.size() ? chunk[k] : ' ';
+      if (std::isalnum(c) || c >= 0x80) {
+        w.push_back(static_cast<char>(std::tolower(c)));
+      } else if (!w.empty()) {
+        if (w != "and" && w != "or" && w != "not" &&
+            std::find(words.begin(), words.end(), w) == words.end()) {
+          words.push_back(w);
+        }
+        w.clear();
+      }
+    }
+  }
+  return words;
+}
+
+// {"value", "matchLevel", "matchedWords"} for one field; `marked` is
+// HTML-escaped text with matches in <mark>…</mark>.
+ojson HighlightJson(const std::string& marked,
+                   const std::vector<std::string>& words) {
+  std::string value;
+  std::vector<std::string> tokens;
+  size_t i = 0;
+  while (i < marked.size()) {
+    size_t m = marked.find("<mark>", i);
+    if (m == std::string::npos) {
+      value.append(marked, i, std::string::npos);
+      break;
+    }
+    value.append(marked, i, m - i);
+    size_t e = marked.find("</mark>", m + 6);
+    if (e == std::string::npos) e = marked.size();
+    std::string tok = marked.substr(m + 6, e - m - 6);
+    value += "<em>" + tok + "</em>";
+    tokens.push_back(AsciiLower(tok));
+    i = e + 7;
+  }
+  ojson matched = ojson::array();
+  for (const std::string& w : words) {
+    for (const std::string& t : tokens) {
+      size_t shorter = std::min(w.size(), t.size());
+      if (t == w || (shorter >= 3 && (t.starts_with(w) || w.starts_with(t)))) {
+        matched.push_back(w);
+        break;
+      }
+    }
+  }
+  const char* level = matched.empty()                 ? "none"
+                      : matched.size() == words.size() ? "full"
+                                                       : "partial";
+  return ojson{{"value", value},
+              {"matchLevel", level},
+              {"matchedWords", std::move(matched)}};
+}
+
+ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
+                    const std::vector<std::string>& words) {
+  const Item& it = h.item.item;
+  const bool story = AlgoliaIsStory(h.item);
+  ojson j;
+  j["created_at"] = IsoTime(it.time);
+  ojson tags = ojson::array({std::string(ItemTypeName(it.type))});
+  tags.push_back("author_" + it.author);
+  tags.push_back("story_" + root.item.id);
+  std::string lower_title = AsciiLower(it.title);
+  ojson hl = ojson::object();
+  int64_t nc = AlgoliaNumComments(h.item);
+  if (story) {
+    ojson url = it.type == ItemType::kPoll ? ojson(nullptr) : ojson(it.url);
+    j["title"] = it.title;
+    j["url"] = url;
+    j["author"] = it.author;
+    j["points"] = it.has_points ? ojson(it.points) : ojson(nullptr);
+    j["story_text"] = TextAsHtml(it);
+    j["comment_text"] = nullptr;
+    j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
+    j["story_id"] = nullptr;
+    j["story_title"] = nullptr;
+    j["story_url"] = nullptr;
+    j["parent_id"] = nullptr;
+    if (lower_title.starts_with("ask hn")) tags.push_back("ask_hn");
+    if (lower_title.starts_with("show hn")) tags.push_back("show_hn");
+    hl["title"] = HighlightJson(h.title_highlight, words);
+    if (!url.is_null()) hl["url"] = HighlightJson(HtmlEscape(it.url), words);
+    hl["author"] = HighlightJson(HtmlEscape(it.author), words);
+    hl["story_text"] = HighlightJson(h.text_highlight, words);
+  } else {
+    j["title"] = nullptr;
+    j["url"] = nullptr;
+    j["author"] = it.author;
+    j["points"] = it.has_points ? ojson(it.points) : ojson(nullptr);
+    j["story_text"] = nullptr;
+    j["comment_text"] = TextAsHtml(it);
+    j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
+    j["story_id"] = IdJson(root.item.source, root.item.id);
+    j["story_title"] = root.item.title;
+    j["story_url"] = root.item.url;
+    j["parent_id"] = it.parent.empty() ? ojson(nullptr)
+                                       : IdJson(it.source, it.parent);
+    hl["author"] = HighlightJson(HtmlEscape(it.author), words);
+    hl["comment_text"] = HighlightJson(h.text_highlight, words);
+    hl["story_title"] = HighlightJson(HtmlEscape(root.item.title), words);
+    hl["story_url"] = HighlightJson(HtmlEscape(root.item.url), words);
+  }
+  j["created_at_i"] = it.time;
+  j["_tags"] = std::move(tags);
+  j["objectID"] = it.id;
+  j["_highlightResult"] = std::move(hl);
+  return j;
+}
+
+ojson AlgoliaNodeJson(const ThreadNode& n, const ojson& story_id) {
+  const Item& it = n.item.item;
+  ojson j = {{"id", IdJson(it.source, it.id)},
+            {"created_at", IsoTime(it.time)},
+            {"created_at_i", it.time},
+            {"type", std::string(ItemTypeName(it.type))},
+            {"author", NullIfEmpty(it.author)}};
+  if (AlgoliaIsStory(n.item)) {
+    j["title"] = it.title;
+    j["url"] = NullIfEmpty(it.url);
+  }
+  j["text"] = it.deleted || it.text.empty() ? ojson(nullptr)
+                                            : ojson(TextAsHtml(it));
+  j["points"] = it.has_points ? ojson(it.points) : ojson(nullptr);
+  j["parent_id"] =
+      it.parent.empty() ? ojson(nullptr) : IdJson(it.source, it.parent);
+  j["story_id"] = story_id;
+  ojson kids = ojson::array();
+  for (const ThreadNode& c : n.children) {
+    kids.push_back(AlgoliaNodeJson(c, story_id));
+  }
+  j["children"] = std::move(kids);
+  return j;
+}
+
 }  // namespace
+
+int64_t AlgoliaNumComments(const StoredItem& s) {
+  if (s.item.num_comments >= 0) return s.item.num_comments;
+  if (s.is_root() && AlgoliaIsStory(s) && s.thread_size > 0) {
+    return static_cast<int64_t>(s.thread_size) - 1;
+  }
+  return -1;
+}
+
+bool AlgoliaIsStory(const StoredItem& s) {
+  switch (s.item.type) {
+    case ItemType::kStory:
+    case ItemType::kPoll:
+    case ItemType::kJob:
+      return true;
+    case ItemType::kComment:
+    case ItemType::kPollOpt:
+      return false;
+    case ItemType::kMessage:
+    case ItemType::kUnknown:
+      break;
+  }
+  return s.item.parent.empty();
+}
+
+std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
+                                const std::vector<StoredItem>& roots,
+                                const AlgoliaPage& page, int indent) {
+  std::vector<std::string> words = QueryWordsOf(page.query);
+  ojson arr = ojson::array();
+  for (size_t i = 0; i < hits.size() && i < roots.size(); ++i) {
+    arr.push_back(AlgoliaHitJson(hits[i], roots[i], words));
+  }
+  ojson out = {{"hits", std::move(arr)},
+              {"nbHits", page.nb_hits},
+              {"page", page.page},
+              {"nbPages", page.nb_pages},
+              {"hitsPerPage", page.hits_per_page},
+              {"exhaustiveNbHits", page.exhaustive},
+              {"processingTimeMS", page.processing_ms},
+              {"query", page.query},
+              {"params", page.params}};
+  return ODump(out, indent);
+}
+
+std::string AlgoliaItemToJson(const ThreadNode& node,
+                              const std::string& story_id, int indent) {
+  return ODump(AlgoliaNodeJson(node, IdJson(node.item.item.source, story_id)),
+              indent);
+}
+
+std::string AlgoliaUserToJson(const UserSummary& u, int indent) {
+  uint64_t submissions = 0, comments = 0;
+  for (const auto& [type, n] : u.by_type) {
+    if (type == "comment" || type == "message" || type == "pollopt") {
+      comments += n;
+    } else {
+      submissions += n;
+    }
+  }
+  ojson out = {{"id", nullptr},
+              {"username", u.name},
+              {"about", ""},
+              {"karma", 0},
+              {"created_at", IsoTime(u.first_time)},
+              {"avg", 0.0},
+              {"submission_count", submissions},
+              {"comment_count", comments},
+              {"created_at_i", u.first_time},
+              {"objectID", u.name}};
+  return ODump(out, indent);
+}
 
 std::string SearchResultToJson(const SearchResult& r, int indent) {
   json hits = json::array();
@@ -99,6 +352,13 @@ std::string SearchResultToJson(const SearchResult& r, int indent) {
               {"sort", std::string(SortOrderName(r.sort))},
               {"took_ms", r.took_ms},
               {"hits", std::move(hits)}};
+  if (r.facets) {
+    out["facets"] = {{"authors", CountsJson(r.facets->authors, "author")},
+                     {"threads", CountsJson(r.facets->threads, "thread")},
+                     {"years", CountsJson(r.facets->years, "year")},
+                     {"months", CountsJson(r.facets->months, "month")}};
+  }
+  if (!r.did_you_mean.empty()) out["did_you_mean"] = r.did_you_mean;
   return Dump(out, indent);
 }
 
@@ -148,6 +408,7 @@ std::string DbStatsToJson(const DbStats& s, int indent) {
 std::string IndexStatsToJson(const IndexStats& s, int indent) {
   json out = {{"files", s.files},
               {"files_failed", s.files_failed},
+              {"files_unchanged", s.files_unchanged},
               {"items_read", s.items_read},
               {"added", s.added},
               {"updated", s.updated},
@@ -157,6 +418,25 @@ std::string IndexStatsToJson(const IndexStats& s, int indent) {
               {"cycles_broken", s.cycles_broken},
               {"bytes_read", s.bytes_read},
               {"seconds", s.seconds}};
+  return Dump(out, indent);
+}
+
+std::string CheckReportToJson(const CheckReport& r, int indent) {
+  json out = {{"consistent", r.consistent()},
+              {"repaired", r.repaired},
+              {"items", r.items},
+              {"searchable", r.searchable},
+              {"documents", r.documents},
+              {"missing_documents", r.missing_documents},
+              {"extra_documents", r.extra_documents},
+              {"author_mismatches", r.author_mismatches},
+              {"thread_mismatches", r.thread_mismatches},
+              {"structure_errors", r.structure_errors},
+              {"authors", r.authors},
+              {"threads", r.threads},
+              {"index_seq", r.index_seq},
+              {"store_seq", r.store_seq},
+              {"examples", r.examples}};
   return Dump(out, indent);
 }
 

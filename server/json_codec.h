@@ -3,8 +3,11 @@
 #ifndef THREADSEARCH_SERVER_JSON_CODEC_H_
 #define THREADSEARCH_SERVER_JSON_CODEC_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "indexer/check.h"
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
 
@@ -18,6 +21,40 @@ std::string ThreadViewToJson(const ThreadView& v, int indent = -1);
 std::string UserSummaryToJson(const UserSummary& u, int indent = -1);
 std::string DbStatsToJson(const DbStats& s, int indent = -1);
 std::string IndexStatsToJson(const IndexStats& s, int indent = -1);
+std::string CheckReportToJson(const CheckReport& r, int indent = -1);
+// The HN Search (Algolia) API's page fields beside the hits.
+struct AlgoliaPage {
+  std::string query;   // as the client sent it
+  std::string params;  // the request echoed, Algolia style
+  uint64_t nb_hits = 0;
+  uint32_t page = 0;
+  uint32_t nb_pages = 0;
+  uint32_t hits_per_page = 0;
+  bool exhaustive = true;
+  int64_t processing_ms = 0;
+};
+// A search page in the HN Search API's shape: {"hits": [...], "nbHits", …}.
+// roots[i] is the thread root of hits[i] (story_title, story_url).
+// REQUIRES: roots.size() == hits.size().
+std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
+                                const std::vector<StoredItem>& roots,
+                                const AlgoliaPage& page, int indent = -1);
+// An item and its replies in the shape of hn.algolia.com/api/v1/items/ID;
+// `story_id` is the thread root's id.
+std::string AlgoliaItemToJson(const ThreadNode& node,
+                              const std::string& story_id, int indent = -1);
+// The num_comments an HN Search API client sees for an item: the source's
+// own count when it gave one, else the items below a thread root; -1 (null)
+// for replies.
+int64_t AlgoliaNumComments(const StoredItem& s);
+// Whether the item takes the HN Search API's story shape (title, url,
+// story_text) rather than the comment shape (comment_text, story_*,
+// parent_id): stories, polls, jobs, and thread-opening mail messages.
+bool AlgoliaIsStory(const StoredItem& s);
+// A user in the shape of hn.algolia.com/api/v1/users/NAME (karma and about
+// are unknown to us: 0 and "").
+std::string AlgoliaUserToJson(const UserSummary& u, int indent = -1);
+
 // {"error": message, "param": param} (param omitted when empty).
 std::string ErrorToJson(const std::string& message, const std::string& param,
                         int indent = -1);

@@ -2,15 +2,59 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <memory>
+
+#include "server/http_server.h"
 
 namespace threadsearch {
 
+namespace {
+
+int RunServe(const HttpServerOptions& opts) {
+  HttpServerOptions o = opts;
+  o.on_warning = [](const std::string& msg) {
+    std::cerr << "warning: " << msg << "\n";
+  };
+  Result<std::unique_ptr<HttpServer>> server = HttpServer::Open(o);
+  if (!server.ok()) {
+    std::cerr << "threadsearch: " << server.status().message() << "\n";
+    return server.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  Result<int> port = (*server)->Bind();
+  if (!port.ok()) {
+    std::cerr << "threadsearch: " << port.status().message() << "\n";
+    return 1;
+  }
+  std::string host = o.host.find(':') != std::string::npos
+                         ? "[" + o.host + "]"
+                         : o.host;
+  std::cout << "threadsearch: serving " << o.db << " on http://" << host << ":"
+            << *port << "/" << std::endl;
+  Status st = (*server)->Serve();
+  if (!st.ok()) {
+    std::cerr << "threadsearch: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void RegisterServeCommand(CLI::App& app, int* rc) {
-  CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API (not yet)");
-  serve->callback([rc] {
-    std::cerr << "threadsearch: serve is not implemented yet\n";
-    *rc = 1;
-  });
+  // Owned by the callback; CLI11 keeps the App alive while it runs.
+  auto opts = std::make_shared<HttpServerOptions>();
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the JSON API, the HN Search API and the web page");
+  serve->add_option("--db", opts->db, "Database directory")->required();
+  serve->add_option("--host", opts->host, "Address to listen on")
+      ->capture_default_str();
+  serve->add_option("--port", opts->port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve->add_option("--threads", opts->threads,
+                    "Worker threads (0: max(8, CPUs))")
+      ->check(CLI::Range(0, 1024));
+  serve->callback([rc, opts] { *rc = RunServe(*opts); });
 }
 
 }  // namespace threadsearch

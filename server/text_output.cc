@@ -211,6 +211,9 @@ void PrintIndexStats(std::ostream& os, const IndexStats& s) {
      << s.updated << " updated, " << s.unchanged << " unchanged, " << s.skipped
      << " skipped";
   if (s.files_failed) os << ", " << s.files_failed << " file(s) failed";
+  if (s.files_unchanged) {
+    os << ", " << s.files_unchanged << " unchanged file(s) skipped";
+  }
   if (s.relinked) os << ", " << s.relinked << " relinked";
   if (s.cycles_broken) os << ", " << s.cycles_broken << " cycles broken";
   os << " (" << FormatBytes(s.bytes_read) << " in " << rate << ")\n";

@@ -221,7 +221,8 @@ TEST_F(SearcherTest, SnippetHighlightsStemsAndEscapes) {
   ASSERT_FALSE(r.hits.empty());
   bool stem_marked = false;
   for (const Hit& h : r.hits) {
-    EXPECT_NE(h.snippet.find("<mark>"), std::string::npos) << h.snippet;
+    EXPECT_NE(h.snippet.find("<mark>"), std::string::npos)
+        << h.item.item.title << "\n" << h.snippet;
     // Nothing but <mark> tags survives unescaped.
     std::string s = h.snippet;
     for (const char* tag : {"<mark>", "</mark>"}) {

@@ -1,0 +1,65 @@
+// Turns a parsed query (searcher/query_parser.h) into a Xapian query. Only
+// searcher/*.cc include this: it needs Xapian.
+#ifndef THREADSEARCH_SEARCHER_QUERY_PARSER_INTERNAL_H_
+#define THREADSEARCH_SEARCHER_QUERY_PARSER_INTERNAL_H_
+
+#include <xapian.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "searcher/query_parser.h"
+
+namespace threadsearch {
+
+class ThreadStore;
+
+struct QueryBuildOptions {
+  // Resolves thread:, under: and id: values; an unknown id matches nothing.
+  // Not owned; may be null (then those fields match nothing).
+  const ThreadStore* store = nullptr;
+  // The indexer's stemmer (english).
+  const Xapian::Stem* stemmer = nullptr;
+  // Weight factor on a word's exact form, added to its stem's weight: an
+  // exact match outranks a stemmed one.
+  double exact_weight = 1.0;
+  // A wildcard expands to at most this many terms, the most frequent.
+  Xapian::termcount wildcard_limit = 200;
+};
+
+// The Xapian query for `node`. Filters (fields, ranges) select without
+// adding weight; a tree of negations alone matches every document but
+// them; a blank query (empty kAnd) matches every document. Throws nothing:
+// Xapian::Query construction does not touch the database.
+// REQUIRES: opts.stemmer != nullptr.
+Xapian::Query BuildQuery(const QueryNode& node, const QueryBuildOptions& opts);
+
+// The proximity boost for the top-level plain words of `node` (unprefixed
+// words and phrases that must match, in query order): a phrase of their
+// exact forms OR-ed with a NEAR window and with each adjacent pair as a
+// phrase, so words found together and in order outrank the same words
+// scattered. An empty query when there are fewer than two such words.
+Xapian::Query ProximityBoost(const QueryNode& node);
+
+// Title words as a weak signal for the top-level plain words: each word's
+// S-prefixed exact and stemmed terms, weighted by `scale`. Empty when there
+// are no plain words.
+Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
+                         double scale);
+
+// The lower-cased terms the indexer's TermGenerator makes of `text`, in
+// order (so "e-mail" gives "e", "mail" and "C++" gives "c++").
+std::vector<std::string> IndexTerms(std::string_view text);
+
+// Whether the indexer (STEM_SOME) gives `term` a Z-prefixed stem: its first
+// character is a letter.
+bool ShouldStem(std::string_view term);
+
+// Every positive single-term kWord node of the tree, in query order (for
+// spelling suggestions and matched-word reporting).
+void CollectWords(const QueryNode& node, std::vector<const QueryNode*>* out);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SEARCHER_QUERY_PARSER_INTERNAL_H_

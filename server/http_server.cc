@@ -1,0 +1,759 @@
+#include "server/http_server.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <httplib.h>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/text.h"
+#include "common/thread_store.h"
+#include "searcher/searcher.h"
+#include "server/json_codec.h"
+#include "server/params.h"
+#include "server/web_assets.h"
+
+namespace threadsearch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using httplib::Request;
+using httplib::Response;
+
+constexpr char kJsonType[] = "application/json; charset=utf-8";
+constexpr uint32_t kHnDefaultHitsPerPage = 20;
+// With a points or num_comments filter the server filters the matches
+// itself; it looks at no more than this many.
+constexpr uint32_t kMaxPostFilterScan = 20000;
+constexpr size_t kMaxParams = 64;
+
+// The one place a Status becomes an HTTP code.
+int HttpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kBusy:
+      return 503;
+    case StatusCode::kCorruption:
+    case StatusCode::kIOError:
+    case StatusCode::kInternal:
+      break;
+  }
+  return 500;
+}
+
+void SendJson(Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_header("Access-Control-Allow-Origin", "*");
+  res.set_content(body, kJsonType);
+}
+
+void SendError(Response& res, const Status& st, const std::string& param) {
+  SendJson(res, HttpStatusFor(st), ErrorToJson(st.message(), param));
+}
+
+// Identifies the state of the Xapian index on disk: glass rewrites
+// `iamglass` (a new inode) on every commit.
+std::string IndexStamp(const std::string& db) {
+  struct stat st;
+  if (stat((db + "/xapian/iamglass").c_str(), &st) != 0 &&
+      stat((db + "/xapian").c_str(), &st) != 0) {
+    return "";
+  }
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+// Searchers are not thread-safe: each request leases one for itself. Idle
+// searchers wait in the pool (at most one per concurrent request), and a
+// leased one is refreshed first when the index advanced since it last was.
+class SearcherPool {
+ public:
+  SearcherPool(std::string db, int interval_ms,
+               std::function<void(const std::string&)> warn)
+      : db_(std::move(db)),
+        interval_(std::chrono::milliseconds(interval_ms)),
+        warn_(std::move(warn)),
+        stamp_(IndexStamp(db_)),
+        last_check_(Clock::now()) {}
+
+  struct Entry {
+    std::unique_ptr<Searcher> searcher;
+    uint64_t generation = 0;
+  };
+
+  // A leased searcher, returned to the pool on destruction.
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(SearcherPool* pool, Entry e) : pool_(pool), e_(std::move(e)) {}
+    Lease(Lease&& o) noexcept : pool_(o.pool_), e_(std::move(o.e_)) {
+      o.pool_ = nullptr;
+    }
+    Lease& operator=(Lease&& o) noexcept {
+      if (this != &o) {
+        Release();
+        pool_ = o.pool_;
+        e_ = std::move(o.e_);
+        o.pool_ = nullptr;
+      }
+      return *this;
+    }
+    ~Lease() { Release(); }
+    Searcher* operator->() { return e_.searcher.get(); }
+    Searcher& operator*() { return *e_.searcher; }
+
+   private:
+    void Release() {
+      if (pool_ && e_.searcher) pool_->Return(std::move(e_));
+      pool_ = nullptr;
+    }
+    SearcherPool* pool_ = nullptr;
+    Entry e_;
+  };
+
+  // A searcher that sees the index as of at most refresh_interval_ms ago.
+  Status Acquire(Lease* out) {
+    uint64_t gen = Generation();
+    Entry e;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        e = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (e.searcher && e.generation != gen) {
+      Status st = e.searcher->Refresh();
+      if (!st.ok()) {
+        if (warn_) warn_("refresh failed, reopening: " + st.message());
+        e.searcher.reset();
+      }
+    }
+    if (!e.searcher) {
+      Result<std::unique_ptr<Searcher>> s = Searcher::Open(db_, {});
+      if (!s.ok()) return s.status();
+      e.searcher = std::move(s).value();
+    }
+    e.generation = gen;
+    *out = Lease(this, std::move(e));
+    return Status::OK();
+  }
+
+ private:
+  void Return(Entry e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(std::move(e));
+  }
+
+  // Bumps the generation when the index stamp changed; looks at the disk
+  // at most once per interval, and never makes a request wait for another
+  // request's look.
+  uint64_t Generation() {
+    std::unique_lock<std::mutex> lock(check_mu_, std::try_to_lock);
+    if (lock.owns_lock() && Clock::now() - last_check_ >= interval_) {
+      last_check_ = Clock::now();
+      std::string stamp = IndexStamp(db_);
+      if (stamp != stamp_) {
+        stamp_ = std::move(stamp);
+        generation_.fetch_add(1);
+      }
+    }
+    return generation_.load();
+  }
+
+  const std::string db_;
+  const Clock::duration interval_;
+  std::function<void(const std::string&)> warn_;
+  std::mutex mu_;
+  std::vector<Entry> idle_;  // guarded by mu_
+  std::mutex check_mu_;
+  std::string stamp_;             // guarded by check_mu_
+  Clock::time_point last_check_;  // guarded by check_mu_
+  std::atomic<uint64_t> generation_{0};
+};
+
+// One parameter's value ("" when absent).
+std::string Param(const Request& req, const char* name) {
+  return req.has_param(name) ? req.get_param_value(name) : std::string();
+}
+
+// Every value of a repeatable, comma-separated parameter.
+std::vector<std::string> ListParam(const Request& req, const char* name) {
+  std::vector<std::string> out;
+  size_t n = req.get_param_value_count(name);
+  for (size_t i = 0; i < n; ++i) {
+    for (std::string& v : SplitList(req.get_param_value(name, i))) {
+      out.push_back(std::move(v));
+    }
+  }
+  return out;
+}
+
+// Fills page and limit from `page_param`/`limit_param`, enforcing the
+// limits; on failure *bad names the parameter.
+Status ParsePaging(const Request& req, const HttpServerOptions& o,
+                   const char* page_param, const char* limit_param,
+                   uint32_t default_limit, SearchRequest* sreq,
+                   std::string* bad) {
+  sreq->limit = default_limit;
+  if (req.has_param(limit_param)) {
+    Result<int64_t> v = ParseIntParam(Param(req, limit_param), 1,
+                                      o.max_hits_per_page, limit_param);
+    if (!v.ok()) return *bad = limit_param, v.status();
+    sreq->limit = static_cast<uint32_t>(*v);
+  }
+  if (req.has_param(page_param)) {
+    int64_t max_page =
+        static_cast<int64_t>(o.max_result_offset / sreq->limit) - 1;
+    Result<int64_t> v =
+        ParseIntParam(Param(req, page_param), 0, std::max<int64_t>(max_page, 0),
+                      page_param);
+    if (!v.ok()) {
+      *bad = page_param;
+      if (v.status().message().find("between") == std::string::npos) {
+        return v.status();
+      }
+      return Status::InvalidArgument(
+          v.status().message() + " (results are served to a depth of " +
+          std::to_string(o.max_result_offset) + " hits)");
+    }
+    sreq->page = static_cast<uint32_t>(*v);
+  }
+  return Status::OK();
+}
+
+// The native /api/search parameters.
+Status ParseSearchParams(const Request& req, const HttpServerOptions& o,
+                         SearchRequest* sreq, std::string* bad) {
+  sreq->query = Param(req, "q");
+  TS_RETURN_IF_ERROR(ParsePaging(req, o, "page", "limit", 10, sreq, bad));
+  sreq->authors = ListParam(req, "author");
+  sreq->replies_to = ListParam(req, "replies_to");
+  sreq->thread = Param(req, "thread");
+  sreq->list = Param(req, "list");
+  std::string v = Param(req, "sort");
+  if (!v.empty()) {
+    Result<SortOrder> s = ParseSortOrder(v);
+    if (!s.ok()) return *bad = "sort", s.status();
+    sreq->sort = *s;
+  }
+  v = Param(req, "collapse");
+  if (v == "thread") {
+    sreq->collapse_thread = true;
+  } else if (!v.empty() && v != "none") {
+    *bad = "collapse";
+    return Status::InvalidArgument("collapse: expected thread or none");
+  }
+  Result<bool> facets = ParseBoolParam(Param(req, "facets"), "facets");
+  if (!facets.ok()) return *bad = "facets", facets.status();
+  sreq->facets = *facets;
+  if (!(v = Param(req, "type")).empty()) {
+    ItemType t;
+    if (!ParseItemType(v, &t)) {
+      *bad = "type";
+      return Status::InvalidArgument(
+          "type: expected story, comment, message, poll, pollopt or job");
+    }
+    sreq->type = t;
+  }
+  if (!(v = Param(req, "source")).empty()) {
+    Source s;
+    if (!ParseSource(v, &s)) {
+      *bad = "source";
+      return Status::InvalidArgument("source: expected hn, reddit or mail");
+    }
+    sreq->source = s;
+  }
+  for (const char* name : {"after", "before"}) {
+    if ((v = Param(req, name)).empty()) continue;
+    Result<int64_t> t = ParseDateParam(v, name);
+    if (!t.ok()) return *bad = name, t.status();
+    (name[0] == 'a' ? sreq->after : sreq->before) = *t;
+  }
+  return Status::OK();
+}
+
+// The HN Search API parameters. *nothing: the filters cannot match.
+Status ParseHnParams(const Request& req, const HttpServerOptions& o,
+                     bool by_date, SearchRequest* sreq, NumericFilter* nf,
+                     bool* nothing, std::string* bad) {
+  std::string query = Param(req, "query");
+  TS_RETURN_IF_ERROR(ParsePaging(req, o, "page", "hitsPerPage",
+                                 kHnDefaultHitsPerPage, sreq, bad));
+  Result<TagFilter> tags = ParseAlgoliaTags(Param(req, "tags"));
+  if (!tags.ok()) return *bad = "tags", tags.status();
+  Result<NumericFilter> n = ParseNumericFilters(Param(req, "numericFilters"));
+  if (!n.ok()) return *bad = "numericFilters", n.status();
+  *nf = *n;
+  *nothing = tags->match_nothing || nf->empty();
+  std::vector<std::string> clauses = tags->clauses;
+  if (tags->types && tags->types->size() == 1) {
+    sreq->type = *tags->types->begin();
+  } else if (tags->types && tags->types->size() > 1) {
+    std::string c;
+    for (ItemType t : *tags->types) {
+      c += (c.empty() ? "(type:" : " OR type:") + std::string(ItemTypeName(t));
+    }
+    clauses.push_back(c + ")");
+  }
+  if (tags->authors) {
+    sreq->authors.assign(tags->authors->begin(), tags->authors->end());
+  }
+  if (tags->stories && tags->stories->size() == 1) {
+    sreq->thread = *tags->stories->begin();
+  } else if (tags->stories && tags->stories->size() > 1) {
+    std::string c;
+    for (const std::string& s : *tags->stories) {
+      c += (c.empty() ? "(thread:" : " OR thread:") + s;
+    }
+    clauses.push_back(c + ")");
+  }
+  if (nf->time_lo) sreq->after = *nf->time_lo;
+  if (nf->time_hi) sreq->before = *nf->time_hi + 1;
+  sreq->query = query;
+  for (const std::string& c : clauses) {
+    sreq->query = sreq->query.empty() ? c : "(" + sreq->query + ") AND " + c;
+  }
+  const bool words = !TrimAscii(query).empty();
+  sreq->sort = by_date  ? SortOrder::kDateDesc
+               : words ? SortOrder::kRelevance
+                       : SortOrder::kPoints;
+  sreq->context = false;
+  sreq->highlight_fields = true;
+  return Status::OK();
+}
+
+// The query's plain words, for a retry when the query language rejected a
+// client's text (HN Search API clients send free text).
+std::string PlainWords(const std::string& q) {
+  std::string out;
+  std::string w;
+  for (size_t i = 0; i <= q.size(); ++i) {
+    unsigned char c = i < q.size() ? q[i] : ' ';
+    if (std::isalnum(c) || c >= 0x80) {
+      w.push_back(static_cast<char>(c));
+    } else if (!w.empty()) {
+      out += (out.empty() ? "" : " ") + w;
+      w.clear();
+    }
+  }
+  return out;
+}
+
+bool InRange(int64_t v, const std::optional<int64_t>& lo,
+             const std::optional<int64_t>& hi) {
+  return (!lo || v >= *lo) && (!hi || v <= *hi);
+}
+
+bool PassesPostFilter(const StoredItem& s, const NumericFilter& nf) {
+  if (nf.points_lo || nf.points_hi) {
+    if (!s.item.has_points ||
+        !InRange(s.item.points, nf.points_lo, nf.points_hi)) {
+      return false;
+    }
+  }
+  if (nf.comments_lo || nf.comments_hi) {
+    int64_t nc = AlgoliaNumComments(s);
+    if (nc < 0 || !InRange(nc, nf.comments_lo, nf.comments_hi)) return false;
+  }
+  return true;
+}
+
+// An HN Search API page: the hits and how many matched.
+struct HnPage {
+  std::vector<Hit> hits;
+  uint64_t total = 0;
+  bool exhaustive = true;
+};
+
+Status RunHnSearch(Searcher& s, SearchRequest sreq, const NumericFilter& nf,
+                   HnPage* out) {
+  if (!nf.needs_post_filter()) {
+    Result<SearchResult> r = s.Search(sreq);
+    if (!r.ok()) return r.status();
+    out->total = r->total;
+    out->hits = std::move(r->hits);
+    return Status::OK();
+  }
+  // The searcher has no points / num_comments filter: walk the matches.
+  const uint64_t first = static_cast<uint64_t>(sreq.page) * sreq.limit;
+  const uint32_t limit = sreq.limit;
+  sreq.limit = 1000;
+  for (sreq.page = 0; sreq.page * 1000u < kMaxPostFilterScan; ++sreq.page) {
+    Result<SearchResult> r = s.Search(sreq);
+    if (!r.ok()) return r.status();
+    for (Hit& h : r->hits) {
+      if (!PassesPostFilter(h.item, nf)) continue;
+      if (out->total >= first && out->hits.size() < limit) {
+        out->hits.push_back(std::move(h));
+      }
+      ++out->total;
+    }
+    if ((sreq.page + 1) * 1000ull >= r->total) return Status::OK();
+  }
+  out->exhaustive = false;
+  return Status::OK();
+}
+
+// Algolia echoes the request's parameters, sorted and URL-encoded.
+std::string EchoParams(const Request& req) {
+  std::vector<std::pair<std::string, std::string>> ps = {
+      {"advancedSyntax", "true"}, {"analytics", "false"}};
+  for (const auto& [k, v] : req.params) ps.emplace_back(k, v);
+  std::sort(ps.begin(), ps.end());
+  std::string out;
+  for (const auto& [k, v] : ps) {
+    out += (out.empty() ? "" : "&") + UrlEncode(k) + "=" + UrlEncode(v);
+  }
+  return out;
+}
+
+// Finds the node for store number `num` in a tree.
+const ThreadNode* FindNode(const ThreadNode& n, uint32_t num) {
+  if (n.item.num == num) return &n;
+  for (const ThreadNode& c : n.children) {
+    if (const ThreadNode* f = FindNode(c, num)) return f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions opts;
+  httplib::Server svr;
+  std::unique_ptr<SearcherPool> pool;
+
+  Impl(const HttpServerOptions& o)
+      : opts(o),
+        pool(std::make_unique<SearcherPool>(o.db, o.refresh_interval_ms,
+                                            o.on_warning)) {}
+
+  void register_routes();
+  // Handlers, one per route.
+  void get_page(const Request& req, Response& res);
+  void get_health(const Request& req, Response& res);
+  void get_search(const Request& req, Response& res);
+  void get_item(const Request& req, Response& res);
+  void get_user(const Request& req, Response& res);
+  void get_user_replies(const Request& req, Response& res);
+  void get_stats(const Request& req, Response& res);
+  void get_hn_search(const Request& req, Response& res);
+  void get_hn_search_by_date(const Request& req, Response& res);
+  void get_hn_item(const Request& req, Response& res);
+  void get_hn_user(const Request& req, Response& res);
+  void options_api(const Request& req, Response& res);
+
+  // Safety nets and limits that apply to every route.
+  httplib::Server::HandlerResponse check_limits(const Request& req,
+                                                Response& res);
+  void hn_search(const Request& req, Response& res, bool by_date);
+};
+
+void HttpServer::Impl::register_routes() {
+  auto route = [this](void (Impl::*h)(const Request&, Response&)) {
+    return [this, h](const Request& req, Response& res) { (this->*h)(req, res); };
+  };
+  svr.Get("/", route(&Impl::get_page));
+  svr.Get("/index.html", route(&Impl::get_page));
+  svr.Get("/healthz", route(&Impl::get_health));
+  svr.Get("/api/search", route(&Impl::get_search));
+  svr.Get(R"(/api/items/(.+))", route(&Impl::get_item));
+  svr.Get(R"(/api/users/(.+)/replies)", route(&Impl::get_user_replies));
+  svr.Get(R"(/api/users/(.+))", route(&Impl::get_user));
+  svr.Get("/api/stats", route(&Impl::get_stats));
+  svr.Get("/api/v1/search", route(&Impl::get_hn_search));
+  svr.Get("/api/v1/search_by_date", route(&Impl::get_hn_search_by_date));
+  svr.Get(R"(/api/v1/items/(.+))", route(&Impl::get_hn_item));
+  svr.Get(R"(/api/v1/users/(.+))", route(&Impl::get_hn_user));
+  svr.Options(R"(/api/.*)", route(&Impl::options_api));
+
+  svr.set_pre_routing_handler(
+      [this](const Request& req, Response& res) { return check_limits(req, res); });
+  // Anything that ends in an error status without a body (no route, URI
+  // too long, …) still answers JSON.
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const Request&, Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const char* what = res.status == 404   ? "no such route"
+                       : res.status == 414 ? "URI too long"
+                       : res.status == 413 ? "payload too large"
+                       : res.status == 400 ? "bad request"
+                       : res.status == 405 ? "method not allowed"
+                                           : "request failed";
+    SendJson(res, res.status, ErrorToJson(what, ""));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  svr.set_exception_handler(
+      [](const Request&, Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        SendJson(res, 500, ErrorToJson(what, ""));
+      });
+}
+
+httplib::Server::HandlerResponse HttpServer::Impl::check_limits(
+    const Request& req, Response& res) {
+  if (req.params.size() > kMaxParams) {
+    SendJson(res, 400, ErrorToJson("too many parameters", ""));
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  for (const auto& [k, v] : req.params) {
+    if (v.size() > opts.max_param_bytes || k.size() > opts.max_param_bytes) {
+      std::string name = k.substr(0, 64);
+      SendJson(res, 400,
+               ErrorToJson(name + ": longer than " +
+                               std::to_string(opts.max_param_bytes) + " bytes",
+                           name));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
+void HttpServer::Impl::get_page(const Request&, Response& res) {
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; script-src 'unsafe-inline'; "
+                 "style-src 'unsafe-inline'; connect-src 'self'; "
+                 "img-src 'self' data:; base-uri 'none'; form-action 'self'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(kIndexHtml, kIndexHtmlSize, "text/html; charset=utf-8");
+}
+
+void HttpServer::Impl::get_health(const Request&, Response& res) {
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendError(res, Status::Busy(st.message()), "");
+  SendJson(res, 200, R"({"status":"ok"})");
+}
+
+void HttpServer::Impl::get_search(const Request& req, Response& res) {
+  SearchRequest sreq;
+  std::string bad;
+  Status st = ParseSearchParams(req, opts, &sreq, &bad);
+  if (!st.ok()) return SendError(res, st, bad);
+  SearcherPool::Lease s;
+  if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
+  Result<SearchResult> r = s->Search(sreq);
+  if (!r.ok()) {
+    bool client = r.status().code() == StatusCode::kInvalidArgument;
+    return SendError(res, r.status(), client ? "q" : "");
+  }
+  SendJson(res, 200, SearchResultToJson(*r));
+}
+
+void HttpServer::Impl::get_item(const Request& req, Response& res) {
+  const std::string id = req.matches[1];
+  uint32_t depth = opts.max_depth;
+  if (req.has_param("depth")) {
+    Result<int64_t> d =
+        ParseIntParam(Param(req, "depth"), 0, opts.max_depth, "depth");
+    if (!d.ok()) return SendError(res, d.status(), "depth");
+    depth = static_cast<uint32_t>(*d);
+  }
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendError(res, st, "");
+  // depth counts levels below the asked item; the searcher counts from the
+  // root.
+  Result<uint32_t> num = s->store().Find(id);
+  if (!num.ok()) return SendError(res, num.status(), "");
+  Result<StoredItem> asked = s->store().Get(*num);
+  if (!asked.ok()) return SendError(res, asked.status(), "");
+  Result<ThreadView> v = s->Thread(id, asked->depth + depth);
+  if (!v.ok()) return SendError(res, v.status(), "");
+  SendJson(res, 200, ThreadViewToJson(*v));
+}
+
+void HttpServer::Impl::get_user(const Request& req, Response& res) {
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendError(res, st, "");
+  Result<UserSummary> u = s->User(std::string(req.matches[1]));
+  if (!u.ok()) return SendError(res, u.status(), "");
+  SendJson(res, 200, UserSummaryToJson(*u));
+}
+
+void HttpServer::Impl::get_user_replies(const Request& req, Response& res) {
+  SearchRequest sreq;
+  std::string bad;
+  Status st = ParsePaging(req, opts, "page", "limit", 10, &sreq, &bad);
+  if (!st.ok()) return SendError(res, st, bad);
+  sreq.query = Param(req, "q");
+  sreq.replies_to = {std::string(req.matches[1])};
+  sreq.sort = SortOrder::kDateDesc;
+  SearcherPool::Lease s;
+  if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
+  Result<SearchResult> r = s->Search(sreq);
+  if (!r.ok()) return SendError(res, r.status(), "q");
+  SendJson(res, 200, SearchResultToJson(*r));
+}
+
+void HttpServer::Impl::get_stats(const Request&, Response& res) {
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendError(res, st, "");
+  Result<DbStats> d = s->Stats();
+  if (!d.ok()) return SendError(res, d.status(), "");
+  SendJson(res, 200, DbStatsToJson(*d));
+}
+
+void HttpServer::Impl::get_hn_search(const Request& req, Response& res) {
+  hn_search(req, res, false);
+}
+
+void HttpServer::Impl::get_hn_search_by_date(const Request& req,
+                                             Response& res) {
+  hn_search(req, res, true);
+}
+
+void HttpServer::Impl::hn_search(const Request& req, Response& res,
+                                 bool by_date) {
+  const auto start = Clock::now();
+  SearchRequest sreq;
+  NumericFilter nf;
+  bool nothing = false;
+  std::string bad;
+  Status st = ParseHnParams(req, opts, by_date, &sreq, &nf, &nothing, &bad);
+  if (!st.ok()) return SendError(res, st, bad);
+  SearcherPool::Lease s;
+  if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
+  HnPage page;
+  if (!nothing) {
+    st = RunHnSearch(*s, sreq, nf, &page);
+    if (st.code() == StatusCode::kInvalidArgument) {
+      // Free text the query language rejects: search its words instead.
+      sreq.query = PlainWords(sreq.query);
+      page = HnPage();
+      st = RunHnSearch(*s, sreq, nf, &page);
+    }
+    if (!st.ok()) return SendError(res, st, "query");
+  }
+  std::vector<StoredItem> roots;
+  for (const Hit& h : page.hits) {
+    Result<StoredItem> root = s->store().Get(h.item.root_num);
+    roots.push_back(root.ok() ? std::move(root).value() : h.item);
+  }
+  AlgoliaPage p;
+  p.query = Param(req, "query");
+  p.params = EchoParams(req);
+  p.nb_hits = page.total;
+  p.page = sreq.page;
+  p.hits_per_page = sreq.limit;
+  uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
+  p.nb_pages = static_cast<uint32_t>(
+      std::min<uint64_t>(pages, opts.max_result_offset / sreq.limit));
+  p.exhaustive = page.exhaustive;
+  p.processing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        Clock::now() - start)
+                        .count();
+  SendJson(res, 200, AlgoliaSearchToJson(page.hits, roots, p));
+}
+
+void HttpServer::Impl::get_hn_item(const Request& req, Response& res) {
+  const std::string id = req.matches[1];
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendError(res, st, "");
+  Result<uint32_t> num = s->store().Find(id);
+  if (!num.ok()) return SendError(res, num.status(), "");
+  Result<ThreadView> v = s->Thread(id, opts.max_depth);
+  if (!v.ok()) return SendError(res, v.status(), "");
+  const ThreadNode* node = FindNode(v->root, *num);
+  if (!node) {
+    return SendError(res, Status::NotFound(id + ": not in its thread's tree"),
+                     "");
+  }
+  SendJson(res, 200, AlgoliaItemToJson(*node, v->root.item.item.id));
+}
+
+void HttpServer::Impl::get_hn_user(const Request& req, Response& res) {
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendError(res, st, "");
+  Result<UserSummary> u = s->User(std::string(req.matches[1]));
+  if (!u.ok()) return SendError(res, u.status(), "");
+  SendJson(res, 200, AlgoliaUserToJson(*u));
+}
+
+void HttpServer::Impl::options_api(const Request&, Response& res) {
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Origin", "*");
+  res.set_header("Access-Control-Allow-Methods", "GET, OPTIONS");
+  res.set_header("Access-Control-Allow-Headers", "*");
+  res.set_header("Access-Control-Max-Age", "86400");
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Open(
+    const HttpServerOptions& opts) {
+  if (opts.db.empty()) return Status::InvalidArgument("db: required");
+  if (opts.threads < 0 || opts.threads > 1024) {
+    return Status::InvalidArgument("threads: must be between 0 and 1024");
+  }
+  if (opts.port < 0 || opts.port > 65535) {
+    return Status::InvalidArgument("port: must be between 0 and 65535");
+  }
+  auto impl = std::make_unique<Impl>(opts);
+  {
+    // Fail early (and keep one searcher warm) when the database is missing.
+    SearcherPool::Lease s;
+    TS_RETURN_IF_ERROR(impl->pool->Acquire(&s));
+  }
+  size_t threads = opts.threads > 0
+                       ? static_cast<size_t>(opts.threads)
+                       : std::max<size_t>(8, std::thread::hardware_concurrency());
+  impl->svr.new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);
+  };
+  impl->svr.set_keep_alive_max_count(1000);
+  impl->register_routes();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+Result<int> HttpServer::Bind() {
+  const HttpServerOptions& o = impl_->opts;
+  if (o.port == 0) {
+    int port = impl_->svr.bind_to_any_port(o.host);
+    if (port <= 0) return Status::IOError("cannot bind " + o.host);
+    return port;
+  }
+  if (!impl_->svr.bind_to_port(o.host, o.port)) {
+    return Status::IOError("cannot bind " + o.host + ":" +
+                           std::to_string(o.port));
+  }
+  return o.port;
+}
+
+Status HttpServer::Serve() {
+  if (!impl_->svr.listen_after_bind()) {
+    return Status::IOError("the server stopped with an error");
+  }
+  return Status::OK();
+}
+
+void HttpServer::Stop() { impl_->svr.stop(); }
+
+httplib::Server& HttpServer::http() { return impl_->svr; }
+
+}  // namespace threadsearch

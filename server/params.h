@@ -1,0 +1,86 @@
+// Parsing of HTTP query parameters into searcher requests: numbers, dates,
+// and the HN Search (Algolia) API's `tags` and `numericFilters` syntax. Pure
+// functions, no I/O; thread-safe.
+#ifndef THREADSEARCH_SERVER_PARAMS_H_
+#define THREADSEARCH_SERVER_PARAMS_H_
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/item.h"
+#include "common/status.h"
+
+namespace threadsearch {
+
+// A decimal integer in [lo, hi]; InvalidArgument naming `param` otherwise
+// (empty, signs, junk, overflow).
+Result<int64_t> ParseIntParam(std::string_view s, int64_t lo, int64_t hi,
+                              const std::string& param);
+
+// "1", "true", "yes", "on" / "0", "false", "no", "off", ""; InvalidArgument
+// naming `param` otherwise.
+Result<bool> ParseBoolParam(std::string_view s, const std::string& param);
+
+// "YYYY", "YYYY-MM", "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" (UTC) or Unix
+// seconds (five or more digits). Returns Unix seconds; InvalidArgument naming
+// `param` for anything else.
+Result<int64_t> ParseDateParam(std::string_view s, const std::string& param);
+
+// Splits a comma-separated list, trimming blanks and dropping empty entries.
+std::vector<std::string> SplitList(std::string_view s);
+
+// The HN Search API's `tags` parameter compiled to filters. Tags: story,
+// comment, poll, pollopt, job (any ItemType name, also message),
+// author_NAME, story_ID, ask_hn, show_hn; commas AND, "(a,b)" ORs. A tag
+// name we do not know matches nothing (as on hn.algolia.com).
+struct TagFilter {
+  // Each set is the allowed values (nullopt: no constraint). An empty set
+  // means nothing can match.
+  std::optional<std::set<ItemType>> types;
+  std::optional<std::set<std::string>> authors;  // lower-cased
+  std::optional<std::set<std::string>> stories;  // thread root ids
+  // Groups that mix kinds, or ask_hn/show_hn, as query-language clauses to
+  // AND with the query, e.g. `(type:story OR author:pg)`.
+  std::vector<std::string> clauses;
+  // True when the tags contradict (two different authors AND-ed, an unknown
+  // tag alone): the result is empty without searching.
+  bool match_nothing = false;
+};
+// InvalidArgument (param "tags") for malformed syntax: unbalanced or nested
+// parentheses, an empty author_ or story_, names the query language cannot
+// carry.
+Result<TagFilter> ParseAlgoliaTags(std::string_view s);
+
+// The HN Search API's `numericFilters`: comma-separated (AND) conditions
+// FIELD OP NUMBER, with FIELD one of created_at_i, points, num_comments and
+// OP one of < <= = >= >. Ranges are inclusive; nullopt ends are open.
+struct NumericFilter {
+  std::optional<int64_t> time_lo, time_hi;
+  std::optional<int64_t> points_lo, points_hi;
+  std::optional<int64_t> comments_lo, comments_hi;
+  // True when the ranges cannot match anything (lo > hi).
+  bool empty() const;
+  // True when points or num_comments are constrained (the searcher cannot
+  // filter on them; the server filters the matches itself).
+  bool needs_post_filter() const {
+    return points_lo || points_hi || comments_lo || comments_hi;
+  }
+};
+// InvalidArgument (param "numericFilters") for an unknown field or
+// operator, a bad number, or OR groups (parentheses).
+Result<NumericFilter> ParseNumericFilters(std::string_view s);
+
+// Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (as Algolia's
+// `params` echo does).
+std::string UrlEncode(std::string_view s);
+
+// "2013-11-27T02:18:36.000Z" for Unix seconds `t`.
+std::string IsoTime(int64_t t);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SERVER_PARAMS_H_

@@ -1,0 +1,163 @@
+// Crash safety for real: an indexer process SIGKILLed at random moments
+// (store writes, Xapian commits, anywhere), then the database must open,
+// check consistent, and a completion run must give exactly the database an
+// uninterrupted run gives.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "common/keys.h"
+#include "common/thread_store.h"
+#include "indexer/check.h"
+#include "indexer/indexer.h"
+#include "tests/testutil.h"
+#include <xapian.h>
+
+namespace threadsearch {
+namespace {
+
+const std::vector<std::string> kFiles = {
+    std::string(TS_CORPUS) + "/mailing-lists/r-help/2003-March.txt.gz",
+    std::string(TS_CORPUS) + "/hn/ntdunglc-hackernews_jobs/hn_comments.json",
+};
+
+IndexOptions SmallBatches() {
+  IndexOptions o;
+  o.batch_size = 100;  // many commits, so kills land in them often
+  return o;
+}
+
+Status IndexAll(const std::string& db) {
+  Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, SmallBatches());
+  if (!ix.ok()) return ix.status();
+  IndexStats st;
+  return (*ix)->IndexPaths(kFiles, &st);
+}
+
+// Everything that identifies the database's content, by item id.
+std::map<std::string, std::string> Snapshot(const std::string& db) {
+  std::map<std::string, std::string> out;
+  StoreOptions so;
+  so.read_only = true;
+  auto store = ThreadStore::Open(db + "/store", so);
+  EXPECT_TRUE(store.ok());
+  if (!store.ok()) return out;
+  EXPECT_OK((*store)->Scan(
+      std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
+        StoredItem s;
+        EXPECT_OK(DecodeStoredItem(v, &s));
+        Result<StoredItem> root = (*store)->Get(s.root_num);
+        std::string desc =
+            (root.ok() ? root->item.id : "?") + "|" + std::to_string(s.depth) +
+            "|" + std::to_string(s.thread_size) + "|" +
+            std::to_string(s.reply_count) + "|" + s.parent_author + "|" +
+            std::to_string(s.placeholder) + "|" +
+            std::to_string(std::hash<std::string>()(s.item.text));
+        out[std::string(SourceName(s.item.source)) + ":" + s.item.id] = desc;
+        return true;
+      }));
+  return out;
+}
+
+TEST(CrashTest, KilledIndexerRecoversToTheUninterruptedResult) {
+  TempDir tmp;
+  const std::string ref = tmp.Sub("ref");
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_OK(IndexAll(ref));
+  const double full_ms = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+  const auto want = Snapshot(ref);
+  ASSERT_GT(want.size(), 1500u);
+
+  std::mt19937 rng(4242);
+  const int kRounds = 12;
+  int kills = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string db = tmp.Sub("db" + std::to_string(round));
+    // One to three kills in a row on the same database, then completion.
+    int in_a_row = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < in_a_row; ++k) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        Status st = IndexAll(db);
+        _exit(st.ok() ? 0 : 3);
+      }
+      const int delay_ms = static_cast<int>(rng() % static_cast<unsigned>(
+                                                std::max(50.0, full_ms)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      kill(pid, SIGKILL);
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      if (WIFSIGNALED(status)) {
+        ++kills;
+      } else {
+        ASSERT_EQ(WEXITSTATUS(status), 0) << "indexer failed on its own";
+      }
+      // After every kill the database opens and both stores agree.
+      CheckReport report;
+      ASSERT_OK(CheckDatabase(db, {}, &report));
+      EXPECT_TRUE(report.consistent())
+          << "round " << round << " after " << delay_ms << " ms: "
+          << (report.examples.empty() ? "" : report.examples[0]);
+    }
+    ASSERT_OK(IndexAll(db));
+    auto got = Snapshot(db);
+    ASSERT_EQ(got.size(), want.size()) << "round " << round;
+    EXPECT_TRUE(got == want) << "round " << round;
+    CheckReport report;
+    ASSERT_OK(CheckDatabase(db, {}, &report));
+    EXPECT_TRUE(report.consistent());
+    EXPECT_EQ(report.searchable, report.documents);
+  }
+  std::cout << "crash test: " << kills << " kills survived over " << kRounds
+            << " rounds (full run " << full_ms << " ms)\n";
+  EXPECT_GE(kills, kRounds / 2);
+}
+
+TEST(CheckTest, RepairRebuildsAnIndexThatLostDocuments) {
+  TempDir tmp;
+  const std::string db = tmp.Sub("db");
+  ASSERT_OK(IndexAll(db));
+  CheckReport before;
+  ASSERT_OK(CheckDatabase(db, {}, &before));
+  ASSERT_TRUE(before.consistent());
+  // Break the index behind the store's back: drop some documents.
+  {
+    Xapian::WritableDatabase w(db + "/xapian");
+    int dropped = 0;
+    for (auto it = w.postlist_begin(""); it != w.postlist_end("") && dropped < 5;
+         ++it, ++dropped) {
+      w.delete_document(*it);
+    }
+    w.commit();
+  }
+  CheckReport broken;
+  ASSERT_OK(CheckDatabase(db, {}, &broken));
+  EXPECT_FALSE(broken.consistent());
+  EXPECT_EQ(broken.missing_documents, 5u);
+  EXPECT_GT(broken.author_mismatches + broken.thread_mismatches, 0u);
+  ASSERT_FALSE(broken.examples.empty());
+  CheckOptions repair;
+  repair.repair = true;
+  uint64_t progress_calls = 0;
+  repair.on_progress = [&](const std::string&, uint64_t, uint64_t) {
+    ++progress_calls;
+  };
+  CheckReport fixed;
+  ASSERT_OK(CheckDatabase(db, repair, &fixed));
+  EXPECT_TRUE(fixed.repaired);
+  EXPECT_TRUE(fixed.consistent()) << (fixed.examples.empty() ? "" : fixed.examples[0]);
+  EXPECT_EQ(fixed.documents, before.documents);
+  EXPECT_GT(progress_calls, 0u);
+}
+
+}  // namespace
+}  // namespace threadsearch
