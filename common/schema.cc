@@ -60,13 +60,33 @@ std::string Term(std::string_view prefix, std::string_view value) {
   return HashLongTerm(std::move(t));
 }
 
+namespace {
+
+// Cuts s to at most n bytes without splitting a UTF-8 sequence.
+std::string_view CutUtf8(std::string_view s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+}  // namespace
+
 std::string IndexedBody(const Item& item) {
   if (item.deleted) return {};
-  if (item.text_html) return HtmlToText(item.text);
-  if (item.source == Source::kMail) {
-    return SanitizeUtf8(SplitMailBody(item.text).own);
+  // Work on a bounded prefix: a 50 MB message costs no more than 1 MB.
+  std::string_view text = CutUtf8(item.text, 2 * kMaxIndexedBytes);
+  std::string body;
+  if (item.text_html) {
+    body = HtmlToText(text);
+  } else if (item.source == Source::kMail) {
+    body = SanitizeUtf8(SplitMailBody(text).own);
+  } else {
+    body = SanitizeUtf8(text);
   }
-  return SanitizeUtf8(item.text);
+  if (body.size() > kMaxIndexedBytes) {
+    body.resize(CutUtf8(body, kMaxIndexedBytes).size());
+  }
+  return body;
 }
 
 bool TitleIsBody(const Item& item) { return item.parent.empty(); }

@@ -89,9 +89,14 @@ std::string Term(std::string_view prefix, std::string_view value);
 // Replaces the tail of a term over 240 bytes with a hash of it.
 std::string HashLongTerm(std::string term);
 
+// Longest body text indexed per item; the rest of a larger item is kept in
+// the store (and shown) but not searchable.
+constexpr size_t kMaxIndexedBytes = 1u << 20;
+
 // The body text that is indexed and shown in snippets: HN HTML converted to
 // text (link targets kept), mail reduced to the writer's own lines
-// (SplitMailBody), Reddit markdown as is. Always valid UTF-8.
+// (SplitMailBody), Reddit markdown as is; at most kMaxIndexedBytes, cut at a
+// character boundary. Always valid UTF-8.
 std::string IndexedBody(const Item& item);
 // Whether the item's title is indexed as body words too (thread openers);
 // replies carry their thread's subject only as a weak S-prefixed signal.

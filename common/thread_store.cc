@@ -156,7 +156,19 @@ Status ThreadStore::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn,
     bool reverse) const {
+  // Bound the iterator to the prefix on both sides: without bounds a seek
+  // past the last key under the prefix walks every deleted key after it
+  // (e.g. the D entries each batch drops), which made scans quadratic.
+  std::string upper(prefix);
+  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) {
+    upper.pop_back();
+  }
+  if (!upper.empty()) upper.back() = static_cast<char>(upper.back() + 1);
+  rocksdb::Slice lower_slice(prefix.data(), prefix.size());
+  rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   rocksdb::Slice p(prefix.data(), prefix.size());
   if (!reverse) {
@@ -167,12 +179,12 @@ Status ThreadStore::Scan(
       }
     }
   } else {
-    // Seek just past the prefix: the prefix followed by 0xff bytes bounds
-    // every key we store under it.
-    std::string upper(prefix);
-    upper.append(16, '\xff');
-    for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(p);
-         it->Prev()) {
+    if (upper.empty()) {
+      it->SeekToLast();
+    } else {
+      it->SeekForPrev(upper_slice);
+    }
+    for (; it->Valid() && it->key().starts_with(p); it->Prev()) {
       if (!fn(std::string_view(it->key().data(), it->key().size()),
               std::string_view(it->value().data(), it->value().size()))) {
         break;

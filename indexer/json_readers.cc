@@ -103,7 +103,14 @@ bool ParseJson(std::string_view text, Json* out, std::string* error) {
     return false;
   }
   try {
-    *out = Json::parse(text.begin(), text.end());
+    // Real dumps carry stray invalid bytes; keep the record, with U+FFFD in
+    // their place, rather than lose it.
+    if (!IsValidUtf8(text)) {
+      std::string clean = SanitizeUtf8(text);
+      *out = Json::parse(clean.begin(), clean.end());
+    } else {
+      *out = Json::parse(text.begin(), text.end());
+    }
   } catch (const Json::exception& e) {
     *error = std::string("invalid JSON: ") + e.what();
     return false;

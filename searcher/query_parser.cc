@@ -90,7 +90,16 @@ bool IsDelimiter(std::string_view s, size_t i) {
   return IsSpace(c) || c == '(' || c == ')' || QuoteAt(s, i) != 0;
 }
 
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string Quoted(std::string_view s) {
+  // Appends rather than "\"" + std::string: GCC 12's -Wrestrict misfires on
+  // the latter at -O2.
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+  return out;
+}
 
 // ---------------------------------------------------------------------------
 // Lexer.
@@ -225,9 +234,10 @@ class Lexer {
     t->name = std::move(name);
     t->value_offset = start + colon + 1;
     if (value.empty() && quote_next) {
-      t->value_offset = pos_;
+      const size_t q = QuoteAt(s_, pos_);
+      t->value_offset = pos_ + q;  // inside the quotes
       t->quoted = true;
-      TS_RETURN_IF_ERROR(ReadQuoted(QuoteAt(s_, pos_), &t->text));
+      TS_RETURN_IF_ERROR(ReadQuoted(q, &t->text));
     } else if (value.empty() && paren_next) {
       t->group = true;  // the parser reads the group
     } else {
@@ -747,10 +757,15 @@ std::string FormatNumber(double d) {
 void Describe(const QueryNode& n, std::string* out) {
   using K = QueryNode::Kind;
   auto terms = [&] {
-    for (const std::string& t : n.terms) *out += " " + Quoted(t);
+    for (const std::string& t : n.terms) {
+      out->push_back(' ');
+      out->append(Quoted(t));
+    }
   };
   auto pre = [&] {
-    if (!n.prefix.empty()) *out += " " + n.prefix;
+    if (n.prefix.empty()) return;
+    out->push_back(' ');
+    out->append(n.prefix);
   };
   switch (n.kind) {
     case K::kAnd:

@@ -32,6 +32,8 @@ constexpr uint32_t kMaxChain = 100000;
 constexpr uint32_t kMaxTreeNodes = 20000;
 // "Did you mean" is tried when a query matches fewer items than this.
 constexpr uint64_t kSuggestBelow = 3;
+// A query word in at most this many documents may be a typo.
+constexpr Xapian::doccount kRareTerm = 2;
 
 Status FromXapian(const Xapian::Error& e, const std::string& what) {
   std::string type = e.get_type();
@@ -191,6 +193,25 @@ class FacetSpy : public Xapian::MatchSpy {
   std::map<int, uint64_t> months_;  // yyyymm, so oldest first
 };
 
+// Counts the distinct threads (collapse keys) among every match: with
+// collapsing, Xapian's own match count is an estimate, this is exact.
+class ThreadCountSpy : public Xapian::MatchSpy {
+ public:
+  void operator()(const Xapian::Document& doc, double) override {
+    std::string key = doc.get_value(schema::kValueThread);
+    if (key.empty()) {
+      ++uncollapsed_;  // Xapian never collapses an empty key
+    } else {
+      keys_.insert(std::move(key));
+    }
+  }
+  uint64_t count() const { return keys_.size() + uncollapsed_; }
+
+ private:
+  std::unordered_set<std::string> keys_;
+  uint64_t uncollapsed_ = 0;
+};
+
 // Optimal string alignment distance between a and b (bytes), or max + 1
 // once it exceeds max.
 size_t EditDistance(std::string_view a, std::string_view b, size_t max) {
@@ -266,8 +287,10 @@ struct Searcher::Impl {
   std::string Suggest(const QueryNode& tree, const std::string& text,
                       const Xapian::Query& filter, uint64_t total);
   // The index term nearest to `term` among those starting with `prefix`
-  // and the same first character; empty when none is close.
-  std::string NearestTerm(const std::string& prefix, const std::string& term);
+  // and the same first character, in at least `min_freq` documents; empty
+  // when none is close.
+  std::string NearestTerm(const std::string& prefix, const std::string& term,
+                          Xapian::doccount min_freq);
 };
 
 Xapian::Query Searcher::Impl::Build(const QueryNode& tree) {
@@ -317,17 +340,18 @@ Xapian::Query Searcher::Impl::RequestFilter(const SearchRequest& req) {
 }
 
 std::string Searcher::Impl::NearestTerm(const std::string& prefix,
-                                        const std::string& term) {
+                                        const std::string& term,
+                                        Xapian::doccount min_freq) {
   // Xapian's own spelling data first (present when the indexer added it).
   if (prefix.empty()) {
     std::string s = db.get_spelling_suggestion(term, 2);
-    if (!s.empty() && s != term) return s;
+    if (!s.empty() && s != term && db.get_termfreq(s) >= min_freq) return s;
   }
   // Else the nearest term by edit distance among those with the same first
   // character, the most frequent on a tie.
-  Xapian::Utf8Iterator u(term);
-  ++u;
-  const size_t first_len = static_cast<size_t>(u.raw() - term.data());
+  // The first character's UTF-8 bytes (its lead byte tells how many).
+  const unsigned char lead = static_cast<unsigned char>(term[0]);
+  const size_t first_len = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
   const std::string start = prefix + term.substr(0, first_len);
   const size_t max = term.size() <= 4 ? 1 : 2;
   std::string best;
@@ -335,12 +359,14 @@ std::string Searcher::Impl::NearestTerm(const std::string& prefix,
   Xapian::doccount best_freq = 0;
   for (Xapian::TermIterator t = db.allterms_begin(start);
        t != db.allterms_end(start); ++t) {
-    std::string_view cand = *t;
+    const std::string whole = *t;
+    std::string_view cand = whole;
     cand.remove_prefix(prefix.size());
     if (cand.size() < 2 || cand == term) continue;
+    Xapian::doccount f = t.get_termfreq();
+    if (f < min_freq) continue;
     size_t d = EditDistance(term, cand, max);
     if (d > max) continue;
-    Xapian::doccount f = t.get_termfreq();
     if (d < best_dist || (d == best_dist && f > best_freq)) {
       best = std::string(cand);
       best_dist = d;
@@ -370,12 +396,12 @@ std::string Searcher::Impl::Suggest(const QueryNode& tree,
         AsciiLower(w->text) != term) {
       continue;  // only plain one-piece words typed as they are indexed
     }
-    if (db.term_exists(w->prefix + term)) continue;
-    if (ShouldStem(term) &&
-        db.term_exists("Z" + w->prefix + stemmer(term))) {
-      continue;
-    }
-    std::string near = NearestTerm(w->prefix, term);
+    // A word whose exact form the index lacks or holds only as a rare
+    // typo ("plottting" is in one message): its stem may still match
+    // something, so the corrected query must match more to be suggested.
+    const Xapian::doccount freq = db.get_termfreq(w->prefix + term);
+    if (freq > kRareTerm) continue;
+    std::string near = NearestTerm(w->prefix, term, freq * 10 + 1);
     if (near.empty()) continue;
     fixed.replace(w->offset, w->text.size(), near);
     changed = true;
@@ -409,6 +435,12 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir,
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->opts = opts;
+  // TUNING-ONLY (remove): override ranking options from the environment.
+  if (const char* e = getenv("TS_TUNE")) {
+    sscanf(e, "%lf,%lf,%lf,%lf,%lf,%lf", &impl->opts.bm25_k1, &impl->opts.bm25_b,
+           &impl->opts.bm25_min_normlen, &impl->opts.exact_weight,
+           &impl->opts.proximity_weight, &impl->opts.title_weight);
+  }
   if (!std::filesystem::exists(dir + "/store") ||
       !std::filesystem::exists(dir + "/xapian")) {
     return Status::NotFound(dir + ": no threadsearch database here (run "
@@ -537,6 +569,8 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
       spy = std::make_unique<FacetSpy>();
       enquire.add_matchspy(spy.get());
     }
+    ThreadCountSpy threads;
+    if (req.collapse_thread) enquire.add_matchspy(&threads);
     switch (sort) {
       case SortOrder::kRelevance:
         if (has_words) {
@@ -565,7 +599,8 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
     // exact.
     Xapian::MSet mset =
         enquire.get_mset(first, req.limit, im.db.get_doccount());
-    result.total = mset.get_matches_estimated();
+    result.total = req.collapse_thread ? threads.count()
+                                       : mset.get_matches_estimated();
     if (spy) result.facets = spy->Result(req.facet_limit);
     std::vector<std::string> words;
     QueryWords(*tree, &words);

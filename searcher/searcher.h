@@ -32,9 +32,10 @@ Result<SortOrder> ParseSortOrder(std::string_view s);
 std::string_view SortOrderName(SortOrder s);
 
 struct SearchRequest {
-  // The query language: words (all must match), "phrases", OR, NOT, -word,
-  // (), prefix*, and field:value filters (see README). May be empty: then
-  // the filters alone select items, newest first.
+  // The query language: words (all must match), "phrases", OR, AND, NOT,
+  // -word, +word, (), prefix*, field:value filters and ranges (grammar and
+  // fields in searcher/query_parser.h). May be empty, or hold filters only:
+  // then the filters alone select items, newest first.
   std::string query;
   // Filters added to the query (AND). Author and replies-to names are
   // compared case-insensitively; several names in one list are OR-ed.
@@ -53,6 +54,8 @@ struct SearchRequest {
   bool context = true;            // fill Hit::context
   bool facets = false;            // fill SearchResult::facets
   uint32_t facet_limit = 10;      // top authors and threads kept
+  // collapse_thread: SearchResult::total counts threads, exactly, and each
+  // hit's thread_hits the matching items of its thread.
   // Fill Hit::title_highlight, text_highlight and matched_words (the HN
   // Search API's _highlightResult needs them).
   bool highlight_fields = false;
@@ -104,7 +107,8 @@ struct CountEntry {
   uint64_t count = 0;
 };
 
-// Exact counts over every match of a query (not just the page).
+// Exact counts over every match of a query (not just the page), counting
+// items (also when the result is collapsed by thread).
 struct Facets {
   std::vector<CountEntry> authors;  // top authors, most items first
   std::vector<CountEntry> threads;  // top threads (root ids)
@@ -122,8 +126,12 @@ struct SearchResult {
   SortOrder sort = SortOrder::kRelevance;
   std::vector<Hit> hits;
   std::optional<Facets> facets;  // with SearchRequest::facets
-  // A close spelling the index holds, when the query found few or no
-  // matches; empty otherwise.
+  // When the query found fewer than three matches: the query text with
+  // each word the index lacks (or holds only in one or two items) replaced
+  // by the index's closest spelling (Xapian spelling data when the index
+  // has it, else the most frequent term within edit distance 1-2 that
+  // starts with the same letter), provided that query matches more.
+  // Empty otherwise.
   std::string did_you_mean;
 };
 
@@ -196,8 +204,12 @@ class Searcher {
   Searcher(const Searcher&) = delete;
   Searcher& operator=(const Searcher&) = delete;
 
-  // Runs a query. InvalidArgument (message naming what and where) for a
-  // malformed query or request. Not thread-safe: use one Searcher per thread.
+  // Runs a query. InvalidArgument (message naming what and where, from
+  // ParseQuery) for a malformed query or request. Relevance is BM25 over
+  // the text (a thread opener's title included) plus a proximity boost (the
+  // plain words as a phrase, within a window, in adjacent pairs) and a weak
+  // title signal; an exact word form outranks a stemmed one. Not
+  // thread-safe: use one Searcher per thread.
   Result<SearchResult> Search(const SearchRequest& req);
   // The thread around item `id` (any id form ThreadStore::Find accepts),
   // children nested to `max_depth` levels below the root. NotFound when the

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <httplib.h>
 #include <mutex>
@@ -76,14 +77,16 @@ std::string IndexStamp(const std::string& db) {
          std::to_string(st.st_mtim.tv_nsec);
 }
 
-// Searchers are not thread-safe: each request leases one for itself. Idle
-// searchers wait in the pool (at most one per concurrent request), and a
-// leased one is refreshed first when the index advanced since it last was.
+// Searchers are not thread-safe: each request leases one for itself. At
+// most `max_size` exist (searching is CPU-bound, and each holds its own
+// database handles); a request waits for a free one. A leased searcher is
+// refreshed first when the index advanced since it last was.
 class SearcherPool {
  public:
-  SearcherPool(std::string db, int interval_ms,
+  SearcherPool(std::string db, size_t max_size, int interval_ms,
                std::function<void(const std::string&)> warn)
       : db_(std::move(db)),
+        max_size_(std::max<size_t>(1, max_size)),
         interval_(std::chrono::milliseconds(interval_ms)),
         warn_(std::move(warn)),
         stamp_(IndexStamp(db_)),
@@ -117,7 +120,7 @@ class SearcherPool {
 
    private:
     void Release() {
-      if (pool_ && e_.searcher) pool_->Return(std::move(e_));
+      if (pool_) pool_->Return(std::move(e_));
       pool_ = nullptr;
     }
     SearcherPool* pool_ = nullptr;
@@ -125,14 +128,22 @@ class SearcherPool {
   };
 
   // A searcher that sees the index as of at most refresh_interval_ms ago.
+  // Busy when none came free within kLeaseTimeout; NotFound/IOError when
+  // the database does not open.
   Status Acquire(Lease* out) {
     uint64_t gen = Generation();
     Entry e;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
+      bool ready = cv_.wait_for(lock, kLeaseTimeout, [this] {
+        return !idle_.empty() || created_ < max_size_;
+      });
+      if (!ready) return Status::Busy("every searcher is busy; try again");
       if (!idle_.empty()) {
         e = std::move(idle_.back());
         idle_.pop_back();
+      } else {
+        ++created_;  // a slot; opened below, outside the lock
       }
     }
     if (e.searcher && e.generation != gen) {
@@ -144,7 +155,10 @@ class SearcherPool {
     }
     if (!e.searcher) {
       Result<std::unique_ptr<Searcher>> s = Searcher::Open(db_, {});
-      if (!s.ok()) return s.status();
+      if (!s.ok()) {
+        Return(Entry());  // gives the slot back
+        return s.status();
+      }
       e.searcher = std::move(s).value();
     }
     e.generation = gen;
@@ -153,9 +167,19 @@ class SearcherPool {
   }
 
  private:
+  static constexpr std::chrono::seconds kLeaseTimeout{30};
+
+  // Puts a searcher back; an empty entry frees its slot instead.
   void Return(Entry e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    idle_.push_back(std::move(e));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (e.searcher) {
+        idle_.push_back(std::move(e));
+      } else {
+        --created_;
+      }
+    }
+    cv_.notify_one();
   }
 
   // Bumps the generation when the index stamp changed; looks at the disk
@@ -175,10 +199,13 @@ class SearcherPool {
   }
 
   const std::string db_;
+  const size_t max_size_;
   const Clock::duration interval_;
   std::function<void(const std::string&)> warn_;
   std::mutex mu_;
+  std::condition_variable cv_;
   std::vector<Entry> idle_;  // guarded by mu_
+  size_t created_ = 0;       // searchers in existence; guarded by mu_
   std::mutex check_mu_;
   std::string stamp_;             // guarded by check_mu_
   Clock::time_point last_check_;  // guarded by check_mu_
@@ -439,8 +466,12 @@ struct HttpServer::Impl {
 
   Impl(const HttpServerOptions& o)
       : opts(o),
-        pool(std::make_unique<SearcherPool>(o.db, o.refresh_interval_ms,
-                                            o.on_warning)) {}
+        pool(std::make_unique<SearcherPool>(
+            o.db,
+            o.searchers > 0 ? static_cast<size_t>(o.searchers)
+                            : std::max<size_t>(
+                                  2, std::thread::hardware_concurrency()),
+            o.refresh_interval_ms, o.on_warning)) {}
 
   void register_routes();
   // Handlers, one per route.
@@ -682,7 +713,7 @@ void HttpServer::Impl::get_hn_item(const Request& req, Response& res) {
     return SendError(res, Status::NotFound(id + ": not in its thread's tree"),
                      "");
   }
-  SendJson(res, 200, AlgoliaItemToJson(*node, v->root.item.item.id));
+  SendJson(res, 200, AlgoliaItemToJson(*node, v->root.item));
 }
 
 void HttpServer::Impl::get_hn_user(const Request& req, Response& res) {
@@ -710,6 +741,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(
   if (opts.db.empty()) return Status::InvalidArgument("db: required");
   if (opts.threads < 0 || opts.threads > 1024) {
     return Status::InvalidArgument("threads: must be between 0 and 1024");
+  }
+  if (opts.searchers < 0 || opts.searchers > 1024) {
+    return Status::InvalidArgument("searchers: must be between 0 and 1024");
   }
   if (opts.port < 0 || opts.port > 65535) {
     return Status::InvalidArgument("port: must be between 0 and 65535");

@@ -22,6 +22,9 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;               // 0: any free port
   int threads = 0;               // worker threads; 0: max(8, CPUs)
+  // Searchers (each with its own database handles) shared by the workers;
+  // a request waits up to 30 s for a free one (then 503). 0: max(2, CPUs).
+  int searchers = 0;
   // Limits on what a client may ask (each breach is a 400 naming the
   // parameter).
   size_t max_param_bytes = 2048;       // q, query, and every other value

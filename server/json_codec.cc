@@ -177,6 +177,14 @@ ojson HighlightJson(const std::string& marked,
               {"matchedWords", std::move(matched)}};
 }
 
+// The story an item belongs to: its thread root when that is a real story;
+// else the story the source named (an orphaned comment), else the root.
+std::string StoryIdOf(const StoredItem& s, const StoredItem& root) {
+  if (AlgoliaIsStory(root) && !root.placeholder) return root.item.id;
+  if (!s.item.thread_hint.empty()) return s.item.thread_hint;
+  return root.item.id;
+}
+
 ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
                     const std::vector<std::string>& words) {
   const Item& it = h.item.item;
@@ -185,7 +193,8 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
   j["created_at"] = IsoTime(it.time);
   ojson tags = ojson::array({std::string(ItemTypeName(it.type))});
   tags.push_back("author_" + it.author);
-  tags.push_back("story_" + root.item.id);
+  const std::string story_id = StoryIdOf(h.item, root);
+  tags.push_back("story_" + story_id);
   std::string lower_title = AsciiLower(it.title);
   ojson hl = ojson::object();
   int64_t nc = AlgoliaNumComments(h.item);
@@ -216,7 +225,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["story_text"] = nullptr;
     j["comment_text"] = TextAsHtml(it);
     j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
-    j["story_id"] = IdJson(root.item.source, root.item.id);
+    j["story_id"] = IdJson(root.item.source, story_id);
     j["story_title"] = root.item.title;
     j["story_url"] = root.item.url;
     j["parent_id"] = it.parent.empty() ? ojson(nullptr)
@@ -233,7 +242,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
   return j;
 }
 
-ojson AlgoliaNodeJson(const ThreadNode& n, const ojson& story_id) {
+ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
   const Item& it = n.item.item;
   ojson j = {{"id", IdJson(it.source, it.id)},
             {"created_at", IsoTime(it.time)},
@@ -249,10 +258,10 @@ ojson AlgoliaNodeJson(const ThreadNode& n, const ojson& story_id) {
   j["points"] = it.has_points ? ojson(it.points) : ojson(nullptr);
   j["parent_id"] =
       it.parent.empty() ? ojson(nullptr) : IdJson(it.source, it.parent);
-  j["story_id"] = story_id;
+  j["story_id"] = IdJson(it.source, StoryIdOf(n.item, root));
   ojson kids = ojson::array();
   for (const ThreadNode& c : n.children) {
-    kids.push_back(AlgoliaNodeJson(c, story_id));
+    kids.push_back(AlgoliaNodeJson(c, root));
   }
   j["children"] = std::move(kids);
   return j;
@@ -304,10 +313,9 @@ std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
   return ODump(out, indent);
 }
 
-std::string AlgoliaItemToJson(const ThreadNode& node,
-                              const std::string& story_id, int indent) {
-  return ODump(AlgoliaNodeJson(node, IdJson(node.item.item.source, story_id)),
-              indent);
+std::string AlgoliaItemToJson(const ThreadNode& node, const StoredItem& root,
+                              int indent) {
+  return ODump(AlgoliaNodeJson(node, root), indent);
 }
 
 std::string AlgoliaUserToJson(const UserSummary& u, int indent) {

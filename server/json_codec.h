@@ -40,9 +40,9 @@ std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
                                 const std::vector<StoredItem>& roots,
                                 const AlgoliaPage& page, int indent = -1);
 // An item and its replies in the shape of hn.algolia.com/api/v1/items/ID;
-// `story_id` is the thread root's id.
-std::string AlgoliaItemToJson(const ThreadNode& node,
-                              const std::string& story_id, int indent = -1);
+// `root` is the root of their thread (story_id).
+std::string AlgoliaItemToJson(const ThreadNode& node, const StoredItem& root,
+                              int indent = -1);
 // The num_comments an HN Search API client sees for an item: the source's
 // own count when it gave one, else the items below a thread root; -1 (null)
 // for replies.

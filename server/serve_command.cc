@@ -54,6 +54,9 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
   serve->add_option("--threads", opts->threads,
                     "Worker threads (0: max(8, CPUs))")
       ->check(CLI::Range(0, 1024));
+  serve->add_option("--searchers", opts->searchers,
+                    "Searchers shared by the workers (0: max(2, CPUs))")
+      ->check(CLI::Range(0, 1024));
   serve->callback([rc, opts] { *rc = RunServe(*opts); });
 }
 

@@ -1,1 +1,335 @@
-// (placeholder, filled by its owner)
+// The HN Search (Algolia) API: parameter parsing, and our responses checked
+// field for field (names and JSON types) against recorded hn.algolia.com
+// responses.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "server/params.h"
+#include "tests/server_fixture.h"
+#include "tests/testutil.h"
+
+namespace threadsearch {
+namespace {
+
+using nlohmann::json;
+
+TEST(AlgoliaParamsTest, Tags) {
+  struct Case {
+    const char* tags;
+    std::set<ItemType> types;  // empty: unconstrained
+    std::set<std::string> authors;
+    std::set<std::string> stories;
+    size_t clauses;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"", {}, {}, {}, 0, false},
+      {"story", {ItemType::kStory}, {}, {}, 0, false},
+      {"(story,poll)", {ItemType::kStory, ItemType::kPoll}, {}, {}, 0, false},
+      {"(story,poll),story", {ItemType::kStory}, {}, {}, 0, false},
+      {"comment,author_PG", {ItemType::kComment}, {"pg"}, {}, 0, false},
+      {"(author_a,author_b)", {}, {"a", "b"}, {}, 0, false},
+      {"author_a,author_b", {}, {}, {}, 0, true},
+      {"story_17,comment", {ItemType::kComment}, {}, {"17"}, 0, false},
+      {"(story,author_pg)", {}, {}, {}, 1, false},
+      {"ask_hn", {}, {}, {}, 1, false},
+      {"front_page", {}, {}, {}, 0, true},
+      {"(front_page,story)", {ItemType::kStory}, {}, {}, 0, false},
+      {"story,comment", {}, {}, {}, 0, true},
+      {"()", {}, {}, {}, 0, false},
+  };
+  for (const Case& c : cases) {
+    Result<TagFilter> f = ParseAlgoliaTags(c.tags);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.tags;
+    if (c.nothing) continue;
+    EXPECT_EQ(f->types.value_or(std::set<ItemType>{}), c.types) << c.tags;
+    EXPECT_EQ(f->authors.value_or(std::set<std::string>{}), c.authors)
+        << c.tags;
+    EXPECT_EQ(f->stories.value_or(std::set<std::string>{}), c.stories)
+        << c.tags;
+    EXPECT_EQ(f->clauses.size(), c.clauses) << c.tags;
+  }
+  for (const char* bad : {"(story", "story)", "((story))", "(a,(b))",
+                          "author_", "story_", "author_a b", "(story)x",
+                          "author_\"x"}) {
+    Result<TagFilter> f = ParseAlgoliaTags(bad);
+    EXPECT_FALSE(f.ok()) << bad;
+  }
+}
+
+TEST(AlgoliaParamsTest, NumericFilters) {
+  Result<NumericFilter> f = ParseNumericFilters(
+      "created_at_i>100,created_at_i<=200,points>=5,num_comments=3");
+  ASSERT_OK(f);
+  EXPECT_EQ(f->time_lo, 101);
+  EXPECT_EQ(f->time_hi, 200);
+  EXPECT_EQ(f->points_lo, 5);
+  EXPECT_FALSE(f->points_hi.has_value());
+  EXPECT_EQ(f->comments_lo, 3);
+  EXPECT_EQ(f->comments_hi, 3);
+  EXPECT_TRUE(f->needs_post_filter());
+  EXPECT_FALSE(f->empty());
+  f = ParseNumericFilters("points>10,points<5");
+  ASSERT_OK(f);
+  EXPECT_TRUE(f->empty());
+  for (const char* bad : {"karma>1", "points", "points>>1", "points>x",
+                          "points!=3", "(points>1,points<0)",
+                          "points>99999999999999999999"}) {
+    EXPECT_FALSE(ParseNumericFilters(bad).ok()) << bad;
+  }
+}
+
+TEST(AlgoliaParamsTest, IsoTimeAndUrlEncode) {
+  EXPECT_EQ(IsoTime(1385518716), "2013-11-27T02:18:36.000Z");
+  EXPECT_EQ(UrlEncode("(story,poll)"), "%28story%2Cpoll%29");
+}
+
+class AlgoliaTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir();
+    db_ = tmp_->Sub("db");
+    ASSERT_TRUE(IndexInto(db_, CorpusSlice()));
+    server_ = new TestServer(db_);
+    recorded_ = new json(json::parse(ReadFileOrDie(
+        std::string(TS_CORPUS) + "/hn/algolia-api-responses/responses.json")));
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete tmp_;
+    delete recorded_;
+  }
+  static Reply Fetch(const std::string& path) { return Get(*server_, path); }
+  // The recorded reply for `url`.
+  static json Recorded(const std::string& url) {
+    for (const json& e : *recorded_) {
+      if (e["url"] == url) return e["reply"];
+    }
+    ADD_FAILURE() << "no recording of " << url;
+    return json();
+  }
+
+  static TempDir* tmp_;
+  static std::string db_;
+  static TestServer* server_;
+  static json* recorded_;
+};
+TempDir* AlgoliaTest::tmp_ = nullptr;
+std::string AlgoliaTest::db_;
+TestServer* AlgoliaTest::server_ = nullptr;
+json* AlgoliaTest::recorded_ = nullptr;
+
+// Fields whose value may be null where the recording happened to have one:
+// data we lack (points of an imported comment, an unknown user's id), and a
+// comment's title and url, which hn.algolia.com sends as null for most
+// comments and as "" for some (both occur in the recording).
+const std::set<std::string> kMayBeNull = {"points", "num_comments", "id",
+                                          "story_title", "story_url",
+                                          "title", "url"};
+
+// Same key set, and each value of the same JSON type (or null for fields
+// whose value we may not know).
+void ExpectSameShape(const json& ours, const json& theirs,
+                     const std::string& where) {
+  std::set<std::string> a, b;
+  for (auto it = ours.begin(); it != ours.end(); ++it) a.insert(it.key());
+  for (auto it = theirs.begin(); it != theirs.end(); ++it) b.insert(it.key());
+  EXPECT_EQ(a, b) << where;
+  for (auto it = theirs.begin(); it != theirs.end(); ++it) {
+    if (!ours.contains(it.key())) continue;
+    const json& v = ours[it.key()];
+    if (v.is_null() && kMayBeNull.count(it.key())) continue;
+    bool same = v.type() == it.value().type() ||
+                (v.is_number() && it.value().is_number() &&
+                 v.is_number_float() == it.value().is_number_float());
+    EXPECT_TRUE(same) << where << "." << it.key() << ": ours " << v.dump()
+                      << " theirs " << it.value().dump();
+  }
+}
+
+TEST_F(AlgoliaTest, SearchResponsesMatchTheRecordedShape) {
+  int compared_hits = 0;
+  for (const json& e : *recorded_) {
+    std::string url = e["url"];
+    if (url.find("/search") == std::string::npos) continue;
+    Reply r = Fetch(url);
+    ASSERT_EQ(r.status, 200) << url << ": " << r.body;
+    json ours = r.json();
+    const json& theirs = e["reply"];
+    // The page object: the same fields (plus exhaustiveNbHits, which the
+    // HN API documents), of the same types.
+    json page_ours = ours, page_theirs = theirs;
+    page_ours.erase("hits");
+    page_ours.erase("exhaustiveNbHits");
+    page_theirs.erase("hits");
+    ExpectSameShape(page_ours, page_theirs, url);
+    EXPECT_TRUE(ours["exhaustiveNbHits"].is_boolean());
+    EXPECT_EQ(ours["query"], theirs["query"]) << url;
+    EXPECT_EQ(ours["params"], theirs["params"]) << url;
+    EXPECT_EQ(ours["hitsPerPage"], theirs["hitsPerPage"]) << url;
+    EXPECT_EQ(ours["page"], theirs["page"]) << url;
+    if (ours["hits"].empty() || theirs["hits"].empty()) continue;
+    const json& h = ours["hits"][0];
+    const json& t = theirs["hits"][0];
+    ExpectSameShape(h, t, url + " hit");
+    // A comment's highlights are author, comment_text, story_title,
+    // story_url; the "" variant above adds title and url.
+    for (auto it = h["_highlightResult"].begin();
+         it != h["_highlightResult"].end(); ++it) {
+      EXPECT_TRUE(t["_highlightResult"].contains(it.key())) << it.key();
+    }
+    for (auto it = t["_highlightResult"].begin();
+         it != t["_highlightResult"].end(); ++it) {
+      bool optional = (it.key() == "title" || it.key() == "url") &&
+                      t[it.key()] == "";
+      EXPECT_TRUE(optional || h["_highlightResult"].contains(it.key()))
+          << url << " _highlightResult." << it.key();
+    }
+    for (auto it = h["_highlightResult"].begin();
+         it != h["_highlightResult"].end(); ++it) {
+      ExpectSameShape(it.value(), t["_highlightResult"].begin().value(),
+                      url + " _highlightResult." + it.key());
+    }
+    EXPECT_EQ(h["_tags"][0], t["_tags"][0]) << url;
+    ++compared_hits;
+  }
+  EXPECT_GE(compared_hits, 10);
+}
+
+TEST_F(AlgoliaTest, ItemMatchesTheRecordedShape) {
+  json theirs = Recorded("/api/v1/items/17");
+  Reply r = Fetch("/api/v1/items/17");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json ours = r.json();
+  ExpectSameShape(ours, theirs, "item 17");
+  EXPECT_EQ(ours["id"], 17);
+  EXPECT_EQ(ours["story_id"], theirs["story_id"]);
+  EXPECT_EQ(ours["parent_id"], theirs["parent_id"]);
+  ASSERT_EQ(ours["children"].size(), theirs["children"].size());
+  for (size_t i = 0; i < ours["children"].size(); ++i) {
+    ExpectSameShape(ours["children"][i], theirs["children"][i], "child");
+    EXPECT_EQ(ours["children"][i]["id"], theirs["children"][i]["id"]);
+  }
+  // A story node carries title and url too.
+  json story = Fetch("/api/v1/items/3078128").json();
+  EXPECT_EQ(story["type"], "story");
+  EXPECT_TRUE(story.contains("title"));
+  EXPECT_TRUE(story.contains("url"));
+  EXPECT_TRUE(story["children"].is_array());
+}
+
+TEST_F(AlgoliaTest, UserMatchesTheRecordedShape) {
+  json theirs = Recorded("/api/v1/users/pg");
+  Reply r = Fetch("/api/v1/users/pg");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json ours = r.json();
+  ExpectSameShape(ours, theirs, "user pg");
+  EXPECT_EQ(ours["username"], "pg");
+  EXPECT_GE(ours["submission_count"].get<int>(), 1);
+  EXPECT_GE(ours["comment_count"].get<int>(), 1);
+}
+
+TEST_F(AlgoliaTest, HighlightsUseEmAndMatchLevels) {
+  json j = Fetch("/api/v1/search?query=apple&tags=story&hitsPerPage=5").json();
+  ASSERT_GE(j["hits"].size(), 1u) << j.dump();
+  bool full = false;
+  for (const json& h : j["hits"]) {
+    const json& title = h["_highlightResult"]["title"];
+    if (title["matchLevel"] == "full") {
+      full = true;
+      EXPECT_NE(title["value"].get<std::string>().find("<em>"),
+                std::string::npos);
+      EXPECT_EQ(title["matchedWords"], json::array({"apple"}));
+    }
+    EXPECT_EQ(h["_highlightResult"]["title"]["value"]
+                  .get<std::string>()
+                  .find("<mark>"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(full);
+}
+
+TEST_F(AlgoliaTest, SortOrders) {
+  json j = Fetch("/api/v1/search_by_date?hitsPerPage=50").json();
+  ASSERT_EQ(j["hits"].size(), 50u);
+  for (size_t i = 1; i < j["hits"].size(); ++i) {
+    EXPECT_GE(j["hits"][i - 1]["created_at_i"], j["hits"][i]["created_at_i"]);
+  }
+  // No query: most points first.
+  j = Fetch("/api/v1/search?tags=story&hitsPerPage=5").json();
+  ASSERT_GE(j["hits"].size(), 2u);
+  EXPECT_GE(j["hits"][0]["points"], j["hits"][1]["points"]);
+}
+
+TEST_F(AlgoliaTest, TagsAndNumericFiltersFilter) {
+  json j = Fetch("/api/v1/search?tags=comment,author_pg&hitsPerPage=100").json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  for (const json& h : j["hits"]) {
+    EXPECT_EQ(h["author"], "pg");
+    EXPECT_EQ(h["_tags"][0], "comment");
+  }
+  j = Fetch("/api/v1/search?tags=comment,story_42133844&hitsPerPage=100").json();
+  ASSERT_GE(j["hits"].size(), 2u);
+  for (const json& h : j["hits"]) EXPECT_EQ(h["story_id"], 42133844);
+  j = Fetch("/api/v1/search?tags=(story,poll)&hitsPerPage=100").json();
+  ASSERT_GE(j["hits"].size(), 2u);
+  for (const json& h : j["hits"]) {
+    std::string t = h["_tags"][0];
+    EXPECT_TRUE(t == "story" || t == "poll") << t;
+  }
+  j = Fetch("/api/v1/search?tags=ask_hn&hitsPerPage=100").json();
+  for (const json& h : j["hits"]) {
+    EXPECT_NE(std::find(h["_tags"].begin(), h["_tags"].end(), "ask_hn"),
+              h["_tags"].end());
+  }
+  j = Fetch("/api/v1/search?numericFilters=points%3E%3D100&hitsPerPage=100")
+          .json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  EXPECT_EQ(j["nbHits"], j["hits"].size());
+  for (const json& h : j["hits"]) EXPECT_GE(h["points"].get<int>(), 100);
+  j = Fetch("/api/v1/search_by_date?numericFilters=created_at_i%3E1400000000,"
+            "created_at_i%3C1403235346&hitsPerPage=100")
+          .json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  for (const json& h : j["hits"]) {
+    EXPECT_GT(h["created_at_i"].get<int64_t>(), 1400000000);
+    EXPECT_LT(h["created_at_i"].get<int64_t>(), 1403235346);
+  }
+  j = Fetch("/api/v1/search?tags=front_page").json();
+  EXPECT_EQ(j["nbHits"], 0);
+  EXPECT_EQ(Fetch("/api/v1/search?tags=((x)").json()["param"], "tags");
+  EXPECT_EQ(Fetch("/api/v1/search?numericFilters=karma%3E1").json()["param"],
+            "numericFilters");
+  EXPECT_EQ(Fetch("/api/v1/search?hitsPerPage=1001").json()["param"],
+            "hitsPerPage");
+}
+
+TEST_F(AlgoliaTest, PagingPast1000HitsWorks) {
+  json j = Fetch("/api/v1/search_by_date?hitsPerPage=1&page=1500").json();
+  ASSERT_EQ(j["hits"].size(), 1u) << j.dump().substr(0, 300);
+  EXPECT_EQ(j["page"], 1500);
+  EXPECT_GT(j["nbPages"].get<int>(), 1500);
+  EXPECT_EQ(j["nbPages"], j["nbHits"]);
+}
+
+TEST_F(AlgoliaTest, MailAndRedditHitsHaveTheSameFields) {
+  json mail = Fetch("/api/v1/search?query=regression&hitsPerPage=5").json();
+  ASSERT_GE(mail["hits"].size(), 1u);
+  json story = Recorded("/api/v1/search?hitsPerPage=1&tags=(story)");
+  json comment = Recorded("/api/v1/search?hitsPerPage=1&tags=(comment)");
+  for (const json& h : mail["hits"]) {
+    const json& shape =
+        h["comment_text"].is_null() ? story["hits"][0] : comment["hits"][0];
+    std::set<std::string> a, b;
+    for (auto it = h.begin(); it != h.end(); ++it) a.insert(it.key());
+    for (auto it = shape.begin(); it != shape.end(); ++it) b.insert(it.key());
+    EXPECT_EQ(a, b) << h.dump().substr(0, 200);
+    EXPECT_TRUE(h["objectID"].is_string());
+  }
+}
+
+}  // namespace
+}  // namespace threadsearch

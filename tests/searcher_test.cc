@@ -385,3 +385,479 @@ TEST_F(SearcherTest, HighlightFieldsCoverWholeTextAndNameMatchedWords) {
 
 }  // namespace
 }  // namespace threadsearch
+
+// ---------------------------------------------------------------------------
+// The query language over the fixture index, with counts computed
+// independently from the raw corpus files.
+
+#include <zlib.h>
+
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace threadsearch {
+namespace {
+
+// One HN item of the hiring-thread file, as the raw JSON has it.
+struct RawHn {
+  std::string id, by, text;
+  int64_t time = 0;
+  bool story = false;
+};
+
+// The story and its visible (not deleted, not dead) comments.
+std::vector<RawHn> RawHiring(size_t* hidden = nullptr) {
+  nlohmann::json j = nlohmann::json::parse(ReadFileOrDie(kHiring));
+  std::vector<RawHn> out;
+  auto add = [&](const nlohmann::json& x, bool story) {
+    if (x.value("deleted", false) || x.value("dead", false)) {
+      if (hidden) ++*hidden;
+      return;
+    }
+    RawHn r;
+    r.id = std::to_string(x["id"].get<int64_t>());
+    r.by = x.value("by", "");
+    r.text = x.value("text", "");
+    r.time = x.value("time", int64_t{0});
+    r.story = story;
+    out.push_back(std::move(r));
+  };
+  if (hidden) *hidden = 0;
+  add(j["post"], true);
+  for (const nlohmann::json& c : j["comments"]) add(c, false);
+  return out;
+}
+
+// Authors of the raw mbox messages (pipermail "From x at y  date" lines),
+// one per distinct Message-ID.
+std::map<std::string, uint64_t> RawMailAuthors(
+    const std::vector<std::string>& files) {
+  static const std::regex sep(
+      R"(^From (\S+) at (\S+)  [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}$)");
+  std::map<std::string, std::string> by_id;  // Message-ID -> author
+  for (const std::string& f : files) {
+    gzFile gz = gzopen(f.c_str(), "rb");
+    EXPECT_NE(gz, nullptr) << f;
+    if (!gz) continue;
+    char buf[1 << 16];
+    std::string author;
+    bool header = false;
+    while (gzgets(gz, buf, sizeof buf)) {
+      std::string line(buf);
+      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+        line.pop_back();
+      }
+      std::smatch m;
+      if (line.starts_with("From ") && std::regex_match(line, m, sep)) {
+        author = Lower(m[1].str() + "@" + m[2].str());
+        header = true;
+      } else if (header && line.empty()) {
+        header = false;
+      } else if (header && line.starts_with("Message-ID: ")) {
+        by_id[line.substr(12)] = author;
+      }
+    }
+    gzclose(gz);
+  }
+  std::map<std::string, uint64_t> counts;
+  for (const auto& [id, a] : by_id) counts[a]++;
+  return counts;
+}
+
+// Raw HN items whose HTML text has `word` as a whole word (any case).
+std::set<std::string> RawHnWithWord(const std::vector<RawHn>& items,
+                                    const std::string& word) {
+  std::regex re("\\b" + word + "\\b", std::regex::icase);
+  std::set<std::string> ids;
+  for (const RawHn& r : items) {
+    if (std::regex_search(r.text, re)) ids.insert(r.id);
+  }
+  return ids;
+}
+
+int64_t DayStart(int64_t t) { return t - ((t % 86400) + 86400) % 86400; }
+
+std::string Ymd(int64_t t, const char* fmt) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, fmt, &tm);
+  return buf;
+}
+
+class QueryLanguageTest : public SearcherTest {
+ protected:
+  uint64_t Total(const std::string& q) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 1;
+    req.context = false;
+    Result<SearchResult> r = searcher_->Search(req);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    return r.ok() ? r->total : 0;
+  }
+  std::set<std::string> Ids(const std::string& q) {
+    std::set<std::string> ids;
+    SearchRequest req;
+    req.query = q;
+    req.limit = 1000;
+    req.context = false;
+    for (req.page = 0;; ++req.page) {
+      SearchResult r = Run(req);
+      for (const Hit& h : r.hits) ids.insert(h.item.item.id);
+      if (r.hits.size() < req.limit) break;
+    }
+    return ids;
+  }
+};
+
+TEST_F(QueryLanguageTest, HnFieldsMatchRawJson) {
+  size_t hidden = 0;
+  std::vector<RawHn> raw = RawHiring(&hidden);
+  const uint64_t visible = raw.size();  // story + visible comments
+  ASSERT_EQ(visible, 383u);
+  EXPECT_EQ(Total("source:hn"), visible);
+  EXPECT_EQ(Total("type:comment"), visible - 1);
+  EXPECT_EQ(Total("type:story"), 1u);
+  EXPECT_EQ(Total("replies_to:whoishiring"), visible - 1);
+  EXPECT_EQ(Total("to:WhoIsHiring"), visible - 1);
+  EXPECT_EQ(Total("author:whoishiring"), 1u);
+  EXPECT_EQ(Total("by:whoishiring type:story"), 1u);
+  EXPECT_EQ(Total("thread:40846428"), visible);
+  EXPECT_EQ(Total("thread:" + raw[5].id), visible);  // any item names it
+  EXPECT_EQ(Total("under:40846428"), visible);
+  EXPECT_EQ(Total("under:" + raw[5].id), 1u);  // its kids are not in the file
+  EXPECT_EQ(Total("id:" + raw[5].id), 1u);
+  EXPECT_EQ(Total("id:hn:" + raw[5].id), 1u);
+  EXPECT_EQ(Total("thread:999999999999"), 0u);
+  // Every comment replies to the story; the story has them all (deleted
+  // ones included) as direct replies, the comments none in this file.
+  const std::string all_replies = std::to_string(visible - 1 + hidden);
+  EXPECT_EQ(Total("replies:" + all_replies), 1u);
+  EXPECT_EQ(Total("replies:>=5 source:hn"), 1u);
+  EXPECT_EQ(Total("replies:0 source:hn"), visible - 1);
+  EXPECT_EQ(Total("replies:<1 source:hn"), visible - 1);
+  EXPECT_EQ(Total("-replies:0 source:hn"), 1u);
+  EXPECT_EQ(Total("points:>=1 source:hn"), 1u);
+  EXPECT_EQ(Total("points:0 source:hn"), visible - 1);
+  // Dates: the busiest UTC day of the thread.
+  std::map<int64_t, uint64_t> per_day;
+  for (const RawHn& r : raw) per_day[DayStart(r.time)]++;
+  auto busiest = std::max_element(
+      per_day.begin(), per_day.end(),
+      [](const auto& a, const auto& b) { return a.second < b.second; });
+  const int64_t day = busiest->first;
+  const std::string d = Ymd(day, "%Y-%m-%d");
+  uint64_t before = 0, after = 0;
+  for (const RawHn& r : raw) (r.time < day ? before : after)++;
+  EXPECT_EQ(Total("date:" + d + " source:hn"), busiest->second);
+  EXPECT_EQ(Total("source:hn after:" + d), after);
+  EXPECT_EQ(Total("source:hn before:" + d), before);
+  EXPECT_EQ(Total("source:hn date:.." + d), before + busiest->second);
+  EXPECT_EQ(Total("source:hn date:" + d + ".."), after);
+  EXPECT_EQ(Total("source:hn date:>" + d), after - busiest->second);
+  EXPECT_EQ(Total("source:hn year:" + Ymd(day, "%Y")), visible);
+  EXPECT_EQ(Total("source:hn date:" + Ymd(day, "%Y-%m")),
+            std::count_if(raw.begin(), raw.end(), [&](const RawHn& r) {
+              return Ymd(r.time, "%Y-%m") == Ymd(day, "%Y-%m");
+            }));
+}
+
+TEST_F(QueryLanguageTest, BooleanOperatorsMatchRawSets) {
+  std::vector<RawHn> raw = RawHiring();
+  std::set<std::string> py = RawHnWithWord(raw, "python");
+  std::set<std::string> rust = RawHnWithWord(raw, "rust");
+  std::set<std::string> go = RawHnWithWord(raw, "golang");
+  ASSERT_GT(py.size(), 50u);
+  ASSERT_GT(rust.size(), 10u);
+  auto both = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    std::set<std::string> o;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(),
+                          std::inserter(o, o.end()));
+    return o;
+  };
+  auto either = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    std::set<std::string> o = a;
+    o.insert(b.begin(), b.end());
+    return o;
+  };
+  auto minus = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    std::set<std::string> o;
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                        std::inserter(o, o.end()));
+    return o;
+  };
+  const std::string hn = " source:hn";
+  // Quoted: exact words, so a whole-word regex over the raw text agrees.
+  EXPECT_EQ(Ids("\"python\"" + hn), py);
+  EXPECT_EQ(Ids("\"Python\" \"rust\"" + hn), both(py, rust));
+  EXPECT_EQ(Ids("\"python\" AND \"rust\"" + hn), both(py, rust));
+  EXPECT_EQ(Ids("\"python\" OR \"rust\"" + hn), either(py, rust));
+  EXPECT_EQ(Ids("\"python\" || \"rust\"" + hn), either(py, rust));
+  EXPECT_EQ(Ids("\"python\" -\"rust\"" + hn), minus(py, rust));
+  EXPECT_EQ(Ids("\"python\" NOT \"rust\"" + hn), minus(py, rust));
+  EXPECT_EQ(Ids("+\"python\" +\"rust\"" + hn), both(py, rust));
+  EXPECT_EQ(Ids("(\"python\" OR \"rust\") -\"golang\"" + hn),
+            minus(either(py, rust), go));
+  EXPECT_EQ(Ids("-(\"python\" OR \"rust\")" + hn),
+            minus(minus(Ids("source:hn"), py), rust));
+  EXPECT_EQ(Ids("NOT \"python\"" + hn), minus(Ids("source:hn"), py));
+  // Unquoted words also match stems: a superset.
+  std::set<std::string> stemmed = Ids("python" + hn);
+  EXPECT_TRUE(std::includes(stemmed.begin(), stemmed.end(), py.begin(),
+                            py.end()));
+  // prefix*: every word starting so.
+  std::regex pyth("\\bpyth[a-z0-9]*", std::regex::icase);
+  std::set<std::string> raw_pyth;
+  for (const RawHn& r : raw) {
+    if (std::regex_search(r.text, pyth)) raw_pyth.insert(r.id);
+  }
+  EXPECT_EQ(Ids("pyth*" + hn), raw_pyth);
+}
+
+TEST_F(QueryLanguageTest, MailFieldsMatchRawMbox) {
+  std::map<std::string, uint64_t> raw = RawMailAuthors({kMarch, kApril});
+  std::vector<std::pair<std::string, uint64_t>> top(raw.begin(), raw.end());
+  std::sort(top.begin(), top.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+  ASSERT_GE(top.size(), 3u);
+  const uint64_t mail = Total("source:mail");
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& [author, n] = top[i];
+    SCOPED_TRACE(author);
+    EXPECT_EQ(Total("author:" + author), n);
+    EXPECT_EQ(Total("from:" + author), n);
+    EXPECT_EQ(Total("by:\"" + author + "\""), n);
+    EXPECT_EQ(Total("author:" + author + " type:message"), n);
+    EXPECT_EQ(Total("source:mail -author:" + author), mail - n);
+    EXPECT_EQ(Total("-author:" + author + " -source:hn"), mail - n);
+  }
+  EXPECT_EQ(Total("author:" + top[0].first + " OR author:" + top[1].first),
+            top[0].second + top[1].second);
+  EXPECT_EQ(Total("author:(" + top[0].first + " OR " + top[1].first + ")"),
+            top[0].second + top[1].second);
+  // Every message is in the list, in 2003, and in March or April.
+  EXPECT_EQ(Total("type:message"), mail);
+  EXPECT_EQ(Total("list:R-help"), mail);
+  EXPECT_EQ(Total("subreddit:r-help"), mail);
+  EXPECT_EQ(Total("year:2003"), mail);
+  EXPECT_EQ(Total("-source:hn"), mail);
+  EXPECT_EQ(Total("date:2003-03") + Total("date:2003-04"), mail);
+  EXPECT_EQ(Total("date:2003-03..2003-04"), mail);
+  EXPECT_EQ(Total("after:2003-04 source:mail"), Total("date:2003-04"));
+  EXPECT_EQ(Total("before:2003-04 source:mail"), Total("date:2003-03"));
+  EXPECT_EQ(Total("year:2003..2003"), mail);
+}
+
+TEST_F(QueryLanguageTest, TitleSearchesTheSubject) {
+  // Raw subjects are not needed: a title: match must show the word in the
+  // item's title, and every item whose title has it is found.
+  std::set<std::string> ids = Ids("title:\"lattice\"");
+  ASSERT_FALSE(ids.empty());
+  SearchRequest req;
+  req.query = "subject:\"lattice\"";
+  req.limit = 1000;
+  for (const Hit& h : Run(req).hits) {
+    EXPECT_NE(Lower(h.item.item.title).find("lattice"), std::string::npos);
+  }
+  EXPECT_EQ(Ids("subject:\"lattice\""), ids);
+  EXPECT_GE(Ids("title:lattic*").size(), ids.size());
+}
+
+TEST_F(QueryLanguageTest, FiltersAloneListNewestFirst) {
+  SearchRequest req;
+  req.query = "author:ripley@stats.ox.ac.uk";
+  req.limit = 100;
+  SearchResult r = Run(req);
+  EXPECT_EQ(r.sort, SortOrder::kDateDesc);
+  for (size_t i = 1; i < r.hits.size(); ++i) {
+    EXPECT_GE(r.hits[i - 1].item.item.time, r.hits[i].item.item.time);
+    EXPECT_EQ(r.hits[i].score, 0.0);
+  }
+  req.query = "replies_to:ripley@stats.ox.ac.uk";
+  r = Run(req);
+  EXPECT_EQ(r.total, *searcher_->store().CountPrefix(
+                         keys::ReplyToPrefix("ripley@stats.ox.ac.uk")));
+  for (size_t i = 1; i < r.hits.size(); ++i) {
+    EXPECT_GE(r.hits[i - 1].item.item.time, r.hits[i].item.item.time);
+  }
+}
+
+TEST_F(QueryLanguageTest, MalformedQueriesAreErrorsFromSearch) {
+  for (const char* q : {"foo:bar", "(lm", "lm)", "\"lm", "date:2003-13",
+                        "points:>=x", "type:article", "a OR"}) {
+    SearchRequest req;
+    req.query = q;
+    Result<SearchResult> r = searcher_->Search(req);
+    ASSERT_FALSE(r.ok()) << q;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << q;
+    EXPECT_NE(r.status().message().find("offset"), std::string::npos)
+        << r.status().message();
+  }
+  // Plain-word fallbacks still search.
+  EXPECT_GT(Total("Re: lattice"), 0u);
+  EXPECT_GT(Total("http://www.r-project.org"), 0u);
+}
+
+TEST_F(QueryLanguageTest, CollapseCountsThreadsExactly) {
+  std::vector<RawHn> raw = RawHiring();
+  SearchRequest req;
+  req.query = "replies_to:whoishiring";
+  req.collapse_thread = true;
+  SearchResult r = Run(req);
+  EXPECT_EQ(r.total, 1u);
+  ASSERT_EQ(r.hits.size(), 1u);
+  EXPECT_EQ(r.hits[0].thread_hits, raw.size() - 1);
+
+  // Mail: one hit per distinct thread among the uncollapsed hits, with
+  // thread_hits the number of those hits in it; pages cover each once.
+  req.query = "lme OR nlme";
+  req.collapse_thread = false;
+  req.limit = 1000;
+  SearchResult all = Run(req);
+  ASSERT_EQ(all.hits.size(), all.total);
+  std::map<std::string, uint32_t> per_thread;
+  for (const Hit& h : all.hits) per_thread[h.thread_id]++;
+  ASSERT_GT(per_thread.size(), 10u);
+  req.collapse_thread = true;
+  req.limit = 7;
+  std::set<std::string> seen;
+  for (req.page = 0;; ++req.page) {
+    SearchResult c = Run(req);
+    EXPECT_EQ(c.total, per_thread.size());
+    if (c.hits.empty()) break;
+    for (const Hit& h : c.hits) {
+      EXPECT_TRUE(seen.insert(h.thread_id).second) << h.thread_id;
+      EXPECT_EQ(h.thread_hits, per_thread[h.thread_id]) << h.thread_id;
+    }
+  }
+  EXPECT_EQ(seen.size(), per_thread.size());
+}
+
+TEST_F(QueryLanguageTest, FacetsCountEveryMatch) {
+  std::vector<RawHn> raw = RawHiring();
+  std::map<std::string, uint64_t> authors, months;
+  for (const RawHn& r : raw) {
+    authors[Lower(r.by)]++;
+    months[Ymd(r.time, "%Y-%m")]++;
+  }
+  SearchRequest req;
+  req.query = "source:hn";
+  req.facets = true;
+  req.facet_limit = 1000;
+  SearchResult r = Run(req);
+  ASSERT_TRUE(r.facets.has_value());
+  std::map<std::string, uint64_t> got;
+  for (const CountEntry& e : r.facets->authors) got[e.key] = e.count;
+  EXPECT_EQ(got, authors);
+  got.clear();
+  for (const CountEntry& e : r.facets->months) got[e.key] = e.count;
+  EXPECT_EQ(got, months);
+  ASSERT_EQ(r.facets->threads.size(), 1u);
+  EXPECT_EQ(r.facets->threads[0].key, "40846428");
+  EXPECT_EQ(r.facets->threads[0].count, raw.size());
+
+  // Mail: the top authors are the raw mbox's, with its counts.
+  std::map<std::string, uint64_t> mail = RawMailAuthors({kMarch, kApril});
+  std::vector<CountEntry> want;
+  for (const auto& [a, n] : mail) want.push_back({a, n});
+  std::sort(want.begin(), want.end(), [](const CountEntry& a, const CountEntry& b) {
+    return a.count != b.count ? a.count > b.count : a.key < b.key;
+  });
+  req.query = "source:mail";
+  req.facet_limit = 5;
+  r = Run(req);
+  ASSERT_EQ(r.facets->authors.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(r.facets->authors[i].key, want[i].key);
+    EXPECT_EQ(r.facets->authors[i].count, want[i].count);
+  }
+  ASSERT_EQ(r.facets->years.size(), 1u);
+  EXPECT_EQ(r.facets->years[0].key, "2003");
+  EXPECT_EQ(r.facets->years[0].count, r.total);
+  ASSERT_EQ(r.facets->months.size(), 2u);
+  EXPECT_EQ(r.facets->months[0].key, "2003-03");
+  EXPECT_EQ(r.facets->months[0].count, Total("date:2003-03"));
+  EXPECT_EQ(r.facets->months[1].count, Total("date:2003-04"));
+  // The top thread's count is its thread: total.
+  ASSERT_FALSE(r.facets->threads.empty());
+  EXPECT_EQ(r.facets->threads[0].count,
+            Total("thread:\"" + r.facets->threads[0].key + "\""));
+
+  // With words, and with collapse: facets still count items.
+  req.query = "lme";
+  req.collapse_thread = true;
+  r = Run(req);
+  uint64_t sum = 0;
+  for (const CountEntry& e : r.facets->months) sum += e.count;
+  EXPECT_EQ(sum, Total("lme"));
+  EXPECT_FALSE(Run(SearchRequest{}).facets.has_value());
+}
+
+TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
+  SearchRequest req;
+  req.query = "regresion";
+  SearchResult r = Run(req);
+  EXPECT_EQ(r.total, 0u);
+  EXPECT_EQ(r.did_you_mean, "regression");
+  req.query = "Plottting lattice";
+  r = Run(req);
+  EXPECT_EQ(r.did_you_mean, "plotting lattice");
+  req.query = "lattice";  // plenty of matches: no suggestion
+  EXPECT_EQ(Run(req).did_you_mean, "");
+  req.query = "qqqqzzzz";  // nothing close
+  EXPECT_EQ(Run(req).did_you_mean, "");
+}
+
+// A fixture mbox where three messages differ only in the form of one word.
+TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
+  TempDir tmp;
+  std::string mbox;
+  const char* forms[] = {"plotting", "plotted", "plots"};
+  for (int i = 0; i < 3; ++i) {
+    mbox += "From a" + std::to_string(i) +
+            " at example.org  Sat Mar  1 01:47:0" + std::to_string(i) +
+            " 2003\nFrom: a" + std::to_string(i) +
+            " at example.org (A)\nDate: Sat Mar  1 01:47:0" +
+            std::to_string(i) +
+            " 2003\nSubject: [R] question\nMessage-ID: <m" +
+            std::to_string(i) + "@example.org>\n\nyesterday we were " +
+            forms[i] + " the residuals against the fitted values\n\n";
+  }
+  WriteFileOrDie(tmp.Sub("2003-March.txt"), mbox);
+  {
+    auto ix = Indexer::Open(tmp.Sub("db"), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({tmp.Sub("2003-March.txt")}, &st));
+  }
+  auto s = Searcher::Open(tmp.Sub("db"), {});
+  ASSERT_OK(s);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(forms[i]);
+    SearchRequest req;
+    req.query = forms[i];
+    Result<SearchResult> r = (*s)->Search(req);
+    ASSERT_OK(r);
+    ASSERT_EQ(r->total, 3u);  // all share the stem "plot"
+    EXPECT_EQ(r->hits[0].item.item.id,
+              "m" + std::to_string(i) + "@example.org");
+    EXPECT_GT(r->hits[0].score, r->hits[1].score);
+    req.query = "\"" + std::string(forms[i]) + "\"";
+    r = (*s)->Search(req);
+    ASSERT_OK(r);
+    EXPECT_EQ(r->total, 1u);  // quoted: exact form only
+  }
+  // Words in order outrank the same words scattered.
+  SearchRequest req;
+  req.query = "fitted residuals";
+  Result<SearchResult> r = (*s)->Search(req);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->total, 3u);
+}
+
+}  // namespace
+}  // namespace threadsearch
