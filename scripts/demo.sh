@@ -18,3 +18,6 @@ run search --db "$DB" -n 3 '"linear model"' factor
 run search --db "$DB" -n 2 keras google
 run search --db "$DB" -n 3 --replies-to ripley@stats.ox.ac.uk --sort -date
 run thread --db "$DB" 42134706
+echo
+echo "Serving the corpus: open http://127.0.0.1:${PORT:-8080}/ (Ctrl-C stops)."
+exec ./build/threadsearch serve --db "$DB" --port "${PORT:-8080}"

@@ -4,7 +4,8 @@
 # TS_SANITIZE_RUN=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# chromium: the browser tests drive the web page headless.
+EXTRA_PKGS="chromium" bash scripts/setup.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
 if [ "${CI:-}" = "true" ] || [ "${TS_SANITIZE_RUN:-}" = "1" ]; then
   echo "== tests under AddressSanitizer + UBSan"

@@ -537,6 +537,12 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
   const bool ranked = has_words && sort == SortOrder::kRelevance;
   try {
     Xapian::Query query = im.Build(*tree);
+    Xapian::Query filter = im.RequestFilter(req);
+    if (!filter.empty()) {
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+    }
+    // What matches, without the boosts (they only add weight).
+    const Xapian::Query matching = query;
     if (ranked) {
       std::vector<Xapian::Query> boosts;
       Xapian::Query near = ProximityBoost(*tree);
@@ -554,10 +560,6 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
             Xapian::Query::OP_AND_MAYBE, query,
             Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
       }
-    }
-    Xapian::Query filter = im.RequestFilter(req);
-    if (!filter.empty()) {
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
     }
 
     Xapian::Enquire enquire(im.db);
@@ -595,12 +597,26 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
     if (req.collapse_thread) enquire.set_collapse_key(schema::kValueThread);
     const Xapian::doccount first =
         static_cast<Xapian::doccount>(req.page) * req.limit;
-    // checkatleast = every document: the match is exhaustive and the total
-    // exact.
-    Xapian::MSet mset =
-        enquire.get_mset(first, req.limit, im.db.get_doccount());
-    result.total = req.collapse_thread ? threads.count()
-                                       : mset.get_matches_estimated();
+    // A ranked page without collapse or facets is found in two passes: an
+    // unweighted exhaustive count of the matches, then the page with
+    // Xapian's pruning on (it skips documents that cannot reach the page,
+    // and most of the proximity checks with them). Otherwise one
+    // exhaustive pass (checkatleast = every document) gives the exact
+    // total, collapse counts and facets.
+    const bool two_pass = ranked && !req.collapse_thread && !req.facets;
+    Xapian::MSet mset = enquire.get_mset(
+        first, req.limit, two_pass ? 0 : im.db.get_doccount());
+    if (two_pass) {
+      Xapian::Enquire count(im.db);
+      count.set_query(matching);
+      count.set_weighting_scheme(Xapian::BoolWeight());
+      result.total =
+          count.get_mset(0, 0, im.db.get_doccount()).get_matches_estimated();
+    } else if (req.collapse_thread) {
+      result.total = threads.count();
+    } else {
+      result.total = mset.get_matches_estimated();
+    }
     if (spy) result.facets = spy->Result(req.facet_limit);
     std::vector<std::string> words;
     QueryWords(*tree, &words);

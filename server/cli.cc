@@ -11,6 +11,7 @@
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
 #include "server/json_codec.h"
+#include "server/params.h"
 #include "server/serve_command.h"
 #include "server/text_output.h"
 
@@ -31,28 +32,6 @@ TextStyle StdoutStyle() {
   TextStyle s;
   s.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == nullptr;
   return s;
-}
-
-// "2024-01-31" or "2024-01-31T12:00:00" (UTC) or Unix seconds.
-Result<int64_t> ParseDate(const std::string& s, const char* what) {
-  if (!s.empty() &&
-      s.find_first_not_of("0123456789") == std::string::npos) {
-    if (s.size() > 4) return static_cast<int64_t>(std::stoll(s));
-  }
-  struct tm tm = {};
-  int y = 0, mo = 1, d = 1, h = 0, mi = 0, se = 0;
-  int n = sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &se);
-  if (n < 1 || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31) {
-    return Status::InvalidArgument(std::string(what) + ": bad date \"" + s +
-                                   "\" (expected YYYY-MM-DD)");
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  return static_cast<int64_t>(timegm(&tm));
 }
 
 std::string Join(const std::vector<std::string>& words) {
@@ -187,12 +166,12 @@ int RunSearch(const SearchArgs& a) {
     req.source = s;
   }
   if (!a.after.empty()) {
-    Result<int64_t> t = ParseDate(a.after, "--after");
+    Result<int64_t> t = ParseDateParam(a.after, "--after");
     if (!t.ok()) return Fail(t.status());
     req.after = *t;
   }
   if (!a.before.empty()) {
-    Result<int64_t> t = ParseDate(a.before, "--before");
+    Result<int64_t> t = ParseDateParam(a.before, "--before");
     if (!t.ok()) return Fail(t.status());
     req.before = *t;
   }

@@ -1,6 +1,6 @@
 // HttpServer: the HTTP face of a threadsearch database. A native JSON API
 // (/api/...), the HN Search (Algolia) API (/api/v1/...), and the web page
-// (/). The routes and their limits are listed in server/API.md.
+// (/). The routes and their limits are documented in README.md ("HTTP API").
 #ifndef THREADSEARCH_SERVER_HTTP_SERVER_H_
 #define THREADSEARCH_SERVER_HTTP_SERVER_H_
 

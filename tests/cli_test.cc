@@ -109,6 +109,36 @@ TEST_F(CliTest, ExitCodes) {
   EXPECT_EQ(nlohmann::json::parse(s.out)["items"].get<int>(), 27);
 }
 
+TEST_F(CliTest, IndexFromStdinThenCheck) {
+  std::string db = tmp_->Sub("stdin-db");
+  RunResult r = RunCmd("index --quiet --db " + db + " - < " + TS_CORPUS +
+                       "/reddit/Paul-E-Pushshift-Importer/test_comments.json");
+  ASSERT_EQ(r.code, 0);
+  RunResult again = RunCmd("index --quiet --json --db " + db + " - < " +
+                           TS_CORPUS +
+                           "/reddit/Paul-E-Pushshift-Importer/test_comments.json");
+  ASSERT_EQ(again.code, 0);
+  nlohmann::json j = nlohmann::json::parse(again.out);
+  EXPECT_EQ(j["added"].get<int>(), 0);
+  EXPECT_EQ(j["unchanged"].get<int>(), 27);
+  RunResult c = RunCmd("check --json --db " + db);
+  ASSERT_EQ(c.code, 0) << c.out;
+  nlohmann::json cj = nlohmann::json::parse(c.out);
+  EXPECT_TRUE(cj["consistent"].get<bool>());
+  EXPECT_EQ(cj["items"].get<int>(), 27);
+}
+
+TEST_F(CliTest, ReindexingTheSameFilesSkipsThem) {
+  RunResult r = RunCmd("index --quiet --json --db " + db_ + " " + TS_CORPUS +
+                       "/reddit");
+  ASSERT_EQ(r.code, 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["files_unchanged"].get<int>(), 1);
+  EXPECT_EQ(j["items_read"].get<int>(), 0);
+  EXPECT_EQ(RunCmd("search --db " + db_ + " --after 99999999999999999999 x").code,
+            2);
+}
+
 TEST_F(CliTest, TextOutputShowsThreadAndSnippet) {
   RunResult r = RunCmd("search --db " + db_ + " -n 2 keras");
   ASSERT_EQ(r.code, 0);

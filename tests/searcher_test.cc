@@ -827,6 +827,20 @@ TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
             std::to_string(i) + "@example.org>\n\nyesterday we were " +
             forms[i] + " the residuals against the fitted values\n\n";
   }
+  // Two more with the same words, together and in order in m3 only.
+  const char* orders[] = {
+      "alpha beta gamma delta epsilon zeta eta theta iota kappa",
+      "delta alpha beta epsilon zeta gamma eta theta iota kappa"};
+  for (int i = 3; i < 5; ++i) {
+    mbox += "From b" + std::to_string(i) +
+            " at example.org  Sat Mar  1 02:47:0" + std::to_string(i) +
+            " 2003\nFrom: b" + std::to_string(i) +
+            " at example.org (B)\nDate: Sat Mar  1 02:47:0" +
+            std::to_string(i) +
+            " 2003\nSubject: [R] letters\nMessage-ID: <m" +
+            std::to_string(i) + "@example.org>\n\n" + orders[i - 3] +
+            "\n\n";
+  }
   WriteFileOrDie(tmp.Sub("2003-March.txt"), mbox);
   {
     auto ix = Indexer::Open(tmp.Sub("db"), {});
@@ -851,12 +865,19 @@ TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
     ASSERT_OK(r);
     EXPECT_EQ(r->total, 1u);  // quoted: exact form only
   }
-  // Words in order outrank the same words scattered.
+  // Words together and in order outrank the same words scattered.
   SearchRequest req;
-  req.query = "fitted residuals";
+  req.query = "gamma delta";
   Result<SearchResult> r = (*s)->Search(req);
   ASSERT_OK(r);
-  EXPECT_EQ(r->total, 3u);
+  ASSERT_EQ(r->total, 2u);
+  EXPECT_EQ(r->hits[0].item.item.id, "m3@example.org");
+  EXPECT_GT(r->hits[0].score, r->hits[1].score);
+  // Close together in either order (NEAR) beats far apart in order.
+  req.query = "delta gamma";
+  r = (*s)->Search(req);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->hits[0].item.item.id, "m3@example.org");
 }
 
 }  // namespace
