@@ -28,7 +28,7 @@
 // Values (Xapian::sortable_serialise numbers unless noted):
 //   0 time (Unix seconds)   1 points   2 depth   3 reply count
 //   4 thread key (G term without "G", raw string: collapse key)
-//   5 thread size (items in the thread)
+//   6 author, lower-cased (raw string: author facets)
 // Metadata keys:
 //   "schema"  kSchemaVersion as decimal
 //   "seq"     the last thread-store batch sequence applied to this index
@@ -43,7 +43,7 @@
 
 namespace threadsearch::schema {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 enum ValueSlot : unsigned {
   kValueTime = 0,
@@ -51,7 +51,7 @@ enum ValueSlot : unsigned {
   kValueDepth = 2,
   kValueReplies = 3,
   kValueThread = 4,
-  kValueThreadSize = 5,
+  kValueAuthor = 6,
 };
 
 // Positions left between the title and the text, so no phrase spans both.

@@ -8,12 +8,14 @@
 #include <deque>
 #include <filesystem>
 #include <unordered_map>
+#include <thread>
 #include <unordered_set>
 
 #include "common/keys.h"
 #include "common/schema.h"
 #include "common/text.h"
 #include "common/thread_store.h"
+#include "indexer/index_writer.h"
 #include "indexer/input_stream.h"
 #include "indexer/readers.h"
 
@@ -30,16 +32,6 @@ constexpr uint32_t kMaxWalk = 1u << 20;
 // the asked item is cut off there.
 constexpr uint32_t kMaxUnder = 1000;
 
-Status FromXapian(const Xapian::Error& e, const std::string& what) {
-  std::string msg = what + ": " + e.get_type() + ": " + e.get_msg();
-  std::string type = e.get_type();
-  if (type == "DatabaseLockError") return Status::Busy(msg);
-  if (type == "DatabaseCorruptError") return Status::Corruption(msg);
-  if (type == "DatabaseOpeningError" || type == "DatabaseError") {
-    return Status::IOError(msg);
-  }
-  return Status::Internal(msg);
-}
 
 std::string Fixed32(uint32_t v) {
   std::string s;
@@ -106,9 +98,7 @@ struct Indexer::Impl {
   std::string dir;
   IndexOptions opts;
   std::unique_ptr<ThreadStore> store;
-  std::unique_ptr<Xapian::WritableDatabase> xdb;
-  Xapian::TermGenerator tg;
-  Xapian::Stem stemmer{"english"};
+  std::unique_ptr<IndexWriter> xw;
 
   uint32_t next_num = 1;
   uint64_t seq = 0;         // last batch written to the store
@@ -135,10 +125,10 @@ struct Indexer::Impl {
   Status FixSubtree(uint32_t top, uint32_t* count, IndexStats* stats);
   Status AddToThreadSize(uint32_t root, int64_t delta);
   Status Flush();
-  Status BuildDocument(const StoredItem& s, Xapian::Document* doc);
-  Status ReindexXapian(const std::vector<uint32_t>& nums,
-                       const std::vector<uint32_t>& values_only,
-                       uint64_t commit_seq);
+  // Plans the Xapian side of item `s` (reads ancestors through the cache).
+  Status PlanDocument(const StoredItem& s, DocPlan::Kind kind, DocPlan* plan);
+  Status PlanAll(const std::vector<uint32_t>& nums, DocPlan::Kind kind,
+                 std::vector<DocPlan>* plans);
   // The record changed and its Xapian document must be rebuilt.
   void MarkFull(uint32_t n) { dirty[n] = kFull; }
   // The record changed; in Xapian only its values did.
@@ -187,22 +177,15 @@ Status Indexer::Impl::OpenAll() {
     fs::remove_all(dir + "/xapian.rebuild", ec2);
     fs::remove_all(dir + "/xapian.old", ec2);
   }
-  try {
-    xdb = std::make_unique<Xapian::WritableDatabase>(
-        dir + "/xapian", Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
-    std::string schema = xdb->get_metadata("schema");
-    if (!schema.empty() && schema != std::to_string(schema::kSchemaVersion)) {
-      return Status::InvalidArgument(
-          dir + ": index schema version " + schema + ", this program has " +
-          std::to_string(schema::kSchemaVersion) + " (rebuild with check --repair)");
-    }
-    std::string xs = xdb->get_metadata("seq");
-    xapian_seq = xs.empty() ? 0 : std::stoull(xs);
-  } catch (const Xapian::Error& e) {
-    return FromXapian(e, "open index " + dir + "/xapian");
+  unsigned parts = opts.parts;
+  if (parts == 0) {
+    parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   }
-  tg.set_stemmer(stemmer);
-  tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+  Result<std::unique_ptr<IndexWriter>> w =
+      IndexWriter::Open(dir + "/xapian", parts);
+  if (!w.ok()) return w.status();
+  xw = std::move(w).value();
+  xapian_seq = xw->seq();
   Result<uint64_t> nn = store->GetMetaInt("next_num");
   if (nn.ok()) {
     next_num = static_cast<uint32_t>(*nn);
@@ -240,9 +223,13 @@ Status Indexer::Impl::Recover() {
   Warn("recovering: replaying " + std::to_string(nums.size()) +
        " items from batches " + std::to_string(xapian_seq + 1) + ".." +
        std::to_string(seq) + " into the index");
-  Status st = ReindexXapian(nums, {}, seq);
+  std::vector<DocPlan> plans;
+  Status st = PlanAll(nums, DocPlan::Kind::kFull, &plans);
   cache.clear();
-  return st;
+  TS_RETURN_IF_ERROR(st);
+  TS_RETURN_IF_ERROR(xw->Apply(std::move(plans), seq));
+  xapian_seq = xw->seq();
+  return Status::OK();
 }
 
 Result<uint32_t> Indexer::Impl::LookupKey(const std::string& key) {
@@ -290,7 +277,20 @@ Status Indexer::Add(Item item, IndexStats* stats) {
   return Status::OK();
 }
 
-Status Indexer::Flush() { return impl_->Flush(); }
+Status Indexer::Flush() {
+  TS_RETURN_IF_ERROR(impl_->Flush());
+  Status st = impl_->xw->Wait();
+  impl_->xapian_seq = impl_->xw->seq();
+  return st;
+}
+
+void Indexer::PutMeta(const std::string& name, std::string value) {
+  impl_->batch.Put(keys::Meta(name), std::move(value));
+}
+
+Result<std::string> Indexer::GetMeta(const std::string& name) {
+  return impl_->store->GetRaw(keys::Meta(name));
+}
 
 Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   if (item.id.empty()) {
@@ -538,58 +538,76 @@ Status Indexer::Impl::Flush() {
   batch.Put(keys::Meta("next_num"), Fixed32(next_num));
   batch.Put(keys::Meta("seq"), Fixed64(batch_seq));
   batch.Put(keys::Meta("schema"), std::to_string(schema::kSchemaVersion));
+  std::sort(full.begin(), full.end());
+  std::sort(values_only.begin(), values_only.end());
+  std::vector<DocPlan> plans;
+  TS_RETURN_IF_ERROR(PlanAll(full, DocPlan::Kind::kFull, &plans));
+  TS_RETURN_IF_ERROR(PlanAll(values_only, DocPlan::Kind::kValues, &plans));
   TS_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
   seq = batch_seq;
   batch = StoreBatch();
-  std::sort(full.begin(), full.end());
-  std::sort(values_only.begin(), values_only.end());
-  Status st = ReindexXapian(full, values_only, batch_seq);
   cache.clear();
   dirty.clear();
   new_ids.clear();
   new_children.clear();
   pending = 0;
-  return st;
+  // The previous batch's index work ran while this one was read and
+  // linked; this one's runs while the next is.
+  Status st = xw->Wait();
+  xapian_seq = xw->seq();
+  TS_RETURN_IF_ERROR(st);
+  xw->ApplyAsync(std::move(plans), batch_seq);
+  return Status::OK();
 }
 
-Status Indexer::Impl::BuildDocument(const StoredItem& s,
-                                    Xapian::Document* doc) {
-  const Item& it = s.item;
-  tg.set_document(*doc);
-  if (!it.title.empty()) {
-    tg.index_text(it.title, 1, std::string(schema::kPrefixTitle));
-    if (schema::TitleIsBody(it)) tg.index_text(it.title);
-    tg.increase_termpos(schema::kFieldGap);
+Status Indexer::Impl::PlanAll(const std::vector<uint32_t>& nums,
+                              DocPlan::Kind kind,
+                              std::vector<DocPlan>* plans) {
+  plans->reserve(plans->size() + nums.size());
+  for (uint32_t n : nums) {
+    Result<StoredItem*> r = Load(n);
+    if (!r.ok()) return r.status().WithContext("plan index update");
+    plans->emplace_back();
+    TS_RETURN_IF_ERROR(PlanDocument(**r, kind, &plans->back()));
   }
-  std::string body = schema::IndexedBody(it);
-  tg.index_text(body);
+  return Status::OK();
+}
 
-  doc->add_boolean_term(
-      schema::Term(schema::kPrefixId, schema::ItemKeyString(it.source, it.id)));
+Status Indexer::Impl::PlanDocument(const StoredItem& s, DocPlan::Kind kind,
+                                   DocPlan* plan) {
+  const Item& it = s.item;
+  plan->num = s.num;
+  plan->id_term =
+      schema::Term(schema::kPrefixId, schema::ItemKeyString(it.source, it.id));
+  if (!s.searchable()) {
+    plan->kind = DocPlan::Kind::kDelete;
+    return Status::OK();
+  }
+  plan->kind = kind;
+  plan->title = it.title;
+  plan->title_is_body = schema::TitleIsBody(it);
+  plan->body = schema::IndexedBody(it);
+  std::vector<std::string>& terms = plan->terms;
+  terms.push_back(plan->id_term);
   if (!it.author.empty()) {
-    doc->add_boolean_term(
-        schema::Term(schema::kPrefixAuthor, AsciiLower(it.author)));
+    terms.push_back(schema::Term(schema::kPrefixAuthor, AsciiLower(it.author)));
   }
   if (!s.parent_author.empty()) {
-    doc->add_boolean_term(
-        schema::Term(schema::kPrefixRepliesTo, s.parent_author));
+    terms.push_back(schema::Term(schema::kPrefixRepliesTo, s.parent_author));
   }
-  doc->add_boolean_term(
-      schema::Term(schema::kPrefixType, ItemTypeName(it.type)));
-  doc->add_boolean_term(
-      schema::Term(schema::kPrefixSource, SourceName(it.source)));
+  terms.push_back(schema::Term(schema::kPrefixType, ItemTypeName(it.type)));
+  terms.push_back(schema::Term(schema::kPrefixSource, SourceName(it.source)));
   if (!it.list.empty()) {
-    doc->add_boolean_term(schema::Term(schema::kPrefixList, AsciiLower(it.list)));
+    terms.push_back(schema::Term(schema::kPrefixList, AsciiLower(it.list)));
   }
   if (!it.channel.empty()) {
-    doc->add_boolean_term(
-        schema::Term(schema::kPrefixList, AsciiLower(it.channel)));
+    terms.push_back(schema::Term(schema::kPrefixList, AsciiLower(it.channel)));
   }
   std::string year, month;
   YearMonth(it.time, &year, &month);
   if (!year.empty()) {
-    doc->add_boolean_term(schema::Term(schema::kPrefixYear, year));
-    doc->add_boolean_term(schema::Term(schema::kPrefixMonth, month));
+    terms.push_back(schema::Term(schema::kPrefixYear, year));
+    terms.push_back(schema::Term(schema::kPrefixMonth, month));
   }
   // Thread and ancestors.
   std::string thread_key;
@@ -605,129 +623,83 @@ Status Indexer::Impl::BuildDocument(const StoredItem& s,
       Result<StoredItem*> a = Load(cur);
       if (!a.ok()) return a.status();
       const StoredItem* anc = *a;
-      doc->add_boolean_term(schema::Term(
+      terms.push_back(schema::Term(
           schema::kPrefixUnder,
           schema::ItemKeyString(anc->item.source, anc->item.id)));
       if (anc->is_root()) break;
       cur = anc->parent_num;
     }
   }
-  doc->add_boolean_term(schema::Term(schema::kPrefixThread, thread_key));
-  doc->add_value(schema::kValueTime,
-                 Xapian::sortable_serialise(static_cast<double>(it.time)));
-  doc->add_value(schema::kValuePoints,
-                 Xapian::sortable_serialise(static_cast<double>(it.points)));
-  doc->add_value(schema::kValueDepth,
-                 Xapian::sortable_serialise(static_cast<double>(s.depth)));
-  doc->add_value(schema::kValueReplies,
-                 Xapian::sortable_serialise(static_cast<double>(s.reply_count)));
-  doc->add_value(schema::kValueThread, thread_key);
-  return Status::OK();
-}
-
-Status Indexer::Impl::ReindexXapian(const std::vector<uint32_t>& nums,
-                                    const std::vector<uint32_t>& values_only,
-                                    uint64_t commit_seq) {
-  try {
-    for (uint32_t n : nums) {
-      Result<StoredItem*> r = Load(n);
-      if (!r.ok()) return r.status().WithContext("reindex");
-      const StoredItem& s = **r;
-      if (!s.searchable()) {
-        std::string q = schema::Term(
-            schema::kPrefixId, schema::ItemKeyString(s.item.source, s.item.id));
-        if (xdb->term_exists(q)) xdb->delete_document(n);
-        continue;
-      }
-      Xapian::Document doc;
-      TS_RETURN_IF_ERROR(BuildDocument(s, &doc));
-      xdb->replace_document(n, doc);
-    }
-    for (uint32_t n : values_only) {
-      Result<StoredItem*> r = Load(n);
-      if (!r.ok()) return r.status().WithContext("reindex");
-      const StoredItem& s = **r;
-      if (!s.searchable()) continue;
-      Xapian::Document doc;
-      try {
-        doc = xdb->get_document(n);
-      } catch (const Xapian::DocNotFoundError&) {
-        TS_RETURN_IF_ERROR(BuildDocument(s, &doc));
-        xdb->replace_document(n, doc);
-        continue;
-      }
-      doc.add_value(
-          schema::kValueReplies,
-          Xapian::sortable_serialise(static_cast<double>(s.reply_count)));
-      xdb->replace_document(n, doc);
-    }
-    xdb->set_metadata("seq", std::to_string(commit_seq));
-    xdb->set_metadata("schema", std::to_string(schema::kSchemaVersion));
-    xdb->commit();
-    xapian_seq = commit_seq;
-  } catch (const Xapian::Error& e) {
-    return FromXapian(e, "update index " + dir + "/xapian");
-  }
+  terms.push_back(schema::Term(schema::kPrefixThread, thread_key));
+  auto number = [](double v) { return Xapian::sortable_serialise(v); };
+  plan->values = {
+      {schema::kValueTime, number(static_cast<double>(it.time))},
+      {schema::kValuePoints, number(static_cast<double>(it.points))},
+      {schema::kValueDepth, number(static_cast<double>(s.depth))},
+      {schema::kValueReplies, number(static_cast<double>(s.reply_count))},
+      {schema::kValueThread, thread_key},
+      {schema::kValueAuthor, AsciiLower(it.author)},
+  };
   return Status::OK();
 }
 
 Status Indexer::RebuildIndex(
     const std::function<void(uint64_t, uint64_t)>& progress) {
   Impl& im = *impl_;
-  TS_RETURN_IF_ERROR(im.Flush());
+  TS_RETURN_IF_ERROR(Flush());
+  namespace fs = std::filesystem;
   const std::string live = im.dir + "/xapian";
   const std::string fresh = im.dir + "/xapian.rebuild";
   const std::string old = im.dir + "/xapian.old";
+  std::error_code ec;
+  fs::remove_all(fresh, ec);
+  Result<std::unique_ptr<IndexWriter>> out =
+      IndexWriter::Open(fresh, im.xw->parts());
+  if (!out.ok()) return out.status();
   uint64_t total = 0;
   Result<uint64_t> nn = im.store->GetMetaInt("next_num");
   if (nn.ok()) total = *nn - 1;
   uint64_t done = 0;
   Status err;
-  try {
-    Xapian::WritableDatabase out(
-        fresh, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
-    TS_RETURN_IF_ERROR(im.store->Scan(
-        std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
-          StoredItem s;
-          Status st = DecodeStoredItem(v, &s);
-          if (!st.ok()) {
-            err = st;
-            return false;
-          }
-          if (s.searchable()) {
-            Xapian::Document doc;
-            st = im.BuildDocument(s, &doc);
-            if (!st.ok()) {
-              err = st;
-              return false;
-            }
-            out.replace_document(s.num, doc);
-          }
-          if (++done % 10000 == 0) {
-            im.cache.clear();  // BuildDocument's ancestor reads
-            if (progress) progress(done, total);
-          }
-          return true;
-        }));
-    TS_RETURN_IF_ERROR(err);
-    out.set_metadata("seq", std::to_string(im.seq));
-    out.set_metadata("schema", std::to_string(schema::kSchemaVersion));
-    out.commit();
-    out.close();
-    im.cache.clear();
-    im.xdb.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(old, ec);
-    std::filesystem::rename(live, old, ec);
-    std::filesystem::rename(fresh, live, ec);
-    if (ec) return Status::IOError("swap in rebuilt index: " + ec.message());
-    std::filesystem::remove_all(old, ec);
-    im.xdb = std::make_unique<Xapian::WritableDatabase>(
-        live, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
-    im.xapian_seq = im.seq;
-  } catch (const Xapian::Error& e) {
-    return FromXapian(e, "rebuild index " + fresh);
-  }
+  std::vector<DocPlan> plans;
+  auto apply = [&]() -> Status {
+    if (plans.empty()) return Status::OK();
+    Status st = (*out)->Apply(std::move(plans), im.seq);
+    plans.clear();
+    im.cache.clear();  // ancestor reads of the plans
+    return st;
+  };
+  TS_RETURN_IF_ERROR(im.store->Scan(
+      std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
+        StoredItem s;
+        err = DecodeStoredItem(v, &s);
+        if (err.ok() && s.searchable()) {
+          plans.emplace_back();
+          err = im.PlanDocument(s, DocPlan::Kind::kFull, &plans.back());
+        }
+        if (err.ok() && ++done % 10000 == 0) {
+          err = apply();
+          if (progress) progress(done, total);
+        }
+        return err.ok();
+      }));
+  TS_RETURN_IF_ERROR(err);
+  TS_RETURN_IF_ERROR(apply());
+  // Commit the seq even when there was nothing to index.
+  TS_RETURN_IF_ERROR((*out)->Apply({}, im.seq));
+  (*out)->Close();
+  out->reset();
+  im.xw->Close();
+  im.xw.reset();
+  fs::remove_all(old, ec);
+  fs::rename(live, old, ec);
+  if (!ec) fs::rename(fresh, live, ec);
+  if (ec) return Status::IOError("swap in rebuilt index: " + ec.message());
+  fs::remove_all(old, ec);
+  Result<std::unique_ptr<IndexWriter>> w = IndexWriter::Open(live, 1);
+  if (!w.ok()) return w.status();
+  im.xw = std::move(w).value();
+  im.xapian_seq = im.xw->seq();
   if (progress) progress(done, total);
   return Status::OK();
 }
@@ -895,6 +867,22 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
     report(false);
   }
   TS_RETURN_IF_ERROR(Flush());
+  const uint64_t changed = stats->added + stats->updated;
+  bool compact = false;
+  switch (im.opts.compact) {
+    case IndexOptions::Compaction::kAlways:
+      compact = true;
+      break;
+    case IndexOptions::Compaction::kNever:
+      break;
+    case IndexOptions::Compaction::kAuto:
+      compact = changed >= 1000 && changed * 10 >= im.xw->doccount();
+      break;
+  }
+  if (compact) {
+    TS_RETURN_IF_ERROR(im.xw->Compact());
+    stats->compacted = true;
+  }
   report(true);
   stats->seconds =
       std::chrono::duration<double>(Clock::now() - start).count();

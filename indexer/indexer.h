@@ -2,7 +2,8 @@
 //
 // A database directory holds two stores:
 //   DIR/store   RocksDB thread store, the source of truth (common/keys.h)
-//   DIR/xapian  Xapian index derived from it (common/schema.h)
+//   DIR/xapian  Xapian index derived from it (common/schema.h), split into
+//               parts written in parallel (indexer/index_writer.h)
 //
 // Consistency protocol. Items are applied in batches. Each batch gets the
 // next sequence number `seq`; the store receives, in one synced WriteBatch,
@@ -44,6 +45,7 @@ struct IndexStats {
                               // missing parent arrived
   uint64_t cycles_broken = 0;
   uint64_t bytes_read = 0;    // raw (compressed) bytes of input
+  bool compacted = false;     // the index was compacted at the end
   double seconds = 0;
 };
 
@@ -61,9 +63,16 @@ struct IndexProgress {
 struct IndexOptions {
   Format format = Format::kAuto;  // kAuto: sniff each file
   // Items per store batch / Xapian commit.
-  size_t batch_size = 20000;
+  size_t batch_size = 5000;
   // Read every file even when it is unchanged since it was last indexed.
   bool force = false;
+  // Index parts (one writer thread each) for a new database; 0: one per
+  // core, at most 8. An existing database keeps the parts it has.
+  unsigned parts = 0;
+  // Compact the index after IndexPaths: kAuto when the run changed at least
+  // a tenth of the documents (or 1,000), kAlways, or kNever.
+  enum class Compaction { kAuto, kAlways, kNever };
+  Compaction compact = Compaction::kAuto;
   // Called about every 200 ms while reading, and once at the end.
   std::function<void(const IndexProgress&)> on_progress;
   // Bad records and files ("file:line: reason"), broken cycles.
@@ -91,6 +100,14 @@ class Indexer {
   Status Add(Item item, IndexStats* stats);
   // Applies everything buffered: store first, then Xapian.
   Status Flush();
+
+  // Application metadata kept in the store (key M<name>; names starting
+  // with "app." are free for callers, e.g. a feed's checkpoint). PutMeta is
+  // buffered and written atomically with the items of the next Flush, so a
+  // checkpoint never runs ahead of the items it covers.
+  void PutMeta(const std::string& name, std::string value);
+  // NotFound when never written (or not yet flushed).
+  Result<std::string> GetMeta(const std::string& name);
 
   // Rebuilds the Xapian index from the thread store: a new index is built
   // beside the old one and swapped in when complete, so a crash leaves the

@@ -866,4 +866,15 @@ Status ReadPushshift(InputStream& in, const ReadCallbacks& cb) {
   return ReadJsonAny(in, cb, HandlePushshift);
 }
 
+Result<Item> ParseHnItemJson(std::string_view text) {
+  Json v;
+  std::string error;
+  if (!ParseJson(text, &v, &error)) return Status::Corruption(error);
+  if (v.is_null()) return Status::NotFound("null item");
+  if (!v.is_object()) return Status::Corruption("expected an item object");
+  Item item;
+  if (!HnItemFromJson(v, &item, &error)) return Status::Corruption(error);
+  return item;
+}
+
 }  // namespace threadsearch

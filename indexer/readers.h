@@ -70,6 +70,13 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb);
 Status ReadMbox(InputStream& in, const std::string& list,
                 const ReadCallbacks& cb);
 
+// Parses one HN Firebase item as the API serves it (the body of
+// GET /v0/item/ID.json), with the same mapping as ReadHnJson. Returns the
+// item (origin left empty); NotFound when the text is `null` (an unused or
+// purged id); Corruption saying what is wrong when the text is not valid JSON
+// (e.g. truncated) or not an item object. Thread-safe.
+Result<Item> ParseHnItemJson(std::string_view text);
+
 }  // namespace threadsearch
 
 #endif  // THREADSEARCH_INDEXER_READERS_H_

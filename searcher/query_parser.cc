@@ -986,15 +986,20 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
                            opts.wildcard_limit,
                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
                            Xapian::Query::OP_SYNONYM);
+    // Boolean terms have wdf 0, so BM25 gives them no weight and value
+    // ranges have none: neither needs OP_SCALE_WEIGHT 0, which Xapian
+    // 1.4.22 cannot apply to a term that every document has ("Unexpected
+    // end of posting list").
     case K::kFilter:
       if (n.wildcard) {
-        return Unweighted(Xapian::Query(
-            Xapian::Query::OP_WILDCARD, n.terms[0], opts.wildcard_limit,
-            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT, Xapian::Query::OP_OR));
+        return Xapian::Query(Xapian::Query::OP_WILDCARD, n.terms[0],
+                             opts.wildcard_limit,
+                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+                             Xapian::Query::OP_OR);
       }
-      return Unweighted(Xapian::Query(n.terms[0]));
+      return Xapian::Query(n.terms[0]);
     case K::kItem:
-      return Unweighted(ResolveItem(n, opts));
+      return ResolveItem(n, opts);
     case K::kRange: {
       Xapian::Query q;
       if (n.lo && n.hi) {
@@ -1008,9 +1013,9 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
         q = Xapian::Query(Xapian::Query::OP_VALUE_LE, n.slot,
                           Xapian::sortable_serialise(*n.hi));
       } else {
-        q = Xapian::Query::MatchAll;
+        q = Unweighted(Xapian::Query::MatchAll);
       }
-      return Unweighted(q);
+      return q;
     }
     case K::kNot:
       return Xapian::Query(Xapian::Query::OP_AND_NOT,

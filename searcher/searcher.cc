@@ -435,12 +435,6 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir,
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->opts = opts;
-  // TUNING-ONLY (remove): override ranking options from the environment.
-  if (const char* e = getenv("TS_TUNE")) {
-    sscanf(e, "%lf,%lf,%lf,%lf,%lf,%lf", &impl->opts.bm25_k1, &impl->opts.bm25_b,
-           &impl->opts.bm25_min_normlen, &impl->opts.exact_weight,
-           &impl->opts.proximity_weight, &impl->opts.title_weight);
-  }
   if (!std::filesystem::exists(dir + "/store") ||
       !std::filesystem::exists(dir + "/xapian")) {
     return Status::NotFound(dir + ": no threadsearch database here (run "
@@ -462,12 +456,14 @@ Status Searcher::Refresh() {
   // The index first, then the store: the writer commits the store before
   // the index, so a store opened after the index is never behind it and
   // every hit has its record.
+  bool changed = false;
   try {
-    impl_->db.reopen();
+    changed = impl_->db.reopen();
   } catch (const Xapian::Error& e) {
     return FromXapian(e, "reopen index");
   }
-  return impl_->store->Refresh();
+  // Reopening the store costs far more than the index's version check.
+  return changed ? impl_->store->Refresh() : Status::OK();
 }
 
 Result<StoredItem> Searcher::Impl::RootOf(const StoredItem& s) {

@@ -10,6 +10,7 @@
 #include "indexer/check.h"
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
+#include "server/follow_command.h"
 #include "server/json_codec.h"
 #include "server/params.h"
 #include "server/serve_command.h"
@@ -75,7 +76,9 @@ struct IndexArgs {
   bool quiet = false;
   bool json = false;
   bool force = false;
-  size_t batch = 20000;
+  bool no_compact = false;
+  size_t batch = 5000;
+  unsigned parts = 0;
 };
 
 int RunIndex(const IndexArgs& a) {
@@ -85,6 +88,8 @@ int RunIndex(const IndexArgs& a) {
   opts.format = *fmt;
   opts.batch_size = a.batch;
   opts.force = a.force;
+  opts.parts = a.parts;
+  if (a.no_compact) opts.compact = IndexOptions::Compaction::kNever;
   bool tty = isatty(STDERR_FILENO) && !a.quiet;
   bool progress_shown = false;
   if (tty) {
@@ -256,6 +261,12 @@ int RunCli(int argc, char** argv) {
   index->add_option("--batch", ia.batch, "Items per commit")
       ->check(CLI::Range(1, 10000000));
   index->add_flag("--quiet,-q", ia.quiet, "No progress line");
+  index->add_flag("--no-compact", ia.no_compact,
+                  "Do not compact the index after a large run");
+  index->add_option("--parts", ia.parts,
+                    "Index parts written in parallel, for a new database "
+                    "(default: one per core)")
+      ->check(CLI::Range(1, 8));
   index->add_flag("--json", ia.json, "Print the summary as JSON");
   index->add_flag("--force", ia.force,
                   "Read files even when unchanged since they were indexed");
@@ -368,6 +379,7 @@ int RunCli(int argc, char** argv) {
   check->callback([&] { rc = RunCheck(cdb, crepair, cjson); });
 
   RegisterServeCommand(app, &rc);
+  RegisterFollowCommand(app, &rc);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <exception>
 #include <httplib.h>
@@ -65,16 +66,24 @@ void SendError(Response& res, const Status& st, const std::string& param) {
 }
 
 // Identifies the state of the Xapian index on disk: glass rewrites
-// `iamglass` (a new inode) on every commit.
+// `iamglass` (a new inode) on every commit, in each part of the index
+// (DIR/xapian/pK/) or in a single-part index (DIR/xapian/).
 std::string IndexStamp(const std::string& db) {
-  struct stat st;
-  if (stat((db + "/xapian/iamglass").c_str(), &st) != 0 &&
-      stat((db + "/xapian").c_str(), &st) != 0) {
-    return "";
+  std::string stamp;
+  auto add = [&](const std::string& path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return;
+    stamp += std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) +
+             ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec) + ";";
+  };
+  const std::string dir = db + "/xapian";
+  add(dir + "/iamglass");
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_directory(ec)) add(e.path().string() + "/iamglass");
   }
-  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-         std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
+  return stamp;
 }
 
 // Searchers are not thread-safe: each request leases one for itself. At

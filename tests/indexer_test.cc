@@ -375,3 +375,80 @@ TEST(IndexerTest, HnHiringThreadCountsMatchRawData) {
 
 }  // namespace
 }  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+TEST(IndexerTest, MetaIsWrittenWithTheNextFlush) {
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.path(), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->Add(Hn("1", "", "a", 1, "x"), &st));
+    (*ix)->PutMeta("app.test", "42");
+    EXPECT_TRUE((*ix)->GetMeta("app.test").status().IsNotFound());
+    ASSERT_OK((*ix)->Flush());
+    EXPECT_EQ(*(*ix)->GetMeta("app.test"), "42");
+  }
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  EXPECT_EQ(*(*ix)->GetMeta("app.test"), "42");
+}
+
+}  // namespace
+}  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+TEST(IndexerTest, PartsCompactionAndInterruptedSwap) {
+  TempDir tmp;
+  const std::string path =
+      std::string(TS_CORPUS) + "/mailing-lists/r-help/2003-March.txt.gz";
+  IndexOptions opts;
+  opts.parts = 3;
+  opts.compact = IndexOptions::Compaction::kAlways;
+  uint64_t docs = 0;
+  {
+    auto ix = Indexer::Open(tmp.path(), opts);
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({path}, &st));
+    EXPECT_TRUE(st.compacted);
+  }
+  // Three parts behind a stub; through it every docid is the item's num.
+  EXPECT_TRUE(std::filesystem::exists(tmp.Sub("xapian/XAPIANDB")));
+  EXPECT_TRUE(std::filesystem::exists(tmp.Sub("xapian/p2/iamglass")));
+  ExpectStoresAgree(tmp.path());
+  {
+    Xapian::Database db(tmp.Sub("xapian"));
+    docs = db.get_doccount();
+    ASSERT_GT(docs, 1000u);
+  }
+  // A compaction swap cut between its two renames leaves only p1.old.
+  std::filesystem::rename(tmp.Sub("xapian/p1"), tmp.Sub("xapian/p1.old"));
+  std::filesystem::create_directory(tmp.Sub("xapian/p0.compact"));
+  {
+    auto ix = Indexer::Open(tmp.path(), {});
+    ASSERT_OK(ix);
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.Sub("xapian/p0.compact")));
+  ExpectStoresAgree(tmp.path());
+  Xapian::Database db(tmp.Sub("xapian"));
+  EXPECT_EQ(db.get_doccount(), docs);
+}
+
+TEST(IndexerTest, SmallUpdateDoesNotCompact) {
+  TempDir tmp;
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->IndexPaths(
+      {std::string(TS_CORPUS) + "/reddit/Paul-E-Pushshift-Importer/test_comments.json"},
+      &st));
+  EXPECT_FALSE(st.compacted);  // 27 items: under the 1,000 floor
+}
+
+}  // namespace
+}  // namespace threadsearch
