@@ -28,8 +28,9 @@ Result<ApiUrl> ParseApiUrl(std::string_view url) {
   const std::string what = "--api \"" + std::string(url) + "\"";
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) {
-    return Status::InvalidArgument(what + ": expected http://HOST/PATH or "
-                                          "https://HOST/PATH");
+    return Status::InvalidArgument(what +
+                                   ": expected http://HOST/PATH or "
+                                   "https://HOST/PATH");
   }
   std::string scheme(url.substr(0, sep));
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
@@ -136,7 +137,7 @@ struct Task {
   TaskKind kind = TaskKind::kItem;
   uint64_t id = 0;
   Purpose purpose = Purpose::kBackfill;
-  int attempt = 0;  // attempts made so far
+  int attempt = 0;            // attempts made so far
   bool null_recheck = false;  // a second look after a `null`
 };
 
@@ -145,7 +146,7 @@ struct Outcome {
   enum class Kind { kRetrying, kDone, kFailed };
   Kind kind = Kind::kDone;
   Task task;
-  std::string message;  // kRetrying, kFailed
+  std::string message;       // kRetrying, kFailed
   std::optional<Item> item;  // kItem done: nullopt for `null`
   uint64_t max_id = 0;
   std::vector<uint64_t> updated;
@@ -207,10 +208,10 @@ class FetchPool {
   void SubmitAfter(Task t, double seconds) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      delayed_.emplace(Clock::now() + std::chrono::duration_cast<
-                                          Clock::duration>(
-                                          std::chrono::duration<double>(seconds)),
-                       t);
+      delayed_.emplace(
+          Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(seconds)),
+          t);
     }
     work_cv_.notify_one();
   }
@@ -265,20 +266,19 @@ class FetchPool {
       if (o.kind == Outcome::Kind::kFailed &&
           t.attempt + 1 < opts_.max_attempts) {
         // ±25% jitter so that ids failing together do not retry together.
-        double wait =
-            hn_internal::Backoff(t.attempt, opts_.backoff_initial,
-                                 opts_.backoff_max) *
-            std::uniform_real_distribution<double>(0.75, 1.25)(rng);
+        double wait = hn_internal::Backoff(t.attempt, opts_.backoff_initial,
+                                           opts_.backoff_max) *
+                      std::uniform_real_distribution<double>(0.75, 1.25)(rng);
         o.kind = Outcome::Kind::kRetrying;
         o.message += "; retry " + std::to_string(t.attempt + 1) + " of " +
                      std::to_string(opts_.max_attempts - 1) + " in " +
                      Seconds(wait);
         Task again = t;
         again.attempt = t.attempt + 1;
-        delayed_.emplace(Clock::now() + std::chrono::duration_cast<
-                                            Clock::duration>(
-                                            std::chrono::duration<double>(wait)),
-                         again);
+        delayed_.emplace(
+            Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(wait)),
+            again);
         work_cv_.notify_one();
       } else if (o.kind == Outcome::Kind::kFailed) {
         o.message += " after " + std::to_string(t.attempt + 1) + " attempts";
@@ -309,7 +309,9 @@ class FetchPool {
       if (delayed_.empty()) {
         work_cv_.wait(lock);
       } else {
-        work_cv_.wait_until(lock, delayed_.begin()->first);
+        // A copy: the entry may be gone once the lock is released.
+        const Clock::time_point due = delayed_.begin()->first;
+        work_cv_.wait_until(lock, due);
       }
     }
     return false;
@@ -504,9 +506,7 @@ class Follower {
     run_start_ = first;
   }
 
-  bool Stopping() const {
-    return opts_.stop != nullptr && opts_.stop->load();
-  }
+  bool Stopping() const { return opts_.stop != nullptr && opts_.stop->load(); }
 
   void Warn(const std::string& msg) {
     if (opts_.on_warning) opts_.on_warning(msg);
@@ -590,8 +590,8 @@ class Follower {
     size_t want = static_cast<size_t>(std::max(1, opts_.concurrency)) * 4;
     size_t queued = pool_.queued();
     while (next_id_ <= max_id_ && queued < want &&
-           next_id_ <= tracker_.done_upto() + std::max<uint64_t>(
-                                                  opts_.window, 1)) {
+           next_id_ <=
+               tracker_.done_upto() + std::max<uint64_t>(opts_.window, 1)) {
       Task t;
       t.kind = TaskKind::kItem;
       t.id = next_id_++;
@@ -637,8 +637,9 @@ class Follower {
       case TaskKind::kUpdates:
         --polls_pending_;
         if (o.kind == Outcome::Kind::kFailed) {
-          Warn(o.message + "; changes it listed are picked up at a later poll "
-                           "only if listed again");
+          Warn(o.message +
+               "; changes it listed are picked up at a later poll "
+               "only if listed again");
           return Status::OK();
         }
         for (uint64_t id : o.updated) {

@@ -41,7 +41,7 @@ struct HnFollowProgress {
   uint64_t items = 0;         // items applied this run (backfill + updates)
   double ids_per_second = 0;  // over the last ~10 seconds
   double items_per_second = 0;
-  double eta_seconds = -1;    // -1: unknown
+  double eta_seconds = -1;  // -1: unknown
   uint64_t retries = 0;
   uint64_t failed = 0;
   double elapsed = 0;  // seconds since the start
@@ -49,16 +49,16 @@ struct HnFollowProgress {
 
 // Counters for one FollowHn run.
 struct HnFollowStats {
-  uint64_t requests = 0;     // HTTP requests sent (every attempt)
-  uint64_t ids_done = 0;     // backfill ids completed (items, nulls, failed)
-  uint64_t items = 0;        // item versions applied (backfill and updates)
-  uint64_t nulls = 0;        // ids answered with `null`
-  uint64_t updates = 0;      // items re-fetched because updates.json named them
-  uint64_t retries = 0;      // attempts that failed and were retried
-  uint64_t failed = 0;       // ids given up after max_attempts (skipped)
-  uint64_t polls = 0;        // maxitem + updates polls started
-  uint64_t last_id = 0;      // the checkpoint when the run ended
-  IndexStats index;          // what the Indexer did with the items
+  uint64_t requests = 0;  // HTTP requests sent (every attempt)
+  uint64_t ids_done = 0;  // backfill ids completed (items, nulls, failed)
+  uint64_t items = 0;     // item versions applied (backfill and updates)
+  uint64_t nulls = 0;     // ids answered with `null`
+  uint64_t updates = 0;   // items re-fetched because updates.json named them
+  uint64_t retries = 0;   // attempts that failed and were retried
+  uint64_t failed = 0;    // ids given up after max_attempts (skipped)
+  uint64_t polls = 0;     // maxitem + updates polls started
+  uint64_t last_id = 0;   // the checkpoint when the run ended
+  IndexStats index;       // what the Indexer did with the items
   double seconds = 0;
 };
 

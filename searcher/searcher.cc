@@ -125,8 +125,8 @@ int MonthKey(int64_t t) {
   return (tm.tm_year + 1900) * 100 + tm.tm_mon + 1;
 }
 
-// Counts every matching document's thread (value slot), month (from the
-// time value) and author (its A term). Sees every match because the
+// Counts every matching document's thread, month (from the time value)
+// and author, all from value slots. Sees every match because the
 // searcher asks for an exhaustive match.
 class FacetSpy : public Xapian::MatchSpy {
  public:
@@ -137,16 +137,8 @@ class FacetSpy : public Xapian::MatchSpy {
     if (!t.empty()) {
       months_[MonthKey(static_cast<int64_t>(Xapian::sortable_unserialise(t)))]++;
     }
-    // The author is a term, not a value: read the document's term list
-    // from the first "A" term on.
-    Xapian::TermIterator it = doc.termlist_begin();
-    it.skip_to(std::string(schema::kPrefixAuthor));
-    if (it != doc.termlist_end()) {
-      const std::string& term = *it;
-      if (term.starts_with(schema::kPrefixAuthor)) {
-        authors_[term.substr(schema::kPrefixAuthor.size())]++;
-      }
-    }
+    std::string author = doc.get_value(schema::kValueAuthor);
+    if (!author.empty()) authors_[author]++;
   }
 
   Facets Result(size_t limit) const {

@@ -138,6 +138,7 @@ struct SearchArgs {
   std::string before;
   std::string sort;
   std::string collapse;
+  bool facets = false;
 };
 
 int RunSearch(const SearchArgs& a) {
@@ -186,6 +187,7 @@ int RunSearch(const SearchArgs& a) {
     }
     req.collapse_thread = true;
   }
+  req.facets = a.facets;
   Result<std::unique_ptr<Searcher>> s = Searcher::Open(a.db, {});
   if (!s.ok()) return Fail(s.status());
   Result<SearchResult> r = (*s)->Search(req);
@@ -291,6 +293,8 @@ int RunCli(int argc, char** argv) {
   search->add_option("--before", sa.before, "Items before DATE");
   search->add_option("--sort", sa.sort, "relevance, date, -date, points, replies");
   search->add_option("--collapse", sa.collapse, "thread: one hit per thread");
+  search->add_flag("--facets", sa.facets,
+                   "Count matches by author, thread, year and month");
   search->add_option("query", sa.words, "Query words");
   search->callback([&] { rc = RunSearch(sa); });
 

@@ -123,12 +123,11 @@ int RunFollowHn(const FollowArgs& a) {
     st = FollowHn(ix->get(), o, &stats);
   }
   if (progress_shown) std::cerr << "\r\033[K";
-  std::cerr << "hn: " << stats.ids_done << " ids (" << stats.items
-            << " items, " << stats.nulls << " null, " << stats.failed
-            << " failed), " << stats.updates << " updates; "
-            << stats.index.added << " added, " << stats.index.updated
-            << " updated, " << stats.index.unchanged << " unchanged; "
-            << stats.retries << " retries, " << stats.requests
+  std::cerr << "hn: " << stats.ids_done << " ids (" << stats.items << " items, "
+            << stats.nulls << " null, " << stats.failed << " failed), "
+            << stats.updates << " updates; " << stats.index.added << " added, "
+            << stats.index.updated << " updated, " << stats.index.unchanged
+            << " unchanged; " << stats.retries << " retries, " << stats.requests
             << " requests; checkpoint " << stats.last_id
             << (g_stop.load() ? " (stopped)" : "") << "\n";
   if (!st.ok()) {
@@ -158,8 +157,7 @@ void RegisterFollowCommand(CLI::App& app, int* rc) {
                  "First item id to fetch (default: after the checkpoint; on "
                  "a new database, the newest item)")
       ->check(CLI::PositiveNumber);
-  hn->add_option("--concurrency,-j", o.concurrency,
-                 "Parallel connections")
+  hn->add_option("--concurrency,-j", o.concurrency, "Parallel connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   hn->add_option("--interval", o.interval,

@@ -83,6 +83,25 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
                        const TextStyle& style) {
   uint64_t first = static_cast<uint64_t>(r.page) * r.limit + 1;
   uint64_t last = first + r.hits.size() - 1;
+  if (!r.did_you_mean.empty()) {
+    os << "Did you mean: " << Bold(style) << r.did_you_mean << Reset(style)
+       << " ?\n";
+  }
+  if (r.facets) {
+    auto line = [&](const char* label, const std::vector<CountEntry>& v,
+                    size_t n) {
+      if (v.empty()) return;
+      os << Dim(style) << label << ":" << Reset(style);
+      for (size_t i = 0; i < v.size() && i < n; ++i) {
+        os << "  " << v[i].key << " (" << v[i].count << ")";
+      }
+      os << "\n";
+    };
+    line("authors", r.facets->authors, 5);
+    line("threads", r.facets->threads, 3);
+    line("years", r.facets->years, 30);
+    os << "\n";
+  }
   if (r.hits.empty()) {
     os << "No matches for \"" << r.query << "\" (" << r.total << " in all).\n";
     return;

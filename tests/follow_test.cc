@@ -77,24 +77,23 @@ class ReplayServer {
     server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
     // Without it every response waits out the client's delayed ACK.
     server_.set_tcp_nodelay(true);
-    server_.Get("/v0/maxitem.json",
-                [this](const httplib::Request&, httplib::Response& res) {
-                  std::optional<Fault> f = TakeFault(&maxitem_faults_);
-                  if (f) return Inject(*f, "0", res);
-                  std::lock_guard<std::mutex> lock(mu_);
-                  res.set_content(std::to_string(max_item_),
-                                  "application/json");
-                });
+    server_.Get("/v0/maxitem.json", [this](const httplib::Request&,
+                                           httplib::Response& res) {
+      std::optional<Fault> f = TakeFault(&maxitem_faults_);
+      if (f) return Inject(*f, "0", res);
+      std::lock_guard<std::mutex> lock(mu_);
+      res.set_content(std::to_string(max_item_), "application/json");
+    });
     server_.Get("/v0/updates.json",
                 [this](const httplib::Request&, httplib::Response& res) {
                   std::lock_guard<std::mutex> lock(mu_);
                   res.set_content(updates_.dump(), "application/json");
                 });
-    server_.Get(R"(/v0/item/(\d+)\.json)", [this](const httplib::Request& req,
-                                                  httplib::Response& res) {
-      uint64_t id = std::stoull(req.matches[1].str());
-      Item(id, res);
-    });
+    server_.Get(R"(/v0/item/(\d+)\.json)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  uint64_t id = std::stoull(req.matches[1].str());
+                  Item(id, res);
+                });
     port_ = server_.bind_to_any_port("127.0.0.1");
     EXPECT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -228,8 +227,8 @@ class ReplayServer {
       }
       broken = broken_.count(id) > 0;
       if (max_delay_ms_ > 0) {
-        delay_ms = static_cast<int>(rng_() % static_cast<unsigned>(
-                                                 max_delay_ms_ + 1));
+        delay_ms =
+            static_cast<int>(rng_() % static_cast<unsigned>(max_delay_ms_ + 1));
       }
       if (id == slow_id_) delay_ms += slow_ms_;
     }
@@ -301,9 +300,8 @@ std::map<std::string, std::string> Snapshot(const std::string& db) {
         StoredItem s;
         EXPECT_OK(DecodeStoredItem(v, &s));
         Result<StoredItem> root = (*store)->Get(s.root_num);
-        Result<StoredItem> parent = s.parent_num
-                                        ? (*store)->Get(s.parent_num)
-                                        : Result<StoredItem>(s);
+        Result<StoredItem> parent =
+            s.parent_num ? (*store)->Get(s.parent_num) : Result<StoredItem>(s);
         std::string desc =
             (root.ok() ? root->item.id : "?") + "|" +
             (s.parent_num && parent.ok() ? parent->item.id : "-") + "|" +
@@ -462,8 +460,8 @@ TEST(HnFollowerInternalTest, ParsesApiUrls) {
 TEST(HnFollowerInternalTest, ParsesMaxItemAndUpdates) {
   EXPECT_EQ(*hn_internal::ParseMaxItem("42133844"), 42133844u);
   EXPECT_EQ(*hn_internal::ParseMaxItem(" 7\n"), 7u);
-  for (const char* bad : {"", "null", "-1", "0", "1.5", "\"12\"", "12 13",
-                          "{\"id\": 1}"}) {
+  for (const char* bad :
+       {"", "null", "-1", "0", "1.5", "\"12\"", "12 13", "{\"id\": 1}"}) {
     EXPECT_FALSE(hn_internal::ParseMaxItem(bad).ok()) << bad;
   }
   Result<std::vector<uint64_t>> u = hn_internal::ParseUpdates(
@@ -640,9 +638,9 @@ TEST_F(FollowTest, AppliesEditsScoresAndDeletionsFromUpdates) {
   changed[kStory] = story;
   for (const auto& [id, v] : changed) server.set_item(id, v);
   const uint64_t unknown = 8863;
-  server.set_updates(json{{"items", {edited, deleted, unknown, kStory,
-                                     max_id() + 5, edited}},
-                          {"profiles", {"whoishiring"}}});
+  server.set_updates(
+      json{{"items", {edited, deleted, unknown, kStory, max_id() + 5, edited}},
+           {"profiles", {"whoishiring"}}});
 
   HnFollowOptions o = TestOptions(server);
   o.from = 0;  // resume: nothing new to backfill
@@ -711,13 +709,14 @@ TEST_F(FollowTest, RetriesErrorsTimeoutsAndBadResponsesUntilIndexed) {
   EXPECT_EQ(StoredCheckpoint(db), max_id());
   ExpectConsistent(db);
   // Each retry is logged with the item id and the reason.
-  EXPECT_TRUE(AnyWarning(r, "hn item " + std::to_string(kStory) + ": HTTP 500"));
-  EXPECT_TRUE(AnyWarning(r, "hn item " + std::to_string(b) +
-                                ": bad or truncated response"));
-  EXPECT_TRUE(AnyWarning(r, "hn item " + std::to_string(c) +
-                                ": response is for item \"1\""));
-  EXPECT_TRUE(AnyWarning(r, "hn item " + std::to_string(a) +
-                                ": request failed"));
+  EXPECT_TRUE(
+      AnyWarning(r, "hn item " + std::to_string(kStory) + ": HTTP 500"));
+  EXPECT_TRUE(AnyWarning(
+      r, "hn item " + std::to_string(b) + ": bad or truncated response"));
+  EXPECT_TRUE(AnyWarning(
+      r, "hn item " + std::to_string(c) + ": response is for item \"1\""));
+  EXPECT_TRUE(
+      AnyWarning(r, "hn item " + std::to_string(a) + ": request failed"));
   EXPECT_TRUE(AnyWarning(r, "hn maxitem.json: HTTP 500"));
 }
 
@@ -803,11 +802,10 @@ TEST_F(FollowTest, ResumesAfterSigkillWithExactCounts) {
     const uint64_t past =
         (checkpoint ? *checkpoint : kStory) + 150 + 100 * round;
     // The first child starts at the story, the second resumes.
-    std::vector<std::string> args = {"follow",  "hn",    "--db",
-                                     db,        "--api", server.api(),
-                                     "--rate",  "200",   "--concurrency",
-                                     "4",       "--interval", "0.5",
-                                     "--quiet"};
+    std::vector<std::string> args = {
+        "follow", "hn",  "--db",          db,  "--api",      server.api(),
+        "--rate", "200", "--concurrency", "4", "--interval", "0.5",
+        "--quiet"};
     if (round == 0) {
       args.push_back("--from");
       args.push_back(std::to_string(kStory));
@@ -945,10 +943,9 @@ TEST_F(FollowTest, CommandStopsCleanlyOnSigtermAndSigint) {
   // SIGTERM in the middle of the backfill: flushes, exits 0.
   pid_t pid = 0;
   ChildGuard guard(&pid);
-  pid = Spawn({"follow", "hn", "--db", db, "--api", server.api(),
-                     "--from", std::to_string(kStory), "--rate", "200",
-                     "--interval", "0.5"},
-                    log);
+  pid = Spawn({"follow", "hn", "--db", db, "--api", server.api(), "--from",
+               std::to_string(kStory), "--rate", "200", "--interval", "0.5"},
+              log);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(WaitFor([&] { return server.item_requests() > 300; }, 20));
   kill(pid, SIGTERM);
@@ -965,8 +962,8 @@ TEST_F(FollowTest, CommandStopsCleanlyOnSigtermAndSigint) {
   ExpectConsistent(db);
 
   // Resumed, caught up and polling: SIGINT.
-  pid = Spawn({"follow", "hn", "--db", db, "--api", server.api(),
-               "--interval", "0.2", "--concurrency", "8", "--rate", "0"},
+  pid = Spawn({"follow", "hn", "--db", db, "--api", server.api(), "--interval",
+               "0.2", "--concurrency", "8", "--rate", "0"},
               log);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(WaitFor([&] { return StoredCheckpoint(db) == max_id(); }, 20))
@@ -979,9 +976,9 @@ TEST_F(FollowTest, CommandStopsCleanlyOnSigtermAndSigint) {
   ExpectConsistent(db);
 
   // Usage errors exit 2.
-  pid = Spawn({"follow", "hn", "--db", db, "--api", "ftp://127.0.0.1/v0",
-               "--once"},
-              log);
+  pid = Spawn(
+      {"follow", "hn", "--db", db, "--api", "ftp://127.0.0.1/v0", "--once"},
+      log);
   ASSERT_TRUE(wait_exit(pid, &status));
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2) << ReadFileOrDie(log);
