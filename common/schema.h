@@ -26,7 +26,11 @@
 // Terms over 240 bytes are replaced by a prefix plus a hash (see
 // HashLongTerm).
 // Values (Xapian::sortable_serialise numbers unless noted):
-//   0 time (Unix seconds)   1 points   2 depth   3 reply count
+//   0 time (Unix seconds)   1 points (only items that have points)
+//   2 depth   3 reply count (direct replies)
+//   5 comment count: the source's descendant count (HN `descendants`,
+//     Reddit `num_comments`), else for a thread root the items below it;
+//     absent when unknown
 //   4 thread key (G term without "G", raw string: collapse key)
 //   6 author, lower-cased (raw string: author facets)
 // Metadata keys:
@@ -43,7 +47,7 @@
 
 namespace threadsearch::schema {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 enum ValueSlot : unsigned {
   kValueTime = 0,
@@ -51,6 +55,7 @@ enum ValueSlot : unsigned {
   kValueDepth = 2,
   kValueReplies = 3,
   kValueThread = 4,
+  kValueComments = 5,
   kValueAuthor = 6,
 };
 

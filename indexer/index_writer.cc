@@ -60,7 +60,9 @@ struct IndexWriter::Part {
     }
     tg.index_text(p.body);
     for (const std::string& t : p.terms) doc->add_boolean_term(t);
-    for (const auto& [slot, v] : p.values) doc->add_value(slot, v);
+    for (const auto& [slot, v] : p.values) {
+      if (!v.empty()) doc->add_value(slot, v);
+    }
   }
 
   Status Apply(const std::vector<const DocPlan*>& plans, unsigned nparts,

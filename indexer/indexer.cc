@@ -267,7 +267,8 @@ Status Indexer::Impl::AddToThreadSize(uint32_t root, int64_t delta) {
   StoredItem* s = *r;
   s->thread_size = static_cast<uint32_t>(
       std::max<int64_t>(0, static_cast<int64_t>(s->thread_size) + delta));
-  MarkRecord(root);
+  // Its comment count value follows the thread's size.
+  MarkValues(root);
   return Status::OK();
 }
 
@@ -632,9 +633,18 @@ Status Indexer::Impl::PlanDocument(const StoredItem& s, DocPlan::Kind kind,
   }
   terms.push_back(schema::Term(schema::kPrefixThread, thread_key));
   auto number = [](double v) { return Xapian::sortable_serialise(v); };
+  int64_t comments = it.num_comments;
+  if (comments < 0 && s.is_root()) {
+    comments = static_cast<int64_t>(s.thread_size) - 1;
+  }
+  // A value-only update replaces every slot listed here; an empty string
+  // removes the slot (items without points or a comment count).
   plan->values = {
       {schema::kValueTime, number(static_cast<double>(it.time))},
-      {schema::kValuePoints, number(static_cast<double>(it.points))},
+      {schema::kValuePoints,
+       it.has_points ? number(static_cast<double>(it.points)) : ""},
+      {schema::kValueComments,
+       comments >= 0 ? number(static_cast<double>(comments)) : ""},
       {schema::kValueDepth, number(static_cast<double>(s.depth))},
       {schema::kValueReplies, number(static_cast<double>(s.reply_count))},
       {schema::kValueThread, thread_key},

@@ -327,6 +327,17 @@ Xapian::Query Searcher::Impl::RequestFilter(const SearchRequest& req) {
                          Xapian::sortable_serialise(lo),
                          Xapian::sortable_serialise(hi));
   }
+  // Inclusive numeric ranges; items without the value never match.
+  auto range = [&](unsigned slot, const std::optional<int64_t>& lo,
+                   const std::optional<int64_t>& hi) {
+    if (!lo && !hi) return;
+    filters.emplace_back(
+        Xapian::Query::OP_VALUE_RANGE, slot,
+        Xapian::sortable_serialise(lo ? static_cast<double>(*lo) : -1e18),
+        Xapian::sortable_serialise(hi ? static_cast<double>(*hi) : 1e18));
+  };
+  range(schema::kValuePoints, req.points_min, req.points_max);
+  range(schema::kValueComments, req.comments_min, req.comments_max);
   if (filters.empty()) return Xapian::Query();
   return Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end());
 }

@@ -47,6 +47,11 @@ struct SearchRequest {
   std::string list;
   std::optional<int64_t> after;   // time >= after (Unix seconds)
   std::optional<int64_t> before;  // time < before
+  // Inclusive ranges on points and on the comment count (the source's
+  // descendant count, else a root's items below it); items without the
+  // number never match a range on it.
+  std::optional<int64_t> points_min, points_max;
+  std::optional<int64_t> comments_min, comments_max;
   std::optional<SortOrder> sort;  // default: relevance, or -date with no words
   uint32_t page = 0;              // 0-based
   uint32_t limit = 10;            // hits per page, 1..1000

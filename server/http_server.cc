@@ -31,9 +31,6 @@ using httplib::Response;
 
 constexpr char kJsonType[] = "application/json; charset=utf-8";
 constexpr uint32_t kHnDefaultHitsPerPage = 20;
-// With a points or num_comments filter the server filters the matches
-// itself; it looks at no more than this many.
-constexpr uint32_t kMaxPostFilterScan = 20000;
 constexpr size_t kMaxParams = 64;
 
 // The one place a Status becomes an HTTP code.
@@ -359,6 +356,10 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   }
   if (nf->time_lo) sreq->after = *nf->time_lo;
   if (nf->time_hi) sreq->before = *nf->time_hi + 1;
+  sreq->points_min = nf->points_lo;
+  sreq->points_max = nf->points_hi;
+  sreq->comments_min = nf->comments_lo;
+  sreq->comments_max = nf->comments_hi;
   sreq->query = query;
   for (const std::string& c : clauses) {
     sreq->query = sreq->query.empty() ? c : "(" + sreq->query + ") AND " + c;
@@ -389,58 +390,17 @@ std::string PlainWords(const std::string& q) {
   return out;
 }
 
-bool InRange(int64_t v, const std::optional<int64_t>& lo,
-             const std::optional<int64_t>& hi) {
-  return (!lo || v >= *lo) && (!hi || v <= *hi);
-}
-
-bool PassesPostFilter(const StoredItem& s, const NumericFilter& nf) {
-  if (nf.points_lo || nf.points_hi) {
-    if (!s.item.has_points ||
-        !InRange(s.item.points, nf.points_lo, nf.points_hi)) {
-      return false;
-    }
-  }
-  if (nf.comments_lo || nf.comments_hi) {
-    int64_t nc = AlgoliaNumComments(s);
-    if (nc < 0 || !InRange(nc, nf.comments_lo, nf.comments_hi)) return false;
-  }
-  return true;
-}
-
 // An HN Search API page: the hits and how many matched.
 struct HnPage {
   std::vector<Hit> hits;
   uint64_t total = 0;
-  bool exhaustive = true;
 };
 
-Status RunHnSearch(Searcher& s, SearchRequest sreq, const NumericFilter& nf,
-                   HnPage* out) {
-  if (!nf.needs_post_filter()) {
-    Result<SearchResult> r = s.Search(sreq);
-    if (!r.ok()) return r.status();
-    out->total = r->total;
-    out->hits = std::move(r->hits);
-    return Status::OK();
-  }
-  // The searcher has no points / num_comments filter: walk the matches.
-  const uint64_t first = static_cast<uint64_t>(sreq.page) * sreq.limit;
-  const uint32_t limit = sreq.limit;
-  sreq.limit = 1000;
-  for (sreq.page = 0; sreq.page * 1000u < kMaxPostFilterScan; ++sreq.page) {
-    Result<SearchResult> r = s.Search(sreq);
-    if (!r.ok()) return r.status();
-    for (Hit& h : r->hits) {
-      if (!PassesPostFilter(h.item, nf)) continue;
-      if (out->total >= first && out->hits.size() < limit) {
-        out->hits.push_back(std::move(h));
-      }
-      ++out->total;
-    }
-    if ((sreq.page + 1) * 1000ull >= r->total) return Status::OK();
-  }
-  out->exhaustive = false;
+Status RunHnSearch(Searcher& s, const SearchRequest& sreq, HnPage* out) {
+  Result<SearchResult> r = s.Search(sreq);
+  if (!r.ok()) return r.status();
+  out->total = r->total;
+  out->hits = std::move(r->hits);
   return Status::OK();
 }
 
@@ -678,12 +638,12 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
   if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
   HnPage page;
   if (!nothing) {
-    st = RunHnSearch(*s, sreq, nf, &page);
+    st = RunHnSearch(*s, sreq, &page);
     if (st.code() == StatusCode::kInvalidArgument) {
       // Free text the query language rejects: search its words instead.
       sreq.query = PlainWords(sreq.query);
       page = HnPage();
-      st = RunHnSearch(*s, sreq, nf, &page);
+      st = RunHnSearch(*s, sreq, &page);
     }
     if (!st.ok()) return SendError(res, st, "query");
   }
@@ -701,7 +661,6 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
   uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
   p.nb_pages = static_cast<uint32_t>(
       std::min<uint64_t>(pages, opts.max_result_offset / sreq.limit));
-  p.exhaustive = page.exhaustive;
   p.processing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         Clock::now() - start)
                         .count();

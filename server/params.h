@@ -64,11 +64,6 @@ struct NumericFilter {
   std::optional<int64_t> comments_lo, comments_hi;
   // True when the ranges cannot match anything (lo > hi).
   bool empty() const;
-  // True when points or num_comments are constrained (the searcher cannot
-  // filter on them; the server filters the matches itself).
-  bool needs_post_filter() const {
-    return points_lo || points_hi || comments_lo || comments_hi;
-  }
 };
 // InvalidArgument (param "numericFilters") for an unknown field or
 // operator, a bad number, or OR groups (parentheses).

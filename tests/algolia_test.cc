@@ -70,7 +70,6 @@ TEST(AlgoliaParamsTest, NumericFilters) {
   EXPECT_FALSE(f->points_hi.has_value());
   EXPECT_EQ(f->comments_lo, 3);
   EXPECT_EQ(f->comments_hi, 3);
-  EXPECT_TRUE(f->needs_post_filter());
   EXPECT_FALSE(f->empty());
   f = ParseNumericFilters("points>10,points<5");
   ASSERT_OK(f);
@@ -290,6 +289,22 @@ TEST_F(AlgoliaTest, TagsAndNumericFiltersFilter) {
   ASSERT_GE(j["hits"].size(), 1u);
   EXPECT_EQ(j["nbHits"], j["hits"].size());
   for (const json& h : j["hits"]) EXPECT_GE(h["points"].get<int>(), 100);
+  // num_comments filters in the index too: every hit carries the count, and
+  // the complement query covers the rest of the stories that have one.
+  j = Fetch("/api/v1/search?tags=story&numericFilters=num_comments%3E%3D50&"
+            "hitsPerPage=1000")
+          .json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  EXPECT_TRUE(j["exhaustiveNbHits"].get<bool>());
+  for (const json& h : j["hits"]) EXPECT_GE(h["num_comments"].get<int>(), 50);
+  json rest = Fetch("/api/v1/search?tags=story&numericFilters=num_comments%3C50&"
+                    "hitsPerPage=1000")
+                  .json();
+  json all = Fetch("/api/v1/search?tags=story&hitsPerPage=1000").json();
+  size_t with_count = 0;
+  for (const json& h : all["hits"]) with_count += h["num_comments"].is_number();
+  EXPECT_EQ(j["nbHits"].get<size_t>() + rest["nbHits"].get<size_t>(),
+            with_count);
   j = Fetch("/api/v1/search_by_date?numericFilters=created_at_i%3E1400000000,"
             "created_at_i%3C1403235346&hitsPerPage=100")
           .json();

@@ -1,0 +1,140 @@
+// bench_query: in-process query latency of threadsearch's Searcher, for
+// bench/run. Opens the database once, reads one query per line from a file,
+// runs the whole set `--warm` times untimed, then once more timing each
+// Searcher::Search call (the request the CLI and /api/search make: limit 10,
+// relevance, snippets, and thread context unless --no-context), and prints
+// one JSON object:
+//
+//   bench_query --db DIR --queries FILE [--warm N] [--limit N] [--no-context]
+//   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
+//    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …}
+//
+// `hits` sums the hits returned (a sanity check that the queries match).
+// With --times FILE, also writes every timed latency (ms), one a line, in
+// query order. Exit codes: 0 success, 1 failure, 2 usage.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "searcher/searcher.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Nearest-rank percentile of a non-empty, sorted list (as bench/quality.py).
+double Percentile(const std::vector<double>& sorted, double p) {
+  long k = std::lround(p / 100.0 * static_cast<double>(sorted.size()) + 0.5) - 1;
+  k = std::clamp<long>(k, 0, static_cast<long>(sorted.size()) - 1);
+  return sorted[static_cast<size_t>(k)];
+}
+
+int Usage() {
+  std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
+               "[--limit N] [--no-context] [--times FILE]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string db, queries_path, times_path;
+  int warm = 1;
+  uint32_t limit = 10;
+  bool context = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* v = nullptr;
+    if (a == "--db" && (v = next())) {
+      db = v;
+    } else if (a == "--queries" && (v = next())) {
+      queries_path = v;
+    } else if (a == "--warm" && (v = next())) {
+      warm = std::atoi(v);
+    } else if (a == "--limit" && (v = next())) {
+      limit = static_cast<uint32_t>(std::atoi(v));
+    } else if (a == "--times" && (v = next())) {
+      times_path = v;
+    } else if (a == "--no-context") {
+      context = false;
+    } else {
+      return Usage();
+    }
+  }
+  if (db.empty() || queries_path.empty()) return Usage();
+
+  std::vector<std::string> queries;
+  {
+    std::ifstream in(queries_path);
+    if (!in) {
+      std::cerr << "bench_query: cannot read " << queries_path << "\n";
+      return 1;
+    }
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) queries.push_back(line);
+    }
+  }
+  if (queries.empty()) {
+    std::cerr << "bench_query: no queries in " << queries_path << "\n";
+    return 1;
+  }
+
+  threadsearch::SearcherOptions so;
+  auto searcher = threadsearch::Searcher::Open(db, so);
+  if (!searcher.ok()) {
+    std::cerr << "bench_query: " << searcher.status().ToString() << "\n";
+    return 1;
+  }
+  threadsearch::SearchRequest req;
+  req.limit = limit;
+  req.context = context;
+
+  std::vector<double> ms;
+  ms.reserve(queries.size());
+  uint64_t hits = 0, errors = 0;
+  for (int round = 0; round <= warm; ++round) {
+    const bool timed = round == warm;
+    for (const std::string& q : queries) {
+      req.query = q;
+      const auto t0 = Clock::now();
+      auto r = (*searcher)->Search(req);
+      const double d =
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      if (!timed) continue;
+      ms.push_back(d);
+      if (r.ok()) {
+        hits += r->hits.size();
+      } else {
+        ++errors;
+        if (errors <= 3) {
+          std::cerr << "bench_query: " << q << ": " << r.status().ToString()
+                    << "\n";
+        }
+      }
+    }
+  }
+  if (!times_path.empty()) {
+    std::ofstream out(times_path);
+    for (double d : ms) out << d << "\n";
+  }
+  double total = 0;
+  for (double d : ms) total += d;
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  std::cout << "{\"queries\": " << ms.size() << ", \"errors\": " << errors
+            << ", \"hits\": " << hits
+            << ", \"p50_ms\": " << Percentile(sorted, 50)
+            << ", \"p95_ms\": " << Percentile(sorted, 95)
+            << ", \"p99_ms\": " << Percentile(sorted, 99)
+            << ", \"mean_ms\": " << total / static_cast<double>(ms.size())
+            << ", \"max_ms\": " << sorted.back() << ", \"total_ms\": " << total
+            << "}\n";
+  return errors == 0 ? 0 : 1;
+}

@@ -1,0 +1,223 @@
+// bench_raw_xapian: the raw Xapian peer of bench/run. A minimal indexer and
+// query loop with Xapian's defaults, to show what the library alone costs on
+// the same items and queries as threadsearch and SQLite FTS5.
+//
+//   bench_raw_xapian index --db DIR --items FILE [--limit N]
+//     Reads the JSON lines of bench_dump_items (num, root, title, body) into
+//     memory (untimed), then, timed: one WritableDatabase (created or
+//     overwritten), a TermGenerator with the english stemmer (STEM_SOME,
+//     positions), per item the text (a thread opener's title, then the body;
+//     the same `text` FTS5 gets) and the title with prefix S (FTS5's `title`
+//     column), add_document, and one commit() at the end. Flush threshold
+//     and everything else are Xapian's defaults; no document data is stored.
+//     Prints {"items": N, "seconds": S, "items_per_s": R}.
+//
+//   bench_raw_xapian query --db DIR --queries FILE [--warm N] [--limit N]
+//     One query per line through QueryParser (english stemmer, STEM_SOME,
+//     default operator AND, like FTS5 and threadsearch) and Enquire (BM25
+//     defaults, get_mset(0, limit)), reading the docids. Runs the set `--warm`
+//     times untimed, then once timed per query (parse + match), and prints
+//     {"queries", "errors", "hits", "p50_ms", "p95_ms", "p99_ms", "mean_ms",
+//      "max_ms", "total_ms"} as bench_query does.
+//
+// Exit codes: 0 success, 1 failure, 2 usage.
+#include <xapian.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Doc {
+  std::string text;
+  std::string title;
+};
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  long k = std::lround(p / 100.0 * static_cast<double>(sorted.size()) + 0.5) - 1;
+  k = std::clamp<long>(k, 0, static_cast<long>(sorted.size()) - 1);
+  return sorted[static_cast<size_t>(k)];
+}
+
+int Usage() {
+  std::cerr << "usage: bench_raw_xapian index --db DIR --items FILE [--limit N]\n"
+               "       bench_raw_xapian query --db DIR --queries FILE "
+               "[--warm N] [--limit N]\n";
+  return 2;
+}
+
+int Index(const std::string& db_path, const std::string& items_path,
+          long limit) {
+  std::vector<Doc> docs;
+  {
+    std::ifstream in(items_path);
+    if (!in) {
+      std::cerr << "bench_raw_xapian: cannot read " << items_path << "\n";
+      return 1;
+    }
+    size_t line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (line.empty()) continue;
+      if (limit >= 0 && static_cast<long>(docs.size()) >= limit) break;
+      try {
+        nlohmann::json j = nlohmann::json::parse(line);
+        Doc d;
+        d.title = j.at("title").get<std::string>();
+        const std::string body = j.at("body").get<std::string>();
+        d.text = j.at("root").get<bool>() && !d.title.empty()
+                     ? d.title + "\n" + body
+                     : body;
+        docs.push_back(std::move(d));
+      } catch (const nlohmann::json::exception& e) {
+        std::cerr << "bench_raw_xapian: " << items_path << ":" << line_no
+                  << ": " << e.what() << "\n";
+        return 1;
+      }
+    }
+  }
+  const auto t0 = Clock::now();
+  try {
+    Xapian::WritableDatabase db(db_path, Xapian::DB_CREATE_OR_OVERWRITE);
+    Xapian::TermGenerator tg;
+    tg.set_stemmer(Xapian::Stem("english"));
+    for (const Doc& d : docs) {
+      Xapian::Document doc;
+      tg.set_document(doc);
+      tg.index_text(d.text);
+      tg.increase_termpos();
+      tg.index_text(d.title, 1, "S");
+      db.add_document(doc);
+    }
+    db.commit();
+  } catch (const Xapian::Error& e) {
+    std::cerr << "bench_raw_xapian: index: " << e.get_description() << "\n";
+    return 1;
+  }
+  const double s =
+      std::chrono::duration<double>(Clock::now() - t0).count();
+  std::cout << "{\"items\": " << docs.size() << ", \"seconds\": " << s
+            << ", \"items_per_s\": " << static_cast<double>(docs.size()) / s
+            << "}\n";
+  return 0;
+}
+
+int Query(const std::string& db_path, const std::string& queries_path,
+          int warm, unsigned limit) {
+  std::vector<std::string> queries;
+  {
+    std::ifstream in(queries_path);
+    if (!in) {
+      std::cerr << "bench_raw_xapian: cannot read " << queries_path << "\n";
+      return 1;
+    }
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) queries.push_back(line);
+    }
+  }
+  if (queries.empty()) {
+    std::cerr << "bench_raw_xapian: no queries in " << queries_path << "\n";
+    return 1;
+  }
+  std::vector<double> ms;
+  uint64_t hits = 0, errors = 0;
+  try {
+    Xapian::Database db(db_path);
+    Xapian::QueryParser qp;
+    qp.set_database(db);
+    qp.set_stemmer(Xapian::Stem("english"));
+    qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    qp.set_default_op(Xapian::Query::OP_AND);
+    Xapian::Enquire enquire(db);
+    for (int round = 0; round <= warm; ++round) {
+      const bool timed = round == warm;
+      for (const std::string& q : queries) {
+        const auto t0 = Clock::now();
+        size_t n = 0;
+        bool failed = false;
+        try {
+          enquire.set_query(qp.parse_query(q));
+          Xapian::MSet m = enquire.get_mset(0, limit);
+          for (Xapian::MSetIterator it = m.begin(); it != m.end(); ++it) {
+            n += *it != 0;
+          }
+        } catch (const Xapian::QueryParserError& e) {
+          failed = true;
+          if (timed && errors < 3) {
+            std::cerr << "bench_raw_xapian: " << q << ": "
+                      << e.get_description() << "\n";
+          }
+        }
+        const double d =
+            std::chrono::duration<double, std::milli>(Clock::now() - t0)
+                .count();
+        if (!timed) continue;
+        ms.push_back(d);
+        hits += n;
+        errors += failed;
+      }
+    }
+  } catch (const Xapian::Error& e) {
+    std::cerr << "bench_raw_xapian: query: " << e.get_description() << "\n";
+    return 1;
+  }
+  double total = 0;
+  for (double d : ms) total += d;
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  std::cout << "{\"queries\": " << ms.size() << ", \"errors\": " << errors
+            << ", \"hits\": " << hits
+            << ", \"p50_ms\": " << Percentile(sorted, 50)
+            << ", \"p95_ms\": " << Percentile(sorted, 95)
+            << ", \"p99_ms\": " << Percentile(sorted, 99)
+            << ", \"mean_ms\": " << total / static_cast<double>(ms.size())
+            << ", \"max_ms\": " << sorted.back() << ", \"total_ms\": " << total
+            << "}\n";
+  return errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  const std::string mode = argv[1];
+  std::string db, items, queries;
+  long limit = -1;
+  int warm = 1;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (!v) return Usage();
+    ++i;
+    if (a == "--db") {
+      db = v;
+    } else if (a == "--items") {
+      items = v;
+    } else if (a == "--queries") {
+      queries = v;
+    } else if (a == "--limit") {
+      limit = std::atol(v);
+    } else if (a == "--warm") {
+      warm = std::atoi(v);
+    } else {
+      return Usage();
+    }
+  }
+  if (db.empty()) return Usage();
+  if (mode == "index" && !items.empty()) return Index(db, items, limit);
+  if (mode == "query" && !queries.empty()) {
+    return Query(db, queries, warm,
+                 limit > 0 ? static_cast<unsigned>(limit) : 10u);
+  }
+  return Usage();
+}
