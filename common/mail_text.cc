@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/text.h"
+
 namespace threadsearch {
 namespace {
 
@@ -21,31 +23,13 @@ constexpr uint16_t kCp1252High[32] = {
     0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
 
-void AppendCodePoint(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 void AppendCp1252Byte(unsigned char c, std::string* out) {
   if (c < 0x80) {
     out->push_back(static_cast<char>(c));
   } else if (c < 0xA0) {
-    AppendCodePoint(kCp1252High[c - 0x80], out);
+    AppendUtf8(kCp1252High[c - 0x80], out);
   } else {
-    AppendCodePoint(c, out);
+    AppendUtf8(c, out);
   }
 }
 

@@ -2,6 +2,7 @@
 #ifndef THREADSEARCH_COMMON_TEXT_H_
 #define THREADSEARCH_COMMON_TEXT_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,10 @@ std::string HtmlToText(std::string_view html);
 
 // Escapes & < > " ' for safe inclusion in HTML.
 std::string HtmlEscape(std::string_view s);
+
+// Appends code point `cp` as UTF-8; NUL, surrogates and values past
+// U+10FFFF become U+FFFD.
+void AppendUtf8(uint32_t cp, std::string* out);
 
 // True when s is valid UTF-8 (no overlongs, no surrogates).
 bool IsValidUtf8(std::string_view s);

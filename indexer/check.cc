@@ -7,6 +7,7 @@
 
 #include "common/keys.h"
 #include "common/schema.h"
+#include "common/xapian_status.h"
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "indexer/indexer.h"
@@ -204,8 +205,7 @@ Status CheckOnce(const std::string& dir, const CheckOptions& opts,
     Checker checker(**store, db, opts, report);
     return checker.Run();
   } catch (const Xapian::Error& e) {
-    return Status::Corruption(dir + "/xapian: " + e.get_type() + ": " +
-                              e.get_msg());
+    return XapianStatus(e, dir + "/xapian");
   }
 }
 

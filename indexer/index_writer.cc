@@ -7,21 +7,11 @@
 #include <unordered_map>
 
 #include "common/schema.h"
+#include "common/xapian_status.h"
 
 namespace threadsearch {
 
 namespace {
-
-Status FromXapian(const Xapian::Error& e, const std::string& what) {
-  std::string msg = what + ": " + e.get_type() + ": " + e.get_msg();
-  std::string type = e.get_type();
-  if (type == "DatabaseLockError") return Status::Busy(msg);
-  if (type == "DatabaseCorruptError") return Status::Corruption(msg);
-  if (type == "DatabaseOpeningError" || type == "DatabaseError") {
-    return Status::IOError(msg);
-  }
-  return Status::Internal(msg);
-}
 
 // The english stemmer with a memo: word frequencies are Zipfian, so most
 // words were stemmed before, and Snowball is a large share of indexing time.
@@ -103,7 +93,7 @@ struct IndexWriter::Part {
       db->commit();
       seq = new_seq;
     } catch (const Xapian::Error& e) {
-      return FromXapian(e, "update index part");
+      return XapianStatus(e, "update index part");
     }
     return Status::OK();
   }
@@ -134,14 +124,16 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
       paths.push_back(dir + "/p" + std::to_string(k));
     }
     // Parts first, stub last (renamed into place), so a stub always names
-    // parts that exist.
+    // parts that exist. Without a stub no data was ever written: whatever a
+    // killed creation left behind is started afresh.
     for (const std::string& p : paths) {
       try {
-        Xapian::WritableDatabase db(p, Xapian::DB_CREATE_OR_OPEN |
+        fs::remove_all(p, ec);
+        Xapian::WritableDatabase db(p, Xapian::DB_CREATE_OR_OVERWRITE |
                                            Xapian::DB_BACKEND_GLASS);
         db.commit();
       } catch (const Xapian::Error& e) {
-        return FromXapian(e, "create index part " + p);
+        return XapianStatus(e, "create index part " + p);
       }
     }
     {
@@ -175,7 +167,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
       std::string s = part->db->get_metadata("seq");
       part->seq = s.empty() ? 0 : std::stoull(s);
     } catch (const Xapian::Error& e) {
-      return FromXapian(e, "open index part " + p);
+      return XapianStatus(e, "open index part " + p);
     }
     part->tg.set_stemmer(part->stemmer);
     part->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
@@ -212,7 +204,7 @@ Status IndexWriter::Compact() {
       parts_[k]->db.reset();
     } catch (const Xapian::Error& e) {
       fs::remove_all(tmp, ec);
-      return FromXapian(e, "compact index part " + path);
+      return XapianStatus(e, "compact index part " + path);
     }
     fs::rename(path, old, ec);
     if (!ec) fs::rename(tmp, path, ec);
@@ -222,7 +214,7 @@ Status IndexWriter::Compact() {
       parts_[k]->db = std::make_unique<Xapian::WritableDatabase>(
           path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
     } catch (const Xapian::Error& e) {
-      return FromXapian(e, "reopen compacted index part " + path);
+      return XapianStatus(e, "reopen compacted index part " + path);
     }
   }
   return Status::OK();

@@ -14,6 +14,7 @@
 
 #include "common/keys.h"
 #include "common/schema.h"
+#include "common/xapian_status.h"
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "searcher/query_parser.h"
@@ -34,17 +35,6 @@ constexpr uint32_t kMaxTreeNodes = 20000;
 constexpr uint64_t kSuggestBelow = 3;
 // A query word in at most this many documents may be a typo.
 constexpr Xapian::doccount kRareTerm = 2;
-
-Status FromXapian(const Xapian::Error& e, const std::string& what) {
-  std::string type = e.get_type();
-  std::string msg = what + ": " + e.get_msg();
-  if (type == "QueryParserError") return Status::InvalidArgument(msg);
-  if (type == "DatabaseLockError") return Status::Busy(msg);
-  if (type == "DatabaseCorruptError") return Status::Corruption(msg);
-  if (type == "DatabaseOpeningError") return Status::NotFound(msg);
-  if (type == "InvalidArgumentError") return Status::InvalidArgument(msg);
-  return Status::Internal(type + ": " + msg);
-}
 
 ContextItem MakeContextItem(const StoredItem& s) {
   ContextItem c;
@@ -428,7 +418,7 @@ Status Searcher::Impl::OpenXapian() {
   try {
     db = Xapian::Database(dir + "/xapian");
   } catch (const Xapian::Error& e) {
-    return FromXapian(e, dir + ": no index here (run index first)");
+    return XapianStatus(e, dir + ": no index here (run index first)");
   }
   return Status::OK();
 }
@@ -463,7 +453,7 @@ Status Searcher::Refresh() {
   try {
     changed = impl_->db.reopen();
   } catch (const Xapian::Error& e) {
-    return FromXapian(e, "reopen index");
+    return XapianStatus(e, "reopen index");
   }
   // Reopening the store costs far more than the index's version check.
   return changed ? impl_->store->Refresh() : Status::OK();
@@ -688,7 +678,7 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
     TS_RETURN_IF_ERROR(Refresh());
     return Search(req);
   } catch (const Xapian::Error& e) {
-    return FromXapian(e, "search");
+    return XapianStatus(e, "search");
   }
   result.took_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -876,7 +866,7 @@ Result<DbStats> Searcher::Stats() {
   try {
     s.searchable = im.db.get_doccount();
   } catch (const Xapian::Error& e) {
-    return FromXapian(e, "stats");
+    return XapianStatus(e, "stats");
   }
   s.index_bytes = DirectorySize(im.dir + "/xapian");
   s.store_bytes = DirectorySize(im.dir + "/store");
