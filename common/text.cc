@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -293,6 +295,18 @@ void AppendUtf8(uint32_t cp, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+bool ParseUint64(std::string_view s, uint64_t* out) {
+  if (s.empty() || s[0] == '-') return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
 }
 
 std::string DecodeHtmlEntities(std::string_view s) {

@@ -33,6 +33,11 @@ bool IsValidUtf8(std::string_view s);
 // other C0 control characters except \t \n \r dropped.
 std::string SanitizeUtf8(std::string_view s);
 
+// Parses all of `s` as a decimal integer (an optional leading '-' for the
+// signed form); false on anything else, including overflow. Never throws.
+bool ParseInt64(std::string_view s, int64_t* out);
+bool ParseUint64(std::string_view s, uint64_t* out);
+
 // Lower-cases ASCII letters (author keys, ids).
 std::string AsciiLower(std::string_view s);
 

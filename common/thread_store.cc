@@ -244,6 +244,15 @@ Status ThreadStore::Write(const StoreBatch& batch, bool sync) {
   return FromRocks(db_->Write(wo, &wb), "write thread store");
 }
 
+Status ThreadStore::FlushToDisk() {
+  if (opts_.read_only) {
+    return Status::InvalidArgument("thread store opened read-only");
+  }
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(db_->Flush(fo), "flush thread store");
+}
+
 Status ThreadStore::Refresh() {
   if (!opts_.read_only) return Status::OK();
   db_.reset();

@@ -96,6 +96,10 @@ class ThreadStore {
   // Applies the batch atomically; synced to disk when `sync`. REQUIRES: not
   // read_only. Not thread-safe against other writers (one Indexer writes).
   Status Write(const StoreBatch& batch, bool sync = true);
+  // Writes the in-memory table to disk and drops the write-ahead log, so
+  // the next open (every reader's) has no log to replay. REQUIRES: not
+  // read_only.
+  Status FlushToDisk();
   // Catches up with a writer's changes (read-only stores: reopens).
   Status Refresh();
   // Bytes on disk under the store directory.

@@ -199,7 +199,9 @@ Status CheckOnce(const std::string& dir, const CheckOptions& opts,
   try {
     Xapian::Database db(dir + "/xapian");
     std::string seq = db.get_metadata("seq");
-    report->index_seq = seq.empty() ? 0 : std::stoull(seq);
+    if (!seq.empty() && !ParseUint64(seq, &report->index_seq)) {
+      return Status::Corruption(dir + "/xapian: bad \"seq\" metadata");
+    }
     Result<uint64_t> sseq = (*store)->GetMetaInt("seq");
     report->store_seq = sseq.ok() ? *sseq : 0;
     Checker checker(**store, db, opts, report);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/schema.h"
+#include "common/text.h"
 #include "common/xapian_status.h"
 
 namespace threadsearch {
@@ -165,7 +166,9 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
             " (rebuild with check --repair)");
       }
       std::string s = part->db->get_metadata("seq");
-      part->seq = s.empty() ? 0 : std::stoull(s);
+      if (!s.empty() && !ParseUint64(s, &part->seq)) {
+        return Status::Corruption(p + ": bad \"seq\" metadata \"" + s + "\"");
+      }
     } catch (const Xapian::Error& e) {
       return XapianStatus(e, "open index part " + p);
     }

@@ -893,6 +893,8 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
     TS_RETURN_IF_ERROR(im.xw->Compact());
     stats->compacted = true;
   }
+  // Readers open the store without replaying a log.
+  TS_RETURN_IF_ERROR(im.store->FlushToDisk());
   report(true);
   stats->seconds =
       std::chrono::duration<double>(Clock::now() - start).count();

@@ -193,8 +193,8 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
       }
       // "377 points xnx | 1 comments | …"
       std::string_view pts = LeadingDigits(l);
-      if (!pts.empty() && l.substr(pts.size()).rfind(" points ", 0) == 0) {
-        story.points = std::stoll(std::string(pts));
+      if (!pts.empty() && l.substr(pts.size()).rfind(" points ", 0) == 0 &&
+          ParseInt64(pts, &story.points)) {
         story.has_points = true;
         std::string_view rest = l.substr(pts.size() + 8);
         story.author = std::string(rest.substr(0, rest.find(' ')));

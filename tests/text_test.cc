@@ -169,3 +169,36 @@ TEST(TextTest, OneLineExcerpt) {
 
 }  // namespace
 }  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+TEST(TextTest, ParseIntegersNeverThrow) {
+  struct Case {
+    const char* in;
+    bool ok;
+    int64_t value;
+  };
+  const Case cases[] = {
+      {"0", true, 0},          {"377", true, 377},
+      {"-12", true, -12},      {"", false, 0},
+      {"12a", false, 0},       {" 1", false, 0},
+      {"99999999999999999999", false, 0},
+      {"9223372036854775807", true, INT64_MAX},
+  };
+  for (const Case& c : cases) {
+    int64_t v = 0;
+    EXPECT_EQ(ParseInt64(c.in, &v), c.ok) << c.in;
+    if (c.ok) {
+      EXPECT_EQ(v, c.value) << c.in;
+    }
+  }
+  uint64_t u = 0;
+  EXPECT_FALSE(ParseUint64("-1", &u));
+  EXPECT_TRUE(ParseUint64("18446744073709551615", &u));
+  EXPECT_EQ(u, UINT64_MAX);
+  EXPECT_FALSE(ParseUint64("18446744073709551616", &u));
+}
+
+}  // namespace
+}  // namespace threadsearch
