@@ -398,6 +398,9 @@ std::string Searcher::Impl::Suggest(const QueryNode& tree,
     // something, so the corrected query must match more to be suggested.
     const Xapian::doccount freq = db.get_termfreq(w->prefix + term);
     if (freq > kRareTerm) continue;
+    // When the query did match, a word the index holds exactly as typed is
+    // a rare word, not a typo ("keras" in one message is not "keeps").
+    if (total > 0 && freq > 0) continue;
     std::string near = NearestTerm(w->prefix, term, freq * 10 + 1);
     if (near.empty()) continue;
     fixed.replace(w->offset, w->text.size(), near);

@@ -813,6 +813,7 @@ TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
   EXPECT_EQ(Run(req).did_you_mean, "");
   req.query = "qqqqzzzz";  // nothing close
   EXPECT_EQ(Run(req).did_you_mean, "");
+
 }
 
 // A fixture mbox where three messages differ only in the form of one word.
@@ -894,6 +895,47 @@ TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
   r = (*s)->Search(req);
   ASSERT_OK(r);
   EXPECT_EQ(r->hits[0].item.item.id, "m3@example.org");
+}
+
+}  // namespace
+}  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+// A rare word that is in the index as typed, and matches, is not a typo,
+// even when a close spelling is far more common; a word the index lacks is.
+TEST(DidYouMeanTest, RareRealWordIsNotCorrected) {
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.path(), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    for (int i = 0; i < 40; ++i) {
+      Item it;
+      it.source = Source::kHN;
+      it.id = std::to_string(i + 1);
+      it.author = "a";
+      it.time = 1000 + i;
+      it.text = i == 0 ? "we moved everything to keras last year"
+                       : "she keeps the notes in a notebook";
+      ASSERT_OK((*ix)->Add(std::move(it), &st));
+    }
+    ASSERT_OK((*ix)->Flush());
+  }
+  auto s = Searcher::Open(tmp.path(), {});
+  ASSERT_OK(s);
+  SearchRequest req;
+  req.query = "keras";
+  Result<SearchResult> r = (*s)->Search(req);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->total, 1u);
+  EXPECT_EQ(r->did_you_mean, "");
+  req.query = "keeeps";
+  r = (*s)->Search(req);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->total, 0u);
+  EXPECT_EQ(r->did_you_mean, "keeps");
 }
 
 }  // namespace
