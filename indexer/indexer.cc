@@ -3,11 +3,13 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <ctime>
 #include <deque>
 #include <filesystem>
 #include <unordered_map>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -117,12 +119,27 @@ struct Indexer::Impl {
 
   Status OpenAll();
   Status Recover();
+  // Finishes a relink a crash interrupted (marker M"relink").
+  Status ResumeRelink();
   Result<uint32_t> LookupKey(const std::string& key);
   Result<StoredItem*> Load(uint32_t num);
   Status ChildrenOf(uint32_t num, std::vector<uint32_t>* out);
   Status Apply(Item item, IndexStats* stats);
   Status Link(StoredItem* s, IndexStats* stats);
-  Status FixSubtree(uint32_t top, uint32_t* count, IndexStats* stats);
+  // A relink in progress: breadth-first over the subtree below `top`.
+  struct Relink {
+    uint32_t top = 0;
+    bool resumed = false;  // restarted from the store's marker
+    std::deque<uint32_t> queue;
+    uint32_t cur = 0;             // the node whose children are being moved
+    std::vector<uint32_t> kids;   // its children
+    size_t next = 0;              // the next of them to look at
+    std::unordered_set<uint32_t> seen;
+  };
+  std::optional<Relink> relink;
+  void StartRelink(uint32_t top);
+  Status RelinkStep(size_t budget, bool* done, IndexStats* stats);
+  Status DrainRelink(IndexStats* stats);
   Status AddToThreadSize(uint32_t root, int64_t delta);
   Status Flush();
   // Plans the Xapian side of item `s` (reads ancestors through the cache).
@@ -155,6 +172,7 @@ Result<std::unique_ptr<Indexer>> Indexer::Open(const std::string& dir,
   impl->opts = opts;
   TS_RETURN_IF_ERROR(impl->OpenAll());
   TS_RETURN_IF_ERROR(impl->Recover());
+  TS_RETURN_IF_ERROR(impl->ResumeRelink());
   return std::unique_ptr<Indexer>(new Indexer(std::move(impl)));
 }
 
@@ -232,6 +250,22 @@ Status Indexer::Impl::Recover() {
   return Status::OK();
 }
 
+Status Indexer::Impl::ResumeRelink() {
+  Result<uint64_t> top = store->GetMetaInt("relink");
+  if (top.status().IsNotFound()) return Status::OK();
+  if (!top.ok()) return top.status();
+  Warn("resuming the relink of the thread below item #" +
+       std::to_string(*top) + " that an earlier run left unfinished");
+  StartRelink(static_cast<uint32_t>(*top));
+  relink->resumed = true;
+  IndexStats ignored;
+  TS_RETURN_IF_ERROR(DrainRelink(&ignored));
+  TS_RETURN_IF_ERROR(Flush());
+  Status st = xw->Wait();
+  xapian_seq = xw->seq();
+  return st;
+}
+
 Result<uint32_t> Indexer::Impl::LookupKey(const std::string& key) {
   auto it = new_ids.find(key);
   if (it != new_ids.end()) return it->second;
@@ -274,6 +308,7 @@ Status Indexer::Impl::AddToThreadSize(uint32_t root, int64_t delta) {
 
 Status Indexer::Add(Item item, IndexStats* stats) {
   TS_RETURN_IF_ERROR(impl_->Apply(std::move(item), stats));
+  TS_RETURN_IF_ERROR(impl_->DrainRelink(stats));
   if (++impl_->pending >= impl_->opts.batch_size) return impl_->Flush();
   return Status::OK();
 }
@@ -369,10 +404,7 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   ++stats->updated;
   if (old_author != new_author) {
     // Replies to this item now reply to someone else.
-    uint32_t count = 0;
-    std::vector<uint32_t> kids;
-    TS_RETURN_IF_ERROR(ChildrenOf(s->num, &kids));
-    if (!kids.empty()) TS_RETURN_IF_ERROR(FixSubtree(s->num, &count, stats));
+    StartRelink(s->num);
   }
   return Status::OK();
 }
@@ -455,64 +487,106 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
       }
     }
   }
-  // Everything below s (it may have been a placeholder with replies, or a
-  // root that now has a parent) takes s's thread.
-  uint32_t below = 0;
-  TS_RETURN_IF_ERROR(FixSubtree(num, &below, stats));
   s = &cache[num];
   if (s->is_root()) {
-    s->thread_size = 1 + below;
+    s->thread_size = 1;
   } else {
     s->thread_size = 0;
-    TS_RETURN_IF_ERROR(AddToThreadSize(s->root_num, 1 + below));
+    TS_RETURN_IF_ERROR(AddToThreadSize(s->root_num, 1));
   }
+  // Everything below s (it may have been a placeholder with replies, or a
+  // root that now has a parent) takes s's thread: Indexer::Add drains this
+  // relink, in chunks when the subtree is large.
+  StartRelink(num);
   return Status::OK();
 }
 
-// Sets root, depth and parent author on every item below `top` from top's
-// own fields; counts them (non-placeholders) in *count.
-Status Indexer::Impl::FixSubtree(uint32_t top, uint32_t* count,
+void Indexer::Impl::StartRelink(uint32_t top) {
+  assert(!relink);
+  relink.emplace();
+  relink->top = top;
+  relink->queue.push_back(top);
+  relink->seen.insert(top);
+}
+
+// Moves up to `budget` items below the relink's top into the top's thread
+// (root, depth, parent author) and adds those that changed thread to the
+// root's size. Items already right are left as they are, so a relink that
+// a crash interrupted resumes by starting again from the top.
+Status Indexer::Impl::RelinkStep(size_t budget, bool* done,
                                  IndexStats* stats) {
-  *count = 0;
-  std::deque<uint32_t> queue{top};
-  std::unordered_set<uint32_t> seen{top};
-  std::vector<uint32_t> kids;
-  while (!queue.empty()) {
-    uint32_t cur = queue.front();
-    queue.pop_front();
-    TS_RETURN_IF_ERROR(ChildrenOf(cur, &kids));
-    if (kids.empty()) continue;
+  Relink& r = *relink;
+  size_t processed = 0;
+  uint32_t joined = 0;
+  uint32_t root = 0;
+  while ((r.next < r.kids.size() || !r.queue.empty()) && processed < budget) {
+    if (r.next >= r.kids.size()) {
+      // The next node's children; a node with very many is worked through
+      // across steps (r.next is where the last step stopped).
+      r.cur = r.queue.front();
+      r.queue.pop_front();
+      TS_RETURN_IF_ERROR(ChildrenOf(r.cur, &r.kids));
+      r.next = 0;
+      if (r.kids.empty()) continue;
+    }
+    const uint32_t cur = r.cur;
     Result<StoredItem*> pr = Load(cur);
     if (!pr.ok()) return pr.status();
-    const uint32_t root = (*pr)->root_num;
+    root = (*pr)->root_num;
     const uint32_t depth = (*pr)->depth + 1;
     const std::string author = AsciiLower((*pr)->item.author);
-    for (uint32_t k : kids) {
-      if (!seen.insert(k).second) continue;
+    while (r.next < r.kids.size() && processed < budget) {
+      const uint32_t k = r.kids[r.next++];
+      if (!r.seen.insert(k).second) continue;
       Result<StoredItem*> cr = Load(k);
       if (!cr.ok()) return cr.status();
       StoredItem* c = *cr;
       if (c->parent_num != cur) continue;  // stale child entry
-      bool moved = c->root_num != root || c->depth != depth ||
-                   c->parent_author != author;
-      if (moved) {
-        if (c->root_num != root) ++stats->relinked;
-        if (c->parent_author != author) {
-          if (!c->parent_author.empty()) {
-            batch.Delete(keys::ReplyTo(c->parent_author, c->item.time, k));
-          }
-          if (!author.empty()) {
-            batch.Put(keys::ReplyTo(author, c->item.time, k), "");
-          }
-        }
-        c->root_num = root;
-        c->depth = depth;
-        c->parent_author = author;
-        c->thread_size = 0;
-        MarkFull(k);
+      ++processed;
+      r.queue.push_back(k);
+      if (c->root_num == root && c->depth == depth &&
+          c->parent_author == author) {
+        continue;
       }
-      if (!c->placeholder) ++*count;
-      queue.push_back(k);
+      if (c->root_num != root) {
+        ++stats->relinked;
+        if (!c->placeholder) ++joined;
+      }
+      if (c->parent_author != author) {
+        if (!c->parent_author.empty()) {
+          batch.Delete(keys::ReplyTo(c->parent_author, c->item.time, k));
+        }
+        if (!author.empty()) {
+          batch.Put(keys::ReplyTo(author, c->item.time, k), "");
+        }
+      }
+      c->root_num = root;
+      c->depth = depth;
+      c->parent_author = author;
+      c->thread_size = 0;
+      MarkFull(k);
+    }
+  }
+  if (joined > 0) TS_RETURN_IF_ERROR(AddToThreadSize(root, joined));
+  *done = r.queue.empty() && r.next >= r.kids.size();
+  return Status::OK();
+}
+
+// Runs the pending relink to its end. A large one is cut into chunks, each
+// committed in its own batch with the marker M"relink" = top, so memory
+// stays bounded; Open() resumes a marked relink after a crash.
+Status Indexer::Impl::DrainRelink(IndexStats* stats) {
+  bool marked = false;
+  while (relink) {
+    bool done = false;
+    TS_RETURN_IF_ERROR(RelinkStep(opts.relink_chunk, &done, stats));
+    if (done) {
+      if (marked || relink->resumed) batch.Delete(keys::Meta("relink"));
+      relink.reset();
+    } else {
+      batch.Put(keys::Meta("relink"), Fixed32(relink->top));
+      marked = true;
+      TS_RETURN_IF_ERROR(Flush());
     }
   }
   return Status::OK();

@@ -14,6 +14,11 @@
 // D entries the index lacks (seq greater than the index's "seq") before
 // anything else, so both stores always agree after Open. D entries the index
 // has committed are deleted in the next batch.
+//
+// When a parent arrives after a large subtree of replies, the subtree moves
+// into its thread in chunks (IndexOptions::relink_chunk), one batch each,
+// with a marker M"relink" in the store until the last; Open() finishes a
+// relink that a crash interrupted before anything else is written.
 #ifndef THREADSEARCH_INDEXER_INDEXER_H_
 #define THREADSEARCH_INDEXER_INDEXER_H_
 
@@ -66,6 +71,9 @@ struct IndexOptions {
   size_t batch_size = 5000;
   // Read every file even when it is unchanged since it was last indexed.
   bool force = false;
+  // Items moved per batch when a parent arrives after a large subtree of
+  // replies (a relink); bounds memory whatever the subtree's size.
+  size_t relink_chunk = 20000;
   // Index parts (one writer thread each) for a new database; 0: one per
   // core, at most 8. An existing database keeps the parts it has.
   unsigned parts = 0;

@@ -168,3 +168,83 @@ TEST(CheckTest, RepairRebuildsAnIndexThatLostDocuments) {
 
 }  // namespace
 }  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+// A parent that arrives after thousands of its replies moves them into its
+// thread in chunks, one batch each; kills during those chunks must leave a
+// database that checks consistent (Open resumes the relink) and completes to
+// the uninterrupted result.
+TEST(CrashTest, KilledDuringAChunkedRelinkResumes) {
+  TempDir tmp;
+  const std::string file = tmp.Sub("flat.jsonl");
+  {
+    std::string lines;
+    auto reply = [&](int i) {
+      lines += "{\"id\": " + std::to_string(i) +
+               ", \"type\": \"comment\", \"by\": \"u" + std::to_string(i % 50) +
+               "\", \"time\": " + std::to_string(1700000000 + i) +
+               ", \"parent\": 1, \"text\": \"reply number " +
+               std::to_string(i % 97) + "\"}\n";
+    };
+    for (int i = 2; i < 4000; ++i) reply(i);
+    lines += "{\"id\": 1, \"type\": \"story\", \"by\": \"op\", \"time\": "
+             "1700000000, \"title\": \"Everyone answers\"}\n";
+    for (int i = 4000; i < 5000; ++i) reply(i);
+    WriteFileOrDie(file, lines);
+  }
+  IndexOptions opts;
+  opts.batch_size = 500;
+  opts.relink_chunk = 300;
+  auto index = [&](const std::string& db) -> Status {
+    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, opts);
+    if (!ix.ok()) return ix.status();
+    IndexStats st;
+    return (*ix)->IndexPaths({file}, &st);
+  };
+  const std::string ref = tmp.Sub("ref");
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_OK(index(ref));
+  const double full_ms = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+  const auto want = Snapshot(ref);
+  ASSERT_EQ(want.size(), 4999u);
+
+  std::mt19937 rng(77);
+  int kills = 0, mid_relink = 0, round = 0;
+  for (; round < 40 && (kills < 8 || mid_relink < 2); ++round) {
+    const std::string db = tmp.Sub("db" + std::to_string(round));
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(index(db).ok() ? 0 : 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        rng() % static_cast<unsigned>(std::max(50.0, full_ms))));
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) ++kills;
+    if (!std::filesystem::exists(db + "/store")) continue;
+    {
+      StoreOptions so;
+      so.read_only = true;
+      auto store = ThreadStore::Open(db + "/store", so);
+      ASSERT_OK(store);
+      if ((*store)->GetRaw(keys::Meta("relink")).ok()) ++mid_relink;
+    }
+    CheckReport report;
+    ASSERT_OK(CheckDatabase(db, {}, &report));
+    EXPECT_TRUE(report.consistent())
+        << "round " << round << ": "
+        << (report.examples.empty() ? "" : report.examples[0]);
+    ASSERT_OK(index(db));
+    EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
+  }
+  std::cout << "relink crash test: " << kills << " kills, " << mid_relink
+            << " in the middle of a relink, " << round << " rounds\n";
+  EXPECT_GE(mid_relink, 2);
+}
+
+}  // namespace
+}  // namespace threadsearch
