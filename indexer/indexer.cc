@@ -417,8 +417,6 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
   s->root_num = num;
   s->depth = 0;
   s->parent_author.clear();
-  bool had_parent_link = s->parent_num != 0;  // never true for new items
-  (void)had_parent_link;
 
   if (!parent_id.empty() && parent_id == s->item.id) {
     s->cycle_broken = true;
@@ -442,12 +440,11 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
       batch.Put(pkey, Fixed32(p));
       MarkRecord(p);
       pnum = p;
-      // cache[] may have rehashed: re-find s.
-      s = &cache[num];
     }
+    // (Pointers into `cache` stay valid as it grows: unordered_map nodes
+    // do not move.)
     Result<StoredItem*> pr = Load(*pnum);
     if (!pr.ok()) return pr.status();
-    s = &cache[num];
     StoredItem* p = *pr;
     // Does the new link close a loop? Walk up from the parent.
     // Parent links are followed even through placeholders (an item under a
@@ -487,7 +484,6 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
       }
     }
   }
-  s = &cache[num];
   if (s->is_root()) {
     s->thread_size = 1;
   } else {
