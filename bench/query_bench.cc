@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
+
 #include "searcher/searcher.h"
 
 namespace {
@@ -71,18 +73,7 @@ int main(int argc, char** argv) {
   if (db.empty() || queries_path.empty()) return Usage();
 
   std::vector<std::string> queries;
-  {
-    std::ifstream in(queries_path);
-    if (!in) {
-      std::cerr << "bench_query: cannot read " << queries_path << "\n";
-      return 1;
-    }
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) queries.push_back(line);
-    }
-  }
-  if (queries.empty()) {
-    std::cerr << "bench_query: no queries in " << queries_path << "\n";
+  if (!threadsearch::bench::ReadQueries(queries_path, "bench_query", &queries)) {
     return 1;
   }
 

@@ -35,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -122,18 +124,7 @@ int Index(const std::string& db_path, const std::string& items_path,
 int Query(const std::string& db_path, const std::string& queries_path,
           int warm, unsigned limit) {
   std::vector<std::string> queries;
-  {
-    std::ifstream in(queries_path);
-    if (!in) {
-      std::cerr << "bench_raw_xapian: cannot read " << queries_path << "\n";
-      return 1;
-    }
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) queries.push_back(line);
-    }
-  }
-  if (queries.empty()) {
-    std::cerr << "bench_raw_xapian: no queries in " << queries_path << "\n";
+  if (!threadsearch::bench::ReadQueries(queries_path, "bench_raw_xapian", &queries)) {
     return 1;
   }
   std::vector<double> ms;
