@@ -282,9 +282,17 @@ int RunCli(int argc, char** argv) {
   search->add_option("--limit,-n", sa.limit, "Hits per page")
       ->check(CLI::Range(1, 1000));
   search->add_option("--page,-p", sa.page, "Page (0-based)");
-  search->add_option("--author,--by", sa.authors, "Only items by NAME");
+  // One name per flag (repeat the flag for several), so the query words
+  // that follow are not taken as more names.
+  search->add_option("--author,--by", sa.authors, "Only items by NAME")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   search->add_option("--replies-to,--to", sa.replies_to,
-                     "Only replies to items by NAME");
+                     "Only replies to items by NAME")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   search->add_option("--thread", sa.thread, "Only the thread of item ID");
   search->add_option("--type", sa.type, "story, comment, message, …");
   search->add_option("--source", sa.source, "hn, reddit or mail");

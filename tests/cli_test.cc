@@ -139,6 +139,27 @@ TEST_F(CliTest, ReindexingTheSameFilesSkipsThem) {
             2);
 }
 
+TEST_F(CliTest, NameFlagsTakeOneValueEach) {
+  // Words after --author are query words, not more authors.
+  RunResult r = RunCmd("search --json --db " + db_ +
+                       " --author ripley@stats.ox.ac.uk --author whoishiring"
+                       " hiring");
+  ASSERT_EQ(r.code, 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["query"], "hiring");
+  ASSERT_GT(j["total"].get<int>(), 0);
+  for (const auto& h : j["hits"]) {
+    std::string a = h["author"];
+    EXPECT_TRUE(a == "ripley@stats.ox.ac.uk" || a == "whoishiring") << a;
+  }
+  r = RunCmd("search --json --db " + db_ + " --to whoishiring remote");
+  ASSERT_EQ(r.code, 0);
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["query"], "remote");
+  ASSERT_GT(j["total"].get<int>(), 0);
+  for (const auto& h : j["hits"]) EXPECT_EQ(h["parent"], "40846428");
+}
+
 TEST_F(CliTest, TextOutputShowsThreadAndSnippet) {
   RunResult r = RunCmd("search --db " + db_ + " -n 2 keras");
   ASSERT_EQ(r.code, 0);
