@@ -2,6 +2,9 @@
 #ifndef THREADSEARCH_BENCH_BENCH_UTIL_H_
 #define THREADSEARCH_BENCH_BENCH_UTIL_H_
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -26,6 +29,33 @@ inline bool ReadQueries(const std::string& path, const char* prog,
     return false;
   }
   return true;
+}
+
+// The p-th percentile (nearest rank) of ascending `sorted`. REQUIRES: not
+// empty.
+inline double Percentile(const std::vector<double>& sorted, double p) {
+  long k = std::lround(p / 100.0 * static_cast<double>(sorted.size()) + 0.5) - 1;
+  k = std::clamp<long>(k, 0, static_cast<long>(sorted.size()) - 1);
+  return sorted[static_cast<size_t>(k)];
+}
+
+// Prints the one-line JSON summary bench/run reads: counts and latency
+// percentiles of per-query times `ms`. Returns the exit code (1 on errors).
+inline int PrintLatencySummary(const std::vector<double>& ms, uint64_t errors,
+                               uint64_t hits) {
+  double total = 0;
+  for (double d : ms) total += d;
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  std::cout << "{\"queries\": " << ms.size() << ", \"errors\": " << errors
+            << ", \"hits\": " << hits
+            << ", \"p50_ms\": " << Percentile(sorted, 50)
+            << ", \"p95_ms\": " << Percentile(sorted, 95)
+            << ", \"p99_ms\": " << Percentile(sorted, 99)
+            << ", \"mean_ms\": " << total / static_cast<double>(ms.size())
+            << ", \"max_ms\": " << sorted.back() << ", \"total_ms\": " << total
+            << "}\n";
+  return errors == 0 ? 0 : 1;
 }
 
 }  // namespace threadsearch::bench

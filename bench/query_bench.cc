@@ -31,12 +31,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Nearest-rank percentile of a non-empty, sorted list (as bench/quality.py).
-double Percentile(const std::vector<double>& sorted, double p) {
-  long k = std::lround(p / 100.0 * static_cast<double>(sorted.size()) + 0.5) - 1;
-  k = std::clamp<long>(k, 0, static_cast<long>(sorted.size()) - 1);
-  return sorted[static_cast<size_t>(k)];
-}
-
 int Usage() {
   std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
                "[--limit N] [--no-context] [--times FILE]\n";
@@ -115,17 +109,5 @@ int main(int argc, char** argv) {
     std::ofstream out(times_path);
     for (double d : ms) out << d << "\n";
   }
-  double total = 0;
-  for (double d : ms) total += d;
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  std::cout << "{\"queries\": " << ms.size() << ", \"errors\": " << errors
-            << ", \"hits\": " << hits
-            << ", \"p50_ms\": " << Percentile(sorted, 50)
-            << ", \"p95_ms\": " << Percentile(sorted, 95)
-            << ", \"p99_ms\": " << Percentile(sorted, 99)
-            << ", \"mean_ms\": " << total / static_cast<double>(ms.size())
-            << ", \"max_ms\": " << sorted.back() << ", \"total_ms\": " << total
-            << "}\n";
-  return errors == 0 ? 0 : 1;
+  return threadsearch::bench::PrintLatencySummary(ms, errors, hits);
 }

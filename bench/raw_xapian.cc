@@ -46,12 +46,6 @@ struct Doc {
   std::string title;
 };
 
-double Percentile(const std::vector<double>& sorted, double p) {
-  long k = std::lround(p / 100.0 * static_cast<double>(sorted.size()) + 0.5) - 1;
-  k = std::clamp<long>(k, 0, static_cast<long>(sorted.size()) - 1);
-  return sorted[static_cast<size_t>(k)];
-}
-
 int Usage() {
   std::cerr << "usage: bench_raw_xapian index --db DIR --items FILE [--limit N]\n"
                "       bench_raw_xapian query --db DIR --queries FILE "
@@ -169,19 +163,7 @@ int Query(const std::string& db_path, const std::string& queries_path,
     std::cerr << "bench_raw_xapian: query: " << e.get_description() << "\n";
     return 1;
   }
-  double total = 0;
-  for (double d : ms) total += d;
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  std::cout << "{\"queries\": " << ms.size() << ", \"errors\": " << errors
-            << ", \"hits\": " << hits
-            << ", \"p50_ms\": " << Percentile(sorted, 50)
-            << ", \"p95_ms\": " << Percentile(sorted, 95)
-            << ", \"p99_ms\": " << Percentile(sorted, 99)
-            << ", \"mean_ms\": " << total / static_cast<double>(ms.size())
-            << ", \"max_ms\": " << sorted.back() << ", \"total_ms\": " << total
-            << "}\n";
-  return errors == 0 ? 0 : 1;
+  return threadsearch::bench::PrintLatencySummary(ms, errors, hits);
 }
 
 }  // namespace
