@@ -103,55 +103,6 @@ Result<std::string> ThreadStore::GetRaw(std::string_view key) const {
   return value;
 }
 
-Result<StoredItem> ThreadStore::Get(uint32_t num) const {
-  Result<std::string> raw = GetRaw(keys::ItemKey(num));
-  if (!raw.ok()) {
-    if (raw.status().IsNotFound()) {
-      return Status::NotFound("no item #" + std::to_string(num));
-    }
-    return raw.status();
-  }
-  StoredItem item;
-  Status st = DecodeStoredItem(*raw, &item);
-  if (!st.ok()) return st.WithContext("item #" + std::to_string(num));
-  return item;
-}
-
-Result<uint32_t> ThreadStore::Lookup(Source source, std::string_view id) const {
-  Result<std::string> raw = GetRaw(keys::Id(source, id));
-  if (!raw.ok()) {
-    if (raw.status().IsNotFound()) {
-      return Status::NotFound("no item " + std::string(SourceName(source)) +
-                              ":" + std::string(id));
-    }
-    return raw.status();
-  }
-  if (raw->size() != 4) return Status::Corruption("bad id record");
-  return keys::GetFixed32(*raw, 0);
-}
-
-Result<uint32_t> ThreadStore::Find(std::string_view id) const {
-  auto strip = [](std::string_view s) {
-    if (s.size() >= 2 && s.front() == '<' && s.back() == '>') {
-      s = s.substr(1, s.size() - 2);
-    }
-    return s;
-  };
-  size_t colon = id.find(':');
-  if (colon != std::string_view::npos) {
-    Source source;
-    if (ParseSource(id.substr(0, colon), &source)) {
-      return Lookup(source, strip(id.substr(colon + 1)));
-    }
-  }
-  std::string_view bare = strip(id);
-  for (Source s : {Source::kHN, Source::kReddit, Source::kMail}) {
-    Result<uint32_t> r = Lookup(s, bare);
-    if (r.ok() || !r.status().IsNotFound()) return r;
-  }
-  return Status::NotFound("no item with id \"" + std::string(id) + "\"");
-}
-
 Status ThreadStore::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn,
@@ -192,33 +143,6 @@ Status ThreadStore::Scan(
     }
   }
   return FromRocks(it->status(), "scan thread store");
-}
-
-Status ThreadStore::Children(uint32_t parent,
-                             std::vector<uint32_t>* out) const {
-  out->clear();
-  return Scan(keys::ChildPrefix(parent),
-              [&](std::string_view key, std::string_view) {
-                out->push_back(keys::TrailingNum(key));
-                return true;
-              });
-}
-
-Result<uint64_t> ThreadStore::CountPrefix(std::string_view prefix) const {
-  uint64_t n = 0;
-  TS_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view, std::string_view) {
-    ++n;
-    return true;
-  }));
-  return n;
-}
-
-Result<uint64_t> ThreadStore::GetMetaInt(std::string_view name) const {
-  Result<std::string> raw = GetRaw(keys::Meta(name));
-  if (!raw.ok()) return raw.status();
-  if (raw->size() == 4) return uint64_t{keys::GetFixed32(*raw, 0)};
-  if (raw->size() == 8) return keys::GetFixed64(*raw, 0);
-  return Status::Corruption("metadata " + std::string(name) + ": bad size");
 }
 
 Status ThreadStore::Write(const StoreBatch& batch, bool sync) {

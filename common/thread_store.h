@@ -13,6 +13,7 @@
 
 #include "common/item.h"
 #include "common/status.h"
+#include "common/store_reader.h"
 
 namespace rocksdb {
 class DB;
@@ -56,42 +57,26 @@ class StoreBatch {
   std::vector<Entry> ops_;
 };
 
-class ThreadStore {
+class ThreadStore : public StoreReader {
  public:
   // Opens (or creates) the store in `dir`. Busy when another process holds
   // the write lock, IOError/Corruption otherwise.
   static Result<std::unique_ptr<ThreadStore>> Open(const std::string& dir,
                                                    const StoreOptions& opts);
-  ~ThreadStore();
+  ~ThreadStore() override;
   ThreadStore(const ThreadStore&) = delete;
   ThreadStore& operator=(const ThreadStore&) = delete;
 
   // All reads are thread-safe.
-
-  // The value at `key`: NotFound when absent.
-  Result<std::string> GetRaw(std::string_view key) const;
-  // The item numbered `num`: NotFound when absent, Corruption when its
-  // record does not decode.
-  Result<StoredItem> Get(uint32_t num) const;
-  // The num of (source, id): NotFound when absent.
-  Result<uint32_t> Lookup(Source source, std::string_view id) const;
-  // Resolves a user-given id: "hn:123", "reddit:abc", "mail:<id>" or a bare
-  // id tried against every source (hn, reddit, mail). Angle brackets around a
-  // Message-ID are ignored. NotFound when no source has it.
-  Result<uint32_t> Find(std::string_view id) const;
-
-  // Calls fn(key, value) for each key starting with `prefix`, in key order
-  // (reverse order when `reverse`), until fn returns false.
+  Result<std::string> GetRaw(std::string_view key) const override;
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn,
-              bool reverse = false) const;
-  // Numbers of the direct children of `parent`, oldest first.
-  Status Children(uint32_t parent, std::vector<uint32_t>* out) const;
-  // Counts keys under `prefix` (a scan).
-  Result<uint64_t> CountPrefix(std::string_view prefix) const;
-
-  // Metadata helpers over M<name> keys.
-  Result<uint64_t> GetMetaInt(std::string_view name) const;
+              bool reverse = false) const override;
+  // Catches up with a writer's changes (read-only stores: reopens).
+  Status Refresh() override;
+  // Bytes on disk under the store directory.
+  uint64_t DiskSize() const override;
+  std::string Describe() const override { return dir_; }
 
   // Applies the batch atomically; synced to disk when `sync`. REQUIRES: not
   // read_only. Not thread-safe against other writers (one Indexer writes).
@@ -100,10 +85,6 @@ class ThreadStore {
   // the next open (every reader's) has no log to replay. REQUIRES: not
   // read_only.
   Status FlushToDisk();
-  // Catches up with a writer's changes (read-only stores: reopens).
-  Status Refresh();
-  // Bytes on disk under the store directory.
-  uint64_t DiskSize() const;
   const std::string& dir() const { return dir_; }
 
  private:

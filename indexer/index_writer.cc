@@ -63,7 +63,15 @@ struct IndexWriter::Part {
         const Xapian::docid local = (p->num - 1) / nparts + 1;
         switch (p->kind) {
           case DocPlan::Kind::kDelete:
-            if (db->term_exists(p->id_term)) db->delete_document(local);
+            if (p->id_term.empty()) {
+              // A removed record (no id at hand): delete by number.
+              try {
+                db->delete_document(local);
+              } catch (const Xapian::DocNotFoundError&) {
+              }
+            } else if (db->term_exists(p->id_term)) {
+              db->delete_document(local);
+            }
             break;
           case DocPlan::Kind::kValues: {
             Xapian::Document doc;

@@ -113,6 +113,9 @@ struct Indexer::Impl {
   std::unordered_map<uint32_t, XapianWork> dirty;
   std::unordered_map<std::string, uint32_t> new_ids;
   std::unordered_map<uint32_t, std::vector<uint32_t>> new_children;
+  // Items removed in this batch (a thread moved to another shard): their
+  // documents are deleted.
+  std::vector<uint32_t> removed;
   StoreBatch batch;
   size_t pending = 0;
   std::string error_context;
@@ -589,7 +592,7 @@ Status Indexer::Impl::DrainRelink(IndexStats* stats) {
 }
 
 Status Indexer::Impl::Flush() {
-  if (dirty.empty() && batch.empty()) {
+  if (dirty.empty() && batch.empty() && removed.empty()) {
     pending = 0;
     return Status::OK();
   }
@@ -609,9 +612,15 @@ Status Indexer::Impl::Flush() {
   batch.Put(keys::Meta("next_num"), Fixed32(next_num));
   batch.Put(keys::Meta("seq"), Fixed64(batch_seq));
   batch.Put(keys::Meta("schema"), std::to_string(schema::kSchemaVersion));
+  for (uint32_t n : removed) batch.Put(keys::Dirty(batch_seq, n), "");
   std::sort(full.begin(), full.end());
   std::sort(values_only.begin(), values_only.end());
   std::vector<DocPlan> plans;
+  for (uint32_t n : removed) {
+    plans.emplace_back();
+    plans.back().kind = DocPlan::Kind::kDelete;
+    plans.back().num = n;
+  }
   TS_RETURN_IF_ERROR(PlanAll(full, DocPlan::Kind::kFull, &plans));
   TS_RETURN_IF_ERROR(PlanAll(values_only, DocPlan::Kind::kValues, &plans));
   TS_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
@@ -621,6 +630,7 @@ Status Indexer::Impl::Flush() {
   dirty.clear();
   new_ids.clear();
   new_children.clear();
+  removed.clear();
   pending = 0;
   // The previous batch's index work ran while this one was read and
   // linked; this one's runs while the next is.
@@ -637,6 +647,13 @@ Status Indexer::Impl::PlanAll(const std::vector<uint32_t>& nums,
   plans->reserve(plans->size() + nums.size());
   for (uint32_t n : nums) {
     Result<StoredItem*> r = Load(n);
+    if (!r.ok() && r.status().IsNotFound()) {
+      // Removed (its thread moved to another shard): delete by number.
+      plans->emplace_back();
+      plans->back().kind = DocPlan::Kind::kDelete;
+      plans->back().num = n;
+      continue;
+    }
     if (!r.ok()) return r.status().WithContext("plan index update");
     plans->emplace_back();
     TS_RETURN_IF_ERROR(PlanDocument(**r, kind, &plans->back()));
@@ -851,14 +868,17 @@ std::string FileFingerprint(const std::string& path) {
 
 }  // namespace
 
-Status Indexer::IndexPaths(const std::vector<std::string>& paths,
-                           IndexStats* stats) {
-  Impl& im = *impl_;
+Status ReadInputs(const std::vector<std::string>& paths,
+                  const IndexOptions& opts, const InputSink& sink,
+                  IndexStats* stats) {
   const auto start = Clock::now();
+  auto warn = [&](const std::string& msg) {
+    if (opts.on_warning) opts.on_warning(msg);
+  };
   std::vector<std::string> files, errors;
   ExpandPaths(paths, &files, &errors);
   for (const std::string& e : errors) {
-    im.Warn(e);
+    warn(e);
     ++stats->files_failed;
   }
   IndexProgress progress;
@@ -869,12 +889,12 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
   }
   auto last_report = Clock::now();
   auto report = [&](bool force) {
-    if (!im.opts.on_progress) return;
+    if (!opts.on_progress) return;
     auto now = Clock::now();
     if (!force && now - last_report < std::chrono::milliseconds(200)) return;
     last_report = now;
     progress.elapsed = std::chrono::duration<double>(now - start).count();
-    im.opts.on_progress(progress);
+    opts.on_progress(progress);
   };
   Status fatal;
   uint64_t bytes_before = 0;
@@ -887,8 +907,8 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
       std::string abs = std::filesystem::absolute(f, ec).lexically_normal();
       fp_key = keys::File(ec ? f : abs);
       fingerprint = FileFingerprint(f);
-      if (!im.opts.force && !fingerprint.empty()) {
-        Result<std::string> seen = im.store->GetRaw(fp_key);
+      if (!opts.force && !fingerprint.empty()) {
+        Result<std::string> seen = sink.fingerprint(fp_key);
         if (seen.ok() && *seen == fingerprint) {
           ++stats->files_unchanged;
           ++progress.files_done;
@@ -902,7 +922,7 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
     }
     Result<std::unique_ptr<InputStream>> in = InputStream::Open(f);
     if (!in.ok()) {
-      im.Warn(in.status().message());
+      warn(in.status().message());
       ++stats->files_failed;
       continue;
     }
@@ -912,16 +932,16 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
       if (!fatal.ok()) return;
       ++stats->items_read;
       ++progress.items;
-      Status st = Add(std::move(item), stats);
+      Status st = sink.add(std::move(item));
       if (!st.ok()) fatal = st;
       progress.bytes_done = bytes_before + stream.raw_bytes_read();
       report(false);
     };
     cb.on_error = [&](const ReadError& e) {
       ++stats->skipped;
-      im.Warn(e.where + ": " + e.message);
+      warn(e.where + ": " + e.message);
     };
-    Status st = ReadStream(stream, im.opts.format, cb);
+    Status st = ReadStream(stream, opts.format, cb);
     if (!fatal.ok()) return fatal;
     uint64_t consumed = stream.raw_bytes_read();
     std::error_code ec;
@@ -933,21 +953,51 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
     stats->bytes_read += consumed;
     progress.bytes_done = bytes_before;
     if (!st.ok()) {
-      im.Warn(st.message());
+      warn(st.message());
       ++stats->files_failed;
     } else {
       ++stats->files;
       // Recorded with the file's last items: a crash before that flush
       // means the file is read again next time.
       if (!fp_key.empty() && !fingerprint.empty()) {
-        im.batch.Put(fp_key, fingerprint);
+        sink.file_done(fp_key, fingerprint);
       }
     }
     ++progress.files_done;
     report(false);
   }
+  report(true);
+  stats->seconds =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  return Status::OK();
+}
+
+Status Indexer::IndexPaths(const std::vector<std::string>& paths,
+                           IndexStats* stats) {
+  Impl& im = *impl_;
+  const auto start = Clock::now();
+  InputSink sink;
+  sink.fingerprint = [&](const std::string& key) {
+    return im.store->GetRaw(key);
+  };
+  sink.add = [&](Item&& item) { return Add(std::move(item), stats); };
+  sink.file_done = [&](const std::string& key, const std::string& fp) {
+    im.batch.Put(key, fp);
+  };
+  TS_RETURN_IF_ERROR(ReadInputs(paths, im.opts, sink, stats));
+  TS_RETURN_IF_ERROR(FinishRun(stats->added + stats->updated, stats));
+  stats->seconds =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  if (stats->files_failed > 0) {
+    return Status::InvalidArgument(std::to_string(stats->files_failed) +
+                                   " input file(s) could not be read");
+  }
+  return Status::OK();
+}
+
+Status Indexer::FinishRun(uint64_t changed, IndexStats* stats) {
+  Impl& im = *impl_;
   TS_RETURN_IF_ERROR(Flush());
-  const uint64_t changed = stats->added + stats->updated;
   bool compact = false;
   switch (im.opts.compact) {
     case IndexOptions::Compaction::kAlways:
@@ -964,15 +1014,70 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
     stats->compacted = true;
   }
   // Readers open the store without replaying a log.
-  TS_RETURN_IF_ERROR(im.store->FlushToDisk());
-  report(true);
-  stats->seconds =
-      std::chrono::duration<double>(Clock::now() - start).count();
-  if (stats->files_failed > 0) {
-    return Status::InvalidArgument(std::to_string(stats->files_failed) +
-                                   " input file(s) could not be read");
+  return im.store->FlushToDisk();
+}
+
+Status Indexer::CollectComponent(uint32_t top, std::vector<StoredItem>* out) {
+  Impl& im = *impl_;
+  TS_RETURN_IF_ERROR(Flush());
+  out->clear();
+  // Breadth-first: parents before their children.
+  std::deque<uint32_t> queue{top};
+  std::unordered_set<uint32_t> seen{top};
+  std::vector<uint32_t> kids;
+  while (!queue.empty()) {
+    uint32_t n = queue.front();
+    queue.pop_front();
+    Result<StoredItem> s = im.store->Get(n);
+    if (!s.ok()) return s.status().WithContext("collect thread");
+    TS_RETURN_IF_ERROR(im.store->Children(n, &kids));
+    for (uint32_t k : kids) {
+      if (seen.insert(k).second) queue.push_back(k);
+    }
+    out->push_back(std::move(s).value());
   }
   return Status::OK();
+}
+
+Status Indexer::RemoveItems(const std::vector<StoredItem>& items) {
+  Impl& im = *impl_;
+  TS_RETURN_IF_ERROR(Flush());
+  std::unordered_set<uint32_t> gone;
+  for (const StoredItem& s : items) gone.insert(s.num);
+  for (const StoredItem& s : items) {
+    const Item& it = s.item;
+    im.batch.Delete(keys::Id(it.source, it.id));
+    im.batch.Delete(keys::ItemKey(s.num));
+    im.batch.DeleteRange(keys::ChildPrefix(s.num),
+                         keys::ChildPrefix(s.num + 1));
+    if (!s.placeholder && !it.author.empty()) {
+      im.batch.Delete(keys::Author(AsciiLower(it.author), it.time, s.num));
+    }
+    if (!s.parent_author.empty()) {
+      im.batch.Delete(keys::ReplyTo(s.parent_author, it.time, s.num));
+    }
+    // A link under a parent that stays (only a cycle-broken top has one).
+    if (s.parent_num != 0 && !gone.count(s.parent_num)) {
+      im.batch.Delete(keys::Child(s.parent_num, it.time, s.num));
+    }
+    if (s.searchable()) im.removed.push_back(s.num);
+  }
+  return Flush();
+}
+
+Result<uint32_t> Indexer::ComponentTop(uint32_t num) {
+  Impl& im = *impl_;
+  TS_RETURN_IF_ERROR(Flush());
+  uint32_t cur = num;
+  std::unordered_set<uint32_t> seen;
+  for (;;) {
+    if (!seen.insert(cur).second) break;  // a loop: stop where it closes
+    Result<StoredItem> s = im.store->Get(cur);
+    if (!s.ok()) return s.status();
+    if (s->parent_num == 0) break;
+    cur = s->parent_num;
+  }
+  return cur;
 }
 
 }  // namespace threadsearch

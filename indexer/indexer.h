@@ -87,6 +87,26 @@ struct IndexOptions {
   std::function<void(const std::string&)> on_warning;
 };
 
+// Where ReadInputs delivers what it reads.
+struct InputSink {
+  // The fingerprint recorded for a file key (keys::File), NotFound if none.
+  std::function<Result<std::string>(const std::string& key)> fingerprint;
+  // One good record.
+  std::function<Status(Item&& item)> add;
+  // A file read to its end: record its fingerprint with its last items.
+  std::function<void(const std::string& key, const std::string& fp)>
+      file_done;
+};
+
+// Reads every file (directories recursively, in name order; "-" is standard
+// input) and hands their items to `sink`, skipping files whose fingerprint
+// is unchanged (unless opts.force), reporting progress and bad records
+// through `opts`. Returns the first error of sink.add (fatal); unreadable
+// files are warnings counted in stats->files_failed.
+Status ReadInputs(const std::vector<std::string>& paths,
+                  const IndexOptions& opts, const InputSink& sink,
+                  IndexStats* stats);
+
 class Indexer {
  public:
   // Opens or creates the database in `dir`, first replaying any batch the
@@ -122,6 +142,21 @@ class Indexer {
   // old one in place. `progress(done, total)` is called every 10,000 items.
   Status RebuildIndex(
       const std::function<void(uint64_t done, uint64_t total)>& progress);
+
+  // Ends a run of Add calls: flushes, compacts the index per
+  // IndexOptions::compact (`changed`: items added or updated by the run),
+  // and flushes the store's log so readers open without replaying it.
+  Status FinishRun(uint64_t changed, IndexStats* stats);
+
+  // Shards (indexer/collection_indexer.h). The topmost item above `num`
+  // (following parent links; a placeholder or a thread root).
+  Result<uint32_t> ComponentTop(uint32_t num);
+  // The records of `top` and everything below it, parents before
+  // children. REQUIRES: `top` is a ComponentTop.
+  Status CollectComponent(uint32_t top, std::vector<StoredItem>* out);
+  // Removes these records (a CollectComponent result) from the store and
+  // their documents from the index, in one batch.
+  Status RemoveItems(const std::vector<StoredItem>& items);
 
   // The store, for read-back (tests, stats).
   ThreadStore& store();

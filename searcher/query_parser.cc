@@ -12,7 +12,7 @@
 #include "common/item.h"
 #include "common/schema.h"
 #include "common/text.h"
-#include "common/thread_store.h"
+#include "common/store_reader.h"
 #include "searcher/query_parser_internal.h"
 
 namespace threadsearch {
@@ -817,13 +817,23 @@ Xapian::Query Unweighted(Xapian::Query q) {
 }
 
 Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
-  if (!opts.store) return Xapian::Query::MatchNothing;
-  Result<uint32_t> num = opts.store->Find(n.value);
-  if (!num.ok()) return Xapian::Query::MatchNothing;
-  Result<StoredItem> item = opts.store->Get(*num);
+  // The shard holding the item itself (not a placeholder of it) decides.
+  Result<StoredItem> item = Status::NotFound("");
+  const StoreReader* store = nullptr;
+  for (const StoreReader* s : opts.stores) {
+    Result<uint32_t> num = s->Find(n.value);
+    if (!num.ok()) continue;
+    Result<StoredItem> it = s->Get(*num);
+    if (!it.ok()) continue;
+    if (!item.ok() || (item->placeholder && !it->placeholder)) {
+      item = std::move(it);
+      store = s;
+    }
+    if (!item->placeholder) break;
+  }
   if (!item.ok()) return Xapian::Query::MatchNothing;
   if (n.prefix == schema::kPrefixThread && !item->is_root()) {
-    Result<StoredItem> root = opts.store->Get(item->root_num);
+    Result<StoredItem> root = store->Get(item->root_num);
     if (!root.ok()) return Xapian::Query::MatchNothing;
     item = std::move(root);
   }

@@ -13,12 +13,13 @@
 
 namespace threadsearch {
 
-class ThreadStore;
+class StoreReader;
 
 struct QueryBuildOptions {
-  // Resolves thread:, under: and id: values; an unknown id matches nothing.
-  // Not owned; may be null (then those fields match nothing).
-  const ThreadStore* store = nullptr;
+  // Resolve thread:, under: and id: values, tried in order (a collection's
+  // shards); an unknown id matches nothing. Not owned; may be empty (then
+  // those fields match nothing).
+  std::vector<const StoreReader*> stores;
   // The indexer's stemmer (english).
   const Xapian::Stem* stemmer = nullptr;
   // Weight factor on a word's exact form, added to its stem's weight: an

@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/collection.h"
 #include "common/keys.h"
 #include "common/schema.h"
 #include "common/xapian_status.h"
@@ -19,6 +23,8 @@
 #include "common/thread_store.h"
 #include "searcher/query_parser.h"
 #include "searcher/query_parser_internal.h"
+#include "searcher/remote_store.h"
+#include "searcher/snippet.h"
 
 namespace threadsearch {
 
@@ -31,10 +37,6 @@ constexpr uint32_t kNearestAncestors = 5;
 constexpr uint32_t kContextReplies = 3;
 constexpr uint32_t kMaxChain = 100000;
 constexpr uint32_t kMaxTreeNodes = 20000;
-// The passage with the most query-term weight. Xapian's background model
-// (weighing every other word too) costs a term-frequency lookup per
-// distinct word of each hit: a quarter of a query's time, for little gain.
-constexpr unsigned kSnippetFlags = Xapian::MSet::SNIPPET_EXHAUSTIVE;
 // "Did you mean" is tried when a query matches fewer items than this.
 constexpr uint64_t kSuggestBelow = 3;
 // A query word in at most this many documents may be a typo.
@@ -108,6 +110,24 @@ void QueryWords(const QueryNode& n, std::vector<std::string>* out) {
     }
   } else if (n.kind == K::kAnd || n.kind == K::kOr) {
     for (const QueryNode& c : n.children) QueryWords(c, out);
+  }
+}
+
+// The snippet words of a query: its positive free-text words, each
+// weighted by its inverse document frequency over the whole collection.
+void SnippetTermsOf(const QueryNode& n, const Xapian::Database& db,
+                    SnippetTerms* out) {
+  using K = QueryNode::Kind;
+  if (n.kind == K::kWord || n.kind == K::kPhrase) {
+    const double docs = std::max<double>(1, db.get_doccount());
+    for (const std::string& t : n.terms) {
+      const double tf = std::max<double>(1, db.get_termfreq(t));
+      out->AddWord(t, std::log(1 + docs / tf));
+    }
+  } else if (n.kind == K::kWildcard) {
+    if (!n.terms.empty()) out->AddPrefix(n.terms[0], 1.0);
+  } else if (n.kind == K::kAnd || n.kind == K::kOr) {
+    for (const QueryNode& c : n.children) SnippetTermsOf(c, db, out);
   }
 }
 
@@ -255,13 +275,59 @@ std::string_view SortOrderName(SortOrder s) {
 struct Searcher::Impl {
   std::string dir;
   SearcherOptions opts;
-  std::unique_ptr<ThreadStore> store;
+  // One shard for a plain database; a collection's shards in map order.
+  struct Shard {
+    std::string name;
+    std::string dir;          // local: the database directory
+    std::string xapian_host;  // remote: xapian-tcpsrv
+    int xapian_port = 0;
+    std::string store_endpoint;  // remote: shard-serve
+    std::unique_ptr<StoreReader> store;
+    Xapian::Database db;      // this shard alone (local or remote)
+    unsigned subdbs = 1;      // its sub-databases in the combined db
+    bool up = false;
+    Clock::time_point retry_at{};
+    std::string error;        // why it is down
+    bool remote() const { return dir.empty(); }
+  };
+  std::vector<Shard> shards;
+  bool collection = false;
+  std::string collection_text;  // the shard map as read at Open
+  // The combined database of the shards that are up, and for each of its
+  // sub-databases (docid - 1) % subdbs the shard and the part within it.
   Xapian::Database db;
+  std::vector<std::pair<uint32_t, uint32_t>> slots;
+  // Store readers for thread:/under:/id: resolution, shards that are up.
+  std::vector<const StoreReader*> live_stores;
   Xapian::Stem stemmer{"english"};
+  // Set when a query failed because of a remote shard.
+  bool shard_failed = false;
 
-  Status OpenXapian();
-  Status FillContext(const StoredItem& s, ThreadContext* ctx);
-  Result<StoredItem> RootOf(const StoredItem& s);
+  // Opens the Xapian side and the store of shard `i`; marks it down (with
+  // the reason) when either fails.
+  Status Connect(size_t i);
+  // Tries again the shards whose retry time has come; rebuilds the
+  // combined database when one came back. True when anything changed.
+  bool Reconnect();
+  // Rebuilds `db` and `slots` from the shards that are up.
+  void Combine();
+  // After a remote failure: checks every remote shard that is up, marks
+  // those that do not answer down, and recombines. True when one was
+  // dropped.
+  bool DropFailedShards();
+  void MarkDown(size_t i, const std::string& why);
+  // The shard and item number of a combined-database docid.
+  std::pair<uint32_t, uint32_t> Locate(Xapian::docid did) const;
+  std::vector<std::string> Missing() const;
+  // A store read on shard `i` failed: a remote shard is flagged as failed.
+  Status StoreError(size_t i, const Status& st) {
+    if (shards[i].remote() && !st.IsNotFound()) shard_failed = true;
+    return st;
+  }
+
+  Result<SearchResult> SearchOnce(const SearchRequest& req);
+  Status FillContext(uint32_t shard, const StoredItem& s, ThreadContext* ctx);
+  Result<StoredItem> RootOf(uint32_t shard, const StoredItem& s);
   // The Xapian query for a parsed tree.
   Xapian::Query Build(const QueryNode& tree);
   // The AND of the request's filter fields (authors, type, dates, …); an
@@ -281,7 +347,7 @@ struct Searcher::Impl {
 
 Xapian::Query Searcher::Impl::Build(const QueryNode& tree) {
   QueryBuildOptions bo;
-  bo.store = store.get();
+  bo.stores = live_stores;
   bo.stemmer = &stemmer;
   bo.exact_weight = opts.exact_weight;
   return BuildQuery(tree, bo);
@@ -419,15 +485,160 @@ std::string Searcher::Impl::Suggest(const QueryNode& tree,
 
 Searcher::Searcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Searcher::~Searcher() = default;
-ThreadStore& Searcher::store() { return *impl_->store; }
+StoreReader& Searcher::store() { return *impl_->shards[0].store; }
 
-Status Searcher::Impl::OpenXapian() {
-  try {
-    db = Xapian::Database(dir + "/xapian");
-  } catch (const Xapian::Error& e) {
-    return XapianStatus(e, dir + ": no index here (run index first)");
+std::vector<std::string> Searcher::shard_names() const {
+  std::vector<std::string> v;
+  for (const Impl::Shard& s : impl_->shards) v.push_back(s.name);
+  return v;
+}
+
+namespace {
+
+// Sub-databases behind a local index: the lines of its stub file (one per
+// part), or 1 for a single database.
+unsigned CountParts(const std::string& xapian_dir) {
+  std::ifstream in(xapian_dir + "/XAPIANDB");
+  if (!in) return 1;
+  unsigned n = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!TrimAscii(line).empty() && line[0] != '#') ++n;
   }
+  return std::max(1u, n);
+}
+
+std::string ReadCollectionText(const std::string& dir) {
+  std::ifstream in(dir + "/" + kCollectionFile, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+void Searcher::Impl::MarkDown(size_t i, const std::string& why) {
+  Shard& s = shards[i];
+  s.up = false;
+  s.error = why;
+  s.store.reset();
+  s.db = Xapian::Database();
+  s.retry_at = Clock::now() + std::chrono::milliseconds(opts.shard_retry_ms);
+}
+
+Status Searcher::Impl::Connect(size_t i) {
+  Shard& s = shards[i];
+  if (!s.remote()) {
+    // Index before store (see Refresh).
+    try {
+      s.db = Xapian::Database(s.dir + "/xapian");
+    } catch (const Xapian::Error& e) {
+      return XapianStatus(e, s.dir + ": no index here (run index first)");
+    }
+    s.subdbs = CountParts(s.dir + "/xapian");
+    StoreOptions so;
+    so.read_only = true;
+    Result<std::unique_ptr<ThreadStore>> st =
+        ThreadStore::Open(s.dir + "/store", so);
+    if (!st.ok()) return st.status();
+    s.store = std::move(st).value();
+    s.up = true;
+    return Status::OK();
+  }
+  try {
+    s.db = Xapian::Remote::open(s.xapian_host, s.xapian_port,
+                                opts.shard_timeout_ms, opts.shard_timeout_ms);
+    s.db.get_doccount();
+  } catch (const Xapian::Error& e) {
+    MarkDown(i, "index " + s.xapian_host + ":" +
+                    std::to_string(s.xapian_port) + ": " + e.get_msg());
+    return Status::IOError(s.error);
+  }
+  s.subdbs = 1;  // the server's stub maps its parts to item numbers
+  Result<std::unique_ptr<RemoteStore>> st =
+      RemoteStore::Open(s.store_endpoint, opts.shard_timeout_ms);
+  if (!st.ok()) {
+    MarkDown(i, st.status().message());
+    return st.status();
+  }
+  s.store = std::move(st).value();
+  s.up = true;
+  s.error.clear();
   return Status::OK();
+}
+
+void Searcher::Impl::Combine() {
+  db = Xapian::Database();
+  slots.clear();
+  live_stores.clear();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    Shard& s = shards[i];
+    if (!s.up) continue;
+    db.add_database(s.db);
+    for (unsigned j = 0; j < s.subdbs; ++j) {
+      slots.emplace_back(static_cast<uint32_t>(i), j);
+    }
+    live_stores.push_back(s.store.get());
+  }
+}
+
+std::pair<uint32_t, uint32_t> Searcher::Impl::Locate(Xapian::docid did) const {
+  const size_t n = slots.size();
+  const auto [shard, part] = slots[(did - 1) % n];
+  const uint32_t local = static_cast<uint32_t>((did - 1) / n + 1);
+  const uint32_t parts = shards[shard].subdbs;
+  return {shard, (local - 1) * parts + part + 1};
+}
+
+std::vector<std::string> Searcher::Impl::Missing() const {
+  std::vector<std::string> v;
+  for (const Shard& s : shards) {
+    if (!s.up) v.push_back(s.name);
+  }
+  return v;
+}
+
+bool Searcher::Impl::Reconnect() {
+  bool changed = false;
+  const auto now = Clock::now();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (shards[i].up || now < shards[i].retry_at) continue;
+    if (Connect(i).ok()) changed = true;
+  }
+  if (changed) Combine();
+  return changed;
+}
+
+bool Searcher::Impl::DropFailedShards() {
+  bool dropped = false;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    Shard& s = shards[i];
+    if (!s.up || !s.remote()) continue;
+    // A fresh connection each, with the shard timeout: the shared one may
+    // be mid-message after the failure.
+    try {
+      Xapian::Database probe = Xapian::Remote::open(
+          s.xapian_host, s.xapian_port, opts.shard_timeout_ms,
+          opts.shard_timeout_ms);
+      probe.get_doccount();
+      s.db = probe;
+    } catch (const Xapian::Error& e) {
+      MarkDown(i, "index " + s.xapian_host + ":" +
+                      std::to_string(s.xapian_port) + ": " + e.get_msg());
+      dropped = true;
+      continue;
+    }
+    Result<std::unique_ptr<RemoteStore>> st =
+        RemoteStore::Open(s.store_endpoint, opts.shard_timeout_ms);
+    if (!st.ok()) {
+      MarkDown(i, st.status().message());
+      dropped = true;
+      continue;
+    }
+    s.store = std::move(st).value();
+  }
+  Combine();
+  return dropped;
 }
 
 Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir,
@@ -435,20 +646,50 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir,
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->opts = opts;
-  if (!std::filesystem::exists(dir + "/store") ||
-      !std::filesystem::exists(dir + "/xapian")) {
-    return Status::NotFound(dir + ": no threadsearch database here (run "
-                                  "`threadsearch index --db " + dir +
-                            " FILES` first)");
+  if (IsCollection(dir)) {
+    Result<Collection> col = LoadCollection(dir);
+    if (!col.ok()) return col.status();
+    impl->collection = true;
+    impl->collection_text = ReadCollectionText(dir);
+    for (const ShardSpec& spec : col->shards) {
+      Impl::Shard s;
+      s.name = spec.name;
+      if (spec.remote()) {
+        TS_RETURN_IF_ERROR(
+            ParseHostPort(spec.xapian, &s.xapian_host, &s.xapian_port));
+        s.store_endpoint = spec.store;
+      } else {
+        s.dir = ShardDir(*col, spec);
+      }
+      impl->shards.push_back(std::move(s));
+    }
+  } else {
+    if (!std::filesystem::exists(dir + "/store") ||
+        !std::filesystem::exists(dir + "/xapian")) {
+      return Status::NotFound(dir + ": no threadsearch database here (run "
+                                    "`threadsearch index --db " + dir +
+                              " FILES` first)");
+    }
+    Impl::Shard s;
+    s.dir = dir;
+    impl->shards.push_back(std::move(s));
   }
-  // Index before store (see Refresh).
-  TS_RETURN_IF_ERROR(impl->OpenXapian());
-  StoreOptions so;
-  so.read_only = true;
-  Result<std::unique_ptr<ThreadStore>> st =
-      ThreadStore::Open(dir + "/store", so);
-  if (!st.ok()) return st.status();
-  impl->store = std::move(st).value();
+  // Local shards must open; remote ones may be down now and come later.
+  bool any = false;
+  for (size_t i = 0; i < impl->shards.size(); ++i) {
+    Status st = impl->Connect(i);
+    if (!st.ok() && !impl->shards[i].remote()) {
+      return st.WithContext(impl->collection
+                                ? "shard " + impl->shards[i].name
+                                : std::string("open"));
+    }
+    any = any || st.ok();
+  }
+  if (!any) {
+    return Status::IOError(dir + ": no shard answers (" +
+                           impl->shards[0].error + ")");
+  }
+  impl->Combine();
   return std::unique_ptr<Searcher>(new Searcher(std::move(impl)));
 }
 
@@ -456,23 +697,104 @@ Status Searcher::Refresh() {
   // The index first, then the store: the writer commits the store before
   // the index, so a store opened after the index is never behind it and
   // every hit has its record.
-  bool changed = false;
-  try {
-    changed = impl_->db.reopen();
-  } catch (const Xapian::Error& e) {
-    return XapianStatus(e, "reopen index");
+  Impl& im = *impl_;
+  if (im.collection && ReadCollectionText(im.dir) != im.collection_text) {
+    // The shard map changed (a shard added or moved): start afresh.
+    Result<std::unique_ptr<Searcher>> fresh = Open(im.dir, im.opts);
+    if (!fresh.ok()) return fresh.status();
+    impl_ = std::move((*fresh)->impl_);
+    return Status::OK();
   }
-  // Reopening the store costs far more than the index's version check.
-  return changed ? impl_->store->Refresh() : Status::OK();
+  bool changed = false;
+  for (size_t i = 0; i < im.shards.size(); ++i) {
+    Impl::Shard& s = im.shards[i];
+    if (!s.up) continue;
+    bool shard_changed = false;
+    try {
+      shard_changed = s.db.reopen();
+    } catch (const Xapian::Error& e) {
+      if (s.remote()) {
+        im.MarkDown(i, e.get_msg());
+        changed = true;
+        continue;
+      }
+      return XapianStatus(e, "reopen index");
+    }
+    if (!s.remote() && CountParts(s.dir + "/xapian") != s.subdbs) {
+      // Rebuilt with another number of parts: open it afresh.
+      TS_RETURN_IF_ERROR(im.Connect(i));
+      changed = true;
+      continue;
+    }
+    if (shard_changed) {
+      changed = true;
+      // Reopening the store costs far more than the index's version check.
+      Status st = s.store->Refresh();
+      if (!st.ok()) {
+        if (!s.remote()) return st;
+        im.MarkDown(i, st.message());
+      }
+    }
+  }
+  if (changed) im.Combine();
+  im.Reconnect();
+  return Status::OK();
 }
 
-Result<StoredItem> Searcher::Impl::RootOf(const StoredItem& s) {
+Result<std::pair<uint32_t, StoredItem>> Searcher::FindItem(
+    std::string_view id) {
+  Impl& im = *impl_;
+  Status last = Status::NotFound("no item with id \"" + std::string(id) + "\"");
+  for (size_t i = 0; i < im.shards.size(); ++i) {
+    if (!im.shards[i].up) continue;
+    const StoreReader& st = *im.shards[i].store;
+    Result<uint32_t> num = st.Find(id);
+    if (!num.ok()) {
+      if (!num.status().IsNotFound()) last = num.status();
+      continue;
+    }
+    Result<StoredItem> item = st.Get(*num);
+    if (!item.ok()) return item.status();
+    // A placeholder is where a thread waits for a parent another shard
+    // may hold; prefer the real item.
+    if (item->placeholder && i + 1 < im.shards.size()) {
+      for (size_t k = i + 1; k < im.shards.size(); ++k) {
+        if (!im.shards[k].up) continue;
+        Result<uint32_t> n2 = im.shards[k].store->Find(id);
+        if (!n2.ok()) continue;
+        Result<StoredItem> it2 = im.shards[k].store->Get(*n2);
+        if (it2.ok() && !it2->placeholder) {
+          return std::make_pair(static_cast<uint32_t>(k),
+                                std::move(it2).value());
+        }
+      }
+    }
+    return std::make_pair(static_cast<uint32_t>(i), std::move(item).value());
+  }
+  return last;
+}
+
+Result<StoredItem> Searcher::Get(uint32_t shard, uint32_t num) {
+  Impl& im = *impl_;
+  if (shard >= im.shards.size() || !im.shards[shard].up) {
+    return Status::NotFound("shard " + std::to_string(shard) +
+                            " is not available");
+  }
+  return im.shards[shard].store->Get(num);
+}
+
+Result<StoredItem> Searcher::Impl::RootOf(uint32_t shard,
+                                          const StoredItem& s) {
   if (s.is_root()) return s;
-  return store->Get(s.root_num);
+  Result<StoredItem> r = shards[shard].store->Get(s.root_num);
+  if (!r.ok()) return StoreError(shard, r.status());
+  return r;
 }
 
-Status Searcher::Impl::FillContext(const StoredItem& s, ThreadContext* ctx) {
-  Result<StoredItem> root = RootOf(s);
+Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
+                                   ThreadContext* ctx) {
+  const StoreReader* store = shards[shard].store.get();
+  Result<StoredItem> root = RootOf(shard, s);
   if (!root.ok()) return root.status();
   ctx->root_id = root->item.id;
   ctx->root_title = root->item.title;
@@ -484,7 +806,7 @@ Status Searcher::Impl::FillContext(const StoredItem& s, ThreadContext* ctx) {
   uint32_t cur = s.is_root() ? 0 : s.parent_num;
   while (cur != 0 && chain.size() < kMaxChain) {
     Result<StoredItem> a = store->Get(cur);
-    if (!a.ok()) return a.status();
+    if (!a.ok()) return StoreError(shard, a.status());
     bool is_root = a->is_root();
     uint32_t next = a->parent_num;
     chain.push_back(std::move(a).value());
@@ -503,11 +825,12 @@ Status Searcher::Impl::FillContext(const StoredItem& s, ThreadContext* ctx) {
   }
   ctx->reply_count = s.reply_count;
   std::vector<uint32_t> kids;
-  TS_RETURN_IF_ERROR(store->Children(s.num, &kids));
+  Status kst = store->Children(s.num, &kids);
+  if (!kst.ok()) return StoreError(shard, kst);
   for (uint32_t k : kids) {
     if (ctx->replies.size() >= kContextReplies) break;
     Result<StoredItem> c = store->Get(k);
-    if (!c.ok()) return c.status();
+    if (!c.ok()) return StoreError(shard, c.status());
     if (c->placeholder || c->parent_num != s.num) continue;
     ctx->replies.push_back(MakeContextItem(*c));
   }
@@ -517,6 +840,45 @@ Status Searcher::Impl::FillContext(const StoredItem& s, ThreadContext* ctx) {
 Result<SearchResult> Searcher::Search(const SearchRequest& req) {
   Impl& im = *impl_;
   const auto start = Clock::now();
+  im.Reconnect();
+  // A remote shard that fails mid-query is dropped and the query run again
+  // over the others; at most once per shard, and once more on a
+  // concurrent commit.
+  bool retried_modified = false;
+  for (size_t attempt = 0;; ++attempt) {
+    if (im.slots.empty()) {
+      return Status::IOError("no shard answers: " + im.shards[0].error);
+    }
+    im.shard_failed = false;
+    Result<SearchResult> r = Status::Internal("search not run");
+    try {
+      r = im.SearchOnce(req);
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (retried_modified) return Status::Busy("index changing; try again");
+      retried_modified = true;
+      TS_RETURN_IF_ERROR(Refresh());
+      continue;
+    } catch (const Xapian::NetworkError& e) {
+      im.shard_failed = true;
+      r = XapianStatus(e, "search");
+    } catch (const Xapian::Error& e) {
+      return XapianStatus(e, "search");
+    }
+    if (r.ok()) {
+      r->missing_shards = im.Missing();
+      r->partial = !r->missing_shards.empty();
+      r->took_ms = std::chrono::duration<double, std::milli>(Clock::now() -
+                                                             start)
+                       .count();
+      return r;
+    }
+    if (!im.shard_failed || attempt >= im.shards.size()) return r;
+    if (!im.DropFailedShards() && attempt > 0) return r;
+  }
+}
+
+Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
+  Impl& im = *this;
   if (req.limit == 0 || req.limit > 1000) {
     return Status::InvalidArgument("limit: must be between 1 and 1000");
   }
@@ -531,7 +893,7 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
                                                      : SortOrder::kDateDesc);
   result.sort = sort;
   const bool ranked = has_words && sort == SortOrder::kRelevance;
-  try {
+  {
     Xapian::Query query = im.Build(*tree);
     Xapian::Query filter = im.RequestFilter(req);
     if (!filter.empty()) {
@@ -616,32 +978,42 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
     if (spy) result.facets = spy->Result(req.facet_limit);
     std::vector<std::string> words;
     QueryWords(*tree, &words);
-    uint32_t rank = first;
+    // The page's records first.
+    std::vector<std::pair<uint32_t, StoredItem>> page;
     for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
+      const auto [shard, num] = im.Locate(*it);
+      Result<StoredItem> s = im.shards[shard].store->Get(num);
+      if (!s.ok()) {
+        return im.StoreError(shard, s.status()).WithContext(
+            "hit #" + std::to_string(num) +
+            (im.collection ? " of shard " + im.shards[shard].name : "") +
+            " is in the index but not the store");
+      }
+      page.emplace_back(shard, std::move(s).value());
+    }
+    SnippetTerms sterms(im.stemmer);
+    if (has_words) SnippetTermsOf(*tree, im.db, &sterms);
+    uint32_t rank = first;
+    size_t pos = 0;
+    for (Xapian::MSetIterator it = mset.begin(); it != mset.end();
+         ++it, ++pos) {
       Hit hit;
       hit.rank = ++rank;
-      Result<StoredItem> s = im.store->Get(*it);
-      if (!s.ok()) {
-        return s.status().WithContext("hit #" + std::to_string(*it) +
-                                      " is in the index but not the store");
-      }
-      hit.item = std::move(s).value();
+      const uint32_t shard = page[pos].first;
+      hit.shard = shard;
+      hit.item = std::move(page[pos].second);
       hit.score = sort == SortOrder::kRelevance && has_words ? it.get_weight()
                                                              : 0.0;
       if (req.collapse_thread) hit.thread_hits = it.get_collapse_count() + 1;
       std::string body = schema::IndexedBody(hit.item.item);
       if (has_words) {
-        hit.snippet = mset.snippet(body, req.snippet_bytes, im.stemmer,
-                                   kSnippetFlags,
-                                   "<mark>", "</mark>", "…");
-        if (hit.snippet.find("<mark>") == std::string::npos &&
-            schema::TitleIsBody(hit.item.item) &&
+        bool matched = false;
+        hit.snippet = MakeSnippet(body, sterms, req.snippet_bytes, &matched);
+        if (!matched && schema::TitleIsBody(hit.item.item) &&
             !hit.item.item.title.empty()) {
           // Matched in the title, which a thread opener indexes as text.
-          hit.snippet = mset.snippet(hit.item.item.title + "\n" + body,
-                                     req.snippet_bytes, im.stemmer,
-                                     kSnippetFlags,
-                                     "<mark>", "</mark>", "…");
+          hit.snippet = MakeSnippet(hit.item.item.title + "\n" + body, sterms,
+                                    req.snippet_bytes);
         }
       } else {
         hit.snippet = HtmlEscape(OneLineExcerpt(body, req.snippet_bytes));
@@ -669,38 +1041,36 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
         hit.text_highlight = HtmlEscape(body);
         hit.title_highlight = HtmlEscape(hit.item.item.title);
       }
-      Result<StoredItem> root = im.RootOf(hit.item);
+      Result<StoredItem> root = im.RootOf(shard, hit.item);
       if (!root.ok()) return root.status();
       hit.thread_id = root->item.id;
-      if (req.context) TS_RETURN_IF_ERROR(im.FillContext(hit.item, &hit.context));
+      if (req.context) {
+        TS_RETURN_IF_ERROR(im.FillContext(shard, hit.item, &hit.context));
+      }
       result.hits.push_back(std::move(hit));
     }
     if (has_words && result.total < kSuggestBelow) {
       result.did_you_mean = im.Suggest(*tree, req.query, filter, result.total);
     }
-  } catch (const Xapian::DatabaseModifiedError&) {
-    // The index moved under us: reopen and retry once.
-    TS_RETURN_IF_ERROR(Refresh());
-    return Search(req);
-  } catch (const Xapian::Error& e) {
-    return XapianStatus(e, "search");
   }
-  result.took_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  // Xapian errors reach Searcher::Search, which knows what to do with a
+  // modified database or a shard that stopped answering.
   return result;
 }
 
 Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   Impl& im = *impl_;
-  Result<uint32_t> num = im.store->Find(id);
-  if (!num.ok()) return num.status();
-  Result<StoredItem> asked = im.store->Get(*num);
-  if (!asked.ok()) return asked.status();
+  im.Reconnect();
+  Result<std::pair<uint32_t, StoredItem>> found = FindItem(id);
+  if (!found.ok()) return found.status();
+  const uint32_t shard = found->first;
+  const StoreReader* store = im.shards[shard].store.get();
+  const StoredItem* asked = &found->second;
   ThreadView view;
   view.asked_id = asked->item.id;
   ThreadContext ctx;
-  TS_RETURN_IF_ERROR(im.FillContext(*asked, &ctx));
-  Result<StoredItem> root = im.RootOf(*asked);
+  TS_RETURN_IF_ERROR(im.FillContext(shard, *asked, &ctx));
+  Result<StoredItem> root = im.RootOf(shard, *asked);
   if (!root.ok()) return root.status();
   view.size = root->thread_size;
   // Breadth-first build; nodes live in a deque so pointers stay valid.
@@ -716,7 +1086,7 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   while (!queue.empty()) {
     Pending p = queue.front();
     queue.pop_front();
-    TS_RETURN_IF_ERROR(im.store->Children(p.node->item.num, &kids));
+    TS_RETURN_IF_ERROR(store->Children(p.node->item.num, &kids));
     if (kids.empty()) continue;
     if (p.depth >= max_depth || nodes >= kMaxTreeNodes) {
       p.node->truncated = true;
@@ -725,7 +1095,7 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
     p.node->children.reserve(kids.size());
     for (uint32_t k : kids) {
       if (!seen.insert(k).second) continue;
-      Result<StoredItem> c = im.store->Get(k);
+      Result<StoredItem> c = store->Get(k);
       if (!c.ok()) return c.status();
       if (c->parent_num != p.node->item.num) continue;
       p.node->children.push_back(ThreadNode{std::move(c).value(), {}, false});
@@ -768,11 +1138,16 @@ Result<UserSummary> Searcher::User(std::string_view name) {
   u.name = std::string(name);
   std::string key = AsciiLower(TrimAscii(name));
   std::unordered_map<std::string, uint64_t> replied_to, years, threads;
+  std::unordered_map<std::string, uint64_t> repliers;
+  im.Reconnect();
+  for (Impl::Shard& shard : im.shards) {
+  if (!shard.up) continue;
+  const StoreReader* store = shard.store.get();
   std::unordered_map<uint32_t, std::string> root_ids;
   Status err;
-  Status st = im.store->Scan(
+  Status st = store->Scan(
       keys::AuthorPrefix(key), [&](std::string_view k, std::string_view) {
-        Result<StoredItem> s = im.store->Get(keys::TrailingNum(k));
+        Result<StoredItem> s = store->Get(keys::TrailingNum(k));
         if (!s.ok()) {
           err = s.status();
           return false;
@@ -794,7 +1169,7 @@ Result<UserSummary> Searcher::User(std::string_view name) {
         if (rit == root_ids.end()) {
           std::string rid = s->item.id;
           if (!s->is_root()) {
-            Result<StoredItem> r = im.store->Get(s->root_num);
+            Result<StoredItem> r = store->Get(s->root_num);
             if (r.ok()) rid = r->item.id;
           }
           rit = root_ids.emplace(s->root_num, rid).first;
@@ -804,14 +1179,10 @@ Result<UserSummary> Searcher::User(std::string_view name) {
       });
   TS_RETURN_IF_ERROR(st);
   TS_RETURN_IF_ERROR(err);
-  if (u.items == 0) {
-    return Status::NotFound("no items by \"" + std::string(name) + "\"");
-  }
-  std::unordered_map<std::string, uint64_t> repliers;
-  st = im.store->Scan(keys::ReplyToPrefix(key),
+  st = store->Scan(keys::ReplyToPrefix(key),
                       [&](std::string_view k, std::string_view) {
                         Result<StoredItem> s =
-                            im.store->Get(keys::TrailingNum(k));
+                            store->Get(keys::TrailingNum(k));
                         if (!s.ok()) {
                           err = s.status();
                           return false;
@@ -822,6 +1193,10 @@ Result<UserSummary> Searcher::User(std::string_view name) {
                       });
   TS_RETURN_IF_ERROR(st);
   TS_RETURN_IF_ERROR(err);
+  }
+  if (u.items == 0) {
+    return Status::NotFound("no items by \"" + std::string(name) + "\"");
+  }
   u.threads = threads.size();
   u.top_repliers = TopN(repliers, 10);
   u.top_replied_to = TopN(replied_to, 10);
@@ -834,47 +1209,65 @@ Result<UserSummary> Searcher::User(std::string_view name) {
 
 Result<DbStats> Searcher::Stats() {
   Impl& im = *impl_;
+  im.Reconnect();
   DbStats s;
-  Status err;
-  Status st = im.store->Scan(
-      std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
-        StoredItem it;
-        Status d = DecodeStoredItem(v, &it);
-        if (!d.ok()) {
-          err = d;
-          return false;
-        }
-        if (it.placeholder) {
-          ++s.placeholders;
+  s.shards = static_cast<uint32_t>(im.shards.size());
+  // An author may write in several shards: count distinct names.
+  std::unordered_set<std::string> authors;
+  for (Impl::Shard& shard : im.shards) {
+    if (!shard.up) continue;
+    const StoreReader* store = shard.store.get();
+    Status err;
+    Status st = store->Scan(
+        std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
+          StoredItem it;
+          Status d = DecodeStoredItem(v, &it);
+          if (!d.ok()) {
+            err = d;
+            return false;
+          }
+          if (it.placeholder) {
+            ++s.placeholders;
+            return true;
+          }
+          ++s.items;
+          if (it.item.deleted) ++s.deleted;
+          if (it.is_root()) ++s.threads;
+          s.by_source[std::string(SourceName(it.item.source))]++;
+          s.by_type[std::string(ItemTypeName(it.item.type))]++;
           return true;
-        }
-        ++s.items;
-        if (it.item.deleted) ++s.deleted;
-        if (it.is_root()) ++s.threads;
-        s.by_source[std::string(SourceName(it.item.source))]++;
-        s.by_type[std::string(ItemTypeName(it.item.type))]++;
-        return true;
-      });
-  TS_RETURN_IF_ERROR(st);
-  TS_RETURN_IF_ERROR(err);
-  std::string last;
-  st = im.store->Scan(std::string(1, keys::kAuthor),
-                      [&](std::string_view k, std::string_view) {
-                        std::string_view name = k.substr(1, k.size() - 1 - 13);
-                        if (name != last) {
-                          ++s.authors;
-                          last = std::string(name);
-                        }
-                        return true;
-                      });
-  TS_RETURN_IF_ERROR(st);
+        });
+    TS_RETURN_IF_ERROR(st);
+    TS_RETURN_IF_ERROR(err);
+    std::string last;
+    st = store->Scan(std::string(1, keys::kAuthor),
+                     [&](std::string_view k, std::string_view) {
+                       std::string_view name = k.substr(1, k.size() - 1 - 13);
+                       if (name != last) {
+                         last = std::string(name);
+                         if (im.shards.size() == 1) {
+                           ++s.authors;
+                         } else {
+                           authors.insert(last);
+                         }
+                       }
+                       return true;
+                     });
+    TS_RETURN_IF_ERROR(st);
+    if (shard.remote()) {
+      s.store_bytes += store->DiskSize();
+    } else {
+      s.index_bytes += DirectorySize(shard.dir + "/xapian");
+      s.store_bytes += DirectorySize(shard.dir + "/store");
+    }
+  }
+  if (im.shards.size() > 1) s.authors = authors.size();
   try {
     s.searchable = im.db.get_doccount();
   } catch (const Xapian::Error& e) {
     return XapianStatus(e, "stats");
   }
-  s.index_bytes = DirectorySize(im.dir + "/xapian");
-  s.store_bytes = DirectorySize(im.dir + "/store");
+  s.missing_shards = im.Missing();
   return s;
 }
 

@@ -17,7 +17,7 @@
 
 namespace threadsearch {
 
-class ThreadStore;
+class StoreReader;
 
 enum class SortOrder {
   kRelevance,  // BM25 + proximity; ties newest first
@@ -93,6 +93,9 @@ struct ThreadContext {
 
 struct Hit {
   StoredItem item;
+  // The shard the item lives in (index into Searcher::shard_names(); 0 for
+  // a plain database). item.num and its thread's nums are that shard's.
+  uint32_t shard = 0;
   std::string thread_id;     // the root's id
   double score = 0;          // relevance weight (0 when sorted otherwise)
   uint32_t rank = 0;         // 1-based rank in the whole result
@@ -138,6 +141,11 @@ struct SearchResult {
   // starts with the same letter), provided that query matches more.
   // Empty otherwise.
   std::string did_you_mean;
+  // A collection with shards that did not answer (down, or slower than
+  // SearcherOptions::shard_timeout_ms): the result holds only the other
+  // shards' items, and `missing_shards` names the absent ones.
+  bool partial = false;
+  std::vector<std::string> missing_shards;
 };
 
 // A thread as a tree, for `thread` and /api/items.
@@ -180,6 +188,9 @@ struct DbStats {
   std::map<std::string, uint64_t> by_type;
   uint64_t index_bytes = 0;
   uint64_t store_bytes = 0;
+  // A collection: its shards, and those that did not answer.
+  uint32_t shards = 1;
+  std::vector<std::string> missing_shards;
 };
 
 struct SearcherOptions {
@@ -198,11 +209,18 @@ struct SearcherOptions {
   // Weight factor on the plain words found in the item's title (S terms);
   // 0 turns the title signal off. Title words never make an item match.
   double title_weight = 0.2;
+  // Collections (common/collection.h): how long a remote shard may take to
+  // connect or answer before the query goes on without it, and how soon a
+  // shard that failed is tried again.
+  int shard_timeout_ms = 2000;
+  int shard_retry_ms = 1000;
 };
 
 class Searcher {
  public:
-  // Opens the database in `dir` read-only. NotFound when there is none.
+  // Opens the database (or collection of shards) in `dir` read-only.
+  // NotFound when there is none. A collection opens with whichever shards
+  // answer; the others are retried as queries come.
   static Result<std::unique_ptr<Searcher>> Open(const std::string& dir,
                                                 const SearcherOptions& opts);
   ~Searcher();
@@ -226,7 +244,15 @@ class Searcher {
   // Sees what a concurrent writer committed since Open.
   Status Refresh();
 
-  ThreadStore& store();
+  // The item with this id (any id form StoreReader::Find accepts), from
+  // whichever shard holds it, with the shard's index. NotFound when none.
+  Result<std::pair<uint32_t, StoredItem>> FindItem(std::string_view id);
+  // Item `num` of shard `shard` (Hit::shard).
+  Result<StoredItem> Get(uint32_t shard, uint32_t num);
+  // Shard names (one, "", for a plain database).
+  std::vector<std::string> shard_names() const;
+  // The thread store of a plain database (shard 0 of a collection).
+  StoreReader& store();
 
  private:
   struct Impl;

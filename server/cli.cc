@@ -7,13 +7,16 @@
 #include <ctime>
 #include <iostream>
 
+#include "common/collection.h"
 #include "indexer/check.h"
+#include "indexer/collection_indexer.h"
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
 #include "server/follow_command.h"
 #include "server/json_codec.h"
 #include "server/params.h"
 #include "server/serve_command.h"
+#include "server/shard_server.h"
 #include "server/text_output.h"
 
 namespace threadsearch {
@@ -79,6 +82,7 @@ struct IndexArgs {
   bool no_compact = false;
   size_t batch = 5000;
   unsigned parts = 0;
+  unsigned shards = 0;
 };
 
 int RunIndex(const IndexArgs& a) {
@@ -104,10 +108,28 @@ int RunIndex(const IndexArgs& a) {
     if (progress_shown) std::cerr << "\r\033[K";
     if (!a.quiet || warnings <= 20) std::cerr << "warning: " << msg << "\n";
   };
-  Result<std::unique_ptr<Indexer>> ix = Indexer::Open(a.db, opts);
-  if (!ix.ok()) return Fail(ix.status());
   IndexStats stats;
-  Status st = (*ix)->IndexPaths(a.paths, &stats);
+  Status st;
+  if (a.shards > 0 || IsCollection(a.db)) {
+    if (a.shards > 0 && IsCollection(a.db)) {
+      Result<Collection> c = LoadCollection(a.db);
+      if (!c.ok()) return Fail(c.status());
+      if (c->shards.size() != a.shards) {
+        return Fail(Status::InvalidArgument(
+            a.db + ": the collection has " + std::to_string(c->shards.size()) +
+            " shards, not " + std::to_string(a.shards) +
+            " (add one with `threadsearch rebalance --add-shard NAME`)"));
+      }
+    }
+    Result<std::unique_ptr<CollectionIndexer>> cx =
+        CollectionIndexer::Open(a.db, a.shards, opts);
+    if (!cx.ok()) return Fail(cx.status());
+    st = (*cx)->IndexPaths(a.paths, &stats);
+  } else {
+    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(a.db, opts);
+    if (!ix.ok()) return Fail(ix.status());
+    st = (*ix)->IndexPaths(a.paths, &stats);
+  }
   if (progress_shown) std::cerr << "\n";
   if (a.json) {
     std::cout << IndexStatsToJson(stats, 2) << "\n";
@@ -119,6 +141,36 @@ int RunIndex(const IndexArgs& a) {
     std::cerr << "threadsearch: " << st.message() << "\n";
     return kExitFailure;
   }
+  return kExitOk;
+}
+
+int RunRebalance(const std::string& db, const std::string& name) {
+  if (!IsCollection(db)) {
+    return Fail(Status::InvalidArgument(
+        db + ": not a collection (make one with `index --shards N`)"));
+  }
+  IndexOptions opts;
+  opts.on_warning = [](const std::string& msg) {
+    std::cerr << "warning: " << msg << "\n";
+  };
+  Result<std::unique_ptr<CollectionIndexer>> cx =
+      CollectionIndexer::Open(db, 0, opts);
+  if (!cx.ok()) return Fail(cx.status());
+  const bool tty = isatty(STDERR_FILENO);
+  RebalanceStats stats;
+  Status st = (*cx)->AddShard(
+      name,
+      [&](uint64_t moved, uint64_t goal) {
+        if (!tty) return;
+        std::cerr << "\rmoved " << moved << " of about " << goal << " items"
+                  << std::flush;
+      },
+      &stats);
+  if (tty) std::cerr << "\n";
+  if (!st.ok()) return Fail(st);
+  std::cerr << "added shard " << name << ": moved " << stats.threads_moved
+            << " threads (" << stats.items_moved << " items) in "
+            << stats.seconds << " s\n";
   return kExitOk;
 }
 
@@ -269,6 +321,10 @@ int RunCli(int argc, char** argv) {
                     "Index parts written in parallel, for a new database "
                     "(default: one per core)")
       ->check(CLI::Range(1, 8));
+  index->add_option("--shards", ia.shards,
+                    "Make a new collection of N shards, a whole thread per "
+                    "shard (see `serve` for remote shards)")
+      ->check(CLI::Range(1, 256));
   index->add_flag("--json", ia.json, "Print the summary as JSON");
   index->add_flag("--force", ia.force,
                   "Read files even when unchanged since they were indexed");
@@ -390,7 +446,19 @@ int RunCli(int argc, char** argv) {
   check->add_flag("--json", cjson, "Print JSON");
   check->callback([&] { rc = RunCheck(cdb, crepair, cjson); });
 
+  std::string rdb, rname;
+  CLI::App* rebalance = app.add_subcommand(
+      "rebalance",
+      "Add a shard to a collection and move whole threads into it, while "
+      "servers keep answering");
+  rebalance->add_option("--db", rdb, "Collection directory")->required();
+  rebalance->add_option("--add-shard", rname,
+                        "Name of the new shard (its directory under --db)")
+      ->required();
+  rebalance->callback([&] { rc = RunRebalance(rdb, rname); });
+
   RegisterServeCommand(app, &rc);
+  RegisterShardServeCommand(app, &rc);
   RegisterFollowCommand(app, &rc);
 
   try {

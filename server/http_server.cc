@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/collection.h"
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "searcher/searcher.h"
@@ -65,7 +66,40 @@ void SendError(Response& res, const Status& st, const std::string& param) {
 // Identifies the state of the Xapian index on disk: glass rewrites
 // `iamglass` (a new inode) on every commit, in each part of the index
 // (DIR/xapian/pK/) or in a single-part index (DIR/xapian/).
-std::string IndexStamp(const std::string& db) {
+std::string DatabaseStamp(const std::string& db);
+
+// A collection's stamp: its shard map and each local shard's index; with
+// remote shards, also the time in refresh intervals, so their changes (and
+// their return after an outage) are looked for once per interval.
+std::string CollectionStamp(const std::string& db, int interval_ms) {
+  std::string stamp;
+  struct stat st;
+  const std::string file = db + "/" + kCollectionFile;
+  if (stat(file.c_str(), &st) == 0) {
+    stamp += std::to_string(st.st_ino) + ":" +
+             std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec) + ";";
+  }
+  Result<Collection> c = LoadCollection(db);
+  if (!c.ok()) return stamp;
+  bool remote = false;
+  for (const ShardSpec& s : c->shards) {
+    if (s.remote()) {
+      remote = true;
+    } else {
+      stamp += DatabaseStamp(ShardDir(*c, s)) + "|";
+    }
+  }
+  if (remote) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   Clock::now().time_since_epoch())
+                   .count();
+    stamp += "t" + std::to_string(now / std::max(1, interval_ms));
+  }
+  return stamp;
+}
+
+std::string DatabaseStamp(const std::string& db) {
   std::string stamp;
   auto add = [&](const std::string& path) {
     struct stat st;
@@ -83,6 +117,12 @@ std::string IndexStamp(const std::string& db) {
   return stamp;
 }
 
+// What identifies the state of the index (or collection) `db`.
+std::string IndexStamp(const std::string& db, int interval_ms) {
+  return IsCollection(db) ? CollectionStamp(db, interval_ms)
+                          : DatabaseStamp(db);
+}
+
 // Searchers are not thread-safe: each request leases one for itself. At
 // most `max_size` exist (searching is CPU-bound, and each holds its own
 // database handles); a request waits for a free one. A leased searcher is
@@ -95,7 +135,7 @@ class SearcherPool {
         max_size_(std::max<size_t>(1, max_size)),
         interval_(std::chrono::milliseconds(interval_ms)),
         warn_(std::move(warn)),
-        stamp_(IndexStamp(db_)),
+        stamp_(IndexStamp(db_, interval_ms)),
         last_check_(Clock::now()) {}
 
   struct Entry {
@@ -195,7 +235,8 @@ class SearcherPool {
     std::unique_lock<std::mutex> lock(check_mu_, std::try_to_lock);
     if (lock.owns_lock() && Clock::now() - last_check_ >= interval_) {
       last_check_ = Clock::now();
-      std::string stamp = IndexStamp(db_);
+      std::string stamp = IndexStamp(
+          db_, static_cast<int>(interval_.count()));
       if (stamp != stamp_) {
         stamp_ = std::move(stamp);
         generation_.fetch_add(1);
@@ -394,6 +435,7 @@ std::string PlainWords(const std::string& q) {
 struct HnPage {
   std::vector<Hit> hits;
   uint64_t total = 0;
+  std::vector<std::string> missing_shards;
 };
 
 Status RunHnSearch(Searcher& s, const SearchRequest& sreq, HnPage* out) {
@@ -401,6 +443,7 @@ Status RunHnSearch(Searcher& s, const SearchRequest& sreq, HnPage* out) {
   if (!r.ok()) return r.status();
   out->total = r->total;
   out->hits = std::move(r->hits);
+  out->missing_shards = std::move(r->missing_shards);
   return Status::OK();
 }
 
@@ -574,11 +617,9 @@ void HttpServer::Impl::get_item(const Request& req, Response& res) {
   if (!st.ok()) return SendError(res, st, "");
   // depth counts levels below the asked item; the searcher counts from the
   // root.
-  Result<uint32_t> num = s->store().Find(id);
-  if (!num.ok()) return SendError(res, num.status(), "");
-  Result<StoredItem> asked = s->store().Get(*num);
+  Result<std::pair<uint32_t, StoredItem>> asked = s->FindItem(id);
   if (!asked.ok()) return SendError(res, asked.status(), "");
-  Result<ThreadView> v = s->Thread(id, asked->depth + depth);
+  Result<ThreadView> v = s->Thread(id, asked->second.depth + depth);
   if (!v.ok()) return SendError(res, v.status(), "");
   SendJson(res, 200, ThreadViewToJson(*v));
 }
@@ -649,13 +690,16 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
   }
   std::vector<StoredItem> roots;
   for (const Hit& h : page.hits) {
-    Result<StoredItem> root = s->store().Get(h.item.root_num);
+    Result<StoredItem> root = s->Get(h.shard, h.item.root_num);
     roots.push_back(root.ok() ? std::move(root).value() : h.item);
   }
   AlgoliaPage p;
   p.query = Param(req, "query");
   p.params = EchoParams(req);
   p.nb_hits = page.total;
+  // Algolia's own flag for "the count may be short", plus which shards.
+  p.exhaustive = page.missing_shards.empty();
+  p.missing_shards = page.missing_shards;
   p.page = sreq.page;
   p.hits_per_page = sreq.limit;
   uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
@@ -672,11 +716,11 @@ void HttpServer::Impl::get_hn_item(const Request& req, Response& res) {
   SearcherPool::Lease s;
   Status st = pool->Acquire(&s);
   if (!st.ok()) return SendError(res, st, "");
-  Result<uint32_t> num = s->store().Find(id);
-  if (!num.ok()) return SendError(res, num.status(), "");
+  Result<std::pair<uint32_t, StoredItem>> asked = s->FindItem(id);
+  if (!asked.ok()) return SendError(res, asked.status(), "");
   Result<ThreadView> v = s->Thread(id, opts.max_depth);
   if (!v.ok()) return SendError(res, v.status(), "");
-  const ThreadNode* node = FindNode(v->root, *num);
+  const ThreadNode* node = FindNode(v->root, asked->second.num);
   if (!node) {
     return SendError(res, Status::NotFound(id + ": not in its thread's tree"),
                      "");

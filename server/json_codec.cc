@@ -310,6 +310,10 @@ std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
               {"processingTimeMS", page.processing_ms},
               {"query", page.query},
               {"params", page.params}};
+  if (!page.missing_shards.empty()) {
+    out["partial"] = true;
+    out["missing_shards"] = page.missing_shards;
+  }
   return ODump(out, indent);
 }
 
@@ -367,6 +371,8 @@ std::string SearchResultToJson(const SearchResult& r, int indent) {
                      {"months", CountsJson(r.facets->months, "month")}};
   }
   if (!r.did_you_mean.empty()) out["did_you_mean"] = r.did_you_mean;
+  out["partial"] = r.partial;
+  if (r.partial) out["missing_shards"] = r.missing_shards;
   return Dump(out, indent);
 }
 
@@ -409,7 +415,9 @@ std::string DbStatsToJson(const DbStats& s, int indent) {
               {"by_source", s.by_source},
               {"by_type", s.by_type},
               {"index_bytes", s.index_bytes},
-              {"store_bytes", s.store_bytes}};
+              {"store_bytes", s.store_bytes},
+              {"shards", s.shards}};
+  if (!s.missing_shards.empty()) out["missing_shards"] = s.missing_shards;
   return Dump(out, indent);
 }
 

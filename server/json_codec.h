@@ -32,6 +32,8 @@ struct AlgoliaPage {
   uint32_t hits_per_page = 0;
   bool exhaustive = true;
   int64_t processing_ms = 0;
+  // Shards of a collection that did not answer ("partial": true).
+  std::vector<std::string> missing_shards;
 };
 // A search page in the HN Search API's shape: {"hits": [...], "nbHits", …}.
 // roots[i] is the thread root of hits[i] (story_title, story_url).

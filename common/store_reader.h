@@ -1,0 +1,57 @@
+// StoreReader: the read side of a thread store (common/keys.h), whether the
+// RocksDB database is on this machine (ThreadStore) or served by a shard
+// server over HTTP (searcher/remote_store.h). Everything a reader needs is
+// built on two primitives: a point read and an ordered prefix scan.
+#ifndef THREADSEARCH_COMMON_STORE_READER_H_
+#define THREADSEARCH_COMMON_STORE_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/item.h"
+#include "common/status.h"
+
+namespace threadsearch {
+
+class StoreReader {
+ public:
+  virtual ~StoreReader();
+
+  // The value at `key`: NotFound when absent.
+  virtual Result<std::string> GetRaw(std::string_view key) const = 0;
+  // Calls fn(key, value) for each key starting with `prefix`, in key order
+  // (reverse order when `reverse`), until fn returns false.
+  virtual Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view, std::string_view)>& fn,
+      bool reverse = false) const = 0;
+  // Catches up with a writer's changes.
+  virtual Status Refresh() = 0;
+  // Bytes the store takes on disk.
+  virtual uint64_t DiskSize() const = 0;
+  // Where the store is (a directory, or host:port), for messages.
+  virtual std::string Describe() const = 0;
+
+  // The item numbered `num`: NotFound when absent, Corruption when its
+  // record does not decode.
+  Result<StoredItem> Get(uint32_t num) const;
+  // The num of (source, id): NotFound when absent.
+  Result<uint32_t> Lookup(Source source, std::string_view id) const;
+  // Resolves a user-given id: "hn:123", "reddit:abc", "mail:<id>" or a bare
+  // id tried against every source (hn, reddit, mail). Angle brackets around a
+  // Message-ID are ignored. NotFound when no source has it.
+  Result<uint32_t> Find(std::string_view id) const;
+  // Numbers of the direct children of `parent`, oldest first.
+  Status Children(uint32_t parent, std::vector<uint32_t>* out) const;
+  // Counts keys under `prefix` (a scan).
+  Result<uint64_t> CountPrefix(std::string_view prefix) const;
+  // Metadata helpers over M<name> keys.
+  Result<uint64_t> GetMetaInt(std::string_view name) const;
+};
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_COMMON_STORE_READER_H_

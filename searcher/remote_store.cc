@@ -1,0 +1,180 @@
+#include "searcher/remote_store.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/collection.h"
+#include "common/keys.h"
+
+namespace threadsearch {
+
+namespace {
+
+constexpr uint32_t kEndMark = 0xFFFFFFFFu;
+
+}  // namespace
+
+void AppendScanRecord(std::string* out, std::string_view key,
+                      std::string_view value) {
+  keys::PutFixed32(out, static_cast<uint32_t>(key.size()));
+  out->append(key);
+  keys::PutFixed32(out, static_cast<uint32_t>(value.size()));
+  out->append(value);
+}
+
+void AppendScanEnd(std::string* out) { keys::PutFixed32(out, kEndMark); }
+
+std::string HexEncode(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  out->reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = val(hex[i]), lo = val(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+struct RemoteStore::Client {
+  httplib::Client http;
+  Client(const std::string& host, int port) : http(host, port) {}
+};
+
+RemoteStore::RemoteStore(std::string endpoint, int timeout_ms)
+    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms) {}
+
+RemoteStore::~RemoteStore() = default;
+
+Result<std::unique_ptr<RemoteStore>> RemoteStore::Open(
+    const std::string& endpoint, int timeout_ms) {
+  std::string host;
+  int port = 0;
+  TS_RETURN_IF_ERROR(ParseHostPort(endpoint, &host, &port));
+  std::unique_ptr<RemoteStore> s(new RemoteStore(endpoint, timeout_ms));
+  s->client_ = std::make_unique<Client>(host, port);
+  httplib::Client& c = s->client_->http;
+  const auto ms = std::chrono::milliseconds(timeout_ms);
+  c.set_connection_timeout(ms);
+  c.set_read_timeout(ms);
+  c.set_write_timeout(ms);
+  c.set_keep_alive(true);
+  httplib::Result r = c.Get("/v1/store/info");
+  if (!r || r->status != 200) {
+    return s->Unreachable(r ? "status " + std::to_string(r->status)
+                            : httplib::to_string(r.error()));
+  }
+  return s;
+}
+
+Status RemoteStore::Unreachable(const std::string& what) const {
+  return Status::IOError("shard store " + endpoint_ + ": " + what);
+}
+
+Result<std::string> RemoteStore::GetRaw(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  httplib::Result r =
+      client_->http.Get("/v1/store/get?key=" + HexEncode(key));
+  if (!r) return Unreachable(httplib::to_string(r.error()));
+  if (r->status == 404) return Status::NotFound("no such key");
+  if (r->status != 200) {
+    return Unreachable("status " + std::to_string(r->status) + ": " +
+                       r->body.substr(0, 200));
+  }
+  return std::move(r->body);
+}
+
+Status RemoteStore::Scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& fn,
+    bool reverse) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string buf;
+  size_t pos = 0;
+  bool stopped = false, ended = false;
+  Status bad;
+  // Records are taken off the buffer as they complete; the caller may stop
+  // early, which cancels the transfer.
+  auto receive = [&](const char* data, size_t len) {
+    buf.append(data, len);
+    while (!stopped && !ended) {
+      if (buf.size() - pos < 4) break;
+      uint32_t klen = keys::GetFixed32(buf, pos);
+      if (klen == kEndMark) {
+        ended = true;
+        break;
+      }
+      if (buf.size() - pos < 8ull + klen) break;
+      uint32_t vlen = keys::GetFixed32(buf, pos + 4 + klen);
+      if (buf.size() - pos < 8ull + klen + vlen) break;
+      std::string_view key(buf.data() + pos + 4, klen);
+      std::string_view value(buf.data() + pos + 8 + klen, vlen);
+      if (!fn(key, value)) stopped = true;
+      pos += 8ull + klen + vlen;
+    }
+    if (pos > (1u << 20)) {
+      buf.erase(0, pos);
+      pos = 0;
+    }
+    return !stopped;
+  };
+  std::string path = "/v1/store/scan?prefix=" + HexEncode(prefix) +
+                     "&reverse=" + (reverse ? "1" : "0");
+  httplib::Result r = client_->http.Get(
+      path,
+      [&](const httplib::Response& res) {
+        if (res.status != 200) {
+          bad = Unreachable("scan: status " + std::to_string(res.status));
+          return false;
+        }
+        return true;
+      },
+      receive);
+  if (stopped) return Status::OK();
+  if (!bad.ok()) return bad;
+  if (!r) return Unreachable("scan: " + httplib::to_string(r.error()));
+  if (!ended) return Unreachable("scan: the answer was cut off");
+  return Status::OK();
+}
+
+Status RemoteStore::Refresh() {
+  std::lock_guard<std::mutex> lock(mu_);
+  httplib::Result r = client_->http.Post("/v1/store/refresh");
+  if (!r || r->status != 200) {
+    return Unreachable(r ? "refresh: status " + std::to_string(r->status)
+                         : "refresh: " + httplib::to_string(r.error()));
+  }
+  return Status::OK();
+}
+
+uint64_t RemoteStore::DiskSize() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  httplib::Result r = client_->http.Get("/v1/store/info");
+  if (!r || r->status != 200) return 0;
+  nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("disk_bytes") ||
+      !j["disk_bytes"].is_number_unsigned()) {
+    return 0;
+  }
+  return j["disk_bytes"].get<uint64_t>();
+}
+
+}  // namespace threadsearch

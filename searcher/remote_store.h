@@ -1,0 +1,70 @@
+// RemoteStore: a shard's thread store read over HTTP from
+// `threadsearch shard-serve` (server/shard_server.h), so a collection's
+// shards can live on other machines. The protocol is the two StoreReader
+// primitives, nothing more:
+//
+//   GET /v1/store/get?key=HEX          200: the raw value; 404: absent
+//   GET /v1/store/scan?prefix=HEX&reverse=0|1
+//                                      200: a stream of records
+//                                      [u32 klen][key][u32 vlen][value]
+//                                      (big-endian lengths) closed by an
+//                                      end record [u32 0xFFFFFFFF], so a
+//                                      cut-off stream is an error, not a
+//                                      short answer
+//   GET /v1/store/info                 200: {"disk_bytes": N, "items": N}
+//   POST /v1/store/refresh             the server reopens its store to see
+//                                      what a writer committed
+//
+// Every request has a deadline (connect and read); an unreachable or slow
+// server is an IOError naming host:port, which the searcher takes as "this
+// shard is down".
+#ifndef THREADSEARCH_SEARCHER_REMOTE_STORE_H_
+#define THREADSEARCH_SEARCHER_REMOTE_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "common/store_reader.h"
+
+namespace threadsearch {
+
+// Scan stream framing, shared with the server.
+void AppendScanRecord(std::string* out, std::string_view key,
+                      std::string_view value);
+void AppendScanEnd(std::string* out);
+std::string HexEncode(std::string_view bytes);
+// False when `hex` is not an even-length hex string.
+bool HexDecode(std::string_view hex, std::string* out);
+
+class RemoteStore : public StoreReader {
+ public:
+  // Connects to shard-serve at "host:port" and checks it answers.
+  // IOError when it does not within `timeout_ms`.
+  static Result<std::unique_ptr<RemoteStore>> Open(const std::string& endpoint,
+                                                   int timeout_ms);
+  ~RemoteStore() override;
+
+  Result<std::string> GetRaw(std::string_view key) const override;
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn,
+              bool reverse = false) const override;
+  Status Refresh() override;
+  uint64_t DiskSize() const override;
+  std::string Describe() const override { return endpoint_; }
+
+ private:
+  struct Client;
+  RemoteStore(std::string endpoint, int timeout_ms);
+  Status Unreachable(const std::string& what) const;
+  std::string endpoint_;
+  int timeout_ms_;
+  std::unique_ptr<Client> client_;
+  mutable std::mutex mu_;  // httplib::Client is used by one call at a time
+};
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SEARCHER_REMOTE_STORE_H_

@@ -1,0 +1,172 @@
+#include "searcher/snippet.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/text.h"
+
+namespace threadsearch {
+
+namespace {
+
+bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+struct Token {
+  size_t begin = 0, end = 0;
+  int match = -1;
+  double weight = 0;
+};
+
+// Back to the start of a UTF-8 character.
+size_t CharStart(std::string_view s, size_t i) {
+  while (i > 0 && i < s.size() &&
+         (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) {
+    --i;
+  }
+  return i;
+}
+
+}  // namespace
+
+void SnippetTerms::AddWord(const std::string& word, double weight) {
+  if (word.empty()) return;
+  for (const Entry& e : entries_) {
+    if (!e.prefix && e.word == word) return;
+  }
+  entries_.push_back({word, stem_(word), false, weight});
+}
+
+void SnippetTerms::AddPrefix(const std::string& prefix, double weight) {
+  if (prefix.empty()) return;
+  entries_.push_back({prefix, {}, true, weight});
+}
+
+int SnippetTerms::Match(std::string_view lower, double* weight) const {
+  std::string stemmed;
+  bool have_stem = false;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    bool hit;
+    if (e.prefix) {
+      hit = lower.starts_with(e.word);
+    } else if (lower == e.word) {
+      hit = true;
+    } else {
+      // Stem only words that could share the stem's start: most words of
+      // a text share no letters with the query.
+      const size_t n = std::min<size_t>(3, e.stem.size());
+      hit = false;
+      if (!e.stem.empty() && lower.size() >= n &&
+          lower.compare(0, n, e.stem, 0, n) == 0) {
+        if (!have_stem) {
+          stemmed = stem_(std::string(lower));
+          have_stem = true;
+        }
+        hit = stemmed == e.stem;
+      }
+    }
+    if (hit) {
+      *weight = e.weight;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
+                        size_t max_bytes, bool* matched) {
+  std::vector<Token> tokens;
+  for (size_t i = 0; i < text.size();) {
+    if (!IsWordByte(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && IsWordByte(static_cast<unsigned char>(text[j]))) {
+      ++j;
+    }
+    Token t;
+    t.begin = i;
+    t.end = j;
+    if (!terms.empty()) {
+      t.match = terms.Match(AsciiLower(text.substr(i, j - i)), &t.weight);
+    }
+    tokens.push_back(t);
+    i = j;
+  }
+  // The best window: starting at a matching word, as many words as fit;
+  // scored by the weight of the distinct query words in it, then by how
+  // many matches it holds. Ties go to the earliest.
+  size_t best_first = 0, best_last = 0;
+  double best_score = -1;
+  bool any = false;
+  std::vector<int> seen;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].match < 0) continue;
+    any = true;
+    seen.clear();
+    double score = 0;
+    size_t j = i;
+    for (; j < tokens.size(); ++j) {
+      if (tokens[j].end - tokens[i].begin > max_bytes) break;
+      if (tokens[j].match >= 0) {
+        if (std::find(seen.begin(), seen.end(), tokens[j].match) ==
+            seen.end()) {
+          seen.push_back(tokens[j].match);
+          score += tokens[j].weight;
+        }
+        score += 1e-3;
+      }
+    }
+    if (score > best_score + 1e-9) {
+      best_score = score;
+      best_first = i;
+      best_last = j;  // one past the last word that fits
+    }
+  }
+  if (matched) *matched = any;
+  size_t begin = 0, end = 0;
+  if (!any) {
+    // The start of the text, cut at a word boundary.
+    end = std::min(text.size(), max_bytes);
+    if (end < text.size()) {
+      size_t k = end;
+      while (k > 0 && IsWordByte(static_cast<unsigned char>(text[k]))) --k;
+      end = k > 0 ? k : CharStart(text, end);
+    }
+  } else {
+    begin = tokens[best_first].begin;
+    end = best_last > best_first ? tokens[best_last - 1].end
+                                 : tokens[best_first].end;
+    // Room left: some words of context before the first match.
+    size_t slack = max_bytes > end - begin ? max_bytes - (end - begin) : 0;
+    size_t lead = std::min(slack, max_bytes / 3);
+    size_t k = best_first;
+    while (k > 0 && begin - tokens[k - 1].begin <= lead) {
+      --k;
+    }
+    begin = tokens[k].begin;
+    // The rest of the room after the window.
+    size_t room = max_bytes > end - begin ? max_bytes - (end - begin) : 0;
+    size_t m = best_last;
+    while (m < tokens.size() && tokens[m].end - end <= room) ++m;
+    if (m > best_last) end = tokens[m - 1].end;
+  }
+  std::string out;
+  if (begin > 0) out += "…";
+  size_t pos = begin;
+  for (const Token& t : tokens) {
+    if (t.end <= begin) continue;
+    if (t.begin >= end) break;
+    out += HtmlEscape(text.substr(pos, t.begin - pos));
+    if (t.match >= 0) out += "<mark>";
+    out += HtmlEscape(text.substr(t.begin, t.end - t.begin));
+    if (t.match >= 0) out += "</mark>";
+    pos = t.end;
+  }
+  if (pos < end) out += HtmlEscape(text.substr(pos, end - pos));
+  if (end < text.size()) out += "…";
+  return out;
+}
+
+}  // namespace threadsearch

@@ -1,0 +1,53 @@
+// Snippets: the passage of an item's text that best shows why it matched,
+// HTML-escaped, with the query's words in <mark>…</mark>.
+//
+// Our own rather than Xapian's MSet::snippet: that one weighs words by
+// bounds its match collected per sub-database, so the same item got a
+// different snippet from one database and from several shards. Here a
+// word's weight is its global inverse document frequency, the same
+// whatever the layout.
+#ifndef THREADSEARCH_SEARCHER_SNIPPET_H_
+#define THREADSEARCH_SEARCHER_SNIPPET_H_
+
+#include <xapian.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace threadsearch {
+
+class SnippetTerms {
+ public:
+  explicit SnippetTerms(const Xapian::Stem& stem) : stem_(stem) {}
+  // A query word (lower-cased): matches its exact form and any word with
+  // the same stem.
+  void AddWord(const std::string& word, double weight);
+  // A wildcard: matches every word starting with `prefix`.
+  void AddPrefix(const std::string& prefix, double weight);
+  bool empty() const { return entries_.empty(); }
+  // The query term `lower` (a lower-cased word of the text) matches, or -1;
+  // its weight in *weight.
+  int Match(std::string_view lower, double* weight) const;
+
+ private:
+  struct Entry {
+    std::string word;
+    std::string stem;
+    bool prefix = false;
+    double weight = 0;
+  };
+  const Xapian::Stem& stem_;
+  std::vector<Entry> entries_;
+};
+
+// At most about `max_bytes` of `text` (whole words; "…" where it was cut)
+// around the window with the most weight of distinct matching words; the
+// start of the text when nothing matches. HTML-escaped, matches marked.
+// `*matched` (optional) tells whether any word matched.
+std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
+                        size_t max_bytes, bool* matched = nullptr);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SEARCHER_SNIPPET_H_

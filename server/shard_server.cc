@@ -1,0 +1,208 @@
+#include "server/shard_server.h"
+
+#include <httplib.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "common/keys.h"
+#include "common/thread_store.h"
+#include "searcher/remote_store.h"
+
+namespace threadsearch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// Refresh requests closer together than this share one reopen.
+constexpr auto kMinReopenGap = std::chrono::milliseconds(500);
+// Scan records are sent in chunks of about this size.
+constexpr size_t kChunkBytes = 64 * 1024;
+
+}  // namespace
+
+struct ShardServer::Impl {
+  ShardServerOptions opts;
+  httplib::Server http;
+  int port = 0;
+  // The store requests read; a refresh opens a new one and swaps it in, so
+  // requests in flight finish on the old one.
+  std::mutex mu;
+  std::shared_ptr<ThreadStore> store;
+  Clock::time_point opened_at;
+
+  std::shared_ptr<ThreadStore> Current() {
+    std::lock_guard<std::mutex> lock(mu);
+    return store;
+  }
+  Status Reopen() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (store && Clock::now() - opened_at < kMinReopenGap) {
+        return Status::OK();
+      }
+    }
+    StoreOptions so;
+    so.read_only = true;
+    Result<std::unique_ptr<ThreadStore>> st =
+        ThreadStore::Open(opts.db + "/store", so);
+    if (!st.ok()) return st.status();
+    std::lock_guard<std::mutex> lock(mu);
+    store = std::shared_ptr<ThreadStore>(std::move(st).value());
+    opened_at = Clock::now();
+    return Status::OK();
+  }
+  void Routes();
+};
+
+ShardServer::ShardServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ShardServer::~ShardServer() = default;
+
+Result<std::unique_ptr<ShardServer>> ShardServer::Open(
+    const ShardServerOptions& opts) {
+  auto impl = std::make_unique<Impl>();
+  impl->opts = opts;
+  TS_RETURN_IF_ERROR(impl->Reopen());
+  impl->Routes();
+  return std::unique_ptr<ShardServer>(new ShardServer(std::move(impl)));
+}
+
+void ShardServer::Impl::Routes() {
+  http.new_task_queue = [this] {
+    return new httplib::ThreadPool(static_cast<size_t>(opts.threads));
+  };
+  auto text = [](httplib::Response& res, int status, const std::string& msg) {
+    res.status = status;
+    res.set_content(msg + "\n", "text/plain; charset=utf-8");
+  };
+  http.Get("/v1/store/get", [this, text](const httplib::Request& req,
+                                         httplib::Response& res) {
+    std::string key;
+    if (!HexDecode(req.get_param_value("key"), &key) || key.empty()) {
+      return text(res, 400, "key: expected hex bytes");
+    }
+    Result<std::string> v = Current()->GetRaw(key);
+    if (!v.ok()) {
+      return text(res, v.status().IsNotFound() ? 404 : 500,
+                  v.status().message());
+    }
+    res.set_content(std::move(v).value(), "application/octet-stream");
+  });
+  http.Get("/v1/store/scan", [this, text](const httplib::Request& req,
+                                          httplib::Response& res) {
+    std::string prefix;
+    if (!HexDecode(req.get_param_value("prefix"), &prefix)) {
+      return text(res, 400, "prefix: expected hex bytes");
+    }
+    const bool reverse = req.get_param_value("reverse") == "1";
+    std::shared_ptr<ThreadStore> store = Current();
+    res.set_chunked_content_provider(
+        "application/octet-stream",
+        [store, prefix, reverse](size_t, httplib::DataSink& sink) {
+          std::string chunk;
+          bool open = true;
+          Status st = store->Scan(
+              prefix,
+              [&](std::string_view k, std::string_view v) {
+                AppendScanRecord(&chunk, k, v);
+                if (chunk.size() >= kChunkBytes) {
+                  open = sink.write(chunk.data(), chunk.size());
+                  chunk.clear();
+                }
+                return open;
+              },
+              reverse);
+          // No end record after an error: the client sees a cut-off
+          // stream, not a short answer.
+          if (!open || !st.ok()) return false;  // aborts the response
+          AppendScanEnd(&chunk);
+          if (!sink.write(chunk.data(), chunk.size())) return false;
+          sink.done();
+          return true;
+        });
+  });
+  http.Get("/v1/store/info", [this](const httplib::Request&,
+                                    httplib::Response& res) {
+    std::shared_ptr<ThreadStore> store = Current();
+    nlohmann::json j = {{"disk_bytes", store->DiskSize()},
+                        {"dir", opts.db}};
+    Result<uint64_t> next = store->GetMetaInt("next_num");
+    if (next.ok()) j["next_num"] = *next;
+    res.set_content(j.dump(), "application/json");
+  });
+  http.Post("/v1/store/refresh", [this, text](const httplib::Request&,
+                                              httplib::Response& res) {
+    Status st = Reopen();
+    if (!st.ok()) return text(res, 500, st.message());
+    text(res, 200, "ok");
+  });
+}
+
+Result<int> ShardServer::Bind() {
+  Impl& im = *impl_;
+  if (im.opts.port == 0) {
+    im.port = im.http.bind_to_any_port(im.opts.host);
+  } else {
+    im.port = im.http.bind_to_port(im.opts.host, im.opts.port)
+                  ? im.opts.port
+                  : -1;
+  }
+  if (im.port <= 0) {
+    return Status::IOError(im.opts.host + ":" + std::to_string(im.opts.port) +
+                           ": cannot listen (in use?)");
+  }
+  return im.port;
+}
+
+Status ShardServer::Serve() {
+  if (!impl_->http.listen_after_bind()) {
+    return Status::IOError("shard server stopped with an error");
+  }
+  return Status::OK();
+}
+
+void ShardServer::Stop() { impl_->http.stop(); }
+
+void RegisterShardServeCommand(CLI::App& app, int* rc) {
+  auto opts = std::make_shared<ShardServerOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "shard-serve",
+      "Serve one shard's thread store to a collection on another machine "
+      "(its index is served by xapian-tcpsrv)");
+  cmd->add_option("--db", opts->db, "The shard's database directory")
+      ->required();
+  cmd->add_option("--host", opts->host, "Address to listen on")
+      ->capture_default_str();
+  cmd->add_option("--port", opts->port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "Worker threads")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->callback([rc, opts] {
+    Result<std::unique_ptr<ShardServer>> s = ShardServer::Open(*opts);
+    if (!s.ok()) {
+      std::cerr << "threadsearch: " << s.status().message() << "\n";
+      *rc = 1;
+      return;
+    }
+    Result<int> port = (*s)->Bind();
+    if (!port.ok()) {
+      std::cerr << "threadsearch: " << port.status().message() << "\n";
+      *rc = 1;
+      return;
+    }
+    std::cout << "threadsearch: serving the thread store of " << opts->db
+              << " on " << opts->host << ":" << *port << std::endl;
+    Status st = (*s)->Serve();
+    if (!st.ok()) {
+      std::cerr << "threadsearch: " << st.message() << "\n";
+      *rc = 1;
+    }
+  });
+}
+
+}  // namespace threadsearch

@@ -1,0 +1,49 @@
+// `threadsearch shard-serve`: serves one shard's thread store, read-only,
+// over the protocol in searcher/remote_store.h, so a collection's shards can
+// live on other machines. The shard's Xapian index is served beside it by
+// Xapian's own `xapian-tcpsrv --port P SHARD/xapian`.
+#ifndef THREADSEARCH_SERVER_SHARD_SERVER_H_
+#define THREADSEARCH_SERVER_SHARD_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace threadsearch {
+
+struct ShardServerOptions {
+  std::string db;  // the shard's database directory
+  std::string host = "127.0.0.1";
+  int port = 0;    // 0: any free port
+  int threads = 8;
+};
+
+class ShardServer {
+ public:
+  // Opens the shard's store read-only. NotFound when there is none.
+  static Result<std::unique_ptr<ShardServer>> Open(
+      const ShardServerOptions& opts);
+  ~ShardServer();
+  // Binds; the port bound (useful with port 0).
+  Result<int> Bind();
+  // Serves until Stop().
+  Status Serve();
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit ShardServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Adds the `shard-serve` subcommand.
+void RegisterShardServeCommand(CLI::App& app, int* rc);
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SERVER_SHARD_SERVER_H_
