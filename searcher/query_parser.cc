@@ -816,6 +816,34 @@ Xapian::Query Unweighted(Xapian::Query q) {
   return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0);
 }
 
+// A word wildcard expanded against the whole database (every shard's
+// terms, their collection-wide frequencies): the most frequent
+// opts.wildcard_limit words with the prefix, OR-ed, each weighted by its
+// own statistics. Xapian's own OP_WILDCARD expands per sub-database and
+// estimates a synonym's statistics per sub-database, so its weights would
+// depend on how the collection is split.
+Xapian::Query ExpandWildcard(const std::string& pattern,
+                             const QueryBuildOptions& opts) {
+  std::vector<std::pair<Xapian::doccount, std::string>> terms;
+  for (Xapian::TermIterator t = opts.db->allterms_begin(pattern);
+       t != opts.db->allterms_end(pattern); ++t) {
+    terms.emplace_back(t.get_termfreq(), *t);
+  }
+  if (terms.empty()) return Xapian::Query::MatchNothing;
+  auto most_frequent = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  if (terms.size() > opts.wildcard_limit) {
+    std::partial_sort(terms.begin(), terms.begin() + opts.wildcard_limit,
+                      terms.end(), most_frequent);
+    terms.resize(opts.wildcard_limit);
+  }
+  std::vector<Xapian::Query> qs;
+  qs.reserve(terms.size());
+  for (const auto& [freq, term] : terms) qs.emplace_back(term);
+  return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+}
+
 Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
   // The shard holding the item itself (not a placeholder of it) decides.
   Result<StoredItem> item = Status::NotFound("");
@@ -992,6 +1020,7 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
     case K::kPhrase:
       return Phrase(n.prefix, n.terms);
     case K::kWildcard:
+      if (opts.db) return ExpandWildcard(n.prefix + n.terms[0], opts);
       return Xapian::Query(Xapian::Query::OP_WILDCARD, n.prefix + n.terms[0],
                            opts.wildcard_limit,
                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,

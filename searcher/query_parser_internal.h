@@ -27,6 +27,9 @@ struct QueryBuildOptions {
   double exact_weight = 1.0;
   // A wildcard expands to at most this many terms, the most frequent.
   Xapian::termcount wildcard_limit = 200;
+  // Word wildcards are expanded against this database when given (exact
+  // across shards); else by Xapian's OP_WILDCARD. Not owned.
+  const Xapian::Database* db = nullptr;
 };
 
 // The Xapian query for `node`. Filters (fields, ranges) select without

@@ -70,6 +70,8 @@ Result<std::unique_ptr<RemoteStore>> RemoteStore::Open(
   int port = 0;
   TS_RETURN_IF_ERROR(ParseHostPort(endpoint, &host, &port));
   std::unique_ptr<RemoteStore> s(new RemoteStore(endpoint, timeout_ms));
+  s->host_ = host;
+  s->port_ = port;
   s->client_ = std::make_unique<Client>(host, port);
   httplib::Client& c = s->client_->http;
   const auto ms = std::chrono::milliseconds(timeout_ms);
@@ -77,6 +79,9 @@ Result<std::unique_ptr<RemoteStore>> RemoteStore::Open(
   c.set_read_timeout(ms);
   c.set_write_timeout(ms);
   c.set_keep_alive(true);
+  // Small requests answered at once: without it, Nagle's algorithm and
+  // delayed ACKs hold each one for tens of milliseconds.
+  c.set_tcp_nodelay(true);
   httplib::Result r = c.Get("/v1/store/info");
   if (!r || r->status != 200) {
     return s->Unreachable(r ? "status " + std::to_string(r->status)
@@ -106,7 +111,14 @@ Status RemoteStore::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn,
     bool reverse) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  // Its own connection: the caller's callback may read this store (a
+  // nested request) while the scan streams in.
+  httplib::Client http(host_, port_);
+  const auto ms = std::chrono::milliseconds(timeout_ms_);
+  http.set_connection_timeout(ms);
+  http.set_read_timeout(ms);
+  http.set_write_timeout(ms);
+  http.set_tcp_nodelay(true);
   std::string buf;
   size_t pos = 0;
   bool stopped = false, ended = false;
@@ -138,7 +150,7 @@ Status RemoteStore::Scan(
   };
   std::string path = "/v1/store/scan?prefix=" + HexEncode(prefix) +
                      "&reverse=" + (reverse ? "1" : "0");
-  httplib::Result r = client_->http.Get(
+  httplib::Result r = http.Get(
       path,
       [&](const httplib::Response& res) {
         if (res.status != 200) {

@@ -60,6 +60,8 @@ class RemoteStore : public StoreReader {
   RemoteStore(std::string endpoint, int timeout_ms);
   Status Unreachable(const std::string& what) const;
   std::string endpoint_;
+  std::string host_;
+  int port_ = 0;
   int timeout_ms_;
   std::unique_ptr<Client> client_;
   mutable std::mutex mu_;  // httplib::Client is used by one call at a time

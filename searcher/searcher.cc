@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -139,32 +140,54 @@ int MonthKey(int64_t t) {
   return (tm.tm_year + 1900) * 100 + tm.tm_mon + 1;
 }
 
-// Counts every matching document's thread, month (from the time value)
-// and author, all from value slots. Sees every match because the
-// searcher asks for an exhaustive match.
-class FacetSpy : public Xapian::MatchSpy {
- public:
-  void operator()(const Xapian::Document& doc, double) override {
-    std::string thread = doc.get_value(schema::kValueThread);
-    if (!thread.empty()) threads_[thread]++;
-    std::string t = doc.get_value(schema::kValueTime);
-    if (!t.empty()) {
-      months_[MonthKey(static_cast<int64_t>(Xapian::sortable_unserialise(t)))]++;
-    }
-    std::string author = doc.get_value(schema::kValueAuthor);
-    if (!author.empty()) authors_[author]++;
+// Facets and collapsed totals come from Xapian's own ValueCountMatchSpy
+// on value slots: it is the match spy a remote shard (xapian-tcpsrv) can
+// run, and its counts from several shards merge into exactly those of one
+// database. Every match is seen because the searcher asks for an
+// exhaustive match.
+std::vector<CountEntry> TopValues(const std::unordered_map<std::string, uint64_t>& m,
+                                  size_t limit) {
+  std::vector<CountEntry> v;
+  v.reserve(m.size());
+  for (const auto& [k, c] : m) v.push_back({k, c});
+  auto by_count = [](const CountEntry& a, const CountEntry& b) {
+    return a.count != b.count ? a.count > b.count : a.key < b.key;
+  };
+  if (v.size() > limit) {
+    std::partial_sort(v.begin(), v.begin() + static_cast<long>(limit),
+                      v.end(), by_count);
+    v.resize(limit);
+  } else {
+    std::sort(v.begin(), v.end(), by_count);
   }
+  return v;
+}
+
+struct FacetSpies {
+  Xapian::ValueCountMatchSpy authors{schema::kValueAuthor};
+  Xapian::ValueCountMatchSpy threads{schema::kValueThread};
+  Xapian::ValueCountMatchSpy times{schema::kValueTime};
 
   Facets Result(size_t limit) const {
     Facets f;
-    f.authors = Top(authors_, limit);
-    std::unordered_map<std::string, uint64_t> roots;
-    for (const auto& [key, n] : threads_) {
-      roots[key.size() > 1 ? key.substr(1) : key] += n;  // drop source letter
+    std::unordered_map<std::string, uint64_t> authors_m, roots;
+    for (auto it = authors.values_begin(); it != authors.values_end(); ++it) {
+      authors_m[*it] += it.get_termfreq();
     }
-    f.threads = Top(roots, limit);
+    f.authors = TopValues(authors_m, limit);
+    for (auto it = threads.values_begin(); it != threads.values_end(); ++it) {
+      const std::string key = *it;
+      // Drop the source letter.
+      roots[key.size() > 1 ? key.substr(1) : key] += it.get_termfreq();
+    }
+    f.threads = TopValues(roots, limit);
+    std::map<int, uint64_t> months;  // yyyymm, so oldest first
+    for (auto it = times.values_begin(); it != times.values_end(); ++it) {
+      months[MonthKey(static_cast<int64_t>(
+          Xapian::sortable_unserialise(*it)))] += it.get_termfreq();
+    }
     std::map<int, uint64_t> years;
-    for (const auto& [ym, n] : months_) {
+    for (const auto& [ym, n] : months) {
       if (ym == 0) continue;
       years[ym / 100] += n;
       char buf[16];
@@ -174,49 +197,19 @@ class FacetSpy : public Xapian::MatchSpy {
     for (const auto& [y, n] : years) f.years.push_back({std::to_string(y), n});
     return f;
   }
-
- private:
-  static std::vector<CountEntry> Top(
-      const std::unordered_map<std::string, uint64_t>& m, size_t limit) {
-    std::vector<CountEntry> v;
-    v.reserve(m.size());
-    for (const auto& [k, c] : m) v.push_back({k, c});
-    auto by_count = [](const CountEntry& a, const CountEntry& b) {
-      return a.count != b.count ? a.count > b.count : a.key < b.key;
-    };
-    if (v.size() > limit) {
-      std::partial_sort(v.begin(), v.begin() + static_cast<long>(limit),
-                        v.end(), by_count);
-      v.resize(limit);
-    } else {
-      std::sort(v.begin(), v.end(), by_count);
-    }
-    return v;
-  }
-
-  std::unordered_map<std::string, uint64_t> authors_;
-  std::unordered_map<std::string, uint64_t> threads_;
-  std::map<int, uint64_t> months_;  // yyyymm, so oldest first
 };
 
-// Counts the distinct threads (collapse keys) among every match: with
+// The distinct threads (collapse keys) among every match: with
 // collapsing, Xapian's own match count is an estimate, this is exact.
-class ThreadCountSpy : public Xapian::MatchSpy {
- public:
-  void operator()(const Xapian::Document& doc, double) override {
-    std::string key = doc.get_value(schema::kValueThread);
-    if (key.empty()) {
-      ++uncollapsed_;  // Xapian never collapses an empty key
-    } else {
-      keys_.insert(std::move(key));
-    }
+// Items without a key are never collapsed and count one each.
+uint64_t ThreadCount(const Xapian::ValueCountMatchSpy& spy) {
+  uint64_t distinct = 0, keyed = 0;
+  for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
+    ++distinct;
+    keyed += it.get_termfreq();
   }
-  uint64_t count() const { return keys_.size() + uncollapsed_; }
-
- private:
-  std::unordered_set<std::string> keys_;
-  uint64_t uncollapsed_ = 0;
-};
+  return distinct + (spy.get_total() - keyed);
+}
 
 // Optimal string alignment distance between a and b (bytes), or max + 1
 // once it exceeds max.
@@ -348,6 +341,7 @@ struct Searcher::Impl {
 Xapian::Query Searcher::Impl::Build(const QueryNode& tree) {
   QueryBuildOptions bo;
   bo.stores = live_stores;
+  bo.db = &db;
   bo.stemmer = &stemmer;
   bo.exact_weight = opts.exact_weight;
   return BuildQuery(tree, bo);
@@ -651,6 +645,12 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir,
     if (!col.ok()) return col.status();
     impl->collection = true;
     impl->collection_text = ReadCollectionText(dir);
+    // Xapian's remote backend writes with write(2): a shard server that
+    // died would end this process with SIGPIPE instead of an error.
+    if (std::any_of(col->shards.begin(), col->shards.end(),
+                    [](const ShardSpec& s) { return s.remote(); })) {
+      std::signal(SIGPIPE, SIG_IGN);
+    }
     for (const ShardSpec& spec : col->shards) {
       Impl::Shard s;
       s.name = spec.name;
@@ -924,13 +924,6 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BM25Weight(
         im.opts.bm25_k1, 0, 1, im.opts.bm25_b, im.opts.bm25_min_normlen));
-    std::unique_ptr<FacetSpy> spy;
-    if (req.facets) {
-      spy = std::make_unique<FacetSpy>();
-      enquire.add_matchspy(spy.get());
-    }
-    ThreadCountSpy threads;
-    if (req.collapse_thread) enquire.add_matchspy(&threads);
     switch (sort) {
       case SortOrder::kRelevance:
         if (has_words) {
@@ -955,23 +948,43 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (req.collapse_thread) enquire.set_collapse_key(schema::kValueThread);
     const Xapian::doccount first =
         static_cast<Xapian::doccount>(req.page) * req.limit;
-    // A ranked page without collapse or facets is found in two passes: an
-    // unweighted exhaustive count of the matches, then the page with
-    // Xapian's pruning on (it skips documents that cannot reach the page,
-    // and most of the proximity checks with them). Otherwise one
-    // exhaustive pass (checkatleast = every document) gives the exact
-    // total, collapse counts and facets.
-    const bool two_pass = ranked && !req.collapse_thread && !req.facets;
+    // A ranked, collapsed or faceted page is found in two passes: the page
+    // with Xapian's pruning on (it skips documents that cannot reach the
+    // page, and most of the proximity checks with them), then an
+    // unweighted exhaustive match of what matches (without the boosts)
+    // for the exact total, the facets and the per-thread counts. A page
+    // sorted by a value, plain, is one exhaustive pass (sorting by value
+    // prunes little). Match spies run in the unweighted pass only: the
+    // remote backend runs them over a weighted AND_MAYBE query's
+    // candidates, not just its matches, and overcounts.
+    const bool two_pass = ranked || req.collapse_thread || req.facets;
     Xapian::MSet mset = enquire.get_mset(
         first, req.limit, two_pass ? 0 : im.db.get_doccount());
+    std::unique_ptr<FacetSpies> spy;
+    Xapian::ValueCountMatchSpy threads(schema::kValueThread);
+    std::unordered_map<std::string, uint64_t> thread_hits;
     if (two_pass) {
       Xapian::Enquire count(im.db);
       count.set_query(matching);
       count.set_weighting_scheme(Xapian::BoolWeight());
-      result.total =
-          count.get_mset(0, 0, im.db.get_doccount()).get_matches_estimated();
-    } else if (req.collapse_thread) {
-      result.total = threads.count();
+      if (req.facets) {
+        spy = std::make_unique<FacetSpies>();
+        count.add_matchspy(&spy->authors);
+        count.add_matchspy(&spy->threads);
+        count.add_matchspy(&spy->times);
+      } else if (req.collapse_thread) {
+        count.add_matchspy(&threads);
+      }
+      Xapian::MSet all = count.get_mset(0, 0, im.db.get_doccount());
+      if (req.collapse_thread) {
+        const Xapian::ValueCountMatchSpy& t = spy ? spy->threads : threads;
+        result.total = ThreadCount(t);
+        for (auto it = t.values_begin(); it != t.values_end(); ++it) {
+          thread_hits.emplace(*it, it.get_termfreq());
+        }
+      } else {
+        result.total = all.get_matches_estimated();
+      }
     } else {
       result.total = mset.get_matches_estimated();
     }
@@ -1004,7 +1017,14 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       hit.item = std::move(page[pos].second);
       hit.score = sort == SortOrder::kRelevance && has_words ? it.get_weight()
                                                              : 0.0;
-      if (req.collapse_thread) hit.thread_hits = it.get_collapse_count() + 1;
+      if (req.collapse_thread) {
+        // Every matching item of the thread (the spy saw them all).
+        auto th = thread_hits.find(it.get_document().get_value(
+            schema::kValueThread));
+        hit.thread_hits = th != thread_hits.end()
+                              ? static_cast<uint32_t>(th->second)
+                              : it.get_collapse_count() + 1;
+      }
       std::string body = schema::IndexedBody(hit.item.item);
       if (has_words) {
         bool matched = false;

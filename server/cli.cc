@@ -252,7 +252,29 @@ int RunSearch(const SearchArgs& a) {
   return kExitOk;
 }
 
+int RunCheck(const std::string& db, bool repair, bool json);
+
+// A collection is checked shard by shard (local shards; a remote one is
+// checked where it lives).
+int RunCheckCollection(const std::string& db, bool repair, bool json) {
+  Result<Collection> c = LoadCollection(db);
+  if (!c.ok()) return Fail(c.status());
+  int rc = kExitOk;
+  for (const ShardSpec& s : c->shards) {
+    if (s.remote()) {
+      std::cerr << "shard " << s.name << ": remote (" << s.xapian
+                << "), check it where it lives\n";
+      continue;
+    }
+    std::cout << "shard " << s.name << ": " << std::flush;
+    int r = RunCheck(ShardDir(*c, s), repair, json);
+    if (r != kExitOk) rc = r;
+  }
+  return rc;
+}
+
 int RunCheck(const std::string& db, bool repair, bool json) {
+  if (IsCollection(db)) return RunCheckCollection(db, repair, json);
   CheckOptions opts;
   opts.repair = repair;
   bool tty = isatty(STDERR_FILENO);

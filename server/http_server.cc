@@ -123,6 +123,12 @@ std::string IndexStamp(const std::string& db, int interval_ms) {
                           : DatabaseStamp(db);
 }
 
+SearcherOptions ShardOptions(const HttpServerOptions& o) {
+  SearcherOptions so;
+  so.shard_timeout_ms = o.shard_timeout_ms;
+  return so;
+}
+
 // Searchers are not thread-safe: each request leases one for itself. At
 // most `max_size` exist (searching is CPU-bound, and each holds its own
 // database handles); a request waits for a free one. A leased searcher is
@@ -130,8 +136,10 @@ std::string IndexStamp(const std::string& db, int interval_ms) {
 class SearcherPool {
  public:
   SearcherPool(std::string db, size_t max_size, int interval_ms,
+               SearcherOptions options,
                std::function<void(const std::string&)> warn)
       : db_(std::move(db)),
+        options_(options),
         max_size_(std::max<size_t>(1, max_size)),
         interval_(std::chrono::milliseconds(interval_ms)),
         warn_(std::move(warn)),
@@ -200,7 +208,7 @@ class SearcherPool {
       }
     }
     if (!e.searcher) {
-      Result<std::unique_ptr<Searcher>> s = Searcher::Open(db_, {});
+      Result<std::unique_ptr<Searcher>> s = Searcher::Open(db_, options_);
       if (!s.ok()) {
         Return(Entry());  // gives the slot back
         return s.status();
@@ -246,6 +254,7 @@ class SearcherPool {
   }
 
   const std::string db_;
+  const SearcherOptions options_;
   const size_t max_size_;
   const Clock::duration interval_;
   std::function<void(const std::string&)> warn_;
@@ -483,7 +492,7 @@ struct HttpServer::Impl {
             o.searchers > 0 ? static_cast<size_t>(o.searchers)
                             : std::max<size_t>(
                                   2, std::thread::hardware_concurrency()),
-            o.refresh_interval_ms, o.on_warning)) {}
+            o.refresh_interval_ms, ShardOptions(o), o.on_warning)) {}
 
   void register_routes();
   // Handlers, one per route.

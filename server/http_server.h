@@ -33,6 +33,9 @@ struct HttpServerOptions {
   uint32_t max_depth = 1000;           // depth of /api/items
   // How often (at most) a request checks whether the index advanced.
   int refresh_interval_ms = 1000;
+  // Collections with remote shards: how long a shard may take before a
+  // query answers without it (partial), and how soon it is tried again.
+  int shard_timeout_ms = 2000;
   // Warnings (a searcher that failed to refresh, …); may be empty.
   std::function<void(const std::string&)> on_warning;
 };

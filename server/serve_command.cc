@@ -45,7 +45,10 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
   auto opts = std::make_shared<HttpServerOptions>();
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve the JSON API, the HN Search API and the web page");
-  serve->add_option("--db", opts->db, "Database directory")->required();
+  serve->add_option("--db", opts->db,
+                    "Database or collection directory (collection.json "
+                    "lists its local or remote shards)")
+      ->required();
   serve->add_option("--host", opts->host, "Address to listen on")
       ->capture_default_str();
   serve->add_option("--port", opts->port, "Port (0: any free port)")
@@ -57,6 +60,11 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
   serve->add_option("--searchers", opts->searchers,
                     "Searchers shared by the workers (0: max(2, CPUs))")
       ->check(CLI::Range(0, 1024));
+  serve->add_option("--shard-timeout", opts->shard_timeout_ms,
+                    "Collections: milliseconds a remote shard may take "
+                    "before answers leave it out (partial: true)")
+      ->check(CLI::Range(50, 600000))
+      ->capture_default_str();
   serve->callback([rc, opts] { *rc = RunServe(*opts); });
 }
 

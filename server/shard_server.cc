@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,9 @@ ShardServer::~ShardServer() = default;
 
 Result<std::unique_ptr<ShardServer>> ShardServer::Open(
     const ShardServerOptions& opts) {
+  // A client that hangs up mid-scan must not kill the server (httplib
+  // writes without MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
   auto impl = std::make_unique<Impl>();
   impl->opts = opts;
   TS_RETURN_IF_ERROR(impl->Reopen());
@@ -71,6 +75,7 @@ Result<std::unique_ptr<ShardServer>> ShardServer::Open(
 }
 
 void ShardServer::Impl::Routes() {
+  http.set_tcp_nodelay(true);
   http.new_task_queue = [this] {
     return new httplib::ThreadPool(static_cast<size_t>(opts.threads));
   };
