@@ -714,7 +714,9 @@ Status Searcher::Refresh() {
       shard_changed = s.db.reopen();
     } catch (const Xapian::Error& e) {
       if (s.remote()) {
-        im.MarkDown(i, e.get_msg());
+        // xapian-tcpsrv closes idle connections: connect afresh (Connect
+        // marks the shard down when that fails too).
+        im.Connect(i).IgnoreError();
         changed = true;
         continue;
       }

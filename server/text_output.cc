@@ -109,7 +109,13 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
   char took[32];
   snprintf(took, sizeof took, "%.1f", r.took_ms);
   os << Dim(style) << r.total << " matches, showing " << first << "-" << last
-     << " (" << took << " ms)" << Reset(style) << "\n\n";
+     << " (" << took << " ms)" << Reset(style) << "\n";
+  if (r.partial) {
+    os << Bold(style) << "partial: shard(s)";
+    for (const std::string& s : r.missing_shards) os << " " << s;
+    os << " did not answer" << Reset(style) << "\n";
+  }
+  os << "\n";
   for (const Hit& h : r.hits) {
     const Item& it = h.item.item;
     const ThreadContext& c = h.context;
@@ -220,6 +226,15 @@ void PrintDbStats(std::ostream& os, const DbStats& s, const TextStyle& style) {
   for (const auto& [k, n] : s.by_type) os << "  " << k << " " << n;
   os << "\nindex: " << FormatBytes(s.index_bytes)
      << "  store: " << FormatBytes(s.store_bytes) << "\n";
+  if (s.shards > 1) {
+    os << "shards: " << s.shards;
+    if (!s.missing_shards.empty()) {
+      os << "  (not answering:";
+      for (const std::string& m : s.missing_shards) os << " " << m;
+      os << "; counts are of the others)";
+    }
+    os << "\n";
+  }
 }
 
 void PrintIndexStats(std::ostream& os, const IndexStats& s) {
