@@ -81,7 +81,9 @@ struct CollectionIndexer::Impl {
     bool placeholder = false;
   };
   std::unordered_map<std::string, Loc> recent;
-  std::vector<std::pair<std::string, std::string>> pending_fps;
+  // Metadata (file fingerprints, a feed's checkpoint) waiting for every
+  // shard to flush the items it covers.
+  std::vector<std::pair<std::string, std::string>> pending_meta;
 
   IndexOptions ShardOptions(size_t n) const {
     IndexOptions o = opts;
@@ -97,7 +99,7 @@ struct CollectionIndexer::Impl {
   Result<Loc> Where(const std::string& id_key);
   Result<int> Route(const Item& item);
   Status FlushAll();
-  Status WriteFingerprints();
+  Status WriteMeta();
   // Moves the components whose tops are `tops` (nums in shard `from`) to
   // shard `to`, recording the move in DIR/move.json until it is done.
   Status Move(size_t from, size_t to, const std::vector<uint32_t>& tops,
@@ -151,7 +153,9 @@ Result<std::unique_ptr<CollectionIndexer>> CollectionIndexer::Open(
     impl->col.dir = dir;
     for (unsigned i = 0; i < shards_if_new; ++i) {
       ShardSpec s;
-      s.name = "s" + std::to_string(i);
+      s.name = std::to_string(i);
+      s.name.insert(s.name.begin(), 's');  // (GCC 12 -Wrestrict misfires on
+                                           // "s" + std::to_string(i))
       s.path = s.name;
       impl->col.shards.push_back(s);
     }
@@ -240,15 +244,19 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
 
 Status CollectionIndexer::Add(Item item, IndexStats* stats) {
   Impl& im = *impl_;
-  (void)stats;
-  if (item.id.empty()) {
-    // The shard's indexer reports it; any shard will do.
-    return im.shards[0]->Add(std::move(item), &im.shard_stats[0]);
+  size_t s = 0;  // an item without an id: shard 0's indexer reports it
+  if (!item.id.empty()) {
+    Result<int> shard = im.Route(item);
+    if (!shard.ok()) return shard.status();
+    s = static_cast<size_t>(*shard);
   }
-  Result<int> shard = im.Route(item);
-  if (!shard.ok()) return shard.status();
-  const size_t s = static_cast<size_t>(*shard);
-  TS_RETURN_IF_ERROR(im.shards[s]->Add(std::move(item), &im.shard_stats[s]));
+  // Counted for the caller and per shard (what each shard's compaction
+  // policy looks at).
+  IndexStats delta;
+  Status st = im.shards[s]->Add(std::move(item), &delta);
+  AddCounts(delta, stats);
+  AddCounts(delta, &im.shard_stats[s]);
+  TS_RETURN_IF_ERROR(st);
   if (im.recent.size() >= kMaxRecent) {
     TS_RETURN_IF_ERROR(im.FlushAll());
     im.recent.clear();
@@ -263,17 +271,31 @@ Status CollectionIndexer::Impl::FlushAll() {
 
 Status CollectionIndexer::Flush() {
   TS_RETURN_IF_ERROR(impl_->FlushAll());
-  return impl_->WriteFingerprints();
+  return impl_->WriteMeta();
 }
 
-Status CollectionIndexer::Impl::WriteFingerprints() {
-  if (pending_fps.empty()) return Status::OK();
-  // Every shard has its items of these files on disk first.
+void CollectionIndexer::PutMeta(const std::string& name, std::string value) {
+  impl_->pending_meta.emplace_back(name, std::move(value));
+}
+
+Result<std::string> CollectionIndexer::GetMeta(const std::string& name) {
+  return impl_->shards[0]->GetMeta(name);
+}
+
+Result<bool> CollectionIndexer::Has(Source source, std::string_view id) {
+  Result<Impl::Loc> loc = impl_->Where(keys::Id(source, id));
+  if (!loc.ok()) return loc.status();
+  return loc->shard >= 0;
+}
+
+Status CollectionIndexer::Impl::WriteMeta() {
+  if (pending_meta.empty()) return Status::OK();
+  // Every shard has the items these cover on disk first.
   TS_RETURN_IF_ERROR(FlushAll());
-  for (auto& [key, fp] : pending_fps) {
-    shards[0]->PutMeta("app.file:" + key, std::move(fp));
+  for (auto& [name, value] : pending_meta) {
+    shards[0]->PutMeta(name, std::move(value));
   }
-  pending_fps.clear();
+  pending_meta.clear();
   return shards[0]->Flush();
 }
 
@@ -291,10 +313,12 @@ Status CollectionIndexer::IndexPaths(const std::vector<std::string>& paths,
     TS_RETURN_IF_ERROR(fp_error);
     return Add(std::move(item), stats);
   };
+  size_t files_pending = 0;
   sink.file_done = [&](const std::string& key, const std::string& fp) {
-    im.pending_fps.emplace_back(key, fp);
-    if (im.pending_fps.size() >= kFingerprintBatch && fp_error.ok()) {
-      fp_error = im.WriteFingerprints();
+    PutMeta("app.file:" + key, fp);
+    if (++files_pending >= kFingerprintBatch && fp_error.ok()) {
+      files_pending = 0;
+      fp_error = im.WriteMeta();
     }
   };
   TS_RETURN_IF_ERROR(ReadInputs(paths, im.opts, sink, stats));
@@ -303,7 +327,7 @@ Status CollectionIndexer::IndexPaths(const std::vector<std::string>& paths,
   for (size_t i = 0; i < im.shards.size(); ++i) {
     IndexStats& s = im.shard_stats[i];
     TS_RETURN_IF_ERROR(im.shards[i]->FinishRun(s.added + s.updated, &s));
-    AddCounts(s, stats);
+    stats->compacted = stats->compacted || s.compacted;
   }
   im.recent.clear();
   stats->seconds =

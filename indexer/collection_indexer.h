@@ -35,7 +35,7 @@ struct RebalanceStats {
   double seconds = 0;
 };
 
-class CollectionIndexer {
+class CollectionIndexer : public ItemWriter {
  public:
   // Opens the collection in `dir`, creating it with `shards_if_new` local
   // shards (DIR/s0 …) when `dir` holds nothing yet. InvalidArgument when
@@ -44,14 +44,20 @@ class CollectionIndexer {
   static Result<std::unique_ptr<CollectionIndexer>> Open(
       const std::string& dir, unsigned shards_if_new,
       const IndexOptions& opts);
-  ~CollectionIndexer();
+  ~CollectionIndexer() override;
   CollectionIndexer(const CollectionIndexer&) = delete;
   CollectionIndexer& operator=(const CollectionIndexer&) = delete;
 
   // As Indexer::IndexPaths, routing each item to its thread's shard.
   Status IndexPaths(const std::vector<std::string>& paths, IndexStats* stats);
-  Status Add(Item item, IndexStats* stats);
-  Status Flush();
+  Status Add(Item item, IndexStats* stats) override;
+  // Flushes every shard, then writes the metadata (to shard 0).
+  Status Flush() override;
+  // Kept in shard 0's store; written only once every shard has flushed the
+  // items before it.
+  void PutMeta(const std::string& name, std::string value) override;
+  Result<std::string> GetMeta(const std::string& name) override;
+  Result<bool> Has(Source source, std::string_view id) override;
 
   // Adds an empty local shard `name` (directory DIR/name) to the shard map,
   // then moves whole threads into it from the fullest shards until each

@@ -422,7 +422,7 @@ class FetchPool {
 // Largest number of failed ids remembered in app.hn.failed.
 constexpr size_t kMaxFailedKept = 10000;
 
-Result<std::optional<uint64_t>> LoadCheckpoint(Indexer* ix) {
+Result<std::optional<uint64_t>> LoadCheckpoint(ItemWriter* ix) {
   Result<std::string> v = ix->GetMeta(kHnLastIdMeta);
   if (v.status().IsNotFound()) return std::optional<uint64_t>();
   if (!v.ok()) return v.status();
@@ -436,7 +436,7 @@ Result<std::optional<uint64_t>> LoadCheckpoint(Indexer* ix) {
                             ": not a number: \"" + *v + "\"");
 }
 
-Result<std::set<uint64_t>> LoadFailed(Indexer* ix) {
+Result<std::set<uint64_t>> LoadFailed(ItemWriter* ix) {
   std::set<uint64_t> ids;
   Result<std::string> v = ix->GetMeta(kHnFailedMeta);
   if (v.status().IsNotFound()) return ids;
@@ -466,7 +466,7 @@ Result<std::set<uint64_t>> LoadFailed(Indexer* ix) {
 // comes back through the Indexer, advances and writes the checkpoint.
 class Follower {
  public:
-  Follower(Indexer* ix, const HnFollowOptions& opts, ApiUrl url,
+  Follower(ItemWriter* ix, const HnFollowOptions& opts, ApiUrl url,
            HnFollowStats* stats)
       : ix_(ix), opts_(opts), stats_(stats), pool_(std::move(url), opts) {}
 
@@ -607,8 +607,8 @@ class Follower {
   bool Wanted(uint64_t id) {
     if (!started_ || id >= next_id_) return false;
     if (id >= run_start_) return true;
-    Result<uint32_t> num = ix_->store().Lookup(Source::kHN, std::to_string(id));
-    return num.ok();
+    Result<bool> has = ix_->Has(Source::kHN, std::to_string(id));
+    return has.ok() && *has;
   }
 
   Status Handle(Outcome o) {
@@ -759,7 +759,7 @@ class Follower {
     uint64_t items;
   };
 
-  Indexer* const ix_;
+  ItemWriter* const ix_;
   const HnFollowOptions& opts_;
   HnFollowStats* const stats_;
   FetchPool pool_;
@@ -786,7 +786,7 @@ class Follower {
 
 }  // namespace
 
-Status FollowHn(Indexer* indexer, const HnFollowOptions& opts,
+Status FollowHn(ItemWriter* indexer, const HnFollowOptions& opts,
                 HnFollowStats* stats) {
   assert(indexer != nullptr && stats != nullptr);
   Result<ApiUrl> url = hn_internal::ParseApiUrl(opts.api);

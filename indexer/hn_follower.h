@@ -114,7 +114,7 @@ struct HnFollowOptions {
 // IOError when opts.once and maxitem.json could not be read; the first
 // store/index error otherwise (fatal: what was flushed stays consistent).
 // REQUIRES: indexer != nullptr, stats != nullptr.
-Status FollowHn(Indexer* indexer, const HnFollowOptions& opts,
+Status FollowHn(ItemWriter* indexer, const HnFollowOptions& opts,
                 HnFollowStats* stats);
 
 }  // namespace threadsearch

@@ -331,6 +331,13 @@ Result<std::string> Indexer::GetMeta(const std::string& name) {
   return impl_->store->GetRaw(keys::Meta(name));
 }
 
+Result<bool> Indexer::Has(Source source, std::string_view id) {
+  Result<uint32_t> num = impl_->LookupKey(keys::Id(source, id));
+  if (num.ok()) return true;
+  if (num.status().IsNotFound()) return false;
+  return num.status();
+}
+
 Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   if (item.id.empty()) {
     ++stats->skipped;

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/item.h"
@@ -107,13 +108,31 @@ Status ReadInputs(const std::vector<std::string>& paths,
                   const IndexOptions& opts, const InputSink& sink,
                   IndexStats* stats);
 
-class Indexer {
+// What a feed writes items through: one database (Indexer) or a
+// collection of shards (CollectionIndexer, indexer/collection_indexer.h).
+class ItemWriter {
+ public:
+  virtual ~ItemWriter() = default;
+  // Applies one item (buffered).
+  virtual Status Add(Item item, IndexStats* stats) = 0;
+  // Applies everything buffered, metadata last.
+  virtual Status Flush() = 0;
+  // Application metadata (names starting with "app."), written atomically
+  // with (or after) the items of the next Flush, never ahead of them.
+  virtual void PutMeta(const std::string& name, std::string value) = 0;
+  // NotFound when never written (or not yet flushed).
+  virtual Result<std::string> GetMeta(const std::string& name) = 0;
+  // Whether (source, id) is stored (a placeholder counts).
+  virtual Result<bool> Has(Source source, std::string_view id) = 0;
+};
+
+class Indexer : public ItemWriter {
  public:
   // Opens or creates the database in `dir`, first replaying any batch the
   // Xapian index lacks. Busy when another writer holds it.
   static Result<std::unique_ptr<Indexer>> Open(const std::string& dir,
                                                const IndexOptions& opts);
-  ~Indexer();
+  ~Indexer() override;
   Indexer(const Indexer&) = delete;
   Indexer& operator=(const Indexer&) = delete;
 
@@ -125,17 +144,18 @@ class Indexer {
   Status IndexPaths(const std::vector<std::string>& paths, IndexStats* stats);
 
   // Applies one item (buffered; applied at the batch size or Flush()).
-  Status Add(Item item, IndexStats* stats);
+  Status Add(Item item, IndexStats* stats) override;
   // Applies everything buffered: store first, then Xapian.
-  Status Flush();
+  Status Flush() override;
 
   // Application metadata kept in the store (key M<name>; names starting
   // with "app." are free for callers, e.g. a feed's checkpoint). PutMeta is
   // buffered and written atomically with the items of the next Flush, so a
   // checkpoint never runs ahead of the items it covers.
-  void PutMeta(const std::string& name, std::string value);
+  void PutMeta(const std::string& name, std::string value) override;
   // NotFound when never written (or not yet flushed).
-  Result<std::string> GetMeta(const std::string& name);
+  Result<std::string> GetMeta(const std::string& name) override;
+  Result<bool> Has(Source source, std::string_view id) override;
 
   // Rebuilds the Xapian index from the thread store: a new index is built
   // beside the old one and swapped in when complete, so a crash leaves the

@@ -9,6 +9,8 @@
 #include <iostream>
 #include <memory>
 
+#include "common/collection.h"
+#include "indexer/collection_indexer.h"
 #include "indexer/hn_follower.h"
 #include "indexer/indexer.h"
 
@@ -102,7 +104,18 @@ int RunFollowHn(const FollowArgs& a) {
   };
   IndexOptions io;
   io.on_warning = warn;
-  Result<std::unique_ptr<Indexer>> ix = Indexer::Open(a.db, io);
+  // A collection takes the feed across its shards, a thread per shard.
+  Result<std::unique_ptr<ItemWriter>> ix = Status::Internal("not opened");
+  if (IsCollection(a.db)) {
+    Result<std::unique_ptr<CollectionIndexer>> cx =
+        CollectionIndexer::Open(a.db, 0, io);
+    ix = cx.ok() ? Result<std::unique_ptr<ItemWriter>>(std::move(cx).value())
+                 : Result<std::unique_ptr<ItemWriter>>(cx.status());
+  } else {
+    Result<std::unique_ptr<Indexer>> one = Indexer::Open(a.db, io);
+    ix = one.ok() ? Result<std::unique_ptr<ItemWriter>>(std::move(one).value())
+                  : Result<std::unique_ptr<ItemWriter>>(one.status());
+  }
   if (!ix.ok()) {
     std::cerr << "threadsearch: " << ix.status().message() << "\n";
     return ix.status().code() == StatusCode::kInvalidArgument ? 2 : 1;

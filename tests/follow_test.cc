@@ -25,6 +25,7 @@
 #include "common/keys.h"
 #include "common/thread_store.h"
 #include "indexer/check.h"
+#include "indexer/collection_indexer.h"
 #include "indexer/hn_follower.h"
 #include "indexer/hn_follower_internal.h"
 #include "indexer/indexer.h"
@@ -610,6 +611,54 @@ TEST_F(FollowTest, BackfillsAWholeThreadFetchedOutOfOrder) {
   EXPECT_EQ(r2.stats.ids_done, 0u);
   EXPECT_EQ(server.item_requests(), before);
   EXPECT_EQ(Snapshot(db), want_);
+}
+
+TEST_F(FollowTest, FollowsIntoACollectionOfShards) {
+  // The same out-of-order feed into a collection of three shards: the
+  // whole thread lands in one shard (its comments came before the story,
+  // so routing must keep them together), the checkpoint is written, and the
+  // collection answers as the reference database does.
+  ReplayServer server(items_);
+  server.set_delays(8, kStory, 400);
+  const std::string db = tmp_.Sub("coll");
+  HnFollowOptions o = TestOptions(server);
+  o.timeout = 5;
+  FollowRun r;
+  {
+    IndexOptions io;
+    io.on_warning = [&](const std::string& m) { r.warnings.push_back(m); };
+    Result<std::unique_ptr<CollectionIndexer>> cx =
+        CollectionIndexer::Open(db, 3, io);
+    ASSERT_OK(cx);
+    o.on_warning = [&](const std::string& m) { r.warnings.push_back(m); };
+    r.status = FollowHn(cx->get(), o, &r.stats);
+  }
+  ASSERT_OK(r.status);
+  EXPECT_EQ(r.stats.items, items_.size());
+  EXPECT_EQ(r.stats.index.added, items_.size());
+  EXPECT_EQ(StoredCheckpoint(db + "/s0"), max_id());
+  // Every item in the shard of its thread, and each shard consistent.
+  std::map<std::string, std::string> all;
+  int shards_with_items = 0;
+  for (const char* s : {"/s0", "/s1", "/s2"}) {
+    std::map<std::string, std::string> part = Snapshot(db + s);
+    if (!part.empty()) ++shards_with_items;
+    all.insert(part.begin(), part.end());
+    ExpectConsistent(db + s);
+  }
+  EXPECT_EQ(shards_with_items, 1);  // one thread
+  EXPECT_EQ(all, want_);
+  Result<std::unique_ptr<Searcher>> s = Searcher::Open(db, {});
+  ASSERT_OK(s);
+  SearchRequest req;
+  req.thread = std::to_string(kStory);
+  req.limit = 1000;
+  Result<SearchResult> got = (*s)->Search(req);
+  ASSERT_OK(got);
+  Result<SearchResult> ref = (*Searcher::Open(ref_, {}))->Search(req);
+  ASSERT_OK(ref);
+  EXPECT_EQ(got->total, ref->total);
+  EXPECT_FALSE(got->partial);
 }
 
 TEST_F(FollowTest, AppliesEditsScoresAndDeletionsFromUpdates) {
