@@ -136,11 +136,13 @@ Status SaveCollection(const Collection& c) {
   nlohmann::json j = {{"format", "threadsearch-collection"},
                       {"version", 1},
                       {"shards", std::move(shards)}};
-  const std::string text = j.dump(2) + "\n";
-  const std::string path = FilePath(c.dir);
-  const std::string tmp = path + ".tmp";
   std::error_code ec;
   std::filesystem::create_directories(c.dir, ec);
+  return WriteFileAtomically(FilePath(c.dir), j.dump(2) + "\n");
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(tmp + ": cannot write");
   bool ok = ::write(fd, text.data(), text.size()) ==
@@ -148,9 +150,11 @@ Status SaveCollection(const Collection& c) {
             ::fsync(fd) == 0;
   ok = (::close(fd) == 0) && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError(path + ": cannot write the collection file");
+    return Status::IOError(path + ": cannot write");
   }
-  int dfd = ::open(c.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

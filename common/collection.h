@@ -56,6 +56,9 @@ Result<Collection> ParseCollection(const std::string& text,
 Status SaveCollection(const Collection& c);
 // The directory of a local shard.
 std::string ShardDir(const Collection& c, const ShardSpec& s);
+// Replaces `path` with `text` atomically: a temporary file beside it,
+// synced, renamed over it, and the directory synced.
+Status WriteFileAtomically(const std::string& path, const std::string& text);
 // Splits "host:port"; InvalidArgument when malformed.
 Status ParseHostPort(const std::string& s, std::string* host, int* port);
 

@@ -1,8 +1,5 @@
 #include "indexer/collection_indexer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -40,20 +37,6 @@ uint64_t Fnv1a(std::string_view s) {
     h *= 1099511628211ull;
   }
   return h;
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(tmp + ": cannot write");
-  bool ok = ::write(fd, text.data(), text.size()) ==
-                static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError(path + ": cannot write");
-  }
-  return Status::OK();
 }
 
 void AddCounts(const IndexStats& from, IndexStats* to) {
@@ -332,11 +315,7 @@ Status CollectionIndexer::IndexPaths(const std::vector<std::string>& paths,
   im.recent.clear();
   stats->seconds =
       std::chrono::duration<double>(Clock::now() - start).count();
-  if (stats->files_failed > 0) {
-    return Status::InvalidArgument(std::to_string(stats->files_failed) +
-                                   " input file(s) could not be read");
-  }
-  return Status::OK();
+  return InputOutcome(*stats);
 }
 
 Status CollectionIndexer::Impl::Move(size_t from, size_t to,

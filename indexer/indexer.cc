@@ -995,8 +995,12 @@ Status Indexer::IndexPaths(const std::vector<std::string>& paths,
   TS_RETURN_IF_ERROR(FinishRun(stats->added + stats->updated, stats));
   stats->seconds =
       std::chrono::duration<double>(Clock::now() - start).count();
-  if (stats->files_failed > 0) {
-    return Status::InvalidArgument(std::to_string(stats->files_failed) +
+  return InputOutcome(*stats);
+}
+
+Status InputOutcome(const IndexStats& stats) {
+  if (stats.files_failed > 0) {
+    return Status::InvalidArgument(std::to_string(stats.files_failed) +
                                    " input file(s) could not be read");
   }
   return Status::OK();

@@ -126,6 +126,10 @@ class ItemWriter {
   virtual Result<bool> Has(Source source, std::string_view id) = 0;
 };
 
+// The outcome of a run over input files: InvalidArgument naming how many
+// could not be read, else OK.
+Status InputOutcome(const IndexStats& stats);
+
 class Indexer : public ItemWriter {
  public:
   // Opens or creates the database in `dir`, first replaying any batch the
