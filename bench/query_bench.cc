@@ -6,6 +6,7 @@
 // one JSON object:
 //
 //   bench_query --db DIR --queries FILE [--warm N] [--limit N] [--no-context]
+//               [--proximity W]   (the proximity boost's weight; 0: off)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
 //    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …}
 //
@@ -33,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 // Nearest-rank percentile of a non-empty, sorted list (as bench/quality.py).
 int Usage() {
   std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
-               "[--limit N] [--no-context] [--times FILE]\n";
+               "[--limit N] [--no-context] [--times FILE] [--proximity W]\n";
   return 2;
 }
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   int warm = 1;
   uint32_t limit = 10;
   bool context = true;
+  double proximity = threadsearch::SearcherOptions().proximity_weight;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
       times_path = v;
     } else if (a == "--no-context") {
       context = false;
+    } else if (a == "--proximity" && (v = next())) {
+      proximity = std::atof(v);
     } else {
       return Usage();
     }
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
   }
 
   threadsearch::SearcherOptions so;
+  so.proximity_weight = proximity;
   auto searcher = threadsearch::Searcher::Open(db, so);
   if (!searcher.ok()) {
     std::cerr << "bench_query: " << searcher.status().ToString() << "\n";

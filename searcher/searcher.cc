@@ -905,7 +905,9 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     const Xapian::Query matching = query;
     if (ranked) {
       std::vector<Xapian::Query> boosts;
-      Xapian::Query near = ProximityBoost(*tree);
+      Xapian::Query near = im.opts.proximity_weight > 0
+                               ? ProximityBoost(*tree)
+                               : Xapian::Query();
       if (!near.empty()) {
         boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, near,
                             im.opts.proximity_weight);
