@@ -202,7 +202,7 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
     target = self->shard;
     if (par.shard >= 0 && par.shard != self->shard) {
       const size_t from = static_cast<size_t>(self->shard);
-      TS_RETURN_IF_ERROR(shards[from]->Flush());
+      TS_RETURN_IF_ERROR(shards[from]->FlushStore());
       Result<uint32_t> num = shards[from]->store().Lookup(item.source, item.id);
       if (!num.ok()) return num.status();
       Result<uint32_t> top = shards[from]->ComponentTop(*num);
@@ -338,12 +338,12 @@ Status CollectionIndexer::Impl::Move(size_t from, size_t to,
   // of the old one: a crash in between leaves copies, which ResumeMove
   // removes, never a loss.
   IndexStats scratch;
-  TS_RETURN_IF_ERROR(shards[to]->Flush());
+  TS_RETURN_IF_ERROR(shards[to]->FlushStore());
   for (const StoredItem& s : items) {
     if (s.placeholder) continue;  // remade by the replies that name it
     TS_RETURN_IF_ERROR(shards[to]->Add(s.item, &scratch));
   }
-  TS_RETURN_IF_ERROR(shards[to]->Flush());
+  TS_RETURN_IF_ERROR(shards[to]->FlushStore());
   TS_RETURN_IF_ERROR(shards[from]->RemoveItems(items));
   for (const StoredItem& s : items) {
     recent[keys::Id(s.item.source, s.item.id)] =

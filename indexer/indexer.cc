@@ -316,6 +316,8 @@ Status Indexer::Add(Item item, IndexStats* stats) {
   return Status::OK();
 }
 
+Status Indexer::FlushStore() { return impl_->Flush(); }
+
 Status Indexer::Flush() {
   TS_RETURN_IF_ERROR(impl_->Flush());
   Status st = impl_->xw->Wait();
@@ -1030,7 +1032,7 @@ Status Indexer::FinishRun(uint64_t changed, IndexStats* stats) {
 
 Status Indexer::CollectComponent(uint32_t top, std::vector<StoredItem>* out) {
   Impl& im = *impl_;
-  TS_RETURN_IF_ERROR(Flush());
+  TS_RETURN_IF_ERROR(FlushStore());
   out->clear();
   // Breadth-first: parents before their children.
   std::deque<uint32_t> queue{top};
@@ -1052,7 +1054,7 @@ Status Indexer::CollectComponent(uint32_t top, std::vector<StoredItem>* out) {
 
 Status Indexer::RemoveItems(const std::vector<StoredItem>& items) {
   Impl& im = *impl_;
-  TS_RETURN_IF_ERROR(Flush());
+  TS_RETURN_IF_ERROR(FlushStore());
   std::unordered_set<uint32_t> gone;
   for (const StoredItem& s : items) gone.insert(s.num);
   for (const StoredItem& s : items) {
@@ -1073,12 +1075,12 @@ Status Indexer::RemoveItems(const std::vector<StoredItem>& items) {
     }
     if (s.searchable()) im.removed.push_back(s.num);
   }
-  return Flush();
+  return FlushStore();
 }
 
 Result<uint32_t> Indexer::ComponentTop(uint32_t num) {
   Impl& im = *impl_;
-  TS_RETURN_IF_ERROR(Flush());
+  TS_RETURN_IF_ERROR(FlushStore());
   uint32_t cur = num;
   std::unordered_set<uint32_t> seen;
   for (;;) {

@@ -167,6 +167,12 @@ class Indexer : public ItemWriter {
   Status RebuildIndex(
       const std::function<void(uint64_t done, uint64_t total)>& progress);
 
+  // Writes everything buffered to the store (one synced batch) and starts
+  // its index update without waiting for it (Flush waits): what a later
+  // read of the store needs, and all that crash safety needs, since the
+  // store is the source of truth and Open() replays what the index lacks.
+  Status FlushStore();
+
   // Ends a run of Add calls: flushes, compacts the index per
   // IndexOptions::compact (`changed`: items added or updated by the run),
   // and flushes the store's log so readers open without replaying it.

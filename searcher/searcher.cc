@@ -116,19 +116,21 @@ void QueryWords(const QueryNode& n, std::vector<std::string>* out) {
 
 // The snippet words of a query: its positive free-text words, each
 // weighted by its inverse document frequency over the whole collection.
-void SnippetTermsOf(const QueryNode& n, const Xapian::Database& db,
-                    SnippetTerms* out) {
+// The frequencies come from the match (MSet::get_termfreq knows every
+// query term) rather than the database: no extra round trip per word and
+// shard when shards are remote.
+void SnippetTermsOf(const QueryNode& n, const Xapian::MSet& mset,
+                    double docs, SnippetTerms* out) {
   using K = QueryNode::Kind;
   if (n.kind == K::kWord || n.kind == K::kPhrase) {
-    const double docs = std::max<double>(1, db.get_doccount());
     for (const std::string& t : n.terms) {
-      const double tf = std::max<double>(1, db.get_termfreq(t));
+      const double tf = std::max<double>(1, mset.get_termfreq(t));
       out->AddWord(t, std::log(1 + docs / tf));
     }
   } else if (n.kind == K::kWildcard) {
     if (!n.terms.empty()) out->AddPrefix(n.terms[0], 1.0);
   } else if (n.kind == K::kAnd || n.kind == K::kOr) {
-    for (const QueryNode& c : n.children) SnippetTermsOf(c, db, out);
+    for (const QueryNode& c : n.children) SnippetTermsOf(c, mset, docs, out);
   }
 }
 
@@ -1009,7 +1011,10 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       page.emplace_back(shard, std::move(s).value());
     }
     SnippetTerms sterms(im.stemmer);
-    if (has_words) SnippetTermsOf(*tree, im.db, &sterms);
+    if (has_words) {
+      SnippetTermsOf(*tree, mset,
+                     std::max<double>(1, im.db.get_doccount()), &sterms);
+    }
     uint32_t rank = first;
     size_t pos = 0;
     for (Xapian::MSetIterator it = mset.begin(); it != mset.end();

@@ -76,6 +76,9 @@ Result<std::unique_ptr<ShardServer>> ShardServer::Open(
 
 void ShardServer::Impl::Routes() {
   http.set_tcp_nodelay(true);
+  // cpp-httplib closes a kept-alive connection after 5 requests unless
+  // told otherwise; a searcher makes dozens per query.
+  http.set_keep_alive_max_count(1000);
   http.new_task_queue = [this] {
     return new httplib::ThreadPool(static_cast<size_t>(opts.threads));
   };
