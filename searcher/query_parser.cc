@@ -1096,14 +1096,14 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
   return Xapian::Query::MatchNothing;
 }
 
-Xapian::Query ProximityBoost(const QueryNode& node) {
+std::vector<Xapian::Query> ProximityBoost(const QueryNode& node) {
   std::vector<const QueryNode*> words;
   PlainWords(node, &words);
   std::vector<std::string> terms;
   for (const QueryNode* w : words) {
     terms.insert(terms.end(), w->terms.begin(), w->terms.end());
   }
-  if (terms.size() < 2) return Xapian::Query();
+  if (terms.size() < 2) return {};
   std::vector<Xapian::Query> qs(terms.begin(), terms.end());
   const auto n = static_cast<Xapian::termcount>(qs.size());
   std::vector<Xapian::Query> parts;
@@ -1117,7 +1117,7 @@ Xapian::Query ProximityBoost(const QueryNode& node) {
   } else {
     parts.emplace_back(Xapian::Query::OP_NEAR, qs.begin(), qs.end(), 2 * n);
   }
-  return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+  return parts;
 }
 
 Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,

@@ -907,22 +907,24 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     const Xapian::Query matching = query;
     if (ranked) {
       std::vector<Xapian::Query> boosts;
-      Xapian::Query near = im.opts.proximity_weight > 0
-                               ? ProximityBoost(*tree)
-                               : Xapian::Query();
-      if (!near.empty()) {
-        boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, near,
-                            im.opts.proximity_weight);
+      if (im.opts.proximity_weight > 0) {
+        for (Xapian::Query& part : ProximityBoost(*tree)) {
+          boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, std::move(part),
+                              im.opts.proximity_weight);
+        }
       }
       if (im.opts.title_weight > 0) {
         Xapian::Query title =
             TitleBoost(*tree, im.stemmer, im.opts.title_weight);
         if (!title.empty()) boosts.push_back(title);
       }
-      if (!boosts.empty()) {
-        query = Xapian::Query(
-            Xapian::Query::OP_AND_MAYBE, query,
-            Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
+      // One AND_MAYBE per boost, not one over their OR: under an OR,
+      // Xapian 1.4.22 credited a positional boost's weight to documents
+      // its phrase check rejected, depending on match order (so on the
+      // shard layout too): "at all It thinks that" scored a message 30.4
+      // instead of 7.6. Chained, each phrase/NEAR is checked on its own.
+      for (const Xapian::Query& b : boosts) {
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, b);
       }
     }
 
@@ -1077,6 +1079,20 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         TS_RETURN_IF_ERROR(im.FillContext(shard, hit.item, &hit.context));
       }
       result.hits.push_back(std::move(hit));
+    }
+    if (sort == SortOrder::kRelevance && has_words) {
+      // Scores equal but for the last bits of a floating-point sum (its
+      // order follows Xapian's postlist tree, which depends on the shard
+      // layout) are equal: rounded, and such ties go newest first as
+      // Xapian orders true ties.
+      for (Hit& h : result.hits) h.score = std::round(h.score * 1e9) / 1e9;
+      std::stable_sort(result.hits.begin(), result.hits.end(),
+                       [](const Hit& a, const Hit& b) {
+                         if (a.score != b.score) return a.score > b.score;
+                         return a.item.item.time > b.item.item.time;
+                       });
+      uint32_t r = first;
+      for (Hit& h : result.hits) h.rank = ++r;
     }
     if (has_words && result.total < kSuggestBelow) {
       result.did_you_mean = im.Suggest(*tree, req.query, filter, result.total);
