@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -182,6 +183,39 @@ TEST(CollectionTest, LocalShardsAnswerAsOneDatabase) {
   EXPECT_EQ((*three)->shard_names(),
             (std::vector<std::string>{"s0", "s1", "s2"}));
   ExpectSameResults(**one, **three, QuerySet());
+
+  // Known-item queries (five consecutive words of a message, as users
+  // paste them), drawn from the data itself: rankings, scores and totals
+  // equal too. Multi-word queries bring in the proximity boosts, whose
+  // weights once depended on the layout.
+  {
+    SearchRequest listing;
+    listing.limit = 1000;
+    listing.type = ItemType::kMessage;
+    Result<SearchResult> items = (*one)->Search(listing);
+    ASSERT_OK(items);
+    std::vector<SearchRequest> known;
+    for (size_t i = 0; i < items->hits.size() && known.size() < 200; i += 4) {
+      std::string body = items->hits[i].item.item.text;
+      std::vector<std::string> words;
+      std::string w;
+      for (char ch : body) {
+        if (std::isalpha(static_cast<unsigned char>(ch))) {
+          w.push_back(static_cast<char>(std::tolower(ch)));
+        } else if (!w.empty()) {
+          if (w != "and" && w != "or" && w != "not") words.push_back(w);
+          w.clear();
+        }
+      }
+      if (words.size() < 20) continue;
+      SearchRequest r;
+      size_t at = (i * 7) % (words.size() - 5);
+      for (size_t k = at; k < at + 5; ++k) r.query += words[k] + " ";
+      known.push_back(r);
+    }
+    ASSERT_GE(known.size(), 150u);
+    ExpectSameResults(**one, **three, known);
+  }
 
   // Thread views, user summaries and counts too.
   for (const char* id : {"33249994", "33250561",
