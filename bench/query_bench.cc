@@ -7,6 +7,7 @@
 //
 //   bench_query --db DIR --queries FILE [--warm N] [--limit N] [--no-context]
 //               [--proximity W]   (the proximity boost's weight; 0: off)
+//               [--rescore-window N]  (how many results get that boost)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
 //    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …}
 //
@@ -34,7 +35,8 @@ using Clock = std::chrono::steady_clock;
 // Nearest-rank percentile of a non-empty, sorted list (as bench/quality.py).
 int Usage() {
   std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
-               "[--limit N] [--no-context] [--times FILE] [--proximity W]\n";
+               "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
+               "       [--rescore-window N]\n";
   return 2;
 }
 
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   uint32_t limit = 10;
   bool context = true;
   double proximity = threadsearch::SearcherOptions().proximity_weight;
+  uint32_t window = threadsearch::SearcherOptions().rescore_window;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
       context = false;
     } else if (a == "--proximity" && (v = next())) {
       proximity = std::atof(v);
+    } else if (a == "--rescore-window" && (v = next())) {
+      window = static_cast<uint32_t>(std::atoi(v));
     } else {
       return Usage();
     }
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
 
   threadsearch::SearcherOptions so;
   so.proximity_weight = proximity;
+  so.rescore_window = window;
   auto searcher = threadsearch::Searcher::Open(db, so);
   if (!searcher.ok()) {
     std::cerr << "bench_query: " << searcher.status().ToString() << "\n";

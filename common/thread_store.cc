@@ -1,5 +1,6 @@
 #include "common/thread_store.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -59,6 +60,20 @@ Result<std::unique_ptr<ThreadStore>> ThreadStore::Open(
   return store;
 }
 
+namespace {
+
+// One block cache for every store this process opens (a server opens one
+// per worker thread, a collection one per shard): the uncompressed blocks
+// of recently read items. RocksDB's default, a small cache per store,
+// missed on most hits' reads (each a 16 KiB block read and decompressed).
+std::shared_ptr<rocksdb::Cache> SharedBlockCache() {
+  static const std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(size_t{256} << 20);
+  return cache;
+}
+
+}  // namespace
+
 Status ThreadStore::OpenDb() {
   rocksdb::Options options;
   options.create_if_missing = opts_.create_if_missing && !opts_.read_only;
@@ -70,6 +85,7 @@ Status ThreadStore::OpenDb() {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_size = 16 * 1024;
+  table.block_cache = SharedBlockCache();
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (!opts_.read_only) {
     std::error_code ec;

@@ -1096,28 +1096,14 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
   return Xapian::Query::MatchNothing;
 }
 
-std::vector<Xapian::Query> ProximityBoost(const QueryNode& node) {
+std::vector<std::string> ProximityTerms(const QueryNode& node) {
   std::vector<const QueryNode*> words;
   PlainWords(node, &words);
   std::vector<std::string> terms;
   for (const QueryNode* w : words) {
     terms.insert(terms.end(), w->terms.begin(), w->terms.end());
   }
-  if (terms.size() < 2) return {};
-  std::vector<Xapian::Query> qs(terms.begin(), terms.end());
-  const auto n = static_cast<Xapian::termcount>(qs.size());
-  std::vector<Xapian::Query> parts;
-  parts.emplace_back(Xapian::Query::OP_PHRASE, qs.begin(), qs.end(), n);
-  if (n > 2) {
-    parts.emplace_back(Xapian::Query::OP_NEAR, qs.begin(), qs.end(), 2 * n);
-    for (size_t i = 0; i + 1 < qs.size(); ++i) {
-      parts.emplace_back(Xapian::Query::OP_PHRASE, qs.begin() + i,
-                         qs.begin() + i + 2, 2);
-    }
-  } else {
-    parts.emplace_back(Xapian::Query::OP_NEAR, qs.begin(), qs.end(), 2 * n);
-  }
-  return parts;
+  return terms;
 }
 
 Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,

@@ -39,13 +39,10 @@ struct QueryBuildOptions {
 // REQUIRES: opts.stemmer != nullptr.
 Xapian::Query BuildQuery(const QueryNode& node, const QueryBuildOptions& opts);
 
-// The proximity boost for the top-level plain words of `node` (unprefixed
-// words and phrases that must match, in query order): a phrase of their
-// exact forms, a NEAR window, and each adjacent pair as a phrase, so words
-// found together and in order outrank the same words scattered. Each part
-// is to be added on its own (AND_MAYBE), never OR-ed: see Searcher::Search.
-// Empty when there are fewer than two such words.
-std::vector<Xapian::Query> ProximityBoost(const QueryNode& node);
+// The exact terms of the top-level plain words of `node` (unprefixed words
+// and phrases that must match), in query order: what the proximity boost
+// (searcher/proximity.h) looks for together and in order.
+std::vector<std::string> ProximityTerms(const QueryNode& node);
 
 // Title words as a weak signal for the top-level plain words: each word's
 // S-prefixed exact and stemmed terms, weighted by `scale`. Empty when there

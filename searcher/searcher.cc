@@ -23,6 +23,7 @@
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "searcher/query_parser.h"
+#include "searcher/proximity.h"
 #include "searcher/query_parser_internal.h"
 #include "searcher/remote_store.h"
 #include "searcher/snippet.h"
@@ -612,26 +613,7 @@ bool Searcher::Impl::DropFailedShards() {
     if (!s.up || !s.remote()) continue;
     // A fresh connection each, with the shard timeout: the shared one may
     // be mid-message after the failure.
-    try {
-      Xapian::Database probe = Xapian::Remote::open(
-          s.xapian_host, s.xapian_port, opts.shard_timeout_ms,
-          opts.shard_timeout_ms);
-      probe.get_doccount();
-      s.db = probe;
-    } catch (const Xapian::Error& e) {
-      MarkDown(i, "index " + s.xapian_host + ":" +
-                      std::to_string(s.xapian_port) + ": " + e.get_msg());
-      dropped = true;
-      continue;
-    }
-    Result<std::unique_ptr<RemoteStore>> st =
-        RemoteStore::Open(s.store_endpoint, opts.shard_timeout_ms);
-    if (!st.ok()) {
-      MarkDown(i, st.status().message());
-      dropped = true;
-      continue;
-    }
-    s.store = std::move(st).value();
+    if (!Connect(i).ok()) dropped = true;
   }
   Combine();
   return dropped;
@@ -903,30 +885,25 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (!filter.empty()) {
       query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
     }
-    // What matches, without the boosts (they only add weight).
+    // What matches, without the title signal (it only adds weight).
     const Xapian::Query matching = query;
-    if (ranked) {
-      std::vector<Xapian::Query> boosts;
-      if (im.opts.proximity_weight > 0) {
-        for (Xapian::Query& part : ProximityBoost(*tree)) {
-          boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, std::move(part),
-                              im.opts.proximity_weight);
-        }
-      }
-      if (im.opts.title_weight > 0) {
-        Xapian::Query title =
-            TitleBoost(*tree, im.stemmer, im.opts.title_weight);
-        if (!title.empty()) boosts.push_back(title);
-      }
-      // One AND_MAYBE per boost, not one over their OR: under an OR,
-      // Xapian 1.4.22 credited a positional boost's weight to documents
-      // its phrase check rejected, depending on match order (so on the
-      // shard layout too): "at all It thinks that" scored a message 30.4
-      // instead of 7.6. Chained, each phrase/NEAR is checked on its own.
-      for (const Xapian::Query& b : boosts) {
-        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, b);
+    if (ranked && im.opts.title_weight > 0) {
+      Xapian::Query title =
+          TitleBoost(*tree, im.stemmer, im.opts.title_weight);
+      if (!title.empty()) {
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
       }
     }
+    // The proximity boost is scored after the match, on the best results
+    // only (searcher/proximity.h).
+    ProximityOptions popts;
+    popts.weight = im.opts.proximity_weight;
+    popts.k1 = im.opts.bm25_k1;
+    popts.b = im.opts.bm25_b;
+    popts.min_normlen = im.opts.bm25_min_normlen;
+    const ProximityScorer proximity(
+        im.db, ranked ? ProximityTerms(*tree) : std::vector<std::string>{},
+        popts);
 
     Xapian::Enquire enquire(im.db);
     enquire.set_query(query);
@@ -958,20 +935,72 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         static_cast<Xapian::doccount>(req.page) * req.limit;
     // A ranked, collapsed or faceted page is found in two passes: the page
     // with Xapian's pruning on (it skips documents that cannot reach the
-    // page, and most of the proximity checks with them), then an
-    // unweighted exhaustive match of what matches (without the boosts)
-    // for the exact total, the facets and the per-thread counts. A page
-    // sorted by a value, plain, is one exhaustive pass (sorting by value
-    // prunes little). Match spies run in the unweighted pass only: the
-    // remote backend runs them over a weighted AND_MAYBE query's
-    // candidates, not just its matches, and overcounts.
+    // page), then, unless the first pass saw every match, an unweighted
+    // exhaustive match for the exact total, the facets and the per-thread
+    // counts. A page sorted by a value, plain, is one exhaustive pass
+    // (sorting by value prunes little). Match spies run in the unweighted
+    // pass only: the remote backend runs them over a weighted AND_MAYBE
+    // query's candidates, not just its matches, and overcounts.
+    //
+    // With a proximity boost, the first pass fetches the best
+    // `rescore_window` results (or down to the page, if deeper), which are
+    // boosted and ordered again; results below the window keep their
+    // first-pass order. Boosts only add, so the order stays by score.
     const bool two_pass = ranked || req.collapse_thread || req.facets;
+    const Xapian::doccount window =
+        proximity.active() ? im.opts.rescore_window : 0;
+    const bool rescore = first < window;
+    const Xapian::doccount fetch_first = rescore ? 0 : first;
+    const Xapian::doccount fetch_count =
+        rescore ? std::max(window, first + req.limit) : req.limit;
     Xapian::MSet mset = enquire.get_mset(
-        first, req.limit, two_pass ? 0 : im.db.get_doccount());
+        fetch_first, fetch_count, two_pass ? 0 : im.db.get_doccount());
+    // The fetched results in their final order.
+    struct Ranked {
+      Xapian::MSetIterator it;
+      double score = 0;
+      std::string key;  // the sort key (time) that breaks ties
+    };
+    std::vector<Ranked> order;
+    order.reserve(mset.size());
+    for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
+      Ranked r{it, 0, {}};
+      if (ranked) {
+        r.score = it.get_weight();
+        if (rescore && order.size() < window) {
+          r.score += proximity.Boost(*it);
+        }
+        // Scores equal but for the last bits of a floating-point sum (its
+        // order follows Xapian's postlist tree, which depends on the shard
+        // layout) are equal: rounded, and such ties go newest first as
+        // Xapian orders true ties.
+        r.score = std::round(r.score * 1e9) / 1e9;
+        r.key = it.get_sort_key();
+      }
+      order.push_back(std::move(r));
+    }
+    if (ranked) {
+      auto by_score = [](const Ranked& a, const Ranked& b) {
+        if (a.score != b.score) return a.score > b.score;
+        return a.key > b.key;
+      };
+      const auto split = order.begin() +
+                         std::min<ptrdiff_t>(rescore ? window : 0,
+                                             static_cast<ptrdiff_t>(order.size()));
+      std::stable_sort(order.begin(), split, by_score);
+      std::stable_sort(split, order.end(), by_score);
+    }
+    const size_t skip = first - fetch_first;
+    if (order.size() > skip + req.limit) order.resize(skip + req.limit);
+    order.erase(order.begin(),
+                order.begin() + std::min(skip, order.size()));
+    const bool counted =
+        !req.collapse_thread && !req.facets &&
+        mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
     std::unique_ptr<FacetSpies> spy;
     Xapian::ValueCountMatchSpy threads(schema::kValueThread);
     std::unordered_map<std::string, uint64_t> thread_hits;
-    if (two_pass) {
+    if (two_pass && !counted) {
       Xapian::Enquire count(im.db);
       count.set_query(matching);
       count.set_weighting_scheme(Xapian::BoolWeight());
@@ -1001,8 +1030,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     QueryWords(*tree, &words);
     // The page's records first.
     std::vector<std::pair<uint32_t, StoredItem>> page;
-    for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
-      const auto [shard, num] = im.Locate(*it);
+    for (const Ranked& r : order) {
+      const auto [shard, num] = im.Locate(*r.it);
       Result<StoredItem> s = im.shards[shard].store->Get(num);
       if (!s.ok()) {
         return im.StoreError(shard, s.status()).WithContext(
@@ -1018,16 +1047,14 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
                      std::max<double>(1, im.db.get_doccount()), &sterms);
     }
     uint32_t rank = first;
-    size_t pos = 0;
-    for (Xapian::MSetIterator it = mset.begin(); it != mset.end();
-         ++it, ++pos) {
+    for (size_t pos = 0; pos < order.size(); ++pos) {
+      const Xapian::MSetIterator& it = order[pos].it;
       Hit hit;
       hit.rank = ++rank;
       const uint32_t shard = page[pos].first;
       hit.shard = shard;
       hit.item = std::move(page[pos].second);
-      hit.score = sort == SortOrder::kRelevance && has_words ? it.get_weight()
-                                                             : 0.0;
+      hit.score = order[pos].score;
       if (req.collapse_thread) {
         // Every matching item of the thread (the spy saw them all).
         auto th = thread_hits.find(it.get_document().get_value(
@@ -1079,20 +1106,6 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         TS_RETURN_IF_ERROR(im.FillContext(shard, hit.item, &hit.context));
       }
       result.hits.push_back(std::move(hit));
-    }
-    if (sort == SortOrder::kRelevance && has_words) {
-      // Scores equal but for the last bits of a floating-point sum (its
-      // order follows Xapian's postlist tree, which depends on the shard
-      // layout) are equal: rounded, and such ties go newest first as
-      // Xapian orders true ties.
-      for (Hit& h : result.hits) h.score = std::round(h.score * 1e9) / 1e9;
-      std::stable_sort(result.hits.begin(), result.hits.end(),
-                       [](const Hit& a, const Hit& b) {
-                         if (a.score != b.score) return a.score > b.score;
-                         return a.item.item.time > b.item.item.time;
-                       });
-      uint32_t r = first;
-      for (Hit& h : result.hits) h.rank = ++r;
     }
     if (has_words && result.total < kSuggestBelow) {
       result.did_you_mean = im.Suggest(*tree, req.query, filter, result.total);

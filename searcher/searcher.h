@@ -206,6 +206,10 @@ struct SearcherOptions {
   // Weight factor on the proximity boost (the query's plain words as a
   // phrase, within a window, and as adjacent pairs).
   double proximity_weight = 1.0;
+  // How many of the best results get the proximity boost and are ordered
+  // again (searcher/proximity.h); results below keep the order of the
+  // words alone.
+  uint32_t rescore_window = 200;
   // Weight factor on the plain words found in the item's title (S terms);
   // 0 turns the title signal off. Title words never make an item match.
   double title_weight = 0.2;
@@ -229,9 +233,10 @@ class Searcher {
 
   // Runs a query. InvalidArgument (message naming what and where, from
   // ParseQuery) for a malformed query or request. Relevance is BM25 over
-  // the text (a thread opener's title included) plus a proximity boost (the
-  // plain words as a phrase, within a window, in adjacent pairs) and a weak
-  // title signal; an exact word form outranks a stemmed one. Not
+  // the text (a thread opener's title included) plus a weak title signal,
+  // an exact word form outranking a stemmed one; the best
+  // `rescore_window` results also get a proximity boost (the plain words
+  // as a phrase, within a window, in adjacent pairs). Not
   // thread-safe: use one Searcher per thread.
   Result<SearchResult> Search(const SearchRequest& req);
   // The thread around item `id` (any id form ThreadStore::Find accepts),

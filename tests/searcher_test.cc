@@ -16,6 +16,9 @@
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "indexer/indexer.h"
+#include "searcher/proximity.h"
+#include "searcher/query_parser.h"
+#include "searcher/query_parser_internal.h"
 #include "tests/testutil.h"
 
 namespace threadsearch {
@@ -154,6 +157,159 @@ TEST_F(SearcherTest, DeepPagingCoversEveryHitOnceWithExactTotal) {
     }
   }
   EXPECT_EQ(seen.size(), all.total);
+}
+
+// The proximity boost, scored after the match on the best results
+// (searcher/proximity.h), gives exactly what Xapian gives the same parts
+// inside its match: the words' query plus OP_PHRASE, OP_NEAR and pair
+// phrases, each scaled and added with its own AND_MAYBE.
+TEST_F(SearcherTest, ProximityBoostScoresAsXapianPhraseParts) {
+  SearcherOptions so;
+  so.title_weight = 0;  // the words and the proximity parts only
+  so.rescore_window = 100000;
+  auto plain = Searcher::Open(tmp_->path(), so);
+  ASSERT_OK(plain);
+  Xapian::Database db(tmp_->path() + "/xapian");
+  Xapian::Stem stem("english");
+  int boosted = 0;
+  for (const char* q : {"linear regression model", "the data frame",
+                        "plot the residuals", "in the", "of a function",
+                        "lm lm summary"}) {
+    SCOPED_TRACE(q);
+    Result<QueryNode> tree = ParseQuery(q);
+    ASSERT_OK(tree);
+    QueryBuildOptions bo;
+    bo.stemmer = &stem;
+    Xapian::Query query = BuildQuery(*tree, bo);
+    std::vector<Xapian::Query> t;
+    for (const std::string& w : ProximityTerms(*tree)) t.emplace_back(w);
+    const auto n = static_cast<Xapian::termcount>(t.size());
+    std::vector<Xapian::Query> parts{
+        Xapian::Query(Xapian::Query::OP_PHRASE, t.begin(), t.end(), n),
+        Xapian::Query(Xapian::Query::OP_NEAR, t.begin(), t.end(), 2 * n)};
+    for (size_t i = 0; n > 2 && i + 1 < t.size(); ++i) {
+      parts.emplace_back(Xapian::Query::OP_PHRASE, t.begin() + i,
+                         t.begin() + i + 2, 2);
+    }
+    for (const Xapian::Query& part : parts) {
+      query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                            Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                          part, so.proximity_weight));
+    }
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BM25Weight(
+        so.bm25_k1, 0, 1, so.bm25_b, so.bm25_min_normlen));
+    Xapian::MSet want = enquire.get_mset(0, 20, db.get_doccount());
+    SearchRequest req;
+    req.query = q;
+    req.limit = 20;
+    req.context = false;
+    Result<SearchResult> got = (*plain)->Search(req);
+    ASSERT_OK(got);
+    ASSERT_EQ(got->hits.size(), want.size());
+    ASSERT_EQ(got->total, want.get_matches_estimated());
+    size_t k = 0;
+    for (auto it = want.begin(); it != want.end(); ++it, ++k) {
+      // The same scores in the same order (ties may list either first).
+      EXPECT_NEAR(got->hits[k].score, it.get_weight(), 1e-6) << k;
+    }
+    // The boost lifted the best hit above the words alone.
+    Xapian::Enquire words(db);
+    words.set_query(BuildQuery(*tree, bo));
+    words.set_weighting_scheme(Xapian::BM25Weight(
+        so.bm25_k1, 0, 1, so.bm25_b, so.bm25_min_normlen));
+    Xapian::MSet alone = words.get_mset(0, 1);
+    ASSERT_FALSE(alone.empty());
+    if (want.begin().get_weight() > alone.begin().get_weight() + 1e-6) {
+      ++boosted;
+    }
+  }
+  EXPECT_GE(boosted, 5);
+}
+
+// A window smaller than the matches: the best results are boosted and
+// ordered again, the rest keep the words' order, and pages across the
+// window's edge still list every hit once, scores never rising.
+TEST_F(SearcherTest, RescoreWindowPagesConsistently) {
+  SearcherOptions so;
+  so.rescore_window = 25;
+  auto s = Searcher::Open(tmp_->path(), so);
+  ASSERT_OK(s);
+  SearchRequest req;
+  req.query = "the data";
+  req.limit = 1000;
+  req.context = false;
+  Result<SearchResult> all = (*s)->Search(req);
+  ASSERT_OK(all);
+  ASSERT_GT(all->total, 100u);
+  ASSERT_EQ(all->hits.size(), std::min<uint64_t>(all->total, 1000));
+  for (size_t i = 1; i < all->hits.size(); ++i) {
+    EXPECT_LE(all->hits[i].score, all->hits[i - 1].score) << i;
+  }
+  std::set<uint32_t> seen;
+  req.limit = 7;
+  for (uint32_t page = 0; page < 10; ++page) {
+    req.page = page;
+    Result<SearchResult> r = (*s)->Search(req);
+    ASSERT_OK(r);
+    EXPECT_EQ(r->total, all->total);
+    for (const Hit& h : r->hits) {
+      EXPECT_TRUE(seen.insert(h.item.num).second);
+      EXPECT_EQ(h.item.num, all->hits[h.rank - 1].item.num) << h.rank;
+      EXPECT_DOUBLE_EQ(h.score, all->hits[h.rank - 1].score);
+    }
+  }
+  EXPECT_EQ(seen.size(), 70u);
+  // The window's top ten are those of an unlimited window whenever the
+  // boost cannot lift anything from below it: here, the same first hit.
+  SearcherOptions wide;
+  wide.rescore_window = 100000;
+  auto w = Searcher::Open(tmp_->path(), wide);
+  ASSERT_OK(w);
+  req.page = 0;
+  req.limit = 10;
+  req.query = "linear regression model";
+  Result<SearchResult> a = (*s)->Search(req);
+  Result<SearchResult> b = (*w)->Search(req);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_FALSE(a->hits.empty());
+  EXPECT_EQ(a->hits[0].item.num, b->hits[0].item.num);
+  EXPECT_DOUBLE_EQ(a->hits[0].score, b->hits[0].score);
+}
+
+TEST(ProximityTest, PhraseNearAndPairs) {
+  using P = std::vector<std::vector<Xapian::termpos>>;
+  ProximityParts m = MatchProximity(P{{3, 10}, {11}, {12, 40}});
+  EXPECT_TRUE(m.phrase);
+  EXPECT_TRUE(m.near);
+  EXPECT_EQ(m.pairs, (std::vector<bool>{true, true}));
+  // In order but apart: the pairs that touch, and the window of 2n = 6.
+  m = MatchProximity(P{{1}, {2}, {6}});
+  EXPECT_FALSE(m.phrase);
+  EXPECT_TRUE(m.near);  // span 5 < 6
+  EXPECT_EQ(m.pairs, (std::vector<bool>{true, false}));
+  m = MatchProximity(P{{1}, {2}, {7}});
+  EXPECT_FALSE(m.near);  // span 6
+  // Out of order, close: near only.
+  m = MatchProximity(P{{5}, {4}});
+  EXPECT_FALSE(m.phrase);
+  EXPECT_TRUE(m.near);
+  EXPECT_TRUE(m.pairs.empty());  // two words: the phrase is the pair
+  // A repeated word needs two positions of its own.
+  std::vector<Xapian::termpos> one{8};
+  m = MatchProximity(P{one, {9}, one});
+  EXPECT_FALSE(m.phrase);
+  EXPECT_FALSE(m.near);
+  EXPECT_EQ(m.pairs, (std::vector<bool>{true, false}));
+  std::vector<Xapian::termpos> two{8, 10};
+  m = MatchProximity(P{two, {9}, two});
+  EXPECT_TRUE(m.phrase);
+  // A missing word: nothing that needs it.
+  m = MatchProximity(P{{1}, {}, {3}});
+  EXPECT_FALSE(m.near);
+  EXPECT_EQ(m.pairs, (std::vector<bool>{false, false}));
 }
 
 TEST_F(SearcherTest, HitsCarryThreadContext) {

@@ -1,0 +1,157 @@
+#include "searcher/proximity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace threadsearch {
+
+namespace {
+
+bool Has(const std::vector<Xapian::termpos>& v, Xapian::termpos p) {
+  return std::binary_search(v.begin(), v.end(), p);
+}
+
+// Whether some position of `a` is directly followed by one of `b`.
+bool Adjacent(const std::vector<Xapian::termpos>& a,
+              const std::vector<Xapian::termpos>& b) {
+  size_t j = 0;
+  for (Xapian::termpos p : a) {
+    while (j < b.size() && b[j] <= p) ++j;
+    if (j == b.size()) return false;
+    if (b[j] == p + 1) return true;
+  }
+  return false;
+}
+
+// Whether every term has its own position (a repeated term needs as many)
+// inside one span of fewer than `window` positions.
+bool Near(const std::vector<std::vector<Xapian::termpos>>& positions,
+          Xapian::termpos window) {
+  // Distinct position lists and how many positions each must supply.
+  std::vector<const std::vector<Xapian::termpos>*> lists;
+  std::vector<size_t> need;
+  for (const auto& p : positions) {
+    // A repeated term has the same list; different terms never share one.
+    size_t i = 0;
+    while (i < lists.size() && *lists[i] != p) ++i;
+    if (i == lists.size()) {
+      lists.push_back(&p);
+      need.push_back(0);
+    }
+    ++need[i];
+  }
+  std::vector<std::pair<Xapian::termpos, size_t>> all;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    if (lists[i]->size() < need[i]) return false;
+    for (Xapian::termpos p : *lists[i]) all.emplace_back(p, i);
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<size_t> have(lists.size(), 0);
+  size_t missing = lists.size();
+  size_t lo = 0;
+  for (size_t hi = 0; hi < all.size(); ++hi) {
+    if (++have[all[hi].second] == need[all[hi].second]) --missing;
+    while (all[hi].first - all[lo].first >= window) {
+      if (have[all[lo].second]-- == need[all[lo].second]) ++missing;
+      ++lo;
+    }
+    if (missing == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+ProximityParts MatchProximity(
+    const std::vector<std::vector<Xapian::termpos>>& positions) {
+  ProximityParts parts;
+  const size_t n = positions.size();
+  if (n < 2) return parts;
+  for (Xapian::termpos p : positions[0]) {
+    size_t k = 1;
+    while (k < n && Has(positions[k], p + static_cast<Xapian::termpos>(k))) {
+      ++k;
+    }
+    if (k == n) {
+      parts.phrase = true;
+      break;
+    }
+  }
+  parts.near = parts.phrase ||
+               Near(positions, static_cast<Xapian::termpos>(2 * n));
+  if (n > 2) {
+    for (size_t i = 0; i + 1 < n; ++i) {
+      parts.pairs.push_back(parts.phrase ||
+                            Adjacent(positions[i], positions[i + 1]));
+    }
+  }
+  return parts;
+}
+
+ProximityScorer::ProximityScorer(const Xapian::Database& db,
+                                 std::vector<std::string> terms,
+                                 const ProximityOptions& opts)
+    : db_(db), terms_(std::move(terms)), opts_(opts) {
+  if (terms_.size() < 2 || opts_.weight <= 0) return;
+  for (const std::string& t : terms_) {
+    auto it = std::find(distinct_.begin(), distinct_.end(), t);
+    slot_.push_back(static_cast<size_t>(it - distinct_.begin()));
+    if (it == distinct_.end()) distinct_.push_back(t);
+  }
+  // Xapian::BM25Weight::init (1.4, no relevance set, k3's factor 1 for a
+  // leaf of wqf 1): the same statistics Xapian's match used.
+  const double n = db_.get_doccount();
+  for (const std::string& t : distinct_) {
+    const double tf = db_.get_termfreq(t);
+    double tw = (n - tf + 0.5) / (tf + 0.5);
+    if (tw < 2) tw = tw * 0.5 + 1;
+    termweight_.push_back(std::log(tw) * (opts_.k1 + 1));
+  }
+  const double avlen = db_.get_avlength();
+  len_factor_ = avlen != 0 ? 1 / avlen : 0;
+  active_ = true;
+}
+
+double ProximityScorer::Boost(Xapian::docid did) const {
+  if (!active_) return 0;
+  std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
+  for (size_t i = 0; i < distinct_.size(); ++i) {
+    for (auto p = db_.positionlist_begin(did, distinct_[i]);
+         p != db_.positionlist_end(did, distinct_[i]); ++p) {
+      distinct_pos[i].push_back(*p);
+    }
+    if (distinct_pos[i].empty()) {
+      // A term the document lacks: only the pairs without it can hold.
+      if (terms_.size() <= 2) return 0;
+    }
+  }
+  std::vector<std::vector<Xapian::termpos>> positions;
+  positions.reserve(terms_.size());
+  for (size_t s : slot_) positions.push_back(distinct_pos[s]);
+  const ProximityParts parts = MatchProximity(positions);
+  const bool any =
+      parts.phrase || parts.near ||
+      std::find(parts.pairs.begin(), parts.pairs.end(), true) !=
+          parts.pairs.end();
+  if (!any) return 0;
+  // Xapian::BM25Weight::get_sumpart, the wdf being the position count.
+  const double normlen =
+      std::max(db_.get_doclength(did) * len_factor_, opts_.min_normlen);
+  const double denom_base = opts_.k1 * (normlen * opts_.b + (1 - opts_.b));
+  auto sumpart = [&](size_t k) {
+    const double wdf = static_cast<double>(positions[k].size());
+    return termweight_[slot_[k]] * (wdf / (denom_base + wdf));
+  };
+  double all = 0;
+  for (size_t k = 0; k < terms_.size(); ++k) all += sumpart(k);
+  double boost = 0;
+  if (parts.phrase) boost += all;
+  if (parts.near) boost += all;
+  for (size_t i = 0; i < parts.pairs.size(); ++i) {
+    if (parts.pairs[i]) boost += sumpart(i) + sumpart(i + 1);
+  }
+  return boost * opts_.weight;
+}
+
+}  // namespace threadsearch

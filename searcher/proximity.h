@@ -1,0 +1,71 @@
+// The proximity part of relevance, scored after the match.
+//
+// A ranked query is matched and weighed by Xapian without it (BM25 over the
+// words, plus the title signal), and then the best `rescore_window` results
+// get their proximity boost here, from their position lists, and are ordered
+// again. The boost is what Xapian would give OP_PHRASE / OP_NEAR parts
+// scaled by the proximity weight: for each part the document satisfies, the
+// BM25 weight of the part's terms in it.
+//   - the query's plain words as an exact phrase;
+//   - all of them within a window of 2n positions (any order);
+//   - with three or more words, each adjacent pair as a phrase.
+// Inside Xapian's match these parts cost most of a query's time: each one
+// reads its terms' positions again, for every candidate in docid order,
+// before the best candidates are known. Here each term's positions are read
+// once per document and only for the documents that can reach the page.
+// Scores use collection-wide statistics only, so one database and any
+// layout of shards score alike.
+#ifndef THREADSEARCH_SEARCHER_PROXIMITY_H_
+#define THREADSEARCH_SEARCHER_PROXIMITY_H_
+
+#include <xapian.h>
+
+#include <string>
+#include <vector>
+
+namespace threadsearch {
+
+// Which proximity parts a document satisfies. `positions[k]` are the
+// ascending positions of the query's k-th term (terms may repeat).
+struct ProximityParts {
+  bool phrase = false;       // all terms consecutive, in query order
+  bool near = false;         // all terms within a window of 2n positions
+  std::vector<bool> pairs;   // term i directly followed by term i+1 (n > 2)
+};
+ProximityParts MatchProximity(
+    const std::vector<std::vector<Xapian::termpos>>& positions);
+
+struct ProximityOptions {
+  double weight = 1.0;  // factor on the boost; 0 turns it off
+  double k1 = 1.2;      // Xapian::BM25Weight parameters
+  double b = 0.75;
+  double min_normlen = 0.5;
+};
+
+class ProximityScorer {
+ public:
+  // `terms`: the query's plain words' exact terms in query order (from
+  // ProximityTerms). Reads the terms' collection statistics from `db`,
+  // which must outlive the scorer.
+  ProximityScorer(const Xapian::Database& db, std::vector<std::string> terms,
+                  const ProximityOptions& opts);
+
+  // False when there is nothing to boost (fewer than two terms, weight 0).
+  bool active() const { return active_; }
+  // The boost of document `did` of the database. Throws Xapian::Error.
+  double Boost(Xapian::docid did) const;
+
+ private:
+  const Xapian::Database& db_;
+  std::vector<std::string> terms_;     // query order, repeats kept
+  std::vector<std::string> distinct_;  // each term once
+  std::vector<size_t> slot_;           // terms_[k] is distinct_[slot_[k]]
+  std::vector<double> termweight_;     // per distinct term, BM25 idf part
+  ProximityOptions opts_;
+  double len_factor_ = 0;  // 1 / average document length
+  bool active_ = false;
+};
+
+}  // namespace threadsearch
+
+#endif  // THREADSEARCH_SEARCHER_PROXIMITY_H_
