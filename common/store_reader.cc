@@ -55,6 +55,30 @@ Result<uint32_t> StoreReader::Find(std::string_view id) const {
   return Status::NotFound("no item with id \"" + std::string(id) + "\"");
 }
 
+Status StoreReader::ForEachItem(
+    const std::function<Status(uint32_t, const StoredItem&)>& fn) const {
+  // A scan callback can only stop; why it stopped is carried out in `err`.
+  Status err;
+  auto each = [&](std::string_view key, std::string_view value) {
+    if (key.size() != 5) {
+      err = Status::Corruption("item key of " + std::to_string(key.size()) +
+                               " bytes");
+      return false;
+    }
+    const uint32_t num = keys::TrailingNum(key);
+    StoredItem item;
+    err = DecodeStoredItem(value, &item);
+    if (!err.ok()) {
+      err = err.WithContext("item #" + std::to_string(num));
+      return false;
+    }
+    err = fn(num, item);
+    return err.ok();
+  };
+  TS_RETURN_IF_ERROR(Scan(std::string(1, keys::kItem), each));
+  return err;
+}
+
 Status StoreReader::Children(uint32_t parent,
                              std::vector<uint32_t>* out) const {
   out->clear();

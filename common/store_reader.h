@@ -44,6 +44,12 @@ class StoreReader {
   // id tried against every source (hn, reddit, mail). Angle brackets around a
   // Message-ID are ignored. NotFound when no source has it.
   Result<uint32_t> Find(std::string_view id) const;
+  // Calls fn(num, item) for each stored item (placeholders included), in
+  // number order, until fn returns an error, which is returned. Corruption
+  // naming the item ("item #N: ...") when a record does not decode; the
+  // scan's own error when the store fails. Thread-safe as Scan is.
+  Status ForEachItem(
+      const std::function<Status(uint32_t num, const StoredItem&)>& fn) const;
   // Numbers of the direct children of `parent`, oldest first.
   Status Children(uint32_t parent, std::vector<uint32_t>* out) const;
   // Counts keys under `prefix` (a scan).

@@ -26,26 +26,14 @@ class Checker {
     Result<uint64_t> total = store_.GetMetaInt("next_num");
     uint64_t all = total.ok() ? *total - 1 : 0;
     uint64_t done = 0;
-    Status err;
-    TS_RETURN_IF_ERROR(store_.Scan(
-        std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
-          StoredItem s;
-          Status st = DecodeStoredItem(v, &s);
-          if (!st.ok()) {
-            err = st;
-            return false;
-          }
-          st = CheckItem(s);
-          if (!st.ok()) {
-            err = st;
-            return false;
-          }
+    TS_RETURN_IF_ERROR(
+        store_.ForEachItem([&](uint32_t, const StoredItem& s) -> Status {
+          TS_RETURN_IF_ERROR(CheckItem(s));
           if (++done % 10000 == 0 && opts_.on_progress) {
             opts_.on_progress("items", done, all);
           }
-          return true;
+          return Status::OK();
         }));
-    TS_RETURN_IF_ERROR(err);
     r_->documents = db_.get_doccount();
     if (r_->documents > r_->searchable - r_->missing_documents) {
       r_->extra_documents =

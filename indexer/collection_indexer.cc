@@ -462,17 +462,11 @@ Status CollectionIndexer::AddShard(
     uint64_t want = std::min(count[d] - goal, goal - count[to]);
     // Component tops, in number order (oldest threads first).
     std::vector<uint32_t> tops;
-    Status err;
-    TS_RETURN_IF_ERROR(im.shards[d]->store().Scan(
-        std::string(1, keys::kItem),
-        [&](std::string_view k, std::string_view v) {
-          StoredItem s;
-          err = DecodeStoredItem(v, &s);
-          if (!err.ok()) return false;
-          if (s.parent_num == 0) tops.push_back(keys::TrailingNum(k));
-          return true;
+    TS_RETURN_IF_ERROR(im.shards[d]->store().ForEachItem(
+        [&](uint32_t num, const StoredItem& s) {
+          if (s.parent_num == 0) tops.push_back(num);
+          return Status::OK();
         }));
-    TS_RETURN_IF_ERROR(err);
     uint64_t moved = 0;
     std::vector<uint32_t> batch;
     uint64_t batch_items = 0;

@@ -766,7 +766,6 @@ Status Indexer::RebuildIndex(
   Result<uint64_t> nn = im.store->GetMetaInt("next_num");
   if (nn.ok()) total = *nn - 1;
   uint64_t done = 0;
-  Status err;
   std::vector<DocPlan> plans;
   auto apply = [&]() -> Status {
     if (plans.empty()) return Status::OK();
@@ -775,21 +774,20 @@ Status Indexer::RebuildIndex(
     im.cache.clear();  // ancestor reads of the plans
     return st;
   };
-  TS_RETURN_IF_ERROR(im.store->Scan(
-      std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
-        StoredItem s;
-        err = DecodeStoredItem(v, &s);
-        if (err.ok() && s.searchable()) {
+  TS_RETURN_IF_ERROR(
+      im.store->ForEachItem([&](uint32_t, const StoredItem& s) -> Status {
+        if (s.searchable()) {
           plans.emplace_back();
-          err = im.PlanDocument(s, DocPlan::Kind::kFull, &plans.back());
+          TS_RETURN_IF_ERROR(
+              im.PlanDocument(s, DocPlan::Kind::kFull, &plans.back()));
         }
-        if (err.ok() && ++done % 10000 == 0) {
-          err = apply();
+        if (++done % 10000 == 0) {
+          Status st = apply();
           if (progress) progress(done, total);
+          return st;
         }
-        return err.ok();
+        return Status::OK();
       }));
-  TS_RETURN_IF_ERROR(err);
   TS_RETURN_IF_ERROR(apply());
   // Commit the seq even when there was nothing to index.
   TS_RETURN_IF_ERROR((*out)->Apply({}, im.seq));

@@ -93,7 +93,7 @@ ProximityScorer::ProximityScorer(const Xapian::Database& db,
                                  std::vector<std::string> terms,
                                  const ProximityOptions& opts)
     : db_(db), terms_(std::move(terms)), opts_(opts) {
-  if (terms_.size() < 2 || opts_.weight <= 0) return;
+  if (!Boosts(terms_, opts_)) return;
   for (const std::string& t : terms_) {
     auto it = std::find(distinct_.begin(), distinct_.end(), t);
     slot_.push_back(static_cast<size_t>(it - distinct_.begin()));

@@ -50,7 +50,15 @@ class ProximityScorer {
   ProximityScorer(const Xapian::Database& db, std::vector<std::string> terms,
                   const ProximityOptions& opts);
 
-  // False when there is nothing to boost (fewer than two terms, weight 0).
+  // Whether a scorer for `terms` would boost anything: false for fewer than
+  // two terms or a weight of 0. Reads nothing; lets a caller skip making
+  // a scorer (which reads statistics) that it would not use.
+  static bool Boosts(const std::vector<std::string>& terms,
+                     const ProximityOptions& opts) {
+    return terms.size() >= 2 && opts.weight > 0;
+  }
+
+  // Boosts(terms, opts) for the scorer's own terms and options.
   bool active() const { return active_; }
   // The boost of document `did` of the database. Throws Xapian::Error.
   double Boost(Xapian::docid did) const;

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -894,17 +895,6 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
       }
     }
-    // The proximity boost is scored after the match, on the best results
-    // only (searcher/proximity.h).
-    ProximityOptions popts;
-    popts.weight = im.opts.proximity_weight;
-    popts.k1 = im.opts.bm25_k1;
-    popts.b = im.opts.bm25_b;
-    popts.min_normlen = im.opts.bm25_min_normlen;
-    const ProximityScorer proximity(
-        im.db, ranked ? ProximityTerms(*tree) : std::vector<std::string>{},
-        popts);
-
     Xapian::Enquire enquire(im.db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BM25Weight(
@@ -933,6 +923,22 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (req.collapse_thread) enquire.set_collapse_key(schema::kValueThread);
     const Xapian::doccount first =
         static_cast<Xapian::doccount>(req.page) * req.limit;
+    // The proximity boost is scored after the match, on the best results
+    // only (searcher/proximity.h). The scorer reads its terms' statistics (a
+    // round trip each on a remote shard), so it is made only for a page
+    // that starts inside the window it boosts.
+    ProximityOptions popts;
+    popts.weight = im.opts.proximity_weight;
+    popts.k1 = im.opts.bm25_k1;
+    popts.b = im.opts.bm25_b;
+    popts.min_normlen = im.opts.bm25_min_normlen;
+    std::optional<ProximityScorer> proximity;
+    if (ranked && first < im.opts.rescore_window) {
+      std::vector<std::string> terms = ProximityTerms(*tree);
+      if (ProximityScorer::Boosts(terms, popts)) {
+        proximity.emplace(im.db, std::move(terms), popts);
+      }
+    }
     // A ranked, collapsed or faceted page is found in two passes: the page
     // with Xapian's pruning on (it skips documents that cannot reach the
     // page), then, unless the first pass saw every match, an unweighted
@@ -947,9 +953,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // boosted and ordered again; results below the window keep their
     // first-pass order. Boosts only add, so the order stays by score.
     const bool two_pass = ranked || req.collapse_thread || req.facets;
-    const Xapian::doccount window =
-        proximity.active() ? im.opts.rescore_window : 0;
-    const bool rescore = first < window;
+    const bool rescore = proximity.has_value();
+    const Xapian::doccount window = rescore ? im.opts.rescore_window : 0;
     const Xapian::doccount fetch_first = rescore ? 0 : first;
     const Xapian::doccount fetch_count =
         rescore ? std::max(window, first + req.limit) : req.limit;
@@ -968,7 +973,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       if (ranked) {
         r.score = it.get_weight();
         if (rescore && order.size() < window) {
-          r.score += proximity.Boost(*it);
+          r.score += proximity->Boost(*it);
         }
         // Scores equal but for the last bits of a floating-point sum (its
         // order follows Xapian's postlist tree, which depends on the shard
@@ -1275,28 +1280,19 @@ Result<DbStats> Searcher::Stats() {
   for (Impl::Shard& shard : im.shards) {
     if (!shard.up) continue;
     const StoreReader* store = shard.store.get();
-    Status err;
-    Status st = store->Scan(
-        std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
-          StoredItem it;
-          Status d = DecodeStoredItem(v, &it);
-          if (!d.ok()) {
-            err = d;
-            return false;
-          }
-          if (it.placeholder) {
-            ++s.placeholders;
-            return true;
-          }
-          ++s.items;
-          if (it.item.deleted) ++s.deleted;
-          if (it.is_root()) ++s.threads;
-          s.by_source[std::string(SourceName(it.item.source))]++;
-          s.by_type[std::string(ItemTypeName(it.item.type))]++;
-          return true;
-        });
+    Status st = store->ForEachItem([&](uint32_t, const StoredItem& it) {
+      if (it.placeholder) {
+        ++s.placeholders;
+        return Status::OK();
+      }
+      ++s.items;
+      if (it.item.deleted) ++s.deleted;
+      if (it.is_root()) ++s.threads;
+      s.by_source[std::string(SourceName(it.item.source))]++;
+      s.by_type[std::string(ItemTypeName(it.item.type))]++;
+      return Status::OK();
+    });
     TS_RETURN_IF_ERROR(st);
-    TS_RETURN_IF_ERROR(err);
     std::string last;
     st = store->Scan(std::string(1, keys::kAuthor),
                      [&](std::string_view k, std::string_view) {

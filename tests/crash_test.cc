@@ -17,6 +17,7 @@
 #include "common/thread_store.h"
 #include "indexer/check.h"
 #include "indexer/indexer.h"
+#include "searcher/searcher.h"
 #include "tests/testutil.h"
 #include <xapian.h>
 
@@ -244,6 +245,44 @@ TEST(CrashTest, KilledDuringAChunkedRelinkResumes) {
   std::cout << "relink crash test: " << kills << " kills, " << mid_relink
             << " in the middle of a relink, " << round << " rounds\n";
   EXPECT_GE(mid_relink, 2);
+}
+
+// Every whole-store scan (check, rebuild, stats) stops at a record that
+// does not decode, with Corruption naming the item.
+TEST(CheckTest, UndecodableItemIsCorruptionNamingIt) {
+  TempDir tmp;
+  const std::string db = tmp.Sub("db");
+  {
+    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths(
+        {std::string(TS_TEST_DATA) + "/mail/r-help-1999-August-82-84.txt"},
+        &st));
+  }
+  {
+    auto store = ThreadStore::Open(db + "/store", {});
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->Get(2));
+    StoreBatch b;
+    b.Put(keys::ItemKey(2), "garbage");
+    ASSERT_OK((*store)->Write(b));
+  }
+  auto names_item = [](const Status& st) {
+    EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+    EXPECT_NE(st.message().find("item #2: "), std::string::npos)
+        << st.message();
+  };
+  CheckReport report;
+  names_item(CheckDatabase(db, {}, &report));
+  {
+    Result<std::unique_ptr<Searcher>> s = Searcher::Open(db, {});
+    ASSERT_OK(s);
+    names_item((*s)->Stats().status());
+  }
+  Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, {});
+  ASSERT_OK(ix);
+  names_item((*ix)->RebuildIndex(nullptr));
 }
 
 }  // namespace

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "common/keys.h"
 #include "tests/testutil.h"
 
@@ -50,6 +54,49 @@ TEST(ThreadStoreTest, WriteLookupScan) {
   EXPECT_EQ(rev, (std::vector<uint32_t>{4, 3}));
   EXPECT_EQ((*store)->Get(1)->item.id, "abc@x.org");
   EXPECT_TRUE((*store)->Get(2).status().IsNotFound());
+}
+
+TEST(ThreadStoreTest, ForEachItemDecodesInNumberOrderAndStops) {
+  TempDir tmp;
+  auto store = ThreadStore::Open(tmp.path(), {});
+  ASSERT_OK(store);
+  StoreBatch b;
+  for (uint32_t n : {3u, 1u, 2u}) {
+    StoredItem s;
+    s.num = n;
+    s.item.id = "id" + std::to_string(n);
+    b.Put(keys::ItemKey(n), EncodeStoredItem(s));
+  }
+  ASSERT_OK((*store)->Write(b));
+  std::vector<std::pair<uint32_t, std::string>> seen;
+  ASSERT_OK((*store)->ForEachItem([&](uint32_t num, const StoredItem& s) {
+    seen.emplace_back(num, s.item.id);
+    return Status::OK();
+  }));
+  EXPECT_EQ(seen, (std::vector<std::pair<uint32_t, std::string>>{
+                      {1, "id1"}, {2, "id2"}, {3, "id3"}}));
+  // The callback's error stops the scan and is returned as it is.
+  seen.clear();
+  Status st = (*store)->ForEachItem([&](uint32_t num, const StoredItem& s) {
+    seen.emplace_back(num, s.item.id);
+    return num == 2 ? Status::Busy("stop at 2") : Status::OK();
+  });
+  EXPECT_EQ(st.code(), StatusCode::kBusy);
+  EXPECT_EQ(st.message(), "stop at 2");
+  EXPECT_EQ(seen.size(), 2u);
+  // A record that does not decode is Corruption naming the item, and the
+  // items after it are not visited.
+  StoreBatch bad;
+  bad.Put(keys::ItemKey(2), "garbage");
+  ASSERT_OK((*store)->Write(bad));
+  seen.clear();
+  st = (*store)->ForEachItem([&](uint32_t num, const StoredItem& s) {
+    seen.emplace_back(num, s.item.id);
+    return Status::OK();
+  });
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_EQ(st.message().rfind("item #2: ", 0), 0u) << st.message();
+  EXPECT_EQ(seen.size(), 1u);
 }
 
 TEST(ThreadStoreTest, ReadOnlyOpenSeesWritesAfterRefresh) {
