@@ -197,36 +197,47 @@ uint64_t IndexWriter::doccount() const {
 }
 
 Status IndexWriter::Compact() {
-  namespace fs = std::filesystem;
   TS_RETURN_IF_ERROR(Wait());
-  for (size_t k = 0; k < parts_.size(); ++k) {
-    const std::string& path = paths_[k];
-    const std::string tmp = path + ".compact";
-    const std::string old = path + ".old";
-    std::error_code ec;
+  // The parts are compacted at once, one thread each, as they are written.
+  const size_t n = parts_.size();
+  std::vector<Status> results(n);
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < n; ++k) {
+    threads.emplace_back([this, k, &results] { results[k] = CompactPart(k); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Status& st : results) TS_RETURN_IF_ERROR(st);
+  return Status::OK();
+}
+
+Status IndexWriter::CompactPart(size_t k) {
+  namespace fs = std::filesystem;
+  const std::string& path = paths_[k];
+  const std::string tmp = path + ".compact";
+  const std::string old = path + ".old";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  try {
+    // The writer keeps its lock while a reader copies the committed state.
+    Xapian::Database src(path);
+    src.compact(tmp, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER |
+                         Xapian::DB_BACKEND_GLASS);
+    src.close();
+    parts_[k]->db->close();
+    parts_[k]->db.reset();
+  } catch (const Xapian::Error& e) {
     fs::remove_all(tmp, ec);
-    try {
-      // The writer keeps its lock while a reader copies the committed state.
-      Xapian::Database src(path);
-      src.compact(tmp, Xapian::DBCOMPACT_NO_RENUMBER |
-                           Xapian::Compactor::FULLER | Xapian::DB_BACKEND_GLASS);
-      src.close();
-      parts_[k]->db->close();
-      parts_[k]->db.reset();
-    } catch (const Xapian::Error& e) {
-      fs::remove_all(tmp, ec);
-      return XapianStatus(e, "compact index part " + path);
-    }
-    fs::rename(path, old, ec);
-    if (!ec) fs::rename(tmp, path, ec);
-    if (ec) return Status::IOError("swap in compacted " + path + ": " + ec.message());
-    fs::remove_all(old, ec);
-    try {
-      parts_[k]->db = std::make_unique<Xapian::WritableDatabase>(
-          path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
-    } catch (const Xapian::Error& e) {
-      return XapianStatus(e, "reopen compacted index part " + path);
-    }
+    return XapianStatus(e, "compact index part " + path);
+  }
+  fs::rename(path, old, ec);
+  if (!ec) fs::rename(tmp, path, ec);
+  if (ec) return Status::IOError("swap in compacted " + path + ": " + ec.message());
+  fs::remove_all(old, ec);
+  try {
+    parts_[k]->db = std::make_unique<Xapian::WritableDatabase>(
+        path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+  } catch (const Xapian::Error& e) {
+    return XapianStatus(e, "reopen compacted index part " + path);
   }
   return Status::OK();
 }

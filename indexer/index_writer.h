@@ -71,7 +71,8 @@ class IndexWriter {
   // Rewrites every part compactly (Xapian's compactor, fuller level, docids
   // kept): glass leaves B-tree blocks part-empty as it grows, and a compacted
   // index is about half the size. Each part is compacted beside itself and
-  // swapped in by rename; Open() finishes or undoes an interrupted swap.
+  // swapped in by rename, every part at once on its own thread; Open()
+  // finishes or undoes an interrupted swap.
   // REQUIRES: no apply running.
   Status Compact();
   // Documents in all parts.
@@ -82,6 +83,8 @@ class IndexWriter {
  private:
   struct Part;
   IndexWriter() = default;
+  // Compacts part k and swaps it in (see Compact).
+  Status CompactPart(size_t k);
   std::string dir_;
   std::vector<std::string> paths_;
   std::vector<std::unique_ptr<Part>> parts_;
