@@ -106,4 +106,26 @@ Result<uint64_t> StoreReader::GetMetaInt(std::string_view name) const {
   return Status::Corruption("metadata " + std::string(name) + ": bad size");
 }
 
+Result<FoundItem> FindAmong(
+    const std::vector<const StoreReader*>& stores,
+    const std::function<Result<uint32_t>(const StoreReader&)>& lookup) {
+  Result<FoundItem> best = Status::NotFound("no such item");
+  for (size_t i = 0; i < stores.size(); ++i) {
+    if (stores[i] == nullptr) continue;
+    Result<uint32_t> num = lookup(*stores[i]);
+    if (!num.ok()) {
+      if (num.status().IsNotFound()) continue;
+      return num.status();
+    }
+    Result<StoredItem> item = stores[i]->Get(*num);
+    if (!item.ok()) return item.status();
+    // Once a placeholder is found, only the item itself can do better.
+    if (best.ok() && item->placeholder) continue;
+    const bool real = !item->placeholder;
+    best = FoundItem{i, *num, std::move(item).value()};
+    if (real) break;
+  }
+  return best;
+}
+
 }  // namespace threadsearch

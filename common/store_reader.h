@@ -58,6 +58,23 @@ class StoreReader {
   Result<uint64_t> GetMetaInt(std::string_view name) const;
 };
 
+// An item found among the stores of a collection's shards.
+struct FoundItem {
+  size_t store = 0;  // its store's index in the stores searched
+  uint32_t num = 0;
+  StoredItem item;
+};
+
+// Finds an item among `stores` (null entries, shards that are down, are
+// skipped); `lookup` gives its number in one store, NotFound when absent.
+// A thread waits in a placeholder for a parent another shard may hold, so
+// the first store holding the item itself wins, else the first holding a
+// placeholder of it. NotFound when no store has it; another error of a
+// store is returned as it happens.
+Result<FoundItem> FindAmong(
+    const std::vector<const StoreReader*>& stores,
+    const std::function<Result<uint32_t>(const StoreReader&)>& lookup);
+
 }  // namespace threadsearch
 
 #endif  // THREADSEARCH_COMMON_STORE_READER_H_

@@ -79,7 +79,8 @@ struct CollectionIndexer::Impl {
     return o;
   }
   Status OpenShard(const ShardSpec& spec, size_t n);
-  Result<Loc> Where(const std::string& id_key);
+  // Where (source, id) is: a shard, and whether only a placeholder.
+  Result<Loc> Where(Source source, const std::string& id);
   Result<int> Route(const Item& item);
   Status FlushAll();
   Status WriteMeta();
@@ -156,29 +157,24 @@ Result<std::unique_ptr<CollectionIndexer>> CollectionIndexer::Open(
 }
 
 Result<CollectionIndexer::Impl::Loc> CollectionIndexer::Impl::Where(
-    const std::string& id_key) {
-  auto it = recent.find(id_key);
+    Source source, const std::string& id) {
+  auto it = recent.find(keys::Id(source, id));
   if (it != recent.end()) return it->second;
-  Loc found;
-  for (size_t i = 0; i < shards.size(); ++i) {
-    const ThreadStore& st = shards[i]->store();
-    Result<std::string> raw = st.GetRaw(id_key);
-    if (!raw.ok()) {
-      if (raw.status().IsNotFound()) continue;
-      return raw.status();
-    }
-    if (raw->size() != 4) return Status::Corruption("bad id record");
-    Result<StoredItem> s = st.Get(keys::GetFixed32(*raw, 0));
-    if (!s.ok()) return s.status();
-    if (!s->placeholder) return Loc{static_cast<int>(i), false};
-    if (found.shard < 0) found = Loc{static_cast<int>(i), true};
+  std::vector<const StoreReader*> stores;
+  for (const auto& shard : shards) stores.push_back(&shard->store());
+  Result<FoundItem> found = FindAmong(stores, [&](const StoreReader& s) {
+    return s.Lookup(source, id);
+  });
+  if (!found.ok()) {
+    if (found.status().IsNotFound()) return Loc{};
+    return found.status();
   }
-  return found;
+  return Loc{static_cast<int>(found->store), found->item.placeholder};
 }
 
 Result<int> CollectionIndexer::Impl::Route(const Item& item) {
   const std::string key = keys::Id(item.source, item.id);
-  Result<Loc> self = Where(key);
+  Result<Loc> self = Where(item.source, item.id);
   if (!self.ok()) return self.status();
   if (self->shard >= 0 && !self->placeholder) return self->shard;
   // The parent as the indexer will link it (Indexer's Normalise).
@@ -192,7 +188,7 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
       parent.empty() ? std::string() : keys::Id(item.source, parent);
   Loc par;
   if (!pkey.empty()) {
-    Result<Loc> p = Where(pkey);
+    Result<Loc> p = Where(item.source, parent);
     if (!p.ok()) return p.status();
     par = *p;
   }
@@ -266,7 +262,7 @@ Result<std::string> CollectionIndexer::GetMeta(const std::string& name) {
 }
 
 Result<bool> CollectionIndexer::Has(Source source, std::string_view id) {
-  Result<Impl::Loc> loc = impl_->Where(keys::Id(source, id));
+  Result<Impl::Loc> loc = impl_->Where(source, std::string(id));
   if (!loc.ok()) return loc.status();
   return loc->shard >= 0;
 }

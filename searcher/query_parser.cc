@@ -846,24 +846,13 @@ Xapian::Query ExpandWildcard(const std::string& pattern,
 
 Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
   // The shard holding the item itself (not a placeholder of it) decides.
-  Result<StoredItem> item = Status::NotFound("");
-  const StoreReader* store = nullptr;
-  for (const StoreReader* s : opts.stores) {
-    Result<uint32_t> num = s->Find(n.value);
-    if (!num.ok()) continue;
-    Result<StoredItem> it = s->Get(*num);
-    if (!it.ok()) continue;
-    if (!item.ok() || (item->placeholder && !it->placeholder)) {
-      item = std::move(it);
-      store = s;
-    }
-    if (!item->placeholder) break;
-  }
-  if (!item.ok()) return Xapian::Query::MatchNothing;
+  Result<FoundItem> found = FindAmong(
+      opts.stores, [&](const StoreReader& s) { return s.Find(n.value); });
+  if (!found.ok()) return Xapian::Query::MatchNothing;
+  Result<StoredItem> item = std::move(found->item);
   if (n.prefix == schema::kPrefixThread && !item->is_root()) {
-    Result<StoredItem> root = store->Get(item->root_num);
-    if (!root.ok()) return Xapian::Query::MatchNothing;
-    item = std::move(root);
+    item = opts.stores[found->store]->Get(item->root_num);
+    if (!item.ok()) return Xapian::Query::MatchNothing;
   }
   std::string key = schema::ItemKeyString(item->item.source, item->item.id);
   Xapian::Query q(schema::Term(n.prefix, key));

@@ -730,35 +730,18 @@ Status Searcher::Refresh() {
 
 Result<std::pair<uint32_t, StoredItem>> Searcher::FindItem(
     std::string_view id) {
-  Impl& im = *impl_;
-  Status last = Status::NotFound("no item with id \"" + std::string(id) + "\"");
-  for (size_t i = 0; i < im.shards.size(); ++i) {
-    if (!im.shards[i].up) continue;
-    const StoreReader& st = *im.shards[i].store;
-    Result<uint32_t> num = st.Find(id);
-    if (!num.ok()) {
-      if (!num.status().IsNotFound()) last = num.status();
-      continue;
-    }
-    Result<StoredItem> item = st.Get(*num);
-    if (!item.ok()) return item.status();
-    // A placeholder is where a thread waits for a parent another shard
-    // may hold; prefer the real item.
-    if (item->placeholder && i + 1 < im.shards.size()) {
-      for (size_t k = i + 1; k < im.shards.size(); ++k) {
-        if (!im.shards[k].up) continue;
-        Result<uint32_t> n2 = im.shards[k].store->Find(id);
-        if (!n2.ok()) continue;
-        Result<StoredItem> it2 = im.shards[k].store->Get(*n2);
-        if (it2.ok() && !it2->placeholder) {
-          return std::make_pair(static_cast<uint32_t>(k),
-                                std::move(it2).value());
-        }
-      }
-    }
-    return std::make_pair(static_cast<uint32_t>(i), std::move(item).value());
+  std::vector<const StoreReader*> stores;
+  for (const Impl::Shard& shard : impl_->shards) {
+    stores.push_back(shard.up ? shard.store.get() : nullptr);
   }
-  return last;
+  Result<FoundItem> found = FindAmong(
+      stores, [&](const StoreReader& s) { return s.Find(id); });
+  if (!found.ok()) {
+    if (!found.status().IsNotFound()) return found.status();
+    return Status::NotFound("no item with id \"" + std::string(id) + "\"");
+  }
+  return std::make_pair(static_cast<uint32_t>(found->store),
+                        std::move(found->item));
 }
 
 Result<StoredItem> Searcher::Get(uint32_t shard, uint32_t num) {

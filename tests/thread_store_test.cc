@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,6 +98,66 @@ TEST(ThreadStoreTest, ForEachItemDecodesInNumberOrderAndStops) {
   EXPECT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_EQ(st.message().rfind("item #2: ", 0), 0u) << st.message();
   EXPECT_EQ(seen.size(), 1u);
+}
+
+// Puts item `id` at number `num` in `store`, as a placeholder or not.
+void PutItem(ThreadStore* store, const std::string& id, uint32_t num,
+             bool placeholder) {
+  StoredItem s;
+  s.num = num;
+  s.item.source = Source::kHN;
+  s.item.id = id;
+  s.placeholder = placeholder;
+  StoreBatch b;
+  b.Put(keys::ItemKey(num), EncodeStoredItem(s));
+  std::string n;
+  keys::PutFixed32(&n, num);
+  b.Put(keys::Id(Source::kHN, id), n);
+  ASSERT_OK(store->Write(b));
+}
+
+TEST(ThreadStoreTest, FindAmongPrefersTheItemToItsPlaceholder) {
+  TempDir tmp;
+  std::vector<std::unique_ptr<ThreadStore>> owned;
+  for (const char* name : {"a", "b", "c"}) {
+    auto st = ThreadStore::Open(tmp.path() + "/" + name, {});
+    ASSERT_OK(st);
+    owned.push_back(std::move(st).value());
+  }
+  // "7": a placeholder in a and c, the item in b. "8": placeholders only.
+  PutItem(owned[0].get(), "7", 4, true);
+  PutItem(owned[1].get(), "7", 9, false);
+  PutItem(owned[2].get(), "7", 2, true);
+  PutItem(owned[1].get(), "8", 5, true);
+  PutItem(owned[2].get(), "8", 6, true);
+  std::vector<const StoreReader*> stores = {owned[0].get(), owned[1].get(),
+                                            owned[2].get()};
+  auto by_id = [](const char* id) {
+    return [id](const StoreReader& s) { return s.Lookup(Source::kHN, id); };
+  };
+  Result<FoundItem> f = FindAmong(stores, by_id("7"));
+  ASSERT_OK(f);
+  EXPECT_EQ(f->store, 1u);
+  EXPECT_EQ(f->num, 9u);
+  EXPECT_FALSE(f->item.placeholder);
+  // Only placeholders: the first store holding one.
+  f = FindAmong(stores, by_id("8"));
+  ASSERT_OK(f);
+  EXPECT_EQ(f->store, 1u);
+  EXPECT_TRUE(f->item.placeholder);
+  // A store that is down (null) is skipped: the placeholders remain.
+  stores[1] = nullptr;
+  f = FindAmong(stores, by_id("7"));
+  ASSERT_OK(f);
+  EXPECT_EQ(f->store, 0u);
+  EXPECT_EQ(f->num, 4u);
+  EXPECT_TRUE(f->item.placeholder);
+  EXPECT_TRUE(FindAmong(stores, by_id("99")).status().IsNotFound());
+  // Another error of a store is returned, not passed over.
+  f = FindAmong(stores, [](const StoreReader&) -> Result<uint32_t> {
+    return Status::IOError("disk gone");
+  });
+  EXPECT_EQ(f.status().code(), StatusCode::kIOError);
 }
 
 TEST(ThreadStoreTest, ReadOnlyOpenSeesWritesAfterRefresh) {
