@@ -23,7 +23,7 @@ struct HttpServerOptions {
   int port = 8080;               // 0: any free port
   int threads = 0;               // worker threads; 0: max(8, CPUs)
   // Searchers (each with its own database handles) shared by the workers;
-  // a request waits up to 30 s for a free one (then 503). 0: max(2, CPUs).
+  // a request waits up to 30 s for a free one (then 503). 0: max(8, 4 × CPUs).
   int searchers = 0;
   // Limits on what a client may ask (each breach is a 400 naming the
   // parameter).

@@ -58,7 +58,7 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
                     "Worker threads (0: max(8, CPUs))")
       ->check(CLI::Range(0, 1024));
   serve->add_option("--searchers", opts->searchers,
-                    "Searchers shared by the workers (0: max(2, CPUs))")
+                    "Searchers shared by the workers (0: max(8, 4 x CPUs))")
       ->check(CLI::Range(0, 1024));
   serve->add_option("--shard-timeout", opts->shard_timeout_ms,
                     "Collections: milliseconds a remote shard may take "
