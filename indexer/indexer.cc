@@ -118,6 +118,14 @@ struct Indexer::Impl {
   std::vector<uint32_t> removed;
   StoreBatch batch;
   size_t pending = 0;
+  // Batches flushed by this indexer. The first batches are smaller (an
+  // eighth of batch_size, doubling up to it): the index threads idle until
+  // the first batch is handed over.
+  uint64_t flushes = 0;
+  size_t BatchLimit() const {
+    const size_t shift = static_cast<size_t>(std::min<uint64_t>(flushes, 3));
+    return std::max<size_t>(1, (opts.batch_size >> 3) << shift);
+  }
   std::string error_context;
 
   Status OpenAll();
@@ -312,7 +320,7 @@ Status Indexer::Impl::AddToThreadSize(uint32_t root, int64_t delta) {
 Status Indexer::Add(Item item, IndexStats* stats) {
   TS_RETURN_IF_ERROR(impl_->Apply(std::move(item), stats));
   TS_RETURN_IF_ERROR(impl_->DrainRelink(stats));
-  if (++impl_->pending >= impl_->opts.batch_size) return impl_->Flush();
+  if (++impl_->pending >= impl_->BatchLimit()) return impl_->Flush();
   return Status::OK();
 }
 
@@ -647,6 +655,7 @@ Status Indexer::Impl::Flush() {
   xapian_seq = xw->seq();
   TS_RETURN_IF_ERROR(st);
   xw->ApplyAsync(std::move(plans), batch_seq);
+  ++flushes;
   return Status::OK();
 }
 

@@ -217,6 +217,30 @@ TEST(IndexerTest, DeepChainHasRightDepthAndOneThread) {
   ExpectStoresAgree(tmp.path());
 }
 
+TEST(IndexerTest, FirstBatchesAreSmallerThenFull) {
+  TempDir tmp;
+  IndexOptions opts;
+  opts.batch_size = 80;
+  auto ix = Indexer::Open(tmp.path(), opts);
+  ASSERT_OK(ix);
+  IndexStats st;
+  // Batches of 10, 20, 40, then 80: the index threads get work early.
+  const std::vector<std::pair<int, uint64_t>> after = {
+      {9, 0}, {10, 1}, {29, 1}, {30, 2}, {70, 3}, {149, 3}, {150, 4},
+      {229, 4}, {230, 5}};
+  int added = 0;
+  for (const auto& [items, batches] : after) {
+    while (added < items) {
+      ++added;
+      ASSERT_OK((*ix)->Add(Hn(std::to_string(added), "", "u", added, "text"),
+                           &st));
+    }
+    Result<uint64_t> seq = (*ix)->store().GetMetaInt("seq");
+    const uint64_t written = seq.ok() ? *seq : 0;
+    EXPECT_EQ(written, batches) << "after " << items << " items";
+  }
+}
+
 TEST(IndexerTest, DeletedParentKeepsRepliesLinkedAndSearchable) {
   TempDir tmp;
   {
