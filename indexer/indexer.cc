@@ -118,13 +118,22 @@ struct Indexer::Impl {
   std::vector<uint32_t> removed;
   StoreBatch batch;
   size_t pending = 0;
-  // Batches flushed by this indexer. The first batches are smaller (an
-  // eighth of batch_size, doubling up to it): the index threads idle until
-  // the first batch is handed over.
+  // Batches flushed by this indexer.
   uint64_t flushes = 0;
+  // Items in the batch being gathered before it is flushed.
+  //  - The first three batches are an eighth, a quarter and a half of
+  //    batch_size: the index threads idle until the first one is handed
+  //    over.
+  //  - Then batch_size, or on a large index 1/50 of its items, up to 4x
+  //    batch_size: a commit rewrites the B-tree blocks that hold each
+  //    changed term's postings and positions, and on a large index those
+  //    are spread over all of it (1M synthetic HN items: batches of 5000
+  //    wrote 61 GB for a 1.7 GB index in 171 s, batches of 20000 wrote 20
+  //    GB in 159 s, peak RSS 310 -> 526 MB).
   size_t BatchLimit() const {
-    const size_t shift = static_cast<size_t>(std::min<uint64_t>(flushes, 3));
-    return std::max<size_t>(1, (opts.batch_size >> 3) << shift);
+    const size_t base = std::max<size_t>(1, opts.batch_size);
+    if (flushes < 3) return std::max<size_t>(1, (base >> 3) << flushes);
+    return std::clamp<size_t>(next_num / 50, base, 4 * base);
   }
   std::string error_context;
 

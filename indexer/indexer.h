@@ -68,7 +68,8 @@ struct IndexProgress {
 
 struct IndexOptions {
   Format format = Format::kAuto;  // kAuto: sniff each file
-  // Items per store batch / Xapian commit.
+  // Items per store batch / Xapian commit; the first batches are smaller,
+  // and on a large index they grow to 4x (Indexer::Impl::BatchLimit).
   size_t batch_size = 5000;
   // Read every file even when it is unchanged since it was last indexed.
   bool force = false;
