@@ -334,7 +334,9 @@ int RunCli(int argc, char** argv) {
   index->add_option("--format", ia.format,
                     "Input format: auto, hn-json, algolia, bigquery, "
                     "pushshift, mbox, thread-page");
-  index->add_option("--batch", ia.batch, "Items per commit (the first three batches are smaller; on a large index batches grow to 4x)")
+  index->add_option("--batch", ia.batch,
+                    "Items per commit (the first three batches are smaller; "
+                    "on a large index batches grow to 4x)")
       ->check(CLI::Range(1, 10000000));
   index->add_flag("--quiet,-q", ia.quiet, "No progress line");
   index->add_flag("--no-compact", ia.no_compact,
