@@ -118,6 +118,7 @@ struct Indexer::Impl {
   std::vector<uint32_t> removed;
   StoreBatch batch;
   size_t pending = 0;
+  size_t pending_bytes = 0;  // text of the pending items
   // Batches flushed by this indexer.
   uint64_t flushes = 0;
   // Items in the batch being gathered before it is flushed.
@@ -327,9 +328,13 @@ Status Indexer::Impl::AddToThreadSize(uint32_t root, int64_t delta) {
 }
 
 Status Indexer::Add(Item item, IndexStats* stats) {
+  impl_->pending_bytes += item.title.size() + item.text.size();
   TS_RETURN_IF_ERROR(impl_->Apply(std::move(item), stats));
   TS_RETURN_IF_ERROR(impl_->DrainRelink(stats));
-  if (++impl_->pending >= impl_->BatchLimit()) return impl_->Flush();
+  if (++impl_->pending >= impl_->BatchLimit() ||
+      impl_->pending_bytes >= impl_->opts.batch_bytes) {
+    return impl_->Flush();
+  }
   return Status::OK();
 }
 
@@ -620,6 +625,7 @@ Status Indexer::Impl::DrainRelink(IndexStats* stats) {
 Status Indexer::Impl::Flush() {
   if (dirty.empty() && batch.empty() && removed.empty()) {
     pending = 0;
+    pending_bytes = 0;
     return Status::OK();
   }
   const uint64_t batch_seq = seq + 1;
@@ -658,6 +664,7 @@ Status Indexer::Impl::Flush() {
   new_children.clear();
   removed.clear();
   pending = 0;
+  pending_bytes = 0;
   // The previous batch's index work ran while this one was read and
   // linked; this one's runs while the next is.
   Status st = xw->Wait();

@@ -71,6 +71,9 @@ struct IndexOptions {
   // Items per store batch / Xapian commit; the first batches are smaller,
   // and on a large index they grow to 4x (Indexer::Impl::BatchLimit).
   size_t batch_size = 5000;
+  // A batch is also flushed once its items' text (title + body) reaches
+  // this many bytes, so that memory stays bounded whatever the items' size.
+  size_t batch_bytes = size_t{64} << 20;
   // Read every file even when it is unchanged since it was last indexed.
   bool force = false;
   // Items moved per batch when a parent arrives after a large subtree of

@@ -241,6 +241,26 @@ TEST(IndexerTest, FirstBatchesAreSmallerThenFull) {
   }
 }
 
+TEST(IndexerTest, BatchIsFlushedWhenItsTextIsLarge) {
+  TempDir tmp;
+  IndexOptions opts;
+  opts.batch_size = 1000;
+  opts.batch_bytes = 100000;
+  auto ix = Indexer::Open(tmp.path(), opts);
+  ASSERT_OK(ix);
+  IndexStats st;
+  // 10 kB items: the tenth fills the first batch's 100 kB.
+  const std::string text(10000, 'w');
+  for (int i = 1; i <= 25; ++i) {
+    Item it = Hn(std::to_string(i), "", "u", i, "");
+    it.text = text;
+    ASSERT_OK((*ix)->Add(it, &st));
+    Result<uint64_t> seq = (*ix)->store().GetMetaInt("seq");
+    EXPECT_EQ(seq.ok() ? *seq : 0, static_cast<uint64_t>(i / 10))
+        << "after " << i << " items";
+  }
+}
+
 TEST(IndexerTest, DeletedParentKeepsRepliesLinkedAndSearchable) {
   TempDir tmp;
   {
