@@ -58,8 +58,6 @@ class ProximityScorer {
     return terms.size() >= 2 && opts.weight > 0;
   }
 
-  // Boosts(terms, opts) for the scorer's own terms and options.
-  bool active() const { return active_; }
   // The boost of document `did` of the database. Throws Xapian::Error.
   double Boost(Xapian::docid did) const;
 

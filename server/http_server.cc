@@ -140,8 +140,8 @@ SearcherOptions ShardOptions(const HttpServerOptions& o) {
 
 // Searchers are not thread-safe: each request leases one for itself. At
 // most `max_size` exist (each holds its own database handles); a request
-// waits for a free one. A leased searcher is
-// refreshed first when the index advanced since it last was.
+// waits for a free one. A leased searcher is refreshed first when the index
+// advanced since it last was.
 class SearcherPool {
  public:
   SearcherPool(std::string db, size_t max_size, int interval_ms,
