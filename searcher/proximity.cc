@@ -61,6 +61,17 @@ bool Near(const std::vector<std::vector<Xapian::termpos>>& positions,
   return false;
 }
 
+std::vector<Xapian::termpos> PositionsOf(const Xapian::Database& db,
+                                         Xapian::docid did,
+                                         const std::string& term) {
+  std::vector<Xapian::termpos> v;
+  for (auto p = db.positionlist_begin(did, term);
+       p != db.positionlist_end(did, term); ++p) {
+    v.push_back(*p);
+  }
+  return v;
+}
+
 }  // namespace
 
 ProximityParts MatchProximity(
@@ -113,19 +124,10 @@ ProximityScorer::ProximityScorer(const Xapian::Database& db,
   active_ = true;
 }
 
-double ProximityScorer::Boost(Xapian::docid did) const {
-  if (!active_) return 0;
-  std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
-  for (size_t i = 0; i < distinct_.size(); ++i) {
-    for (auto p = db_.positionlist_begin(did, distinct_[i]);
-         p != db_.positionlist_end(did, distinct_[i]); ++p) {
-      distinct_pos[i].push_back(*p);
-    }
-    if (distinct_pos[i].empty()) {
-      // A term the document lacks: only the pairs without it can hold.
-      if (terms_.size() <= 2) return 0;
-    }
-  }
+template <typename Length>
+double ProximityScorer::Score(
+    const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
+    Length length) const {
   std::vector<std::vector<Xapian::termpos>> positions;
   positions.reserve(terms_.size());
   for (size_t s : slot_) positions.push_back(distinct_pos[s]);
@@ -137,7 +139,7 @@ double ProximityScorer::Boost(Xapian::docid did) const {
   if (!any) return 0;
   // Xapian::BM25Weight::get_sumpart, the wdf being the position count.
   const double normlen =
-      std::max(db_.get_doclength(did) * len_factor_, opts_.min_normlen);
+      std::max(length() * len_factor_, opts_.min_normlen);
   const double denom_base = opts_.k1 * (normlen * opts_.b + (1 - opts_.b));
   auto sumpart = [&](size_t k) {
     const double wdf = static_cast<double>(positions[k].size());
@@ -152,6 +154,33 @@ double ProximityScorer::Boost(Xapian::docid did) const {
     if (parts.pairs[i]) boost += sumpart(i) + sumpart(i + 1);
   }
   return boost * opts_.weight;
+}
+
+DocPositions ReadDocPositions(const Xapian::Database& db, Xapian::docid did,
+                              const std::vector<std::string>& terms) {
+  DocPositions d;
+  d.positions.resize(terms.size());
+  for (size_t i = 0; i < terms.size(); ++i) {
+    d.positions[i] = PositionsOf(db, did, terms[i]);
+  }
+  d.length = db.get_doclength(did);
+  return d;
+}
+
+double ProximityScorer::Boost(Xapian::docid did) const {
+  if (!active_) return 0;
+  std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
+  for (size_t i = 0; i < distinct_.size(); ++i) {
+    distinct_pos[i] = PositionsOf(db_, did, distinct_[i]);
+    // A term the document lacks: only the pairs without it can hold.
+    if (distinct_pos[i].empty() && terms_.size() <= 2) return 0;
+  }
+  return Score(distinct_pos, [&] { return db_.get_doclength(did); });
+}
+
+double ProximityScorer::Boost(const DocPositions& doc) const {
+  if (!active_ || doc.positions.size() != distinct_.size()) return 0;
+  return Score(doc.positions, [&] { return doc.length; });
 }
 
 }  // namespace threadsearch

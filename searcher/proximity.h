@@ -35,6 +35,21 @@ struct ProximityParts {
 ProximityParts MatchProximity(
     const std::vector<std::vector<Xapian::termpos>>& positions);
 
+// What the boost of one document is scored from: for each of a scorer's
+// distinct terms (ProximityScorer::distinct_terms()), the document's
+// ascending positions of it (empty when it lacks the term), and the
+// document's length.
+struct DocPositions {
+  std::vector<std::vector<Xapian::termpos>> positions;
+  Xapian::termcount length = 0;
+};
+
+// Reads document `did`'s positions of `terms` and its length from `db`.
+// This is the read a remote shard's store server (server/shard_server.h)
+// makes for a batch of documents. Throws Xapian::Error.
+DocPositions ReadDocPositions(const Xapian::Database& db, Xapian::docid did,
+                              const std::vector<std::string>& terms);
+
 struct ProximityOptions {
   double weight = 1.0;  // factor on the boost; 0 turns it off
   double k1 = 1.2;      // Xapian::BM25Weight parameters
@@ -58,8 +73,16 @@ class ProximityScorer {
     return terms.size() >= 2 && opts.weight > 0;
   }
 
-  // The boost of document `did` of the database. Throws Xapian::Error.
+  // The terms positions are read for: each query term once.
+  const std::vector<std::string>& distinct_terms() const { return distinct_; }
+
+  // The boost of document `did` of the database, read from it (two reads
+  // per term: a remote database makes a round trip for each). Throws
+  // Xapian::Error.
   double Boost(Xapian::docid did) const;
+  // The boost of a document from its positions and length read elsewhere,
+  // e.g. in a batch from the server beside a remote shard.
+  double Boost(const DocPositions& doc) const;
 
  private:
   const Xapian::Database& db_;
@@ -67,6 +90,11 @@ class ProximityScorer {
   std::vector<std::string> distinct_;  // each term once
   std::vector<size_t> slot_;           // terms_[k] is distinct_[slot_[k]]
   std::vector<double> termweight_;     // per distinct term, BM25 idf part
+  // The boost from the positions of each distinct term; `length` is called
+  // only when some part holds.
+  template <typename Length>
+  double Score(const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
+               Length length) const;
   ProximityOptions opts_;
   double len_factor_ = 0;  // 1 / average document length
   bool active_ = false;

@@ -54,6 +54,93 @@ bool HexDecode(std::string_view hex, std::string* out) {
   return true;
 }
 
+std::string EncodePositionsRequest(const std::vector<std::string>& terms,
+                                   const std::vector<Xapian::docid>& docs) {
+  std::string out;
+  keys::PutFixed32(&out, static_cast<uint32_t>(terms.size()));
+  for (const std::string& t : terms) {
+    keys::PutFixed32(&out, static_cast<uint32_t>(t.size()));
+    out.append(t);
+  }
+  keys::PutFixed32(&out, static_cast<uint32_t>(docs.size()));
+  for (Xapian::docid d : docs) keys::PutFixed32(&out, d);
+  return out;
+}
+
+namespace {
+
+// Reads big-endian u32s off the front of a body, failing past its end.
+struct Reader {
+  std::string_view s;
+  size_t pos = 0;
+  bool U32(uint32_t* v) {
+    if (s.size() - pos < 4) return false;
+    *v = keys::GetFixed32(s, pos);
+    pos += 4;
+    return true;
+  }
+  bool Bytes(uint32_t n, std::string* out) {
+    if (s.size() - pos < n) return false;
+    out->assign(s.substr(pos, n));
+    pos += n;
+    return true;
+  }
+  // A count of items of at least `min_bytes` each: no more than the
+  // bytes left could hold, so a corrupt count reserves nothing huge.
+  bool Count(size_t min_bytes, uint32_t* n) {
+    return U32(n) && *n <= (s.size() - pos) / min_bytes;
+  }
+  bool done() const { return pos == s.size(); }
+};
+
+}  // namespace
+
+bool DecodePositionsRequest(std::string_view body,
+                            std::vector<std::string>* terms,
+                            std::vector<Xapian::docid>* docs) {
+  Reader r{body};
+  uint32_t n = 0;
+  if (!r.Count(4, &n)) return false;
+  terms->resize(n);
+  for (std::string& t : *terms) {
+    uint32_t len = 0;
+    if (!r.U32(&len) || !r.Bytes(len, &t)) return false;
+  }
+  if (!r.Count(4, &n)) return false;
+  docs->resize(n);
+  for (Xapian::docid& d : *docs) {
+    if (!r.U32(&d)) return false;
+  }
+  return r.done();
+}
+
+void AppendDocPositions(std::string* out, const DocPositions& doc) {
+  keys::PutFixed32(out, doc.length);
+  for (const std::vector<Xapian::termpos>& p : doc.positions) {
+    keys::PutFixed32(out, static_cast<uint32_t>(p.size()));
+    for (Xapian::termpos x : p) keys::PutFixed32(out, x);
+  }
+}
+
+bool DecodePositionsReply(std::string_view body, size_t nterms, size_t ndocs,
+                          std::vector<DocPositions>* out) {
+  Reader r{body};
+  out->assign(ndocs, DocPositions{});
+  for (DocPositions& d : *out) {
+    if (!r.U32(&d.length)) return false;
+    d.positions.resize(nterms);
+    for (std::vector<Xapian::termpos>& p : d.positions) {
+      uint32_t n = 0;
+      if (!r.Count(4, &n)) return false;
+      p.resize(n);
+      for (Xapian::termpos& x : p) {
+        if (!r.U32(&x)) return false;
+      }
+    }
+  }
+  return r.done();
+}
+
 struct RemoteStore::Client {
   httplib::Client http;
   Client(const std::string& host, int port) : http(host, port) {}
@@ -175,6 +262,30 @@ Status RemoteStore::Refresh() {
                          : "refresh: " + httplib::to_string(r.error()));
   }
   return Status::OK();
+}
+
+Result<std::vector<DocPositions>> RemoteStore::Positions(
+    const std::vector<std::string>& terms,
+    const std::vector<Xapian::docid>& docs) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  httplib::Result r =
+      client_->http.Post("/v1/index/positions",
+                         EncodePositionsRequest(terms, docs),
+                         "application/octet-stream");
+  if (!r) return Unreachable("positions: " + httplib::to_string(r.error()));
+  if (r->status == 404) {
+    return Status::NotFound(endpoint_ + " serves no index: " +
+                            r->body.substr(0, 200));
+  }
+  if (r->status != 200) {
+    return Unreachable("positions: status " + std::to_string(r->status) +
+                       ": " + r->body.substr(0, 200));
+  }
+  std::vector<DocPositions> out;
+  if (!DecodePositionsReply(r->body, terms.size(), docs.size(), &out)) {
+    return Unreachable("positions: the answer does not match the request");
+  }
+  return out;
 }
 
 uint64_t RemoteStore::DiskSize() const {

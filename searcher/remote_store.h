@@ -11,9 +11,24 @@
 //                                      end record [u32 0xFFFFFFFF], so a
 //                                      cut-off stream is an error, not a
 //                                      short answer
-//   GET /v1/store/info                 200: {"disk_bytes": N, "items": N}
-//   POST /v1/store/refresh             the server reopens its store to see
-//                                      what a writer committed
+//   GET /v1/store/info                 200: {"disk_bytes": N, "next_num": N,
+//                                      "requests": {"get": N, "scan": N,
+//                                      "positions": N}}
+//   POST /v1/store/refresh             the server reopens its store (and
+//                                      index) to see what a writer committed
+//   POST /v1/index/positions           positions for the proximity boost
+//                                      (searcher/proximity.h), read from the
+//                                      shard's own index beside the store,
+//                                      so a page's rescoring is one request
+//                                      per shard, not two Xapian round trips
+//                                      per document and term. Body:
+//                                      [u32 nterms]([u32 len][term])*
+//                                      [u32 ndocs]([u32 docid])*, docids of
+//                                      the shard's index (item numbers).
+//                                      200: per document, in order,
+//                                      [u32 length] then per term
+//                                      [u32 n]([u32 position])*;
+//                                      404: no index is served here
 //
 // Every request has a deadline (connect and read); an unreachable or slow
 // server is an IOError naming host:port, which the searcher takes as "this
@@ -28,6 +43,7 @@
 
 #include "common/status.h"
 #include "common/store_reader.h"
+#include "searcher/proximity.h"
 
 namespace threadsearch {
 
@@ -38,6 +54,17 @@ void AppendScanEnd(std::string* out);
 std::string HexEncode(std::string_view bytes);
 // False when `hex` is not an even-length hex string.
 bool HexDecode(std::string_view hex, std::string* out);
+
+// The positions request and answer, shared with the server. Decoding is
+// false when the bytes are not exactly what the counts say.
+std::string EncodePositionsRequest(const std::vector<std::string>& terms,
+                                   const std::vector<Xapian::docid>& docs);
+bool DecodePositionsRequest(std::string_view body,
+                            std::vector<std::string>* terms,
+                            std::vector<Xapian::docid>* docs);
+void AppendDocPositions(std::string* out, const DocPositions& doc);
+bool DecodePositionsReply(std::string_view body, size_t nterms, size_t ndocs,
+                          std::vector<DocPositions>* out);
 
 class RemoteStore : public StoreReader {
  public:
@@ -53,6 +80,12 @@ class RemoteStore : public StoreReader {
               bool reverse = false) const override;
   Status Refresh() override;
   uint64_t DiskSize() const override;
+  // Documents `docs`' positions of `terms` and lengths, one request.
+  // NotFound when the server serves no index (nothing else is wrong then);
+  // IOError when it does not answer.
+  Result<std::vector<DocPositions>> Positions(
+      const std::vector<std::string>& terms,
+      const std::vector<Xapian::docid>& docs) const;
   std::string Describe() const override { return endpoint_; }
 
  private:

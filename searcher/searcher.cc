@@ -280,6 +280,9 @@ struct Searcher::Impl {
     int xapian_port = 0;
     std::string store_endpoint;  // remote: shard-serve
     std::unique_ptr<StoreReader> store;
+    // Remote: whether shard-serve answers positions requests (until it
+    // says it serves no index).
+    bool serves_positions = true;
     Xapian::Database db;      // this shard alone (local or remote)
     unsigned subdbs = 1;      // its sub-databases in the combined db
     bool up = false;
@@ -323,6 +326,10 @@ struct Searcher::Impl {
   }
 
   Result<SearchResult> SearchOnce(const SearchRequest& req);
+  // The proximity boosts of combined-database documents `docs`. A remote
+  // shard's are read in one request to the server beside it.
+  Result<std::vector<double>> Boosts(const ProximityScorer& scorer,
+                                     const std::vector<Xapian::docid>& docs);
   Status FillContext(uint32_t shard, const StoredItem& s, ThreadContext* ctx);
   Result<StoredItem> RootOf(uint32_t shard, const StoredItem& s);
   // The Xapian query for a parsed tree.
@@ -553,6 +560,7 @@ Status Searcher::Impl::Connect(size_t i) {
     return Status::IOError(s.error);
   }
   s.subdbs = 1;  // the server's stub maps its parts to item numbers
+  s.serves_positions = true;
   Result<std::unique_ptr<RemoteStore>> st =
       RemoteStore::Open(s.store_endpoint, opts.shard_timeout_ms);
   if (!st.ok()) {
@@ -586,6 +594,43 @@ std::pair<uint32_t, uint32_t> Searcher::Impl::Locate(Xapian::docid did) const {
   const uint32_t local = static_cast<uint32_t>((did - 1) / n + 1);
   const uint32_t parts = shards[shard].subdbs;
   return {shard, (local - 1) * parts + part + 1};
+}
+
+Result<std::vector<double>> Searcher::Impl::Boosts(
+    const ProximityScorer& scorer, const std::vector<Xapian::docid>& docs) {
+  std::vector<double> boosts(docs.size(), 0);
+  // Per remote shard that serves positions: its documents' places in
+  // `docs` and their numbers in its own index.
+  std::map<uint32_t, std::pair<std::vector<size_t>, std::vector<Xapian::docid>>>
+      batches;
+  for (size_t k = 0; k < docs.size(); ++k) {
+    const auto [shard, num] = Locate(docs[k]);
+    if (shards[shard].remote() && shards[shard].serves_positions) {
+      batches[shard].first.push_back(k);
+      batches[shard].second.push_back(num);
+    } else {
+      boosts[k] = scorer.Boost(docs[k]);
+    }
+  }
+  for (const auto& [shard, batch] : batches) {
+    const auto& [places, nums] = batch;
+    // Connect gives a remote shard a RemoteStore.
+    auto* remote = static_cast<const RemoteStore*>(shards[shard].store.get());
+    Result<std::vector<DocPositions>> got =
+        remote->Positions(scorer.distinct_terms(), nums);
+    if (got.ok()) {
+      for (size_t j = 0; j < places.size(); ++j) {
+        boosts[places[j]] = scorer.Boost((*got)[j]);
+      }
+      continue;
+    }
+    if (!got.status().IsNotFound()) return StoreError(shard, got.status());
+    // An older shard-serve, or one without the index beside it: read
+    // through Xapian's remote protocol instead.
+    shards[shard].serves_positions = false;
+    for (size_t k : places) boosts[k] = scorer.Boost(docs[k]);
+  }
+  return boosts;
 }
 
 std::vector<std::string> Searcher::Impl::Missing() const {
@@ -949,15 +994,24 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       double score = 0;
       std::string key;  // the sort key (time) that breaks ties
     };
+    std::vector<double> boosts;
+    if (rescore) {
+      std::vector<Xapian::docid> boosted;
+      for (Xapian::MSetIterator it = mset.begin();
+           it != mset.end() && boosted.size() < window; ++it) {
+        boosted.push_back(*it);
+      }
+      Result<std::vector<double>> b = im.Boosts(*proximity, boosted);
+      if (!b.ok()) return b.status();
+      boosts = std::move(b).value();
+    }
     std::vector<Ranked> order;
     order.reserve(mset.size());
     for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
       Ranked r{it, 0, {}};
       if (ranked) {
         r.score = it.get_weight();
-        if (rescore && order.size() < window) {
-          r.score += proximity->Boost(*it);
-        }
+        if (order.size() < boosts.size()) r.score += boosts[order.size()];
         // Scores equal but for the last bits of a floating-point sum (its
         // order follows Xapian's postlist tree, which depends on the shard
         // layout) are equal: rounded, and such ties go newest first as

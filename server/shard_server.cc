@@ -1,8 +1,10 @@
 #include "server/shard_server.h"
 
 #include <httplib.h>
+#include <xapian.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -34,6 +36,13 @@ struct ShardServer::Impl {
   std::mutex mu;
   std::shared_ptr<ThreadStore> store;
   Clock::time_point opened_at;
+  // Handles on the shard's index for positions requests, one per request
+  // in flight (a Xapian::Database is not for concurrent use), kept for the
+  // next; a refresh drops them, and one taken before it is not kept.
+  std::vector<std::unique_ptr<Xapian::Database>> idle_indexes;
+  uint64_t index_generation = 0;
+  // Requests received, by kind, for /v1/store/info.
+  std::atomic<uint64_t> gets{0}, scans{0}, positions{0};
 
   std::shared_ptr<ThreadStore> Current() {
     std::lock_guard<std::mutex> lock(mu);
@@ -54,8 +63,36 @@ struct ShardServer::Impl {
     std::lock_guard<std::mutex> lock(mu);
     store = std::shared_ptr<ThreadStore>(std::move(st).value());
     opened_at = Clock::now();
+    idle_indexes.clear();
+    ++index_generation;
     return Status::OK();
   }
+  // An index handle for one request; null when the shard has no index.
+  std::unique_ptr<Xapian::Database> TakeIndex(uint64_t* generation) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      *generation = index_generation;
+      if (!idle_indexes.empty()) {
+        std::unique_ptr<Xapian::Database> db = std::move(idle_indexes.back());
+        idle_indexes.pop_back();
+        return db;
+      }
+    }
+    try {
+      return std::make_unique<Xapian::Database>(opts.db + "/xapian");
+    } catch (const Xapian::Error&) {
+      return nullptr;
+    }
+  }
+  void ReturnIndex(std::unique_ptr<Xapian::Database> db, uint64_t generation) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (generation == index_generation) idle_indexes.push_back(std::move(db));
+  }
+  // The answer to a positions request (remote_store.h); false with `error`
+  // set when the index cannot be read.
+  bool Positions(Xapian::Database& db, const std::vector<std::string>& terms,
+                 const std::vector<Xapian::docid>& docs, std::string* out,
+                 std::string* error);
   void Routes();
 };
 
@@ -74,6 +111,39 @@ Result<std::unique_ptr<ShardServer>> ShardServer::Open(
   return std::unique_ptr<ShardServer>(new ShardServer(std::move(impl)));
 }
 
+bool ShardServer::Impl::Positions(Xapian::Database& db,
+                                  const std::vector<std::string>& terms,
+                                  const std::vector<Xapian::docid>& docs,
+                                  std::string* out, std::string* error) {
+  // A writer's commit may overwrite blocks under a reader: start again on
+  // the new revision.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      out->clear();
+      for (Xapian::docid did : docs) {
+        DocPositions d;
+        try {
+          d = ReadDocPositions(db, did, terms);
+        } catch (const Xapian::DocNotFoundError&) {
+          // Gone since the searcher matched it: no boost.
+          d.positions.assign(terms.size(), {});
+        }
+        AppendDocPositions(out, d);
+      }
+      return true;
+    } catch (const Xapian::DatabaseModifiedError& e) {
+      if (attempt == 2) {
+        *error = e.get_description();
+        return false;
+      }
+      db.reopen();
+    } catch (const Xapian::Error& e) {
+      *error = e.get_description();
+      return false;
+    }
+  }
+}
+
 void ShardServer::Impl::Routes() {
   http.set_tcp_nodelay(true);
   // cpp-httplib closes a kept-alive connection after 5 requests unless
@@ -88,6 +158,7 @@ void ShardServer::Impl::Routes() {
   };
   http.Get("/v1/store/get", [this, text](const httplib::Request& req,
                                          httplib::Response& res) {
+    ++gets;
     std::string key;
     if (!HexDecode(req.get_param_value("key"), &key) || key.empty()) {
       return text(res, 400, "key: expected hex bytes");
@@ -101,6 +172,7 @@ void ShardServer::Impl::Routes() {
   });
   http.Get("/v1/store/scan", [this, text](const httplib::Request& req,
                                           httplib::Response& res) {
+    ++scans;
     std::string prefix;
     if (!HexDecode(req.get_param_value("prefix"), &prefix)) {
       return text(res, 400, "prefix: expected hex bytes");
@@ -135,11 +207,33 @@ void ShardServer::Impl::Routes() {
   http.Get("/v1/store/info", [this](const httplib::Request&,
                                     httplib::Response& res) {
     std::shared_ptr<ThreadStore> store = Current();
-    nlohmann::json j = {{"disk_bytes", store->DiskSize()},
-                        {"dir", opts.db}};
+    nlohmann::json j = {
+        {"disk_bytes", store->DiskSize()},
+        {"dir", opts.db},
+        {"requests",
+         {{"get", gets.load()}, {"scan", scans.load()},
+          {"positions", positions.load()}}}};
     Result<uint64_t> next = store->GetMetaInt("next_num");
     if (next.ok()) j["next_num"] = *next;
     res.set_content(j.dump(), "application/json");
+  });
+  http.Post("/v1/index/positions", [this, text](const httplib::Request& req,
+                                                httplib::Response& res) {
+    ++positions;
+    std::vector<std::string> terms;
+    std::vector<Xapian::docid> docs;
+    if (!DecodePositionsRequest(req.body, &terms, &docs)) {
+      return text(res, 400, "positions: malformed request body");
+    }
+    uint64_t generation = 0;
+    std::unique_ptr<Xapian::Database> db = TakeIndex(&generation);
+    if (!db) return text(res, 404, opts.db + "/xapian: no index here");
+    std::string body, error;
+    if (!Positions(*db, terms, docs, &body, &error)) {
+      return text(res, 500, opts.db + "/xapian: " + error);
+    }
+    ReturnIndex(std::move(db), generation);
+    res.set_content(std::move(body), "application/octet-stream");
   });
   http.Post("/v1/store/refresh", [this, text](const httplib::Request&,
                                               httplib::Response& res) {

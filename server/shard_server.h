@@ -1,7 +1,10 @@
 // `threadsearch shard-serve`: serves one shard's thread store, read-only,
 // over the protocol in searcher/remote_store.h, so a collection's shards can
 // live on other machines. The shard's Xapian index is served beside it by
-// Xapian's own `xapian-tcpsrv --port P SHARD/xapian`.
+// Xapian's own `xapian-tcpsrv --port P SHARD/xapian`; shard-serve also reads
+// that index itself to answer the searcher's batched position requests
+// (one per shard per page instead of a Xapian round trip per document and
+// term), and answers 404 to them when there is no index beside the store.
 #ifndef THREADSEARCH_SERVER_SHARD_SERVER_H_
 #define THREADSEARCH_SERVER_SHARD_SERVER_H_
 

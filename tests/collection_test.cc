@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <httplib.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "common/thread_store.h"
 #include "indexer/collection_indexer.h"
 #include "indexer/indexer.h"
+#include "searcher/remote_store.h"
 #include "searcher/searcher.h"
 #include "server/json_codec.h"
 #include "server/shard_server.h"
@@ -126,6 +129,37 @@ void ExpectSameResults(Searcher& want, Searcher& got,
   }
 }
 
+// Up to `n` known-item queries (five consecutive words of a message, as
+// users paste them), drawn from the data itself.
+std::vector<SearchRequest> KnownItemQueries(Searcher& searcher, size_t n) {
+  SearchRequest listing;
+  listing.limit = 1000;
+  listing.type = ItemType::kMessage;
+  Result<SearchResult> items = searcher.Search(listing);
+  EXPECT_TRUE(items.ok()) << items.status().ToString();
+  std::vector<SearchRequest> known;
+  if (!items.ok()) return known;
+  for (size_t i = 0; i < items->hits.size() && known.size() < n; i += 4) {
+    std::string body = items->hits[i].item.item.text;
+    std::vector<std::string> words;
+    std::string w;
+    for (char ch : body) {
+      if (std::isalpha(static_cast<unsigned char>(ch))) {
+        w.push_back(static_cast<char>(std::tolower(ch)));
+      } else if (!w.empty()) {
+        if (w != "and" && w != "or" && w != "not") words.push_back(w);
+        w.clear();
+      }
+    }
+    if (words.size() < 20) continue;
+    SearchRequest r;
+    size_t at = (i * 7) % (words.size() - 5);
+    for (size_t k = at; k < at + 5; ++k) r.query += words[k] + " ";
+    known.push_back(r);
+  }
+  return known;
+}
+
 // Item ids (source:id) of each shard's store, placeholders marked.
 std::map<std::string, std::vector<std::string>> WhereIs(
     const std::vector<std::string>& shard_dirs) {
@@ -184,35 +218,11 @@ TEST(CollectionTest, LocalShardsAnswerAsOneDatabase) {
             (std::vector<std::string>{"s0", "s1", "s2"}));
   ExpectSameResults(**one, **three, QuerySet());
 
-  // Known-item queries (five consecutive words of a message, as users
-  // paste them), drawn from the data itself: rankings, scores and totals
-  // equal too. Multi-word queries bring in the proximity boosts, whose
-  // weights once depended on the layout.
+  // Known-item queries: rankings, scores and totals equal too.
+  // Multi-word queries bring in the proximity boosts, whose weights once
+  // depended on the layout.
   {
-    SearchRequest listing;
-    listing.limit = 1000;
-    listing.type = ItemType::kMessage;
-    Result<SearchResult> items = (*one)->Search(listing);
-    ASSERT_OK(items);
-    std::vector<SearchRequest> known;
-    for (size_t i = 0; i < items->hits.size() && known.size() < 200; i += 4) {
-      std::string body = items->hits[i].item.item.text;
-      std::vector<std::string> words;
-      std::string w;
-      for (char ch : body) {
-        if (std::isalpha(static_cast<unsigned char>(ch))) {
-          w.push_back(static_cast<char>(std::tolower(ch)));
-        } else if (!w.empty()) {
-          if (w != "and" && w != "or" && w != "not") words.push_back(w);
-          w.clear();
-        }
-      }
-      if (words.size() < 20) continue;
-      SearchRequest r;
-      size_t at = (i * 7) % (words.size() - 5);
-      for (size_t k = at; k < at + 5; ++k) r.query += words[k] + " ";
-      known.push_back(r);
-    }
+    std::vector<SearchRequest> known = KnownItemQueries(**one, 200);
     ASSERT_GE(known.size(), 150u);
     ExpectSameResults(**one, **three, known);
   }
@@ -526,12 +536,58 @@ class StoreServer {
     thread_.join();
   }
   int port() const { return port_; }
+  // How many requests of `kind` it has had (its /v1/store/info).
+  uint64_t Requests(const std::string& kind) const {
+    httplib::Client c("127.0.0.1", port_);
+    httplib::Result r = c.Get("/v1/store/info");
+    EXPECT_TRUE(r && r->status == 200);
+    if (!r || r->status != 200) return 0;
+    return nlohmann::json::parse(r->body)["requests"][kind].get<uint64_t>();
+  }
 
  private:
   std::unique_ptr<ShardServer> server_;
   std::thread thread_;
   int port_ = 0;
 };
+
+// The batched positions request and its answer decode to what was
+// encoded, and bytes that disagree with their counts are refused.
+TEST(RemoteProtocolTest, PositionsRequestAndReplyRoundTrip) {
+  const std::vector<std::string> terms = {"linear", std::string("a\0b", 3),
+                                          ""};
+  const std::vector<Xapian::docid> docs = {7, 1, 4000000000u};
+  const std::string req = EncodePositionsRequest(terms, docs);
+  std::vector<std::string> t;
+  std::vector<Xapian::docid> d;
+  ASSERT_TRUE(DecodePositionsRequest(req, &t, &d));
+  EXPECT_EQ(t, terms);
+  EXPECT_EQ(d, docs);
+  EXPECT_FALSE(DecodePositionsRequest(req + "x", &t, &d));
+  EXPECT_FALSE(DecodePositionsRequest(req.substr(0, req.size() - 1), &t, &d));
+  // A count far larger than the body holds.
+  EXPECT_FALSE(DecodePositionsRequest(std::string("\xff\xff\xff\xf0", 4),
+                                      &t, &d));
+
+  std::vector<DocPositions> want(3);
+  want[0] = {{{1, 5, 9}, {2}, {}}, 120};
+  want[1] = {{{}, {}, {}}, 0};
+  want[2] = {{{3}, {4, 4000000000u}, {8}}, 4000000000u};
+  std::string reply;
+  for (const DocPositions& p : want) AppendDocPositions(&reply, p);
+  std::vector<DocPositions> got;
+  ASSERT_TRUE(DecodePositionsReply(reply, 3, 3, &got));
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].positions, want[i].positions) << i;
+    EXPECT_EQ(got[i].length, want[i].length) << i;
+  }
+  EXPECT_FALSE(DecodePositionsReply(reply, 3, 2, &got));  // bytes left over
+  EXPECT_FALSE(DecodePositionsReply(reply, 3, 4, &got));  // too few
+  EXPECT_FALSE(DecodePositionsReply(reply, 2, 3, &got));  // wrong term count
+  EXPECT_FALSE(DecodePositionsReply(reply.substr(0, reply.size() - 2), 3, 3,
+                                    &got));
+}
 
 TEST(CollectionTest, RemoteShardsThroughXapianTcpsrv) {
   TempDir tmp;
@@ -562,6 +618,37 @@ TEST(CollectionTest, RemoteShardsThroughXapianTcpsrv) {
   ASSERT_OK(net);
   const std::vector<SearchRequest> queries = QuerySet();
   ExpectSameResults(**one, **net, queries);
+  // Known-item queries rescore their best results by proximity: the
+  // positions come from each shard's server, one request per shard and
+  // query at most, not a Xapian round trip per document and term.
+  const std::vector<SearchRequest> known = KnownItemQueries(**one, 40);
+  ASSERT_GE(known.size(), 30u);
+  std::vector<uint64_t> before;
+  for (const auto& s : stores) before.push_back(s->Requests("positions"));
+  ExpectSameResults(**one, **net, known);
+  for (size_t i = 0; i < stores.size(); ++i) {
+    const uint64_t n = stores[i]->Requests("positions") - before[i];
+    EXPECT_GT(n, known.size() / 2) << "shard " << i;
+    EXPECT_LE(n, known.size()) << "shard " << i;
+  }
+  // A shard-serve with no index beside its store (a store copied alone, or
+  // an older server) says so once; its shard's positions are then read
+  // through Xapian's remote protocol, to the same answers.
+  {
+    ASSERT_EQ(mkdir(tmp.Sub("bare").c_str(), 0755), 0);
+    ASSERT_EQ(symlink(tmp.Sub("local/s1/store").c_str(),
+                      tmp.Sub("bare/store").c_str()),
+              0);
+    StoreServer bare(tmp.Sub("bare"));
+    Collection mixed = remote;
+    mixed.dir = tmp.Sub("mixed");
+    mixed.shards[1].store = "127.0.0.1:" + std::to_string(bare.port());
+    ASSERT_OK(SaveCollection(mixed));
+    Result<std::unique_ptr<Searcher>> m = Searcher::Open(mixed.dir, so);
+    ASSERT_OK(m);
+    ExpectSameResults(**one, **m, known);
+    EXPECT_EQ(bare.Requests("positions"), 1u);
+  }
   Result<ThreadView> ta = (*one)->Thread("3E3FBCDD.1362.7F306C@localhost");
   Result<ThreadView> tb = (*net)->Thread("3E3FBCDD.1362.7F306C@localhost");
   ASSERT_OK(ta);
