@@ -6,8 +6,10 @@ namespace threadsearch {
 
 StoreReader::~StoreReader() = default;
 
-Result<StoredItem> StoreReader::Get(uint32_t num) const {
-  Result<std::string> raw = GetRaw(keys::ItemKey(num));
+namespace {
+
+// Get's answer for item `num` from its record's read.
+Result<StoredItem> DecodeRead(uint32_t num, Result<std::string> raw) {
   if (!raw.ok()) {
     if (raw.status().IsNotFound()) {
       return Status::NotFound("no item #" + std::to_string(num));
@@ -18,6 +20,40 @@ Result<StoredItem> StoreReader::Get(uint32_t num) const {
   Status st = DecodeStoredItem(*raw, &item);
   if (!st.ok()) return st.WithContext("item #" + std::to_string(num));
   return item;
+}
+
+}  // namespace
+
+Result<StoredItem> StoreReader::Get(uint32_t num) const {
+  return DecodeRead(num, GetRaw(keys::ItemKey(num)));
+}
+
+Status StoreReader::MultiGetRaw(const std::vector<std::string>& keys,
+                                std::vector<Result<std::string>>* out) const {
+  out->clear();
+  out->reserve(keys.size());
+  for (const std::string& k : keys) out->push_back(GetRaw(k));
+  return Status::OK();
+}
+
+Status StoreReader::GetMany(const std::vector<uint32_t>& nums,
+                            std::vector<Result<StoredItem>>* out) const {
+  std::vector<std::string> wanted;
+  wanted.reserve(nums.size());
+  for (uint32_t n : nums) wanted.push_back(keys::ItemKey(n));
+  std::vector<Result<std::string>> raw;
+  TS_RETURN_IF_ERROR(MultiGetRaw(wanted, &raw));
+  if (raw.size() != nums.size()) {
+    return Status::Internal(Describe() + ": a multi-get answered " +
+                            std::to_string(raw.size()) + " of " +
+                            std::to_string(nums.size()) + " keys");
+  }
+  out->clear();
+  out->reserve(nums.size());
+  for (size_t i = 0; i < nums.size(); ++i) {
+    out->push_back(DecodeRead(nums[i], std::move(raw[i])));
+  }
+  return Status::OK();
 }
 
 Result<uint32_t> StoreReader::Lookup(Source source, std::string_view id) const {

@@ -28,6 +28,13 @@ class StoreReader {
       std::string_view prefix,
       const std::function<bool(std::string_view, std::string_view)>& fn,
       bool reverse = false) const = 0;
+  // The values at `keys`, in order, each as GetRaw gives it (NotFound in
+  // the place of an absent key). The Status returned is a failure of the
+  // store as a whole (a remote one that does not answer). The default reads
+  // key by key; a local store reads them in one RocksDB MultiGet and a
+  // remote one in one request.
+  virtual Status MultiGetRaw(const std::vector<std::string>& keys,
+                             std::vector<Result<std::string>>* out) const;
   // Catches up with a writer's changes.
   virtual Status Refresh() = 0;
   // Bytes the store takes on disk.
@@ -38,6 +45,10 @@ class StoreReader {
   // The item numbered `num`: NotFound when absent, Corruption when its
   // record does not decode.
   Result<StoredItem> Get(uint32_t num) const;
+  // The items numbered `nums`, in order, each as Get gives it; the Status
+  // is MultiGetRaw's.
+  Status GetMany(const std::vector<uint32_t>& nums,
+                 std::vector<Result<StoredItem>>* out) const;
   // The num of (source, id): NotFound when absent.
   Result<uint32_t> Lookup(Source source, std::string_view id) const;
   // Resolves a user-given id: "hn:123", "reddit:abc", "mail:<id>" or a bare

@@ -119,6 +119,26 @@ Result<std::string> ThreadStore::GetRaw(std::string_view key) const {
   return value;
 }
 
+Status ThreadStore::MultiGetRaw(const std::vector<std::string>& keys,
+                                std::vector<Result<std::string>>* out) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> got =
+      db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  out->clear();
+  out->reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (got[i].IsNotFound()) {
+      out->push_back(Status::NotFound("no such key"));
+    } else if (!got[i].ok()) {
+      out->push_back(FromRocks(got[i], "read thread store"));
+    } else {
+      out->push_back(std::move(values[i]));
+    }
+  }
+  return Status::OK();
+}
+
 Status ThreadStore::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn,

@@ -69,6 +69,8 @@ class ThreadStore : public StoreReader {
 
   // All reads are thread-safe.
   Result<std::string> GetRaw(std::string_view key) const override;
+  Status MultiGetRaw(const std::vector<std::string>& keys,
+                     std::vector<Result<std::string>>* out) const override;
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn,
               bool reverse = false) const override;

@@ -54,19 +54,6 @@ bool HexDecode(std::string_view hex, std::string* out) {
   return true;
 }
 
-std::string EncodePositionsRequest(const std::vector<std::string>& terms,
-                                   const std::vector<Xapian::docid>& docs) {
-  std::string out;
-  keys::PutFixed32(&out, static_cast<uint32_t>(terms.size()));
-  for (const std::string& t : terms) {
-    keys::PutFixed32(&out, static_cast<uint32_t>(t.size()));
-    out.append(t);
-  }
-  keys::PutFixed32(&out, static_cast<uint32_t>(docs.size()));
-  for (Xapian::docid d : docs) keys::PutFixed32(&out, d);
-  return out;
-}
-
 namespace {
 
 // Reads big-endian u32s off the front of a body, failing past its end.
@@ -93,23 +80,86 @@ struct Reader {
   bool done() const { return pos == s.size(); }
 };
 
+void AppendStrings(std::string* out, const std::vector<std::string>& v) {
+  keys::PutFixed32(out, static_cast<uint32_t>(v.size()));
+  for (const std::string& x : v) {
+    keys::PutFixed32(out, static_cast<uint32_t>(x.size()));
+    out->append(x);
+  }
+}
+
+bool ReadStrings(Reader* r, std::vector<std::string>* v) {
+  uint32_t n = 0;
+  if (!r->Count(4, &n)) return false;
+  v->resize(n);
+  for (std::string& x : *v) {
+    uint32_t len = 0;
+    if (!r->U32(&len) || !r->Bytes(len, &x)) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string EncodePositionsRequest(const std::vector<std::string>& terms,
+                                   const std::vector<Xapian::docid>& docs) {
+  std::string out;
+  AppendStrings(&out, terms);
+  keys::PutFixed32(&out, static_cast<uint32_t>(docs.size()));
+  for (Xapian::docid d : docs) keys::PutFixed32(&out, d);
+  return out;
+}
 
 bool DecodePositionsRequest(std::string_view body,
                             std::vector<std::string>* terms,
                             std::vector<Xapian::docid>* docs) {
   Reader r{body};
+  if (!ReadStrings(&r, terms)) return false;
   uint32_t n = 0;
-  if (!r.Count(4, &n)) return false;
-  terms->resize(n);
-  for (std::string& t : *terms) {
-    uint32_t len = 0;
-    if (!r.U32(&len) || !r.Bytes(len, &t)) return false;
-  }
   if (!r.Count(4, &n)) return false;
   docs->resize(n);
   for (Xapian::docid& d : *docs) {
     if (!r.U32(&d)) return false;
+  }
+  return r.done();
+}
+
+std::string EncodeMultiGetRequest(const std::vector<std::string>& keys) {
+  std::string out;
+  AppendStrings(&out, keys);
+  return out;
+}
+
+bool DecodeMultiGetRequest(std::string_view body,
+                           std::vector<std::string>* keys) {
+  Reader r{body};
+  return ReadStrings(&r, keys) && r.done();
+}
+
+void AppendMultiGetValue(std::string* out, const std::string* value) {
+  if (value == nullptr) {
+    keys::PutFixed32(out, kEndMark);
+    return;
+  }
+  keys::PutFixed32(out, static_cast<uint32_t>(value->size()));
+  out->append(*value);
+}
+
+bool DecodeMultiGetReply(std::string_view body, size_t n,
+                         std::vector<Result<std::string>>* out) {
+  Reader r{body};
+  out->clear();
+  out->reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t len = 0;
+    if (!r.U32(&len)) return false;
+    if (len == kEndMark) {
+      out->push_back(Status::NotFound("no such key"));
+      continue;
+    }
+    std::string v;
+    if (!r.Bytes(len, &v)) return false;
+    out->push_back(std::move(v));
   }
   return r.done();
 }
@@ -260,6 +310,23 @@ Status RemoteStore::Refresh() {
   if (!r || r->status != 200) {
     return Unreachable(r ? "refresh: status " + std::to_string(r->status)
                          : "refresh: " + httplib::to_string(r.error()));
+  }
+  return Status::OK();
+}
+
+Status RemoteStore::MultiGetRaw(const std::vector<std::string>& keys,
+                                std::vector<Result<std::string>>* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  httplib::Result r = client_->http.Post("/v1/store/multiget",
+                                         EncodeMultiGetRequest(keys),
+                                         "application/octet-stream");
+  if (!r) return Unreachable("multiget: " + httplib::to_string(r.error()));
+  if (r->status != 200) {
+    return Unreachable("multiget: status " + std::to_string(r->status) +
+                       ": " + r->body.substr(0, 200));
+  }
+  if (!DecodeMultiGetReply(r->body, keys.size(), out)) {
+    return Unreachable("multiget: the answer does not match the request");
   }
   return Status::OK();
 }

@@ -11,6 +11,10 @@
 //                                      end record [u32 0xFFFFFFFF], so a
 //                                      cut-off stream is an error, not a
 //                                      short answer
+//   POST /v1/store/multiget            body: [u32 n]([u32 len][key])*
+//                                      200: per key, in order, [u32 len]
+//                                      [value], or [u32 0xFFFFFFFF] when
+//                                      absent
 //   GET /v1/store/info                 200: {"disk_bytes": N, "next_num": N,
 //                                      "requests": {"get": N, "scan": N,
 //                                      "positions": N}}
@@ -55,8 +59,16 @@ std::string HexEncode(std::string_view bytes);
 // False when `hex` is not an even-length hex string.
 bool HexDecode(std::string_view hex, std::string* out);
 
-// The positions request and answer, shared with the server. Decoding is
+// The multi-get and positions requests and answers, shared with the
+// server. Decoding is
 // false when the bytes are not exactly what the counts say.
+std::string EncodeMultiGetRequest(const std::vector<std::string>& keys);
+bool DecodeMultiGetRequest(std::string_view body,
+                           std::vector<std::string>* keys);
+// `value` null: the key is absent.
+void AppendMultiGetValue(std::string* out, const std::string* value);
+bool DecodeMultiGetReply(std::string_view body, size_t n,
+                         std::vector<Result<std::string>>* out);
 std::string EncodePositionsRequest(const std::vector<std::string>& terms,
                                    const std::vector<Xapian::docid>& docs);
 bool DecodePositionsRequest(std::string_view body,
@@ -78,6 +90,9 @@ class RemoteStore : public StoreReader {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn,
               bool reverse = false) const override;
+  // One request for all of `keys`.
+  Status MultiGetRaw(const std::vector<std::string>& keys,
+                     std::vector<Result<std::string>>* out) const override;
   Status Refresh() override;
   uint64_t DiskSize() const override;
   // Documents `docs`' positions of `terms` and lengths, one request.

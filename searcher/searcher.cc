@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -325,13 +326,39 @@ struct Searcher::Impl {
     return st;
   }
 
+  // Items read for one answer, by (shard, number), with the children lists
+  // read: a page's hits, their ancestors and replies are fetched a step at
+  // a time for every hit at once, one request per remote shard a step,
+  // instead of one per item. Get and Children read through what was not
+  // fetched.
+  class Items {
+   public:
+    using Place = std::pair<uint32_t, uint32_t>;  // shard, item number
+    explicit Items(Impl* im) : im_(im) {}
+    // Reads those of `wanted` not held yet.
+    Status Fetch(const std::vector<Place>& wanted);
+    Result<const StoredItem*> Get(uint32_t shard, uint32_t num);
+    Result<const std::vector<uint32_t>*> Children(uint32_t shard,
+                                                  uint32_t num);
+    // Fetches what FillContext will read for `hits`: their roots, then their
+    // ancestors a generation at a time, and (when `replies`) their first
+    // replies.
+    Status Prefetch(const std::vector<Place>& hits, bool replies);
+
+   private:
+    Impl* im_;
+    std::map<Place, Result<StoredItem>> items_;
+    std::map<Place, std::vector<uint32_t>> children_;
+  };
   Result<SearchResult> SearchOnce(const SearchRequest& req);
   // The proximity boosts of combined-database documents `docs`. A remote
   // shard's are read in one request to the server beside it.
   Result<std::vector<double>> Boosts(const ProximityScorer& scorer,
                                      const std::vector<Xapian::docid>& docs);
-  Status FillContext(uint32_t shard, const StoredItem& s, ThreadContext* ctx);
-  Result<StoredItem> RootOf(uint32_t shard, const StoredItem& s);
+  Status FillContext(uint32_t shard, const StoredItem& s, ThreadContext* ctx,
+                     Items* items);
+  Result<const StoredItem*> RootOf(uint32_t shard, const StoredItem& s,
+                                   Items* items);
   // The Xapian query for a parsed tree.
   Xapian::Query Build(const QueryNode& tree);
   // The AND of the request's filter fields (authors, type, dates, …); an
@@ -463,6 +490,12 @@ std::string Searcher::Impl::Suggest(const QueryNode& tree,
         text.compare(w->offset, w->text.size(), w->text) != 0 ||
         AsciiLower(w->text) != term) {
       continue;  // only plain one-piece words typed as they are indexed
+    }
+    // A number is not a misspelt word, and the nearest-term search over
+    // every term with its first digit is long (seconds over remote shards).
+    if (std::any_of(term.begin(), term.end(),
+                    [](unsigned char c) { return std::isdigit(c); })) {
+      continue;
     }
     // A word whose exact form the index lacks or holds only as a rare
     // typo ("plottting" is in one message): its stem may still match
@@ -798,56 +831,135 @@ Result<StoredItem> Searcher::Get(uint32_t shard, uint32_t num) {
   return im.shards[shard].store->Get(num);
 }
 
-Result<StoredItem> Searcher::Impl::RootOf(uint32_t shard,
-                                          const StoredItem& s) {
-  if (s.is_root()) return s;
-  Result<StoredItem> r = shards[shard].store->Get(s.root_num);
-  if (!r.ok()) return StoreError(shard, r.status());
-  return r;
+Status Searcher::Impl::Items::Fetch(const std::vector<Place>& wanted) {
+  std::map<uint32_t, std::vector<uint32_t>> by_shard;
+  for (const Place& p : wanted) {
+    if (p.second != 0 && !items_.count(p)) by_shard[p.first].push_back(p.second);
+  }
+  std::vector<Result<StoredItem>> got;
+  for (auto& [shard, nums] : by_shard) {
+    std::sort(nums.begin(), nums.end());
+    nums.erase(std::unique(nums.begin(), nums.end()), nums.end());
+    Status st = im_->shards[shard].store->GetMany(nums, &got);
+    if (!st.ok()) return im_->StoreError(shard, st);
+    for (size_t i = 0; i < nums.size(); ++i) {
+      items_.emplace(Place{shard, nums[i]}, std::move(got[i]));
+    }
+  }
+  return Status::OK();
+}
+
+Result<const StoredItem*> Searcher::Impl::Items::Get(uint32_t shard,
+                                                     uint32_t num) {
+  auto it = items_.find({shard, num});
+  if (it == items_.end()) {
+    it = items_.emplace(Place{shard, num}, im_->shards[shard].store->Get(num))
+             .first;
+  }
+  if (!it->second.ok()) return im_->StoreError(shard, it->second.status());
+  return &*it->second;
+}
+
+Result<const std::vector<uint32_t>*> Searcher::Impl::Items::Children(
+    uint32_t shard, uint32_t num) {
+  auto it = children_.find({shard, num});
+  if (it == children_.end()) {
+    std::vector<uint32_t> kids;
+    Status st = im_->shards[shard].store->Children(num, &kids);
+    if (!st.ok()) return im_->StoreError(shard, st);
+    it = children_.emplace(Place{shard, num}, std::move(kids)).first;
+  }
+  return &it->second;
+}
+
+Status Searcher::Impl::Items::Prefetch(const std::vector<Place>& hits,
+                                       bool replies) {
+  auto held = [&](const Place& p) -> const StoredItem* {
+    auto it = items_.find(p);
+    return it != items_.end() && it->second.ok() ? &*it->second : nullptr;
+  };
+  // Roots, then each generation of ancestors up from the hits; a read
+  // that fails is left for FillContext to report.
+  std::vector<Place> wanted, frontier = hits;
+  for (const Place& p : hits) {
+    if (const StoredItem* s = held(p); s && !s->is_root()) {
+      wanted.emplace_back(p.first, s->root_num);
+    }
+  }
+  for (uint32_t depth = 0; depth < kMaxChain && !frontier.empty(); ++depth) {
+    std::vector<Place> parents;
+    for (const Place& p : frontier) {
+      const StoredItem* s = held(p);
+      if (s && !s->is_root() && !items_.count({p.first, s->parent_num})) {
+        parents.emplace_back(p.first, s->parent_num);
+      }
+    }
+    wanted.insert(wanted.end(), parents.begin(), parents.end());
+    TS_RETURN_IF_ERROR(Fetch(wanted));
+    wanted.clear();
+    frontier = std::move(parents);
+  }
+  if (!replies) return Status::OK();
+  for (const Place& p : hits) {
+    const StoredItem* s = held(p);
+    if (!s || s->reply_count == 0) continue;
+    Result<const std::vector<uint32_t>*> kids = Children(p.first, p.second);
+    if (!kids.ok()) return kids.status();
+    for (size_t i = 0; i < (*kids)->size() && i < kContextReplies; ++i) {
+      wanted.emplace_back(p.first, (**kids)[i]);
+    }
+  }
+  return Fetch(wanted);
+}
+
+Result<const StoredItem*> Searcher::Impl::RootOf(uint32_t shard,
+                                                 const StoredItem& s,
+                                                 Items* items) {
+  if (s.is_root()) return &s;
+  return items->Get(shard, s.root_num);
 }
 
 Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
-                                   ThreadContext* ctx) {
-  const StoreReader* store = shards[shard].store.get();
-  Result<StoredItem> root = RootOf(shard, s);
+                                   ThreadContext* ctx, Items* items) {
+  Result<const StoredItem*> root = RootOf(shard, s, items);
   if (!root.ok()) return root.status();
-  ctx->root_id = root->item.id;
-  ctx->root_title = root->item.title;
-  ctx->root_author = root->item.author;
-  ctx->root_time = root->item.time;
-  ctx->root_size = root->thread_size;
+  ctx->root_id = (*root)->item.id;
+  ctx->root_title = (*root)->item.title;
+  ctx->root_author = (*root)->item.author;
+  ctx->root_time = (*root)->item.time;
+  ctx->root_size = (*root)->thread_size;
   // Ancestors, nearest first.
-  std::vector<StoredItem> chain;
+  std::vector<const StoredItem*> chain;
   uint32_t cur = s.is_root() ? 0 : s.parent_num;
   while (cur != 0 && chain.size() < kMaxChain) {
-    Result<StoredItem> a = store->Get(cur);
-    if (!a.ok()) return StoreError(shard, a.status());
-    bool is_root = a->is_root();
-    uint32_t next = a->parent_num;
-    chain.push_back(std::move(a).value());
-    if (is_root) break;
-    cur = next;
+    Result<const StoredItem*> a = items->Get(shard, cur);
+    if (!a.ok()) return a.status();
+    chain.push_back(*a);
+    if ((*a)->is_root()) break;
+    cur = (*a)->parent_num;
   }
   if (!chain.empty()) {
     // Root first, then the nearest kNearestAncestors in root-to-parent order.
-    ctx->ancestors.push_back(MakeContextItem(chain.back()));
+    ctx->ancestors.push_back(MakeContextItem(*chain.back()));
     size_t rest = chain.size() - 1;
     size_t keep = std::min<size_t>(rest, kNearestAncestors);
     ctx->elided = static_cast<uint32_t>(rest - keep);
     for (size_t i = keep; i-- > 0;) {
-      ctx->ancestors.push_back(MakeContextItem(chain[i]));
+      ctx->ancestors.push_back(MakeContextItem(*chain[i]));
     }
   }
   ctx->reply_count = s.reply_count;
-  std::vector<uint32_t> kids;
-  Status kst = store->Children(s.num, &kids);
-  if (!kst.ok()) return StoreError(shard, kst);
-  for (uint32_t k : kids) {
+  // reply_count counts the item's replies: with none, there is no list of
+  // children to read.
+  if (s.reply_count == 0) return Status::OK();
+  Result<const std::vector<uint32_t>*> kids = items->Children(shard, s.num);
+  if (!kids.ok()) return kids.status();
+  for (uint32_t k : **kids) {
     if (ctx->replies.size() >= kContextReplies) break;
-    Result<StoredItem> c = store->Get(k);
-    if (!c.ok()) return StoreError(shard, c.status());
-    if (c->placeholder || c->parent_num != s.num) continue;
-    ctx->replies.push_back(MakeContextItem(*c));
+    Result<const StoredItem*> c = items->Get(shard, k);
+    if (!c.ok()) return c.status();
+    if ((*c)->placeholder || (*c)->parent_num != s.num) continue;
+    ctx->replies.push_back(MakeContextItem(**c));
   }
   return Status::OK();
 }
@@ -1070,19 +1182,23 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (spy) result.facets = spy->Result(req.facet_limit);
     std::vector<std::string> words;
     QueryWords(*tree, &words);
-    // The page's records first.
-    std::vector<std::pair<uint32_t, StoredItem>> page;
-    for (const Ranked& r : order) {
-      const auto [shard, num] = im.Locate(*r.it);
-      Result<StoredItem> s = im.shards[shard].store->Get(num);
+    // The page's records first, then what their contexts show.
+    Items items(&im);
+    std::vector<Items::Place> places;
+    for (const Ranked& r : order) places.push_back(im.Locate(*r.it));
+    TS_RETURN_IF_ERROR(items.Fetch(places));
+    std::vector<const StoredItem*> page;
+    for (const auto& [shard, num] : places) {
+      Result<const StoredItem*> s = items.Get(shard, num);
       if (!s.ok()) {
-        return im.StoreError(shard, s.status()).WithContext(
+        return s.status().WithContext(
             "hit #" + std::to_string(num) +
             (im.collection ? " of shard " + im.shards[shard].name : "") +
             " is in the index but not the store");
       }
-      page.emplace_back(shard, std::move(s).value());
+      page.push_back(*s);
     }
+    TS_RETURN_IF_ERROR(items.Prefetch(places, req.context));
     SnippetTerms sterms(im.stemmer);
     if (has_words) {
       SnippetTermsOf(*tree, mset,
@@ -1093,9 +1209,9 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       const Xapian::MSetIterator& it = order[pos].it;
       Hit hit;
       hit.rank = ++rank;
-      const uint32_t shard = page[pos].first;
+      const uint32_t shard = places[pos].first;
       hit.shard = shard;
-      hit.item = std::move(page[pos].second);
+      hit.item = *page[pos];
       hit.score = order[pos].score;
       if (req.collapse_thread) {
         // Every matching item of the thread (the spy saw them all).
@@ -1141,11 +1257,12 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         hit.text_highlight = HtmlEscape(body);
         hit.title_highlight = HtmlEscape(hit.item.item.title);
       }
-      Result<StoredItem> root = im.RootOf(shard, hit.item);
+      Result<const StoredItem*> root = im.RootOf(shard, hit.item, &items);
       if (!root.ok()) return root.status();
-      hit.thread_id = root->item.id;
+      hit.thread_id = (*root)->item.id;
       if (req.context) {
-        TS_RETURN_IF_ERROR(im.FillContext(shard, hit.item, &hit.context));
+        TS_RETURN_IF_ERROR(
+            im.FillContext(shard, hit.item, &hit.context, &items));
       }
       result.hits.push_back(std::move(hit));
     }
@@ -1169,12 +1286,13 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   ThreadView view;
   view.asked_id = asked->item.id;
   ThreadContext ctx;
-  TS_RETURN_IF_ERROR(im.FillContext(shard, *asked, &ctx));
-  Result<StoredItem> root = im.RootOf(shard, *asked);
+  Impl::Items items(&im);
+  TS_RETURN_IF_ERROR(im.FillContext(shard, *asked, &ctx, &items));
+  Result<const StoredItem*> root = im.RootOf(shard, *asked, &items);
   if (!root.ok()) return root.status();
-  view.size = root->thread_size;
+  view.size = (*root)->thread_size;
   // Breadth-first build; nodes live in a deque so pointers stay valid.
-  view.root.item = std::move(root).value();
+  view.root.item = **root;
   struct Pending {
     ThreadNode* node;
     uint32_t depth;
@@ -1193,9 +1311,14 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
       continue;
     }
     p.node->children.reserve(kids.size());
+    // One read for all of a node's children (one request when remote).
+    std::vector<uint32_t> fresh;
     for (uint32_t k : kids) {
-      if (!seen.insert(k).second) continue;
-      Result<StoredItem> c = store->Get(k);
+      if (seen.insert(k).second) fresh.push_back(k);
+    }
+    std::vector<Result<StoredItem>> got;
+    TS_RETURN_IF_ERROR(store->GetMany(fresh, &got));
+    for (Result<StoredItem>& c : got) {
       if (!c.ok()) return c.status();
       if (c->parent_num != p.node->item.num) continue;
       p.node->children.push_back(ThreadNode{std::move(c).value(), {}, false});
@@ -1223,6 +1346,38 @@ std::vector<CountEntry> TopN(const std::unordered_map<std::string, uint64_t>& m,
   return v;
 }
 
+// The item numbers at the end of the keys under `prefix`, in key order.
+Status ScanNums(const StoreReader& store, std::string_view prefix,
+                std::vector<uint32_t>* out) {
+  return store.Scan(prefix, [&](std::string_view k, std::string_view) {
+    out->push_back(keys::TrailingNum(k));
+    return true;
+  });
+}
+
+// Reads the items numbered `nums`, in order, a chunk at a time (one request
+// per chunk on a remote store), and passes each chunk to `fn`. The first
+// item that cannot be read is the error.
+Status ReadInChunks(
+    const StoreReader& store, const std::vector<uint32_t>& nums,
+    const std::function<Status(const std::vector<StoredItem>&)>& fn) {
+  constexpr size_t kChunk = 256;
+  std::vector<Result<StoredItem>> got;
+  std::vector<StoredItem> items;
+  for (size_t at = 0; at < nums.size(); at += kChunk) {
+    const std::vector<uint32_t> chunk(
+        nums.begin() + at, nums.begin() + std::min(nums.size(), at + kChunk));
+    TS_RETURN_IF_ERROR(store.GetMany(chunk, &got));
+    items.clear();
+    for (Result<StoredItem>& r : got) {
+      if (!r.ok()) return r.status();
+      items.push_back(std::move(r).value());
+    }
+    TS_RETURN_IF_ERROR(fn(items));
+  }
+  return Status::OK();
+}
+
 std::string YearOf(int64_t t) {
   time_t tt = static_cast<time_t>(t);
   struct tm tm;
@@ -1241,58 +1396,54 @@ Result<UserSummary> Searcher::User(std::string_view name) {
   std::unordered_map<std::string, uint64_t> repliers;
   im.Reconnect();
   for (Impl::Shard& shard : im.shards) {
-  if (!shard.up) continue;
-  const StoreReader* store = shard.store.get();
-  std::unordered_map<uint32_t, std::string> root_ids;
-  Status err;
-  Status st = store->Scan(
-      keys::AuthorPrefix(key), [&](std::string_view k, std::string_view) {
-        Result<StoredItem> s = store->Get(keys::TrailingNum(k));
-        if (!s.ok()) {
-          err = s.status();
-          return false;
+    if (!shard.up) continue;
+    const StoreReader* store = shard.store.get();
+    std::vector<uint32_t> mine, replies;
+    TS_RETURN_IF_ERROR(ScanNums(*store, keys::AuthorPrefix(key), &mine));
+    TS_RETURN_IF_ERROR(ScanNums(*store, keys::ReplyToPrefix(key), &replies));
+    std::unordered_map<uint32_t, std::string> root_ids;
+    Status st = ReadInChunks(*store, mine, [&](const std::vector<StoredItem>&
+                                                   items) -> Status {
+      // The threads' roots not seen yet, in one read.
+      std::vector<uint32_t> roots;
+      for (const StoredItem& s : items) {
+        if (!s.is_root() && !root_ids.count(s.root_num)) {
+          roots.push_back(s.root_num);
         }
+      }
+      std::vector<Result<StoredItem>> got;
+      TS_RETURN_IF_ERROR(store->GetMany(roots, &got));
+      for (size_t i = 0; i < roots.size(); ++i) {
+        if (got[i].ok()) root_ids.emplace(roots[i], got[i]->item.id);
+      }
+      for (const StoredItem& s : items) {
         ++u.items;
-        u.by_type[std::string(ItemTypeName(s->item.type))]++;
-        if (u.first_time == 0 || s->item.time < u.first_time) {
-          u.first_time = s->item.time;
+        u.by_type[std::string(ItemTypeName(s.item.type))]++;
+        if (u.first_time == 0 || s.item.time < u.first_time) {
+          u.first_time = s.item.time;
         }
-        if (s->item.time >= u.last_time) {
-          u.last_time = s->item.time;
-          if (!s->item.author_name.empty()) {
-            u.display_name = s->item.author_name;
-          }
+        if (s.item.time >= u.last_time) {
+          u.last_time = s.item.time;
+          if (!s.item.author_name.empty()) u.display_name = s.item.author_name;
         }
-        years[YearOf(s->item.time)]++;
-        if (!s->parent_author.empty()) replied_to[s->parent_author]++;
-        auto rit = root_ids.find(s->root_num);
-        if (rit == root_ids.end()) {
-          std::string rid = s->item.id;
-          if (!s->is_root()) {
-            Result<StoredItem> r = store->Get(s->root_num);
-            if (r.ok()) rid = r->item.id;
-          }
-          rit = root_ids.emplace(s->root_num, rid).first;
-        }
+        years[YearOf(s.item.time)]++;
+        if (!s.parent_author.empty()) replied_to[s.parent_author]++;
+        // A root that cannot be read stands for itself by the item's id.
+        auto rit = root_ids.emplace(s.root_num, s.item.id).first;
         threads[rit->second]++;
-        return true;
-      });
-  TS_RETURN_IF_ERROR(st);
-  TS_RETURN_IF_ERROR(err);
-  st = store->Scan(keys::ReplyToPrefix(key),
-                      [&](std::string_view k, std::string_view) {
-                        Result<StoredItem> s =
-                            store->Get(keys::TrailingNum(k));
-                        if (!s.ok()) {
-                          err = s.status();
-                          return false;
+      }
+      return Status::OK();
+    });
+    TS_RETURN_IF_ERROR(st);
+    st = ReadInChunks(*store, replies,
+                      [&](const std::vector<StoredItem>& items) -> Status {
+                        for (const StoredItem& s : items) {
+                          ++u.replies_received;
+                          repliers[AsciiLower(s.item.author)]++;
                         }
-                        ++u.replies_received;
-                        repliers[AsciiLower(s->item.author)]++;
-                        return true;
+                        return Status::OK();
                       });
-  TS_RETURN_IF_ERROR(st);
-  TS_RETURN_IF_ERROR(err);
+    TS_RETURN_IF_ERROR(st);
   }
   if (u.items == 0) {
     return Status::NotFound("no items by \"" + std::string(name) + "\"");

@@ -42,7 +42,7 @@ struct ShardServer::Impl {
   std::vector<std::unique_ptr<Xapian::Database>> idle_indexes;
   uint64_t index_generation = 0;
   // Requests received, by kind, for /v1/store/info.
-  std::atomic<uint64_t> gets{0}, scans{0}, positions{0};
+  std::atomic<uint64_t> gets{0}, multigets{0}, scans{0}, positions{0};
 
   std::shared_ptr<ThreadStore> Current() {
     std::lock_guard<std::mutex> lock(mu);
@@ -170,6 +170,25 @@ void ShardServer::Impl::Routes() {
     }
     res.set_content(std::move(v).value(), "application/octet-stream");
   });
+  http.Post("/v1/store/multiget", [this, text](const httplib::Request& req,
+                                               httplib::Response& res) {
+    ++multigets;
+    std::vector<std::string> keys;
+    if (!DecodeMultiGetRequest(req.body, &keys)) {
+      return text(res, 400, "multiget: malformed request body");
+    }
+    std::vector<Result<std::string>> values;
+    Status st = Current()->MultiGetRaw(keys, &values);
+    if (!st.ok()) return text(res, 500, st.message());
+    std::string body;
+    for (const Result<std::string>& v : values) {
+      if (!v.ok() && !v.status().IsNotFound()) {
+        return text(res, 500, v.status().message());
+      }
+      AppendMultiGetValue(&body, v.ok() ? &*v : nullptr);
+    }
+    res.set_content(std::move(body), "application/octet-stream");
+  });
   http.Get("/v1/store/scan", [this, text](const httplib::Request& req,
                                           httplib::Response& res) {
     ++scans;
@@ -211,7 +230,8 @@ void ShardServer::Impl::Routes() {
         {"disk_bytes", store->DiskSize()},
         {"dir", opts.db},
         {"requests",
-         {{"get", gets.load()}, {"scan", scans.load()},
+         {{"get", gets.load()}, {"multiget", multigets.load()},
+          {"scan", scans.load()},
           {"positions", positions.load()}}}};
     Result<uint64_t> next = store->GetMetaInt("next_num");
     if (next.ok()) j["next_num"] = *next;

@@ -589,6 +589,33 @@ TEST(RemoteProtocolTest, PositionsRequestAndReplyRoundTrip) {
                                     &got));
 }
 
+// The multi-get request and answer round-trip, absent keys included.
+TEST(RemoteProtocolTest, MultiGetRequestAndReplyRoundTrip) {
+  const std::vector<std::string> keys = {"I\x01", "", std::string(3, '\0')};
+  const std::string req = EncodeMultiGetRequest(keys);
+  std::vector<std::string> k;
+  ASSERT_TRUE(DecodeMultiGetRequest(req, &k));
+  EXPECT_EQ(k, keys);
+  EXPECT_FALSE(DecodeMultiGetRequest(req + "x", &k));
+  EXPECT_FALSE(DecodeMultiGetRequest(req.substr(0, req.size() - 1), &k));
+  const std::string a = "value", empty;
+  std::string reply;
+  AppendMultiGetValue(&reply, &a);
+  AppendMultiGetValue(&reply, nullptr);
+  AppendMultiGetValue(&reply, &empty);
+  std::vector<Result<std::string>> got;
+  ASSERT_TRUE(DecodeMultiGetReply(reply, 3, &got));
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_OK(got[0]);
+  EXPECT_EQ(*got[0], "value");
+  EXPECT_TRUE(got[1].status().IsNotFound());
+  ASSERT_OK(got[2]);
+  EXPECT_EQ(*got[2], "");
+  EXPECT_FALSE(DecodeMultiGetReply(reply, 2, &got));
+  EXPECT_FALSE(DecodeMultiGetReply(reply, 4, &got));
+  EXPECT_FALSE(DecodeMultiGetReply(reply.substr(0, 6), 1, &got));
+}
+
 TEST(CollectionTest, RemoteShardsThroughXapianTcpsrv) {
   TempDir tmp;
   IndexPlain(tmp.Sub("one"), {kRHelp});
@@ -623,13 +650,39 @@ TEST(CollectionTest, RemoteShardsThroughXapianTcpsrv) {
   // query at most, not a Xapian round trip per document and term.
   const std::vector<SearchRequest> known = KnownItemQueries(**one, 40);
   ASSERT_GE(known.size(), 30u);
-  std::vector<uint64_t> before;
-  for (const auto& s : stores) before.push_back(s->Requests("positions"));
+  // Each page's hits, their ancestors and replies are read a step at a
+  // time for all hits at once (multi-gets), not one request per item.
+  auto requests = [&](const std::string& kind) {
+    std::vector<uint64_t> n;
+    for (const auto& s : stores) n.push_back(s->Requests(kind));
+    return n;
+  };
+  const std::vector<uint64_t> positions0 = requests("positions");
+  const std::vector<uint64_t> gets0 = requests("get");
+  const std::vector<uint64_t> multigets0 = requests("multiget");
   ExpectSameResults(**one, **net, known);
+  const std::vector<uint64_t> positions1 = requests("positions");
+  const std::vector<uint64_t> gets1 = requests("get");
+  const std::vector<uint64_t> multigets1 = requests("multiget");
   for (size_t i = 0; i < stores.size(); ++i) {
-    const uint64_t n = stores[i]->Requests("positions") - before[i];
+    const uint64_t n = positions1[i] - positions0[i];
     EXPECT_GT(n, known.size() / 2) << "shard " << i;
     EXPECT_LE(n, known.size()) << "shard " << i;
+    EXPECT_GT(multigets1[i] - multigets0[i], known.size() / 2) << i;
+    EXPECT_LE(gets1[i] - gets0[i], known.size() / 4) << "shard " << i;
+  }
+  // Remote thread views and their contexts read through multi-gets too,
+  // to the same views.
+  for (const SearchRequest& req : {known[0], known[1], known[2]}) {
+    Result<SearchResult> r = (*one)->Search(req);
+    ASSERT_OK(r);
+    ASSERT_FALSE(r->hits.empty());
+    const std::string id = r->hits[0].item.item.id;
+    Result<ThreadView> a = (*one)->Thread(id);
+    Result<ThreadView> b = (*net)->Thread(id);
+    ASSERT_OK(a);
+    ASSERT_OK(b);
+    EXPECT_EQ(ThreadViewToJson(*a), ThreadViewToJson(*b)) << id;
   }
   // A shard-serve with no index beside its store (a store copied alone, or
   // an older server) says so once; its shard's positions are then read
@@ -654,11 +707,22 @@ TEST(CollectionTest, RemoteShardsThroughXapianTcpsrv) {
   ASSERT_OK(ta);
   ASSERT_OK(tb);
   EXPECT_EQ(ThreadViewToJson(*ta), ThreadViewToJson(*tb));
+  // A user's items and their threads' roots are read in chunks, not one
+  // request each.
+  const std::vector<uint64_t> user_gets0 = requests("get");
+  const std::vector<uint64_t> user_multigets0 = requests("multiget");
   Result<UserSummary> ua = (*one)->User("ripley@stats.ox.ac.uk");
   Result<UserSummary> ub = (*net)->User("ripley@stats.ox.ac.uk");
   ASSERT_OK(ua);
   ASSERT_OK(ub);
   EXPECT_EQ(UserSummaryToJson(*ua), UserSummaryToJson(*ub));
+  ASSERT_GT(ub->items, 500u);
+  uint64_t multigets = 0;
+  for (size_t i = 0; i < stores.size(); ++i) {
+    EXPECT_EQ(requests("get")[i], user_gets0[i]) << "shard " << i;
+    multigets += requests("multiget")[i] - user_multigets0[i];
+  }
+  EXPECT_LE(multigets, 2 * (ub->items + ub->replies_received) / 256 + 12);
 
   // What the answers must be without s1: the local shards s0 and s2.
   Collection without = remote;

@@ -969,7 +969,15 @@ TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
   EXPECT_EQ(Run(req).did_you_mean, "");
   req.query = "qqqqzzzz";  // nothing close
   EXPECT_EQ(Run(req).did_you_mean, "");
-
+  // A number is not a misspelt word: no other number is suggested (its
+  // search among every term with the same first digit was the slowest
+  // part of a query, seconds over remote shards).
+  req.query = "20033";
+  r = Run(req);
+  EXPECT_EQ(r.total, 0u);
+  EXPECT_EQ(r.did_you_mean, "");
+  req.query = "regresion 20033";
+  EXPECT_EQ(Run(req).did_you_mean, "");
 }
 
 // A fixture mbox where three messages differ only in the form of one word.

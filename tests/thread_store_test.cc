@@ -116,6 +116,42 @@ void PutItem(ThreadStore* store, const std::string& id, uint32_t num,
   ASSERT_OK(store->Write(b));
 }
 
+// GetMany answers in the order asked, each as Get would: an absent item
+// or one that does not decode is an error in its place, not a failure of
+// the whole read.
+TEST(ThreadStoreTest, GetManyAnswersInOrderWithErrorsInPlace) {
+  TempDir tmp;
+  auto store = ThreadStore::Open(tmp.path(), {});
+  ASSERT_OK(store);
+  StoreBatch b;
+  for (uint32_t n : {1u, 2u, 5u}) {
+    StoredItem s;
+    s.num = n;
+    s.item.id = "id" + std::to_string(n);
+    b.Put(keys::ItemKey(n), EncodeStoredItem(s));
+  }
+  b.Put(keys::ItemKey(7), "garbage");
+  ASSERT_OK((*store)->Write(b));
+  const std::vector<uint32_t> nums = {5, 3, 1, 7, 5, 2};
+  std::vector<Result<StoredItem>> got;
+  ASSERT_OK((*store)->GetMany(nums, &got));
+  ASSERT_EQ(got.size(), nums.size());
+  for (size_t i = 0; i < nums.size(); ++i) {
+    Result<StoredItem> one = (*store)->Get(nums[i]);
+    ASSERT_EQ(got[i].ok(), one.ok()) << nums[i];
+    if (one.ok()) {
+      EXPECT_EQ(got[i]->item.id, "id" + std::to_string(nums[i]));
+    } else {
+      EXPECT_EQ(got[i].status().code(), one.status().code()) << nums[i];
+      EXPECT_EQ(got[i].status().message(), one.status().message());
+    }
+  }
+  EXPECT_TRUE(got[1].status().IsNotFound());
+  EXPECT_EQ(got[3].status().code(), StatusCode::kCorruption);
+  ASSERT_OK((*store)->GetMany({}, &got));
+  EXPECT_TRUE(got.empty());
+}
+
 TEST(ThreadStoreTest, FindAmongPrefersTheItemToItsPlaceholder) {
   TempDir tmp;
   std::vector<std::unique_ptr<ThreadStore>> owned;
