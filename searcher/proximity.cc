@@ -102,7 +102,8 @@ ProximityParts MatchProximity(
 
 ProximityScorer::ProximityScorer(const Xapian::Database& db,
                                  std::vector<std::string> terms,
-                                 const ProximityOptions& opts)
+                                 const ProximityOptions& opts,
+                                 const Xapian::MSet* stats)
     : db_(db), terms_(std::move(terms)), opts_(opts) {
   if (!Boosts(terms_, opts_)) return;
   for (const std::string& t : terms_) {
@@ -114,7 +115,8 @@ ProximityScorer::ProximityScorer(const Xapian::Database& db,
   // leaf of wqf 1): the same statistics Xapian's match used.
   const double n = db_.get_doccount();
   for (const std::string& t : distinct_) {
-    const double tf = db_.get_termfreq(t);
+    // An MSet answers for a term outside its query from the database.
+    const double tf = stats ? stats->get_termfreq(t) : db_.get_termfreq(t);
     double tw = (n - tf + 0.5) / (tf + 0.5);
     if (tw < 2) tw = tw * 0.5 + 1;
     termweight_.push_back(std::log(tw) * (opts_.k1 + 1));

@@ -1064,20 +1064,16 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     const Xapian::doccount first =
         static_cast<Xapian::doccount>(req.page) * req.limit;
     // The proximity boost is scored after the match, on the best results
-    // only (searcher/proximity.h). The scorer reads its terms' statistics (a
-    // round trip each on a remote shard), so it is made only for a page
-    // that starts inside the window it boosts.
+    // only (searcher/proximity.h), for a page that starts inside the window
+    // it boosts.
     ProximityOptions popts;
     popts.weight = im.opts.proximity_weight;
     popts.k1 = im.opts.bm25_k1;
     popts.b = im.opts.bm25_b;
     popts.min_normlen = im.opts.bm25_min_normlen;
-    std::optional<ProximityScorer> proximity;
+    std::vector<std::string> proximity_terms;
     if (ranked && first < im.opts.rescore_window) {
-      std::vector<std::string> terms = ProximityTerms(*tree);
-      if (ProximityScorer::Boosts(terms, popts)) {
-        proximity.emplace(im.db, std::move(terms), popts);
-      }
+      proximity_terms = ProximityTerms(*tree);
     }
     // A ranked, collapsed or faceted page is found in two passes: the page
     // with Xapian's pruning on (it skips documents that cannot reach the
@@ -1093,7 +1089,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // boosted and ordered again; results below the window keep their
     // first-pass order. Boosts only add, so the order stays by score.
     const bool two_pass = ranked || req.collapse_thread || req.facets;
-    const bool rescore = proximity.has_value();
+    const bool rescore = ProximityScorer::Boosts(proximity_terms, popts);
     const Xapian::doccount window = rescore ? im.opts.rescore_window : 0;
     const Xapian::doccount fetch_first = rescore ? 0 : first;
     const Xapian::doccount fetch_count =
@@ -1108,12 +1104,16 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     };
     std::vector<double> boosts;
     if (rescore) {
+      // The match's MSet holds the terms' statistics, which the database
+      // reads with a round trip per term and remote shard.
+      const ProximityScorer proximity(im.db, std::move(proximity_terms),
+                                      popts, &mset);
       std::vector<Xapian::docid> boosted;
       for (Xapian::MSetIterator it = mset.begin();
            it != mset.end() && boosted.size() < window; ++it) {
         boosted.push_back(*it);
       }
-      Result<std::vector<double>> b = im.Boosts(*proximity, boosted);
+      Result<std::vector<double>> b = im.Boosts(proximity, boosted);
       if (!b.ok()) return b.status();
       boosts = std::move(b).value();
     }
