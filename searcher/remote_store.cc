@@ -209,9 +209,19 @@ Result<std::unique_ptr<RemoteStore>> RemoteStore::Open(
   std::unique_ptr<RemoteStore> s(new RemoteStore(endpoint, timeout_ms));
   s->host_ = host;
   s->port_ = port;
-  s->client_ = std::make_unique<Client>(host, port);
-  httplib::Client& c = s->client_->http;
-  const auto ms = std::chrono::milliseconds(timeout_ms);
+  s->client_ = s->Connect();
+  httplib::Result r = s->client_->http.Get("/v1/store/info");
+  if (!r || r->status != 200) {
+    return s->Unreachable(r ? "status " + std::to_string(r->status)
+                            : httplib::to_string(r.error()));
+  }
+  return s;
+}
+
+std::unique_ptr<RemoteStore::Client> RemoteStore::Connect() const {
+  auto client = std::make_unique<Client>(host_, port_);
+  httplib::Client& c = client->http;
+  const auto ms = std::chrono::milliseconds(timeout_ms_);
   c.set_connection_timeout(ms);
   c.set_read_timeout(ms);
   c.set_write_timeout(ms);
@@ -219,12 +229,7 @@ Result<std::unique_ptr<RemoteStore>> RemoteStore::Open(
   // Small requests answered at once: without it, Nagle's algorithm and
   // delayed ACKs hold each one for tens of milliseconds.
   c.set_tcp_nodelay(true);
-  httplib::Result r = c.Get("/v1/store/info");
-  if (!r || r->status != 200) {
-    return s->Unreachable(r ? "status " + std::to_string(r->status)
-                            : httplib::to_string(r.error()));
-  }
-  return s;
+  return client;
 }
 
 Status RemoteStore::Unreachable(const std::string& what) const {
@@ -250,12 +255,16 @@ Status RemoteStore::Scan(
     bool reverse) const {
   // Its own connection: the caller's callback may read this store (a
   // nested request) while the scan streams in.
-  httplib::Client http(host_, port_);
-  const auto ms = std::chrono::milliseconds(timeout_ms_);
-  http.set_connection_timeout(ms);
-  http.set_read_timeout(ms);
-  http.set_write_timeout(ms);
-  http.set_tcp_nodelay(true);
+  std::unique_ptr<Client> client;
+  {
+    std::lock_guard<std::mutex> lock(scan_mu_);
+    if (!idle_scanners_.empty()) {
+      client = std::move(idle_scanners_.back());
+      idle_scanners_.pop_back();
+    }
+  }
+  if (!client) client = Connect();
+  httplib::Client& http = client->http;
   std::string buf;
   size_t pos = 0;
   bool stopped = false, ended = false;
@@ -297,10 +306,12 @@ Status RemoteStore::Scan(
         return true;
       },
       receive);
-  if (stopped) return Status::OK();
+  if (stopped) return Status::OK();  // its connection was cut: not kept
   if (!bad.ok()) return bad;
   if (!r) return Unreachable("scan: " + httplib::to_string(r.error()));
   if (!ended) return Unreachable("scan: the answer was cut off");
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  idle_scanners_.push_back(std::move(client));
   return Status::OK();
 }
 

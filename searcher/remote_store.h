@@ -44,6 +44,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "common/store_reader.h"
@@ -111,8 +112,14 @@ class RemoteStore : public StoreReader {
   std::string host_;
   int port_ = 0;
   int timeout_ms_;
+  // A connection with the deadlines and options every request has.
+  std::unique_ptr<Client> Connect() const;
   std::unique_ptr<Client> client_;
   mutable std::mutex mu_;  // httplib::Client is used by one call at a time
+  // Scans have connections of their own (a scan's callback may read the
+  // store); one that streamed to its end is kept here for the next scan.
+  mutable std::vector<std::unique_ptr<Client>> idle_scanners_;
+  mutable std::mutex scan_mu_;
 };
 
 }  // namespace threadsearch

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <functional>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -12,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <map>
 #include <optional>
@@ -340,10 +340,10 @@ struct Searcher::Impl {
     Result<const StoredItem*> Get(uint32_t shard, uint32_t num);
     Result<const std::vector<uint32_t>*> Children(uint32_t shard,
                                                   uint32_t num);
-    // Fetches what FillContext will read for `hits`: their roots, then their
-    // ancestors a generation at a time, and (when `replies`) their first
-    // replies.
-    Status Prefetch(const std::vector<Place>& hits, bool replies);
+    // Fetches what a page of `hits` reads next: their threads' roots and,
+    // with `context` (FillContext), their ancestors a generation at a time
+    // and their first replies.
+    Status Prefetch(const std::vector<Place>& hits, bool context);
 
    private:
     Impl* im_;
@@ -873,19 +873,21 @@ Result<const std::vector<uint32_t>*> Searcher::Impl::Items::Children(
 }
 
 Status Searcher::Impl::Items::Prefetch(const std::vector<Place>& hits,
-                                       bool replies) {
+                                       bool context) {
   auto held = [&](const Place& p) -> const StoredItem* {
     auto it = items_.find(p);
     return it != items_.end() && it->second.ok() ? &*it->second : nullptr;
   };
-  // Roots, then each generation of ancestors up from the hits; a read
-  // that fails is left for FillContext to report.
-  std::vector<Place> wanted, frontier = hits;
+  // Roots, with the first generation of ancestors; then the next ones up
+  // from the hits. A read that fails is left for its reader to report.
+  std::vector<Place> wanted;
   for (const Place& p : hits) {
     if (const StoredItem* s = held(p); s && !s->is_root()) {
       wanted.emplace_back(p.first, s->root_num);
     }
   }
+  if (!context) return Fetch(wanted);
+  std::vector<Place> frontier = hits;
   for (uint32_t depth = 0; depth < kMaxChain && !frontier.empty(); ++depth) {
     std::vector<Place> parents;
     for (const Place& p : frontier) {
@@ -899,7 +901,6 @@ Status Searcher::Impl::Items::Prefetch(const std::vector<Place>& hits,
     wanted.clear();
     frontier = std::move(parents);
   }
-  if (!replies) return Status::OK();
   for (const Place& p : hits) {
     const StoredItem* s = held(p);
     if (!s || s->reply_count == 0) continue;
