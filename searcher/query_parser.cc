@@ -874,11 +874,13 @@ Xapian::Query Phrase(const std::string& prefix,
 }
 
 Xapian::Query Word(const std::string& prefix, const std::string& term,
-                   const Xapian::Stem& stemmer, double exact_weight) {
+                   const Xapian::Stem& stemmer, double exact_weight,
+                   bool match_only = false) {
   Xapian::Query exact(prefix + term);
   if (!ShouldStem(term)) return exact;
   std::string stem = stemmer(term);
   if (stem.empty()) return exact;
+  if (match_only) return Xapian::Query("Z" + prefix + stem);
   return Xapian::Query(
       Xapian::Query::OP_OR,
       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, exact, exact_weight),
@@ -984,6 +986,15 @@ std::vector<std::string> IndexTerms(std::string_view text) {
   return out;
 }
 
+bool BuildsWithoutReading(const QueryNode& node) {
+  if (node.kind == QueryNode::Kind::kItem ||
+      node.kind == QueryNode::Kind::kWildcard) {
+    return false;
+  }
+  return std::all_of(node.children.begin(), node.children.end(),
+                     BuildsWithoutReading);
+}
+
 bool ShouldStem(std::string_view term) {
   if (term.empty()) return false;
   Xapian::Utf8Iterator u(term.data(), term.size());
@@ -1003,7 +1014,8 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
   switch (n.kind) {
     case K::kWord:
       if (n.terms.size() == 1) {
-        return Word(n.prefix, n.terms[0], *opts.stemmer, opts.exact_weight);
+        return Word(n.prefix, n.terms[0], *opts.stemmer, opts.exact_weight,
+                    opts.match_only);
       }
       return Phrase(n.prefix, n.terms);
     case K::kPhrase:

@@ -25,6 +25,11 @@ struct QueryBuildOptions {
   // Weight factor on a word's exact form, added to its stem's weight: an
   // exact match outranks a stemmed one.
   double exact_weight = 1.0;
+  // Only what matches, not how much: a stemmed word is its stem term
+  // alone, a cheaper query with the same matches for counting them. (The
+  // indexer's STEM_SOME gives every word it indexes with a stem both
+  // terms, so a document with the exact form has the stem too.)
+  bool match_only = false;
   // A wildcard expands to at most this many terms, the most frequent.
   Xapian::termcount wildcard_limit = 200;
   // Word wildcards are expanded against this database when given (exact
@@ -38,6 +43,10 @@ struct QueryBuildOptions {
 // Xapian::Query construction does not touch the database.
 // REQUIRES: opts.stemmer != nullptr.
 Xapian::Query BuildQuery(const QueryNode& node, const QueryBuildOptions& opts);
+
+// Whether building `node` reads nothing (no thread:/under:/id: values to
+// resolve, no wildcards to expand), so building it twice costs nothing.
+bool BuildsWithoutReading(const QueryNode& node);
 
 // The exact terms of the top-level plain words of `node` (unprefixed words
 // and phrases that must match), in query order: what the proximity boost

@@ -360,7 +360,8 @@ struct Searcher::Impl {
   Result<const StoredItem*> RootOf(uint32_t shard, const StoredItem& s,
                                    Items* items);
   // The Xapian query for a parsed tree.
-  Xapian::Query Build(const QueryNode& tree);
+  // `match_only`: QueryBuildOptions::match_only.
+  Xapian::Query Build(const QueryNode& tree, bool match_only = false);
   // The AND of the request's filter fields (authors, type, dates, …); an
   // empty query when there are none.
   Xapian::Query RequestFilter(const SearchRequest& req);
@@ -376,8 +377,9 @@ struct Searcher::Impl {
                           Xapian::doccount min_freq);
 };
 
-Xapian::Query Searcher::Impl::Build(const QueryNode& tree) {
+Xapian::Query Searcher::Impl::Build(const QueryNode& tree, bool match_only) {
   QueryBuildOptions bo;
+  bo.match_only = match_only;
   bo.stores = live_stores;
   bo.db = &db;
   bo.stemmer = &stemmer;
@@ -1023,12 +1025,16 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
   const bool ranked = has_words && sort == SortOrder::kRelevance;
   {
     Xapian::Query query = im.Build(*tree);
+    // What matches, for the count: a stemmed word's stem term alone (the
+    // same matches: QueryBuildOptions::match_only), when building it again
+    // reads nothing; and without the title signal (it only adds weight).
+    Xapian::Query matching =
+        BuildsWithoutReading(*tree) ? im.Build(*tree, true) : query;
     Xapian::Query filter = im.RequestFilter(req);
     if (!filter.empty()) {
       query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+      matching = Xapian::Query(Xapian::Query::OP_FILTER, matching, filter);
     }
-    // What matches, without the title signal (it only adds weight).
-    const Xapian::Query matching = query;
     if (ranked && im.opts.title_weight > 0) {
       Xapian::Query title =
           TitleBoost(*tree, im.stemmer, im.opts.title_weight);
@@ -1149,9 +1155,14 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (order.size() > skip + req.limit) order.resize(skip + req.limit);
     order.erase(order.begin(),
                 order.begin() + std::min(skip, order.size()));
+    // The exact total without a count pass: when the first pass saw every
+    // match, or when what matches is one term (a one-word query), whose
+    // frequency the match's statistics hold.
+    const bool one_term = matching.get_type() == Xapian::Query::LEAF_TERM;
     const bool counted =
         !req.collapse_thread && !req.facets &&
-        mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+        (one_term ||
+         mset.get_matches_lower_bound() == mset.get_matches_upper_bound());
     std::unique_ptr<FacetSpies> spy;
     Xapian::ValueCountMatchSpy threads(schema::kValueThread);
     std::unordered_map<std::string, uint64_t> thread_hits;
@@ -1177,6 +1188,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       } else {
         result.total = all.get_matches_estimated();
       }
+    } else if (two_pass && one_term) {
+      result.total = mset.get_termfreq(*matching.get_terms_begin());
     } else {
       result.total = mset.get_matches_estimated();
     }

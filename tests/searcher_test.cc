@@ -956,6 +956,52 @@ TEST_F(QueryLanguageTest, FacetsCountEveryMatch) {
   EXPECT_FALSE(Run(SearchRequest{}).facets.has_value());
 }
 
+// The total is counted on a cheaper query than the ranked one (a stemmed
+// word's stem term alone), and a one-word query's total is its term's
+// frequency: both rest on the indexer giving every document with a word's
+// exact form its stem too. Checked against Xapian's exhaustive count of the
+// ranked query, for words, pairs of words and title words drawn from the
+// index: capitals, digits, accents and all.
+TEST_F(QueryLanguageTest, TotalsCountEveryMatchOfTheRankedQuery) {
+  Xapian::Database db(tmp_->path() + "/xapian");
+  std::vector<std::string> words;
+  size_t seen = 0;
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    const std::string term = *t;
+    if (term.empty() || std::isupper(static_cast<unsigned char>(term[0])) ||
+        term.find_first_of(":\"*()-+") != std::string::npos ||
+        term == "and" || term == "or" || term == "not") {
+      continue;
+    }
+    if (seen++ % 97 == 0) words.push_back(term);
+  }
+  ASSERT_GT(words.size(), 150u);
+  std::vector<std::string> queries;
+  for (size_t i = 0; i < words.size(); ++i) {
+    queries.push_back(words[i]);
+    if (i % 3 == 0) queries.push_back("title:" + words[i]);
+    if (i + 1 < words.size() && i % 2 == 0) {
+      queries.push_back(words[i] + " " + words[i + 1]);
+    }
+  }
+  const Xapian::Stem stemmer("english");
+  size_t nonzero = 0;
+  for (const std::string& q : queries) {
+    Result<QueryNode> tree = ParseQuery(q);
+    ASSERT_OK(tree);
+    QueryBuildOptions bo;
+    bo.stemmer = &stemmer;
+    Xapian::Enquire all(db);
+    all.set_query(BuildQuery(*tree, bo));
+    all.set_weighting_scheme(Xapian::BoolWeight());
+    const Xapian::doccount want =
+        all.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+    EXPECT_EQ(Total(q), want) << q;
+    if (want > 0) ++nonzero;
+  }
+  EXPECT_GT(nonzero, queries.size() / 2);
+}
+
 TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
   SearchRequest req;
   req.query = "regresion";
