@@ -8,6 +8,7 @@
 //   bench_query --db DIR --queries FILE [--warm N] [--limit N] [--no-context]
 //               [--proximity W]   (the proximity boost's weight; 0: off)
 //               [--rescore-window N]  (how many results get that boost)
+//               [--title-weight W]  (the title signal's weight; 0: off)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
 //    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …}
 //
@@ -36,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 int Usage() {
   std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
                "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
-               "       [--rescore-window N]\n";
+               "       [--rescore-window N] [--title-weight W]\n";
   return 2;
 }
 
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   bool context = true;
   double proximity = threadsearch::SearcherOptions().proximity_weight;
   uint32_t window = threadsearch::SearcherOptions().rescore_window;
+  double title_weight = threadsearch::SearcherOptions().title_weight;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
       proximity = std::atof(v);
     } else if (a == "--rescore-window" && (v = next())) {
       window = static_cast<uint32_t>(std::atoi(v));
+    } else if (a == "--title-weight" && (v = next())) {
+      title_weight = std::atof(v);
     } else {
       return Usage();
     }
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
   threadsearch::SearcherOptions so;
   so.proximity_weight = proximity;
   so.rescore_window = window;
+  so.title_weight = title_weight;
   auto searcher = threadsearch::Searcher::Open(db, so);
   if (!searcher.ok()) {
     std::cerr << "bench_query: " << searcher.status().ToString() << "\n";
