@@ -38,6 +38,8 @@ Status StoreReader::MultiGetRaw(const std::vector<std::string>& keys,
 
 Status StoreReader::GetMany(const std::vector<uint32_t>& nums,
                             std::vector<Result<StoredItem>>* out) const {
+  out->clear();
+  if (nums.empty()) return Status::OK();
   std::vector<std::string> wanted;
   wanted.reserve(nums.size());
   for (uint32_t n : nums) wanted.push_back(keys::ItemKey(n));

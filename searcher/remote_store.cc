@@ -258,10 +258,7 @@ Status RemoteStore::Scan(
   std::unique_ptr<Client> client;
   {
     std::lock_guard<std::mutex> lock(scan_mu_);
-    if (!idle_scanners_.empty()) {
-      client = std::move(idle_scanners_.back());
-      idle_scanners_.pop_back();
-    }
+    client = std::move(idle_scanner_);
   }
   if (!client) client = Connect();
   httplib::Client& http = client->http;
@@ -311,7 +308,7 @@ Status RemoteStore::Scan(
   if (!r) return Unreachable("scan: " + httplib::to_string(r.error()));
   if (!ended) return Unreachable("scan: the answer was cut off");
   std::lock_guard<std::mutex> lock(scan_mu_);
-  idle_scanners_.push_back(std::move(client));
+  if (!idle_scanner_) idle_scanner_ = std::move(client);
   return Status::OK();
 }
 
@@ -325,18 +322,30 @@ Status RemoteStore::Refresh() {
   return Status::OK();
 }
 
+Result<std::string> RemoteStore::PostBinary(const std::string& path,
+                                            const std::string& body) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  httplib::Result r =
+      client_->http.Post(path, body, "application/octet-stream");
+  if (!r) return Unreachable(path + ": " + httplib::to_string(r.error()));
+  if (r->status == 200) return std::move(r->body);
+  const std::string what = Unreachable(path + ": status " +
+                                       std::to_string(r->status) + ": " +
+                                       r->body.substr(0, 200))
+                               .message();
+  // It answered: the request failed there, the server is up.
+  return r->status == 404 ? Status::NotFound(what) : Status::Internal(what);
+}
+
 Status RemoteStore::MultiGetRaw(const std::vector<std::string>& keys,
                                 std::vector<Result<std::string>>* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  httplib::Result r = client_->http.Post("/v1/store/multiget",
-                                         EncodeMultiGetRequest(keys),
-                                         "application/octet-stream");
-  if (!r) return Unreachable("multiget: " + httplib::to_string(r.error()));
-  if (r->status != 200) {
-    return Unreachable("multiget: status " + std::to_string(r->status) +
-                       ": " + r->body.substr(0, 200));
-  }
-  if (!DecodeMultiGetReply(r->body, keys.size(), out)) {
+  out->clear();
+  if (keys.empty()) return Status::OK();
+  Result<std::string> body =
+      PostBinary("/v1/store/multiget", EncodeMultiGetRequest(keys));
+  // Any shard-serve answers multiget: every failure is the store's.
+  if (!body.ok()) return Status::IOError(body.status().message());
+  if (!DecodeMultiGetReply(*body, keys.size(), out)) {
     return Unreachable("multiget: the answer does not match the request");
   }
   return Status::OK();
@@ -345,22 +354,12 @@ Status RemoteStore::MultiGetRaw(const std::vector<std::string>& keys,
 Result<std::vector<DocPositions>> RemoteStore::Positions(
     const std::vector<std::string>& terms,
     const std::vector<Xapian::docid>& docs) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  httplib::Result r =
-      client_->http.Post("/v1/index/positions",
-                         EncodePositionsRequest(terms, docs),
-                         "application/octet-stream");
-  if (!r) return Unreachable("positions: " + httplib::to_string(r.error()));
-  if (r->status == 404) {
-    return Status::NotFound(endpoint_ + " serves no index: " +
-                            r->body.substr(0, 200));
-  }
-  if (r->status != 200) {
-    return Unreachable("positions: status " + std::to_string(r->status) +
-                       ": " + r->body.substr(0, 200));
-  }
   std::vector<DocPositions> out;
-  if (!DecodePositionsReply(r->body, terms.size(), docs.size(), &out)) {
+  if (docs.empty()) return out;
+  Result<std::string> body =
+      PostBinary("/v1/index/positions", EncodePositionsRequest(terms, docs));
+  if (!body.ok()) return body.status();
+  if (!DecodePositionsReply(*body, terms.size(), docs.size(), &out)) {
     return Unreachable("positions: the answer does not match the request");
   }
   return out;

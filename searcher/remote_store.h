@@ -15,8 +15,9 @@
 //                                      200: per key, in order, [u32 len]
 //                                      [value], or [u32 0xFFFFFFFF] when
 //                                      absent
-//   GET /v1/store/info                 200: {"disk_bytes": N, "next_num": N,
-//                                      "requests": {"get": N, "scan": N,
+//   GET /v1/store/info                 200: {"disk_bytes": N, "dir": D,
+//                                      "next_num": N, "requests": {"get": N,
+//                                      "multiget": N, "scan": N,
 //                                      "positions": N}}
 //   POST /v1/store/refresh             the server reopens its store (and
 //                                      index) to see what a writer committed
@@ -97,8 +98,8 @@ class RemoteStore : public StoreReader {
   Status Refresh() override;
   uint64_t DiskSize() const override;
   // Documents `docs`' positions of `terms` and lengths, one request.
-  // NotFound when the server serves no index (nothing else is wrong then);
-  // IOError when it does not answer.
+  // NotFound when the server serves no index, Internal when it could not
+  // read it (nothing else is wrong then); IOError when it does not answer.
   Result<std::vector<DocPositions>> Positions(
       const std::vector<std::string>& terms,
       const std::vector<Xapian::docid>& docs) const;
@@ -108,6 +109,10 @@ class RemoteStore : public StoreReader {
   struct Client;
   RemoteStore(std::string endpoint, int timeout_ms);
   Status Unreachable(const std::string& what) const;
+  // POSTs `body` to `path` and returns the answer's body: IOError when
+  // there is no answer, NotFound for a 404, Internal for another status.
+  Result<std::string> PostBinary(const std::string& path,
+                                 const std::string& body) const;
   std::string endpoint_;
   std::string host_;
   int port_ = 0;
@@ -118,7 +123,8 @@ class RemoteStore : public StoreReader {
   mutable std::mutex mu_;  // httplib::Client is used by one call at a time
   // Scans have connections of their own (a scan's callback may read the
   // store); one that streamed to its end is kept here for the next scan.
-  mutable std::vector<std::unique_ptr<Client>> idle_scanners_;
+  // One at most: a kept connection holds a worker of the server.
+  mutable std::unique_ptr<Client> idle_scanner_;
   mutable std::mutex scan_mu_;
 };
 

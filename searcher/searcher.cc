@@ -281,6 +281,7 @@ struct Searcher::Impl {
     int xapian_port = 0;
     std::string store_endpoint;  // remote: shard-serve
     std::unique_ptr<StoreReader> store;
+    const RemoteStore* remote_store = nullptr;  // remote: `store`, typed
     // Remote: whether shard-serve answers positions requests (until it
     // says it serves no index).
     bool serves_positions = true;
@@ -357,8 +358,10 @@ struct Searcher::Impl {
                                      const std::vector<Xapian::docid>& docs);
   Status FillContext(uint32_t shard, const StoredItem& s, ThreadContext* ctx,
                      Items* items);
+  // The root of `s`: `s` itself when it is one (so not a temporary).
   Result<const StoredItem*> RootOf(uint32_t shard, const StoredItem& s,
                                    Items* items);
+  Result<const StoredItem*> RootOf(uint32_t, StoredItem&&, Items*) = delete;
   // The Xapian query for a parsed tree.
   // `match_only`: QueryBuildOptions::match_only.
   Xapian::Query Build(const QueryNode& tree, bool match_only = false);
@@ -495,10 +498,7 @@ std::string Searcher::Impl::Suggest(const QueryNode& tree,
     }
     // A number is not a misspelt word, and the nearest-term search over
     // every term with its first digit is long (seconds over remote shards).
-    if (std::any_of(term.begin(), term.end(),
-                    [](unsigned char c) { return std::isdigit(c); })) {
-      continue;
-    }
+    if (std::isdigit(static_cast<unsigned char>(term[0]))) continue;
     // A word whose exact form the index lacks or holds only as a rare
     // typo ("plottting" is in one message): its stem may still match
     // something, so the corrected query must match more to be suggested.
@@ -562,6 +562,7 @@ void Searcher::Impl::MarkDown(size_t i, const std::string& why) {
   s.up = false;
   s.error = why;
   s.store.reset();
+  s.remote_store = nullptr;
   s.db = Xapian::Database();
   s.retry_at = Clock::now() + std::chrono::milliseconds(opts.shard_retry_ms);
 }
@@ -602,6 +603,7 @@ Status Searcher::Impl::Connect(size_t i) {
     MarkDown(i, st.status().message());
     return st.status();
   }
+  s.remote_store = st->get();
   s.store = std::move(st).value();
   s.up = true;
   s.error.clear();
@@ -649,20 +651,22 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
   }
   for (const auto& [shard, batch] : batches) {
     const auto& [places, nums] = batch;
-    // Connect gives a remote shard a RemoteStore.
-    auto* remote = static_cast<const RemoteStore*>(shards[shard].store.get());
     Result<std::vector<DocPositions>> got =
-        remote->Positions(scorer.distinct_terms(), nums);
+        shards[shard].remote_store->Positions(scorer.distinct_terms(), nums);
     if (got.ok()) {
       for (size_t j = 0; j < places.size(); ++j) {
         boosts[places[j]] = scorer.Boost((*got)[j]);
       }
       continue;
     }
-    if (!got.status().IsNotFound()) return StoreError(shard, got.status());
-    // An older shard-serve, or one without the index beside it: read
-    // through Xapian's remote protocol instead.
-    shards[shard].serves_positions = false;
+    const StatusCode code = got.status().code();
+    if (code != StatusCode::kNotFound && code != StatusCode::kInternal) {
+      return StoreError(shard, got.status());  // it does not answer
+    }
+    // An older shard-serve, or one without the index beside it (from now
+    // on), or one that failed to read it (this time): read through
+    // Xapian's remote protocol instead.
+    if (code == StatusCode::kNotFound) shards[shard].serves_positions = false;
     for (size_t k : places) boosts[k] = scorer.Boost(docs[k]);
   }
   return boosts;
@@ -1318,6 +1322,8 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   while (!queue.empty()) {
     Pending p = queue.front();
     queue.pop_front();
+    // reply_count may count a reply gone since, never miss one.
+    if (p.node->item.reply_count == 0) continue;
     TS_RETURN_IF_ERROR(store->Children(p.node->item.num, &kids));
     if (kids.empty()) continue;
     if (p.depth >= max_depth || nodes >= kMaxTreeNodes) {
@@ -1425,6 +1431,8 @@ Result<UserSummary> Searcher::User(std::string_view name) {
           roots.push_back(s.root_num);
         }
       }
+      std::sort(roots.begin(), roots.end());
+      roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
       std::vector<Result<StoredItem>> got;
       TS_RETURN_IF_ERROR(store->GetMany(roots, &got));
       for (size_t i = 0; i < roots.size(); ++i) {

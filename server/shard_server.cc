@@ -24,6 +24,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kMinReopenGap = std::chrono::milliseconds(500);
 // Scan records are sent in chunks of about this size.
 constexpr size_t kChunkBytes = 64 * 1024;
+// A positions request is a page's rescoring window: far below these.
+constexpr size_t kMaxPositionTerms = 256;
+constexpr size_t kMaxPositionDocs = 100000;
 
 }  // namespace
 
@@ -38,9 +41,8 @@ struct ShardServer::Impl {
   Clock::time_point opened_at;
   // Handles on the shard's index for positions requests, one per request
   // in flight (a Xapian::Database is not for concurrent use), kept for the
-  // next; a refresh drops them, and one taken before it is not kept.
+  // next, which brings it up to the latest revision first.
   std::vector<std::unique_ptr<Xapian::Database>> idle_indexes;
-  uint64_t index_generation = 0;
   // Requests received, by kind, for /v1/store/info.
   std::atomic<uint64_t> gets{0}, multigets{0}, scans{0}, positions{0};
 
@@ -63,30 +65,27 @@ struct ShardServer::Impl {
     std::lock_guard<std::mutex> lock(mu);
     store = std::shared_ptr<ThreadStore>(std::move(st).value());
     opened_at = Clock::now();
-    idle_indexes.clear();
-    ++index_generation;
     return Status::OK();
   }
-  // An index handle for one request; null when the shard has no index.
-  std::unique_ptr<Xapian::Database> TakeIndex(uint64_t* generation) {
+  // An index handle for one request, at the latest revision (the searcher
+  // may have moved on without a refresh). Throws Xapian::Error;
+  // DatabaseNotFoundError when the shard has no index.
+  std::unique_ptr<Xapian::Database> TakeIndex() {
+    std::unique_ptr<Xapian::Database> db;
     {
       std::lock_guard<std::mutex> lock(mu);
-      *generation = index_generation;
       if (!idle_indexes.empty()) {
-        std::unique_ptr<Xapian::Database> db = std::move(idle_indexes.back());
+        db = std::move(idle_indexes.back());
         idle_indexes.pop_back();
-        return db;
       }
     }
-    try {
-      return std::make_unique<Xapian::Database>(opts.db + "/xapian");
-    } catch (const Xapian::Error&) {
-      return nullptr;
-    }
+    if (!db) return std::make_unique<Xapian::Database>(opts.db + "/xapian");
+    db->reopen();  // a check of the revision file when nothing changed
+    return db;
   }
-  void ReturnIndex(std::unique_ptr<Xapian::Database> db, uint64_t generation) {
+  void ReturnIndex(std::unique_ptr<Xapian::Database> db) {
     std::lock_guard<std::mutex> lock(mu);
-    if (generation == index_generation) idle_indexes.push_back(std::move(db));
+    idle_indexes.push_back(std::move(db));
   }
   // The answer to a positions request (remote_store.h); false with `error`
   // set when the index cannot be read.
@@ -245,14 +244,28 @@ void ShardServer::Impl::Routes() {
     if (!DecodePositionsRequest(req.body, &terms, &docs)) {
       return text(res, 400, "positions: malformed request body");
     }
-    uint64_t generation = 0;
-    std::unique_ptr<Xapian::Database> db = TakeIndex(&generation);
-    if (!db) return text(res, 404, opts.db + "/xapian: no index here");
+    if (terms.size() > kMaxPositionTerms || docs.size() > kMaxPositionDocs) {
+      return text(res, 400,
+                  "positions: at most " + std::to_string(kMaxPositionTerms) +
+                      " terms and " + std::to_string(kMaxPositionDocs) +
+                      " documents a request");
+    }
+    for (const std::string& t : terms) {
+      if (t.empty()) return text(res, 400, "positions: an empty term");
+    }
+    std::unique_ptr<Xapian::Database> db;
+    try {
+      db = TakeIndex();
+    } catch (const Xapian::DatabaseNotFoundError&) {
+      return text(res, 404, opts.db + "/xapian: no index here");
+    } catch (const Xapian::Error& e) {
+      return text(res, 500, opts.db + "/xapian: " + e.get_description());
+    }
     std::string body, error;
     if (!Positions(*db, terms, docs, &body, &error)) {
       return text(res, 500, opts.db + "/xapian: " + error);
     }
-    ReturnIndex(std::move(db), generation);
+    ReturnIndex(std::move(db));
     res.set_content(std::move(body), "application/octet-stream");
   });
   http.Post("/v1/store/refresh", [this, text](const httplib::Request&,

@@ -23,7 +23,10 @@ struct ShardServerOptions {
   std::string db;  // the shard's database directory
   std::string host = "127.0.0.1";
   int port = 0;    // 0: any free port
-  int threads = 8;
+  // A kept-alive connection holds a worker while it waits for its next
+  // request, and each searcher of a `serve` keeps up to two (point reads,
+  // scans): `serve` has 8 searchers or more by default.
+  int threads = 64;
 };
 
 class ShardServer {
