@@ -57,17 +57,22 @@ TEST(ThreadStoreTest, WriteLookupScan) {
   EXPECT_TRUE((*store)->Get(2).status().IsNotFound());
 }
 
+// Items numbered `nums`, with ids "id<num>", into `b`.
+void PutItems(std::initializer_list<uint32_t> nums, StoreBatch* b) {
+  for (uint32_t n : nums) {
+    StoredItem s;
+    s.num = n;
+    s.item.id = "id" + std::to_string(n);
+    b->Put(keys::ItemKey(n), EncodeStoredItem(s));
+  }
+}
+
 TEST(ThreadStoreTest, ForEachItemDecodesInNumberOrderAndStops) {
   TempDir tmp;
   auto store = ThreadStore::Open(tmp.path(), {});
   ASSERT_OK(store);
   StoreBatch b;
-  for (uint32_t n : {3u, 1u, 2u}) {
-    StoredItem s;
-    s.num = n;
-    s.item.id = "id" + std::to_string(n);
-    b.Put(keys::ItemKey(n), EncodeStoredItem(s));
-  }
+  PutItems({3u, 1u, 2u}, &b);
   ASSERT_OK((*store)->Write(b));
   std::vector<std::pair<uint32_t, std::string>> seen;
   ASSERT_OK((*store)->ForEachItem([&](uint32_t num, const StoredItem& s) {
@@ -124,12 +129,7 @@ TEST(ThreadStoreTest, GetManyAnswersInOrderWithErrorsInPlace) {
   auto store = ThreadStore::Open(tmp.path(), {});
   ASSERT_OK(store);
   StoreBatch b;
-  for (uint32_t n : {1u, 2u, 5u}) {
-    StoredItem s;
-    s.num = n;
-    s.item.id = "id" + std::to_string(n);
-    b.Put(keys::ItemKey(n), EncodeStoredItem(s));
-  }
+  PutItems({1u, 2u, 5u}, &b);
   b.Put(keys::ItemKey(7), "garbage");
   ASSERT_OK((*store)->Write(b));
   const std::vector<uint32_t> nums = {5, 3, 1, 7, 5, 2};
