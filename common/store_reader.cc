@@ -50,7 +50,6 @@ Status StoreReader::GetMany(const std::vector<uint32_t>& nums,
                             std::to_string(raw.size()) + " of " +
                             std::to_string(nums.size()) + " keys");
   }
-  out->clear();
   out->reserve(nums.size());
   for (size_t i = 0; i < nums.size(); ++i) {
     out->push_back(DecodeRead(nums[i], std::move(raw[i])));

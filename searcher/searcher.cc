@@ -1318,13 +1318,16 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   std::deque<Pending> queue{{&view.root, 0}};
   std::unordered_set<uint32_t> seen{view.root.item.num};
   uint32_t nodes = 1;
-  std::vector<uint32_t> kids;
   while (!queue.empty()) {
     Pending p = queue.front();
     queue.pop_front();
     // reply_count may count a reply gone since, never miss one.
     if (p.node->item.reply_count == 0) continue;
-    TS_RETURN_IF_ERROR(store->Children(p.node->item.num, &kids));
+    // Through `items`: FillContext has read the asked item's children.
+    Result<const std::vector<uint32_t>*> listed =
+        items.Children(shard, p.node->item.num);
+    if (!listed.ok()) return listed.status();
+    const std::vector<uint32_t>& kids = **listed;
     if (kids.empty()) continue;
     if (p.depth >= max_depth || nodes >= kMaxTreeNodes) {
       p.node->truncated = true;
