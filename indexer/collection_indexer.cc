@@ -47,6 +47,7 @@ void AddCounts(const IndexStats& from, IndexStats* to) {
   to->relinked += from.relinked;
   to->cycles_broken += from.cycles_broken;
   to->compacted = to->compacted || from.compacted;
+  to->runs += from.runs;
 }
 
 }  // namespace
@@ -307,6 +308,7 @@ Status CollectionIndexer::IndexPaths(const std::vector<std::string>& paths,
     IndexStats& s = im.shard_stats[i];
     TS_RETURN_IF_ERROR(im.shards[i]->FinishRun(s.added + s.updated, &s));
     stats->compacted = stats->compacted || s.compacted;
+    stats->runs += s.runs;
   }
   im.recent.clear();
   stats->seconds =

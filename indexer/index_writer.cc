@@ -2,6 +2,7 @@
 
 #include <xapian.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <unordered_map>
@@ -34,13 +35,84 @@ class CachedStemmer : public Xapian::StemImplementation {
   std::unordered_map<std::string, std::string> memo_;
 };
 
+// The merged runs of a part: "seq" is the newest segment's, the largest
+// (an older segment stopped setting it when a newer one began); every other
+// key is the same in all of them.
+class RunMerger : public Xapian::Compactor {
+ public:
+  std::string resolve_duplicate_metadata(const std::string& key,
+                                         size_t num_tags,
+                                         const std::string tags[]) override {
+    // Glass hands the key over as stored: "\0\xc0" + the user's key.
+    const std::string_view k(key);
+    if (k != "seq" && k != std::string_view("\0\xc0seq", 5)) return tags[0];
+    size_t best = 0;
+    uint64_t best_seq = 0;
+    for (size_t i = 0; i < num_tags; ++i) {
+      uint64_t v = 0;
+      if (ParseUint64(tags[i], &v) && v >= best_seq) {
+        best = i;
+        best_seq = v;
+      }
+    }
+    return tags[best];
+  }
+};
+
+// The runs of the part at `path`, sorted by their first docid; unfinished
+// ones (".new": killed while being created, so empty) are removed.
+std::vector<std::pair<Xapian::docid, std::string>> ListRuns(
+    const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<Xapian::docid, std::string>> runs;
+  const fs::path p(path);
+  const std::string prefix = p.filename().string() + ".run-";
+  std::vector<fs::path> stale;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(p.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    uint64_t first = 0;
+    if (ParseUint64(name.substr(prefix.size()), &first) && first > 0 &&
+        first <= UINT32_MAX) {
+      runs.emplace_back(static_cast<Xapian::docid>(first), e.path().string());
+    } else {
+      stale.push_back(e.path());
+    }
+  }
+  for (const fs::path& s : stale) fs::remove_all(s, ec);
+  std::sort(runs.begin(), runs.end());
+  return runs;
+}
+
 }  // namespace
 
 struct IndexWriter::Part {
-  std::unique_ptr<Xapian::WritableDatabase> db;
+  // The base (first == 1), then the runs by first docid: a document lives
+  // in the last segment whose first is not above its docid.
+  struct Segment {
+    Xapian::docid first = 1;
+    std::string path;
+    std::unique_ptr<Xapian::WritableDatabase> db;
+  };
+  std::vector<Segment> segs;
   Xapian::TermGenerator tg;
   Xapian::Stem stemmer{new CachedStemmer};
   uint64_t seq = 0;
+  uint64_t docs_at_open = 0;
+
+  Xapian::WritableDatabase& For(Xapian::docid did) {
+    auto it = std::upper_bound(
+        segs.begin(), segs.end(), did,
+        [](Xapian::docid d, const Segment& s) { return d < s.first; });
+    return *std::prev(it)->db;
+  }
+
+  uint64_t doccount() const {
+    uint64_t n = 0;
+    for (const Segment& s : segs) n += s.db ? s.db->get_doccount() : 0;
+    return n;
+  }
 
   void Build(const DocPlan& p, Xapian::Document* doc) {
     tg.set_document(*doc);
@@ -56,35 +128,73 @@ struct IndexWriter::Part {
     }
   }
 
+  // Starts a run when the newest segment is full (see index_writer.h).
+  // Created beside its name and renamed into place with "seq" committed, so
+  // a run Open() finds is whole. Throws Xapian::Error.
+  Status MaybeStartRun(uint64_t run_docs) {
+    if (run_docs == 0 || segs.size() > kMaxRuns) return Status::OK();
+    const uint64_t total = doccount();
+    if (total < docs_at_open || (total - docs_at_open) * 10 < docs_at_open) {
+      return Status::OK();  // a small change: no merge worth paying for
+    }
+    Xapian::WritableDatabase& newest = *segs.back().db;
+    if (newest.get_doccount() < std::max(run_docs, total / 16)) {
+      return Status::OK();
+    }
+    Segment run;
+    run.first = newest.get_lastdocid() + 1;
+    run.path = segs.front().path + ".run-" + std::to_string(run.first);
+    namespace fs = std::filesystem;
+    const std::string fresh = run.path + ".new";
+    std::error_code ec;
+    fs::remove_all(fresh, ec);
+    {
+      Xapian::WritableDatabase db(
+          fresh, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+      db.set_metadata("seq", std::to_string(seq));
+      db.set_metadata("schema", std::to_string(schema::kSchemaVersion));
+      db.commit();
+      db.close();
+    }
+    fs::rename(fresh, run.path, ec);
+    if (ec) return Status::IOError(run.path + ": " + ec.message());
+    run.db = std::make_unique<Xapian::WritableDatabase>(
+        run.path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+    segs.push_back(std::move(run));
+    return Status::OK();
+  }
+
   Status Apply(const std::vector<const DocPlan*>& plans, unsigned nparts,
-               uint64_t new_seq) {
+               uint64_t new_seq, uint64_t run_docs) {
     try {
+      TS_RETURN_IF_ERROR(MaybeStartRun(run_docs));
       for (const DocPlan* p : plans) {
         const Xapian::docid local = (p->num - 1) / nparts + 1;
+        Xapian::WritableDatabase& db = For(local);
         switch (p->kind) {
           case DocPlan::Kind::kDelete:
             if (p->id_term.empty()) {
               // A removed record (no id at hand): delete by number.
               try {
-                db->delete_document(local);
+                db.delete_document(local);
               } catch (const Xapian::DocNotFoundError&) {
               }
-            } else if (db->term_exists(p->id_term)) {
-              db->delete_document(local);
+            } else if (db.term_exists(p->id_term)) {
+              db.delete_document(local);
             }
             break;
           case DocPlan::Kind::kValues: {
             Xapian::Document doc;
             bool found = true;
             try {
-              doc = db->get_document(local);
+              doc = db.get_document(local);
             } catch (const Xapian::DocNotFoundError&) {
               found = false;
             }
             if (found) {
               // Terms untouched: Xapian rewrites only the values.
               for (const auto& [slot, v] : p->values) doc.add_value(slot, v);
-              db->replace_document(local, doc);
+              db.replace_document(local, doc);
               break;
             }
             [[fallthrough]];
@@ -92,30 +202,40 @@ struct IndexWriter::Part {
           case DocPlan::Kind::kFull: {
             Xapian::Document doc;
             Build(*p, &doc);
-            db->replace_document(local, doc);
+            db.replace_document(local, doc);
             break;
           }
         }
       }
-      db->set_metadata("seq", std::to_string(new_seq));
-      db->set_metadata("schema", std::to_string(schema::kSchemaVersion));
-      db->commit();
+      // Older segments first (a commit without changes writes nothing),
+      // the newest last with the batch's seq.
+      for (size_t i = 0; i + 1 < segs.size(); ++i) segs[i].db->commit();
+      Xapian::WritableDatabase& newest = *segs.back().db;
+      newest.set_metadata("seq", std::to_string(new_seq));
+      newest.set_metadata("schema", std::to_string(schema::kSchemaVersion));
+      newest.commit();
       seq = new_seq;
     } catch (const Xapian::Error& e) {
       return XapianStatus(e, "update index part");
     }
     return Status::OK();
   }
+
+  // Runs past this many stop growing in number: the newest takes the rest.
+  // (At part / 16 a run each, 42M items in 2 parts make about 45.)
+  static constexpr size_t kMaxRuns = 200;
 };
 
 Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
-                                                       unsigned parts_if_new) {
+                                                       unsigned parts_if_new,
+                                                       uint64_t run_docs) {
   namespace fs = std::filesystem;
   std::unique_ptr<IndexWriter> w(new IndexWriter());
   w->dir_ = dir;
   const std::string stub = dir + "/XAPIANDB";
   std::vector<std::string> paths;
   std::error_code ec;
+  bool single = false;
   if (fs::exists(stub)) {
     std::ifstream in(stub);
     std::string backend, path;
@@ -123,6 +243,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
     if (paths.empty()) return Status::Corruption(stub + ": lists no parts");
   } else if (fs::exists(dir + "/iamglass")) {
     paths.push_back(dir);  // a single glass database
+    single = true;
   } else {
     fs::create_directories(dir, ec);
     if (ec) return Status::IOError(dir + ": cannot create: " + ec.message());
@@ -154,18 +275,41 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
     fs::rename(stub + ".tmp", stub, ec);
     if (ec) return Status::IOError(stub + ": " + ec.message());
   }
+  // Runs live beside the parts of a stub; a single database has none.
+  w->run_docs_ = single ? 0 : run_docs;
   uint64_t min_seq = UINT64_MAX;
   for (const std::string& p : paths) {
-    // An interrupted compaction swap: only pK.old left means the swap
-    // stopped between its renames; a stray pK.compact is unfinished.
-    if (!fs::exists(p) && fs::exists(p + ".old")) fs::rename(p + ".old", p, ec);
+    // An interrupted compaction swap (see CompactPart): pK.merged is the
+    // merged part, complete, and replaces pK and its runs; only pK.old left
+    // means an older swap stopped between its renames; a stray pK.compact
+    // is unfinished.
+    if (fs::exists(p + ".merged")) {
+      for (const auto& [first, path] : ListRuns(p)) fs::remove_all(path, ec);
+      if (fs::exists(p)) {
+        fs::remove_all(p + ".old", ec);
+        fs::rename(p, p + ".old", ec);
+      }
+      fs::rename(p + ".merged", p, ec);
+      if (ec) return Status::IOError(p + ": finish merge: " + ec.message());
+    } else if (!fs::exists(p) && fs::exists(p + ".old")) {
+      fs::rename(p + ".old", p, ec);
+    }
     fs::remove_all(p + ".compact", ec);
     fs::remove_all(p + ".old", ec);
     auto part = std::make_unique<Part>();
     try {
-      part->db = std::make_unique<Xapian::WritableDatabase>(
-          p, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
-      std::string schema = part->db->get_metadata("schema");
+      part->segs.push_back({1, p, nullptr});
+      if (!single) {
+        for (const auto& [first, path] : ListRuns(p)) {
+          part->segs.push_back({first, path, nullptr});
+        }
+      }
+      for (Part::Segment& s : part->segs) {
+        s.db = std::make_unique<Xapian::WritableDatabase>(
+            s.path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+      }
+      Xapian::WritableDatabase& base = *part->segs.front().db;
+      std::string schema = base.get_metadata("schema");
       if (!schema.empty() &&
           schema != std::to_string(schema::kSchemaVersion)) {
         return Status::InvalidArgument(
@@ -173,7 +317,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
             std::to_string(schema::kSchemaVersion) +
             " (rebuild with check --repair)");
       }
-      std::string s = part->db->get_metadata("seq");
+      // The newest segment's seq is the part's (index_writer.h).
+      std::string s = part->segs.back().db->get_metadata("seq");
       if (!s.empty() && !ParseUint64(s, &part->seq)) {
         return Status::Corruption(p + ": bad \"seq\" metadata \"" + s + "\"");
       }
@@ -187,12 +332,21 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
   }
   w->seq_ = min_seq;
   w->paths_ = paths;
+  // Runs a killed writer left: readers see only the base parts.
+  if (w->runs() > 0) TS_RETURN_IF_ERROR(w->Compact());
+  for (auto& part : w->parts_) part->docs_at_open = part->doccount();
   return w;
 }
 
 uint64_t IndexWriter::doccount() const {
   uint64_t n = 0;
-  for (const auto& p : parts_) n += p->db ? p->db->get_doccount() : 0;
+  for (const auto& p : parts_) n += p->doccount();
+  return n;
+}
+
+size_t IndexWriter::runs() const {
+  size_t n = 0;
+  for (const auto& p : parts_) n += p->segs.size() - 1;
   return n;
 }
 
@@ -207,34 +361,53 @@ Status IndexWriter::Compact() {
   }
   for (std::thread& t : threads) t.join();
   for (const Status& st : results) TS_RETURN_IF_ERROR(st);
+  for (auto& part : parts_) part->docs_at_open = part->doccount();
   return Status::OK();
 }
 
 Status IndexWriter::CompactPart(size_t k) {
   namespace fs = std::filesystem;
+  Part& part = *parts_[k];
   const std::string& path = paths_[k];
   const std::string tmp = path + ".compact";
+  const std::string merged = path + ".merged";
   const std::string old = path + ".old";
   std::error_code ec;
   fs::remove_all(tmp, ec);
   try {
-    // The writer keeps its lock while a reader copies the committed state.
+    // The writers keep their locks while readers copy the committed state.
     Xapian::Database src(path);
-    src.compact(tmp, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER |
-                         Xapian::DB_BACKEND_GLASS);
+    for (size_t i = 1; i < part.segs.size(); ++i) {
+      src.add_database(Xapian::Database(part.segs[i].path));
+    }
+    RunMerger merger;
+    src.compact(tmp,
+                Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER |
+                    Xapian::DB_BACKEND_GLASS,
+                0, merger);
     src.close();
-    parts_[k]->db->close();
-    parts_[k]->db.reset();
+    for (Part::Segment& s : part.segs) {
+      s.db->close();
+      s.db.reset();
+    }
   } catch (const Xapian::Error& e) {
     fs::remove_all(tmp, ec);
     return XapianStatus(e, "compact index part " + path);
   }
+  // The merged part is whole once renamed: from here Open() finishes the
+  // swap (runs removed, then pK replaced).
+  fs::rename(tmp, merged, ec);
+  if (ec) return Status::IOError("swap in compacted " + path + ": " + ec.message());
+  for (size_t i = 1; i < part.segs.size(); ++i) {
+    fs::remove_all(part.segs[i].path, ec);
+  }
+  part.segs.resize(1);
   fs::rename(path, old, ec);
-  if (!ec) fs::rename(tmp, path, ec);
+  if (!ec) fs::rename(merged, path, ec);
   if (ec) return Status::IOError("swap in compacted " + path + ": " + ec.message());
   fs::remove_all(old, ec);
   try {
-    parts_[k]->db = std::make_unique<Xapian::WritableDatabase>(
+    part.segs[0].db = std::make_unique<Xapian::WritableDatabase>(
         path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
   } catch (const Xapian::Error& e) {
     return XapianStatus(e, "reopen compacted index part " + path);
@@ -256,7 +429,7 @@ void IndexWriter::ApplyAsync(std::vector<DocPlan> plans, uint64_t seq) {
       for (const DocPlan& p : *shared) {
         if ((p.num - 1) % n == k) mine.push_back(&p);
       }
-      results_[k] = parts_[k]->Apply(mine, n, seq);
+      results_[k] = parts_[k]->Apply(mine, n, seq, run_docs_);
     });
   }
 }
@@ -277,12 +450,14 @@ Status IndexWriter::Wait() {
 void IndexWriter::Close() {
   Wait().IgnoreError();
   for (auto& p : parts_) {
-    try {
-      if (p->db) p->db->close();
-    } catch (const Xapian::Error&) {
-      // Closing after a failed commit: nothing more to lose.
+    for (Part::Segment& s : p->segs) {
+      try {
+        if (s.db) s.db->close();
+      } catch (const Xapian::Error&) {
+        // Closing after a failed commit: nothing more to lose.
+      }
+      s.db.reset();
     }
-    p->db.reset();
   }
 }
 

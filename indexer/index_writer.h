@@ -9,7 +9,27 @@
 // Xapian interleaves the docids of a multi-database the same way, so through
 // the stub every document's docid is its item num. Each part commits with
 // metadata "seq" (the store batch it reflects) and "schema"; the index's seq
-// is the smallest over the parts. Internal to indexer/.
+// is the smallest over the parts.
+//
+// Runs (bulk builds). A commit rewrites the B-tree blocks that hold each
+// changed term's postings and positions; on a large part those are spread
+// over all of it, so a commit's cost grows with the part and a bulk build
+// grows worse than linearly (10M synthetic HN items: 618 GB written for an
+// 18 GB index). When opened with run_docs > 0, a part that has taken a tenth
+// of what it held at open writes its new documents to a run once its newest
+// segment holds max(run_docs, part / 16) documents:
+//
+//   DIR/xapian/pK.run-F   run of part K: its documents from local docid F
+//                         up to the next run's F
+//
+// Each run is a small glass database, so its commits stay cheap; documents
+// already written (values of a thread's root, deletions) change where they
+// are. Readers see only the base parts: runs are merged into them by
+// Compact() (Xapian's compactor over base + runs, docids kept), which the
+// Indexer calls at the end of a run, and Open() merges whatever runs a
+// killed process left. Within a batch the older segments commit first and
+// the newest last with "seq", so the newest segment's "seq" is the part's.
+// Internal to indexer/.
 #ifndef THREADSEARCH_INDEXER_INDEX_WRITER_H_
 #define THREADSEARCH_INDEXER_INDEX_WRITER_H_
 
@@ -46,10 +66,12 @@ struct DocPlan {
 class IndexWriter {
  public:
   // Opens the index at `dir`, creating it with `parts_if_new` parts when
-  // missing. Busy when another writer holds it; InvalidArgument on a schema
-  // version mismatch.
+  // missing, and merging the runs a killed writer left. `run_docs` > 0
+  // writes new documents to runs (see above); 0 never. Busy when another
+  // writer holds it; InvalidArgument on a schema version mismatch.
   static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir,
-                                                   unsigned parts_if_new);
+                                                   unsigned parts_if_new,
+                                                   uint64_t run_docs = 0);
   ~IndexWriter();  // waits for a running apply
   IndexWriter(const IndexWriter&) = delete;
   IndexWriter& operator=(const IndexWriter&) = delete;
@@ -69,12 +91,14 @@ class IndexWriter {
     return Wait();
   }
   // Rewrites every part compactly (Xapian's compactor, fuller level, docids
-  // kept): glass leaves B-tree blocks part-empty as it grows, and a compacted
-  // index is about half the size. Each part is compacted beside itself and
-  // swapped in by rename, every part at once on its own thread; Open()
-  // finishes or undoes an interrupted swap.
+  // kept), merging its runs: glass leaves B-tree blocks part-empty as it
+  // grows, and a compacted index is about half the size. Each part is
+  // compacted beside itself and swapped in by rename, every part at once on
+  // its own thread; Open() finishes or undoes an interrupted swap.
   // REQUIRES: no apply running.
   Status Compact();
+  // Runs not yet merged (Compact merges them), over all parts.
+  size_t runs() const;
   // Documents in all parts.
   uint64_t doccount() const;
   // Closes every part (a swap of directories follows).
@@ -90,6 +114,7 @@ class IndexWriter {
   std::vector<std::unique_ptr<Part>> parts_;
   std::vector<std::thread> running_;
   std::vector<Status> results_;
+  uint64_t run_docs_ = 0;
   uint64_t seq_ = 0;
   uint64_t pending_seq_ = 0;
 };

@@ -221,7 +221,10 @@ Status Indexer::Impl::OpenAll() {
     parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   }
   Result<std::unique_ptr<IndexWriter>> w =
-      IndexWriter::Open(dir + "/xapian", parts);
+      IndexWriter::Open(dir + "/xapian", parts,
+                        opts.compact == IndexOptions::Compaction::kNever
+                            ? 0
+                            : opts.run_docs);
   if (!w.ok()) return w.status();
   xw = std::move(w).value();
   xapian_seq = xw->seq();
@@ -1045,7 +1048,9 @@ Status Indexer::FinishRun(uint64_t changed, IndexStats* stats) {
       compact = changed >= 1000 && changed * 10 >= im.xw->doccount();
       break;
   }
-  if (compact) {
+  // Runs are merged whatever the policy: readers see only the parts.
+  stats->runs += im.xw->runs();
+  if (compact || im.xw->runs() > 0) {
     TS_RETURN_IF_ERROR(im.xw->Compact());
     stats->compacted = true;
   }

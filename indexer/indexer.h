@@ -52,6 +52,7 @@ struct IndexStats {
   uint64_t cycles_broken = 0;
   uint64_t bytes_read = 0;    // raw (compressed) bytes of input
   bool compacted = false;     // the index was compacted at the end
+  uint64_t runs = 0;          // index runs merged at the end (IndexOptions)
   double seconds = 0;
 };
 
@@ -86,6 +87,13 @@ struct IndexOptions {
   // a tenth of the documents (or 1,000), kAlways, or kNever.
   enum class Compaction { kAuto, kAlways, kNever };
   Compaction compact = Compaction::kAuto;
+  // Bulk builds: once a run has added a tenth of what the index held, each
+  // index part writes its new documents to runs of this many documents (or
+  // a sixteenth of the part), small databases whose commits stay cheap,
+  // merged into the part at the end of the run (indexer/index_writer.h).
+  // Until then readers see none of the run's new documents. 0: never (what
+  // a live writer needs); ignored with Compaction::kNever.
+  uint64_t run_docs = 0;
   // Called about every 200 ms while reading, and once at the end.
   std::function<void(const IndexProgress&)> on_progress;
   // Bad records and files ("file:line: reason"), broken cycles.

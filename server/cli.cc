@@ -81,6 +81,7 @@ struct IndexArgs {
   bool force = false;
   bool no_compact = false;
   size_t batch = 5000;
+  uint64_t run_docs = 100000;
   unsigned parts = 0;
   unsigned shards = 0;
 };
@@ -93,6 +94,7 @@ int RunIndex(const IndexArgs& a) {
   opts.batch_size = a.batch;
   opts.force = a.force;
   opts.parts = a.parts;
+  opts.run_docs = a.run_docs;
   if (a.no_compact) opts.compact = IndexOptions::Compaction::kNever;
   bool tty = isatty(STDERR_FILENO) && !a.quiet;
   bool progress_shown = false;
@@ -340,7 +342,15 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000));
   index->add_flag("--quiet,-q", ia.quiet, "No progress line");
   index->add_flag("--no-compact", ia.no_compact,
-                  "Do not compact the index after a large run");
+                  "Do not compact the index after a large run (no runs "
+                  "either)");
+  index->add_option("--run-docs", ia.run_docs,
+                    "Bulk builds: once the run adds a tenth of the index, "
+                    "each index part writes its new documents to runs of N "
+                    "documents (or 1/16 of the part), merged at the end; "
+                    "0: write into the parts")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 32));
   index->add_option("--parts", ia.parts,
                     "Index parts written in parallel, for a new database "
                     "(default: one per core)")

@@ -433,6 +433,8 @@ std::string IndexStatsToJson(const IndexStats& s, int indent) {
               {"relinked", s.relinked},
               {"cycles_broken", s.cycles_broken},
               {"bytes_read", s.bytes_read},
+              {"compacted", s.compacted},
+              {"runs", s.runs},
               {"seconds", s.seconds}};
   return Dump(out, indent);
 }

@@ -29,14 +29,16 @@ const std::vector<std::string> kFiles = {
     std::string(TS_CORPUS) + "/hn/ntdunglc-hackernews_jobs/hn_comments.json",
 };
 
-IndexOptions SmallBatches() {
+IndexOptions SmallBatches(uint64_t run_docs = 0) {
   IndexOptions o;
   o.batch_size = 100;  // many commits, so kills land in them often
+  o.run_docs = run_docs;
   return o;
 }
 
-Status IndexAll(const std::string& db) {
-  Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, SmallBatches());
+Status IndexAll(const std::string& db, uint64_t run_docs = 0) {
+  Result<std::unique_ptr<Indexer>> ix =
+      Indexer::Open(db, SmallBatches(run_docs));
   if (!ix.ok()) return ix.status();
   IndexStats st;
   return (*ix)->IndexPaths(kFiles, &st);
@@ -67,7 +69,12 @@ std::map<std::string, std::string> Snapshot(const std::string& db) {
   return out;
 }
 
-TEST(CrashTest, KilledIndexerRecoversToTheUninterruptedResult) {
+// Param: IndexOptions::run_docs. With runs (tiny, so that there are many)
+// kills also land in a run's creation, its commits and the merge's swap.
+class KilledIndexerTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(KilledIndexerTest, RecoversToTheUninterruptedResult) {
+  const uint64_t run_docs = GetParam();
   TempDir tmp;
   const std::string ref = tmp.Sub("ref");
   auto t0 = std::chrono::steady_clock::now();
@@ -93,7 +100,7 @@ TEST(CrashTest, KilledIndexerRecoversToTheUninterruptedResult) {
       pid_t pid = fork();
       ASSERT_GE(pid, 0);
       if (pid == 0) {
-        Status st = IndexAll(db);
+        Status st = IndexAll(db, run_docs);
         _exit(st.ok() ? 0 : 3);
       }
       const int delay_ms = static_cast<int>(rng() % static_cast<unsigned>(
@@ -116,7 +123,7 @@ TEST(CrashTest, KilledIndexerRecoversToTheUninterruptedResult) {
           << "round " << round << " after " << delay_ms << " ms: "
           << (report.examples.empty() ? "" : report.examples[0]);
     }
-    ASSERT_OK(IndexAll(db));
+    ASSERT_OK(IndexAll(db, run_docs));
     auto got = Snapshot(db);
     ASSERT_EQ(got.size(), want.size()) << "round " << round;
     EXPECT_TRUE(got == want) << "round " << round;
@@ -129,6 +136,13 @@ TEST(CrashTest, KilledIndexerRecoversToTheUninterruptedResult) {
             << " rounds (full run " << full_ms << " ms)\n";
   EXPECT_GE(kills, kWantKills);
 }
+
+INSTANTIATE_TEST_SUITE_P(CrashTest, KilledIndexerTest,
+                         ::testing::Values(uint64_t{0}, uint64_t{150}),
+                         [](const ::testing::TestParamInfo<uint64_t>& i) {
+                           return i.param == 0 ? std::string("IntoParts")
+                                               : std::string("ThroughRuns");
+                         });
 
 TEST(CheckTest, RepairRebuildsAnIndexThatLostDocuments) {
   TempDir tmp;

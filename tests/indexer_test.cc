@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <xapian.h>
 
+#include <filesystem>
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "common/keys.h"
 #include "common/schema.h"
 #include "common/thread_store.h"
+#include "indexer/index_writer.h"
 #include "tests/testutil.h"
 
 namespace threadsearch {
@@ -492,6 +495,166 @@ TEST(IndexerTest, SmallUpdateDoesNotCompact) {
       {std::string(TS_CORPUS) + "/reddit/Paul-E-Pushshift-Importer/test_comments.json"},
       &st));
   EXPECT_FALSE(st.compacted);  // 27 items: under the 1,000 floor
+}
+
+// Everything Xapian holds, as text: per document its data, values and
+// terms with wdf and positions; then the index's metadata.
+std::string DumpIndex(const std::string& dir) {
+  Xapian::Database db(dir);
+  std::ostringstream out;
+  out << "docs " << db.get_doccount() << " last " << db.get_lastdocid() << "\n";
+  for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
+    Xapian::Document doc = db.get_document(*d);
+    out << "#" << *d << " len " << d.get_doclength() << " data "
+        << doc.get_data().size() << "\n";
+    for (auto v = doc.values_begin(); v != doc.values_end(); ++v) {
+      out << " v" << v.get_valueno() << "=" << *v << "\n";
+    }
+    for (auto t = db.termlist_begin(*d); t != db.termlist_end(*d); ++t) {
+      out << " " << *t << ":" << t.get_wdf();
+      for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) {
+        out << "," << *p;
+      }
+      out << "\n";
+    }
+  }
+  for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k) {
+    out << "meta " << *k << "=" << db.get_metadata(*k) << "\n";
+  }
+  return out.str();
+}
+
+size_t RunDirs(const std::string& xapian_dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(xapian_dir)) {
+    if (e.path().filename().string().find(".run-") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// A bulk build through runs (tiny here, so that there are many) gives the
+// very index a build into the parts gives: same docids, terms, positions,
+// values and "seq", and no run is left on disk.
+TEST(IndexerTest, RunsMergeIntoTheSameIndexAsParts) {
+  TempDir tmp;
+  const std::vector<std::string> files = {
+      std::string(TS_CORPUS) + "/mailing-lists/r-help/2003-March.txt.gz",
+      std::string(TS_CORPUS) + "/hn/ntdunglc-hackernews_jobs/hn_comments.json",
+  };
+  auto build = [&](const std::string& dir, uint64_t run_docs) {
+    IndexOptions opts;
+    opts.parts = 2;
+    opts.batch_size = 200;
+    opts.run_docs = run_docs;
+    auto ix = Indexer::Open(dir, opts);
+    EXPECT_OK(ix);
+    IndexStats st;
+    if (ix.ok()) EXPECT_OK((*ix)->IndexPaths(files, &st));
+    return st;
+  };
+  IndexStats plain = build(tmp.Sub("plain"), 0);
+  IndexStats runs = build(tmp.Sub("runs"), 150);
+  EXPECT_EQ(plain.runs, 0u);
+  EXPECT_GE(runs.runs, 6u);  // runs of 150 or more, over 2 parts
+  EXPECT_TRUE(runs.compacted);
+  EXPECT_EQ(RunDirs(tmp.Sub("runs/xapian")), 0u);
+  const std::string want = DumpIndex(tmp.Sub("plain/xapian"));
+  ASSERT_GT(want.size(), 100000u);
+  const std::string got = DumpIndex(tmp.Sub("runs/xapian"));
+  EXPECT_TRUE(got == want);
+  if (got != want) {  // kept with the test directory, to diff
+    WriteFileOrDie(tmp.Sub("want.txt"), want);
+    WriteFileOrDie(tmp.Sub("got.txt"), got);
+  }
+  ExpectStoresAgree(tmp.Sub("runs"));
+}
+
+// Documents for IndexWriter: num N says "word<N%7> common".
+std::vector<DocPlan> Plans(uint32_t from, uint32_t to) {
+  std::vector<DocPlan> plans;
+  for (uint32_t n = from; n < to; ++n) {
+    DocPlan p;
+    p.num = n;
+    p.id_term = "Qdoc" + std::to_string(n);
+    p.body = "word" + std::to_string(n % 7) + " common";
+    p.terms = {p.id_term};
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+// Runs a killed writer left are merged when the index is next opened, and
+// a merge killed after its result was whole is finished from pK.merged.
+TEST(IndexerTest, OpenMergesRunsAKilledWriterLeft) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("xapian");
+  auto write = [&](const std::string& d) {
+    auto w = IndexWriter::Open(d, 2, /*run_docs=*/40);
+    ASSERT_OK(w);
+    for (uint32_t b = 0; b < 10; ++b) {
+      ASSERT_OK((*w)->Apply(Plans(1 + b * 60, 61 + b * 60), b + 1));
+    }
+    // A value change reaches a document in the base, another in a run.
+    std::vector<DocPlan> values = Plans(3, 4);
+    auto more = Plans(450, 451);
+    values.insert(values.end(), more.begin(), more.end());
+    for (DocPlan& p : values) {
+      p.kind = DocPlan::Kind::kValues;
+      p.values = {{7, "changed"}};
+    }
+    ASSERT_OK((*w)->Apply(std::move(values), 11));
+    EXPECT_GE((*w)->runs(), 8u);
+    EXPECT_EQ((*w)->doccount(), 600u);
+    (*w)->Close();  // no Compact: as if killed
+  };
+  write(dir);
+  ASSERT_GE(RunDirs(dir), 8u);
+  // Readers see the base parts only, not the runs.
+  EXPECT_LT(Xapian::Database(dir).get_doccount(), 600u);
+  auto check = [&](const std::string& d, const std::string& seq) {
+    Xapian::Database db(d);
+    EXPECT_EQ(db.get_doccount(), 600u);
+    EXPECT_EQ(db.get_termfreq("word3"), 86u);
+    if (!seq.empty()) {
+      EXPECT_EQ(db.get_metadata("seq"), seq);
+    }
+    for (uint32_t n : {1u, 3u, 77u, 450u, 600u}) {
+      Xapian::Document doc = db.get_document(n);
+      EXPECT_EQ(*doc.termlist_begin(), "Qdoc" + std::to_string(n));
+      EXPECT_EQ(doc.get_value(7), n == 3 || n == 450 ? "changed" : "");
+    }
+    EXPECT_EQ(RunDirs(d), 0u);
+  };
+  {
+    auto w = IndexWriter::Open(dir, 2);
+    ASSERT_OK(w);
+    EXPECT_EQ((*w)->runs(), 0u);
+    EXPECT_EQ((*w)->seq(), 11u);
+  }
+  check(dir, "11");
+
+  // Killed after the merged part was renamed into place as p0.merged,
+  // before the runs were removed: Open takes p0.merged, drops the runs.
+  const std::string dir2 = tmp.Sub("xapian2");
+  write(dir2);
+  {
+    Xapian::Database src(dir2 + "/p0");
+    for (const auto& e : std::filesystem::directory_iterator(dir2)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("p0.run-", 0) == 0) src.add_database(Xapian::Database(e.path()));
+    }
+    src.compact(dir2 + "/p0.merged", Xapian::DBCOMPACT_NO_RENUMBER);
+  }
+  std::filesystem::rename(dir2 + "/p0", dir2 + "/p0.old");  // mid-swap
+  {
+    auto w = IndexWriter::Open(dir2, 2);
+    ASSERT_OK(w);
+    EXPECT_EQ((*w)->runs(), 0u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir2 + "/p0.merged"));
+  EXPECT_FALSE(std::filesystem::exists(dir2 + "/p0.old"));
+  // (Its "seq" is the base's: this test's compaction lacks RunMerger.)
+  check(dir2, "");
 }
 
 }  // namespace
