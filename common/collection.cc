@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -149,10 +151,16 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
                 static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   ok = (::close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError(path + ": cannot write");
+  if (!ok) return Status::IOError(path + ": cannot write");
+  return RenameDurably(tmp, path);
+}
+
+Status RenameDurably(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    return Status::IOError("rename " + from + " to " + to + ": " +
+                           std::strerror(errno));
   }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const std::string dir = std::filesystem::path(to).parent_path().string();
   int dfd = ::open(dir.empty() ? "." : dir.c_str(),
                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

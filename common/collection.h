@@ -59,6 +59,9 @@ std::string ShardDir(const Collection& c, const ShardSpec& s);
 // Replaces `path` with `text` atomically: a temporary file beside it,
 // synced, renamed over it, and the directory synced.
 Status WriteFileAtomically(const std::string& path, const std::string& text);
+// Renames `from` to `to` (a file or a directory) and syncs the directory
+// that holds `to`, so that the rename survives a power loss.
+Status RenameDurably(const std::string& from, const std::string& to);
 // Splits "host:port"; InvalidArgument when malformed.
 Status ParseHostPort(const std::string& s, std::string* host, int* port);
 

@@ -1,5 +1,6 @@
 #include "indexer/index_writer.h"
 
+#include <sys/resource.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "common/collection.h"
 #include "common/schema.h"
 #include "common/text.h"
 #include "common/xapian_status.h"
@@ -59,30 +61,80 @@ class RunMerger : public Xapian::Compactor {
   }
 };
 
+using RunList = std::vector<std::pair<Xapian::docid, std::string>>;
+
 // The runs of the part at `path`, sorted by their first docid; unfinished
-// ones (".new": killed while being created, so empty) are removed.
-std::vector<std::pair<Xapian::docid, std::string>> ListRuns(
-    const std::string& path) {
+// ones (".new": killed while being created, so empty) are removed. An
+// unreadable directory is an error: a run overlooked would lose documents.
+Status ListRuns(const std::string& path, RunList* runs) {
   namespace fs = std::filesystem;
-  std::vector<std::pair<Xapian::docid, std::string>> runs;
+  runs->clear();
   const fs::path p(path);
   const std::string prefix = p.filename().string() + ".run-";
   std::vector<fs::path> stale;
   std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(p.parent_path(), ec)) {
-    const std::string name = e.path().filename().string();
+  fs::directory_iterator it(p.parent_path(), ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     uint64_t first = 0;
     if (ParseUint64(name.substr(prefix.size()), &first) && first > 0 &&
         first <= UINT32_MAX) {
-      runs.emplace_back(static_cast<Xapian::docid>(first), e.path().string());
+      runs->emplace_back(static_cast<Xapian::docid>(first),
+                         it->path().string());
     } else {
-      stale.push_back(e.path());
+      stale.push_back(it->path());
     }
   }
+  if (ec) {
+    return Status::IOError(p.parent_path().string() + ": list runs: " +
+                           ec.message());
+  }
   for (const fs::path& s : stale) fs::remove_all(s, ec);
-  std::sort(runs.begin(), runs.end());
-  return runs;
+  std::sort(runs->begin(), runs->end());
+  return Status::OK();
+}
+
+// Finishes a merge (IndexWriter::CompactPart) once pK.merged is whole: the
+// part's runs are removed (before pK is replaced, so that a run that could
+// not be removed stops the swap, and the next Open tries again), then
+// pK.merged replaces pK.
+Status FinishMerge(const std::string& p) {
+  namespace fs = std::filesystem;
+  RunList runs;
+  TS_RETURN_IF_ERROR(ListRuns(p, &runs));
+  std::error_code ec;
+  for (const auto& [first, path] : runs) {
+    fs::remove_all(path, ec);
+    if (ec) return Status::IOError(path + ": remove merged run: " + ec.message());
+  }
+  const std::string old = p + ".old";
+  if (fs::exists(p, ec)) {
+    fs::remove_all(old, ec);
+    fs::rename(p, old, ec);
+    if (ec) return Status::IOError(p + ": swap in merged part: " + ec.message());
+  }
+  TS_RETURN_IF_ERROR(RenameDurably(p + ".merged", p));
+  fs::remove_all(old, ec);
+  return Status::OK();
+}
+
+// How many runs a part may have: an open segment holds four or five file
+// descriptors and the merge opens each once more, so every segment of every
+// part is given 12 of the open-file limit (raised to its hard limit first).
+size_t MaxRunsPerPart(size_t parts) {
+  struct rlimit rl;
+  uint64_t limit = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    if (rl.rlim_cur < rl.rlim_max) {
+      rlimit raised = rl;
+      raised.rlim_cur = rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    limit = rl.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : rl.rlim_cur;
+  }
+  const uint64_t segments = limit / 12 / std::max<size_t>(1, parts);
+  return static_cast<size_t>(std::clamp<uint64_t>(segments, 2, 201) - 1);
 }
 
 }  // namespace
@@ -131,8 +183,8 @@ struct IndexWriter::Part {
   // Starts a run when the newest segment is full (see index_writer.h).
   // Created beside its name and renamed into place with "seq" committed, so
   // a run Open() finds is whole. Throws Xapian::Error.
-  Status MaybeStartRun(uint64_t run_docs) {
-    if (run_docs == 0 || segs.size() > kMaxRuns) return Status::OK();
+  Status MaybeStartRun(uint64_t run_docs, size_t max_runs) {
+    if (run_docs == 0 || segs.size() > max_runs) return Status::OK();  // full
     const uint64_t total = doccount();
     if (total < docs_at_open || (total - docs_at_open) * 10 < docs_at_open) {
       return Status::OK();  // a small change: no merge worth paying for
@@ -156,8 +208,7 @@ struct IndexWriter::Part {
       db.commit();
       db.close();
     }
-    fs::rename(fresh, run.path, ec);
-    if (ec) return Status::IOError(run.path + ": " + ec.message());
+    TS_RETURN_IF_ERROR(RenameDurably(fresh, run.path));
     run.db = std::make_unique<Xapian::WritableDatabase>(
         run.path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
     segs.push_back(std::move(run));
@@ -165,9 +216,9 @@ struct IndexWriter::Part {
   }
 
   Status Apply(const std::vector<const DocPlan*>& plans, unsigned nparts,
-               uint64_t new_seq, uint64_t run_docs) {
+               uint64_t new_seq, uint64_t run_docs, size_t max_runs) {
     try {
-      TS_RETURN_IF_ERROR(MaybeStartRun(run_docs));
+      TS_RETURN_IF_ERROR(MaybeStartRun(run_docs, max_runs));
       for (const DocPlan* p : plans) {
         const Xapian::docid local = (p->num - 1) / nparts + 1;
         Xapian::WritableDatabase& db = For(local);
@@ -220,10 +271,6 @@ struct IndexWriter::Part {
     }
     return Status::OK();
   }
-
-  // Runs past this many stop growing in number: the newest takes the rest.
-  // (At part / 16 a run each, 42M items in 2 parts make about 45.)
-  static constexpr size_t kMaxRuns = 200;
 };
 
 Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
@@ -277,32 +324,30 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
   }
   // Runs live beside the parts of a stub; a single database has none.
   w->run_docs_ = single ? 0 : run_docs;
+  w->max_runs_ = MaxRunsPerPart(paths.size());
   uint64_t min_seq = UINT64_MAX;
+  // Recovery renames before any Xapian lock is taken: the Indexer holds the
+  // store's lock first, so there is one writer.
   for (const std::string& p : paths) {
     // An interrupted compaction swap (see CompactPart): pK.merged is the
     // merged part, complete, and replaces pK and its runs; only pK.old left
     // means an older swap stopped between its renames; a stray pK.compact
     // is unfinished.
-    if (fs::exists(p + ".merged")) {
-      for (const auto& [first, path] : ListRuns(p)) fs::remove_all(path, ec);
-      if (fs::exists(p)) {
-        fs::remove_all(p + ".old", ec);
-        fs::rename(p, p + ".old", ec);
-      }
-      fs::rename(p + ".merged", p, ec);
-      if (ec) return Status::IOError(p + ": finish merge: " + ec.message());
-    } else if (!fs::exists(p) && fs::exists(p + ".old")) {
+    if (fs::exists(p + ".merged", ec)) {
+      TS_RETURN_IF_ERROR(FinishMerge(p));
+    } else if (!fs::exists(p, ec) && fs::exists(p + ".old", ec)) {
       fs::rename(p + ".old", p, ec);
+      if (ec) return Status::IOError(p + ": finish swap: " + ec.message());
     }
     fs::remove_all(p + ".compact", ec);
     fs::remove_all(p + ".old", ec);
     auto part = std::make_unique<Part>();
+    RunList runs;
+    if (!single) TS_RETURN_IF_ERROR(ListRuns(p, &runs));
     try {
       part->segs.push_back({1, p, nullptr});
-      if (!single) {
-        for (const auto& [first, path] : ListRuns(p)) {
-          part->segs.push_back({first, path, nullptr});
-        }
+      for (const auto& [first, path] : runs) {
+        part->segs.push_back({first, path, nullptr});
       }
       for (Part::Segment& s : part->segs) {
         s.db = std::make_unique<Xapian::WritableDatabase>(
@@ -320,7 +365,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
       // The newest segment's seq is the part's (index_writer.h).
       std::string s = part->segs.back().db->get_metadata("seq");
       if (!s.empty() && !ParseUint64(s, &part->seq)) {
-        return Status::Corruption(p + ": bad \"seq\" metadata \"" + s + "\"");
+        return Status::Corruption(part->segs.back().path +
+                                  ": bad \"seq\" metadata \"" + s + "\"");
       }
     } catch (const Xapian::Error& e) {
       return XapianStatus(e, "open index part " + p);
@@ -333,7 +379,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
   w->seq_ = min_seq;
   w->paths_ = paths;
   // Runs a killed writer left: readers see only the base parts.
-  if (w->runs() > 0) TS_RETURN_IF_ERROR(w->Compact());
+  if (w->runs() > 0) TS_RETURN_IF_ERROR(w->CompactParts(true));
   for (auto& part : w->parts_) part->docs_at_open = part->doccount();
   return w;
 }
@@ -350,13 +396,16 @@ size_t IndexWriter::runs() const {
   return n;
 }
 
-Status IndexWriter::Compact() {
+Status IndexWriter::Compact() { return CompactParts(false); }
+
+Status IndexWriter::CompactParts(bool only_with_runs) {
   TS_RETURN_IF_ERROR(Wait());
   // The parts are compacted at once, one thread each, as they are written.
   const size_t n = parts_.size();
   std::vector<Status> results(n);
   std::vector<std::thread> threads;
   for (size_t k = 0; k < n; ++k) {
+    if (only_with_runs && parts_[k]->segs.size() == 1) continue;
     threads.emplace_back([this, k, &results] { results[k] = CompactPart(k); });
   }
   for (std::thread& t : threads) t.join();
@@ -370,8 +419,6 @@ Status IndexWriter::CompactPart(size_t k) {
   Part& part = *parts_[k];
   const std::string& path = paths_[k];
   const std::string tmp = path + ".compact";
-  const std::string merged = path + ".merged";
-  const std::string old = path + ".old";
   std::error_code ec;
   fs::remove_all(tmp, ec);
   try {
@@ -396,16 +443,9 @@ Status IndexWriter::CompactPart(size_t k) {
   }
   // The merged part is whole once renamed: from here Open() finishes the
   // swap (runs removed, then pK replaced).
-  fs::rename(tmp, merged, ec);
-  if (ec) return Status::IOError("swap in compacted " + path + ": " + ec.message());
-  for (size_t i = 1; i < part.segs.size(); ++i) {
-    fs::remove_all(part.segs[i].path, ec);
-  }
+  TS_RETURN_IF_ERROR(RenameDurably(tmp, path + ".merged"));
   part.segs.resize(1);
-  fs::rename(path, old, ec);
-  if (!ec) fs::rename(merged, path, ec);
-  if (ec) return Status::IOError("swap in compacted " + path + ": " + ec.message());
-  fs::remove_all(old, ec);
+  TS_RETURN_IF_ERROR(FinishMerge(path));
   try {
     part.segs[0].db = std::make_unique<Xapian::WritableDatabase>(
         path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
@@ -429,7 +469,7 @@ void IndexWriter::ApplyAsync(std::vector<DocPlan> plans, uint64_t seq) {
       for (const DocPlan& p : *shared) {
         if ((p.num - 1) % n == k) mine.push_back(&p);
       }
-      results_[k] = parts_[k]->Apply(mine, n, seq, run_docs_);
+      results_[k] = parts_[k]->Apply(mine, n, seq, run_docs_, max_runs_);
     });
   }
 }

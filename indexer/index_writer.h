@@ -107,7 +107,9 @@ class IndexWriter {
  private:
   struct Part;
   IndexWriter() = default;
-  // Compacts part k and swaps it in (see Compact).
+  // Compacts every part, or only those with runs, each on its own thread.
+  Status CompactParts(bool only_with_runs);
+  // Compacts part k, merging its runs, and swaps it in (see Compact).
   Status CompactPart(size_t k);
   std::string dir_;
   std::vector<std::string> paths_;
@@ -115,6 +117,7 @@ class IndexWriter {
   std::vector<std::thread> running_;
   std::vector<Status> results_;
   uint64_t run_docs_ = 0;
+  size_t max_runs_ = 0;  // per part, from the open-file limit
   uint64_t seq_ = 0;
   uint64_t pending_seq_ = 0;
 };

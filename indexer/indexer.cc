@@ -787,8 +787,9 @@ Status Indexer::RebuildIndex(
   const std::string old = im.dir + "/xapian.old";
   std::error_code ec;
   fs::remove_all(fresh, ec);
+  // Invisible until the swap: written through runs and compacted.
   Result<std::unique_ptr<IndexWriter>> out =
-      IndexWriter::Open(fresh, im.xw->parts());
+      IndexWriter::Open(fresh, im.xw->parts(), IndexOptions::kBulkRunDocs);
   if (!out.ok()) return out.status();
   uint64_t total = 0;
   Result<uint64_t> nn = im.store->GetMetaInt("next_num");
@@ -819,6 +820,7 @@ Status Indexer::RebuildIndex(
   TS_RETURN_IF_ERROR(apply());
   // Commit the seq even when there was nothing to index.
   TS_RETURN_IF_ERROR((*out)->Apply({}, im.seq));
+  TS_RETURN_IF_ERROR((*out)->Compact());
   (*out)->Close();
   out->reset();
   im.xw->Close();

@@ -94,6 +94,8 @@ struct IndexOptions {
   // Until then readers see none of the run's new documents. 0: never (what
   // a live writer needs); ignored with Compaction::kNever.
   uint64_t run_docs = 0;
+  // What `index` and `check --repair` use.
+  static constexpr uint64_t kBulkRunDocs = 100000;
   // Called about every 200 ms while reading, and once at the end.
   std::function<void(const IndexProgress&)> on_progress;
   // Bad records and files ("file:line: reason"), broken cycles.
@@ -174,8 +176,9 @@ class Indexer : public ItemWriter {
   Result<bool> Has(Source source, std::string_view id) override;
 
   // Rebuilds the Xapian index from the thread store: a new index is built
-  // beside the old one and swapped in when complete, so a crash leaves the
-  // old one in place. `progress(done, total)` is called every 10,000 items.
+  // beside the old one (through runs, then compacted) and swapped in when
+  // complete, so a crash leaves the old one in place. `progress(done,
+  // total)` is called every 10,000 items.
   Status RebuildIndex(
       const std::function<void(uint64_t done, uint64_t total)>& progress);
 

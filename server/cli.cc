@@ -81,7 +81,7 @@ struct IndexArgs {
   bool force = false;
   bool no_compact = false;
   size_t batch = 5000;
-  uint64_t run_docs = 100000;
+  uint64_t run_docs = IndexOptions::kBulkRunDocs;
   unsigned parts = 0;
   unsigned shards = 0;
 };

@@ -3,6 +3,9 @@
 #include "indexer/indexer.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <xapian.h>
 
 #include <filesystem>
@@ -655,6 +658,35 @@ TEST(IndexerTest, OpenMergesRunsAKilledWriterLeft) {
   EXPECT_FALSE(std::filesystem::exists(dir2 + "/p0.old"));
   // (Its "seq" is the base's: this test's compaction lacks RunMerger.)
   check(dir2, "");
+}
+
+// Under a low open-file limit, runs stop multiplying (the newest takes the
+// rest) instead of failing with "too many open files", and the merge still
+// fits.
+TEST(IndexerTest, RunsStayWithinTheOpenFileLimit) {
+  TempDir tmp;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {128, 128};  // 4 runs a part: 128 / 12 / 2 - 1
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(2);
+    auto w = IndexWriter::Open(tmp.Sub("xapian"), 2, /*run_docs=*/20);
+    if (!w.ok()) _exit(3);
+    for (uint32_t b = 0; b < 40; ++b) {
+      if (!(*w)->Apply(Plans(1 + b * 60, 61 + b * 60), b + 1).ok()) _exit(4);
+    }
+    if ((*w)->runs() != 8) _exit(5);
+    if (!(*w)->Compact().ok()) _exit(6);
+    if ((*w)->runs() != 0 || (*w)->doccount() != 2400) _exit(7);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  Xapian::Database db(tmp.Sub("xapian"));
+  EXPECT_EQ(db.get_doccount(), 2400u);
+  EXPECT_EQ(db.get_metadata("seq"), "40");
 }
 
 }  // namespace
