@@ -183,15 +183,17 @@ struct IndexWriter::Part {
   // Starts a run when the newest segment is full (see index_writer.h).
   // Created beside its name and renamed into place with "seq" committed, so
   // a run Open() finds is whole. Throws Xapian::Error.
-  Status MaybeStartRun(uint64_t run_docs, size_t max_runs) {
+  Status MaybeStartRun(uint64_t run_docs, size_t max_runs,
+                       Xapian::docid batch_last) {
     if (run_docs == 0 || segs.size() > max_runs) return Status::OK();  // full
     const uint64_t total = doccount();
     if (total < docs_at_open || (total - docs_at_open) * 10 < docs_at_open) {
       return Status::OK();  // a small change: no merge worth paying for
     }
     Xapian::WritableDatabase& newest = *segs.back().db;
-    if (newest.get_doccount() < std::max(run_docs, total / 16)) {
-      return Status::OK();
+    if (batch_last <= newest.get_lastdocid() ||
+        newest.get_doccount() < std::max(run_docs, total / 16)) {
+      return Status::OK();  // nothing new for a run, or the newest has room
     }
     Segment run;
     run.first = newest.get_lastdocid() + 1;
@@ -218,7 +220,11 @@ struct IndexWriter::Part {
   Status Apply(const std::vector<const DocPlan*>& plans, unsigned nparts,
                uint64_t new_seq, uint64_t run_docs, size_t max_runs) {
     try {
-      TS_RETURN_IF_ERROR(MaybeStartRun(run_docs, max_runs));
+      Xapian::docid batch_last = 0;
+      for (const DocPlan* p : plans) {
+        batch_last = std::max(batch_last, (p->num - 1) / nparts + 1);
+      }
+      TS_RETURN_IF_ERROR(MaybeStartRun(run_docs, max_runs, batch_last));
       for (const DocPlan* p : plans) {
         const Xapian::docid local = (p->num - 1) / nparts + 1;
         Xapian::WritableDatabase& db = For(local);

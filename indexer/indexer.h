@@ -87,12 +87,12 @@ struct IndexOptions {
   // a tenth of the documents (or 1,000), kAlways, or kNever.
   enum class Compaction { kAuto, kAlways, kNever };
   Compaction compact = Compaction::kAuto;
-  // Bulk builds: once a run has added a tenth of what the index held, each
-  // index part writes its new documents to runs of this many documents (or
-  // a sixteenth of the part), small databases whose commits stay cheap,
-  // merged into the part at the end of the run (indexer/index_writer.h).
-  // Until then readers see none of the run's new documents. 0: never (what
-  // a live writer needs); ignored with Compaction::kNever.
+  // Bulk builds: once this writer has added a tenth of what the index held,
+  // each index part writes its new documents to runs of this many documents
+  // (or a sixteenth of the part), small databases whose commits stay cheap,
+  // merged into the part by FinishRun (indexer/index_writer.h). Until then
+  // readers see none of the documents in runs. 0: never (what a live writer
+  // needs); ignored with Compaction::kNever.
   uint64_t run_docs = 0;
   // What `index` and `check --repair` use.
   static constexpr uint64_t kBulkRunDocs = 100000;

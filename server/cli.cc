@@ -345,7 +345,8 @@ int RunCli(int argc, char** argv) {
                   "Do not compact the index after a large run (no runs "
                   "either)");
   index->add_option("--run-docs", ia.run_docs,
-                    "Bulk builds: once the run adds a tenth of the index, "
+                    "Bulk builds: once this command adds a tenth of the "
+                    "index, "
                     "each index part writes its new documents to runs of N "
                     "documents (or 1/16 of the part), merged at the end; "
                     "0: write into the parts")

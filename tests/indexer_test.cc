@@ -535,6 +535,14 @@ size_t RunDirs(const std::string& xapian_dir) {
   return n;
 }
 
+IndexOptions TwoParts(size_t batch_size, uint64_t run_docs) {
+  IndexOptions opts;
+  opts.parts = 2;
+  opts.batch_size = batch_size;
+  opts.run_docs = run_docs;
+  return opts;
+}
+
 // A bulk build through runs (tiny here, so that there are many) gives the
 // very index a build into the parts gives: same docids, terms, positions,
 // values and "seq", and no run is left on disk.
@@ -545,11 +553,7 @@ TEST(IndexerTest, RunsMergeIntoTheSameIndexAsParts) {
       std::string(TS_CORPUS) + "/hn/ntdunglc-hackernews_jobs/hn_comments.json",
   };
   auto build = [&](const std::string& dir, uint64_t run_docs) {
-    IndexOptions opts;
-    opts.parts = 2;
-    opts.batch_size = 200;
-    opts.run_docs = run_docs;
-    auto ix = Indexer::Open(dir, opts);
+    auto ix = Indexer::Open(dir, TwoParts(200, run_docs));
     EXPECT_OK(ix);
     IndexStats st;
     if (ix.ok()) EXPECT_OK((*ix)->IndexPaths(files, &st));
@@ -605,8 +609,10 @@ TEST(IndexerTest, OpenMergesRunsAKilledWriterLeft) {
       p.kind = DocPlan::Kind::kValues;
       p.values = {{7, "changed"}};
     }
+    const size_t runs = (*w)->runs();
+    EXPECT_GE(runs, 8u);
     ASSERT_OK((*w)->Apply(std::move(values), 11));
-    EXPECT_GE((*w)->runs(), 8u);
+    EXPECT_EQ((*w)->runs(), runs);  // no new documents: no new run
     EXPECT_EQ((*w)->doccount(), 600u);
     (*w)->Close();  // no Compact: as if killed
   };
@@ -687,6 +693,29 @@ TEST(IndexerTest, RunsStayWithinTheOpenFileLimit) {
   Xapian::Database db(tmp.Sub("xapian"));
   EXPECT_EQ(db.get_doccount(), 2400u);
   EXPECT_EQ(db.get_metadata("seq"), "40");
+}
+
+// Batches grow with the index (1/50 of it, up to 4x --batch) to spread a
+// large part's commit cost, but not while the index writes through runs,
+// whose commits stay small.
+TEST(IndexerTest, BatchesDoNotGrowWhileWritingRuns) {
+  auto batches_between = [](const std::string& dir, uint64_t run_docs) {
+    auto ix = Indexer::Open(dir, TwoParts(8, run_docs));
+    EXPECT_OK(ix);
+    if (!ix.ok()) return uint64_t{0};
+    IndexStats st;
+    uint64_t at600 = 0;
+    for (int n = 1; n <= 1200; ++n) {
+      EXPECT_OK((*ix)->Add(Hn(std::to_string(n), "", "u", n, "text"), &st));
+      if (n == 600) at600 = *(*ix)->store().GetMetaInt("seq");
+    }
+    return *(*ix)->store().GetMetaInt("seq") - at600;
+  };
+  TempDir tmp;
+  // Into the parts: batches of 12 to 24 items (1/50 of the index).
+  EXPECT_LE(batches_between(tmp.Sub("parts"), 0), 45u);
+  // Through runs of 20 documents: batches of 8 throughout.
+  EXPECT_GE(batches_between(tmp.Sub("runs"), 20), 74u);
 }
 
 }  // namespace
