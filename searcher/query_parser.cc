@@ -812,6 +812,13 @@ void Describe(const QueryNode& n, std::string* out) {
 // ---------------------------------------------------------------------------
 // Building the Xapian query.
 
+// A query that matches nothing. Xapian::Query::MatchNothing is the empty
+// query, and an AND with an empty subquery is empty too, which the callers
+// read as "no condition" (a blank query matches everything): an unknown
+// thread:ID would then select every item. A term no document has stays
+// itself in any AND.
+Xapian::Query NoMatch() { return Xapian::Query(std::string("\x01none")); }
+
 Xapian::Query Unweighted(Xapian::Query q) {
   return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0);
 }
@@ -829,7 +836,7 @@ Xapian::Query ExpandWildcard(const std::string& pattern,
        t != opts.db->allterms_end(pattern); ++t) {
     terms.emplace_back(t.get_termfreq(), *t);
   }
-  if (terms.empty()) return Xapian::Query::MatchNothing;
+  if (terms.empty()) return NoMatch();
   auto most_frequent = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
@@ -848,11 +855,11 @@ Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
   // The shard holding the item itself (not a placeholder of it) decides.
   Result<FoundItem> found = FindAmong(
       opts.stores, [&](const StoreReader& s) { return s.Find(n.value); });
-  if (!found.ok()) return Xapian::Query::MatchNothing;
+  if (!found.ok()) return NoMatch();
   Result<StoredItem> item = std::move(found->item);
   if (n.prefix == schema::kPrefixThread && !item->is_root()) {
     item = opts.stores[found->store]->Get(item->root_num);
-    if (!item.ok()) return Xapian::Query::MatchNothing;
+    if (!item.ok()) return NoMatch();
   }
   std::string key = schema::ItemKeyString(item->item.source, item->item.id);
   Xapian::Query q(schema::Term(n.prefix, key));
@@ -864,9 +871,16 @@ Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
   return q;
 }
 
+using TermQuery = std::function<Xapian::Query(const std::string&)>;
+
+Xapian::Query Term(const std::string& term, const TermQuery& weighted) {
+  return weighted ? weighted(term) : Xapian::Query(term);
+}
+
 Xapian::Query Phrase(const std::string& prefix,
-                     const std::vector<std::string>& terms) {
-  if (terms.size() == 1) return Xapian::Query(prefix + terms[0]);
+                     const std::vector<std::string>& terms,
+                     const TermQuery& weighted = nullptr) {
+  if (terms.size() == 1) return Term(prefix + terms[0], weighted);
   std::vector<Xapian::Query> qs;
   for (const std::string& t : terms) qs.emplace_back(prefix + t);
   return Xapian::Query(Xapian::Query::OP_PHRASE, qs.begin(), qs.end(),
@@ -875,16 +889,21 @@ Xapian::Query Phrase(const std::string& prefix,
 
 Xapian::Query Word(const std::string& prefix, const std::string& term,
                    const Xapian::Stem& stemmer, double exact_weight,
-                   bool match_only = false) {
-  Xapian::Query exact(prefix + term);
+                   bool match_only, const TermQuery& weighted) {
+  if (match_only) {
+    if (!ShouldStem(term)) return Xapian::Query(prefix + term);
+    std::string stem = stemmer(term);
+    if (stem.empty()) return Xapian::Query(prefix + term);
+    return Xapian::Query("Z" + prefix + stem);
+  }
+  Xapian::Query exact = Term(prefix + term, weighted);
   if (!ShouldStem(term)) return exact;
   std::string stem = stemmer(term);
   if (stem.empty()) return exact;
-  if (match_only) return Xapian::Query("Z" + prefix + stem);
   return Xapian::Query(
       Xapian::Query::OP_OR,
       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, exact, exact_weight),
-      Xapian::Query("Z" + prefix + stem));
+      Term("Z" + prefix + stem, weighted));
 }
 
 // The top-level, positive, plain (unprefixed) words and phrases of the tree.
@@ -1015,11 +1034,12 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
     case K::kWord:
       if (n.terms.size() == 1) {
         return Word(n.prefix, n.terms[0], *opts.stemmer, opts.exact_weight,
-                    opts.match_only);
+                    opts.match_only, opts.weighted_term);
       }
       return Phrase(n.prefix, n.terms);
     case K::kPhrase:
-      return Phrase(n.prefix, n.terms);
+      return Phrase(n.prefix, n.terms,
+                    opts.match_only ? nullptr : opts.weighted_term);
     case K::kWildcard:
       if (opts.db) return ExpandWildcard(n.prefix + n.terms[0], opts);
       return Xapian::Query(Xapian::Query::OP_WILDCARD, n.prefix + n.terms[0],
@@ -1094,7 +1114,7 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
       return q;
     }
   }
-  return Xapian::Query::MatchNothing;
+  return NoMatch();
 }
 
 std::vector<std::string> ProximityTerms(const QueryNode& node) {
@@ -1108,14 +1128,14 @@ std::vector<std::string> ProximityTerms(const QueryNode& node) {
 }
 
 Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
-                         double scale) {
+                         double scale, const TermQuery& weighted_term) {
   std::vector<const QueryNode*> words;
   PlainWords(node, &words);
   std::vector<Xapian::Query> qs;
   const std::string prefix(schema::kPrefixTitle);
   for (const QueryNode* w : words) {
     for (const std::string& t : w->terms) {
-      qs.push_back(Word(prefix, t, stemmer, 1.0));
+      qs.push_back(Word(prefix, t, stemmer, 1.0, false, weighted_term));
     }
   }
   if (qs.empty()) return Xapian::Query();

@@ -5,6 +5,7 @@
 
 #include <xapian.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,10 @@ struct QueryBuildOptions {
   // Word wildcards are expanded against this database when given (exact
   // across shards); else by Xapian's OP_WILDCARD. Not owned.
   const Xapian::Database* db = nullptr;
+  // When set, makes the query of each weighted body or title term (a
+  // word's exact and stemmed terms, a quoted single word) in place of
+  // Xapian::Query(term): searcher/bm25_source.h.
+  std::function<Xapian::Query(const std::string&)> weighted_term;
 };
 
 // The Xapian query for `node`. Filters (fields, ranges) select without
@@ -56,8 +61,10 @@ std::vector<std::string> ProximityTerms(const QueryNode& node);
 // Title words as a weak signal for the top-level plain words: each word's
 // S-prefixed exact and stemmed terms, weighted by `scale`. Empty when there
 // are no plain words.
-Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
-                         double scale);
+Xapian::Query TitleBoost(
+    const QueryNode& node, const Xapian::Stem& stemmer, double scale,
+    const std::function<Xapian::Query(const std::string&)>& weighted_term =
+        nullptr);
 
 // The lower-cased terms the indexer's TermGenerator makes of `text`, in
 // order (so "e-mail" gives "e", "mail" and "C++" gives "c++").

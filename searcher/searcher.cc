@@ -1,5 +1,6 @@
 #include "searcher/searcher.h"
 
+#include <sys/stat.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "searcher/query_parser.h"
+#include "searcher/bm25_source.h"
 #include "searcher/proximity.h"
 #include "searcher/query_parser_internal.h"
 #include "searcher/remote_store.h"
@@ -287,6 +289,8 @@ struct Searcher::Impl {
     bool serves_positions = true;
     Xapian::Database db;      // this shard alone (local or remote)
     unsigned subdbs = 1;      // its sub-databases in the combined db
+    // Local: its parts' directories when opened (PartIds).
+    std::vector<std::pair<uint64_t, uint64_t>> part_ids;
     bool up = false;
     Clock::time_point retry_at{};
     std::string error;        // why it is down
@@ -364,7 +368,15 @@ struct Searcher::Impl {
   Result<const StoredItem*> RootOf(uint32_t, StoredItem&&, Items*) = delete;
   // The Xapian query for a parsed tree.
   // `match_only`: QueryBuildOptions::match_only.
-  Xapian::Query Build(const QueryNode& tree, bool match_only = false);
+  // With `fast_terms`, weighted terms go through Bm25TermQuery and are
+  // listed there, in query order.
+  Xapian::Query Build(const QueryNode& tree, bool match_only = false,
+                      std::vector<std::string>* fast_terms = nullptr);
+  // Whether Bm25TermQuery may weigh terms: asked for, and every shard in
+  // the combined database is local.
+  bool CachedLengths() const;
+  std::function<Xapian::Query(const std::string&)> FastTerm(
+      std::vector<std::string>* fast_terms);
   // The AND of the request's filter fields (authors, type, dates, …); an
   // empty query when there are none.
   Xapian::Query RequestFilter(const SearchRequest& req);
@@ -380,14 +392,36 @@ struct Searcher::Impl {
                           Xapian::doccount min_freq);
 };
 
-Xapian::Query Searcher::Impl::Build(const QueryNode& tree, bool match_only) {
+Xapian::Query Searcher::Impl::Build(const QueryNode& tree, bool match_only,
+                                    std::vector<std::string>* fast_terms) {
   QueryBuildOptions bo;
   bo.match_only = match_only;
   bo.stores = live_stores;
   bo.db = &db;
   bo.stemmer = &stemmer;
   bo.exact_weight = opts.exact_weight;
+  if (fast_terms) bo.weighted_term = FastTerm(fast_terms);
   return BuildQuery(tree, bo);
+}
+
+std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
+    std::vector<std::string>* fast_terms) {
+  Bm25Params p;
+  p.k1 = opts.bm25_k1;
+  p.b = opts.bm25_b;
+  p.min_normlen = opts.bm25_min_normlen;
+  return [this, fast_terms, p](const std::string& term) {
+    fast_terms->push_back(term);
+    return Bm25TermQuery(db, term, p);
+  };
+}
+
+bool Searcher::Impl::CachedLengths() const {
+  if (!opts.cached_lengths) return false;
+  for (const Shard& s : shards) {
+    if (s.up && s.remote()) return false;
+  }
+  return true;
 }
 
 Xapian::Query Searcher::Impl::RequestFilter(const SearchRequest& req) {
@@ -548,6 +582,37 @@ unsigned CountParts(const std::string& xapian_dir) {
   return std::max(1u, n);
 }
 
+// What identifies a local index's parts on disk: each part directory's
+// device and inode, in stub order. A compaction swaps a new directory in,
+// which Xapian's reopen() may miss (it compares revision numbers), so a
+// change here means opening the index afresh.
+std::vector<std::pair<uint64_t, uint64_t>> PartIds(
+    const std::string& xapian_dir) {
+  std::vector<std::string> dirs;
+  std::ifstream in(xapian_dir + "/XAPIANDB");
+  std::string line;
+  while (in && std::getline(in, line)) {
+    std::string_view t = TrimAscii(line);
+    if (t.empty() || t[0] == '#') continue;
+    const size_t space = t.find(' ');
+    std::string path(space == std::string_view::npos ? t : t.substr(space + 1));
+    dirs.push_back(!path.empty() && path[0] == '/' ? path
+                                                   : xapian_dir + "/" + path);
+  }
+  if (dirs.empty()) dirs.push_back(xapian_dir);
+  std::vector<std::pair<uint64_t, uint64_t>> ids;
+  for (const std::string& d : dirs) {
+    struct stat st;
+    if (stat(d.c_str(), &st) == 0) {
+      ids.emplace_back(static_cast<uint64_t>(st.st_dev),
+                       static_cast<uint64_t>(st.st_ino));
+    } else {
+      ids.emplace_back(0, 0);
+    }
+  }
+  return ids;
+}
+
 std::string ReadCollectionText(const std::string& dir) {
   std::ifstream in(dir + "/" + kCollectionFile, std::ios::binary);
   std::stringstream ss;
@@ -577,6 +642,7 @@ Status Searcher::Impl::Connect(size_t i) {
       return XapianStatus(e, s.dir + ": no index here (run index first)");
     }
     s.subdbs = CountParts(s.dir + "/xapian");
+    s.part_ids = PartIds(s.dir + "/xapian");
     StoreOptions so;
     so.read_only = true;
     Result<std::unique_ptr<ThreadStore>> st =
@@ -778,6 +844,13 @@ Status Searcher::Refresh() {
   for (size_t i = 0; i < im.shards.size(); ++i) {
     Impl::Shard& s = im.shards[i];
     if (!s.up) continue;
+    if (!s.remote() && PartIds(s.dir + "/xapian") != s.part_ids) {
+      // Parts replaced (compacted, or rebuilt with another number of
+      // parts): open it afresh.
+      TS_RETURN_IF_ERROR(im.Connect(i));
+      changed = true;
+      continue;
+    }
     bool shard_changed = false;
     try {
       shard_changed = s.db.reopen();
@@ -790,12 +863,6 @@ Status Searcher::Refresh() {
         continue;
       }
       return XapianStatus(e, "reopen index");
-    }
-    if (!s.remote() && CountParts(s.dir + "/xapian") != s.subdbs) {
-      // Rebuilt with another number of parts: open it afresh.
-      TS_RETURN_IF_ERROR(im.Connect(i));
-      changed = true;
-      continue;
     }
     if (shard_changed) {
       changed = true;
@@ -1028,24 +1095,51 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
   result.sort = sort;
   const bool ranked = has_words && sort == SortOrder::kRelevance;
   {
-    Xapian::Query query = im.Build(*tree);
-    // What matches, for the count: a stemmed word's stem term alone (the
-    // same matches: QueryBuildOptions::match_only), when building it again
-    // reads nothing; and without the title signal (it only adds weight).
-    Xapian::Query matching =
-        BuildsWithoutReading(*tree) ? im.Build(*tree, true) : query;
-    Xapian::Query filter = im.RequestFilter(req);
-    if (!filter.empty()) {
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
-      matching = Xapian::Query(Xapian::Query::OP_FILTER, matching, filter);
-    }
-    if (ranked && im.opts.title_weight > 0) {
-      Xapian::Query title =
-          TitleBoost(*tree, im.stemmer, im.opts.title_weight);
-      if (!title.empty()) {
-        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
+    // A ranked query weighs its terms through Bm25TermQuery (the same
+    // weights without a length lookup per match) unless a term comes twice
+    // (Xapian weighs a repeated term by its query frequency).
+    std::vector<std::string> fast_terms;
+    bool fast = ranked && im.CachedLengths();
+    Xapian::Query query, matching, filter = im.RequestFilter(req);
+    std::vector<Xapian::Query> term_queries;  // for highlighting, when fast
+    for (;;) {
+      fast_terms.clear();
+      query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
+      // What matches, for the count: a stemmed word's stem term alone (the
+      // same matches: QueryBuildOptions::match_only), when building it
+      // again reads nothing; and without the title signal (it only adds
+      // weight).
+      matching = BuildsWithoutReading(*tree) ? im.Build(*tree, true)
+                 : fast                      ? im.Build(*tree)
+                                             : query;
+      if (!filter.empty()) {
+        query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+        matching = Xapian::Query(Xapian::Query::OP_FILTER, matching, filter);
       }
+      if (ranked && im.opts.title_weight > 0) {
+        Xapian::Query title =
+            TitleBoost(*tree, im.stemmer, im.opts.title_weight,
+                       fast ? im.FastTerm(&fast_terms) : nullptr);
+        if (!title.empty()) {
+          query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
+        }
+      }
+      if (!fast) break;
+      std::vector<std::string> all = fast_terms;
+      for (auto t = query.get_terms_begin(); t != query.get_terms_end(); ++t) {
+        all.push_back(*t);
+      }
+      std::sort(all.begin(), all.end());
+      if (std::adjacent_find(all.begin(), all.end()) == all.end()) {
+        for (const std::string& t : all) term_queries.emplace_back(t);
+        break;
+      }
+      fast = false;  // a repeated term: Xapian's own BM25
     }
+    Xapian::Enquire terms_enquire(im.db);
+    terms_enquire.set_query(Xapian::Query(Xapian::Query::OP_OR,
+                                          term_queries.begin(),
+                                          term_queries.end()));
     Xapian::Enquire enquire(im.db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BM25Weight(
@@ -1254,8 +1348,9 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       }
       if (req.highlight_fields && has_words) {
         std::unordered_set<std::string> matched;
-        for (auto t = enquire.get_matching_terms_begin(it);
-             t != enquire.get_matching_terms_end(it); ++t) {
+        const Xapian::Enquire& by = fast ? terms_enquire : enquire;
+        for (auto t = by.get_matching_terms_begin(*it);
+             t != by.get_matching_terms_end(*it); ++t) {
           matched.insert(*t);
         }
         hit.text_highlight = HighlightAll(body, matched, "", im.stemmer);

@@ -16,6 +16,7 @@
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "indexer/indexer.h"
+#include "searcher/bm25_source.h"
 #include "searcher/proximity.h"
 #include "searcher/query_parser.h"
 #include "searcher/query_parser_internal.h"
@@ -845,6 +846,24 @@ TEST_F(QueryLanguageTest, FiltersAloneListNewestFirst) {
   }
 }
 
+// An item the index lacks selects nothing, whatever it is combined with
+// (an empty Xapian query in an AND used to read as no condition at all).
+TEST_F(QueryLanguageTest, UnknownItemsSelectNothing) {
+  ASSERT_GT(Total("type:comment"), 0u);
+  for (const char* q : {"thread:99999999", "thread:99999999 type:comment",
+                        "under:99999999 -author:x", "id:nosuch plot",
+                        "type:comment (thread:99999999 OR thread:99999998)"}) {
+    EXPECT_EQ(Total(q), 0u) << q;
+  }
+  EXPECT_GT(Total("type:comment OR thread:99999999"), 0u);
+  SearchRequest req;
+  req.thread = "99999999";
+  req.context = false;
+  EXPECT_EQ(Run(req).total, 0u);
+  req.query = "plot";
+  EXPECT_EQ(Run(req).total, 0u);
+}
+
 TEST_F(QueryLanguageTest, MalformedQueriesAreErrorsFromSearch) {
   for (const char* q : {"foo:bar", "(lm", "lm)", "\"lm", "date:2003-13",
                         "points:>=x", "type:article", "a OR"}) {
@@ -1027,6 +1046,133 @@ TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
 }
 
 // A fixture mbox where three messages differ only in the form of one word.
+// Results with document lengths from DocLengths (searcher/bm25_source.h)
+// and from Xapian's own BM25Weight are the same, hit for hit.
+void ExpectSameResults(Searcher* cached, Searcher* plain,
+                       const std::vector<std::string>& queries,
+                       size_t* ranked_hits) {
+  for (const std::string& q : queries) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 40;
+    req.context = false;
+    req.highlight_fields = true;
+    Result<SearchResult> a = cached->Search(req);
+    Result<SearchResult> b = plain->Search(req);
+    ASSERT_OK(a);
+    ASSERT_OK(b);
+    EXPECT_EQ(a->total, b->total) << q;
+    ASSERT_EQ(a->hits.size(), b->hits.size()) << q;
+    for (size_t i = 0; i < a->hits.size(); ++i) {
+      const Hit& x = a->hits[i];
+      const Hit& y = b->hits[i];
+      EXPECT_EQ(x.item.item.id, y.item.item.id) << q << " #" << i;
+      EXPECT_NEAR(x.score, y.score, 1e-9) << q << " #" << i;
+      EXPECT_EQ(x.snippet, y.snippet) << q << " #" << i;
+      EXPECT_EQ(x.text_highlight, y.text_highlight) << q << " #" << i;
+      EXPECT_EQ(x.title_highlight, y.title_highlight) << q << " #" << i;
+      EXPECT_EQ(x.matched_words, y.matched_words) << q << " #" << i;
+      if (x.score > 0) ++*ranked_hits;
+    }
+  }
+}
+
+TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
+  SearcherOptions o;
+  o.cached_lengths = false;
+  auto plain = Searcher::Open(tmp_->path(), o);
+  ASSERT_OK(plain);
+  // Words of every frequency: the most common ones and a sample of all.
+  Xapian::Database db(tmp_->path() + "/xapian");
+  ASSERT_GT(db.get_doccount(), 2000u);
+  std::vector<std::pair<Xapian::doccount, std::string>> terms;
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    const std::string term = *t;
+    if (term.size() < 3 || !std::isalpha(static_cast<unsigned char>(term[0])) ||
+        !std::islower(static_cast<unsigned char>(term[0])) || term == "and" ||
+        term == "not") {
+      continue;
+    }
+    terms.emplace_back(t.get_termfreq(), term);
+  }
+  std::sort(terms.rbegin(), terms.rend());
+  std::vector<std::string> words;
+  for (size_t i = 0; i < terms.size() && words.size() < 60; ++i) {
+    if (i < 25 || i % 211 == 0) words.push_back(terms[i].second);
+  }
+  ASSERT_GE(words.size(), 40u);
+  std::vector<std::string> queries;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    const std::string& v = words[(i * 7 + 3) % words.size()];
+    queries.push_back(w);
+    queries.push_back(w + " " + v);
+    if (i % 3 == 0) queries.push_back("\"" + w + "\" title:" + v);
+    if (i % 4 == 0) queries.push_back(w + " -" + v);
+    if (i % 5 == 0) queries.push_back(w + " OR " + v);
+    if (i % 6 == 0) queries.push_back(w.substr(0, 3) + "* " + v);
+  }
+  // A repeated term (Xapian weighs it by its query frequency), a phrase,
+  // filters, and words a title holds.
+  queries.insert(queries.end(),
+                 {"plot plot", "plots plotting", "\"linear model\" residuals",
+                  "regression author:\"Prof Brian Ripley\"", "hiring remote",
+                  "title:question lm", "python rust go", "glm type:message"});
+  const uint64_t loads = DocLengths::Loads();
+  size_t ranked = 0;
+  ExpectSameResults(searcher_, plain->get(), queries, &ranked);
+  EXPECT_GT(ranked, queries.size() * 10);
+  // The lengths came from the cache, loaded once per part.
+  EXPECT_GE(DocLengths::CachedParts(), 1u);
+  EXPECT_LE(DocLengths::Loads() - loads, 4u);
+}
+
+TEST(CachedLengthsTest, ReloadWhenTheIndexChanges) {
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.Sub("db"), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({kMarch}, &st));
+  }
+  SearcherOptions cached_opts, plain_opts;
+  cached_opts.reopen_interval_ms = 0;
+  plain_opts.reopen_interval_ms = 0;
+  plain_opts.cached_lengths = false;
+  auto cached = Searcher::Open(tmp.Sub("db"), cached_opts);
+  auto plain = Searcher::Open(tmp.Sub("db"), plain_opts);
+  ASSERT_OK(cached);
+  ASSERT_OK(plain);
+  const std::vector<std::string> queries = {"plot", "data frame", "lm",
+                                            "matrix", "error message"};
+  size_t ranked = 0;
+  ExpectSameResults(cached->get(), plain->get(), queries, &ranked);
+  EXPECT_GT(ranked, 100u);
+  SearchRequest req;
+  req.query = "plot";
+  Result<SearchResult> before = (*cached)->Search(req);
+  ASSERT_OK(before);
+  const uint64_t loads = DocLengths::Loads();
+  {
+    // More documents, and new lengths for the parts.
+    auto ix = Indexer::Open(tmp.Sub("db"), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({kApril}, &st));
+    // Compacted: new part directories, which Xapian's reopen() misses.
+    EXPECT_TRUE(st.compacted);
+  }
+  Result<SearchResult> after_plain = (*plain)->Search(req);
+  ASSERT_OK(after_plain);
+  Result<SearchResult> after = (*cached)->Search(req);
+  ASSERT_OK(after);
+  EXPECT_GT(after->total, before->total);
+  EXPECT_GT(DocLengths::Loads(), loads);
+  ranked = 0;
+  ExpectSameResults(cached->get(), plain->get(), queries, &ranked);
+  EXPECT_GT(ranked, 100u);
+}
+
 TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
   TempDir tmp;
   std::string mbox;
