@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <exception>
 #include <httplib.h>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -301,7 +302,7 @@ Status ParsePaging(const Request& req, const HttpServerOptions& o,
                    uint32_t default_limit, SearchRequest* sreq,
                    std::string* bad) {
   sreq->limit = default_limit;
-  if (req.has_param(limit_param)) {
+  if (limit_param && req.has_param(limit_param)) {
     Result<int64_t> v = ParseIntParam(Param(req, limit_param), 1,
                                       o.max_hits_per_page, limit_param);
     if (!v.ok()) return *bad = limit_param, v.status();
@@ -378,13 +379,47 @@ Status ParseSearchParams(const Request& req, const HttpServerOptions& o,
   return Status::OK();
 }
 
-// The HN Search API parameters. *nothing: the filters cannot match.
+// An HN Search API request, parsed.
+struct HnParams {
+  SearchRequest sreq;
+  NumericFilter nf;
+  bool nothing = false;     // the filters cannot match
+  bool count_only = false;  // hitsPerPage=0: nbHits alone
+  std::string text;         // the client's query text
+  std::vector<std::string> clauses;  // what its tags add to it
+};
+
+// The client's text AND the tags' clauses, in the query language.
+std::string HnQuery(const std::string& text,
+                    const std::vector<std::string>& clauses) {
+  std::string q = text;
+  for (const std::string& c : clauses) {
+    q = TrimAscii(q).empty() ? c : "(" + q + ") AND " + c;
+  }
+  return q;
+}
+
 Status ParseHnParams(const Request& req, const HttpServerOptions& o,
-                     bool by_date, SearchRequest* sreq, NumericFilter* nf,
-                     bool* nothing, std::string* bad) {
+                     bool by_date, HnParams* hp, std::string* bad) {
+  SearchRequest* sreq = &hp->sreq;
+  NumericFilter* nf = &hp->nf;
+  bool* nothing = &hp->nothing;
   std::string query = Param(req, "query");
-  TS_RETURN_IF_ERROR(ParsePaging(req, o, "page", "hitsPerPage",
-                                 kHnDefaultHitsPerPage, sreq, bad));
+  hp->text = query;
+  // hn.algolia.com serves at most 1000 hits a page and answers more with
+  // 1000; 0 asks for the count alone.
+  uint32_t per_page = kHnDefaultHitsPerPage;
+  if (req.has_param("hitsPerPage")) {
+    Result<int64_t> v = ParseIntParam(Param(req, "hitsPerPage"), 0,
+                                      std::numeric_limits<int64_t>::max(),
+                                      "hitsPerPage");
+    if (!v.ok()) return *bad = "hitsPerPage", v.status();
+    hp->count_only = *v == 0;
+    per_page = static_cast<uint32_t>(
+        std::clamp<int64_t>(*v, 1, o.max_hits_per_page));
+  }
+  TS_RETURN_IF_ERROR(
+      ParsePaging(req, o, "page", nullptr, per_page, sreq, bad));
   Result<TagFilter> tags = ParseAlgoliaTags(Param(req, "tags"));
   if (!tags.ok()) return *bad = "tags", tags.status();
   Result<NumericFilter> n = ParseNumericFilters(Param(req, "numericFilters"));
@@ -419,10 +454,8 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   sreq->points_max = nf->points_hi;
   sreq->comments_min = nf->comments_lo;
   sreq->comments_max = nf->comments_hi;
-  sreq->query = query;
-  for (const std::string& c : clauses) {
-    sreq->query = sreq->query.empty() ? c : "(" + sreq->query + ") AND " + c;
-  }
+  hp->clauses = clauses;
+  sreq->query = HnQuery(query, clauses);
   const bool words = !TrimAscii(query).empty();
   sreq->sort = by_date  ? SortOrder::kDateDesc
                : words ? SortOrder::kRelevance
@@ -433,7 +466,8 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
 }
 
 // The query's plain words, for a retry when the query language rejected a
-// client's text (HN Search API clients send free text).
+// client's text (HN Search API clients send free text). The operators
+// AND, OR and NOT become the ordinary words and, or, not.
 std::string PlainWords(const std::string& q) {
   std::string out;
   std::string w;
@@ -442,6 +476,7 @@ std::string PlainWords(const std::string& q) {
     if (std::isalnum(c) || c >= 0x80) {
       w.push_back(static_cast<char>(c));
     } else if (!w.empty()) {
+      if (w == "AND" || w == "OR" || w == "NOT") w = AsciiLower(w);
       out += (out.empty() ? "" : " ") + w;
       w.clear();
     }
@@ -572,6 +607,17 @@ void HttpServer::Impl::register_routes() {
 
 httplib::Server::HandlerResponse HttpServer::Impl::check_limits(
     const Request& req, Response& res) {
+  // cpp-httplib keeps what follows a value's LAST '=' ("points>=10" reads
+  // "10"); clients send such values unencoded, so the parameters are read
+  // again from the request target. The Request is httplib's own, not const.
+  const size_t q = req.target.find('?');
+  Request& mutable_req = const_cast<Request&>(req);
+  mutable_req.params.clear();
+  if (q != std::string::npos) {
+    for (auto& [k, v] : ParseQueryString(std::string_view(req.target).substr(q + 1))) {
+      mutable_req.params.emplace(std::move(k), std::move(v));
+    }
+  }
   if (req.params.size() > kMaxParams) {
     SendJson(res, 400, ErrorToJson("too many parameters", ""));
     return httplib::Server::HandlerResponse::Handled;
@@ -686,25 +732,26 @@ void HttpServer::Impl::get_hn_search_by_date(const Request& req,
 void HttpServer::Impl::hn_search(const Request& req, Response& res,
                                  bool by_date) {
   const auto start = Clock::now();
-  SearchRequest sreq;
-  NumericFilter nf;
-  bool nothing = false;
+  HnParams hp;
   std::string bad;
-  Status st = ParseHnParams(req, opts, by_date, &sreq, &nf, &nothing, &bad);
+  Status st = ParseHnParams(req, opts, by_date, &hp, &bad);
   if (!st.ok()) return SendError(res, st, bad);
+  SearchRequest& sreq = hp.sreq;
   SearcherPool::Lease s;
   if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
   HnPage page;
-  if (!nothing) {
+  if (!hp.nothing) {
     st = RunHnSearch(*s, sreq, &page);
     if (st.code() == StatusCode::kInvalidArgument) {
-      // Free text the query language rejects: search its words instead.
-      sreq.query = PlainWords(sreq.query);
+      // Free text the query language rejects: search its words instead,
+      // with the tags' clauses as they were.
+      sreq.query = HnQuery(PlainWords(hp.text), hp.clauses);
       page = HnPage();
       st = RunHnSearch(*s, sreq, &page);
     }
     if (!st.ok()) return SendError(res, st, "query");
   }
+  if (hp.count_only) page.hits.clear();
   std::vector<StoredItem> roots;
   for (const Hit& h : page.hits) {
     Result<StoredItem> root = s->Get(h.shard, h.item.root_num);
@@ -718,10 +765,11 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
   p.exhaustive = page.missing_shards.empty();
   p.missing_shards = page.missing_shards;
   p.page = sreq.page;
-  p.hits_per_page = sreq.limit;
+  p.hits_per_page = hp.count_only ? 0 : sreq.limit;
   uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
-  p.nb_pages = static_cast<uint32_t>(
-      std::min<uint64_t>(pages, opts.max_result_offset / sreq.limit));
+  p.nb_pages = hp.count_only ? 0
+                             : static_cast<uint32_t>(std::min<uint64_t>(
+                                   pages, opts.max_result_offset / sreq.limit));
   p.processing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         Clock::now() - start)
                         .count();
@@ -735,6 +783,11 @@ void HttpServer::Impl::get_hn_item(const Request& req, Response& res) {
   if (!st.ok()) return SendError(res, st, "");
   Result<std::pair<uint32_t, StoredItem>> asked = s->FindItem(id);
   if (!asked.ok()) return SendError(res, asked.status(), "");
+  if (asked->second.placeholder) {
+    // Only named by its replies: hn.algolia.com has no such item either.
+    return SendError(res, Status::NotFound("no item with id \"" + id + "\""),
+                     "");
+  }
   Result<ThreadView> v = s->Thread(id, opts.max_depth);
   if (!v.ok()) return SendError(res, v.status(), "");
   const ThreadNode* node = FindNode(v->root, asked->second.num);

@@ -1,6 +1,7 @@
 #include "server/params.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -276,10 +277,21 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s) {
     if (op_end == std::string::npos) op_end = cond.size();
     std::string field(TrimAscii(std::string_view(cond).substr(0, op_at)));
     std::string op = cond.substr(op_at, op_end - op_at);
-    Result<int64_t> v = ParseIntParam(std::string_view(cond).substr(op_end),
-                                      -int64_t{1} << 53, int64_t{1} << 53,
-                                      param);
-    if (!v.ok()) return v.status();
+    // A number, whole or not (clients send Date.now() / 1000): bounds on
+    // whole values round inwards, so `> 1.5` is `>= 2`.
+    const std::string num(TrimAscii(std::string_view(cond).substr(op_end)));
+    double x = 0;
+    const auto [end, ec] =
+        std::from_chars(num.data(), num.data() + num.size(), x);
+    constexpr double kMax = static_cast<double>(int64_t{1} << 53);
+    if (num.empty() || ec != std::errc() || end != num.data() + num.size() ||
+        !(x >= -kMax && x <= kMax)) {
+      return Bad(param, "expected a number, got \"" + num.substr(0, 40) +
+                            "\"");
+    }
+    const bool whole = x == std::floor(x);
+    const int64_t down = static_cast<int64_t>(std::floor(x));
+    const int64_t up = static_cast<int64_t>(std::ceil(x));
     std::optional<int64_t>*lo = nullptr, *hi = nullptr;
     if (field == "created_at_i") {
       lo = &f.time_lo;
@@ -301,16 +313,17 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s) {
       if (!*b || **b > x) *b = x;
     };
     if (op == ">") {
-      raise(lo, *v + 1);
+      raise(lo, down + 1);
     } else if (op == ">=") {
-      raise(lo, *v);
+      raise(lo, up);
     } else if (op == "<") {
-      lower(hi, *v - 1);
+      lower(hi, up - 1);
     } else if (op == "<=") {
-      lower(hi, *v);
+      lower(hi, down);
     } else if (op == "=") {
-      raise(lo, *v);
-      lower(hi, *v);
+      // No whole value equals a fraction: an empty range.
+      raise(lo, whole ? down : up);
+      lower(hi, down);
     } else {
       return Bad(param, "unknown operator \"" + op + "\" (< <= = >= >)");
     }
@@ -332,6 +345,56 @@ std::string UrlEncode(std::string_view s) {
       out.push_back('%');
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 &&
+               HexDigit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 +
+                                      HexDigit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ParseQueryString(
+    std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view()
+                                          : query.substr(amp + 1);
+    if (piece.empty()) continue;
+    const size_t eq = piece.find('=');
+    if (eq == std::string_view::npos) {
+      out.emplace_back(UrlDecode(piece), std::string());
+    } else {
+      out.emplace_back(UrlDecode(piece.substr(0, eq)),
+                       UrlDecode(piece.substr(eq + 1)));
     }
   }
   return out;

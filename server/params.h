@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/item.h"
@@ -72,6 +73,14 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s);
 // Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (as Algolia's
 // `params` echo does).
 std::string UrlEncode(std::string_view s);
+
+// The parameters of a URL's query string (the part after '?'), in order:
+// pieces split at '&', each at its FIRST '=' (so `numericFilters=points>=10`
+// keeps ">=10", as Rack and other servers read it), '+' and %XX decoded
+// (a '%' not followed by two hex digits stays as it is). A piece without
+// '=' is a name with an empty value; empty pieces are skipped.
+std::vector<std::pair<std::string, std::string>> ParseQueryString(
+    std::string_view query);
 
 // "2013-11-27T02:18:36.000Z" for Unix seconds `t`.
 std::string IsoTime(int64_t t);

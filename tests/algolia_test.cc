@@ -71,6 +71,13 @@ TEST(AlgoliaParamsTest, NumericFilters) {
   EXPECT_EQ(f->comments_lo, 3);
   EXPECT_EQ(f->comments_hi, 3);
   EXPECT_FALSE(f->empty());
+  f = ParseNumericFilters("points>1.5,num_comments<=2.5,created_at_i<7.2");
+  ASSERT_OK(f);
+  EXPECT_EQ(f->points_lo, 2);
+  EXPECT_EQ(f->comments_hi, 2);
+  EXPECT_EQ(f->time_hi, 7);
+  EXPECT_TRUE(ParseNumericFilters("points=2.5")->empty());
+  EXPECT_FALSE(ParseNumericFilters("points=2.0")->empty());
   f = ParseNumericFilters("points>10,points<5");
   ASSERT_OK(f);
   EXPECT_TRUE(f->empty());
@@ -218,6 +225,11 @@ TEST_F(AlgoliaTest, ItemMatchesTheRecordedShape) {
   EXPECT_TRUE(story.contains("title"));
   EXPECT_TRUE(story.contains("url"));
   EXPECT_TRUE(story["children"].is_array());
+  // A parent only its replies name (the BigQuery sample's comment 33223750
+  // answers 33220665, which no file holds) is no item of ours.
+  ASSERT_EQ(Fetch("/api/v1/items/33223750").status, 200);
+  r = Fetch("/api/v1/items/33220665");
+  EXPECT_EQ(r.status, 404) << r.body;
 }
 
 TEST_F(AlgoliaTest, UserMatchesTheRecordedShape) {
@@ -318,8 +330,65 @@ TEST_F(AlgoliaTest, TagsAndNumericFiltersFilter) {
   EXPECT_EQ(Fetch("/api/v1/search?tags=((x)").json()["param"], "tags");
   EXPECT_EQ(Fetch("/api/v1/search?numericFilters=karma%3E1").json()["param"],
             "numericFilters");
-  EXPECT_EQ(Fetch("/api/v1/search?hitsPerPage=1001").json()["param"],
+  EXPECT_EQ(Fetch("/api/v1/search?hitsPerPage=x").json()["param"],
             "hitsPerPage");
+}
+
+// What real clients send: unencoded operators, fractions, page sizes of 0
+// or over 1000, tags for stories the index lacks, free text that is not
+// query syntax.
+TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
+  const json encoded =
+      Fetch("/api/v1/search?tags=story&numericFilters=points%3E%3D10").json();
+  ASSERT_GE(encoded["nbHits"].get<int>(), 1);
+  // `>=` unencoded: the value is everything after the first '='.
+  Reply r = Fetch("/api/v1/search?tags=story&numericFilters=points>=10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["nbHits"], encoded["nbHits"]);
+  // A fraction bounds the whole values inside it.
+  r = Fetch("/api/v1/search?tags=story&numericFilters=points>9.5");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["nbHits"], encoded["nbHits"]);
+  // hitsPerPage=0: the count alone; over 1000: 1000 a page.
+  r = Fetch("/api/v1/search?tags=story&numericFilters=points>=10&hitsPerPage=0");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["nbHits"], encoded["nbHits"]);
+  EXPECT_EQ(r.json()["hits"].size(), 0u);
+  EXPECT_EQ(r.json()["hitsPerPage"], 0);
+  r = Fetch("/api/v1/search_by_date?hitsPerPage=5000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["hitsPerPage"], 1000);
+  EXPECT_EQ(r.json()["hits"].size(), 1000u);
+  // A story the index does not hold has no comments here (it used to
+  // select the whole index), with or without words.
+  for (const char* url :
+       {"/api/v1/search?tags=comment,story_99999999",
+        "/api/v1/search?tags=story_99999999",
+        "/api/v1/search?query=the&tags=comment,story_99999999",
+        "/api/v1/search_by_date?tags=(story_99999999,story_99999998)"}) {
+    r = Fetch(url);
+    ASSERT_EQ(r.status, 200) << url << r.body;
+    EXPECT_EQ(r.json()["nbHits"], 0) << url;
+  }
+  // Text the query language rejects is searched as words, within the tags.
+  const json words =
+      Fetch("/api/v1/search?query=regression+model&tags=comment").json();
+  r = Fetch("/api/v1/search?query=regression:model&tags=comment");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["nbHits"], words["nbHits"]);
+  for (const json& h : r.json()["hits"]) EXPECT_EQ(h["_tags"][0], "comment");
+  // Operators with nothing to apply to are words then.
+  EXPECT_EQ(Fetch("/api/v1/search?query=model+OR").status, 200);
+  EXPECT_EQ(Fetch("/api/v1/search?query=why%20NOT").status, 200);
+  EXPECT_EQ(Fetch("/api/v1/search?query=AND").status, 200);
+}
+
+TEST(AlgoliaParamsTest, QueryStringSplitsAtTheFirstEquals) {
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"a", "b=c"}, {"x", ""}, {"y", ">%zz 1"}, {"n f", "p>=2"}};
+  EXPECT_EQ(ParseQueryString("a=b=c&x&&y=%3e%zz+1&n+f=p>%3D2"), want);
+  EXPECT_TRUE(ParseQueryString("").empty());
+  EXPECT_EQ(ParseQueryString("q=%").at(0).second, "%");
 }
 
 TEST_F(AlgoliaTest, PagingPast1000HitsWorks) {
