@@ -464,6 +464,9 @@ bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
   f.Str("url", &item->url);
   f.Int("score", &item->points, &item->has_points);
   f.Id("parent", &item->parent);
+  // The API gives a poll option "poll" (its poll) and no "parent"; the
+  // option belongs to the poll's thread.
+  if (item->parent.empty()) f.Id("poll", &item->parent);
   f.Int("descendants", &item->num_comments);
   bool deleted = false, dead = false;
   f.Bool("deleted", &deleted);
@@ -671,6 +674,8 @@ void EmitWith(Fn fn, const Json& obj, const Locator& loc,
 void HandleAlgolia(const Json& root, const Locator& loc,
                    const ReadCallbacks& cb) {
   std::vector<const Json*> stack{&root};
+  // Each poll option met in an "options" array, and its poll.
+  std::unordered_map<const Json*, const Json*> poll_of;
   while (!stack.empty()) {
     const Json& v = *stack.back();
     stack.pop_back();
@@ -714,13 +719,42 @@ void HandleAlgolia(const Json& root, const Locator& loc,
       continue;
     }
     if (v.contains("id")) {
-      EmitWith(AlgoliaNodeFromJson, v, loc, cb);
+      auto it = poll_of.find(&v);
+      if (it == poll_of.end()) {
+        EmitWith(AlgoliaNodeFromJson, v, loc, cb);
+      } else {
+        // A poll's option: its parent is the poll when it names none.
+        const Json& poll = *it->second;
+        auto option = [&poll](const Json& obj, Item* item,
+                              std::string* error) {
+          if (!AlgoliaNodeFromJson(obj, item, error)) return false;
+          if (item->parent.empty()) {
+            // A bad poll id was reported with the poll itself.
+            GetId(poll, "id", &item->parent);
+          }
+          if (Field(obj, "type") == nullptr) item->type = ItemType::kPollOpt;
+          return true;
+        };
+        EmitWith(option, v, loc, cb);
+      }
       if (const Json* children = Field(v, "children")) {
         if (!children->is_array()) {
           Report(cb, loc.Where(v), FieldError("children", "array"));
+        } else {
+          push_reversed(*children);
+        }
+      }
+      // A poll's options ("options", not "children"), pushed last so they
+      // come before its comments.
+      if (const Json* options = Field(v, "options")) {
+        if (!options->is_array()) {
+          Report(cb, loc.Where(v), FieldError("options", "array"));
           continue;
         }
-        push_reversed(*children);
+        for (auto o = options->rbegin(); o != options->rend(); ++o) {
+          poll_of[&*o] = &v;
+          stack.push_back(&*o);
+        }
       }
       continue;
     }

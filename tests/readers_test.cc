@@ -627,6 +627,62 @@ TEST(ReadersTest, AlgoliaShapes) {
   EXPECT_EQ(iso.items[0].time, 1385518716);
 }
 
+// The HN API links a poll option to its poll by "poll", not "parent".
+TEST(ReadersTest, HnPollOptionsBelongToThePoll) {
+  std::string text =
+      "{\"id\": 10, \"type\": \"poll\", \"parts\": [11, 12], "
+      "\"kids\": [13]}\n"
+      "{\"id\": 11, \"type\": \"pollopt\", \"poll\": 10, \"text\": \"Yes\"}\n"
+      "{\"id\": 12, \"poll\": \"10\", \"text\": \"No\"}\n"
+      "{\"id\": 13, \"type\": \"comment\", \"parent\": 10}\n"
+      "{\"id\": 14, \"poll\": [10]}\n";
+  Collected got = ReadText(text, Format::kHnJson, "poll.jsonl");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 4u) << got.ErrorText();
+  EXPECT_EQ(got.items[0].parent, "");
+  EXPECT_EQ(got.items[1].parent, "10");
+  EXPECT_EQ(got.items[1].type, ItemType::kPollOpt);
+  EXPECT_EQ(got.items[2].parent, "10");
+  EXPECT_EQ(got.items[3].parent, "10");
+  ASSERT_EQ(got.errors.size(), 1u);
+  EXPECT_EQ(got.errors[0].where, "poll.jsonl:5");
+  EXPECT_EQ(got.errors[0].message, "field \"poll\": expected string or integer");
+}
+
+// An Algolia item tree keeps a poll's options in "options"; they are items
+// of the poll, before its comments.
+TEST(ReadersTest, AlgoliaPollOptions) {
+  std::string tree =
+      "{\"id\": 10, \"type\": \"poll\", \"author\": \"pg\", "
+      "\"title\": \"Poll\", \"options\": ["
+      "{\"id\": 11, \"type\": \"pollopt\", \"author\": \"pg\", "
+      "\"text\": \"Yes\", \"parent_id\": 10, \"options\": [], "
+      "\"children\": []}, "
+      "{\"id\": 12, \"author\": \"pg\", \"text\": \"No\"}], "
+      "\"children\": [{\"id\": 13, \"type\": \"comment\", \"author\": \"j\", "
+      "\"text\": \"c\", \"parent_id\": 10, \"options\": [], "
+      "\"children\": []}]}";
+  Collected got = ReadText(tree, Format::kAlgolia);
+  ASSERT_OK(got.status);
+  EXPECT_TRUE(got.errors.empty()) << got.ErrorText();
+  std::vector<std::string> ids, parents;
+  for (const Item& it : got.items) {
+    ids.push_back(it.id);
+    parents.push_back(it.parent);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"10", "11", "12", "13"}));
+  EXPECT_EQ(parents, (std::vector<std::string>{"", "10", "10", "10"}));
+  ASSERT_EQ(got.items.size(), 4u);
+  EXPECT_EQ(got.items[1].type, ItemType::kPollOpt);
+  EXPECT_EQ(got.items[2].type, ItemType::kPollOpt);  // No "type": an option.
+  EXPECT_EQ(got.items[3].type, ItemType::kComment);
+  Collected bad = ReadText("{\"id\": 10, \"options\": 3}", Format::kAlgolia);
+  ASSERT_OK(bad.status);
+  EXPECT_EQ(bad.items.size(), 1u);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].message, "field \"options\": expected array");
+}
+
 // ---- Compressed input
 // --------------------------------------------------------
 
