@@ -203,12 +203,28 @@ std::string GetString(const Json& obj, std::string_view key, std::string* out) {
   return "";
 }
 
-// An id: a string, or an integer written in decimal.
+// An id: a string, or an integer written in decimal. pandas writes
+// nullable integer columns as floats ("parent": 33240000.0, or the string
+// "33240000.0"); a whole number is read as the integer, a fraction is an
+// error.
 std::string GetId(const Json& obj, std::string_view key, std::string* out) {
   const Json* v = Field(obj, key);
   if (v == nullptr) return "";
+  auto not_whole = [&] {
+    return FieldError(key, "an integer id, got " + v->dump());
+  };
   if (v->is_string()) {
-    *out = std::string(TrimAscii(v->get_ref<const std::string&>()));
+    std::string_view s = TrimAscii(v->get_ref<const std::string&>());
+    size_t dot = s.find('.');
+    if (dot != std::string_view::npos && dot > 0 &&
+        s.find_first_not_of("0123456789") == dot && dot + 1 < s.size() &&
+        s.find_first_not_of("0123456789", dot + 1) == std::string_view::npos) {
+      if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) {
+        return not_whole();
+      }
+      s = s.substr(0, dot);
+    }
+    *out = std::string(s);
     return "";
   }
   if (v->is_number_unsigned()) {
@@ -217,6 +233,16 @@ std::string GetId(const Json& obj, std::string_view key, std::string* out) {
   }
   if (v->is_number_integer()) {
     *out = std::to_string(v->get<int64_t>());
+    return "";
+  }
+  if (v->is_number_float()) {
+    // Beyond 2^53 a double no longer holds every integer exactly.
+    constexpr double kExact = 9007199254740992.0;
+    double d = v->get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > kExact || d != std::trunc(d)) {
+      return not_whole();
+    }
+    *out = std::to_string(static_cast<int64_t>(d));
     return "";
   }
   return FieldError(key, "string or integer");

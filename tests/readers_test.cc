@@ -453,6 +453,39 @@ TEST(ReadersTest, BigQueryOptionalColumns) {
   EXPECT_EQ(it.url, "http://x");
 }
 
+// pandas writes nullable integer columns as floats, as numbers or strings.
+TEST(ReadersTest, BigQueryIdsWrittenAsFloats) {
+  std::string text =
+      R"({"id": 33240000, "type": "story", "parent": null})" "\n"
+      R"({"id": 33240001.0, "parent": 33240000.0})" "\n"
+      R"({"id": "33240002.0", "parent": "33240001.00"})" "\n"
+      R"({"id": 4, "parent": 33240000.5})" "\n"
+      R"({"id": 5, "parent": "33240000.5"})" "\n"
+      R"({"id": 6, "parent": 1e300})" "\n"
+      R"({"id": 7, "parent": "33240000"})" "\n";
+  Collected got = ReadText(text, Format::kBigQuery, "pandas.jsonl");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 4u) << got.ErrorText();
+  EXPECT_EQ(got.items[0].id, "33240000");
+  EXPECT_EQ(got.items[1].id, "33240001");
+  EXPECT_EQ(got.items[1].parent, "33240000");
+  EXPECT_EQ(got.items[1].type, ItemType::kComment);
+  EXPECT_EQ(got.items[2].id, "33240002");
+  EXPECT_EQ(got.items[2].parent, "33240001");
+  EXPECT_EQ(got.items[3].id, "7");
+  ASSERT_EQ(got.errors.size(), 3u);
+  EXPECT_EQ(got.errors[0].where, "pandas.jsonl:4");
+  EXPECT_EQ(got.errors[0].message,
+            "field \"parent\": expected an integer id, got 33240000.5");
+  EXPECT_EQ(got.errors[1].where, "pandas.jsonl:5");
+  EXPECT_EQ(got.errors[1].message,
+            "field \"parent\": expected an integer id, got \"33240000.5\"");
+  EXPECT_EQ(got.errors[2].where, "pandas.jsonl:6");
+  EXPECT_EQ(got.errors[2].message.rfind(
+                "field \"parent\": expected an integer id, got ", 0),
+            0u);
+}
+
 // ---- Pushshift
 // ---------------------------------------------------------------
 
