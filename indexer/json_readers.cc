@@ -95,6 +95,61 @@ std::vector<uint32_t> ObjectLines(std::string_view s) {
   return lines;
 }
 
+// Value of the four hex digits at s[i], or -1.
+int Hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// Python's json and Reddit dumps write UTF-16 surrogate escapes that are
+// not half of a pair ("\ud83d" alone), which nlohmann refuses. When `s`
+// has any, sets *out to `s` with each rewritten as "\ufffd" and returns
+// true; pairs and an escaped backslash before "u" ("\\ud83d") are left
+// alone.
+bool ReplaceLoneSurrogates(std::string_view s, std::string* out) {
+  size_t copied = 0;
+  bool changed = false;
+  for (size_t i = s.find('\\'); i != std::string_view::npos;
+       i = s.find('\\', i)) {
+    if (i + 1 >= s.size()) break;
+    if (s[i + 1] != 'u') {
+      i += 2;  // Any other escape, "\\" included.
+      continue;
+    }
+    int u = Hex4(s, i + 2);
+    if (u < 0xD800 || u > 0xDFFF) {
+      i += 2;
+      continue;
+    }
+    if (u <= 0xDBFF && i + 7 < s.size() && s[i + 6] == '\\' &&
+        s[i + 7] == 'u') {
+      int low = Hex4(s, i + 8);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        i += 12;
+        continue;
+      }
+    }
+    if (!changed) out->clear();
+    changed = true;
+    out->append(s.substr(copied, i - copied));
+    out->append("\\ufffd");
+    i += 6;
+    copied = i;
+  }
+  if (changed) out->append(s.substr(copied));
+  return changed;
+}
+
 // Parses one JSON text. On failure returns the reason (without location).
 bool ParseJson(std::string_view text, Json* out, std::string* error) {
   size_t depth = JsonDepth(text, kMaxDepth);
@@ -102,6 +157,9 @@ bool ParseJson(std::string_view text, Json* out, std::string* error) {
     *error = "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels";
     return false;
   }
+  // Unpaired surrogates become U+FFFD, as invalid bytes do below.
+  std::string fixed;
+  if (ReplaceLoneSurrogates(text, &fixed)) text = fixed;
   try {
     // Real dumps carry stray invalid bytes; keep the record, with U+FFFD in
     // their place, rather than lose it.

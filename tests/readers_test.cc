@@ -373,6 +373,43 @@ TEST(ReadersTest, InvalidUtf8Line) {
   EXPECT_EQ(got.items[1].author, "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// Python's json and Reddit dumps write unpaired UTF-16 surrogates; each
+// becomes U+FFFD and the record is kept.
+TEST(ReadersTest, LoneSurrogateEscapes) {
+  struct Case {
+    std::string body;  // JSON string contents.
+    std::string want;
+  };
+  const std::string fffd = "\xEF\xBF\xBD";
+  const Case cases[] = {
+      {R"(a \ud83d b)", "a " + fffd + " b"},
+      {R"(a \uDE00 b)", "a " + fffd + " b"},
+      {R"(\ud83d\ude00)", "\xF0\x9F\x98\x80"},
+      {R"(\ud83d\ud83d\ude00)", fffd + "\xF0\x9F\x98\x80"},
+      {R"(\ude00\ud83d)", fffd + fffd},
+      {R"(\ud83d\n)", fffd + "\n"},
+      {R"(end \ud83d)", "end " + fffd},
+      {R"(\\ud83d)", "\\ud83d"},
+      {R"(\\\ud83d)", "\\" + fffd},
+      {R"(\u00e9)", "\xC3\xA9"},
+  };
+  for (const Case& c : cases) {
+    std::string text = R"({"id": "s1", "parent_id": "t3_x", "body": ")" +
+                       c.body + "\"}\n";
+    Collected got = ReadText(text, Format::kPushshift, "RC.ndjson");
+    ASSERT_OK(got.status);
+    ASSERT_EQ(got.items.size(), 1u) << c.body << got.ErrorText();
+    EXPECT_EQ(got.items[0].text, c.want) << c.body;
+  }
+  // Outside strings an escape is still a syntax error.
+  Collected bad = ReadText("{\"id\": \"1\"}\n{\"id\": \\ud83d}\n",
+                           Format::kPushshift, "RC.ndjson");
+  ASSERT_OK(bad.status);
+  EXPECT_EQ(bad.items.size(), 1u);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where, "RC.ndjson:2");
+}
+
 TEST(ReadersTest, TooLongLineIsABadRecord) {
   std::string text = "{\"id\": \"1\"}\n{\"id\": \"2\", \"text\": \"" +
                      std::string(5000, 'x') + "\"}\n{\"id\": \"3\"}\n";
