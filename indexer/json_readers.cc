@@ -4,14 +4,16 @@
 // Two layouts are read:
 // - JSON Lines: one record a line, parsed line by line, so memory is bounded
 //   by the longest line and one bad line costs only that record.
-// - A whole document (an array or a pretty-printed object) read into memory
-//   up to kMaxDocument bytes. Items then get the line where their object
-//   starts, found by a scan that numbers every '{' in document order; the
-//   DOM is parsed as ordered_json so a pre-order walk meets objects in the
-//   same order.
+// - A whole document (an array, a pretty-printed object, or values one after
+//   another as `jq .` prints them) read into memory up to kMaxDocument
+//   bytes. Items then get the line where their object starts, found by a
+//   scan that numbers every '{' in document order; the DOM is parsed as
+//   ordered_json so a pre-order walk meets objects in the same order.
+//   `null` records (ids the HN API had no item for) are skipped in both.
 // nlohmann's parser is not recursive, but walking a value recursively is;
 // every text is pre-scanned and anything nested deeper than kMaxDepth is
 // refused before parsing, and all walks here use explicit stacks.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -38,6 +40,57 @@ constexpr size_t kLayoutPeek = 1 << 20;
 
 std::string Where(const InputStream& in, uint64_t line) {
   return in.name() + ":" + std::to_string(line);
+}
+
+bool IsJsonSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// End of the JSON value that starts at s[begin] (not a space): just past
+// its closing bracket or quote, or, for a scalar, at the next space,
+// bracket or quote; s.size() when it does not close. Brackets are counted,
+// not matched: the parser reports a mismatch.
+size_t ValueEnd(std::string_view s, size_t begin) {
+  char c = s[begin];
+  if (c == '"') {
+    for (size_t i = begin + 1; i < s.size(); ++i) {
+      if (s[i] == '\\') {
+        ++i;
+      } else if (s[i] == '"') {
+        return i + 1;
+      }
+    }
+    return s.size();
+  }
+  if (c != '{' && c != '[') {
+    size_t i = begin + 1;
+    while (i < s.size() && !IsJsonSpace(s[i]) && s[i] != '{' && s[i] != '[' &&
+           s[i] != '"') {
+      ++i;
+    }
+    return i;
+  }
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = begin; i < s.size(); ++i) {
+    char ch = s[i];
+    if (in_string) {
+      if (ch == '\\') {
+        ++i;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      ++depth;
+    } else if ((ch == '}' || ch == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return s.size();
 }
 
 // Nesting depth of a JSON text (brackets outside strings); stops counting
@@ -415,17 +468,18 @@ bool ParseIso8601(std::string_view s, int64_t* out) {
 class Locator {
  public:
   Locator(const InputStream& in, uint64_t line) : in_(in), line_(line) {}
-  // For a whole document: maps every object node to its line.
+  // For a value of a whole document, whose `text` starts on the line given
+  // to the constructor: maps every object node to its line.
   void Index(const Json& root, std::string_view text) {
     std::vector<uint32_t> lines = ObjectLines(text);
-    std::unordered_map<const Json*, uint32_t> map;
+    std::unordered_map<const Json*, uint64_t> map;
     std::vector<const Json*> stack{&root};
     size_t n = 0;
     while (!stack.empty()) {
       const Json* v = stack.back();
       stack.pop_back();
       if (v->is_object()) {
-        if (n < lines.size()) map[v] = lines[n];
+        if (n < lines.size()) map[v] = line_ - 1 + lines[n];
         ++n;
       }
       if (v->is_structured()) {
@@ -446,7 +500,7 @@ class Locator {
  private:
   const InputStream& in_;
   uint64_t line_;
-  std::unordered_map<const Json*, uint32_t> map_;
+  std::unordered_map<const Json*, uint64_t> map_;
 };
 
 // Handles one parsed record (a line, or the whole document).
@@ -480,26 +534,47 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
       Report(cb, where, error);
       continue;
     }
+    // An id the HN API had no item for.
+    if (v.is_null()) continue;
     Locator loc(in, in.line_number());
     fn(v, loc, cb);
   }
   return in.status();
 }
 
-// A whole document held in memory.
+// A whole document held in memory: one value, or values one after another
+// (`jq .` prints pretty objects so). Each value is parsed alone, so a bad
+// one is reported at its line and the others are read; `null`s are
+// skipped. A text that is one broken value is an error.
 Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   std::string text;
   TS_RETURN_IF_ERROR(in.ReadAll(&text, kMaxDocument));
   std::string_view view = text;
   if (view.rfind("\xEF\xBB\xBF", 0) == 0) view.remove_prefix(3);
-  Json v;
-  std::string error;
-  if (!ParseJson(view, &v, &error)) {
-    return Status::Corruption(in.name() + ": " + error);
+  uint64_t line = 1;
+  size_t pos = 0;
+  for (bool first = true;; first = false) {
+    for (; pos < view.size() && IsJsonSpace(view[pos]); ++pos) {
+      if (view[pos] == '\n') ++line;
+    }
+    if (pos == view.size()) break;
+    size_t end = ValueEnd(view, pos);
+    std::string_view value = view.substr(pos, end - pos);
+    Json v;
+    std::string error;
+    if (!ParseJson(value, &v, &error)) {
+      if (first && end == view.size()) {
+        return Status::Corruption(in.name() + ": " + error);
+      }
+      Report(cb, Where(in, line), error);
+    } else if (!v.is_null()) {
+      Locator loc(in, line);
+      loc.Index(v, value);
+      fn(v, loc, cb);
+    }
+    line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
+    pos = end;
   }
-  Locator loc(in, 1);
-  loc.Index(v, view);
-  fn(v, loc, cb);
   return Status::OK();
 }
 
@@ -512,12 +587,20 @@ Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   if (head.empty() && !in.status().ok()) return in.status();
   std::string_view s = head;
   if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
-  std::string_view trimmed = TrimAscii(s);
-  if (!trimmed.empty() && trimmed[0] == '[') {
+  // Blank lines, and `null` records (ids the HN API had no item for),
+  // before the first record are skipped.
+  size_t start = 0;
+  for (;;) {
+    while (start < s.size() && IsJsonSpace(s[start])) ++start;
+    if (s.compare(start, 4, "null") != 0 ||
+        (start + 4 < s.size() && !IsJsonSpace(s[start + 4]))) {
+      break;
+    }
+    start += 4;
+  }
+  if (start < s.size() && s[start] == '[') {
     return ReadJsonDocument(in, cb, fn);
   }
-  // Blank lines before the first record are skipped.
-  size_t start = static_cast<size_t>(trimmed.data() - s.data());
   size_t nl = s.find('\n', start);
   if (nl == std::string_view::npos) {
     // One line (or a first line longer than the peek): line by line still

@@ -319,6 +319,83 @@ TEST(ReadersTest, BrokenDocumentIsAnError) {
   EXPECT_TRUE(got.items.empty());
 }
 
+// `jq .` prints pretty objects one after another.
+TEST(ReadersTest, ConcatenatedPrettyObjects) {
+  std::string text =
+      "{\n"
+      "  \"id\": 1, \"by\": \"a\",\n"
+      "  \"title\": \"a { brace\"\n"
+      "}\n"
+      "{\n"
+      "  \"id\": 2,\n"
+      "  \"time\": \"abc\"\n"
+      "}\n"
+      "null\n"
+      "{\n"
+      "  \"id\": 3 \"by\": \"x\"\n"
+      "}\n"
+      "[\n"
+      "  {\"id\": 4},\n"
+      "  {\"id\": 5}\n"
+      "]{\"id\": 6}\n";
+  for (Format f : {Format::kAuto, Format::kHnJson}) {
+    Collected got = ReadText(text, f, "jq.json");
+    ASSERT_OK(got.status);
+    std::vector<std::string> ids, origins;
+    for (const Item& it : got.items) {
+      ids.push_back(it.id);
+      origins.push_back(it.origin);
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"1", "4", "5", "6"}));
+    EXPECT_EQ(origins, (std::vector<std::string>{"jq.json:1", "jq.json:14",
+                                                 "jq.json:15", "jq.json:16"}));
+    ASSERT_EQ(got.errors.size(), 2u) << got.ErrorText();
+    EXPECT_EQ(got.errors[0].where, "jq.json:5");
+    EXPECT_EQ(got.errors[0].message, "field \"time\": expected integer");
+    EXPECT_EQ(got.errors[1].where, "jq.json:10");
+    EXPECT_EQ(got.errors[1].message.rfind("invalid JSON", 0), 0u);
+  }
+  // A broken value that runs to the end loses only itself.
+  Collected tail = ReadText("{\n  \"id\": 1\n}\n{\n  \"id\": 2\n", Format::kHnJson,
+                            "tail.json");
+  ASSERT_OK(tail.status);
+  ASSERT_EQ(tail.items.size(), 1u);
+  ASSERT_EQ(tail.errors.size(), 1u);
+  EXPECT_EQ(tail.errors[0].where, "tail.json:4");
+}
+
+// Ids fetched from the HN API that have no item come back as `null`.
+TEST(ReadersTest, NullRecordsAreSkipped) {
+  const std::string cases[] = {
+      "null\n{\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"}\n"
+      "{\"by\":\"b\",\"id\":2,\"parent\":1,\"time\":6}\n",
+      "\nnull\nnull\n{\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"}\n"
+      "null\n{\"by\":\"b\",\"id\":2,\"parent\":1,\"time\":6}\n",
+      "null\n{\n  \"by\": \"a\",\n  \"id\": 1\n}\nnull\n{\n  \"id\": 2\n}\n",
+  };
+  for (const std::string& text : cases) {
+    for (Format f : {Format::kAuto, Format::kHnJson}) {
+      SCOPED_TRACE(text);
+      Collected got = ReadText(text, f, "n.jsonl");
+      ASSERT_OK(got.status);
+      EXPECT_TRUE(got.errors.empty()) << text << got.ErrorText();
+      ASSERT_EQ(got.items.size(), 2u) << text;
+      EXPECT_EQ(got.items[0].id, "1");
+      EXPECT_EQ(got.items[1].id, "2");
+    }
+  }
+  Collected first = ReadText(cases[0], Format::kHnJson, "n.jsonl");
+  ASSERT_EQ(first.items.size(), 2u);
+  EXPECT_EQ(first.items[1].origin, "n.jsonl:3");
+  // A bad line after a leading null costs only itself.
+  Collected bad = ReadText("null\n{\"id\": 1}\n{\"id\": \n{\"id\": 3}\n",
+                           Format::kHnJson, "n.jsonl");
+  ASSERT_OK(bad.status);
+  EXPECT_EQ(bad.items.size(), 2u);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where, "n.jsonl:3");
+}
+
 // nlohmann's parser is iterative but walking a value is not: very deep
 // nesting must be refused, not crash.
 TEST(ReadersTest, NestingBomb) {
