@@ -306,6 +306,24 @@ std::string GetInt(const Json& obj, std::string_view key, int64_t* out,
   return "";
 }
 
+bool ParseIso8601(std::string_view s, int64_t* out);
+
+// A time in seconds since the epoch: as GetInt, or a string holding a UTC
+// date-time (BigQuery's "2022-10-16 06:01:40 UTC", ISO 8601).
+std::string GetTime(const Json& obj, std::string_view key, int64_t* out,
+                    bool* present = nullptr) {
+  const Json* v = Field(obj, key);
+  int64_t t;
+  if (v != nullptr && v->is_string() &&
+      !ParseIntString(v->get_ref<const std::string&>(), &t) &&
+      ParseIso8601(TrimAscii(v->get_ref<const std::string&>()), &t)) {
+    *out = t;
+    if (present != nullptr) *present = true;
+    return "";
+  }
+  return GetInt(obj, key, out, present);
+}
+
 std::string GetString(const Json& obj, std::string_view key, std::string* out) {
   const Json* v = Field(obj, key);
   if (v == nullptr) return "";
@@ -388,6 +406,9 @@ class Fields {
   void Int(std::string_view key, int64_t* out, bool* present = nullptr) {
     Keep(GetInt(obj_, key, out, present));
   }
+  void Time(std::string_view key, int64_t* out, bool* present = nullptr) {
+    Keep(GetTime(obj_, key, out, present));
+  }
   void Str(std::string_view key, std::string* out) {
     Keep(GetString(obj_, key, out));
   }
@@ -415,7 +436,8 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-// "2013-11-27T02:18:36.000Z" (fraction and zone optional, "+hh:mm" too).
+// "2013-11-27T02:18:36.000Z" (fraction and zone optional, "+hh:mm" too;
+// BigQuery writes " UTC" for the zone).
 bool ParseIso8601(std::string_view s, int64_t* out) {
   auto num = [&](size_t pos, size_t len, int* v) {
     if (pos + len > s.size()) return false;
@@ -445,6 +467,8 @@ bool ParseIso8601(std::string_view s, int64_t* out) {
   int64_t offset = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
     ++i;
+  } else if (s.substr(i) == " UTC") {
+    i = s.size();
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh, om;
     if (!num(i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
@@ -623,7 +647,10 @@ bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
   item->source = Source::kHN;
   f.Id("id", &item->id);
   f.Str("by", &item->author);
-  f.Int("time", &item->time);
+  // BigQuery rows may have "timestamp" instead.
+  bool has_time = false;
+  f.Time("time", &item->time, &has_time);
+  if (!has_time) f.Time("timestamp", &item->time);
   std::string type;
   f.Str("type", &type);
   f.Str("title", &item->title);

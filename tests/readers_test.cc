@@ -600,6 +600,39 @@ TEST(ReadersTest, BigQueryIdsWrittenAsFloats) {
             0u);
 }
 
+// BigQuery rows may carry "timestamp" instead of "time", and either as a
+// UTC date-time string.
+TEST(ReadersTest, BigQueryTimestamps) {
+  // Each is 2022-10-16 06:01:40 UTC.
+  const std::string cases[] = {
+      R"("timestamp": "1665900100")",
+      R"("timestamp": "2022-10-16 06:01:40 UTC")",
+      R"("time": "2022-10-16 06:01:40 UTC")",
+      R"("time": "2022-10-16 06:01:40.250 UTC")",
+      R"("time": "2022-10-16T06:01:40Z")",
+      R"("time": "2022-10-16T06:01:40+00:00")",
+      R"("time": "2022-10-16 08:01:40+02:00")",
+      R"("time": "1665900100", "timestamp": "2001-01-01 00:00:00 UTC")",
+      R"("timestamp": 1665900100)",
+  };
+  for (const std::string& fields : cases) {
+    std::string line = R"({"id": "1", "by": "a", )" + fields + "}\n";
+    Collected got = ReadText(line, Format::kBigQuery);
+    ASSERT_OK(got.status);
+    ASSERT_EQ(got.items.size(), 1u) << fields << got.ErrorText();
+    EXPECT_EQ(got.items[0].time, 1665900100) << fields;
+  }
+  for (const char* bad : {R"("time": "2022-10-16 06:01:40 PST")",
+                          R"("timestamp": "yesterday")"}) {
+    Collected got =
+        ReadText(R"({"id": "1", )" + std::string(bad) + "}\n", Format::kBigQuery);
+    ASSERT_OK(got.status);
+    EXPECT_TRUE(got.items.empty()) << bad;
+    ASSERT_EQ(got.errors.size(), 1u) << bad;
+    EXPECT_NE(got.errors[0].message.find("expected integer"), std::string::npos);
+  }
+}
+
 // ---- Pushshift
 // ---------------------------------------------------------------
 
