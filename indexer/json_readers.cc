@@ -4,14 +4,16 @@
 // Two layouts are read:
 // - JSON Lines: one record a line, parsed line by line, so memory is bounded
 //   by the longest line and one bad line costs only that record.
-// - A whole document (an array or a pretty-printed object) read into memory
-//   up to kMaxDocument bytes. Items then get the line where their object
-//   starts, found by a scan that numbers every '{' in document order; the
-//   DOM is parsed as ordered_json so a pre-order walk meets objects in the
-//   same order.
+// - A whole document (an array, a pretty-printed object, or values one after
+//   another as `jq .` prints them) read into memory up to kMaxDocument
+//   bytes. Items then get the line where their object starts, found by a
+//   scan that numbers every '{' in document order; the DOM is parsed as
+//   ordered_json so a pre-order walk meets objects in the same order.
+//   `null` records (ids the HN API had no item for) are skipped in both.
 // nlohmann's parser is not recursive, but walking a value recursively is;
 // every text is pre-scanned and anything nested deeper than kMaxDepth is
 // refused before parsing, and all walks here use explicit stacks.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -38,6 +40,57 @@ constexpr size_t kLayoutPeek = 1 << 20;
 
 std::string Where(const InputStream& in, uint64_t line) {
   return in.name() + ":" + std::to_string(line);
+}
+
+bool IsJsonSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// End of the JSON value that starts at s[begin] (not a space): just past
+// its closing bracket or quote, or, for a scalar, at the next space,
+// bracket or quote; s.size() when it does not close. Brackets are counted,
+// not matched: the parser reports a mismatch.
+size_t ValueEnd(std::string_view s, size_t begin) {
+  char c = s[begin];
+  if (c == '"') {
+    for (size_t i = begin + 1; i < s.size(); ++i) {
+      if (s[i] == '\\') {
+        ++i;
+      } else if (s[i] == '"') {
+        return i + 1;
+      }
+    }
+    return s.size();
+  }
+  if (c != '{' && c != '[') {
+    size_t i = begin + 1;
+    while (i < s.size() && !IsJsonSpace(s[i]) && s[i] != '{' && s[i] != '[' &&
+           s[i] != '"') {
+      ++i;
+    }
+    return i;
+  }
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = begin; i < s.size(); ++i) {
+    char ch = s[i];
+    if (in_string) {
+      if (ch == '\\') {
+        ++i;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      ++depth;
+    } else if ((ch == '}' || ch == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return s.size();
 }
 
 // Nesting depth of a JSON text (brackets outside strings); stops counting
@@ -95,6 +148,61 @@ std::vector<uint32_t> ObjectLines(std::string_view s) {
   return lines;
 }
 
+// Value of the four hex digits at s[i], or -1.
+int Hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// Python's json and Reddit dumps write UTF-16 surrogate escapes that are
+// not half of a pair ("\ud83d" alone), which nlohmann refuses. When `s`
+// has any, sets *out to `s` with each rewritten as "\ufffd" and returns
+// true; pairs and an escaped backslash before "u" ("\\ud83d") are left
+// alone.
+bool ReplaceLoneSurrogates(std::string_view s, std::string* out) {
+  size_t copied = 0;
+  bool changed = false;
+  for (size_t i = s.find('\\'); i != std::string_view::npos;
+       i = s.find('\\', i)) {
+    if (i + 1 >= s.size()) break;
+    if (s[i + 1] != 'u') {
+      i += 2;  // Any other escape, "\\" included.
+      continue;
+    }
+    int u = Hex4(s, i + 2);
+    if (u < 0xD800 || u > 0xDFFF) {
+      i += 2;
+      continue;
+    }
+    if (u <= 0xDBFF && i + 7 < s.size() && s[i + 6] == '\\' &&
+        s[i + 7] == 'u') {
+      int low = Hex4(s, i + 8);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        i += 12;
+        continue;
+      }
+    }
+    if (!changed) out->clear();
+    changed = true;
+    out->append(s.substr(copied, i - copied));
+    out->append("\\ufffd");
+    i += 6;
+    copied = i;
+  }
+  if (changed) out->append(s.substr(copied));
+  return changed;
+}
+
 // Parses one JSON text. On failure returns the reason (without location).
 bool ParseJson(std::string_view text, Json* out, std::string* error) {
   size_t depth = JsonDepth(text, kMaxDepth);
@@ -102,6 +210,9 @@ bool ParseJson(std::string_view text, Json* out, std::string* error) {
     *error = "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels";
     return false;
   }
+  // Unpaired surrogates become U+FFFD, as invalid bytes do below.
+  std::string fixed;
+  if (ReplaceLoneSurrogates(text, &fixed)) text = fixed;
   try {
     // Real dumps carry stray invalid bytes; keep the record, with U+FFFD in
     // their place, rather than lose it.
@@ -195,6 +306,24 @@ std::string GetInt(const Json& obj, std::string_view key, int64_t* out,
   return "";
 }
 
+bool ParseIso8601(std::string_view s, int64_t* out);
+
+// A time in seconds since the epoch: as GetInt, or a string holding a UTC
+// date-time (BigQuery's "2022-10-16 06:01:40 UTC", ISO 8601).
+std::string GetTime(const Json& obj, std::string_view key, int64_t* out,
+                    bool* present = nullptr) {
+  const Json* v = Field(obj, key);
+  int64_t t;
+  if (v != nullptr && v->is_string() &&
+      !ParseIntString(v->get_ref<const std::string&>(), &t) &&
+      ParseIso8601(TrimAscii(v->get_ref<const std::string&>()), &t)) {
+    *out = t;
+    if (present != nullptr) *present = true;
+    return "";
+  }
+  return GetInt(obj, key, out, present);
+}
+
 std::string GetString(const Json& obj, std::string_view key, std::string* out) {
   const Json* v = Field(obj, key);
   if (v == nullptr) return "";
@@ -203,12 +332,28 @@ std::string GetString(const Json& obj, std::string_view key, std::string* out) {
   return "";
 }
 
-// An id: a string, or an integer written in decimal.
+// An id: a string, or an integer written in decimal. pandas writes
+// nullable integer columns as floats ("parent": 33240000.0, or the string
+// "33240000.0"); a whole number is read as the integer, a fraction is an
+// error.
 std::string GetId(const Json& obj, std::string_view key, std::string* out) {
   const Json* v = Field(obj, key);
   if (v == nullptr) return "";
+  auto not_whole = [&] {
+    return FieldError(key, "an integer id, got " + v->dump());
+  };
   if (v->is_string()) {
-    *out = std::string(TrimAscii(v->get_ref<const std::string&>()));
+    std::string_view s = TrimAscii(v->get_ref<const std::string&>());
+    size_t dot = s.find('.');
+    if (dot != std::string_view::npos && dot > 0 &&
+        s.find_first_not_of("0123456789") == dot && dot + 1 < s.size() &&
+        s.find_first_not_of("0123456789", dot + 1) == std::string_view::npos) {
+      if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) {
+        return not_whole();
+      }
+      s = s.substr(0, dot);
+    }
+    *out = std::string(s);
     return "";
   }
   if (v->is_number_unsigned()) {
@@ -217,6 +362,16 @@ std::string GetId(const Json& obj, std::string_view key, std::string* out) {
   }
   if (v->is_number_integer()) {
     *out = std::to_string(v->get<int64_t>());
+    return "";
+  }
+  if (v->is_number_float()) {
+    // Beyond 2^53 a double no longer holds every integer exactly.
+    constexpr double kExact = 9007199254740992.0;
+    double d = v->get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > kExact || d != std::trunc(d)) {
+      return not_whole();
+    }
+    *out = std::to_string(static_cast<int64_t>(d));
     return "";
   }
   return FieldError(key, "string or integer");
@@ -251,6 +406,9 @@ class Fields {
   void Int(std::string_view key, int64_t* out, bool* present = nullptr) {
     Keep(GetInt(obj_, key, out, present));
   }
+  void Time(std::string_view key, int64_t* out, bool* present = nullptr) {
+    Keep(GetTime(obj_, key, out, present));
+  }
   void Str(std::string_view key, std::string* out) {
     Keep(GetString(obj_, key, out));
   }
@@ -278,7 +436,8 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-// "2013-11-27T02:18:36.000Z" (fraction and zone optional, "+hh:mm" too).
+// "2013-11-27T02:18:36.000Z" (fraction and zone optional, "+hh:mm" too;
+// BigQuery writes " UTC" for the zone).
 bool ParseIso8601(std::string_view s, int64_t* out) {
   auto num = [&](size_t pos, size_t len, int* v) {
     if (pos + len > s.size()) return false;
@@ -308,6 +467,8 @@ bool ParseIso8601(std::string_view s, int64_t* out) {
   int64_t offset = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
     ++i;
+  } else if (s.substr(i) == " UTC") {
+    i = s.size();
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh, om;
     if (!num(i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
@@ -331,17 +492,18 @@ bool ParseIso8601(std::string_view s, int64_t* out) {
 class Locator {
  public:
   Locator(const InputStream& in, uint64_t line) : in_(in), line_(line) {}
-  // For a whole document: maps every object node to its line.
+  // For a value of a whole document, whose `text` starts on the line given
+  // to the constructor: maps every object node to its line.
   void Index(const Json& root, std::string_view text) {
     std::vector<uint32_t> lines = ObjectLines(text);
-    std::unordered_map<const Json*, uint32_t> map;
+    std::unordered_map<const Json*, uint64_t> map;
     std::vector<const Json*> stack{&root};
     size_t n = 0;
     while (!stack.empty()) {
       const Json* v = stack.back();
       stack.pop_back();
       if (v->is_object()) {
-        if (n < lines.size()) map[v] = lines[n];
+        if (n < lines.size()) map[v] = line_ - 1 + lines[n];
         ++n;
       }
       if (v->is_structured()) {
@@ -362,7 +524,7 @@ class Locator {
  private:
   const InputStream& in_;
   uint64_t line_;
-  std::unordered_map<const Json*, uint32_t> map_;
+  std::unordered_map<const Json*, uint64_t> map_;
 };
 
 // Handles one parsed record (a line, or the whole document).
@@ -396,26 +558,47 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
       Report(cb, where, error);
       continue;
     }
+    // An id the HN API had no item for.
+    if (v.is_null()) continue;
     Locator loc(in, in.line_number());
     fn(v, loc, cb);
   }
   return in.status();
 }
 
-// A whole document held in memory.
+// A whole document held in memory: one value, or values one after another
+// (`jq .` prints pretty objects so). Each value is parsed alone, so a bad
+// one is reported at its line and the others are read; `null`s are
+// skipped. A text that is one broken value is an error.
 Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   std::string text;
   TS_RETURN_IF_ERROR(in.ReadAll(&text, kMaxDocument));
   std::string_view view = text;
   if (view.rfind("\xEF\xBB\xBF", 0) == 0) view.remove_prefix(3);
-  Json v;
-  std::string error;
-  if (!ParseJson(view, &v, &error)) {
-    return Status::Corruption(in.name() + ": " + error);
+  uint64_t line = 1;
+  size_t pos = 0;
+  for (bool first = true;; first = false) {
+    for (; pos < view.size() && IsJsonSpace(view[pos]); ++pos) {
+      if (view[pos] == '\n') ++line;
+    }
+    if (pos == view.size()) break;
+    size_t end = ValueEnd(view, pos);
+    std::string_view value = view.substr(pos, end - pos);
+    Json v;
+    std::string error;
+    if (!ParseJson(value, &v, &error)) {
+      if (first && end == view.size()) {
+        return Status::Corruption(in.name() + ": " + error);
+      }
+      Report(cb, Where(in, line), error);
+    } else if (!v.is_null()) {
+      Locator loc(in, line);
+      loc.Index(v, value);
+      fn(v, loc, cb);
+    }
+    line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
+    pos = end;
   }
-  Locator loc(in, 1);
-  loc.Index(v, view);
-  fn(v, loc, cb);
   return Status::OK();
 }
 
@@ -428,12 +611,20 @@ Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   if (head.empty() && !in.status().ok()) return in.status();
   std::string_view s = head;
   if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
-  std::string_view trimmed = TrimAscii(s);
-  if (!trimmed.empty() && trimmed[0] == '[') {
+  // Blank lines, and `null` records (ids the HN API had no item for),
+  // before the first record are skipped.
+  size_t start = 0;
+  for (;;) {
+    while (start < s.size() && IsJsonSpace(s[start])) ++start;
+    if (s.compare(start, 4, "null") != 0 ||
+        (start + 4 < s.size() && !IsJsonSpace(s[start + 4]))) {
+      break;
+    }
+    start += 4;
+  }
+  if (start < s.size() && s[start] == '[') {
     return ReadJsonDocument(in, cb, fn);
   }
-  // Blank lines before the first record are skipped.
-  size_t start = static_cast<size_t>(trimmed.data() - s.data());
   size_t nl = s.find('\n', start);
   if (nl == std::string_view::npos) {
     // One line (or a first line longer than the peek): line by line still
@@ -456,7 +647,10 @@ bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
   item->source = Source::kHN;
   f.Id("id", &item->id);
   f.Str("by", &item->author);
-  f.Int("time", &item->time);
+  // BigQuery rows may have "timestamp" instead.
+  bool has_time = false;
+  f.Time("time", &item->time, &has_time);
+  if (!has_time) f.Time("timestamp", &item->time);
   std::string type;
   f.Str("type", &type);
   f.Str("title", &item->title);
@@ -464,6 +658,9 @@ bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
   f.Str("url", &item->url);
   f.Int("score", &item->points, &item->has_points);
   f.Id("parent", &item->parent);
+  // The API gives a poll option "poll" (its poll) and no "parent"; the
+  // option belongs to the poll's thread.
+  if (item->parent.empty()) f.Id("poll", &item->parent);
   f.Int("descendants", &item->num_comments);
   bool deleted = false, dead = false;
   f.Bool("deleted", &deleted);
@@ -671,6 +868,8 @@ void EmitWith(Fn fn, const Json& obj, const Locator& loc,
 void HandleAlgolia(const Json& root, const Locator& loc,
                    const ReadCallbacks& cb) {
   std::vector<const Json*> stack{&root};
+  // Each poll option met in an "options" array, and its poll.
+  std::unordered_map<const Json*, const Json*> poll_of;
   while (!stack.empty()) {
     const Json& v = *stack.back();
     stack.pop_back();
@@ -714,13 +913,42 @@ void HandleAlgolia(const Json& root, const Locator& loc,
       continue;
     }
     if (v.contains("id")) {
-      EmitWith(AlgoliaNodeFromJson, v, loc, cb);
+      auto it = poll_of.find(&v);
+      if (it == poll_of.end()) {
+        EmitWith(AlgoliaNodeFromJson, v, loc, cb);
+      } else {
+        // A poll's option: its parent is the poll when it names none.
+        const Json& poll = *it->second;
+        auto option = [&poll](const Json& obj, Item* item,
+                              std::string* error) {
+          if (!AlgoliaNodeFromJson(obj, item, error)) return false;
+          if (item->parent.empty()) {
+            // A bad poll id was reported with the poll itself.
+            GetId(poll, "id", &item->parent);
+          }
+          if (Field(obj, "type") == nullptr) item->type = ItemType::kPollOpt;
+          return true;
+        };
+        EmitWith(option, v, loc, cb);
+      }
       if (const Json* children = Field(v, "children")) {
         if (!children->is_array()) {
           Report(cb, loc.Where(v), FieldError("children", "array"));
+        } else {
+          push_reversed(*children);
+        }
+      }
+      // A poll's options ("options", not "children"), pushed last so they
+      // come before its comments.
+      if (const Json* options = Field(v, "options")) {
+        if (!options->is_array()) {
+          Report(cb, loc.Where(v), FieldError("options", "array"));
           continue;
         }
-        push_reversed(*children);
+        for (auto o = options->rbegin(); o != options->rend(); ++o) {
+          poll_of[&*o] = &v;
+          stack.push_back(&*o);
+        }
       }
       continue;
     }

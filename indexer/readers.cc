@@ -227,6 +227,12 @@ Result<Format> SniffFormat(InputStream& in) {
   if (s.rfind("From ", 0) == 0) return Format::kMbox;
   size_t i = 0;
   while (i < s.size() && IsJsonSpace(s[i])) ++i;
+  // JSON Lines of HN items may start with `null`s (ids without an item).
+  while (s.compare(i, 4, "null") == 0 &&
+         (i + 4 == s.size() || IsJsonSpace(s[i + 4]))) {
+    i += 4;
+    while (i < s.size() && IsJsonSpace(s[i])) ++i;
+  }
   if (i < s.size() && (s[i] == '{' || s[i] == '[')) {
     Format f = SniffJson(ScanJsonShape(s.substr(i)));
     if (f != Format::kAuto) return f;

@@ -389,6 +389,36 @@ TEST(IndexerTest, MissingFileIsReportedOthersStillIndexed) {
   EXPECT_NE(warnings[0].find("nope.json"), std::string::npos);
 }
 
+// Poll options, linked by "poll" (HN API) or listed under "options"
+// (Algolia item tree), are in the poll's thread.
+TEST(IndexerTest, PollOptionsJoinThePollThread) {
+  TempDir tmp;
+  WriteFileOrDie(tmp.Sub("poll.jsonl"),
+                 "{\"id\": 10, \"type\": \"poll\", \"by\": \"pg\", "
+                 "\"time\": 100, \"title\": \"Poll\", \"parts\": [11]}\n"
+                 "{\"id\": 11, \"type\": \"pollopt\", \"by\": \"pg\", "
+                 "\"time\": 100, \"poll\": 10, \"text\": \"Yes\"}\n");
+  WriteFileOrDie(tmp.Sub("algolia.json"),
+                 "{\"id\": 20, \"type\": \"poll\", \"author\": \"pg\", "
+                 "\"created_at_i\": 100, \"title\": \"Poll\", \"options\": "
+                 "[{\"id\": 21, \"type\": \"pollopt\", \"author\": \"pg\", "
+                 "\"created_at_i\": 100, \"text\": \"Yes\", \"options\": [], "
+                 "\"children\": []}], \"children\": []}");
+  auto ix = Indexer::Open(tmp.Sub("db"), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->IndexPaths({tmp.Sub("poll.jsonl"), tmp.Sub("algolia.json")},
+                              &st));
+  ASSERT_OK((*ix)->Flush());
+  ThreadStore& store = (*ix)->store();
+  EXPECT_EQ(ShapeOf(store, "11").root, "10");
+  EXPECT_EQ(ShapeOf(store, "11").depth, 1u);
+  EXPECT_EQ(ShapeOf(store, "21").root, "20");
+  EXPECT_EQ(ShapeOf(store, "21").depth, 1u);
+  EXPECT_EQ(ThreadSize(store, "10"), 2u);
+  EXPECT_EQ(ThreadSize(store, "20"), 2u);
+}
+
 // The shipped HN "Who is hiring" file: one story and its 407 top-level
 // comments, 12 deleted and 16 dead (SOURCES.md; counted again below from
 // the raw JSON).

@@ -319,6 +319,83 @@ TEST(ReadersTest, BrokenDocumentIsAnError) {
   EXPECT_TRUE(got.items.empty());
 }
 
+// `jq .` prints pretty objects one after another.
+TEST(ReadersTest, ConcatenatedPrettyObjects) {
+  std::string text =
+      "{\n"
+      "  \"id\": 1, \"by\": \"a\",\n"
+      "  \"title\": \"a { brace\"\n"
+      "}\n"
+      "{\n"
+      "  \"id\": 2,\n"
+      "  \"time\": \"abc\"\n"
+      "}\n"
+      "null\n"
+      "{\n"
+      "  \"id\": 3 \"by\": \"x\"\n"
+      "}\n"
+      "[\n"
+      "  {\"id\": 4},\n"
+      "  {\"id\": 5}\n"
+      "]{\"id\": 6}\n";
+  for (Format f : {Format::kAuto, Format::kHnJson}) {
+    Collected got = ReadText(text, f, "jq.json");
+    ASSERT_OK(got.status);
+    std::vector<std::string> ids, origins;
+    for (const Item& it : got.items) {
+      ids.push_back(it.id);
+      origins.push_back(it.origin);
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"1", "4", "5", "6"}));
+    EXPECT_EQ(origins, (std::vector<std::string>{"jq.json:1", "jq.json:14",
+                                                 "jq.json:15", "jq.json:16"}));
+    ASSERT_EQ(got.errors.size(), 2u) << got.ErrorText();
+    EXPECT_EQ(got.errors[0].where, "jq.json:5");
+    EXPECT_EQ(got.errors[0].message, "field \"time\": expected integer");
+    EXPECT_EQ(got.errors[1].where, "jq.json:10");
+    EXPECT_EQ(got.errors[1].message.rfind("invalid JSON", 0), 0u);
+  }
+  // A broken value that runs to the end loses only itself.
+  Collected tail = ReadText("{\n  \"id\": 1\n}\n{\n  \"id\": 2\n", Format::kHnJson,
+                            "tail.json");
+  ASSERT_OK(tail.status);
+  ASSERT_EQ(tail.items.size(), 1u);
+  ASSERT_EQ(tail.errors.size(), 1u);
+  EXPECT_EQ(tail.errors[0].where, "tail.json:4");
+}
+
+// Ids fetched from the HN API that have no item come back as `null`.
+TEST(ReadersTest, NullRecordsAreSkipped) {
+  const std::string cases[] = {
+      "null\n{\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"}\n"
+      "{\"by\":\"b\",\"id\":2,\"parent\":1,\"time\":6}\n",
+      "\nnull\nnull\n{\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"}\n"
+      "null\n{\"by\":\"b\",\"id\":2,\"parent\":1,\"time\":6}\n",
+      "null\n{\n  \"by\": \"a\",\n  \"id\": 1\n}\nnull\n{\n  \"id\": 2\n}\n",
+  };
+  for (const std::string& text : cases) {
+    for (Format f : {Format::kAuto, Format::kHnJson}) {
+      SCOPED_TRACE(text);
+      Collected got = ReadText(text, f, "n.jsonl");
+      ASSERT_OK(got.status);
+      EXPECT_TRUE(got.errors.empty()) << text << got.ErrorText();
+      ASSERT_EQ(got.items.size(), 2u) << text;
+      EXPECT_EQ(got.items[0].id, "1");
+      EXPECT_EQ(got.items[1].id, "2");
+    }
+  }
+  Collected first = ReadText(cases[0], Format::kHnJson, "n.jsonl");
+  ASSERT_EQ(first.items.size(), 2u);
+  EXPECT_EQ(first.items[1].origin, "n.jsonl:3");
+  // A bad line after a leading null costs only itself.
+  Collected bad = ReadText("null\n{\"id\": 1}\n{\"id\": \n{\"id\": 3}\n",
+                           Format::kHnJson, "n.jsonl");
+  ASSERT_OK(bad.status);
+  EXPECT_EQ(bad.items.size(), 2u);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where, "n.jsonl:3");
+}
+
 // nlohmann's parser is iterative but walking a value is not: very deep
 // nesting must be refused, not crash.
 TEST(ReadersTest, NestingBomb) {
@@ -371,6 +448,43 @@ TEST(ReadersTest, InvalidUtf8Line) {
   ASSERT_EQ(got.items.size(), 3u);
   EXPECT_EQ(got.errors.size(), 0u);
   EXPECT_EQ(got.items[1].author, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+// Python's json and Reddit dumps write unpaired UTF-16 surrogates; each
+// becomes U+FFFD and the record is kept.
+TEST(ReadersTest, LoneSurrogateEscapes) {
+  struct Case {
+    std::string body;  // JSON string contents.
+    std::string want;
+  };
+  const std::string fffd = "\xEF\xBF\xBD";
+  const Case cases[] = {
+      {R"(a \ud83d b)", "a " + fffd + " b"},
+      {R"(a \uDE00 b)", "a " + fffd + " b"},
+      {R"(\ud83d\ude00)", "\xF0\x9F\x98\x80"},
+      {R"(\ud83d\ud83d\ude00)", fffd + "\xF0\x9F\x98\x80"},
+      {R"(\ude00\ud83d)", fffd + fffd},
+      {R"(\ud83d\n)", fffd + "\n"},
+      {R"(end \ud83d)", "end " + fffd},
+      {R"(\\ud83d)", "\\ud83d"},
+      {R"(\\\ud83d)", "\\" + fffd},
+      {R"(\u00e9)", "\xC3\xA9"},
+  };
+  for (const Case& c : cases) {
+    std::string text = R"({"id": "s1", "parent_id": "t3_x", "body": ")" +
+                       c.body + "\"}\n";
+    Collected got = ReadText(text, Format::kPushshift, "RC.ndjson");
+    ASSERT_OK(got.status);
+    ASSERT_EQ(got.items.size(), 1u) << c.body << got.ErrorText();
+    EXPECT_EQ(got.items[0].text, c.want) << c.body;
+  }
+  // Outside strings an escape is still a syntax error.
+  Collected bad = ReadText("{\"id\": \"1\"}\n{\"id\": \\ud83d}\n",
+                           Format::kPushshift, "RC.ndjson");
+  ASSERT_OK(bad.status);
+  EXPECT_EQ(bad.items.size(), 1u);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where, "RC.ndjson:2");
 }
 
 TEST(ReadersTest, TooLongLineIsABadRecord) {
@@ -451,6 +565,72 @@ TEST(ReadersTest, BigQueryOptionalColumns) {
   EXPECT_EQ(it.num_comments, 7);
   EXPECT_TRUE(it.deleted);
   EXPECT_EQ(it.url, "http://x");
+}
+
+// pandas writes nullable integer columns as floats, as numbers or strings.
+TEST(ReadersTest, BigQueryIdsWrittenAsFloats) {
+  std::string text =
+      R"({"id": 33240000, "type": "story", "parent": null})" "\n"
+      R"({"id": 33240001.0, "parent": 33240000.0})" "\n"
+      R"({"id": "33240002.0", "parent": "33240001.00"})" "\n"
+      R"({"id": 4, "parent": 33240000.5})" "\n"
+      R"({"id": 5, "parent": "33240000.5"})" "\n"
+      R"({"id": 6, "parent": 1e300})" "\n"
+      R"({"id": 7, "parent": "33240000"})" "\n";
+  Collected got = ReadText(text, Format::kBigQuery, "pandas.jsonl");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 4u) << got.ErrorText();
+  EXPECT_EQ(got.items[0].id, "33240000");
+  EXPECT_EQ(got.items[1].id, "33240001");
+  EXPECT_EQ(got.items[1].parent, "33240000");
+  EXPECT_EQ(got.items[1].type, ItemType::kComment);
+  EXPECT_EQ(got.items[2].id, "33240002");
+  EXPECT_EQ(got.items[2].parent, "33240001");
+  EXPECT_EQ(got.items[3].id, "7");
+  ASSERT_EQ(got.errors.size(), 3u);
+  EXPECT_EQ(got.errors[0].where, "pandas.jsonl:4");
+  EXPECT_EQ(got.errors[0].message,
+            "field \"parent\": expected an integer id, got 33240000.5");
+  EXPECT_EQ(got.errors[1].where, "pandas.jsonl:5");
+  EXPECT_EQ(got.errors[1].message,
+            "field \"parent\": expected an integer id, got \"33240000.5\"");
+  EXPECT_EQ(got.errors[2].where, "pandas.jsonl:6");
+  EXPECT_EQ(got.errors[2].message.rfind(
+                "field \"parent\": expected an integer id, got ", 0),
+            0u);
+}
+
+// BigQuery rows may carry "timestamp" instead of "time", and either as a
+// UTC date-time string.
+TEST(ReadersTest, BigQueryTimestamps) {
+  // Each is 2022-10-16 06:01:40 UTC.
+  const std::string cases[] = {
+      R"("timestamp": "1665900100")",
+      R"("timestamp": "2022-10-16 06:01:40 UTC")",
+      R"("time": "2022-10-16 06:01:40 UTC")",
+      R"("time": "2022-10-16 06:01:40.250 UTC")",
+      R"("time": "2022-10-16T06:01:40Z")",
+      R"("time": "2022-10-16T06:01:40+00:00")",
+      R"("time": "2022-10-16 08:01:40+02:00")",
+      R"("time": "1665900100", "timestamp": "2001-01-01 00:00:00 UTC")",
+      R"("timestamp": 1665900100)",
+  };
+  for (const std::string& fields : cases) {
+    std::string line = R"({"id": "1", "by": "a", )" + fields + "}\n";
+    Collected got = ReadText(line, Format::kBigQuery);
+    ASSERT_OK(got.status);
+    ASSERT_EQ(got.items.size(), 1u) << fields << got.ErrorText();
+    EXPECT_EQ(got.items[0].time, 1665900100) << fields;
+  }
+  for (const char* bad : {R"("time": "2022-10-16 06:01:40 PST")",
+                          R"("timestamp": "yesterday")"}) {
+    Collected got =
+        ReadText(R"({"id": "1", )" + std::string(bad) + "}\n", Format::kBigQuery);
+    ASSERT_OK(got.status);
+    EXPECT_TRUE(got.items.empty()) << bad;
+    ASSERT_EQ(got.errors.size(), 1u) << bad;
+    EXPECT_NE(got.errors[0].message.find("expected integer"), std::string::npos);
+  }
 }
 
 // ---- Pushshift
@@ -625,6 +805,62 @@ TEST(ReadersTest, AlgoliaShapes) {
       Format::kAlgolia);
   ASSERT_EQ(iso.items.size(), 1u);
   EXPECT_EQ(iso.items[0].time, 1385518716);
+}
+
+// The HN API links a poll option to its poll by "poll", not "parent".
+TEST(ReadersTest, HnPollOptionsBelongToThePoll) {
+  std::string text =
+      "{\"id\": 10, \"type\": \"poll\", \"parts\": [11, 12], "
+      "\"kids\": [13]}\n"
+      "{\"id\": 11, \"type\": \"pollopt\", \"poll\": 10, \"text\": \"Yes\"}\n"
+      "{\"id\": 12, \"poll\": \"10\", \"text\": \"No\"}\n"
+      "{\"id\": 13, \"type\": \"comment\", \"parent\": 10}\n"
+      "{\"id\": 14, \"poll\": [10]}\n";
+  Collected got = ReadText(text, Format::kHnJson, "poll.jsonl");
+  ASSERT_OK(got.status);
+  ASSERT_EQ(got.items.size(), 4u) << got.ErrorText();
+  EXPECT_EQ(got.items[0].parent, "");
+  EXPECT_EQ(got.items[1].parent, "10");
+  EXPECT_EQ(got.items[1].type, ItemType::kPollOpt);
+  EXPECT_EQ(got.items[2].parent, "10");
+  EXPECT_EQ(got.items[3].parent, "10");
+  ASSERT_EQ(got.errors.size(), 1u);
+  EXPECT_EQ(got.errors[0].where, "poll.jsonl:5");
+  EXPECT_EQ(got.errors[0].message, "field \"poll\": expected string or integer");
+}
+
+// An Algolia item tree keeps a poll's options in "options"; they are items
+// of the poll, before its comments.
+TEST(ReadersTest, AlgoliaPollOptions) {
+  std::string tree =
+      "{\"id\": 10, \"type\": \"poll\", \"author\": \"pg\", "
+      "\"title\": \"Poll\", \"options\": ["
+      "{\"id\": 11, \"type\": \"pollopt\", \"author\": \"pg\", "
+      "\"text\": \"Yes\", \"parent_id\": 10, \"options\": [], "
+      "\"children\": []}, "
+      "{\"id\": 12, \"author\": \"pg\", \"text\": \"No\"}], "
+      "\"children\": [{\"id\": 13, \"type\": \"comment\", \"author\": \"j\", "
+      "\"text\": \"c\", \"parent_id\": 10, \"options\": [], "
+      "\"children\": []}]}";
+  Collected got = ReadText(tree, Format::kAlgolia);
+  ASSERT_OK(got.status);
+  EXPECT_TRUE(got.errors.empty()) << got.ErrorText();
+  std::vector<std::string> ids, parents;
+  for (const Item& it : got.items) {
+    ids.push_back(it.id);
+    parents.push_back(it.parent);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"10", "11", "12", "13"}));
+  EXPECT_EQ(parents, (std::vector<std::string>{"", "10", "10", "10"}));
+  ASSERT_EQ(got.items.size(), 4u);
+  EXPECT_EQ(got.items[1].type, ItemType::kPollOpt);
+  EXPECT_EQ(got.items[2].type, ItemType::kPollOpt);  // No "type": an option.
+  EXPECT_EQ(got.items[3].type, ItemType::kComment);
+  Collected bad = ReadText("{\"id\": 10, \"options\": 3}", Format::kAlgolia);
+  ASSERT_OK(bad.status);
+  EXPECT_EQ(bad.items.size(), 1u);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].message, "field \"options\": expected array");
 }
 
 // ---- Compressed input
