@@ -217,7 +217,10 @@ class ZstdStream : public InputStream {
         src_(std::move(src)),
         in_(ZSTD_DStreamInSize(), '\0'),
         ds_(ZSTD_createDStream()) {
-    if (ds_ == nullptr || ZSTD_isError(ZSTD_initDStream(ds_))) {
+    // Pushshift dumps are made with "zstd --long=31": a 2 GB window, above
+    // the decoder's default limit of 128 MB (2^27).
+    if (ds_ == nullptr || ZSTD_isError(ZSTD_initDStream(ds_)) ||
+        ZSTD_isError(ZSTD_DCtx_setParameter(ds_, ZSTD_d_windowLogMax, 31))) {
       status_ = Status::Internal(this->name() + ": ZSTD_initDStream failed");
       failed_ = true;
     }
