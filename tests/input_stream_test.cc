@@ -267,6 +267,52 @@ TEST(InputStreamTest, ZstdLongWindow) {
   EXPECT_EQ(lines.back(), "line 1000 of some text to compress");
 }
 
+// bzip2 and xz are recognised and refused with a message that says so,
+// naming the file; not read as text.
+TEST(InputStreamTest, Bzip2AndXzAreRefused) {
+  // The first bytes of `bzip2 -9` and `xz` output for some text, and of
+  // `bzip2` for empty input.
+  const std::string bz2("BZh91AY&SY\xcc\xe5\x02\xe7", 14);
+  const std::string bz2_empty("BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0", 14);
+  const std::string xz(
+      "\xfd"
+      "7zXZ\0\0\x04\xe6\xd6\xb4\x46",
+      12);
+  const struct {
+    std::string name;
+    std::string bytes;
+    std::string message;
+  } cases[] = {
+      {"RC_2015-01.bz2", bz2,
+       "RC_2015-01.bz2: bzip2-compressed input is not supported; decompress "
+       "it first (bunzip2)"},
+      {"empty.bz2", bz2_empty,
+       "empty.bz2: bzip2-compressed input is not supported; decompress it "
+       "first (bunzip2)"},
+      {"RC_2017-12.xz", xz,
+       "RC_2017-12.xz: xz-compressed input is not supported; decompress it "
+       "first (unxz)"},
+  };
+  TempDir dir;
+  for (const auto& c : cases) {
+    auto s = InputStream::FromString(c.bytes, c.name);
+    EXPECT_TRUE(AllLines(*s).empty()) << c.name;
+    EXPECT_EQ(s->status().code(), StatusCode::kInvalidArgument) << c.name;
+    EXPECT_EQ(s->status().message(), c.message);
+
+    WriteFileOrDie(dir.Sub(c.name), c.bytes);
+    auto f = InputStream::Open(dir.Sub(c.name));
+    ASSERT_FALSE(f.ok()) << c.name;
+    EXPECT_EQ(f.status().message(),
+              dir.Sub(c.name) + c.message.substr(c.name.size()));
+  }
+  // Text that merely starts with the letters is text.
+  auto text = InputStream::FromString("BZh is not a magic word\n", "t");
+  EXPECT_EQ(AllLines(*text),
+            std::vector<std::string>{"BZh is not a magic word"});
+  EXPECT_OK(text->status());
+}
+
 TEST(InputStreamTest, OpenErrors) {
   TempDir dir;
   auto missing = InputStream::Open(dir.Sub("nope.txt"));
