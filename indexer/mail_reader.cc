@@ -728,6 +728,11 @@ class MboxParser {
     bool any_content = false;
     uint64_t preamble_line = 0;
     while (in_.ReadLine(&line, &too_long)) {
+      // A UTF-8 byte order mark (editors on Windows add one) is not part
+      // of the first separator.
+      if (in_.line_number() == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+        line.erase(0, 3);
+      }
       if (line.size() >= 5 && memcmp(line.data(), "From ", 5) == 0) {
         Separator sep;
         if (ParseSeparator(line, &sep)) {
