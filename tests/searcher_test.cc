@@ -461,7 +461,8 @@ TEST_F(SearcherTest, KnownItemFiveWordsTop10) {
   int tried = 0, top1 = 0, top10 = 0;
   while (tried < 200) {
     const StoredItem& s = mail[rng() % mail.size()];
-    std::string own = SplitMailBody(s.item.text).own;
+    std::string own =
+        SplitMailBody(s.item.text, /*is_reply=*/!s.item.parent.empty()).own;
     std::vector<std::string> words;
     std::string w;
     for (char c : own + " ") {
