@@ -479,7 +479,8 @@ TEST_F(SearcherTest, KnownItemFiveWordsTop10) {
     for (size_t i = at; i < at + 5; ++i) q += (i > at ? " " : "") + words[i];
     ++tried;
     SearchRequest req;
-    req.query = q;
+    // Lower case: a pasted "NOT" or "OR" is a word here, not an operator.
+    req.query = Lower(q);
     req.context = false;
     SearchResult r = Run(req);
     for (const Hit& h : r.hits) {
