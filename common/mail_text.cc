@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -493,7 +494,7 @@ std::string DecodeBase64(std::string_view s) {
   return out;
 }
 
-MailBodyParts SplitMailBody(std::string_view body) {
+MailBodyParts SplitMailBody(std::string_view body, bool is_reply) {
   std::vector<std::string_view> lines;
   {
     size_t pos = 0;
@@ -520,6 +521,25 @@ MailBodyParts SplitMailBody(std::string_view body) {
     return false;
   };
 
+  // ">>> " starts a Python prompt line and a third-level quote line. In a
+  // reply, a run of such lines touching a quote line or an attribution is
+  // a quote; any other run is an interpreter session: the writer's own.
+  std::vector<bool> prompt(lines.size(), false);
+  for (size_t i = 0; is_reply && i < lines.size();) {
+    if (!StartsWith(lines[i], ">>> ")) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < lines.size() && StartsWith(lines[j], ">>> ")) ++j;
+    std::string_view unused;
+    const bool quoted = (i > 0 && (StripQuote(lines[i - 1], &unused) ||
+                                   EndsWithAttributionVerb(lines[i - 1]))) ||
+                        (j < lines.size() && StripQuote(lines[j], &unused));
+    if (!quoted) std::fill(prompt.begin() + i, prompt.begin() + j, true);
+    i = j;
+  }
+
   MailBodyParts parts;
   bool in_signature = false;
   bool in_original = false;  // after an Outlook "Original Message" line
@@ -528,8 +548,10 @@ MailBodyParts SplitMailBody(std::string_view body) {
     if (IsNextPartLine(line)) break;  // Mailman's attachment notes follow
     if (footer_at(i, /*quoted=*/false)) break;
 
+    // A message that replies to nothing quotes nothing: its "> " lines are
+    // R console input, e-mail-style citations of a text and the like.
     std::string_view rest;
-    if (StripQuote(line, &rest)) {
+    if (is_reply && !prompt[i] && StripQuote(line, &rest)) {
       // Quoted list footers and nested attributions are not content.
       if (footer_at(i, /*quoted=*/true)) {
         ++i;

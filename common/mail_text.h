@@ -24,7 +24,8 @@ std::string DecodeBase64(std::string_view s);
 
 // A mail body split for indexing.
 struct MailBodyParts {
-  // What the writer wrote: no quoted lines ("> …"), no attribution lines
+  // What the writer wrote: no quoted lines ("> …", in a reply only; a
+  // Python prompt ">>> " not next to a quote is kept), no attribution lines
   // ("On … wrote:", "X writes:"), no signature (after "-- "), no list footer
   // (the "_____ R-help at … mailing list" block and the like), no Mailman
   // "-------------- next part --------------" notes.
@@ -32,7 +33,10 @@ struct MailBodyParts {
   // The quoted lines with their "> " markers removed, joined by newlines.
   std::string quoted;
 };
-MailBodyParts SplitMailBody(std::string_view body);
+// `is_reply`: the message answers another (In-Reply-To or References; an
+// Item with a parent). A message that starts a thread has nothing to quote,
+// so its lines starting with ">" (R console input, say) are its own text.
+MailBodyParts SplitMailBody(std::string_view body, bool is_reply);
 
 // Turns a pipermail-obfuscated address back into an address:
 // "user at domain" -> "user@domain"; the post-2018 mangled form

@@ -79,7 +79,8 @@ std::string IndexedBody(const Item& item) {
   if (item.text_html) {
     body = HtmlToText(text);
   } else if (item.source == Source::kMail) {
-    body = SanitizeUtf8(SplitMailBody(text).own);
+    body = SanitizeUtf8(
+        SplitMailBody(text, /*is_reply=*/!item.parent.empty()).own);
   } else {
     body = SanitizeUtf8(text);
   }

@@ -11,8 +11,8 @@
 //   S…       title words (the item's own title or subject), all items
 //   (none)   body words: title for thread roots, then a gap of 100
 //            positions, then the text (HN HTML converted to text with link
-//            targets; for mail only the writer's own lines, no quotes,
-//            attribution, signature or list footer)
+//            targets; for mail only the writer's own lines, no quotes
+//            (in replies), attribution, signature or list footer)
 // Boolean terms (filters, no positions):
 //   Q<s><id>   unique id, <s> = source letter h/r/m          (id:)
 //   A<author>  author, lower-cased                           (author:, by:)
@@ -100,7 +100,8 @@ constexpr size_t kMaxIndexedBytes = 1u << 20;
 
 // The body text that is indexed and shown in snippets: HN HTML converted to
 // text (link targets kept), mail reduced to the writer's own lines
-// (SplitMailBody), Reddit markdown as is; at most kMaxIndexedBytes, cut at a
+// (SplitMailBody; quotes are looked for in replies only, items with a
+// parent), Reddit markdown as is; at most kMaxIndexedBytes, cut at a
 // character boundary. Always valid UTF-8.
 std::string IndexedBody(const Item& item);
 // Whether the item's title is indexed as body words too (thread openers);

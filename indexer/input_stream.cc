@@ -217,7 +217,10 @@ class ZstdStream : public InputStream {
         src_(std::move(src)),
         in_(ZSTD_DStreamInSize(), '\0'),
         ds_(ZSTD_createDStream()) {
-    if (ds_ == nullptr || ZSTD_isError(ZSTD_initDStream(ds_))) {
+    // Pushshift dumps are made with "zstd --long=31": a 2 GB window, above
+    // the decoder's default limit of 128 MB (2^27).
+    if (ds_ == nullptr || ZSTD_isError(ZSTD_initDStream(ds_)) ||
+        ZSTD_isError(ZSTD_DCtx_setParameter(ds_, ZSTD_d_windowLogMax, 31))) {
       status_ = Status::Internal(this->name() + ": ZSTD_initDStream failed");
       failed_ = true;
     }
@@ -275,13 +278,27 @@ class ZstdStream : public InputStream {
   bool failed_ = false;
 };
 
+// A stream in a compression format we do not decode: reading it yields
+// nothing and the error set at construction.
+class UnsupportedStream : public InputStream {
+ public:
+  UnsupportedStream(std::string name, uint64_t size, Status st)
+      : InputStream(std::move(name), size) {
+    status_ = std::move(st);
+  }
+
+ protected:
+  size_t ReadRaw(char*, size_t) override { return 0; }
+  uint64_t RawConsumed() const override { return 0; }
+};
+
 // Picks the decoder from the first bytes. Returns null (status in *st) when
 // even the first bytes cannot be read.
 std::unique_ptr<InputStream> MakeStream(std::string name, uint64_t size,
                                         std::unique_ptr<RawSource> raw,
                                         Status* st) {
   auto head = std::make_unique<Head>(std::move(raw));
-  if (!head->Prefetch(4)) {
+  if (!head->Prefetch(6)) {
     *st = Status::IOError(ReadErrorText(name));
     return nullptr;
   }
@@ -292,6 +309,31 @@ std::unique_ptr<InputStream> MakeStream(std::string name, uint64_t size,
   }
   if (h.size() >= 4 && memcmp(h.data(), "\x28\xb5\x2f\xfd", 4) == 0) {
     return std::make_unique<ZstdStream>(std::move(name), size, std::move(head));
+  }
+  // Old Pushshift dumps and mail exports come as bzip2 or xz; without a
+  // decoder they would be sniffed as text and fail with a misleading error.
+  constexpr char kXzMagic[6] = {'\xfd', '7', 'z', 'X', 'Z', '\0'};
+  const char* unsupported = nullptr;
+  const char* tool = nullptr;
+  // bzip2: "BZh", the block size digit, then the first block's magic or,
+  // for empty input, the end-of-stream magic.
+  if (h.size() >= 6 && memcmp(h.data(), "BZh", 3) == 0 && h[3] >= '1' &&
+      h[3] <= '9' &&
+      (memcmp(h.data() + 4, "\x31\x41", 2) == 0 ||
+       memcmp(h.data() + 4, "\x17\x72", 2) == 0)) {
+    unsupported = "bzip2";
+    tool = "bunzip2";
+  } else if (h.size() >= 6 && memcmp(h.data(), kXzMagic, 6) == 0) {
+    unsupported = "xz";
+    tool = "unxz";
+  }
+  if (unsupported != nullptr) {
+    Status bad = Status::InvalidArgument(
+        name + ": " + unsupported +
+        "-compressed input is not supported; decompress it first (" + tool +
+        ")");
+    return std::make_unique<UnsupportedStream>(std::move(name), size,
+                                               std::move(bad));
   }
   return std::make_unique<PlainStream>(std::move(name), size, std::move(head));
 }
@@ -331,6 +373,8 @@ Result<std::unique_ptr<InputStream>> InputStream::Open(
   auto stream = MakeStream(std::move(name), size,
                            std::make_unique<FdSource>(fd, owned), &st);
   if (stream == nullptr) return st;
+  // An unsupported format is refused here rather than at the first read.
+  if (!stream->status().ok()) return stream->status();
   return stream;
 }
 

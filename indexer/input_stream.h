@@ -19,9 +19,11 @@ class InputStream {
 
   // Opens `path` ("-" is standard input). Compression is detected from the
   // first bytes (gzip 1f 8b, zstd 28 b5 2f fd), not from the name.
-  // Returns IOError naming the path when it cannot be opened.
+  // Returns IOError naming the path when it cannot be opened, and
+  // InvalidArgument for bzip2 or xz input (recognised, not decoded).
   static Result<std::unique_ptr<InputStream>> Open(const std::string& path);
   // Wraps an in-memory buffer (tests, fuzzers). `name` is used in messages.
+  // bzip2 or xz data gives a stream whose status() is the error.
   static std::unique_ptr<InputStream> FromString(std::string data,
                                                  std::string name);
   virtual ~InputStream();

@@ -680,9 +680,27 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Whether `stem` (a file name without ".txt") names a Mailman 2 pipermail
+// archive period: "2003" (yearly), "2003q1" (quarterly), "2003-January"
+// (monthly), "Week-of-Mon-20030106" (weekly) or "20030106" (daily).
+bool IsPipermailPeriod(std::string_view stem) {
+  constexpr std::string_view kWeekly = "Week-of-Mon-";
+  const bool weekly = stem.substr(0, kWeekly.size()) == kWeekly;
+  if (weekly) stem.remove_prefix(kWeekly.size());
+  if (stem.size() < 4 || !AllDigits(stem.substr(0, 4))) return false;
+  const std::string_view rest = stem.substr(4);
+  if (rest.size() == 4 && AllDigits(rest)) return true;  // YYYYMMDD
+  if (weekly) return false;
+  if (rest.empty()) return true;
+  if (rest.size() == 2 && rest[0] == 'q') {
+    return rest[1] >= '1' && rest[1] <= '4';
+  }
+  return rest[0] == '-' && MonthFromName(rest.substr(1)) != 0;
+}
+
 // The list name when neither the caller nor a List-Id header gives one: a
-// pipermail month file ("2003-January.txt.gz") is named after its
-// directory ("r-help"); anything else after the file's stem.
+// pipermail archive ("2003-January.txt.gz", "2003q1.txt", …) is named after
+// its directory ("r-help"); anything else after the file's stem.
 std::string ListFromPath(const std::string& path) {
   const std::filesystem::path p(path);
   std::string file = p.filename().string();
@@ -692,15 +710,8 @@ std::string ListFromPath(const std::string& path) {
       break;
     }
   }
-  // "YYYY-Month.txt"
-  bool month_file = false;
-  if (EndsWith(file, ".txt") && file.size() > 9 && file[4] == '-' &&
-      AllDigits(std::string_view(file).substr(0, 4))) {
-    const std::string_view mon =
-        std::string_view(file).substr(5, file.size() - 9);
-    month_file = MonthFromName(mon) != 0;
-  }
-  if (month_file) {
+  if (EndsWith(file, ".txt") &&
+      IsPipermailPeriod(std::string_view(file).substr(0, file.size() - 4))) {
     const std::string dir = p.parent_path().filename().string();
     if (!dir.empty()) return dir;
   }
@@ -728,6 +739,11 @@ class MboxParser {
     bool any_content = false;
     uint64_t preamble_line = 0;
     while (in_.ReadLine(&line, &too_long)) {
+      // A UTF-8 byte order mark (editors on Windows add one) is not part
+      // of the first separator.
+      if (in_.line_number() == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+        line.erase(0, 3);
+      }
       if (line.size() >= 5 && memcmp(line.data(), "From ", 5) == 0) {
         Separator sep;
         if (ParseSeparator(line, &sep)) {

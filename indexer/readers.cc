@@ -224,9 +224,13 @@ Result<Format> SniffFormat(InputStream& in) {
   if (head.empty() && !in.status().ok()) return in.status();
   std::string_view s = head;
   if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
-  if (s.rfind("From ", 0) == 0) return Format::kMbox;
   size_t i = 0;
   while (i < s.size() && IsJsonSpace(s[i])) ++i;
+  // Blank lines before the first separator (some exports start so) do not
+  // make a mailbox something else; the mbox reader skips them.
+  if ((i == 0 || s[i - 1] == '\n') && s.compare(i, 5, "From ") == 0) {
+    return Format::kMbox;
+  }
   // JSON Lines of HN items may start with `null`s (ids without an item).
   while (s.compare(i, 4, "null") == 0 &&
          (i + 4 == s.size() || IsJsonSpace(s[i + 4]))) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <string>
 #include <vector>
@@ -223,6 +224,93 @@ TEST(InputStreamTest, DamageAfterLastLine) {
     EXPECT_EQ(AllLines(*in).size(), 1000u) << name;
     EXPECT_EQ(in->status().code(), StatusCode::kCorruption) << name;
   }
+}
+
+// "zstd --long=31", as Pushshift dumps are made, declares a window above
+// the decoder's default limit of 2^27 bytes. Streamed compression (first
+// call without ZSTD_e_end) leaves the size unknown, so the frame keeps the
+// large window instead of shrinking it to the input.
+TEST(InputStreamTest, ZstdLongWindow) {
+  const std::string data = ManyLines(1000);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ASSERT_NE(cctx, nullptr);
+  ASSERT_FALSE(
+      ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, 28)));
+  ASSERT_FALSE(ZSTD_isError(
+      ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1)));
+  std::string zst(ZSTD_compressBound(data.size()) + 64, '\0');
+  ZSTD_outBuffer out{zst.data(), zst.size(), 0};
+  ZSTD_inBuffer in{data.data(), data.size() / 2, 0};
+  ASSERT_FALSE(
+      ZSTD_isError(ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_continue)));
+  ASSERT_EQ(in.pos, in.size);
+  in = ZSTD_inBuffer{data.data() + data.size() / 2,
+                     data.size() - data.size() / 2, 0};
+  size_t left = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_end);
+  ZSTD_freeCCtx(cctx);
+  ASSERT_EQ(left, 0u);
+  zst.resize(out.pos);
+  // A decoder with default limits refuses the frame.
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  std::string plain(data.size(), '\0');
+  ZSTD_outBuffer dout{plain.data(), plain.size(), 0};
+  ZSTD_inBuffer din{zst.data(), zst.size(), 0};
+  const size_t dret = ZSTD_decompressStream(dctx, &dout, &din);
+  ZSTD_freeDCtx(dctx);
+  ASSERT_TRUE(ZSTD_isError(dret));
+  ASSERT_EQ(ZSTD_getErrorCode(dret), ZSTD_error_frameParameter_windowTooLarge);
+
+  auto s = InputStream::FromString(zst, "RC_long.zst");
+  std::vector<std::string> lines = AllLines(*s);
+  EXPECT_OK(s->status());
+  ASSERT_EQ(lines.size(), 1000u);
+  EXPECT_EQ(lines.back(), "line 1000 of some text to compress");
+}
+
+// bzip2 and xz are recognised and refused with a message that says so,
+// naming the file; not read as text.
+TEST(InputStreamTest, Bzip2AndXzAreRefused) {
+  // The first bytes of `bzip2 -9` and `xz` output for some text, and of
+  // `bzip2` for empty input.
+  const std::string bz2("BZh91AY&SY\xcc\xe5\x02\xe7", 14);
+  const std::string bz2_empty("BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0", 14);
+  const std::string xz(
+      "\xfd"
+      "7zXZ\0\0\x04\xe6\xd6\xb4\x46",
+      12);
+  const struct {
+    std::string name;
+    std::string bytes;
+    std::string message;
+  } cases[] = {
+      {"RC_2015-01.bz2", bz2,
+       "RC_2015-01.bz2: bzip2-compressed input is not supported; decompress "
+       "it first (bunzip2)"},
+      {"empty.bz2", bz2_empty,
+       "empty.bz2: bzip2-compressed input is not supported; decompress it "
+       "first (bunzip2)"},
+      {"RC_2017-12.xz", xz,
+       "RC_2017-12.xz: xz-compressed input is not supported; decompress it "
+       "first (unxz)"},
+  };
+  TempDir dir;
+  for (const auto& c : cases) {
+    auto s = InputStream::FromString(c.bytes, c.name);
+    EXPECT_TRUE(AllLines(*s).empty()) << c.name;
+    EXPECT_EQ(s->status().code(), StatusCode::kInvalidArgument) << c.name;
+    EXPECT_EQ(s->status().message(), c.message);
+
+    WriteFileOrDie(dir.Sub(c.name), c.bytes);
+    auto f = InputStream::Open(dir.Sub(c.name));
+    ASSERT_FALSE(f.ok()) << c.name;
+    EXPECT_EQ(f.status().message(),
+              dir.Sub(c.name) + c.message.substr(c.name.size()));
+  }
+  // Text that merely starts with the letters is text.
+  auto text = InputStream::FromString("BZh is not a magic word\n", "t");
+  EXPECT_EQ(AllLines(*text),
+            std::vector<std::string>{"BZh is not a magic word"});
+  EXPECT_OK(text->status());
 }
 
 TEST(InputStreamTest, OpenErrors) {

@@ -401,6 +401,19 @@ TEST(MailReaderTest, ListName) {
       {"/x/r-devel/2015-March.txt", "given", "given"},
       {"/x/y/archive.mbox", "", "archive"},
       {"archive.mbox.gz", "", "archive"},
+      // Pipermail's other archive periods.
+      {"/x/mylist/Week-of-Mon-20030106.txt", "", "mylist"},
+      {"/x/mylist/Week-of-Mon-20030106.txt.gz", "", "mylist"},
+      {"/x/otherlist/2003q1.txt", "", "otherlist"},
+      {"/x/otherlist/2003q4.txt.gz", "", "otherlist"},
+      {"/x/yearly/2003.txt", "", "yearly"},
+      {"/x/yearly/2003.txt.gz", "", "yearly"},
+      {"/x/daily/20030106.txt", "", "daily"},
+      {"/x/daily/20030106.txt.gz", "", "daily"},
+      // Not a period: named after the file.
+      {"/x/y/2003q5.txt", "", "2003q5"},
+      {"/x/y/Week-of-Mon-2003.txt", "", "Week-of-Mon-2003"},
+      {"/x/y/notes.txt", "", "notes"},
   };
   for (const ListCase& c : cases) {
     const ReadResult r = ReadText(text, c.name, c.list_arg);

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "common/item.h"
+#include "common/schema.h"
 #include "tests/testutil.h"
 
 namespace threadsearch {
@@ -248,10 +250,123 @@ TEST(MailTextTest, SplitMailBody) {
       {"empty", "", "", ""},
   };
   for (const SplitCase& c : cases) {
-    const MailBodyParts p = SplitMailBody(c.body);
+    const MailBodyParts p = SplitMailBody(c.body, /*is_reply=*/true);
     EXPECT_EQ(p.own, c.own) << c.name;
     EXPECT_EQ(p.quoted, c.quoted) << c.name;
   }
+}
+
+// A message that starts a thread has nothing to quote: R-help questions
+// paste R console lines, which start with "> ".
+TEST(MailTextTest, SplitMailBodyKeepsConsoleLinesOfAThreadStarter) {
+  const std::string body =
+      "I get this error, what am I doing wrong?\n"
+      "\n"
+      "> fit <- glm(y ~ x + offset(log(exposure)), family = poisson)\n"
+      "Error in eval(...) : object 'exposure' not found\n"
+      "> sessionInfo()\n"
+      "R version 3.5.2 (2018-12-20)\n"
+      "\n"
+      "-- \n"
+      "Q\n";
+  const MailBodyParts starter = SplitMailBody(body, /*is_reply=*/false);
+  EXPECT_EQ(starter.own,
+            "I get this error, what am I doing wrong?\n"
+            "\n"
+            "> fit <- glm(y ~ x + offset(log(exposure)), family = poisson)\n"
+            "Error in eval(...) : object 'exposure' not found\n"
+            "> sessionInfo()\n"
+            "R version 3.5.2 (2018-12-20)");
+  EXPECT_EQ(starter.quoted, "");
+  // In a reply the same lines are quotes.
+  const MailBodyParts reply = SplitMailBody(body, /*is_reply=*/true);
+  EXPECT_EQ(reply.own,
+            "I get this error, what am I doing wrong?\n"
+            "\n"
+            "Error in eval(...) : object 'exposure' not found\n"
+            "R version 3.5.2 (2018-12-20)");
+  EXPECT_EQ(reply.quoted,
+            "fit <- glm(y ~ x + offset(log(exposure)), family = poisson)\n"
+            "sessionInfo()");
+}
+
+// ">>> " is a Python prompt, code in any message; in a reply it is also a
+// third-level quote when it touches other quote lines or an attribution.
+TEST(MailTextTest, SplitMailBodyPythonPrompts) {
+  struct PromptCase {
+    const char* name;
+    std::string body;
+    std::string own;
+    std::string quoted;
+  };
+  const PromptCase cases[] = {
+      {"session after a quote",
+       "> How do I get a default?\n"
+       "\n"
+       "Like this:\n"
+       "\n"
+       ">>> d = frozendictish({'a': 1})\n"
+       ">>> d.setdefault('b', 2)\n"
+       "Traceback (most recent call last):\n"
+       ">>> for k in d:\n"
+       "...     print(k)\n"
+       "a\n",
+       "Like this:\n"
+       "\n"
+       ">>> d = frozendictish({'a': 1})\n"
+       ">>> d.setdefault('b', 2)\n"
+       "Traceback (most recent call last):\n"
+       ">>> for k in d:\n"
+       "...     print(k)\n"
+       "a",
+       "How do I get a default?"},
+      {"third-level quotes",
+       "Ann wrote:\n"
+       "> Bob wrote:\n"
+       ">> Cy wrote:\n"
+       ">>> deepest text\n"
+       ">>> more of it\n"
+       ">>\n"
+       ">> middle text\n"
+       "\n"
+       "my answer\n",
+       "my answer", "deepest text\nmore of it\n\nmiddle text"},
+      {"third-level quote after an attribution",
+       "On Mon, Cy wrote:\n"
+       ">>> deepest text\n"
+       "\n"
+       "my answer\n",
+       "my answer", "deepest text"},
+      {"quoted session stays quoted",
+       "> >>> d.setdefault('b', 2)\n"
+       "\n"
+       "That raises.\n",
+       "That raises.", "d.setdefault('b', 2)"},
+  };
+  for (const PromptCase& c : cases) {
+    const MailBodyParts p = SplitMailBody(c.body, /*is_reply=*/true);
+    EXPECT_EQ(p.own, c.own) << c.name;
+    EXPECT_EQ(p.quoted, c.quoted) << c.name;
+  }
+  // A thread starter keeps the whole session.
+  const std::string session =
+      "Consider:\n\n>>> d = frozendictish({'a': 1})\n"
+      ">>> d.setdefault('b', 2)\nTypeError: unhashable\n";
+  EXPECT_EQ(SplitMailBody(session, /*is_reply=*/false).own,
+            "Consider:\n\n>>> d = frozendictish({'a': 1})\n"
+            ">>> d.setdefault('b', 2)\nTypeError: unhashable");
+}
+
+// IndexedBody, which the indexer, snippets and thread views share, asks
+// SplitMailBody about quotes only for a message with a parent.
+TEST(MailTextTest, IndexedBodyQuotesOnlyInReplies) {
+  Item item;
+  item.source = Source::kMail;
+  item.text = "Why?\n> sessionInfo()\nR version 3.5.2\n";
+  EXPECT_EQ(schema::IndexedBody(item),
+            "Why?\n> sessionInfo()\nR version 3.5.2");
+  item.parent = "q1@example.com";
+  EXPECT_EQ(schema::IndexedBody(item), "Why?\nR version 3.5.2");
 }
 
 }  // namespace

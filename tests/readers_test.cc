@@ -95,6 +95,11 @@ TEST(ReadersTest, SniffTable) {
   const Case cases[] = {
       {"From alice at example.org  Sun Mar  1 18:17:33 2015\nFrom: x\n",
        Format::kMbox},
+      {"\xEF\xBB\xBF"
+       "From alice at example.org  Sun Mar  1 18:17:33 2015\nFrom: x\n",
+       Format::kMbox},
+      {"\n\n\r\n \t\nFrom alice at example.org  Sun Mar  1 18:17:33 2015\n",
+       Format::kMbox},
       {"{\"by\":\"pg\",\"id\":1,\"time\":1160418111,\"type\":\"story\"}\n",
        Format::kHnJson},
       {"[{\"id\":1,\"kids\":[2]}]", Format::kHnJson},
@@ -134,6 +139,7 @@ TEST(ReadersTest, SniffFailuresNameTheStream) {
       "just some text\n",
       "{\"unrelated\": 1}",
       "[1, 2, 3]",
+      "\n  From here on, text\n",
       std::string("\x00\x01\xff\xfe garbage", 12),
   };
   for (const std::string& text : cases) {
@@ -142,6 +148,40 @@ TEST(ReadersTest, SniffFailuresNameTheStream) {
     ASSERT_FALSE(f.ok()) << text;
     EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(f.status().message().find("mystery.bin"), std::string::npos);
+  }
+}
+
+// A mailbox behind a byte order mark or blank lines is sniffed and read
+// whole: its first message is not lost to the mark.
+TEST(ReadersTest, MboxWithBomOrLeadingBlankLines) {
+  const std::string mbox =
+      "From alice@example.org Mon Jan  7 10:00:00 2019\n"
+      "From: alice@example.org\n"
+      "Subject: first\n"
+      "Message-ID: <m1@example.org>\n"
+      "\n"
+      "aardvark\n"
+      "\n"
+      "From bob@example.org Mon Jan  7 11:00:00 2019\n"
+      "From: bob@example.org\n"
+      "Subject: second\n"
+      "Message-ID: <m2@example.org>\n"
+      "\n"
+      "bandicoot\n";
+  const std::string cases[] = {
+      "\xEF\xBB\xBF" + mbox,
+      "\n\n" + mbox,
+      "\r\n  \r\n" + mbox,
+      "\xEF\xBB\xBF\n" + mbox,
+  };
+  for (const std::string& text : cases) {
+    Collected c = ReadText(text, Format::kAuto, "t.mbox");
+    ASSERT_OK(c.status);
+    EXPECT_EQ(c.ErrorText(), "");
+    ASSERT_EQ(c.items.size(), 2u) << text;
+    EXPECT_EQ(c.items[0].id, "m1@example.org");
+    EXPECT_EQ(c.items[0].text, "aardvark");
+    EXPECT_EQ(c.items[1].id, "m2@example.org");
   }
 }
 

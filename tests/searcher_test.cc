@@ -462,7 +462,8 @@ TEST_F(SearcherTest, KnownItemFiveWordsTop10) {
   int tried = 0, top1 = 0, top10 = 0;
   while (tried < 200) {
     const StoredItem& s = mail[rng() % mail.size()];
-    std::string own = SplitMailBody(s.item.text).own;
+    std::string own =
+        SplitMailBody(s.item.text, /*is_reply=*/!s.item.parent.empty()).own;
     std::vector<std::string> words;
     std::string w;
     for (char c : own + " ") {
@@ -479,7 +480,8 @@ TEST_F(SearcherTest, KnownItemFiveWordsTop10) {
     for (size_t i = at; i < at + 5; ++i) q += (i > at ? " " : "") + words[i];
     ++tried;
     SearchRequest req;
-    req.query = q;
+    // Lower case: a pasted "NOT" or "OR" is a word here, not an operator.
+    req.query = Lower(q);
     req.context = false;
     SearchResult r = Run(req);
     for (const Hit& h : r.hits) {

@@ -51,8 +51,10 @@ void FuzzText(const uint8_t* data, size_t size) {
   DecodeQuotedPrintable(s);
   DecodeBase64(s);
   DecodeHtmlEntities(s);
-  MailBodyParts parts = SplitMailBody(s);
-  Require(parts.own.size() <= s.size() + 16, "SplitMailBody grew the text");
+  for (bool is_reply : {false, true}) {
+    MailBodyParts parts = SplitMailBody(s, is_reply);
+    Require(parts.own.size() <= s.size() + 16, "SplitMailBody grew the text");
+  }
   DeobfuscateAddress(s);
   std::string ex = OneLineExcerpt(SanitizeUtf8(s), 40);
   Require(IsValidUtf8(ex), "OneLineExcerpt");
