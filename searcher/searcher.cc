@@ -1101,7 +1101,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     std::vector<std::string> fast_terms;
     bool fast = ranked && im.CachedLengths();
     Xapian::Query query, matching, filter = im.RequestFilter(req);
-    std::vector<Xapian::Query> term_queries;  // for highlighting, when fast
+    std::vector<Xapian::Query> term_queries;  // for highlighting
     for (;;) {
       fast_terms.clear();
       query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
@@ -1135,6 +1135,23 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         break;
       }
       fast = false;  // a repeated term: Xapian's own BM25
+    }
+    // The terms whose presence highlighting reports: the query's, and the
+    // title's words even where they add no weight (sorted by date).
+    if (req.highlight_fields && has_words) {
+      if (!fast) {
+        for (auto t = query.get_terms_begin(); t != query.get_terms_end();
+             ++t) {
+          term_queries.emplace_back(*t);
+        }
+      }
+      if (!ranked || im.opts.title_weight <= 0) {
+        Xapian::Query title = TitleBoost(*tree, im.stemmer, 1.0);
+        for (auto t = title.get_terms_begin(); t != title.get_terms_end();
+             ++t) {
+          term_queries.emplace_back(*t);
+        }
+      }
     }
     Xapian::Enquire terms_enquire(im.db);
     terms_enquire.set_query(Xapian::Query(Xapian::Query::OP_OR,
@@ -1348,7 +1365,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       }
       if (req.highlight_fields && has_words) {
         std::unordered_set<std::string> matched;
-        const Xapian::Enquire& by = fast ? terms_enquire : enquire;
+        const Xapian::Enquire& by = terms_enquire;
         for (auto t = by.get_matching_terms_begin(*it);
              t != by.get_matching_terms_end(*it); ++t) {
           matched.insert(*t);

@@ -404,6 +404,17 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   SearchRequest* sreq = &hp->sreq;
   NumericFilter* nf = &hp->nf;
   bool* nothing = &hp->nothing;
+  // Algolia's other filter parameters: answering as if they were absent
+  // would return what the client asked to exclude.
+  for (const char* unsupported : {"filters", "facetFilters", "tagFilters",
+                                  "optionalFilters"}) {
+    if (!TrimAscii(Param(req, unsupported)).empty()) {
+      *bad = unsupported;
+      return Status::InvalidArgument(
+          std::string(unsupported) +
+          ": not supported here; use tags and numericFilters");
+    }
+  }
   std::string query = Param(req, "query");
   hp->text = query;
   // hn.algolia.com serves at most 1000 hits a page and answers more with

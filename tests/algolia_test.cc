@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "server/params.h"
@@ -261,6 +262,22 @@ TEST_F(AlgoliaTest, HighlightsUseEmAndMatchLevels) {
               std::string::npos);
   }
   EXPECT_TRUE(full);
+  // By date too (the recording of search_by_date?tags=(story)&query=apple
+  // highlights titles): the title's words add no weight there.
+  j = Fetch("/api/v1/search_by_date?query=apple&tags=story&hitsPerPage=50")
+          .json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  size_t titled = 0;
+  for (const json& h : j["hits"]) {
+    const json& title = h["_highlightResult"]["title"];
+    static const std::regex kWord("\\bapple\\b", std::regex::icase);
+    if (!std::regex_search(h["title"].get<std::string>(), kWord)) continue;
+    ++titled;
+    EXPECT_EQ(title["matchLevel"], "full") << h["title"];
+    EXPECT_NE(title["value"].get<std::string>().find("<em>"),
+              std::string::npos);
+  }
+  EXPECT_GE(titled, 1u);
 }
 
 TEST_F(AlgoliaTest, SortOrders) {
@@ -381,6 +398,12 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search?query=model+OR").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?query=why%20NOT").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?query=AND").status, 200);
+  // Filters we do not implement are refused, not ignored.
+  r = Fetch("/api/v1/search?filters=points%3E40");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["param"], "filters");
+  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").status, 400);
+  EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
 }
 
 TEST(AlgoliaParamsTest, QueryStringSplitsAtTheFirstEquals) {
