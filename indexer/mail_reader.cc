@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,7 +102,8 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 }
 
 // "hh:mm[:ss]" (one or two digits each).
-bool ParseClock(std::string_view s, int* h, int* m, int* sec) {
+bool ParseClock(std::string_view s, int* h, int* m, int* sec,
+                char sep = ':') {
   int parts[3] = {0, 0, 0};
   int n = 0;
   size_t i = 0;
@@ -111,7 +113,7 @@ bool ParseClock(std::string_view s, int* h, int* m, int* sec) {
     if (j == i || j - i > 2) return false;
     parts[n++] = ToInt(s.substr(i, j - i));
     if (j == s.size()) break;
-    if (s[j] != ':') return false;
+    if (s[j] != sep) return false;
     i = j + 1;
   }
   if (n < 2) return false;
@@ -130,6 +132,11 @@ bool ParseNumericZone(std::string_view s, bool need_sign, int* offset) {
     s.remove_prefix(1);
   } else if (need_sign) {
     return false;
+  }
+  std::string colonless;
+  if (s.size() == 5 && s[2] == ':') {  // "+01:00"
+    colonless = std::string(s.substr(0, 2)) + std::string(s.substr(3));
+    s = colonless;
   }
   if (!AllDigits(s)) return false;
   int hh, mm;
@@ -237,6 +244,31 @@ bool ParseMailDate(std::string_view value, int64_t* out) {
   for (std::string_view tok : DateTokens(text)) {
     if (!have_time && tok.find(':') != std::string_view::npos) {
       if (ParseClock(tok, &hh, &mm, &ss)) have_time = true;
+      continue;
+    }
+    // "10.00.00" after the date (a dotted date such as 07.01.2019 has a
+    // four-digit part, which no clock has).
+    if (!have_time && year >= 0 && tok.find('.') != std::string_view::npos &&
+        ParseClock(tok, &hh, &mm, &ss, '.')) {
+      have_time = true;
+      continue;
+    }
+    // ISO 8601's date, "2019-01-07".
+    if (year < 0 && tok.size() == 10 && tok[4] == '-' && tok[7] == '-' &&
+        AllDigits(tok.substr(0, 4)) && AllDigits(tok.substr(5, 2)) &&
+        AllDigits(tok.substr(8, 2))) {
+      const int m = ToInt(tok.substr(5, 2));
+      const int d = ToInt(tok.substr(8, 2));
+      if (m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+        year = ToInt(tok.substr(0, 4));
+        month = m;
+        day = d;
+      }
+      continue;
+    }
+    // A 12-hour clock's AM/PM.
+    if (have_time && (EqualsNoCase(tok, "AM") || EqualsNoCase(tok, "PM"))) {
+      if (hh <= 12) hh = hh % 12 + (EqualsNoCase(tok, "PM") ? 12 : 0);
       continue;
     }
     if (AllDigits(tok)) {
@@ -721,11 +753,22 @@ std::string ListFromPath(const std::string& path) {
 }
 
 // "R-help list <r-help.r-project.org>" -> "r-help".
+// A list's name from its List-Id, "r-help.r-project.org": the label before
+// the domain ("r-help"). Names that many hosts' lists share ("dev" of
+// dev.spark.apache.org and dev.kafka.apache.org) keep the whole id, so
+// different lists stay apart.
 std::string ListFromListId(std::string_view v) {
-  std::string id = FirstId(v, /*bare_ok=*/true);
+  std::string id = AsciiLower(FirstId(v, /*bare_ok=*/true));
   const size_t dot = id.find('.');
-  if (dot != std::string::npos) id.resize(dot);
-  return AsciiLower(id);
+  if (dot == std::string::npos) return id;
+  static const std::set<std::string_view> kShared = {
+      "announce", "bugs",  "builds",   "commits",  "community", "dev",
+      "devel",    "discuss", "docs",   "general",  "github",    "help",
+      "issues",   "jira",  "notifications", "patches", "private", "reviews",
+      "security", "support", "user",   "users"};
+  if (kShared.count(std::string_view(id).substr(0, dot))) return id;
+  id.resize(dot);
+  return id;
 }
 
 class MboxParser {

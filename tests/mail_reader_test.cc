@@ -284,6 +284,13 @@ TEST(MailReaderTest, Dates) {
       {"Thu, 13 Jul 2006 15:29:32 %z (CDT)", 1152822572},
       {"Mon, 14 Oct 2002 12:50:13 0200", 1034592613},
       {"Wed, 31 Dec 1997 17:43:56 -75200 (PST)", 883619036},
+      // 2019-01-07 00:00 UTC = 1546819200.
+      {"Mon, 7 Jan 2019 10:00:00 +01:00", 1546851600},
+      {"Mon, 7 Jan 2019 10.00.00 +0100", 1546851600},
+      {"2019-01-07 10:00:00 +0100", 1546851600},
+      {"Monday, January 7, 2019 10:00 PM", 1546898400},
+      {"Mon, 7 Jan 2019 12:30 AM", 1546821000},
+      {"Mon, 7 Jan 2019 12:30 PM +0100", 1546860600},
       {"not a date", 1073293200},
       {"", 1073293200},
   };
@@ -420,6 +427,30 @@ TEST(MailReaderTest, ListName) {
     ASSERT_OK(r.status);
     ASSERT_EQ(r.items.size(), 1u);
     EXPECT_EQ(r.items[0].list, c.want) << c.name;
+  }
+}
+
+// The list's own label, unless many hosts name their lists so (Apache's
+// dev@ and user@ lists), where the whole List-Id keeps them apart.
+TEST(MailReaderTest, ListNameFromListId) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"R help <r-help.r-project.org>", "r-help"},
+      {"<python-list.python.org>", "python-list"},
+      {"<dev.spark.apache.org>", "dev.spark.apache.org"},
+      {"<Dev.Kafka.Apache.Org>", "dev.kafka.apache.org"},
+      {"Users <users.lists.example.org>", "users.lists.example.org"},
+      {"<develop.example.org>", "develop"},
+      {"<local>", "local"},
+  };
+  for (const auto& [list_id, want] : cases) {
+    const std::string text =
+        std::string("From a at b.c  Mon Jan  5 09:00:00 2004\nFrom: a at b.c\n"
+                    "List-Id: ") +
+        list_id + "\nSubject: s\n\nbody\n";
+    const ReadResult r = ReadText(text, "/x/archive.mbox");
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.items.size(), 1u);
+    EXPECT_EQ(r.items[0].list, want) << list_id;
   }
 }
 
