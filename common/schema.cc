@@ -1,5 +1,6 @@
 #include "common/schema.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/mail_text.h"
@@ -15,7 +16,8 @@ const Field kFields[] = {
     {"thread", kPrefixThread, true},    {"type", kPrefixType, true},
     {"source", kPrefixSource, true},    {"list", kPrefixList, true},
     {"subreddit", kPrefixList, true},   {"under", kPrefixUnder, true},
-    {"year", kPrefixYear, true},
+    {"year", kPrefixYear, true},        {"url", kPrefixUrl, true},
+    {"site", kPrefixUrl, true},
 };
 const size_t kNumFields = sizeof(kFields) / sizeof(kFields[0]);
 
@@ -35,6 +37,66 @@ std::string ItemKeyString(Source s, std::string_view id) {
   std::string k(1, SourceLetter(s));
   k.append(id);
   return k;
+}
+
+std::vector<std::string> UrlWords(std::string_view url) {
+  std::vector<std::string> words;
+  std::string w;
+  auto flush = [&] {
+    if (w.empty()) return;
+    const bool lead = words.empty();
+    if (!(lead && (w == "http" || w == "https")) && w != "www" &&
+        std::find(words.begin(), words.end(), w) == words.end()) {
+      words.push_back(std::move(w));
+    }
+    w.clear();
+  };
+  for (char ch : url) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c >= 0x80) {
+      w.push_back(ch);
+    } else if (c >= 'A' && c <= 'Z') {
+      w.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+std::string UrlHost(std::string_view url, std::string_view* rest) {
+  std::string_view u = url;
+  const size_t scheme = u.find("://");
+  if (scheme != std::string_view::npos &&
+      u.find_first_of("/?#") > scheme) {
+    u.remove_prefix(scheme + 3);
+  }
+  const size_t end = std::min(u.find_first_of("/?#"), u.size());
+  std::string_view host = u.substr(0, end);
+  if (rest) *rest = u.substr(end);
+  const size_t at = host.rfind('@');
+  if (at != std::string_view::npos) host.remove_prefix(at + 1);
+  const size_t colon = host.find(':');
+  if (colon != std::string_view::npos) host = host.substr(0, colon);
+  std::string h = AsciiLower(host);
+  while (!h.empty() && h.back() == '.') h.pop_back();
+  if (h.rfind("www.", 0) == 0) h.erase(0, 4);
+  if (h.find('.') == std::string::npos ||
+      h.find_first_of(" \t\"<>") != std::string::npos) {
+    return "";
+  }
+  return h;
+}
+
+std::vector<std::string> UrlHosts(std::string_view url) {
+  std::vector<std::string> hosts;
+  std::string h = UrlHost(url);
+  while (!h.empty() && h.find('.') != std::string::npos) {
+    hosts.push_back(h);
+    h.erase(0, h.find('.') + 1);
+  }
+  return hosts;
 }
 
 std::string HashLongTerm(std::string term) {

@@ -23,6 +23,10 @@
 //   XL<list>   mailing list or subreddit, lower-cased        (list:)
 //   XU<s><id>  every ancestor of the item                    (under:)
 //   XY<yyyy>, XM<yyyymm>  year and month of the item's time (UTC)
+//   XW<word>   each word of the item's URL, lower-cased, without the
+//              scheme and "www" (UrlWords)                  (url:, site:)
+//   XH<host>   the URL's host and each of its parent domains of two
+//              labels or more, without "www." (UrlHosts)    (url:, site:)
 // Terms over 240 bytes are replaced by a prefix plus a hash (see
 // HashLongTerm).
 // Values (Xapian::sortable_serialise numbers unless noted):
@@ -42,6 +46,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/item.h"
 
@@ -84,6 +89,8 @@ constexpr std::string_view kPrefixList = "XL";
 constexpr std::string_view kPrefixUnder = "XU";
 constexpr std::string_view kPrefixYear = "XY";
 constexpr std::string_view kPrefixMonth = "XM";
+constexpr std::string_view kPrefixUrl = "XW";
+constexpr std::string_view kPrefixHost = "XH";
 
 // One letter per source, used in id and thread terms.
 char SourceLetter(Source s);
@@ -93,6 +100,20 @@ std::string ItemKeyString(Source s, std::string_view id);
 std::string Term(std::string_view prefix, std::string_view value);
 // Replaces the tail of a term over 240 bytes with a hash of it.
 std::string HashLongTerm(std::string term);
+
+// The words of a URL as the XW terms hold them: runs of ASCII letters and
+// digits (and any non-ASCII bytes), lower-cased, in order, each once,
+// without a leading scheme ("http", "https") and "www":
+// "https://www.Apple.com/stevejobs/" -> apple, com, stevejobs.
+std::vector<std::string> UrlWords(std::string_view url);
+
+// A URL's host, lower-cased, without "www.", a port or user info, when it
+// has a dot ("in.reuters.com"), else empty; *rest (optional) is what
+// follows the host. A scheme is optional: "apple.com/x" has host apple.com.
+std::string UrlHost(std::string_view url, std::string_view* rest = nullptr);
+// The host and its parent domains of two labels or more:
+// "http://blog.ycombinator.com/x" -> blog.ycombinator.com, ycombinator.com.
+std::vector<std::string> UrlHosts(std::string_view url);
 
 // Longest body text indexed per item; the rest of a larger item is kept in
 // the store (and shown) but not searchable.

@@ -737,6 +737,14 @@ Status Indexer::Impl::PlanDocument(const StoredItem& s, DocPlan::Kind kind,
   if (!it.channel.empty()) {
     terms.push_back(schema::Term(schema::kPrefixList, AsciiLower(it.channel)));
   }
+  if (!it.url.empty()) {
+    for (const std::string& w : schema::UrlWords(it.url)) {
+      terms.push_back(schema::Term(schema::kPrefixUrl, w));
+    }
+    for (const std::string& h : schema::UrlHosts(it.url)) {
+      terms.push_back(schema::Term(schema::kPrefixHost, h));
+    }
+  }
   std::string year, month;
   YearMonth(it.time, &year, &month);
   if (!year.empty()) {
@@ -1060,8 +1068,9 @@ Status Indexer::FinishRun(uint64_t changed, IndexStats* stats) {
       break;
   }
   // Runs are merged whatever the policy: readers see only the parts.
-  stats->runs += im.xw->runs();
-  if (compact || im.xw->runs() > 0) {
+  const size_t runs = im.xw->runs();
+  stats->runs += runs;
+  if (compact || runs > 0) {
     TS_RETURN_IF_ERROR(im.xw->Compact());
     stats->compacted = true;
   }

@@ -592,6 +592,36 @@ class Parser {
       n.value = value;
       return n;
     }
+    if (prefix == schema::kPrefixUrl) {
+      // A link or part of one: its host (and subdomains of it) when it
+      // names one, and every word after the host in the item's URL.
+      std::string_view rest = value;
+      const std::string host = schema::UrlHost(value, &rest);
+      std::vector<std::string> terms;
+      if (!host.empty()) terms.push_back(schema::Term(schema::kPrefixHost, host));
+      for (const std::string& w : schema::UrlWords(host.empty() ? value : rest)) {
+        terms.push_back(schema::Term(prefix, w));
+      }
+      if (terms.empty()) {
+        Fail("the value of " + name + ":" + At(offset) + " has no words");
+        return std::nullopt;
+      }
+      n.kind = QueryNode::Kind::kAnd;
+      for (std::string& term : terms) {
+        QueryNode t;
+        t.kind = QueryNode::Kind::kFilter;
+        t.offset = offset;
+        t.text = std::string(raw);
+        t.terms = {std::move(term)};
+        n.children.push_back(std::move(t));
+      }
+      if (n.children.size() == 1) {
+        QueryNode only = std::move(n.children[0]);
+        only.text = std::string(raw);
+        return only;
+      }
+      return n;
+    }
     n.kind = QueryNode::Kind::kFilter;
     if (prefix == schema::kPrefixType) {
       ItemType type;

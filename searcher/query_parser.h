@@ -25,6 +25,9 @@
 //   source:hn|reddit|mail    list: subreddit:  NAME
 //   title: subject:          free text in the item's title (`title:(a b)`,
 //                            `title:"a b"`, `title:plot*` too)
+//   url: site:               LINK   every word of LINK (or part of one)
+//                                   in the item's URL: url:apple.com,
+//                                   url:"https://a.org/x" (schema::UrlWords)
 //   year:YYYY (or YYYY..YYYY)
 //   date:D  date:D..D  date:D..  date:..D  date:>=D (> < <=)
 //            D is YYYY, YYYY-MM or YYYY-MM-DD (UTC) and covers its whole

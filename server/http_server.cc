@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/collection.h"
+#include "common/schema.h"
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "searcher/searcher.h"
@@ -416,6 +417,23 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
     }
   }
   std::string query = Param(req, "query");
+  std::vector<std::string> clauses;
+  // restrictSearchableAttributes=url: the query is a link (how tools find
+  // a page's HN discussions): every word of it in the story's URL.
+  if (AsciiLower(TrimAscii(Param(req, "restrictSearchableAttributes"))) ==
+      "url") {
+    // Quoted for the query language: the link's own quotes dropped.
+    std::string link;
+    for (char c : query) {
+      if (c != '"' && c != '\\') link.push_back(c);
+    }
+    if (schema::UrlHost(link).empty() && schema::UrlWords(link).empty()) {
+      *nothing = true;
+    } else {
+      clauses.push_back("url:\"" + link + "\"");
+    }
+    query.clear();
+  }
   hp->text = query;
   // hn.algolia.com serves at most 1000 hits a page and answers more with
   // 1000; 0 asks for the count alone.
@@ -436,8 +454,8 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   Result<NumericFilter> n = ParseNumericFilters(Param(req, "numericFilters"));
   if (!n.ok()) return *bad = "numericFilters", n.status();
   *nf = *n;
-  *nothing = tags->match_nothing || nf->empty();
-  std::vector<std::string> clauses = tags->clauses;
+  *nothing = *nothing || tags->match_nothing || nf->empty();
+  clauses.insert(clauses.end(), tags->clauses.begin(), tags->clauses.end());
   if (tags->types && tags->types->size() == 1) {
     sreq->type = *tags->types->begin();
   } else if (tags->types && tags->types->size() > 1) {

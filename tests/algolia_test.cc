@@ -398,6 +398,24 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search?query=model+OR").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?query=why%20NOT").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?query=AND").status, 200);
+  // A page's discussions: the link's words in the story's URL.
+  r = Fetch("/api/v1/search?query=http%3A%2F%2Fwww.apple.com%2Fstevejobs%2F"
+            "&restrictSearchableAttributes=url&tags=story");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_GE(r.json()["hits"].size(), 1u) << r.body;
+  for (const json& h : r.json()["hits"]) {
+    EXPECT_NE(h["url"].get<std::string>().find("apple.com/stevejobs"),
+              std::string::npos);
+  }
+  const json site = Fetch("/api/v1/search?query=site%3Aapple.com").json();
+  ASSERT_GE(site["hits"].size(), r.json()["hits"].size());
+  for (const json& h : site["hits"]) {
+    EXPECT_NE(h["url"].get<std::string>().find("apple.com"),
+              std::string::npos);
+  }
+  EXPECT_EQ(Fetch("/api/v1/search?query=%2F%2F&restrictSearchableAttributes=url")
+                .json()["nbHits"],
+            0);
   // Filters we do not implement are refused, not ignored.
   r = Fetch("/api/v1/search?filters=points%3E40");
   EXPECT_EQ(r.status, 400);

@@ -120,6 +120,12 @@ const ParseCase kParseCases[] = {
     {"points:..-1", "(range 1 ..-1)"},
     {"replies:>=5", "(range 3 5..)"},
     {"-replies:0", "(and (not (range 3 0..0)))"},
+    // Links: every word, scheme and www left out.
+    {"site:apple.com", "(filter \"XHapple.com\")"},
+    {"url:\"https://www.Apple.com/stevejobs/\"",
+     "(and (filter \"XHapple.com\") (filter \"XWstevejobs\"))"},
+    {"url:nytimes", "(filter \"XWnytimes\")"},
+    {"url:\"go blog\"", "(and (filter \"XWgo\") (filter \"XWblog\"))"},
     // Plain-word fallbacks: a word and a colon, URLs, times, C++ scopes.
     {"Re: lm factor",
      "(and (word \"re\") (word \"lm\") (word \"factor\"))"},
@@ -190,6 +196,26 @@ const ErrorCase kErrorCases[] = {
     {"* ~", "has no words to search for"},
     {"-AND", "expected a word at offset 1"},
 };
+
+TEST(SchemaTest, UrlWords) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(schema::UrlWords("https://www.Apple.com/stevejobs/"),
+            (V{"apple", "com", "stevejobs"}));
+  EXPECT_EQ(schema::UrlWords("http://a.org/a/b?x=a&http=1"),
+            (V{"a", "org", "b", "x", "http", "1"}));
+  EXPECT_EQ(schema::UrlWords("example.com/http"), (V{"example", "com", "http"}));
+  EXPECT_TRUE(schema::UrlWords("https://").empty());
+  EXPECT_EQ(schema::UrlHosts("http://user@Blog.YCombinator.com:80/x"),
+            (V{"blog.ycombinator.com", "ycombinator.com"}));
+  EXPECT_EQ(schema::UrlHosts("https://www.apple.com/stevejobs/"),
+            (V{"apple.com"}));
+  EXPECT_TRUE(schema::UrlHosts("https://localhost/x").empty());
+  std::string_view rest;
+  EXPECT_EQ(schema::UrlHost("apple.com/a/b?c", &rest), "apple.com");
+  EXPECT_EQ(rest, "/a/b?c");
+  EXPECT_EQ(schema::UrlHost("stevejobs"), "");
+  EXPECT_TRUE(schema::UrlWords("").empty());
+}
 
 TEST(QueryParserTest, MalformedQueriesSayWhatAndWhere) {
   for (const ErrorCase& c : kErrorCases) {
