@@ -148,13 +148,6 @@ class IconvCache {
   std::unordered_map<std::string, iconv_t> cds_;
 };
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // Q encoding of RFC 2047: like quoted-printable, with "_" for space.
 std::string DecodeQWord(std::string_view s) {
   std::string out;
@@ -162,10 +155,10 @@ std::string DecodeQWord(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '_') {
       out.push_back(' ');
-    } else if (s[i] == '=' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-               HexValue(s[i + 2]) >= 0) {
+    } else if (s[i] == '=' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
+               HexDigitValue(s[i + 2]) >= 0) {
       out.push_back(
-          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+          static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -446,10 +439,10 @@ std::string DecodeQuotedPrintable(std::string_view s) {
       i = j;
       continue;
     }
-    if (i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-        HexValue(s[i + 2]) >= 0) {
+    if (i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
+        HexDigitValue(s[i + 2]) >= 0) {
       out.push_back(
-          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+          static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back('=');  // not an escape: keep as is

@@ -41,6 +41,14 @@ bool ParseUint64(std::string_view s, uint64_t* out);
 // Lower-cases ASCII letters (author keys, ids).
 std::string AsciiLower(std::string_view s);
 
+// The value of a hexadecimal digit (either case), or -1.
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // Trims ASCII whitespace at both ends.
 std::string_view TrimAscii(std::string_view s);
 

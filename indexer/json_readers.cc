@@ -153,11 +153,7 @@ int Hex4(std::string_view s, size_t i) {
   if (i + 4 > s.size()) return -1;
   int v = 0;
   for (size_t k = i; k < i + 4; ++k) {
-    char c = s[k];
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
+    const int d = HexDigitValue(s[k]);
     if (d < 0) return -1;
     v = v * 16 + d;
   }
