@@ -13,8 +13,8 @@
 // from DocLengths, an in-memory copy of each index part's length list
 // shared by every searcher of the process (4 bytes a document). Its weights
 // equal BM25Weight's to the last few bits (the tests compare whole result
-// lists with and without it), for a term of query frequency 1 (the caller
-// checks: Xapian weighs a repeated term with its wqf).
+// lists with and without it) for a leaf of query frequency 1, as
+// Xapian::Query(term) is (a term given twice is two such leaves).
 //
 // Local databases only: xapian-tcpsrv cannot run our PostingSource.
 #ifndef THREADSEARCH_SEARCHER_BM25_SOURCE_H_

@@ -1095,55 +1095,43 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
   result.sort = sort;
   const bool ranked = has_words && sort == SortOrder::kRelevance;
   {
-    // A ranked query weighs its terms through Bm25TermQuery (the same
-    // weights without a length lookup per match) unless a term comes twice
-    // (Xapian weighs a repeated term by its query frequency).
+    // A ranked query weighs its terms through Bm25TermQuery: the same
+    // weights without a length lookup per match. (Each leaf of a term given
+    // twice weighs as one given once: Xapian's wqf is the leaf's own.)
     std::vector<std::string> fast_terms;
-    bool fast = ranked && im.CachedLengths();
-    Xapian::Query query, matching, filter = im.RequestFilter(req);
-    std::vector<Xapian::Query> term_queries;  // for highlighting
-    for (;;) {
-      fast_terms.clear();
-      query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
-      // What matches, for the count: a stemmed word's stem term alone (the
-      // same matches: QueryBuildOptions::match_only), when building it
-      // again reads nothing; and without the title signal (it only adds
-      // weight).
-      matching = BuildsWithoutReading(*tree) ? im.Build(*tree, true)
-                 : fast                      ? im.Build(*tree)
-                                             : query;
-      if (!filter.empty()) {
-        query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
-        matching = Xapian::Query(Xapian::Query::OP_FILTER, matching, filter);
-      }
-      if (ranked && im.opts.title_weight > 0) {
-        Xapian::Query title =
-            TitleBoost(*tree, im.stemmer, im.opts.title_weight,
-                       fast ? im.FastTerm(&fast_terms) : nullptr);
-        if (!title.empty()) {
-          query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
-        }
-      }
-      if (!fast) break;
-      std::vector<std::string> all = fast_terms;
-      for (auto t = query.get_terms_begin(); t != query.get_terms_end(); ++t) {
-        all.push_back(*t);
-      }
-      std::sort(all.begin(), all.end());
-      if (std::adjacent_find(all.begin(), all.end()) == all.end()) {
-        for (const std::string& t : all) term_queries.emplace_back(t);
-        break;
-      }
-      fast = false;  // a repeated term: Xapian's own BM25
+    const bool fast = ranked && im.CachedLengths();
+    Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
+    // What matches, for the count: a stemmed word's stem term alone (the
+    // same matches: QueryBuildOptions::match_only), when building it again
+    // reads nothing; and without the title signal (it only adds weight).
+    Xapian::Query matching = BuildsWithoutReading(*tree) ? im.Build(*tree, true)
+                             : fast                      ? im.Build(*tree)
+                                                         : query;
+    Xapian::Query filter = im.RequestFilter(req);
+    if (!filter.empty()) {
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+      matching = Xapian::Query(Xapian::Query::OP_FILTER, matching, filter);
     }
+    if (ranked && im.opts.title_weight > 0) {
+      Xapian::Query title =
+          TitleBoost(*tree, im.stemmer, im.opts.title_weight,
+                     fast ? im.FastTerm(&fast_terms) : nullptr);
+      if (!title.empty()) {
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
+      }
+    }
+    // For highlighting: the terms the query weighs through Bm25TermQuery.
+    std::vector<Xapian::Query> term_queries;
+    std::sort(fast_terms.begin(), fast_terms.end());
+    fast_terms.erase(std::unique(fast_terms.begin(), fast_terms.end()),
+                     fast_terms.end());
+    for (const std::string& t : fast_terms) term_queries.emplace_back(t);
     // The terms whose presence highlighting reports: the query's, and the
     // title's words even where they add no weight (sorted by date).
     if (req.highlight_fields && has_words) {
-      if (!fast) {
-        for (auto t = query.get_terms_begin(); t != query.get_terms_end();
-             ++t) {
-          term_queries.emplace_back(*t);
-        }
+      for (auto t = query.get_unique_terms_begin();
+           t != query.get_unique_terms_end(); ++t) {
+        term_queries.emplace_back(*t);
       }
       if (!ranked || im.opts.title_weight <= 0) {
         Xapian::Query title = TitleBoost(*tree, im.stemmer, 1.0);

@@ -1119,7 +1119,9 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   queries.insert(queries.end(),
                  {"plot plot", "plots plotting", "\"linear model\" residuals",
                   "regression author:\"Prof Brian Ripley\"", "hiring remote",
-                  "title:question lm", "python rust go", "glm type:message"});
+                  "title:question lm", "python rust go", "glm type:message",
+                  "the data and the model", "that is what that does",
+                  "\"the model\" the"});
   const uint64_t loads = DocLengths::Loads();
   size_t ranked = 0;
   ExpectSameResults(searcher_, plain->get(), queries, &ranked);
