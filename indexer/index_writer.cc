@@ -191,8 +191,11 @@ struct IndexWriter::Part {
       return Status::OK();  // a small change: no merge worth paying for
     }
     Xapian::WritableDatabase& newest = *segs.back().db;
+    // Runs keep to run_docs while the part has room for more of them; past
+    // that they grow with the part, so their number stays near max_runs.
+    const uint64_t divisor = std::max<uint64_t>(16, max_runs / 2);
     if (batch_last <= newest.get_lastdocid() ||
-        newest.get_doccount() < std::max(run_docs, total / 16)) {
+        newest.get_doccount() < std::max(run_docs, total / divisor)) {
       return Status::OK();  // nothing new for a run, or the newest has room
     }
     Segment run;
@@ -319,14 +322,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir,
         return XapianStatus(e, "create index part " + p);
       }
     }
-    {
-      std::ofstream out(stub + ".tmp", std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) return Status::IOError(stub + ": cannot write");
-    }
-    fs::rename(stub + ".tmp", stub, ec);
-    if (ec) return Status::IOError(stub + ": " + ec.message());
+    TS_RETURN_IF_ERROR(WriteFileAtomically(stub, text));
   }
   // Runs live beside the parts of a stub; a single database has none.
   w->run_docs_ = single ? 0 : run_docs;

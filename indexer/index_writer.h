@@ -17,7 +17,8 @@
 // grows worse than linearly (10M synthetic HN items: 618 GB written for an
 // 18 GB index). When opened with run_docs > 0, a part that has taken a tenth
 // of what it held at open writes its new documents to a run once its newest
-// segment holds max(run_docs, part / 16) documents:
+// segment holds max(run_docs, part / D) documents, D = max(16, half the
+// runs the open-file limit allows; 100 at the usual limits):
 //
 //   DIR/xapian/pK.run-F   run of part K: its documents from local docid F
 //                         up to the next run's F

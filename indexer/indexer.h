@@ -89,8 +89,9 @@ struct IndexOptions {
   Compaction compact = Compaction::kAuto;
   // Bulk builds: once this writer has added a tenth of what the index held,
   // each index part writes its new documents to runs of this many documents
-  // (or a sixteenth of the part), small databases whose commits stay cheap,
-  // merged into the part by FinishRun (indexer/index_writer.h). Until then
+  // (or more, so a part has at most about 100), small databases whose
+  // commits stay cheap, merged into the part by FinishRun
+  // (indexer/index_writer.h). Until then
   // readers see none of the documents in runs. 0: never (what a live writer
   // needs); ignored with Compaction::kNever.
   uint64_t run_docs = 0;

@@ -348,7 +348,8 @@ int RunCli(int argc, char** argv) {
                     "Bulk builds: once this command adds a tenth of the "
                     "index, "
                     "each index part writes its new documents to runs of N "
-                    "documents (or 1/16 of the part), merged at the end; "
+                    "documents (more once a part has about 100 runs), "
+                    "merged at the end; "
                     "0: write into the parts")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 32));
