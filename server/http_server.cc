@@ -62,7 +62,8 @@ void SendJson(Response& res, int status, const std::string& body) {
 }
 
 void SendError(Response& res, const Status& st, const std::string& param) {
-  SendJson(res, HttpStatusFor(st), ErrorToJson(st.message(), param));
+  const int status = HttpStatusFor(st);
+  SendJson(res, status, HttpErrorToJson(st.message(), param, status));
 }
 
 // Identifies the state of the Xapian index on disk: glass rewrites
@@ -599,8 +600,9 @@ void HttpServer::Impl::register_routes() {
   svr.Get(R"(/api/users/(.+)/replies)", route(&Impl::get_user_replies));
   svr.Get(R"(/api/users/(.+))", route(&Impl::get_user));
   svr.Get("/api/stats", route(&Impl::get_stats));
-  svr.Get("/api/v1/search", route(&Impl::get_hn_search));
-  svr.Get("/api/v1/search_by_date", route(&Impl::get_hn_search_by_date));
+  // hn.algolia.com answers with or without a trailing slash.
+  svr.Get(R"(/api/v1/search/?)", route(&Impl::get_hn_search));
+  svr.Get(R"(/api/v1/search_by_date/?)", route(&Impl::get_hn_search_by_date));
   svr.Get(R"(/api/v1/items/(.+))", route(&Impl::get_hn_item));
   svr.Get(R"(/api/v1/users/(.+))", route(&Impl::get_hn_user));
   svr.Options(R"(/api/.*)", route(&Impl::options_api));
@@ -618,7 +620,7 @@ void HttpServer::Impl::register_routes() {
                        : res.status == 400 ? "bad request"
                        : res.status == 405 ? "method not allowed"
                                            : "request failed";
-    SendJson(res, res.status, ErrorToJson(what, ""));
+    SendJson(res, res.status, HttpErrorToJson(what, "", res.status));
     return httplib::Server::HandlerResponse::Handled;
   }));
   svr.set_exception_handler(
@@ -630,7 +632,7 @@ void HttpServer::Impl::register_routes() {
           what += std::string(": ") + e.what();
         } catch (...) {
         }
-        SendJson(res, 500, ErrorToJson(what, ""));
+        SendJson(res, 500, HttpErrorToJson(what, "", 500));
       });
 }
 
@@ -648,16 +650,17 @@ httplib::Server::HandlerResponse HttpServer::Impl::check_limits(
     }
   }
   if (req.params.size() > kMaxParams) {
-    SendJson(res, 400, ErrorToJson("too many parameters", ""));
+    SendJson(res, 400, HttpErrorToJson("too many parameters", "", 400));
     return httplib::Server::HandlerResponse::Handled;
   }
   for (const auto& [k, v] : req.params) {
     if (v.size() > opts.max_param_bytes || k.size() > opts.max_param_bytes) {
       std::string name = k.substr(0, 64);
       SendJson(res, 400,
-               ErrorToJson(name + ": longer than " +
-                               std::to_string(opts.max_param_bytes) + " bytes",
-                           name));
+               HttpErrorToJson(name + ": longer than " +
+                                   std::to_string(opts.max_param_bytes) +
+                                   " bytes",
+                               name, 400));
       return httplib::Server::HandlerResponse::Handled;
     }
   }

@@ -465,4 +465,11 @@ std::string ErrorToJson(const std::string& message, const std::string& param,
   return Dump(out, indent);
 }
 
+std::string HttpErrorToJson(const std::string& message,
+                            const std::string& param, int status) {
+  json out = {{"error", message}, {"message", message}, {"status", status}};
+  if (!param.empty()) out["param"] = param;
+  return Dump(out, -1);
+}
+
 }  // namespace threadsearch

@@ -60,6 +60,10 @@ std::string AlgoliaUserToJson(const UserSummary& u, int indent = -1);
 // {"error": message, "param": param} (param omitted when empty).
 std::string ErrorToJson(const std::string& message, const std::string& param,
                         int indent = -1);
+// An HTTP error: ErrorToJson's fields, and the same text as "message" with
+// the HTTP "status", as hn.algolia.com's errors ({"message", "status"}).
+std::string HttpErrorToJson(const std::string& message,
+                            const std::string& param, int status);
 
 }  // namespace threadsearch
 

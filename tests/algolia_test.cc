@@ -393,7 +393,8 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   r = Fetch("/api/v1/search?query=regression:model&tags=comment");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["nbHits"], words["nbHits"]);
-  for (const json& h : r.json()["hits"]) EXPECT_EQ(h["_tags"][0], "comment");
+  const json fallback = r.json();
+  for (const json& h : fallback["hits"]) EXPECT_EQ(h["_tags"][0], "comment");
   // Operators with nothing to apply to are words then.
   EXPECT_EQ(Fetch("/api/v1/search?query=model+OR").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?query=why%20NOT").status, 200);
@@ -402,13 +403,14 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   r = Fetch("/api/v1/search?query=http%3A%2F%2Fwww.apple.com%2Fstevejobs%2F"
             "&restrictSearchableAttributes=url&tags=story");
   ASSERT_EQ(r.status, 200) << r.body;
-  ASSERT_GE(r.json()["hits"].size(), 1u) << r.body;
-  for (const json& h : r.json()["hits"]) {
+  const json by_link = r.json();
+  ASSERT_GE(by_link["hits"].size(), 1u) << r.body;
+  for (const json& h : by_link["hits"]) {
     EXPECT_NE(h["url"].get<std::string>().find("apple.com/stevejobs"),
               std::string::npos);
   }
   const json site = Fetch("/api/v1/search?query=site%3Aapple.com").json();
-  ASSERT_GE(site["hits"].size(), r.json()["hits"].size());
+  ASSERT_GE(site["hits"].size(), by_link["hits"].size());
   for (const json& h : site["hits"]) {
     EXPECT_NE(h["url"].get<std::string>().find("apple.com"),
               std::string::npos);
@@ -420,6 +422,13 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   r = Fetch("/api/v1/search?filters=points%3E40");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["param"], "filters");
+  // Shaped as hn.algolia.com's errors too.
+  EXPECT_EQ(r.json()["status"], 400);
+  EXPECT_EQ(r.json()["message"], r.json()["error"]);
+  EXPECT_EQ(Fetch("/api/v1/items/nosuch").json()["status"], 404);
+  EXPECT_EQ(Fetch("/api/v1/search/?query=model").json()["nbHits"],
+            Fetch("/api/v1/search?query=model").json()["nbHits"]);
+  EXPECT_EQ(Fetch("/api/v1/search_by_date/?query=model").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").status, 400);
   EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
 }
