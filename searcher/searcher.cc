@@ -1120,7 +1120,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
       }
     }
-    // For highlighting: the terms the query weighs through Bm25TermQuery.
+    // For highlighting, the terms a hit has, asked of a query of terms
+    // (Bm25TermQuery's PostingSources carry none): those it weighs.
     std::vector<Xapian::Query> term_queries;
     std::sort(fast_terms.begin(), fast_terms.end());
     fast_terms.erase(std::unique(fast_terms.begin(), fast_terms.end()),
@@ -1353,9 +1354,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       }
       if (req.highlight_fields && has_words) {
         std::unordered_set<std::string> matched;
-        const Xapian::Enquire& by = terms_enquire;
-        for (auto t = by.get_matching_terms_begin(*it);
-             t != by.get_matching_terms_end(*it); ++t) {
+        for (auto t = terms_enquire.get_matching_terms_begin(*it);
+             t != terms_enquire.get_matching_terms_end(*it); ++t) {
           matched.insert(*t);
         }
         hit.text_highlight = HighlightAll(body, matched, "", im.stemmer);
