@@ -42,10 +42,6 @@ std::string Where(const InputStream& in, uint64_t line) {
   return in.name() + ":" + std::to_string(line);
 }
 
-bool IsJsonSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 // End of the JSON value that starts at s[begin] (not a space): just past
 // its closing bracket or quote, or, for a scalar, at the next space,
 // bracket or quote; s.size() when it does not close. Brackets are counted,
@@ -609,15 +605,7 @@ Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
   // Blank lines, and `null` records (ids the HN API had no item for),
   // before the first record are skipped.
-  size_t start = 0;
-  for (;;) {
-    while (start < s.size() && IsJsonSpace(s[start])) ++start;
-    if (s.compare(start, 4, "null") != 0 ||
-        (start + 4 < s.size() && !IsJsonSpace(s[start + 4]))) {
-      break;
-    }
-    start += 4;
-  }
+  const size_t start = SkipJsonNulls(s, 0);
   if (start < s.size() && s[start] == '[') {
     return ReadJsonDocument(in, cb, fn);
   }

@@ -752,7 +752,6 @@ std::string ListFromPath(const std::string& path) {
   return file;
 }
 
-// "R-help list <r-help.r-project.org>" -> "r-help".
 // A list's name from its List-Id, "r-help.r-project.org": the label before
 // the domain ("r-help"). Names that many hosts' lists share ("dev" of
 // dev.spark.apache.org and dev.kafka.apache.org) keep the whole id, so

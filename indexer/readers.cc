@@ -26,10 +26,6 @@ constexpr struct {
 // How much of a stream SniffFormat looks at.
 constexpr size_t kSniffBytes = 64 << 10;
 
-bool IsJsonSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 // One key of the first JSON record, as far as the sniff window shows it.
 struct JsonKey {
   std::string key;
@@ -217,6 +213,21 @@ Result<Format> ParseFormat(std::string_view name) {
                                  "\" (valid: " + valid + ")");
 }
 
+bool IsJsonSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+size_t SkipJsonNulls(std::string_view s, size_t i) {
+  for (;;) {
+    while (i < s.size() && IsJsonSpace(s[i])) ++i;
+    if (s.compare(i, 4, "null") != 0 ||
+        (i + 4 < s.size() && !IsJsonSpace(s[i + 4]))) {
+      return i;
+    }
+    i += 4;
+  }
+}
+
 Result<Format> SniffFormat(InputStream& in) {
   std::string head = in.Peek(kSniffBytes);
   // A stream that fails inside the window (a truncated .gz) is sniffed from
@@ -231,12 +242,7 @@ Result<Format> SniffFormat(InputStream& in) {
   if ((i == 0 || s[i - 1] == '\n') && s.compare(i, 5, "From ") == 0) {
     return Format::kMbox;
   }
-  // JSON Lines of HN items may start with `null`s (ids without an item).
-  while (s.compare(i, 4, "null") == 0 &&
-         (i + 4 == s.size() || IsJsonSpace(s[i + 4]))) {
-    i += 4;
-    while (i < s.size() && IsJsonSpace(s[i])) ++i;
-  }
+  i = SkipJsonNulls(s, i);
   if (i < s.size() && (s[i] == '{' || s[i] == '[')) {
     Format f = SniffJson(ScanJsonShape(s.substr(i)));
     if (f != Format::kAuto) return f;

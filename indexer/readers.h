@@ -77,6 +77,12 @@ Status ReadMbox(InputStream& in, const std::string& list,
 // (e.g. truncated) or not an item object. Thread-safe.
 Result<Item> ParseHnItemJson(std::string_view text);
 
+// For the readers: JSON's white space, and the offset in `s` of the first
+// byte after white space and `null` records (ids the HN API had no item
+// for) from `i` on.
+bool IsJsonSpace(char c);
+size_t SkipJsonNulls(std::string_view s, size_t i);
+
 }  // namespace threadsearch
 
 #endif  // THREADSEARCH_INDEXER_READERS_H_
