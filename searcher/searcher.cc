@@ -569,21 +569,9 @@ std::vector<std::string> Searcher::shard_names() const {
 
 namespace {
 
-// Sub-databases behind a local index: the lines of its stub file (one per
-// part), or 1 for a single database.
-unsigned CountParts(const std::string& xapian_dir) {
-  std::ifstream in(xapian_dir + "/XAPIANDB");
-  if (!in) return 1;
-  unsigned n = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!TrimAscii(line).empty() && line[0] != '#') ++n;
-  }
-  return std::max(1u, n);
-}
-
 // What identifies a local index's parts on disk: each part directory's
-// device and inode, in stub order. A compaction swaps a new directory in,
+// device and inode, in stub order (one per sub-database: the lines of the
+// stub file, or the index directory itself for a single database). A compaction swaps a new directory in,
 // which Xapian's reopen() may miss (it compares revision numbers), so a
 // change here means opening the index afresh.
 std::vector<std::pair<uint64_t, uint64_t>> PartIds(
@@ -641,8 +629,8 @@ Status Searcher::Impl::Connect(size_t i) {
     } catch (const Xapian::Error& e) {
       return XapianStatus(e, s.dir + ": no index here (run index first)");
     }
-    s.subdbs = CountParts(s.dir + "/xapian");
     s.part_ids = PartIds(s.dir + "/xapian");
+    s.subdbs = static_cast<unsigned>(s.part_ids.size());
     StoreOptions so;
     so.read_only = true;
     Result<std::unique_ptr<ThreadStore>> st =
