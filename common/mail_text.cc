@@ -155,10 +155,10 @@ std::string DecodeQWord(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '_') {
       out.push_back(' ');
-    } else if (s[i] == '=' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
-               HexDigitValue(s[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
+    } else if (s[i] == '=' && i + 2 < s.size() &&
+               HexDigitValue(s[i + 1]) >= 0 && HexDigitValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 +
+                                      HexDigitValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -441,8 +441,8 @@ std::string DecodeQuotedPrintable(std::string_view s) {
     }
     if (i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
         HexDigitValue(s[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
+      out.push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 +
+                                      HexDigitValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back('=');  // not an escape: keep as is

@@ -106,13 +106,17 @@ Status FinishMerge(const std::string& p) {
   std::error_code ec;
   for (const auto& [first, path] : runs) {
     fs::remove_all(path, ec);
-    if (ec) return Status::IOError(path + ": remove merged run: " + ec.message());
+    if (ec) {
+      return Status::IOError(path + ": remove merged run: " + ec.message());
+    }
   }
   const std::string old = p + ".old";
   if (fs::exists(p, ec)) {
     fs::remove_all(old, ec);
     fs::rename(p, old, ec);
-    if (ec) return Status::IOError(p + ": swap in merged part: " + ec.message());
+    if (ec) {
+      return Status::IOError(p + ": swap in merged part: " + ec.message());
+    }
   }
   TS_RETURN_IF_ERROR(RenameDurably(p + ".merged", p));
   fs::remove_all(old, ec);

@@ -33,7 +33,8 @@ struct Entry {
 
 class Cache {
  public:
-  std::shared_ptr<const std::vector<uint32_t>> For(const Xapian::Database& part) {
+  std::shared_ptr<const std::vector<uint32_t>> For(
+      const Xapian::Database& part) {
     PartKey key;
     try {
       key = {part.get_uuid(), part.get_revision(), part.get_doccount(),
@@ -139,8 +140,8 @@ class Bm25Source : public Xapian::PostingSource {
     // The largest weight any posting here can have: the most frequent
     // occurrence in the shortest document (Xapian prunes with it).
     const double wdf = part.get_wdf_upper_bound(term_);
-    const double normlen =
-        std::max(part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
+    const double normlen = std::max(
+        part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
     set_maxweight(wdf == 0 ? 0 : Weight(wdf, normlen) * (1 + 1e-9));
   }
 

@@ -598,8 +598,11 @@ class Parser {
       std::string_view rest = value;
       const std::string host = schema::UrlHost(value, &rest);
       std::vector<std::string> terms;
-      if (!host.empty()) terms.push_back(schema::Term(schema::kPrefixHost, host));
-      for (const std::string& w : schema::UrlWords(host.empty() ? value : rest)) {
+      if (!host.empty()) {
+        terms.push_back(schema::Term(schema::kPrefixHost, host));
+      }
+      for (const std::string& w :
+           schema::UrlWords(host.empty() ? value : rest)) {
         terms.push_back(schema::Term(prefix, w));
       }
       if (terms.empty()) {

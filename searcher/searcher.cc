@@ -571,9 +571,10 @@ namespace {
 
 // What identifies a local index's parts on disk: each part directory's
 // device and inode, in stub order (one per sub-database: the lines of the
-// stub file, or the index directory itself for a single database). A compaction swaps a new directory in,
-// which Xapian's reopen() may miss (it compares revision numbers), so a
-// change here means opening the index afresh.
+// stub file, or the index directory itself for a single database). A
+// compaction swaps a new directory in, which Xapian's reopen() may miss (it
+// compares revision numbers), so a change here means opening the index
+// afresh.
 std::vector<std::pair<uint64_t, uint64_t>> PartIds(
     const std::string& xapian_dir) {
   std::vector<std::string> dirs;

@@ -645,7 +645,8 @@ httplib::Server::HandlerResponse HttpServer::Impl::check_limits(
   Request& mutable_req = const_cast<Request&>(req);
   mutable_req.params.clear();
   if (q != std::string::npos) {
-    for (auto& [k, v] : ParseQueryString(std::string_view(req.target).substr(q + 1))) {
+    const std::string_view query = std::string_view(req.target).substr(q + 1);
+    for (auto& [k, v] : ParseQueryString(query)) {
       mutable_req.params.emplace(std::move(k), std::move(v));
     }
   }
