@@ -487,7 +487,8 @@ std::string DecodeBase64(std::string_view s) {
   return out;
 }
 
-MailBodyParts SplitMailBody(std::string_view body, bool is_reply) {
+MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
+                            size_t own_limit) {
   std::vector<std::string_view> lines;
   {
     size_t pos = 0;
@@ -537,6 +538,10 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply) {
   bool in_signature = false;
   bool in_original = false;  // after an Outlook "Original Message" line
   for (size_t i = 0; i < lines.size(); ++i) {
+    if (parts.own.size() > own_limit) {
+      parts.stopped = true;
+      break;
+    }
     const std::string_view line = lines[i];
     if (IsNextPartLine(line)) break;  // Mailman's attachment notes follow
     if (footer_at(i, /*quoted=*/false)) break;

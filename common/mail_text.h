@@ -32,11 +32,19 @@ struct MailBodyParts {
   std::string own;
   // The quoted lines with their "> " markers removed, joined by newlines.
   std::string quoted;
+  // The split stopped at its `own_limit` before the end of the body.
+  bool stopped = false;
 };
 // `is_reply`: the message answers another (In-Reply-To or References; an
 // Item with a parent). A message that starts a thread has nothing to quote,
 // so its lines starting with ">" (R console input, say) are its own text.
-MailBodyParts SplitMailBody(std::string_view body, bool is_reply);
+// `own_limit`: stop once `own` holds more than this many bytes, for an
+// excerpt of a long message. Every line is still judged with the lines after
+// it, so `own` is then a full split's `own` cut after a line (blank lines
+// at its end trimmed), `quoted` holds only what came before, and `stopped`
+// is set.
+MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
+                            size_t own_limit = std::string::npos);
 
 // Turns a pipermail-obfuscated address back into an address:
 // "user at domain" -> "user@domain"; the post-2018 mangled form

@@ -152,6 +152,27 @@ std::string IndexedBody(const Item& item) {
   return body;
 }
 
+std::string BodyExcerpt(const Item& item, size_t max_bytes) {
+  if (!item.deleted && !item.text_html && item.source == Source::kMail) {
+    // Own lines a little past the excerpt (OneLineExcerpt folds runs of
+    // spaces, so it may need more); a message with less is split whole.
+    MailBodyParts parts =
+        SplitMailBody(CutUtf8(item.text, 2 * kMaxIndexedBytes),
+                      /*is_reply=*/!item.parent.empty(), 2 * max_bytes + 256);
+    const std::string own = SanitizeUtf8(parts.own);
+    bool cut = false;
+    std::string excerpt = OneLineExcerpt(own, max_bytes, &cut);
+    if (!parts.stopped) {
+      // All of the own text: IndexedBody's, but for its size cap, which
+      // is far beyond any excerpt.
+      return own.empty() ? OneLineExcerpt(item.title, max_bytes) : excerpt;
+    }
+    if (cut) return excerpt;
+  }
+  std::string body = IndexedBody(item);
+  return OneLineExcerpt(body.empty() ? item.title : body, max_bytes);
+}
+
 bool TitleIsBody(const Item& item) { return item.parent.empty(); }
 
 }  // namespace threadsearch::schema

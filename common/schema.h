@@ -125,6 +125,10 @@ constexpr size_t kMaxIndexedBytes = 1u << 20;
 // parent), Reddit markdown as is; at most kMaxIndexedBytes, cut at a
 // character boundary. Always valid UTF-8.
 std::string IndexedBody(const Item& item);
+// OneLineExcerpt(IndexedBody(item), max_bytes), or of the title when the
+// body is empty: the same text, but of a long mail message only as much is
+// split into own lines and quotes as the excerpt shows.
+std::string BodyExcerpt(const Item& item, size_t max_bytes);
 // Whether the item's title is indexed as body words too (thread openers);
 // replies carry their thread's subject only as a weak S-prefixed signal.
 bool TitleIsBody(const Item& item);

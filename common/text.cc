@@ -464,7 +464,8 @@ std::string_view TrimAscii(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-std::string OneLineExcerpt(std::string_view s, size_t max_bytes) {
+std::string OneLineExcerpt(std::string_view s, size_t max_bytes,
+                           bool* was_cut) {
   std::string out;
   out.reserve(std::min(s.size(), max_bytes + 8));
   bool cut = false;
@@ -484,6 +485,7 @@ std::string OneLineExcerpt(std::string_view s, size_t max_bytes) {
       break;
     }
   }
+  if (was_cut != nullptr) *was_cut = cut;
   if (!cut) return out;
   size_t end = max_bytes;
   // Back up to the start of a UTF-8 character.

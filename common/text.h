@@ -54,8 +54,11 @@ std::string_view TrimAscii(std::string_view s);
 
 // First `max_bytes` bytes of s cut at a UTF-8 boundary and at a word
 // boundary when one is near, with "…" appended when anything was cut.
-// Newlines and runs of whitespace are folded to single spaces.
-std::string OneLineExcerpt(std::string_view s, size_t max_bytes);
+// Newlines and runs of whitespace are folded to single spaces. `*cut`, when
+// given, tells whether anything was cut: then the excerpt depends on the
+// first `max_bytes` + 1 bytes of the folded text only.
+std::string OneLineExcerpt(std::string_view s, size_t max_bytes,
+                           bool* cut = nullptr);
 
 }  // namespace threadsearch
 

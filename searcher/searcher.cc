@@ -58,9 +58,7 @@ ContextItem MakeContextItem(const StoredItem& s) {
   } else if (s.item.deleted) {
     c.excerpt = "[deleted]";
   } else {
-    std::string body = schema::IndexedBody(s.item);
-    if (body.empty()) body = s.item.title;
-    c.excerpt = OneLineExcerpt(body, kExcerptBytes);
+    c.excerpt = schema::BodyExcerpt(s.item, kExcerptBytes);
   }
   return c;
 }

@@ -359,6 +359,39 @@ TEST(MailTextTest, SplitMailBodyPythonPrompts) {
 
 // IndexedBody, which the indexer, snippets and thread views share, asks
 // SplitMailBody about quotes only for a message with a parent.
+// A split that stops at an own-text limit still judges each line with the
+// lines after it: its own text is the full split's, cut after a line.
+TEST(MailTextTest, SplitMailBodyStopsAtAnOwnLimit) {
+  const std::string body =
+      "First paragraph of the reply, long enough to pass a small limit.\n"
+      "\n"
+      "On Mon, 3 Mar 2003 10:00:00 +0000, John Smith\n"
+      "  <john@example.org> wrote:\n"
+      "> quoted line one\n"
+      "> quoted line two\n"
+      "Second paragraph after the quote.\n"
+      "-- \n"
+      "signature\n";
+  const MailBodyParts full = SplitMailBody(body, /*is_reply=*/true);
+  EXPECT_FALSE(full.stopped);
+  EXPECT_EQ(full.own,
+            "First paragraph of the reply, long enough to pass a small "
+            "limit.\n\nSecond paragraph after the quote.");
+  for (size_t limit = 0; limit < full.own.size() + 8; ++limit) {
+    const MailBodyParts cut = SplitMailBody(body, true, limit);
+    EXPECT_EQ(full.own.compare(0, cut.own.size(), cut.own), 0) << limit;
+    // Not stopped: every line was read, so the own text is all there.
+    if (!cut.stopped) {
+      EXPECT_EQ(cut.own, full.own) << limit;
+    }
+    if (limit < 60) {
+      EXPECT_TRUE(cut.stopped) << limit;
+    }
+    // The wrapped attribution (two lines) never leaks into the own text.
+    EXPECT_EQ(cut.own.find("John Smith"), std::string::npos) << limit;
+  }
+}
+
 TEST(MailTextTest, IndexedBodyQuotesOnlyInReplies) {
   Item item;
   item.source = Source::kMail;

@@ -503,6 +503,35 @@ TEST_F(SearcherTest, KnownItemFiveWordsTop10) {
 namespace threadsearch {
 namespace {
 
+// Context excerpts split only the start of a long message
+// (schema::BodyExcerpt): they must read exactly as an excerpt of the whole
+// indexed body, for every stored item and several lengths.
+TEST_F(SearcherTest, BodyExcerptsReadAsExcerptsOfTheWholeBody) {
+  size_t items = 0, long_mail = 0;
+  ASSERT_OK(searcher_->store().Scan(
+      std::string(1, keys::kItem), [&](std::string_view, std::string_view v) {
+        StoredItem s;
+        EXPECT_OK(DecodeStoredItem(v, &s));
+        if (s.placeholder) return true;
+        ++items;
+        const std::string body = schema::IndexedBody(s.item);
+        for (size_t bytes : {12, 140, 400}) {
+          EXPECT_EQ(schema::BodyExcerpt(s.item, bytes),
+                    OneLineExcerpt(body.empty() ? s.item.title : body, bytes))
+              << s.item.id << " at " << bytes << " bytes";
+        }
+        if (s.item.source == Source::kMail &&
+            SplitMailBody(s.item.text, !s.item.parent.empty(), 2 * 140 + 256)
+                .stopped) {
+          ++long_mail;
+        }
+        return true;
+      }));
+  EXPECT_GT(items, 1000u);
+  // The short cut is taken, for many messages.
+  EXPECT_GT(long_mail, 100u);
+}
+
 TEST_F(SearcherTest, HighlightFieldsCoverWholeTextAndNameMatchedWords) {
   SearchRequest req;
   req.query = "plotting zzzunmatched OR lattice";
