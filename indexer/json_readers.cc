@@ -302,6 +302,9 @@ bool ParseIso8601(std::string_view s, int64_t* out);
 
 // A time in seconds since the epoch: as GetInt, or a string holding a UTC
 // date-time (BigQuery's "2022-10-16 06:01:40 UTC", ISO 8601).
+// A Unix time: seconds, or an ISO 8601 string. Exports that write
+// milliseconds, microseconds or nanoseconds (pandas' to_json writes
+// milliseconds) are read as seconds: no item is dated after the year 5000.
 std::string GetTime(const Json& obj, std::string_view key, int64_t* out,
                     bool* present = nullptr) {
   const Json* v = Field(obj, key);
@@ -313,7 +316,11 @@ std::string GetTime(const Json& obj, std::string_view key, int64_t* out,
     if (present != nullptr) *present = true;
     return "";
   }
-  return GetInt(obj, key, out, present);
+  std::string e = GetInt(obj, key, out, present);
+  if (e.empty()) {
+    while (*out > 100'000'000'000 || *out < -100'000'000'000) *out /= 1000;
+  }
+  return e;
 }
 
 std::string GetString(const Json& obj, std::string_view key, std::string* out) {
@@ -727,7 +734,7 @@ void HandleHn(const Json& v, const Locator& loc, const ReadCallbacks& cb) {
 
 bool AlgoliaTime(const Json& obj, Item* item, std::string* error) {
   bool present = false;
-  std::string e = GetInt(obj, "created_at_i", &item->time, &present);
+  std::string e = GetTime(obj, "created_at_i", &item->time, &present);
   if (!e.empty()) {
     *error = e;
     return false;
@@ -1002,7 +1009,7 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
   item->source = Source::kReddit;
   f.Id("id", &item->id);
   f.Str("author", &item->author);
-  f.Int("created_utc", &item->time);
+  f.Time("created_utc", &item->time);
   std::string body, selftext, parent_id, link_id;
   f.Str("body", &body);
   f.Str("selftext", &selftext);

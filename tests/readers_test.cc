@@ -640,6 +640,34 @@ TEST(ReadersTest, BigQueryIdsWrittenAsFloats) {
             0u);
 }
 
+// Exports in finer units (pandas' to_json writes milliseconds) are read
+// as seconds, in every JSON format's time field.
+TEST(ReadersTest, TimesInMillisecondsAreSeconds) {
+  const int64_t t = 1661122800;
+  struct Case {
+    Format format;
+    std::string line;
+  };
+  const Case cases[] = {
+      {Format::kBigQuery, R"({"id": 1, "type": "story", "time": 1661122800000})"},
+      {Format::kBigQuery, R"({"id": 2, "type": "story", "time": "1661122800000000"})"},
+      {Format::kHnJson, R"({"id": 3, "type": "story", "time": 1661122800000000000})"},
+      {Format::kAlgolia,
+       R"({"hits": [{"objectID": "4", "_tags": ["story"], "created_at_i": 1661122800000}]})"},
+      {Format::kPushshift,
+       R"({"id": "abc", "author": "a", "created_utc": 1661122800000, "body": "x", "link_id": "t3_q", "parent_id": "t3_q"})"},
+      {Format::kPushshift,
+       R"({"id": "abd", "author": "a", "created_utc": "1661122800", "body": "x", "link_id": "t3_q", "parent_id": "t3_q"})"},
+      {Format::kBigQuery, R"({"id": 5, "type": "story", "time": 1661122800})"},
+  };
+  for (const Case& c : cases) {
+    Collected got = ReadText(c.line + "\n", c.format, "t.json");
+    ASSERT_OK(got.status);
+    ASSERT_EQ(got.items.size(), 1u) << c.line << " " << got.ErrorText();
+    EXPECT_EQ(got.items[0].time, t) << c.line;
+  }
+}
+
 // BigQuery rows may carry "timestamp" instead of "time", and either as a
 // UTC date-time string.
 TEST(ReadersTest, BigQueryTimestamps) {
