@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <xapian.h>
+
 namespace threadsearch {
 
 namespace {
@@ -499,6 +501,47 @@ std::string OneLineExcerpt(std::string_view s, size_t max_bytes,
   while (!out.empty() && out.back() == ' ') out.pop_back();
   out += "\xE2\x80\xA6";
   return out;
+}
+
+size_t CharLength(std::string_view s, size_t i) {
+  size_t bad = 0;
+  const size_t n = Utf8SeqLen(s, i, &bad);
+  return n == 0 ? 1 : n;
+}
+
+size_t NonAsciiWordCharAt(std::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t bad = 0;
+  const size_t n = Utf8SeqLen(s, i, &bad);
+  if (n == 0) return 1;  // invalid UTF-8: a byte of a word, as before
+  uint32_t cp = c & (0xFF >> (n + 1));
+  for (size_t k = 1; k < n; ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  }
+  return Xapian::Unicode::is_wordchar(cp) ? n : 0;
+}
+
+size_t NextWord(std::string_view s, size_t i) {
+  while (i < s.size() && WordCharAt(s, i) == 0) i += CharLength(s, i);
+  return std::min(i, s.size());
+}
+
+size_t WordEnd(std::string_view s, size_t i) {
+  while (i < s.size()) {
+    const size_t n = WordCharAt(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  return i;
+}
+
+std::string WordForm(std::string_view word) {
+  for (char c : word) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return Xapian::Unicode::tolower(std::string(word));
+    }
+  }
+  return AsciiLower(word);
 }
 
 }  // namespace threadsearch

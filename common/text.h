@@ -41,6 +41,32 @@ bool ParseUint64(std::string_view s, uint64_t* out);
 // Lower-cases ASCII letters (author keys, ids).
 std::string AsciiLower(std::string_view s);
 
+// Words as highlighting and snippets read them, the way Xapian's
+// TermGenerator splits text into terms: ASCII letters and digits, and the
+// non-ASCII characters Xapian::Unicode::is_wordchar accepts (letters,
+// digits, marks), so that punctuation such as ’ “ ” — … ends a word as
+// ASCII punctuation does ("Apple’s" reads "Apple", "s"). A byte of invalid
+// UTF-8 counts as a word character.
+//
+// The number of bytes of the character at s[i] (1 for a byte of invalid
+// UTF-8).
+size_t CharLength(std::string_view s, size_t i);
+// The number of bytes of the word character at s[i], or 0 when s[i]
+// starts none.
+size_t NonAsciiWordCharAt(std::string_view s, size_t i);
+inline size_t WordCharAt(std::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c >= 0x80) return NonAsciiWordCharAt(s, i);
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+// The end of the word starting at s[i] (i itself when none starts there).
+size_t WordEnd(std::string_view s, size_t i);
+// The start of the next word at or after s[i] (s.size() when none).
+size_t NextWord(std::string_view s, size_t i);
+// A word lower-cased as TermGenerator does (Unicode), the form its exact
+// term has.
+std::string WordForm(std::string_view word);
+
 // The value of a hexadecimal digit (either case), or -1.
 inline int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -72,20 +72,18 @@ std::string HighlightAll(std::string_view text,
   std::string out;
   out.reserve(text.size() + 64);
   size_t i = 0;
-  auto is_word = [](unsigned char c) { return std::isalnum(c) || c >= 0x80; };
   while (i < text.size()) {
-    size_t j = i;
-    if (is_word(static_cast<unsigned char>(text[i]))) {
-      while (j < text.size() && is_word(static_cast<unsigned char>(text[j]))) ++j;
+    size_t j = WordEnd(text, i);
+    if (j > i) {
       std::string_view word = text.substr(i, j - i);
-      std::string lower = AsciiLower(word);
+      std::string lower = WordForm(word);
       bool hit = terms.count(prefix + lower) ||
                  terms.count("Z" + prefix + stem(lower));
       if (hit) out += "<mark>";
       out += HtmlEscape(word);
       if (hit) out += "</mark>";
     } else {
-      while (j < text.size() && !is_word(static_cast<unsigned char>(text[j]))) ++j;
+      j = NextWord(text, j);
       out += HtmlEscape(text.substr(i, j - i));
     }
     i = j;

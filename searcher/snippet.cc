@@ -9,8 +9,6 @@ namespace threadsearch {
 
 namespace {
 
-bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
-
 struct Token {
   size_t begin = 0, end = 0;
   int match = -1;
@@ -77,19 +75,14 @@ std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
                         size_t max_bytes, bool* matched) {
   std::vector<Token> tokens;
   for (size_t i = 0; i < text.size();) {
-    if (!IsWordByte(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && IsWordByte(static_cast<unsigned char>(text[j]))) {
-      ++j;
-    }
+    i = NextWord(text, i);
+    if (i == text.size()) break;
+    const size_t j = WordEnd(text, i);
     Token t;
     t.begin = i;
     t.end = j;
     if (!terms.empty()) {
-      t.match = terms.Match(AsciiLower(text.substr(i, j - i)), &t.weight);
+      t.match = terms.Match(WordForm(text.substr(i, j - i)), &t.weight);
     }
     tokens.push_back(t);
     i = j;
@@ -130,8 +123,12 @@ std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
     // The start of the text, cut at a word boundary.
     end = std::min(text.size(), max_bytes);
     if (end < text.size()) {
+      // Back over letters, digits and every byte of a non-ASCII character.
       size_t k = end;
-      while (k > 0 && IsWordByte(static_cast<unsigned char>(text[k]))) --k;
+      while (k > 0 && (std::isalnum(static_cast<unsigned char>(text[k])) ||
+                       static_cast<unsigned char>(text[k]) >= 0x80)) {
+        --k;
+      }
       end = k > 0 ? k : CharStart(text, end);
     }
   } else {

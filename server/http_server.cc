@@ -500,16 +500,14 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
 // AND, OR and NOT become the ordinary words and, or, not.
 std::string PlainWords(const std::string& q) {
   std::string out;
-  std::string w;
-  for (size_t i = 0; i <= q.size(); ++i) {
-    unsigned char c = i < q.size() ? q[i] : ' ';
-    if (std::isalnum(c) || c >= 0x80) {
-      w.push_back(static_cast<char>(c));
-    } else if (!w.empty()) {
-      if (w == "AND" || w == "OR" || w == "NOT") w = AsciiLower(w);
-      out += (out.empty() ? "" : " ") + w;
-      w.clear();
-    }
+  for (size_t i = 0; i < q.size();) {
+    i = NextWord(q, i);
+    if (i == q.size()) break;
+    const size_t e = WordEnd(q, i);
+    std::string w = q.substr(i, e - i);
+    i = e;
+    if (w == "AND" || w == "OR" || w == "NOT") w = AsciiLower(w);
+    out += (out.empty() ? "" : " ") + w;
   }
   return out;
 }

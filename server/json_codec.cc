@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -121,17 +122,15 @@ std::vector<std::string> QueryWordsOf(const std::string& q) {
     std::string chunk = q.substr(i, j - i);
     i = j + 1;
     if (chunk.find(':') != std::string::npos) continue;
-    std::string w;
-    for (size_t k = 0; k <= chunk.size(); ++k) {
-      unsigned char c = k < chunk.size() ? chunk[k] : ' ';
-      if (std::isalnum(c) || c >= 0x80) {
-        w.push_back(static_cast<char>(std::tolower(c)));
-      } else if (!w.empty()) {
-        if (w != "and" && w != "or" && w != "not" &&
-            std::find(words.begin(), words.end(), w) == words.end()) {
-          words.push_back(w);
-        }
-        w.clear();
+    for (size_t k = 0; k < chunk.size();) {
+      k = NextWord(chunk, k);
+      if (k == chunk.size()) break;
+      const size_t e = WordEnd(chunk, k);
+      std::string w = WordForm(std::string_view(chunk).substr(k, e - k));
+      k = e;
+      if (w != "and" && w != "or" && w != "not" &&
+          std::find(words.begin(), words.end(), w) == words.end()) {
+        words.push_back(w);
       }
     }
   }
@@ -177,6 +176,80 @@ ojson HighlightJson(const std::string& marked,
               {"matchedWords", std::move(matched)}};
 }
 
+// The words a highlight marks, lower-cased: those in <mark>…</mark> in
+// `marked` (HighlightAll's output).
+void AddMarkedWords(std::string_view marked,
+                    std::unordered_set<std::string>* out) {
+  for (size_t m = marked.find("<mark>"); m != std::string_view::npos;
+       m = marked.find("<mark>", m)) {
+    m += 6;
+    const size_t e = marked.find("</mark>", m);
+    if (e == std::string_view::npos) break;
+    out->insert(WordForm(DecodeHtmlEntities(marked.substr(m, e - m))));
+    m = e;
+  }
+}
+
+// `html` (a field as the API serves it) with every word of its text whose
+// lower-cased form is in `words` in <mark>…</mark>: words as HighlightAll
+// reads them (letters, digits, non-ASCII), outside tags, a character
+// reference counting as the character it stands for. So a hit's text
+// keeps its markup (paragraphs, links, code) as hn.algolia.com's
+// highlights do, and marks what the plain-text highlight marked.
+std::string MarkWords(std::string_view html,
+                      const std::unordered_set<std::string>& words) {
+  std::string out;
+  out.reserve(html.size() + 32);
+  size_t start = std::string_view::npos;  // the current word's first byte
+  std::string word;                       // ... and its text, decoded
+  auto end_word = [&](size_t end) {
+    if (start == std::string_view::npos) return;
+    const bool hit = words.count(WordForm(word)) > 0;
+    if (hit) out += "<mark>";
+    out.append(html.substr(start, end - start));
+    if (hit) out += "</mark>";
+    start = std::string_view::npos;
+    word.clear();
+  };
+  size_t i = 0;
+  while (i < html.size()) {
+    const unsigned char c = static_cast<unsigned char>(html[i]);
+    if (c == '<' && i + 1 < html.size() &&
+        (std::isalpha(static_cast<unsigned char>(html[i + 1])) ||
+         html[i + 1] == '/' || html[i + 1] == '!')) {
+      end_word(i);
+      size_t e = html.find('>', i);
+      e = e == std::string_view::npos ? html.size() : e + 1;
+      out.append(html.substr(i, e - i));
+      i = e;
+      continue;
+    }
+    // One character: a word character, a character reference, or other.
+    size_t len = WordCharAt(html, i);
+    bool word_part = len > 0;
+    std::string text(html.substr(i, std::max<size_t>(len, 1)));
+    if (len == 0) {
+      len = CharLength(html, i);
+      const size_t semi = c == '&' ? html.find(';', i) : std::string_view::npos;
+      if (semi != std::string_view::npos && semi - i <= 10) {
+        len = semi + 1 - i;
+        text = DecodeHtmlEntities(html.substr(i, len));
+        word_part = !text.empty() && WordEnd(text, 0) == text.size();
+      }
+    }
+    if (word_part) {
+      if (start == std::string_view::npos) start = i;
+      word += text;
+    } else {
+      end_word(i);
+      out.append(html.substr(i, len));
+    }
+    i += len;
+  }
+  end_word(html.size());
+  return out;
+}
+
 // The story an item belongs to: its thread root when that is a real story;
 // else the story the source named (an orphaned comment), else the root.
 std::string StoryIdOf(const StoredItem& s, const StoredItem& root) {
@@ -197,6 +270,14 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
   tags.push_back("story_" + story_id);
   std::string lower_title = AsciiLower(it.title);
   ojson hl = ojson::object();
+  // What the highlights mark in each field: the words the hit's own
+  // highlights marked (stems matched), and the query's words.
+  std::unordered_set<std::string> marked(words.begin(), words.end());
+  AddMarkedWords(h.text_highlight, &marked);
+  AddMarkedWords(h.title_highlight, &marked);
+  auto highlight = [&](std::string_view html) {
+    return HighlightJson(MarkWords(html, marked), words);
+  };
   int64_t nc = AlgoliaNumComments(h.item);
   if (story) {
     ojson url = it.type == ItemType::kPoll ? ojson(nullptr) : ojson(it.url);
@@ -214,9 +295,9 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     if (lower_title.starts_with("ask hn")) tags.push_back("ask_hn");
     if (lower_title.starts_with("show hn")) tags.push_back("show_hn");
     hl["title"] = HighlightJson(h.title_highlight, words);
-    if (!url.is_null()) hl["url"] = HighlightJson(HtmlEscape(it.url), words);
-    hl["author"] = HighlightJson(HtmlEscape(it.author), words);
-    hl["story_text"] = HighlightJson(h.text_highlight, words);
+    if (!url.is_null()) hl["url"] = highlight(HtmlEscape(it.url));
+    hl["author"] = highlight(HtmlEscape(it.author));
+    hl["story_text"] = highlight(TextAsHtml(it));
   } else {
     j["title"] = nullptr;
     j["url"] = nullptr;
@@ -230,10 +311,10 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["story_url"] = root.item.url;
     j["parent_id"] = it.parent.empty() ? ojson(nullptr)
                                        : IdJson(it.source, it.parent);
-    hl["author"] = HighlightJson(HtmlEscape(it.author), words);
-    hl["comment_text"] = HighlightJson(h.text_highlight, words);
-    hl["story_title"] = HighlightJson(HtmlEscape(root.item.title), words);
-    hl["story_url"] = HighlightJson(HtmlEscape(root.item.url), words);
+    hl["author"] = highlight(HtmlEscape(it.author));
+    hl["comment_text"] = highlight(TextAsHtml(it));
+    hl["story_title"] = highlight(HtmlEscape(root.item.title));
+    hl["story_url"] = highlight(HtmlEscape(root.item.url));
   }
   j["created_at_i"] = it.time;
   j["_tags"] = std::move(tags);

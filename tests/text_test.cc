@@ -142,6 +142,39 @@ TEST(TextTest, AsciiLowerAndTrim) {
   EXPECT_EQ(TrimAscii(""), "");
 }
 
+// Words split where Xapian's TermGenerator splits terms: at ASCII and
+// Unicode punctuation, not inside non-ASCII letters.
+TEST(TextTest, WordsAsTermGeneratorReadsThem) {
+  auto words = [](std::string_view s) {
+    std::vector<std::string> out;
+    for (size_t i = NextWord(s, 0); i < s.size(); i = NextWord(s, i)) {
+      const size_t e = WordEnd(s, i);
+      out.push_back(WordForm(s.substr(i, e - i)));
+      i = e;
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(words("Apple\u2019s \u201cM1\u201d \u2014 caf\u00e9s\u2026"),
+            (V{"apple", "s", "m1", "caf\u00e9s"}));
+  EXPECT_EQ(words("\u00c9CLAIR na\u00efve \u0417\u0434\u0440\u0430\u0432\u043e"),
+            (V{"\u00e9clair", "na\u00efve", "\u0437\u0434\u0440\u0430\u0432\u043e"}));
+  EXPECT_EQ(words("don't x_y 3.5"), (V{"don", "t", "x", "y", "3", "5"}));
+  // Invalid UTF-8 stays inside its word rather than splitting it, its
+  // bytes read as Latin-1 (as Xapian's Utf8Iterator reads them).
+  EXPECT_EQ(words("ab\xff\xfe cd"), (V{"ab\u00ff\u00fe", "cd"}));
+  EXPECT_EQ(NextWord("\u2019\u2014 x", 0), 7u);
+  EXPECT_EQ(NextWord("\u2019", 0), 3u);
+  EXPECT_EQ(CharLength("\u2019", 0), 3u);
+  EXPECT_EQ(CharLength("\xff", 0), 1u);
+  // Each word's length is what WordCharAt stepped over.
+  const std::string s = "\u00e9t\u00e9";
+  EXPECT_EQ(WordCharAt(s, 0), 2u);
+  EXPECT_EQ(WordCharAt(s, 2), 1u);
+  EXPECT_EQ(WordCharAt("\u2019", 0), 0u);
+  EXPECT_EQ(WordEnd(s, 0), s.size());
+}
+
 TEST(TextTest, OneLineExcerpt) {
   struct E {
     std::string in;
