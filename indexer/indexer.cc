@@ -417,11 +417,17 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   if (s->placeholder) {
     // The missing parent has arrived: fill it in and relink what hangs
     // below it. Its own parent wins over the hint link its replies gave
-    // it; naming none, it stays below that hint (as jwz threading does:
-    // its replies' References place it in that thread).
+    // it; naming none, a reply (a message) stays below that hint, as jwz
+    // threading places it: its replies' References put it in that thread.
+    // A story, poll or job opens a thread of its own whatever its replies
+    // say.
     const std::string hinted = s->parent_num != 0 ? s->item.thread_hint : "";
     DropHintLink(s);
-    if (item.parent.empty() && !hinted.empty() && hinted != item.id) {
+    const bool opens_thread = item.type == ItemType::kStory ||
+                              item.type == ItemType::kPoll ||
+                              item.type == ItemType::kJob;
+    if (item.parent.empty() && !hinted.empty() && hinted != item.id &&
+        !opens_thread) {
       item.parent = hinted;
       if (item.thread_hint.empty()) item.thread_hint = hinted;
     }

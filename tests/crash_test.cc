@@ -302,7 +302,8 @@ TEST(CrashTest, KilledWhileAMissingParentLeavesItsHintResumes) {
   }
   IndexOptions opts;
   opts.batch_size = 500;
-  opts.relink_chunk = 300;
+  // Small chunks: the move takes many batches, so that kills land in it.
+  opts.relink_chunk = 100;
   opts.on_warning = [](const std::string&) {};
   auto index = [&](const std::string& db) -> Status {
     Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, opts);
@@ -336,8 +337,10 @@ TEST(CrashTest, KilledWhileAMissingParentLeavesItsHintResumes) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) _exit(index(db).ok() ? 0 : 3);
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        rng() % static_cast<unsigned>(std::max(50.0, full_ms))));
+    // The move comes in the second half of the run (the replies first).
+    const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(span / 3 + rng() % (span - span / 3)));
     kill(pid, SIGKILL);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);

@@ -459,6 +459,51 @@ TEST(ThreadHintTest, ParentArrivingInAnotherThreadTakesItsRepliesAlong) {
   }
 }
 
+// The missing item arrives naming no parent: a message stays below the
+// hint its replies gave it; a story opens its own thread and takes its
+// replies from the hinted one.
+TEST(ThreadHintTest, ArrivingWithoutAParentKeepsTheHintUnlessAStory) {
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.path(), Quiet());
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({kFixture}, &st));
+    Item missing;
+    missing.source = Source::kMail;
+    missing.id = kMissing;
+    missing.author = "p.connolly@hortresearch.co.nz";
+    missing.time = 1081807932;
+    missing.text = "No In-Reply-To, no References.";
+    ASSERT_OK((*ix)->Add(missing, &st));
+    ASSERT_OK((*ix)->Flush());
+    const StoreReader& store = (*ix)->store();
+    Place p = PlaceOf(store, Source::kMail, kMissing);
+    EXPECT_FALSE(p.placeholder);
+    EXPECT_EQ(p.parent, kRoot);
+    EXPECT_EQ(p.depth, 1u);
+    EXPECT_EQ(p.thread_size, 5u);
+    EXPECT_EQ(PlaceOf(store, Source::kMail, kRoot).reply_count, 2u);
+    Place o = PlaceOf(store, Source::kMail, kOrphan);
+    EXPECT_EQ(o.parent_author, "p.connolly@hortresearch.co.nz");
+    EXPECT_EQ(o.depth, 2u);
+
+    ASSERT_OK((*ix)->Add(Hn("1", "", "", 100), &st));
+    ASSERT_OK((*ix)->Add(Hn("3", "2", "1", 103), &st));
+    ASSERT_OK((*ix)->Flush());
+    EXPECT_EQ(PlaceOf(store, Source::kHN, "3").root, "1");
+    ASSERT_OK((*ix)->Add(Hn("2", "", "", 102), &st));
+    ASSERT_OK((*ix)->Flush());
+    Place two = PlaceOf(store, Source::kHN, "2");
+    EXPECT_EQ(two.root, "2");
+    EXPECT_EQ(two.parent, "");
+    EXPECT_EQ(two.thread_size, 2u);
+    EXPECT_EQ(PlaceOf(store, Source::kHN, "3").root, "2");
+    EXPECT_EQ(PlaceOf(store, Source::kHN, "1").thread_size, 1u);
+  }
+  ExpectConsistent(tmp.path());
+}
+
 // Shards: whatever the order, the hinted thread lives in one shard, every
 // item in exactly one, each shard checks, and the collection answers as
 // one database does.
