@@ -114,6 +114,7 @@ constexpr uint64_t kFlagHasPoints = 2;
 constexpr uint64_t kFlagDeleted = 4;
 constexpr uint64_t kFlagPlaceholder = 8;
 constexpr uint64_t kFlagCycle = 16;
+constexpr uint64_t kFlagHintChildren = 32;
 
 }  // namespace
 
@@ -129,7 +130,8 @@ std::string EncodeStoredItem(const StoredItem& s) {
                    (it.has_points ? kFlagHasPoints : 0u) |
                    (it.deleted ? kFlagDeleted : 0u) |
                    (s.placeholder ? kFlagPlaceholder : 0u) |
-                   (s.cycle_broken ? kFlagCycle : 0u);
+                   (s.cycle_broken ? kFlagCycle : 0u) |
+                   (s.hint_children ? kFlagHintChildren : 0u);
   PutVarint(&out, flags);
   PutString(&out, it.id);
   PutString(&out, it.author);
@@ -175,6 +177,7 @@ Status DecodeStoredItem(std::string_view bytes, StoredItem* out) {
   it.deleted = flags & kFlagDeleted;
   s.placeholder = flags & kFlagPlaceholder;
   s.cycle_broken = flags & kFlagCycle;
+  s.hint_children = flags & kFlagHintChildren;
   it.id = r.String();
   it.author = r.String();
   it.author_name = r.String();

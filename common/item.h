@@ -58,8 +58,11 @@ struct Item {
   bool has_points = false;
   // Parent's id in the same source; empty for a thread root.
   std::string parent;
-  // The thread (story / submission) id the source names, if any (Reddit
-  // link_id, Algolia story_id). Used as parent of last resort.
+  // An earlier item of the same thread that the source names, if any
+  // (Reddit link_id, Algolia story_id, the first mail References id other
+  // than the parent). Used as parent of last resort, and as the parent of
+  // the placeholder made for a parent that has not been seen (a "hint
+  // link"), so that the item stays in that thread.
   std::string thread_hint;
   std::string list;      // Mailing list name (mail only).
   std::string channel;   // Subreddit (Reddit only).
@@ -77,11 +80,21 @@ struct StoredItem {
   uint32_t num = 0;
   Item item;
   // Known only because another item names it as parent; no content yet.
+  // A placeholder has a parent link only as a hint link: to the item its
+  // item.thread_hint names (an earlier item of its replies' thread).
   bool placeholder = false;
+  // Some placeholder hangs below this item by a hint link (not counted in
+  // reply_count); readers walking the tree look at its children even when
+  // reply_count is 0. May stay set after that placeholder has moved.
+  bool hint_children = false;
   // The link to the parent was dropped because it closed a cycle.
   bool cycle_broken = false;
   uint32_t parent_num = 0;  // 0: no parent link
-  uint32_t root_num = 0;    // == num for a thread root
+  // == num for a thread root. Items below a placeholder that is a root
+  // are roots themselves; below a hint-linked placeholder in a thread of a
+  // real root, they belong to that thread. A root is never a placeholder
+  // unless it is that placeholder itself.
+  uint32_t root_num = 0;
   uint32_t depth = 0;       // 0 for a root
   // Items in the thread including the root (non-placeholders); kept on
   // roots only, 0 elsewhere.

@@ -50,7 +50,11 @@ class Checker {
     for (const auto& [root, n] : thread_sizes_) {
       Result<StoredItem> s = store_.Get(root);
       if (!s.ok()) continue;  // reported when the item was seen
-      if (s->thread_size != n) {
+      if (s->placeholder) {
+        ++r_->structure_errors;
+        Problem("placeholder " + s->item.id + " is the root of " +
+                std::to_string(n) + " item(s)");
+      } else if (s->thread_size != n) {
         ++r_->structure_errors;
         Problem("thread " + s->item.id + " records size " +
                 std::to_string(s->thread_size) + ", holds " +
@@ -72,12 +76,56 @@ class Checker {
     if (r_->examples.size() < opts_.max_examples) r_->examples.push_back(what);
   }
 
+  // A placeholder's only parent link is a hint link: to the item its
+  // thread_hint names, which marks that it has such children.
+  void CheckPlaceholder(const StoredItem& s) {
+    if (s.parent_num == 0) {
+      if (!s.is_root() || s.depth != 0) {
+        ++r_->structure_errors;
+        Problem("placeholder " + s.item.id +
+                " has no parent but is not a root");
+      }
+      return;
+    }
+    ++linked_;
+    Result<StoredItem> p = store_.Get(s.parent_num);
+    if (!p.ok()) {
+      ++r_->structure_errors;
+      Problem("placeholder " + s.item.id + ": parent record missing");
+      return;
+    }
+    if (s.item.thread_hint.empty() || p->item.id != s.item.thread_hint ||
+        p->item.source != s.item.source) {
+      ++r_->structure_errors;
+      Problem("placeholder " + s.item.id + " has a parent link (" + p->item.id +
+              ") that is not its thread hint");
+      return;
+    }
+    if (!p->hint_children) {
+      ++r_->structure_errors;
+      Problem("item " + p->item.id +
+              " does not mark its hint-linked placeholder " + s.item.id);
+    }
+    CheckPlace(s, *p);
+  }
+
+  // Root and depth follow from the parent: below a placeholder that is a
+  // root, an item is a root; elsewhere it is in its parent's thread.
+  void CheckPlace(const StoredItem& s, const StoredItem& p) {
+    if (p.placeholder && p.is_root()) {
+      if (!s.is_root() || s.depth != 0) {
+        ++r_->structure_errors;
+        Problem("item " + s.item.id + " under a missing parent is not a root");
+      }
+    } else if (s.root_num != p.root_num || s.depth != p.depth + 1) {
+      ++r_->structure_errors;
+      Problem("item " + s.item.id + ": root/depth disagree with its parent");
+    }
+  }
+
   Status CheckItem(const StoredItem& s) {
     if (s.placeholder) {
-      if (s.parent_num != 0) {
-        ++r_->structure_errors;
-        Problem("placeholder " + s.item.id + " has a parent link");
-      }
+      CheckPlaceholder(s);
       return Status::OK();
     }
     ++r_->items;
@@ -88,14 +136,8 @@ class Checker {
       if (!p.ok()) {
         ++r_->structure_errors;
         Problem("item " + s.item.id + ": parent record missing");
-      } else if (p->placeholder) {
-        if (!s.is_root() || s.depth != 0) {
-          ++r_->structure_errors;
-          Problem("item " + s.item.id + " under a missing parent is not a root");
-        }
-      } else if (s.root_num != p->root_num || s.depth != p->depth + 1) {
-        ++r_->structure_errors;
-        Problem("item " + s.item.id + ": root/depth disagree with its parent");
+      } else {
+        CheckPlace(s, *p);
       }
     } else if (!s.is_root() || s.depth != 0) {
       ++r_->structure_errors;

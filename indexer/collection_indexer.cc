@@ -193,11 +193,48 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
     if (!p.ok()) return p.status();
     par = *p;
   }
+  // The hint the indexer may link a missing parent below (Indexer's Link):
+  // an unseen parent, or one that waits as a placeholder of its own, goes
+  // to the thread of the hint, so the item goes where that thread is.
+  std::string hint;
+  if (!pkey.empty() && item.thread_hint != parent &&
+      item.thread_hint != item.id) {
+    hint = item.thread_hint;
+  }
+  const std::string hkey =
+      hint.empty() ? std::string() : keys::Id(item.source, hint);
+  Loc hin;
+  if (!hkey.empty()) {
+    Result<Loc> h = Where(item.source, hint);
+    if (!h.ok()) return h.status();
+    hin = *h;
+  }
+  if (par.shard >= 0 && par.placeholder && hin.shard >= 0 &&
+      hin.shard != par.shard) {
+    // The parent waits in shard B as a thread of its own, the hint's
+    // thread is in shard A: the indexer will link the parent below the
+    // hint, so its thread moves to A first.
+    const size_t from = static_cast<size_t>(par.shard);
+    TS_RETURN_IF_ERROR(shards[from]->FlushStore());
+    Result<uint32_t> num = shards[from]->store().Lookup(item.source, parent);
+    if (!num.ok()) return num.status();
+    Result<uint32_t> top = shards[from]->ComponentTop(*num);
+    if (!top.ok()) return top.status();
+    if (*top == *num) {
+      uint64_t moved = 0;
+      TS_RETURN_IF_ERROR(
+          Move(from, static_cast<size_t>(hin.shard), {*top}, &moved));
+      par.shard = hin.shard;
+    }
+  }
+  // Where the item's thread lives: its parent's shard, else (the parent
+  // unseen) its hint's.
+  Loc anchor = par.shard >= 0 ? par : hin;
   int target;
   if (self->shard >= 0) {
-    // Replies wait in shard B for this item; its parent is in shard A.
+    // Replies wait in shard B for this item; its thread is in shard A.
     target = self->shard;
-    if (par.shard >= 0 && par.shard != self->shard) {
+    if (anchor.shard >= 0 && anchor.shard != self->shard) {
       const size_t from = static_cast<size_t>(self->shard);
       TS_RETURN_IF_ERROR(shards[from]->FlushStore());
       Result<uint32_t> num = shards[from]->store().Lookup(item.source, item.id);
@@ -206,18 +243,23 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
       if (!top.ok()) return top.status();
       uint64_t moved = 0;
       TS_RETURN_IF_ERROR(
-          Move(from, static_cast<size_t>(par.shard), {*top}, &moved));
-      target = par.shard;
+          Move(from, static_cast<size_t>(anchor.shard), {*top}, &moved));
+      target = anchor.shard;
     }
-  } else if (par.shard >= 0) {
-    target = par.shard;
+  } else if (anchor.shard >= 0) {
+    target = anchor.shard;
   } else {
-    // A new thread: its top is the unseen parent, or the item itself.
-    const std::string& top = pkey.empty() ? key : pkey;
+    // A new thread: its top is the unseen hint, the unseen parent, or the
+    // item itself.
+    const std::string& top = !hkey.empty() ? hkey : pkey.empty() ? key : pkey;
     target = static_cast<int>(Fnv1a(top) % shards.size());
   }
-  // An unseen parent becomes a placeholder in the item's shard.
+  // An unseen parent becomes a placeholder in the item's shard, and so
+  // does an unseen hint that a placeholder parent may be linked below.
   if (!pkey.empty() && par.shard < 0) recent[pkey] = Loc{target, true};
+  if (!hkey.empty() && hin.shard < 0 && (par.shard < 0 || par.placeholder)) {
+    recent[hkey] = Loc{target, true};
+  }
   recent[key] = Loc{target, false};
   return target;
 }

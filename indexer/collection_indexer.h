@@ -6,10 +6,16 @@
 // else the shard of its parent, else, for a new thread, the shard chosen by
 // a hash of the thread's top item id (the parent's when the parent has not
 // been seen, so every reply to an unseen parent lands in one shard and
-// links up when the parent comes). A thread is a connected component of
-// parent links: a real root, or a placeholder with the replies that name
-// it. When a placeholder's real item arrives and its own parent lives in
-// another shard, the placeholder's component moves to that shard first.
+// links up when the parent comes). An item whose parent is unseen (or
+// waits as a placeholder of its own) but which names a thread hint goes
+// to the hint's shard, unseen hint included (its hash), since the indexer
+// links the missing parent below the hint; a waiting placeholder moves
+// there first. A thread is a connected component of parent links (hint
+// links included): a real root, or a placeholder with the replies that
+// name it. When a placeholder's real item arrives and its own parent (or,
+// its parent unseen, its hint) lives in another shard, the placeholder's
+// component moves to that shard first; for a hint-linked placeholder that
+// component is the whole hinted thread.
 //
 // Moves. A component moves by being added to its new shard (flushed) and
 // then removed from its old one, with the move recorded first in

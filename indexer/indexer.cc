@@ -155,6 +155,16 @@ struct Indexer::Impl {
   Status ChildrenOf(uint32_t num, std::vector<uint32_t>* out);
   Status Apply(Item item, IndexStats* stats);
   Status Link(StoredItem* s, IndexStats* stats);
+  // The number of the item `key` names, making a placeholder (a thread
+  // root) for it when it has not been seen.
+  Result<uint32_t> FindOrMakePlaceholder(Source source, const std::string& id);
+  // Gives placeholder `p`, a root, a hint link to the item `hint` names
+  // (made a placeholder when unseen) unless that closes a loop through `p`
+  // or `child`; `*joined` tells whether `p` now belongs to a real thread.
+  Status HintLink(StoredItem* p, const std::string& hint, uint32_t child,
+                  bool* joined);
+  // Drops the hint link of placeholder `p` (about to be filled).
+  void DropHintLink(StoredItem* p);
   // A relink in progress: breadth-first over the subtree below `top`.
   struct Relink {
     uint32_t top = 0;
@@ -406,7 +416,21 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   StoredItem* s = *loaded;
   if (s->placeholder) {
     // The missing parent has arrived: fill it in and relink what hangs
-    // below it.
+    // below it. Its own parent wins over the hint link its replies gave
+    // it; naming none, a reply (a message) stays below that hint, as jwz
+    // threading places it: its replies' References put it in that thread.
+    // A story, poll or job opens a thread of its own whatever its replies
+    // say.
+    const std::string hinted = s->parent_num != 0 ? s->item.thread_hint : "";
+    DropHintLink(s);
+    const bool opens_thread = item.type == ItemType::kStory ||
+                              item.type == ItemType::kPoll ||
+                              item.type == ItemType::kJob;
+    if (item.parent.empty() && !hinted.empty() && hinted != item.id &&
+        !opens_thread) {
+      item.parent = hinted;
+      if (item.thread_hint.empty()) item.thread_hint = hinted;
+    }
     s->placeholder = false;
     s->item = std::move(item);
     if (!s->item.author.empty()) {
@@ -459,6 +483,7 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
 Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
   const uint32_t num = s->num;
   const std::string parent_id = s->item.parent;
+  uint32_t relink_top = num;
   s->root_num = num;
   s->depth = 0;
   s->parent_author.clear();
@@ -469,28 +494,27 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
     Warn(s->item.origin + ": item " + s->item.id +
          " names itself as parent; treated as a thread root");
   } else if (!parent_id.empty()) {
-    std::string pkey = keys::Id(s->item.source, parent_id);
-    Result<uint32_t> pnum = LookupKey(pkey);
-    if (!pnum.ok() && !pnum.status().IsNotFound()) return pnum.status();
-    if (!pnum.ok()) {
-      // Unseen parent: a placeholder that the parent fills when it comes.
-      uint32_t p = next_num++;
-      StoredItem& ph = cache[p];
-      ph.num = p;
-      ph.placeholder = true;
-      ph.item.source = s->item.source;
-      ph.item.id = parent_id;
-      ph.root_num = p;
-      new_ids[pkey] = p;
-      batch.Put(pkey, Fixed32(p));
-      MarkRecord(p);
-      pnum = p;
-    }
+    // Unseen parent: a placeholder that the parent fills when it comes.
+    Result<uint32_t> pnum = FindOrMakePlaceholder(s->item.source, parent_id);
+    if (!pnum.ok()) return pnum.status();
     // (Pointers into `cache` stay valid as it grows: unordered_map nodes
     // do not move.)
     Result<StoredItem*> pr = Load(*pnum);
     if (!pr.ok()) return pr.status();
     StoredItem* p = *pr;
+    // A missing parent that starts a thread of its own goes below the
+    // earlier item of the thread the source names, so the item stays in
+    // that thread. A placeholder that already has replies takes them
+    // along (they are its replies too): relink from it.
+    const std::string& hint = s->item.thread_hint;
+    if (p->placeholder && p->parent_num == 0 && !hint.empty() &&
+        hint != parent_id && hint != s->item.id) {
+      bool joined = false;
+      TS_RETURN_IF_ERROR(HintLink(p, hint, num, &joined));
+      if (joined && (p->reply_count > 0 || p->hint_children)) {
+        relink_top = p->num;
+      }
+    }
     // Does the new link close a loop? Walk up from the parent.
     // Parent links are followed even through placeholders (an item under a
     // placeholder keeps its link), so a loop through the item being filled
@@ -519,9 +543,14 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
       new_children[p->num].push_back(num);
       p->reply_count++;
       MarkValues(p->num);  // its reply count changes
-      if (!p->placeholder) {
+      // Below a placeholder that is a root, the item starts a thread of
+      // its own; below one hint-linked into a thread, it joins that thread
+      // (with no parent author: the parent is unknown).
+      if (!p->placeholder || !p->is_root()) {
         s->root_num = p->root_num;
         s->depth = p->depth + 1;
+      }
+      if (!p->placeholder) {
         s->parent_author = AsciiLower(p->item.author);
         if (!s->parent_author.empty()) {
           batch.Put(keys::ReplyTo(s->parent_author, s->item.time, num), "");
@@ -537,9 +566,72 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
   }
   // Everything below s (it may have been a placeholder with replies, or a
   // root that now has a parent) takes s's thread: Indexer::Add drains this
-  // relink, in chunks when the subtree is large.
-  StartRelink(num);
+  // relink, in chunks when the subtree is large. When s's parent was just
+  // hint-linked into a thread, the parent's other replies move too.
+  StartRelink(relink_top);
   return Status::OK();
+}
+
+Result<uint32_t> Indexer::Impl::FindOrMakePlaceholder(Source source,
+                                                      const std::string& id) {
+  std::string key = keys::Id(source, id);
+  Result<uint32_t> found = LookupKey(key);
+  if (found.ok() || !found.status().IsNotFound()) return found;
+  uint32_t n = next_num++;
+  StoredItem& ph = cache[n];
+  ph.num = n;
+  ph.placeholder = true;
+  ph.item.source = source;
+  ph.item.id = id;
+  ph.root_num = n;
+  new_ids[key] = n;
+  batch.Put(key, Fixed32(n));
+  MarkRecord(n);
+  return n;
+}
+
+Status Indexer::Impl::HintLink(StoredItem* p, const std::string& hint,
+                               uint32_t child, bool* joined) {
+  *joined = false;
+  Result<uint32_t> hnum = FindOrMakePlaceholder(p->item.source, hint);
+  if (!hnum.ok()) return hnum.status();
+  Result<StoredItem*> hr = Load(*hnum);
+  if (!hr.ok()) return hr.status();
+  StoredItem* h = *hr;
+  // A hint is only a hint: one that would close a loop is not followed.
+  uint32_t cur = h->num;
+  for (uint32_t steps = 0; steps < kMaxWalk; ++steps) {
+    if (cur == p->num || cur == child) return Status::OK();
+    Result<StoredItem*> c = Load(cur);
+    if (!c.ok()) return c.status();
+    if ((*c)->parent_num == 0) break;
+    cur = (*c)->parent_num;
+  }
+  p->parent_num = h->num;
+  p->item.thread_hint = hint;
+  batch.Put(keys::Child(h->num, p->item.time, p->num), "");
+  new_children[h->num].push_back(p->num);
+  MarkRecord(p->num);
+  if (!h->hint_children) {
+    h->hint_children = true;
+    MarkRecord(h->num);
+  }
+  // Below a placeholder root, p stays a root (as a reply would).
+  if (!h->placeholder || !h->is_root()) {
+    p->root_num = h->root_num;
+    p->depth = h->depth + 1;
+    *joined = true;
+  }
+  return Status::OK();
+}
+
+void Indexer::Impl::DropHintLink(StoredItem* p) {
+  if (p->parent_num == 0) return;
+  batch.Delete(keys::Child(p->parent_num, p->item.time, p->num));
+  p->parent_num = 0;
+  p->root_num = p->num;
+  p->depth = 0;
+  MarkRecord(p->num);
 }
 
 void Indexer::Impl::StartRelink(uint32_t top) {
@@ -573,25 +665,41 @@ Status Indexer::Impl::RelinkStep(size_t budget, bool* done,
     const uint32_t cur = r.cur;
     Result<StoredItem*> pr = Load(cur);
     if (!pr.ok()) return pr.status();
+    // The relink's top is a real item or a placeholder hint-linked into a
+    // real thread, so everything below it joins that one thread.
+    assert(!(*pr)->placeholder || !(*pr)->is_root());
     root = (*pr)->root_num;
     const uint32_t depth = (*pr)->depth + 1;
-    const std::string author = AsciiLower((*pr)->item.author);
+    const std::string cur_author = AsciiLower((*pr)->item.author);
     while (r.next < r.kids.size() && processed < budget) {
       const uint32_t k = r.kids[r.next++];
-      if (!r.seen.insert(k).second) continue;
       Result<StoredItem*> cr = Load(k);
       if (!cr.ok()) return cr.status();
       StoredItem* c = *cr;
-      if (c->parent_num != cur) continue;  // stale child entry
+      // A stale child entry (the item has moved to another parent in this
+      // batch) must not mark it seen: it is reached below its new parent.
+      if (c->parent_num != cur) continue;
+      if (!r.seen.insert(k).second) continue;
       ++processed;
       r.queue.push_back(k);
+      // A placeholder replies to no one known.
+      const std::string& author = c->placeholder ? std::string() : cur_author;
       if (c->root_num == root && c->depth == depth &&
           c->parent_author == author) {
         continue;
       }
       if (c->root_num != root) {
         ++stats->relinked;
-        if (!c->placeholder) ++joined;
+        if (!c->placeholder) {
+          ++joined;
+          // It leaves a thread whose root is outside this subtree (a hint
+          // link's thread, when the missing parent came with a parent of
+          // its own): that thread shrinks. A root inside the subtree is an
+          // ancestor, seen already, and is no root any more.
+          if (!r.seen.count(c->root_num)) {
+            TS_RETURN_IF_ERROR(AddToThreadSize(c->root_num, -1));
+          }
+        }
       }
       if (c->parent_author != author) {
         if (!c->parent_author.empty()) {
@@ -605,7 +713,11 @@ Status Indexer::Impl::RelinkStep(size_t budget, bool* done,
       c->depth = depth;
       c->parent_author = author;
       c->thread_size = 0;
-      MarkFull(k);
+      if (c->placeholder) {
+        MarkRecord(k);  // no document
+      } else {
+        MarkFull(k);
+      }
     }
   }
   if (joined > 0) TS_RETURN_IF_ERROR(AddToThreadSize(root, joined));

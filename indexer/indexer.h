@@ -15,6 +15,15 @@
 // anything else, so both stores always agree after Open. D entries the index
 // has committed are deleted in the next batch.
 //
+// Missing parents. An item whose parent is unseen gets a placeholder for
+// it. When the item names a thread hint (Item::thread_hint) other than
+// that parent, the placeholder gets a "hint link" to the hint's item (a
+// placeholder too when unseen): the item then stays in the hinted thread,
+// below its missing parent, which has no author and counts in no
+// reply_count or thread_size. When the missing parent arrives, its own
+// parent replaces the hint link (its replies follow, and the thread they
+// leave shrinks); naming none, it stays below the hint.
+//
 // When a parent arrives after a large subtree of replies, the subtree moves
 // into its thread in chunks (IndexOptions::relink_chunk), one batch each,
 // with a marker M"relink" in the store until the last; Open() finishes a
@@ -195,7 +204,8 @@ class Indexer : public ItemWriter {
   Status FinishRun(uint64_t changed, IndexStats* stats);
 
   // Shards (indexer/collection_indexer.h). The topmost item above `num`
-  // (following parent links; a placeholder or a thread root).
+  // (following parent links, hint links included; a placeholder or a
+  // thread root).
   Result<uint32_t> ComponentTop(uint32_t num);
   // The records of `top` and everything below it, parents before
   // children. REQUIRES: `top` is a ComponentTop.

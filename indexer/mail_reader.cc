@@ -699,6 +699,31 @@ std::string LastId(std::string_view v) {
   return std::string(Trim(v.substr(lt + 1, gt - lt - 1)));
 }
 
+// The thread hint of a message (Item::thread_hint): the first "<…>" id of
+// its References that is neither its parent nor itself, else "". RFC 5322
+// puts the thread's first message first in References (jwz and notmuch
+// thread from it): the ancestor most likely to be in an archive, since
+// archives cut threads at their start (month files, a list's first day)
+// less often than in the middle, and one id for every reply of a thread,
+// so that replies whose parents are missing all meet in the same thread.
+// The nearest known ancestor would be better, but which are known is not
+// known here: files come in any order.
+std::string ThreadHint(std::string_view refs, std::string_view parent,
+                       std::string_view self) {
+  size_t pos = 0;
+  while (pos < refs.size()) {
+    const size_t lt = refs.find('<', pos);
+    if (lt == std::string_view::npos) break;
+    const size_t gt = refs.find('>', lt + 1);
+    if (gt == std::string_view::npos) break;
+    std::string_view id = Trim(refs.substr(lt + 1, gt - lt - 1));
+    pos = gt + 1;
+    if (id.empty() || id == parent || id == self) continue;
+    return std::string(id);
+  }
+  return "";
+}
+
 uint64_t Fnv1a64(std::string_view s, uint64_t h = 1469598103934665603ull) {
   for (unsigned char c : s) {
     h ^= c;
@@ -959,12 +984,14 @@ class MboxParser {
     if (const std::string* irt = FindHeader(headers, "in-reply-to")) {
       item.parent = SanitizeUtf8(FirstId(*irt, /*bare_ok=*/false));
     }
-    if (item.parent.empty()) {
-      if (const std::string* refs = FindHeader(headers, "references")) {
-        item.parent = SanitizeUtf8(LastId(*refs));
-      }
+    const std::string* refs = FindHeader(headers, "references");
+    if (item.parent.empty() && refs != nullptr) {
+      item.parent = SanitizeUtf8(LastId(*refs));
     }
     if (item.parent == item.id) item.parent.clear();
+    if (!item.parent.empty() && refs != nullptr) {
+      item.thread_hint = SanitizeUtf8(ThreadHint(*refs, item.parent, item.id));
+    }
 
     if (!list_.empty()) {
       item.list = list_;

@@ -54,6 +54,7 @@ ContextItem MakeContextItem(const StoredItem& s) {
   c.author = s.item.author;
   c.time = s.item.time;
   if (s.placeholder) {
+    c.missing = true;
     c.excerpt = "[not in the archive]";
   } else if (s.item.deleted) {
     c.excerpt = "[deleted]";
@@ -1406,8 +1407,11 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   while (!queue.empty()) {
     Pending p = queue.front();
     queue.pop_front();
-    // reply_count may count a reply gone since, never miss one.
-    if (p.node->item.reply_count == 0) continue;
+    // reply_count may count a reply gone since, never miss one; a
+    // placeholder hint-linked below the node is no reply but is shown.
+    if (p.node->item.reply_count == 0 && !p.node->item.hint_children) {
+      continue;
+    }
     // Through `items`: FillContext has read the asked item's children.
     Result<const std::vector<uint32_t>*> listed =
         items.Children(shard, p.node->item.num);

@@ -72,6 +72,9 @@ struct ContextItem {
   std::string author;
   int64_t time = 0;
   std::string excerpt;  // one line of plain text
+  // Known only by its id (a missing parent, placed in the thread by a
+  // thread hint or by its replies).
+  bool missing = false;
 };
 
 struct ThreadContext {

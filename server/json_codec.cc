@@ -22,10 +22,12 @@ std::string Dump(const json& j, int indent) {
 }
 
 json ContextItemJson(const ContextItem& c) {
-  return json{{"id", c.id},
-              {"author", c.author},
-              {"time", c.time},
-              {"excerpt", c.excerpt}};
+  json j = {{"id", c.id},
+            {"author", c.author},
+            {"time", c.time},
+            {"excerpt", c.excerpt}};
+  if (c.missing) j["missing"] = true;
+  return j;
 }
 
 json ItemFields(const StoredItem& s) {

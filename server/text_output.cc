@@ -131,6 +131,11 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
         os << "     " << Dim(style) << "… " << c.elided << " more"
            << Reset(style) << "\n";
       }
+      if (a.missing) {
+        os << "     " << Dim(style) << "↳ [not in the archive] id " << a.id
+           << Reset(style) << "\n";
+        continue;
+      }
       os << "     " << Dim(style) << "↳ " << Who(a.author) << ": "
          << OneLineExcerpt(a.excerpt, 80) << Reset(style) << "\n";
     }
@@ -160,6 +165,18 @@ void PrintNode(std::ostream& os, const ThreadNode& n, const std::string& asked,
   const Item& it = n.item.item;
   std::string indent(static_cast<size_t>(depth) * 2, ' ');
   bool is_asked = it.id == asked;
+  if (n.item.placeholder) {
+    // Known only by its id: one line where the message would be.
+    os << indent << (is_asked ? "▶ " : "- ") << Dim(style)
+       << "[not in the archive]  id " << it.id << Reset(style);
+    if (is_asked) os << "  " << Bold(style) << "<- asked" << Reset(style);
+    os << "\n";
+    for (const ThreadNode& c : n.children) {
+      PrintNode(os, c, asked, depth + 1, style);
+    }
+    if (n.truncated) os << indent << "  … (more replies not shown)\n";
+    return;
+  }
   os << indent << (is_asked ? "▶ " : "- ") << Bold(style) << Who(it.author)
      << Reset(style) << Dim(style) << "  " << FormatTime(it.time) << "  id "
      << it.id << Reset(style);

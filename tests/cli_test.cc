@@ -79,6 +79,51 @@ TEST_F(CliTest, ThreadPageTreeIsRebuilt) {
   EXPECT_EQ(chain[chain.size() - 2], "42134046");
 }
 
+// A reply to a message the archive lacks (R-help 2004-April 531) shows
+// in its References root's thread, the missing message between them.
+TEST(CliHintTest, MissingParentShowsBetweenTheThreadAndTheReply) {
+  TempDir tmp;
+  const std::string db = tmp.Sub("db");
+  const std::string missing = "20040413101212.O2137@hortresearch.co.nz";
+  ASSERT_EQ(RunCmd("index --quiet --db " + db + " " + TS_TEST_DATA +
+                   "/mail/r-help-2004-April-524-533.txt")
+                .code,
+            0);
+  RunResult r = RunCmd("search --json --db " + db +
+                       " id:407B1A00.5070608@indigoindustrial.co.nz");
+  ASSERT_EQ(r.code, 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["hits"].size(), 1u);
+  const nlohmann::json& c = j["hits"][0]["context"];
+  EXPECT_EQ(c["root"]["id"], "407AE4F6.5080006@ucdavis.edu");
+  EXPECT_EQ(c["root"]["size"], 4);
+  ASSERT_EQ(c["ancestors"].size(), 3u);
+  EXPECT_EQ(c["ancestors"][1]["id"], missing);
+  EXPECT_EQ(c["ancestors"][1]["missing"], true);
+  EXPECT_FALSE(c["ancestors"][2].contains("missing"));
+  r = RunCmd("thread --db " + db + " 407B164A.6040302@ucdavis.edu");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("  - [not in the archive]  id " + missing +
+                       "\n"
+                       "    ▶ wwsprague@ucdavis.edu"),
+            std::string::npos)
+      << r.out;
+  r = RunCmd("thread --json --db " + db + " 407B164A.6040302@ucdavis.edu");
+  ASSERT_EQ(r.code, 0);
+  j = nlohmann::json::parse(r.out);
+  const nlohmann::json* node = nullptr;
+  for (const auto& k : j["thread"]["children"]) {
+    if (k["id"] == missing) node = &k;
+  }
+  ASSERT_NE(node, nullptr) << r.out;
+  EXPECT_EQ((*node)["missing"], true);
+  EXPECT_EQ((*node)["depth"], 1);
+  ASSERT_EQ((*node)["children"].size(), 1u);
+  EXPECT_EQ((*node)["children"][0]["id"], "407B164A.6040302@ucdavis.edu");
+  r = RunCmd("check --db " + db);
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST_F(CliTest, UserAndStats) {
   RunResult u = RunCmd("user --json --db " + db_ + " whoishiring");
   ASSERT_EQ(u.code, 0);

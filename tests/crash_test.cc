@@ -268,6 +268,108 @@ TEST(CrashTest, KilledDuringAChunkedRelinkResumes) {
   EXPECT_GE(mid_relink, 2);
 }
 
+// A missing comment that thousands of replies wait for, hint-linked into
+// story 1, arrives naming a parent in story 100000: the replies move there
+// in chunks (and story 1 shrinks); kills during the move must leave a
+// consistent database that completes to the uninterrupted result.
+TEST(CrashTest, KilledWhileAMissingParentLeavesItsHintResumes) {
+  TempDir tmp;
+  const std::string file = tmp.Sub("hits.json");
+  {
+    std::string hits;
+    auto hit = [&](int id, int parent, int story, const char* type) {
+      if (!hits.empty()) hits += ",\n";
+      hits += "{\"objectID\": \"" + std::to_string(id) + "\", \"author\": \"u" +
+              std::to_string(id % 50) +
+              "\", \"created_at_i\": " + std::to_string(1700000000 + id) +
+              ", \"_tags\": [\"" + type + "\"]";
+      if (parent != 0) {
+        hits += ", \"parent_id\": " + std::to_string(parent) +
+                ", \"story_id\": " + std::to_string(story) +
+                ", \"comment_text\": \"reply number " +
+                std::to_string(id % 97) + "\"";
+      } else {
+        hits += ", \"title\": \"Story " + std::to_string(id) + "\"";
+      }
+      hits += "}";
+    };
+    hit(1, 0, 0, "story");
+    hit(100000, 0, 0, "story");
+    for (int i = 10; i < 3000; ++i) hit(i, 5, 1, "comment");
+    hit(5, 100000, 100000, "comment");
+    for (int i = 3000; i < 3500; ++i) hit(i, 5, 1, "comment");
+    WriteFileOrDie(file, "{\"hits\": [\n" + hits + "\n]}\n");
+  }
+  IndexOptions opts;
+  opts.batch_size = 500;
+  // Small chunks: the move takes many batches, so that kills land in it.
+  opts.relink_chunk = 100;
+  opts.on_warning = [](const std::string&) {};
+  auto index = [&](const std::string& db) -> Status {
+    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, opts);
+    if (!ix.ok()) return ix.status();
+    IndexStats st;
+    return (*ix)->IndexPaths({file}, &st);
+  };
+  const std::string ref = tmp.Sub("ref");
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_OK(index(ref));
+  const double full_ms = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+  const auto want = Snapshot(ref);
+  ASSERT_EQ(want.size(), 3493u);
+  // Story 1 is alone again; story 100000 has 5 and every reply.
+  EXPECT_EQ(want.at("hn:1"),
+            "1|0|1|0||0|" + std::to_string(std::hash<std::string>()("")));
+  EXPECT_EQ(want.at("hn:3499").substr(0, 9), "100000|2|");
+  {
+    CheckReport report;
+    ASSERT_OK(CheckDatabase(ref, {}, &report));
+    EXPECT_TRUE(report.consistent())
+        << (report.examples.empty() ? "" : report.examples[0]);
+  }
+
+  std::mt19937 rng(91);
+  int kills = 0, mid_relink = 0, round = 0;
+  for (; round < 40 && (kills < 8 || mid_relink < 2); ++round) {
+    const std::string db = tmp.Sub("db" + std::to_string(round));
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(index(db).ok() ? 0 : 3);
+    // The move comes in the second half of the run (the replies first).
+    const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(span / 3 + rng() % (span - span / 3)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) ++kills;
+    if (!std::filesystem::exists(db + "/store/CURRENT")) {
+      ASSERT_OK(index(db));
+      EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
+      continue;
+    }
+    {
+      StoreOptions so;
+      so.read_only = true;
+      auto store = ThreadStore::Open(db + "/store", so);
+      ASSERT_OK(store);
+      if ((*store)->GetRaw(keys::Meta("relink")).ok()) ++mid_relink;
+    }
+    CheckReport report;
+    ASSERT_OK(CheckDatabase(db, {}, &report));
+    EXPECT_TRUE(report.consistent())
+        << "round " << round << ": "
+        << (report.examples.empty() ? "" : report.examples[0]);
+    ASSERT_OK(index(db));
+    EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
+  }
+  std::cout << "hint relink crash test: " << kills << " kills, " << mid_relink
+            << " in the middle of a relink, " << round << " rounds\n";
+  EXPECT_GE(mid_relink, 2);
+}
+
 // Every whole-store scan (check, rebuild, stats) stops at a record that
 // does not decode, with Corruption naming the item.
 TEST(CheckTest, UndecodableItemIsCorruptionNamingIt) {
