@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -188,6 +189,56 @@ TEST(CheckTest, RepairRebuildsAnIndexThatLostDocuments) {
 namespace threadsearch {
 namespace {
 
+// Runs `index` into fresh databases of `tmp` and kills it with SIGKILL
+// after from_ms + a random part of span_ms (seeded): each killed database
+// must check consistent (Open resumes a relink) and complete to `want`.
+// Goes on until 8 kills, 2 of them in the middle of a relink (a M"relink"
+// marker in the store), or 40 rounds; expects those 2.
+void KillWhileRelinking(TempDir& tmp,
+                        const std::function<Status(const std::string&)>& index,
+                        const std::map<std::string, std::string>& want,
+                        unsigned seed, unsigned from_ms, unsigned span_ms,
+                        const std::string& name) {
+  std::mt19937 rng(seed);
+  int kills = 0, mid_relink = 0, round = 0;
+  for (; round < 40 && (kills < 8 || mid_relink < 2); ++round) {
+    const std::string db = tmp.Sub("db" + std::to_string(round));
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(index(db).ok() ? 0 : 3);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(from_ms + rng() % std::max(1u, span_ms)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) ++kills;
+    if (!std::filesystem::exists(db + "/store/CURRENT")) {
+      // Killed before RocksDB had made the store (perhaps halfway): nothing
+      // was written, and a run starts it afresh.
+      ASSERT_OK(index(db));
+      EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
+      continue;
+    }
+    {
+      StoreOptions so;
+      so.read_only = true;
+      auto store = ThreadStore::Open(db + "/store", so);
+      ASSERT_OK(store);
+      if ((*store)->GetRaw(keys::Meta("relink")).ok()) ++mid_relink;
+    }
+    CheckReport report;
+    ASSERT_OK(CheckDatabase(db, {}, &report));
+    EXPECT_TRUE(report.consistent())
+        << "round " << round << ": "
+        << (report.examples.empty() ? "" : report.examples[0]);
+    ASSERT_OK(index(db));
+    EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
+  }
+  std::cout << name << ": " << kills << " kills, " << mid_relink
+            << " in the middle of a relink, " << round << " rounds\n";
+  EXPECT_GE(mid_relink, 2);
+}
+
 // A parent that arrives after thousands of its replies moves them into its
 // thread in chunks, one batch each; kills during those chunks must leave a
 // database that checks consistent (Open resumes the relink) and completes to
@@ -228,44 +279,9 @@ TEST(CrashTest, KilledDuringAChunkedRelinkResumes) {
   const auto want = Snapshot(ref);
   ASSERT_EQ(want.size(), 4999u);
 
-  std::mt19937 rng(77);
-  int kills = 0, mid_relink = 0, round = 0;
-  for (; round < 40 && (kills < 8 || mid_relink < 2); ++round) {
-    const std::string db = tmp.Sub("db" + std::to_string(round));
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) _exit(index(db).ok() ? 0 : 3);
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        rng() % static_cast<unsigned>(std::max(50.0, full_ms))));
-    kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    if (WIFSIGNALED(status)) ++kills;
-    if (!std::filesystem::exists(db + "/store/CURRENT")) {
-      // Killed before RocksDB had made the store (perhaps halfway): nothing
-      // was written, and a run starts it afresh.
-      ASSERT_OK(index(db));
-      EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
-      continue;
-    }
-    {
-      StoreOptions so;
-      so.read_only = true;
-      auto store = ThreadStore::Open(db + "/store", so);
-      ASSERT_OK(store);
-      if ((*store)->GetRaw(keys::Meta("relink")).ok()) ++mid_relink;
-    }
-    CheckReport report;
-    ASSERT_OK(CheckDatabase(db, {}, &report));
-    EXPECT_TRUE(report.consistent())
-        << "round " << round << ": "
-        << (report.examples.empty() ? "" : report.examples[0]);
-    ASSERT_OK(index(db));
-    EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
-  }
-  std::cout << "relink crash test: " << kills << " kills, " << mid_relink
-            << " in the middle of a relink, " << round << " rounds\n";
-  EXPECT_GE(mid_relink, 2);
+  const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
+  KillWhileRelinking(tmp, index, want, /*seed=*/77, /*from_ms=*/0, span,
+                     "relink crash test");
 }
 
 // A missing comment that thousands of replies wait for, hint-linked into
@@ -330,44 +346,10 @@ TEST(CrashTest, KilledWhileAMissingParentLeavesItsHintResumes) {
         << (report.examples.empty() ? "" : report.examples[0]);
   }
 
-  std::mt19937 rng(91);
-  int kills = 0, mid_relink = 0, round = 0;
-  for (; round < 40 && (kills < 8 || mid_relink < 2); ++round) {
-    const std::string db = tmp.Sub("db" + std::to_string(round));
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) _exit(index(db).ok() ? 0 : 3);
-    // The move comes in the second half of the run (the replies first).
-    const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(span / 3 + rng() % (span - span / 3)));
-    kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    if (WIFSIGNALED(status)) ++kills;
-    if (!std::filesystem::exists(db + "/store/CURRENT")) {
-      ASSERT_OK(index(db));
-      EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
-      continue;
-    }
-    {
-      StoreOptions so;
-      so.read_only = true;
-      auto store = ThreadStore::Open(db + "/store", so);
-      ASSERT_OK(store);
-      if ((*store)->GetRaw(keys::Meta("relink")).ok()) ++mid_relink;
-    }
-    CheckReport report;
-    ASSERT_OK(CheckDatabase(db, {}, &report));
-    EXPECT_TRUE(report.consistent())
-        << "round " << round << ": "
-        << (report.examples.empty() ? "" : report.examples[0]);
-    ASSERT_OK(index(db));
-    EXPECT_TRUE(Snapshot(db) == want) << "round " << round;
-  }
-  std::cout << "hint relink crash test: " << kills << " kills, " << mid_relink
-            << " in the middle of a relink, " << round << " rounds\n";
-  EXPECT_GE(mid_relink, 2);
+  // The move comes in the second half of the run (the replies first).
+  const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
+  KillWhileRelinking(tmp, index, want, /*seed=*/91, span / 3,
+                     span - span / 3, "hint relink crash test");
 }
 
 // Every whole-store scan (check, rebuild, stats) stops at a record that
