@@ -70,6 +70,28 @@ std::map<std::string, std::string> Snapshot(const std::string& db) {
   return out;
 }
 
+// Runs `run`; the wall time it took, in ms (kills are spread over it).
+Result<double> WallMs(const std::function<Status()>& run) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = run();
+  if (!st.ok()) return st;
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+// Indexes `file` with `opts` into the database directory it is given.
+std::function<Status(const std::string&)> IndexFile(IndexOptions opts,
+                                                    std::string file) {
+  return [opts = std::move(opts), file = std::move(file)](
+             const std::string& db) -> Status {
+    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, opts);
+    if (!ix.ok()) return ix.status();
+    IndexStats st;
+    return (*ix)->IndexPaths({file}, &st);
+  };
+}
+
 // Param: IndexOptions::run_docs. With runs (tiny, so that there are many)
 // kills also land in a run's creation, its commits and the merge's swap.
 class KilledIndexerTest : public ::testing::TestWithParam<uint64_t> {};
@@ -78,11 +100,9 @@ TEST_P(KilledIndexerTest, RecoversToTheUninterruptedResult) {
   const uint64_t run_docs = GetParam();
   TempDir tmp;
   const std::string ref = tmp.Sub("ref");
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_OK(IndexAll(ref));
-  const double full_ms = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count();
+  const Result<double> wall = WallMs([&] { return IndexAll(ref); });
+  ASSERT_OK(wall);
+  const double full_ms = *wall;
   const auto want = Snapshot(ref);
   ASSERT_GT(want.size(), 1500u);
 
@@ -264,22 +284,14 @@ TEST(CrashTest, KilledDuringAChunkedRelinkResumes) {
   IndexOptions opts;
   opts.batch_size = 500;
   opts.relink_chunk = 300;
-  auto index = [&](const std::string& db) -> Status {
-    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, opts);
-    if (!ix.ok()) return ix.status();
-    IndexStats st;
-    return (*ix)->IndexPaths({file}, &st);
-  };
+  const auto index = IndexFile(opts, file);
   const std::string ref = tmp.Sub("ref");
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_OK(index(ref));
-  const double full_ms = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count();
+  const Result<double> full_ms = WallMs([&] { return index(ref); });
+  ASSERT_OK(full_ms);
   const auto want = Snapshot(ref);
   ASSERT_EQ(want.size(), 4999u);
 
-  const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
+  const unsigned span = static_cast<unsigned>(std::max(50.0, *full_ms));
   KillWhileRelinking(tmp, index, want, /*seed=*/77, /*from_ms=*/0, span,
                      "relink crash test");
 }
@@ -321,18 +333,10 @@ TEST(CrashTest, KilledWhileAMissingParentLeavesItsHintResumes) {
   // Small chunks: the move takes many batches, so that kills land in it.
   opts.relink_chunk = 100;
   opts.on_warning = [](const std::string&) {};
-  auto index = [&](const std::string& db) -> Status {
-    Result<std::unique_ptr<Indexer>> ix = Indexer::Open(db, opts);
-    if (!ix.ok()) return ix.status();
-    IndexStats st;
-    return (*ix)->IndexPaths({file}, &st);
-  };
+  const auto index = IndexFile(opts, file);
   const std::string ref = tmp.Sub("ref");
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_OK(index(ref));
-  const double full_ms = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count();
+  const Result<double> full_ms = WallMs([&] { return index(ref); });
+  ASSERT_OK(full_ms);
   const auto want = Snapshot(ref);
   ASSERT_EQ(want.size(), 3493u);
   // Story 1 is alone again; story 100000 has 5 and every reply.
@@ -347,7 +351,7 @@ TEST(CrashTest, KilledWhileAMissingParentLeavesItsHintResumes) {
   }
 
   // The move comes in the second half of the run (the replies first).
-  const unsigned span = static_cast<unsigned>(std::max(50.0, full_ms));
+  const unsigned span = static_cast<unsigned>(std::max(50.0, *full_ms));
   KillWhileRelinking(tmp, index, want, /*seed=*/91, span / 3,
                      span - span / 3, "hint relink crash test");
 }
