@@ -131,20 +131,30 @@ std::string_view CutUtf8(std::string_view s, size_t n) {
   return s.substr(0, n);
 }
 
+// Work on a bounded prefix: a 50 MB message costs no more than 1 MB.
+std::string_view BoundedText(const Item& item) {
+  return CutUtf8(item.text, 2 * kMaxIndexedBytes);
+}
+
+// A mail message's (bounded) text split into own lines and quotes; quotes
+// are looked for in replies only.
+MailBodyParts SplitMail(const Item& item,
+                        size_t own_limit = std::string::npos) {
+  return SplitMailBody(BoundedText(item), /*is_reply=*/!item.parent.empty(),
+                       own_limit);
+}
+
 }  // namespace
 
 std::string IndexedBody(const Item& item) {
   if (item.deleted) return {};
-  // Work on a bounded prefix: a 50 MB message costs no more than 1 MB.
-  std::string_view text = CutUtf8(item.text, 2 * kMaxIndexedBytes);
   std::string body;
   if (item.text_html) {
-    body = HtmlToText(text);
+    body = HtmlToText(BoundedText(item));
   } else if (item.source == Source::kMail) {
-    body = SanitizeUtf8(
-        SplitMailBody(text, /*is_reply=*/!item.parent.empty()).own);
+    body = SanitizeUtf8(SplitMail(item).own);
   } else {
-    body = SanitizeUtf8(text);
+    body = SanitizeUtf8(BoundedText(item));
   }
   if (body.size() > kMaxIndexedBytes) {
     body.resize(CutUtf8(body, kMaxIndexedBytes).size());
@@ -156,9 +166,7 @@ std::string BodyExcerpt(const Item& item, size_t max_bytes) {
   if (!item.deleted && !item.text_html && item.source == Source::kMail) {
     // Own lines a little past the excerpt (OneLineExcerpt folds runs of
     // spaces, so it may need more); a message with less is split whole.
-    MailBodyParts parts =
-        SplitMailBody(CutUtf8(item.text, 2 * kMaxIndexedBytes),
-                      /*is_reply=*/!item.parent.empty(), 2 * max_bytes + 256);
+    const MailBodyParts parts = SplitMail(item, 2 * max_bytes + 256);
     const std::string own = SanitizeUtf8(parts.own);
     bool cut = false;
     std::string excerpt = OneLineExcerpt(own, max_bytes, &cut);

@@ -272,6 +272,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
   tags.push_back("story_" + story_id);
   std::string lower_title = AsciiLower(it.title);
   ojson hl = ojson::object();
+  const std::string text = TextAsHtml(it);  // the text as served
   // What the highlights mark in each field: the words the hit's own
   // highlights marked (stems matched), and the query's words.
   std::unordered_set<std::string> marked(words.begin(), words.end());
@@ -287,7 +288,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["url"] = url;
     j["author"] = it.author;
     j["points"] = it.has_points ? ojson(it.points) : ojson(nullptr);
-    j["story_text"] = TextAsHtml(it);
+    j["story_text"] = text;
     j["comment_text"] = nullptr;
     j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
     j["story_id"] = nullptr;
@@ -299,14 +300,14 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     hl["title"] = HighlightJson(h.title_highlight, words);
     if (!url.is_null()) hl["url"] = highlight(HtmlEscape(it.url));
     hl["author"] = highlight(HtmlEscape(it.author));
-    hl["story_text"] = highlight(TextAsHtml(it));
+    hl["story_text"] = highlight(text);
   } else {
     j["title"] = nullptr;
     j["url"] = nullptr;
     j["author"] = it.author;
     j["points"] = it.has_points ? ojson(it.points) : ojson(nullptr);
     j["story_text"] = nullptr;
-    j["comment_text"] = TextAsHtml(it);
+    j["comment_text"] = text;
     j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
     j["story_id"] = IdJson(root.item.source, story_id);
     j["story_title"] = root.item.title;
@@ -314,7 +315,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["parent_id"] = it.parent.empty() ? ojson(nullptr)
                                        : IdJson(it.source, it.parent);
     hl["author"] = highlight(HtmlEscape(it.author));
-    hl["comment_text"] = highlight(TextAsHtml(it));
+    hl["comment_text"] = highlight(text);
     hl["story_title"] = highlight(HtmlEscape(root.item.title));
     hl["story_url"] = highlight(HtmlEscape(root.item.url));
   }
