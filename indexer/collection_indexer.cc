@@ -185,14 +185,16 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
     parent = item.thread_hint;
   }
   if (parent == item.id) parent.clear();
+  // Where an id is; nowhere for none.
+  auto locate = [&](const std::string& id) -> Result<Loc> {
+    if (id.empty()) return Loc{};
+    return Where(item.source, id);
+  };
   const std::string pkey =
       parent.empty() ? std::string() : keys::Id(item.source, parent);
-  Loc par;
-  if (!pkey.empty()) {
-    Result<Loc> p = Where(item.source, parent);
-    if (!p.ok()) return p.status();
-    par = *p;
-  }
+  Result<Loc> p = locate(parent);
+  if (!p.ok()) return p.status();
+  Loc par = *p;
   // The hint the indexer may link a missing parent below (Indexer's Link):
   // an unseen parent, or one that waits as a placeholder of its own, goes
   // to the thread of the hint, so the item goes where that thread is.
@@ -203,12 +205,9 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
   }
   const std::string hkey =
       hint.empty() ? std::string() : keys::Id(item.source, hint);
-  Loc hin;
-  if (!hkey.empty()) {
-    Result<Loc> h = Where(item.source, hint);
-    if (!h.ok()) return h.status();
-    hin = *h;
-  }
+  Result<Loc> h = locate(hint);
+  if (!h.ok()) return h.status();
+  const Loc hin = *h;
   if (par.shard >= 0 && par.placeholder && hin.shard >= 0 &&
       hin.shard != par.shard) {
     // The parent waits in shard B as a thread of its own, the hint's
