@@ -946,8 +946,11 @@ Status Searcher::Impl::Items::Prefetch(const std::vector<Place>& hits,
     }
   }
   if (!context) return Fetch(wanted);
+  // FillContext reads the nearest kNearestAncestors + 1 ancestors (and the
+  // root, fetched with the first generation).
   std::vector<Place> frontier = hits;
-  for (uint32_t depth = 0; depth < kMaxChain && !frontier.empty(); ++depth) {
+  for (uint32_t depth = 0; depth <= kNearestAncestors && !frontier.empty();
+       ++depth) {
     std::vector<Place> parents;
     for (const Place& p : frontier) {
       const StoredItem* s = held(p);
@@ -988,20 +991,29 @@ Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
   ctx->root_author = (*root)->item.author;
   ctx->root_time = (*root)->item.time;
   ctx->root_size = (*root)->thread_size;
-  // Ancestors, nearest first.
+  // Ancestors, nearest first: up to the root, or the nearest
+  // kNearestAncestors and the one above them when the root is further up.
+  // Then the root stands for the rest: the item's depth says how many
+  // ancestors lie between (the indexer keeps it, `check` verifies it).
   std::vector<const StoredItem*> chain;
   uint32_t cur = s.is_root() ? 0 : s.parent_num;
-  while (cur != 0 && chain.size() < kMaxChain) {
+  uint32_t limit = kNearestAncestors + 1;
+  while (cur != 0 && chain.size() < limit) {
     Result<const StoredItem*> a = items->Get(shard, cur);
     if (!a.ok()) return a.status();
     chain.push_back(*a);
     if ((*a)->is_root()) break;
     cur = (*a)->parent_num;
+    if (chain.size() == limit && s.depth <= limit) {
+      limit = kMaxChain;  // the depth disagrees: walk the whole chain
+    }
   }
   if (!chain.empty()) {
     // Root first, then the nearest kNearestAncestors in root-to-parent order.
-    ctx->ancestors.push_back(MakeContextItem(*chain.back()));
-    size_t rest = chain.size() - 1;
+    const bool whole = chain.back()->is_root() || cur == 0;
+    ctx->ancestors.push_back(MakeContextItem(whole ? *chain.back() : **root));
+    const size_t rest =
+        (whole ? chain.size() : std::max<size_t>(s.depth, chain.size())) - 1;
     size_t keep = std::min<size_t>(rest, kNearestAncestors);
     ctx->elided = static_cast<uint32_t>(rest - keep);
     for (size_t i = keep; i-- > 0;) {

@@ -341,6 +341,60 @@ TEST_F(SearcherTest, HitsCarryThreadContext) {
   EXPECT_TRUE(saw_reply);
 }
 
+// A reply's context lists its thread's root, then its nearest ancestors
+// (at most five, root-to-parent order), and counts the ones left out: the
+// chain walked here through the store, parent by parent.
+TEST(SearcherContextTest, ContextShowsTheRootAndTheNearestAncestors) {
+  TempDir tmp;
+  {
+    // Months with replies seven and eight deep.
+    auto ix = Indexer::Open(tmp.Sub("db"), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    const std::string dir = std::string(TS_CORPUS) + "/mailing-lists/r-help/";
+    ASSERT_OK((*ix)->IndexPaths(
+        {dir + "2003-May.txt.gz", dir + "2003-November.txt.gz"}, &st));
+  }
+  auto searcher = Searcher::Open(tmp.Sub("db"), {});
+  ASSERT_OK(searcher);
+  StoreOptions so;
+  so.read_only = true;
+  auto store = ThreadStore::Open(tmp.Sub("db") + "/store", so);
+  ASSERT_OK(store);
+  SearchRequest req;
+  req.query = "the";
+  req.limit = 1000;
+  Result<SearchResult> r = (*searcher)->Search(req);
+  ASSERT_OK(r);
+  int replies = 0, deep = 0;
+  for (const Hit& h : r->hits) {
+    SCOPED_TRACE(h.item.item.id);
+    std::vector<std::string> chain;  // nearest first, the root last
+    for (uint32_t cur = h.item.is_root() ? 0 : h.item.parent_num; cur != 0;) {
+      Result<StoredItem> a = (*store)->Get(cur);
+      ASSERT_OK(a);
+      chain.push_back(a->item.id);
+      cur = a->is_root() ? 0 : a->parent_num;
+    }
+    const ThreadContext& c = h.context;
+    if (chain.empty()) {
+      EXPECT_TRUE(c.ancestors.empty());
+      continue;
+    }
+    ++replies;
+    if (chain.size() > 6) ++deep;
+    const size_t keep = std::min<size_t>(chain.size() - 1, 5);
+    std::vector<std::string> want{chain.back()};
+    for (size_t i = keep; i-- > 0;) want.push_back(chain[i]);
+    std::vector<std::string> got;
+    for (const ContextItem& a : c.ancestors) got.push_back(a.id);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(c.elided, chain.size() - 1 - keep);
+  }
+  EXPECT_GT(replies, 100);
+  EXPECT_GE(deep, 4);  // chains longer than the context shows
+}
+
 TEST_F(SearcherTest, ThreadFilterAndThreadView) {
   // Take a deep reply, then ask for its thread.
   SearchRequest req;
