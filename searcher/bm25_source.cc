@@ -120,11 +120,12 @@ Cache& TheCache() {
 class Bm25Source : public Xapian::PostingSource {
  public:
   Bm25Source(std::string term, double termweight, double len_factor,
-             const Bm25Params& p)
+             const Bm25Params& p, std::shared_ptr<PartLengths> seen)
       : term_(std::move(term)),
         termweight_(termweight),
         len_factor_(len_factor),
-        p_(p) {}
+        p_(p),
+        seen_(std::move(seen)) {}
 
   Xapian::doccount get_termfreq_min() const override { return part_freq_; }
   Xapian::doccount get_termfreq_est() const override { return part_freq_; }
@@ -133,6 +134,7 @@ class Bm25Source : public Xapian::PostingSource {
   void init(const Xapian::Database& part) override {
     part_ = part;
     lengths_ = DocLengths::For(part);
+    if (seen_ && lengths_) (*seen_)[part.get_uuid()] = lengths_;
     it_ = part.postlist_begin(term_);
     end_ = part.postlist_end(term_);
     started_ = false;
@@ -168,7 +170,7 @@ class Bm25Source : public Xapian::PostingSource {
   }
 
   PostingSource* clone() const override {
-    return new Bm25Source(term_, termweight_, len_factor_, p_);
+    return new Bm25Source(term_, termweight_, len_factor_, p_, seen_);
   }
   std::string get_description() const override {
     return "Bm25Source(" + term_ + ")";
@@ -184,6 +186,7 @@ class Bm25Source : public Xapian::PostingSource {
   const double termweight_;
   const double len_factor_;
   const Bm25Params p_;
+  const std::shared_ptr<PartLengths> seen_;
   Xapian::Database part_;
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
   Xapian::PostingIterator it_, end_;
@@ -203,7 +206,8 @@ size_t DocLengths::CachedParts() { return TheCache().size(); }
 uint64_t DocLengths::Loads() { return TheCache().loads(); }
 
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
-                            const std::string& term, const Bm25Params& p) {
+                            const std::string& term, const Bm25Params& p,
+                            std::shared_ptr<PartLengths> seen) {
   const double n = db.get_doccount();
   const Xapian::doccount tf = db.get_termfreq(term);
   if (tf == 0 || n == 0) return Xapian::Query(term);  // matches nothing
@@ -213,7 +217,8 @@ Xapian::Query Bm25TermQuery(const Xapian::Database& db,
   const double avlen = static_cast<double>(db.get_total_length()) / n;
   const double len_factor = avlen != 0 ? 1 / avlen : 0;
   return Xapian::Query(
-      (new Bm25Source(term, termweight, len_factor, p))->release());
+      (new Bm25Source(term, termweight, len_factor, p, std::move(seen)))
+          ->release());
 }
 
 }  // namespace threadsearch

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace threadsearch {
@@ -50,10 +51,17 @@ class DocLengths {
   static uint64_t Loads();
 };
 
+// The length lists a match's Bm25Sources read, by their part's uuid: what
+// the match saw, for readers after it (the proximity bounds).
+using PartLengths =
+    std::unordered_map<std::string, std::shared_ptr<const std::vector<uint32_t>>>;
+
 // The weighted query for `term` in `db` (the whole database the Enquire
-// runs on: its statistics are the ones BM25 uses).
+// runs on: its statistics are the ones BM25 uses). With `seen`, each part's
+// source records there the length list it reads.
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
-                            const std::string& term, const Bm25Params& p);
+                            const std::string& term, const Bm25Params& p,
+                            std::shared_ptr<PartLengths> seen = nullptr);
 
 }  // namespace threadsearch
 

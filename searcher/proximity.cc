@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <utility>
 
 namespace threadsearch {
@@ -178,6 +179,86 @@ double ProximityScorer::Boost(Xapian::docid did) const {
     if (distinct_pos[i].empty() && terms_.size() <= 2) return 0;
   }
   return Score(distinct_pos, [&] { return db_.get_doclength(did); });
+}
+
+std::vector<double> ProximityScorer::Bounds(
+    const std::vector<Xapian::docid>& docs, const PartLengths* lengths) const {
+  std::vector<double> bounds(docs.size(), 0);
+  if (!active_ || docs.empty()) return bounds;
+  // A document's length from the lists the match read (Xapian 1.4 numbers
+  // the documents of n parts in turn; the database's uuid is its parts'
+  // uuids joined by ':'), else from the database.
+  std::vector<const std::vector<uint32_t>*> part_lengths;
+  if (lengths && !lengths->empty()) {
+    const std::string uuids = db_.get_uuid();
+    std::set<std::string> seen;
+    for (size_t from = 0;;) {
+      const size_t colon = uuids.find(':', from);
+      const std::string uuid = uuids.substr(from, colon - from);
+      auto it = lengths->find(uuid);
+      part_lengths.push_back(it != lengths->end() ? it->second.get() : nullptr);
+      if (!seen.insert(uuid).second) {  // copies of one part: which is which?
+        part_lengths.clear();
+        break;
+      }
+      if (colon == std::string::npos) break;
+      from = colon + 1;
+    }
+  }
+  auto Length = [&](size_t k) -> double {
+    const Xapian::docid did = docs[k];
+    if (!part_lengths.empty()) {
+      const size_t n = part_lengths.size();
+      const std::vector<uint32_t>* v = part_lengths[(did - 1) % n];
+      const size_t local = (did - 1) / n + 1;
+      if (v && local < v->size()) return (*v)[local];
+    }
+    return db_.get_doclength(did);
+  };
+  std::vector<size_t> order(docs.size());
+  for (size_t k = 0; k < docs.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return docs[a] < docs[b]; });
+  // wdf[i][k]: the wdf of distinct term i in docs[k], read along the
+  // term's postings in docid order.
+  std::vector<std::vector<Xapian::termcount>> wdf(
+      distinct_.size(), std::vector<Xapian::termcount>(docs.size(), 0));
+  for (size_t i = 0; i < distinct_.size(); ++i) {
+    Xapian::PostingIterator p = db_.postlist_begin(distinct_[i]);
+    const Xapian::PostingIterator end = db_.postlist_end(distinct_[i]);
+    for (size_t k : order) {
+      if (p == end) break;
+      p.skip_to(docs[k]);
+      if (p != end && *p == docs[k]) wdf[i][k] = p.get_wdf();
+    }
+  }
+  const size_t n = terms_.size();
+  std::vector<double> part(n);
+  for (size_t k : order) {
+    bool all_terms = true;
+    for (size_t j = 0; j < n; ++j) all_terms &= wdf[slot_[j]][k] > 0;
+    bool any_pair = false;
+    for (size_t j = 0; n > 2 && j + 1 < n; ++j) {
+      any_pair |= wdf[slot_[j]][k] > 0 && wdf[slot_[j + 1]][k] > 0;
+    }
+    if (!all_terms && !any_pair) continue;  // no part can hold
+    // Score's arithmetic with every part that the terms present allow.
+    const double normlen = std::max(
+        Length(k) * len_factor_, opts_.min_normlen);
+    const double denom_base = opts_.k1 * (normlen * opts_.b + (1 - opts_.b));
+    double all = 0;
+    for (size_t j = 0; j < n; ++j) {
+      const double w = static_cast<double>(wdf[slot_[j]][k]);
+      part[j] = termweight_[slot_[j]] * (w / (denom_base + w));
+      all += part[j];
+    }
+    double boost = all_terms ? 2 * all : 0;  // the phrase and the window
+    for (size_t j = 0; n > 2 && j + 1 < n; ++j) {
+      if (part[j] > 0 && part[j + 1] > 0) boost += part[j] + part[j + 1];
+    }
+    bounds[k] = boost * opts_.weight * (1 + 1e-9);
+  }
+  return bounds;
 }
 
 double ProximityScorer::Boost(const DocPositions& doc) const {

@@ -20,6 +20,8 @@
 
 #include <xapian.h>
 
+#include "searcher/bm25_source.h"
+
 #include <string>
 #include <vector>
 
@@ -86,6 +88,14 @@ class ProximityScorer {
   // The boost of a document from its positions and length read elsewhere,
   // e.g. in a batch from the server beside a remote shard.
   double Boost(const DocPositions& doc) const;
+  // For each of `docs`, a bound on Boost(did) that reads no positions: the
+  // boost were every part the document's terms allow to hold, from each
+  // term's wdf (its count of positions: the indexer gives every occurrence
+  // a position and a wdf of 1) and the document's length. Throws
+  // Xapian::Error.
+  // `lengths`: the length lists the match read (Bm25TermQuery), when any.
+  std::vector<double> Bounds(const std::vector<Xapian::docid>& docs,
+                             const PartLengths* lengths = nullptr) const;
 
  private:
   const Xapian::Database& db_;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <sstream>
 #include <map>
+#include <queue>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -303,6 +304,8 @@ struct Searcher::Impl {
   // Store readers for thread:/under:/id: resolution, shards that are up.
   std::vector<const StoreReader*> live_stores;
   Xapian::Stem stemmer{"english"};
+  // The length lists the current query's match read (Bm25TermQuery).
+  std::shared_ptr<PartLengths> match_lengths;
   // Set when a query failed because of a remote shard.
   bool shard_failed = false;
 
@@ -355,8 +358,13 @@ struct Searcher::Impl {
   Result<SearchResult> SearchOnce(const SearchRequest& req);
   // The proximity boosts of combined-database documents `docs`. A remote
   // shard's are read in one request to the server beside it.
+  // `base`: the documents' scores before the boost; only the `needed` best
+  // boosted scores must be exact: a local document whose bound
+  // (ProximityScorer::Bounds) cannot lift it among them keeps a boost of 0.
   Result<std::vector<double>> Boosts(const ProximityScorer& scorer,
-                                     const std::vector<Xapian::docid>& docs);
+                                     const std::vector<Xapian::docid>& docs,
+                                     const std::vector<double>& base,
+                                     size_t needed);
   Status FillContext(uint32_t shard, const StoredItem& s, ThreadContext* ctx,
                      Items* items);
   // The root of `s`: `s` itself when it is one (so not a temporary).
@@ -409,7 +417,7 @@ std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
   p.min_normlen = opts.bm25_min_normlen;
   return [this, fast_terms, p](const std::string& term) {
     fast_terms->push_back(term);
-    return Bm25TermQuery(db, term, p);
+    return Bm25TermQuery(db, term, p, match_lengths);
   };
 }
 
@@ -686,8 +694,34 @@ std::pair<uint32_t, uint32_t> Searcher::Impl::Locate(Xapian::docid did) const {
 }
 
 Result<std::vector<double>> Searcher::Impl::Boosts(
-    const ProximityScorer& scorer, const std::vector<Xapian::docid>& docs) {
+    const ProximityScorer& scorer, const std::vector<Xapian::docid>& docs,
+    const std::vector<double>& base, size_t needed) {
   std::vector<double> boosts(docs.size(), 0);
+  bool all_local = true;
+  for (Xapian::docid d : docs) all_local &= !shards[Locate(d).first].remote();
+  if (all_local) {
+    // Positions cost two block reads per document and term; the bounds
+    // read postings in docid order. Documents go best bound first, and stop
+    // once no bound reaches the `needed`-th best boosted score (a margin
+    // over the scores' rounding to 1e-9 keeps ties exact).
+    const std::vector<double> bound = scorer.Bounds(docs, match_lengths.get());
+    std::vector<size_t> order(docs.size());
+    for (size_t k = 0; k < docs.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return base[a] + bound[a] > base[b] + bound[b];
+    });
+    std::priority_queue<double, std::vector<double>, std::greater<double>>
+        best;  // the `needed` best boosted scores so far
+    for (size_t k : order) {
+      if (best.size() >= needed && base[k] + bound[k] < best.top() - 1e-8) {
+        break;
+      }
+      if (bound[k] > 0) boosts[k] = scorer.Boost(docs[k]);
+      best.push(base[k] + boosts[k]);
+      if (best.size() > needed) best.pop();
+    }
+    return boosts;
+  }
   // Per remote shard that serves positions: its documents' places in
   // `docs` and their numbers in its own index.
   std::map<uint32_t, std::pair<std::vector<size_t>, std::vector<Xapian::docid>>>
@@ -1098,6 +1132,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // twice weighs as one given once: Xapian's wqf is the leaf's own.)
     std::vector<std::string> fast_terms;
     const bool fast = ranked && im.CachedLengths();
+    im.match_lengths = std::make_shared<PartLengths>();
     Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
     // What matches, for the count: a stemmed word's stem term alone (the
     // same matches: QueryBuildOptions::match_only), when building it again
@@ -1218,11 +1253,14 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       const ProximityScorer proximity(im.db, std::move(proximity_terms),
                                       popts, &mset);
       std::vector<Xapian::docid> boosted;
+      std::vector<double> base;
       for (Xapian::MSetIterator it = mset.begin();
            it != mset.end() && boosted.size() < window; ++it) {
         boosted.push_back(*it);
+        base.push_back(it.get_weight());
       }
-      Result<std::vector<double>> b = im.Boosts(proximity, boosted);
+      Result<std::vector<double>> b =
+          im.Boosts(proximity, boosted, base, first + req.limit);
       if (!b.ok()) return b.status();
       boosts = std::move(b).value();
     }

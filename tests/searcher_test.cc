@@ -280,6 +280,79 @@ TEST_F(SearcherTest, RescoreWindowPagesConsistently) {
   EXPECT_DOUBLE_EQ(a->hits[0].score, b->hits[0].score);
 }
 
+// Only the best boosts of a page are read (the rest are bounded without
+// positions): each page of ten lists the same hits, with the same scores,
+// as one page holding the whole rescore window, which boosts every hit.
+TEST_F(SearcherTest, BoundedBoostsGiveTheWholeWindowsPages) {
+  SearcherOptions none;
+  none.proximity_weight = 0;
+  auto unboosted = Searcher::Open(tmp_->path(), none);
+  ASSERT_OK(unboosted);
+  int boosted = 0;
+  for (const char* q :
+       {"the data", "data frame", "linear regression", "plot the residuals",
+        "in the model", "how to read a file", "the mean of the",
+        "lm lm summary", "error in the function", "r help"}) {
+    SCOPED_TRACE(q);
+    SearchRequest req;
+    req.query = q;
+    req.context = false;
+    req.limit = 200;  // the window: no page below it to leave out
+    SearchResult all = Run(req);
+    ASSERT_FALSE(all.hits.empty());
+    for (uint32_t page = 0; page < 3; ++page) {
+      req.page = page;
+      req.limit = 10;
+      SearchResult r = Run(req);
+      EXPECT_EQ(r.total, all.total);
+      for (const Hit& h : r.hits) {
+        ASSERT_LE(h.rank, all.hits.size());
+        const Hit& want = all.hits[h.rank - 1];
+        EXPECT_EQ(h.item.num, want.item.num) << h.rank;
+        EXPECT_NEAR(h.score, want.score, 1e-9) << h.rank;
+      }
+    }
+    // The page's boosts were read: the best hit scores above its score
+    // without the proximity boost.
+    req.page = 0;
+    Result<SearchResult> u = (*unboosted)->Search(req);
+    ASSERT_OK(u);
+    if (all.hits[0].score > u->hits[0].score + 1e-6) ++boosted;
+  }
+  EXPECT_GE(boosted, 5);
+}
+
+// A bound is never below the boost it bounds, and equals it where every
+// part holds (a document with the words as a phrase, once each).
+TEST_F(SearcherTest, ProximityBoundsHoldTheirBoosts) {
+  Xapian::Database db(tmp_->path() + "/xapian");
+  int equal = 0, boosted = 0;
+  for (const char* q : {"the data", "linear regression model",
+                        "plot the residuals", "lm lm summary", "r help"}) {
+    SCOPED_TRACE(q);
+    Result<QueryNode> tree = ParseQuery(q);
+    ASSERT_OK(tree);
+    const ProximityScorer scorer(db, ProximityTerms(*tree), ProximityOptions{});
+    std::vector<Xapian::docid> docs;
+    for (Xapian::docid d = 1; d <= db.get_lastdocid(); ++d) docs.push_back(d);
+    const std::vector<double> bounds = scorer.Bounds(docs);
+    ASSERT_EQ(bounds.size(), docs.size());
+    for (size_t k = 0; k < docs.size(); ++k) {
+      double boost = 0;
+      try {
+        boost = scorer.Boost(docs[k]);
+      } catch (const Xapian::DocNotFoundError&) {
+        continue;  // a hole in the ids
+      }
+      ASSERT_GE(bounds[k], boost) << docs[k];
+      if (boost > 0) ++boosted;
+      if (boost > 0 && std::abs(bounds[k] - boost) < 1e-9 * boost) ++equal;
+    }
+  }
+  EXPECT_GT(boosted, 100);
+  EXPECT_GE(equal, 5);
+}
+
 TEST(ProximityTest, PhraseNearAndPairs) {
   using P = std::vector<std::vector<Xapian::termpos>>;
   ProximityParts m = MatchProximity(P{{3, 10}, {11}, {12, 40}});
