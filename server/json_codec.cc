@@ -309,15 +309,22 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["story_text"] = nullptr;
     j["comment_text"] = text;
     j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
+    // The story's title and URL: its thread root's when the archive holds
+    // the story, else what the source said of it (an Algolia hit whose
+    // story was not in the dump).
+    const bool own = (AlgoliaIsStory(root) && !root.placeholder) ||
+                     (it.story_title.empty() && it.story_url.empty());
+    const std::string& story_title = own ? root.item.title : it.story_title;
+    const std::string& story_url = own ? root.item.url : it.story_url;
     j["story_id"] = IdJson(root.item.source, story_id);
-    j["story_title"] = root.item.title;
-    j["story_url"] = root.item.url;
+    j["story_title"] = story_title;
+    j["story_url"] = story_url;
     j["parent_id"] = it.parent.empty() ? ojson(nullptr)
                                        : IdJson(it.source, it.parent);
     hl["author"] = highlight(HtmlEscape(it.author));
     hl["comment_text"] = highlight(text);
-    hl["story_title"] = highlight(HtmlEscape(root.item.title));
-    hl["story_url"] = highlight(HtmlEscape(root.item.url));
+    hl["story_title"] = highlight(HtmlEscape(story_title));
+    hl["story_url"] = highlight(HtmlEscape(story_url));
   }
   j["created_at_i"] = it.time;
   j["_tags"] = std::move(tags);

@@ -488,6 +488,29 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
 }
 
+// A comment whose story the dump lacks shows the story's title and URL as
+// hn.algolia.com did (the dump's hit carries them).
+TEST_F(AlgoliaTest, OrphanCommentKeepsItsStoryTitle) {
+  const json theirs =
+      Recorded("/api/v1/search?hitsPerPage=1&tags=(comment)%2Cauthor_pg")
+          ["hits"][0];
+  ASSERT_EQ(theirs["objectID"], "6651926");
+  // The story is no item of ours.
+  ASSERT_EQ(Fetch("/api/v1/items/6651704").status, 404);
+  const json j =
+      Fetch("/api/v1/search?tags=comment,author_pg&hitsPerPage=1000").json();
+  json ours;
+  for (const json& h : j["hits"]) {
+    if (h["objectID"] == "6651926") ours = h;
+  }
+  ASSERT_FALSE(ours.is_null());
+  EXPECT_EQ(ours["story_id"], theirs["story_id"]);
+  EXPECT_EQ(ours["story_title"], theirs["story_title"]);
+  EXPECT_EQ(ours["story_url"], theirs["story_url"]);
+  EXPECT_EQ(ours["_highlightResult"]["story_title"]["value"],
+            theirs["story_title"]);
+}
+
 TEST(AlgoliaParamsTest, QueryStringSplitsAtTheFirstEquals) {
   const std::vector<std::pair<std::string, std::string>> want = {
       {"a", "b=c"}, {"x", ""}, {"y", ">%zz 1"}, {"n f", "p>=2"}};
