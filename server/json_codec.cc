@@ -333,6 +333,20 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
   return j;
 }
 
+// The children an item tree shows below `n`: a placeholder (an item only
+// its replies name, missing from every input) has no date, author or text
+// to show, and hn.algolia.com has no node without them; its replies take
+// its place (their parent_id still names it).
+void ShownChildren(const ThreadNode& n, std::vector<const ThreadNode*>* out) {
+  for (const ThreadNode& c : n.children) {
+    if (c.item.placeholder) {
+      ShownChildren(c, out);
+    } else {
+      out->push_back(&c);
+    }
+  }
+}
+
 ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
   const Item& it = n.item.item;
   ojson j = {{"id", IdJson(it.source, it.id)},
@@ -350,10 +364,15 @@ ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
   j["parent_id"] =
       it.parent.empty() ? ojson(nullptr) : IdJson(it.source, it.parent);
   j["story_id"] = IdJson(it.source, StoryIdOf(n.item, root));
+  std::vector<const ThreadNode*> shown;
+  ShownChildren(n, &shown);
+  // Oldest first, as the items below an item are (lifted ones included).
+  std::stable_sort(shown.begin(), shown.end(),
+                   [](const ThreadNode* a, const ThreadNode* b) {
+                     return a->item.item.time < b->item.item.time;
+                   });
   ojson kids = ojson::array();
-  for (const ThreadNode& c : n.children) {
-    kids.push_back(AlgoliaNodeJson(c, root));
-  }
+  for (const ThreadNode* c : shown) kids.push_back(AlgoliaNodeJson(*c, root));
   j["children"] = std::move(kids);
   return j;
 }

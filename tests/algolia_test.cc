@@ -3,6 +3,7 @@
 // responses.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -509,6 +510,26 @@ TEST_F(AlgoliaTest, OrphanCommentKeepsItsStoryTitle) {
   EXPECT_EQ(ours["story_url"], theirs["story_url"]);
   EXPECT_EQ(ours["_highlightResult"]["story_title"]["value"],
             theirs["story_title"]);
+}
+
+// An item tree never shows an item only its replies name (no date, author
+// or text): its replies stand in its place, their parent_id naming it.
+TEST_F(AlgoliaTest, ItemTreeLeavesOutMissingItems) {
+  // 7494555 answers 7494175, which no input holds, in story 7493856.
+  ASSERT_EQ(Fetch("/api/v1/items/7494175").status, 404);
+  const json story = Fetch("/api/v1/items/7493856").json();
+  bool found = false;
+  std::function<void(const json&)> walk = [&](const json& n) {
+    EXPECT_NE(n["type"], "unknown") << n["id"];
+    EXPECT_GT(n["created_at_i"].get<int64_t>(), 0) << n["id"];
+    if (n["id"] == 7494555) {
+      found = true;
+      EXPECT_EQ(n["parent_id"], 7494175);
+    }
+    for (const json& c : n["children"]) walk(c);
+  };
+  walk(story);
+  EXPECT_TRUE(found);
 }
 
 TEST(AlgoliaParamsTest, QueryStringSplitsAtTheFirstEquals) {
