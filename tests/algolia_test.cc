@@ -90,6 +90,45 @@ TEST(AlgoliaParamsTest, NumericFilters) {
   }
 }
 
+TEST(AlgoliaParamsTest, Filters) {
+  struct Case {
+    const char* filters;
+    const char* clause;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"", "", false},
+      {"parent_id=17", "parent:17", false},
+      {"parent_id=1 OR parent_id=2", "(parent:1 OR parent:2)", false},
+      {"objectID:\"17\" OR objectID:\"18\"", "(id:17 OR id:18)", false},
+      {"story_id=5", "(thread:5 AND NOT id:5)", false},
+      {"_tags:story AND points > 100", "(type:story AND points:>=101)", false},
+      {"points:10 TO 20.5", "points:10..20", false},
+      {"created_at_i<1.5e9", "time:<=1499999999", false},
+      {"NOT num_comments=0", "NOT comments:0..0", false},
+      {"(_tags:story OR _tags:poll) AND author:PG",
+       "((type:story OR type:poll) AND author:PG)", false},
+      {"_tags:front_page OR _tags:show_hn", "title:\"show hn\"", false},
+      {"_tags:front_page AND points>1", "", true},
+      {"NOT _tags:front_page", "", false},
+      {"points=1.5", "", true},
+      {"points!=1.5", "", false},
+  };
+  for (const Case& c : cases) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFilters(c.filters);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->clause, c.clause) << c.filters;
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.filters;
+  }
+  for (const char* bad :
+       {"karma>1", "points>", "(points>1", "points>1)", "points", "AND",
+        "parent_id>5", "objectID:\"a b\"", "points>x", "a:\"open",
+        "points!1", "points:1 TO"}) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFilters(bad);
+    EXPECT_FALSE(f.ok()) << bad;
+  }
+}
+
 TEST(AlgoliaParamsTest, IsoTimeAndUrlEncode) {
   EXPECT_EQ(IsoTime(1385518716), "2013-11-27T02:18:36.000Z");
   EXPECT_EQ(UrlEncode("(story,poll)"), "%28story%2Cpoll%29");
@@ -475,9 +514,9 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
                 .json()["nbHits"],
             0);
   // Filters we do not implement are refused, not ignored.
-  r = Fetch("/api/v1/search?filters=points%3E40");
+  r = Fetch("/api/v1/search?facetFilters=author%3Apg");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.json()["param"], "filters");
+  EXPECT_EQ(r.json()["param"], "facetFilters");
   // Shaped as hn.algolia.com's errors too.
   EXPECT_EQ(r.json()["status"], 400);
   EXPECT_EQ(r.json()["message"], r.json()["error"]);
@@ -487,6 +526,84 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search_by_date/?query=model").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").status, 400);
   EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
+}
+
+// Algolia's `filters`, as hnrss sends them for replies to an item and for
+// a list of items.
+TEST_F(AlgoliaTest, FiltersSelect) {
+  json j = Fetch("/api/v1/search_by_date?tags=comment&"
+                 "filters=parent_id%3D42133844%20OR%20parent_id%3D42134046&"
+                 "hitsPerPage=100")
+               .json();
+  ASSERT_GE(j["nbHits"].get<int>(), 2) << j.dump().substr(0, 300);
+  for (const json& h : j["hits"]) {
+    EXPECT_TRUE(h["parent_id"] == 42133844 || h["parent_id"] == 42134046)
+        << h["objectID"];
+  }
+  // Direct replies only: the thread has items deeper down.
+  const json thread =
+      Fetch("/api/v1/search?tags=comment,story_42133844&hitsPerPage=100")
+          .json();
+  EXPECT_LT(j["nbHits"].get<int>(), thread["nbHits"].get<int>());
+  j = Fetch("/api/v1/search?filters=objectID%3A%226651926%22%20OR%20"
+            "objectID%3A%2242134046%22")
+          .json();
+  std::set<std::string> ids;
+  for (const json& h : j["hits"]) ids.insert(h["objectID"]);
+  EXPECT_EQ(ids, (std::set<std::string>{"6651926", "42134046"}));
+  j = Fetch("/api/v1/search?filters=_tags%3Astory%20AND%20points%3E100&"
+            "hitsPerPage=100")
+          .json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  for (const json& h : j["hits"]) {
+    EXPECT_EQ(h["_tags"][0], "story");
+    EXPECT_GT(h["points"].get<int>(), 100);
+  }
+  EXPECT_EQ(
+      Fetch("/api/v1/search?filters=_tags%3Astory%20AND%20points%3E100")
+          .json()["nbHits"],
+      Fetch("/api/v1/search?tags=story&numericFilters=points%3E100")
+          .json()["nbHits"]);
+  EXPECT_EQ(Fetch("/api/v1/search?filters=_tags%3Afront_page").json()["nbHits"],
+            0);
+  Reply r = Fetch("/api/v1/search?filters=karma%3E1");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["param"], "filters");
+}
+
+// restrictSearchableAttributes=title (hnrss sends it with every query) and
+// optionalWords (hnrss's "a OR b").
+TEST_F(AlgoliaTest, RestrictToTitlesAndOptionalWords) {
+  const json all =
+      Fetch("/api/v1/search_by_date?query=apple&tags=(story,poll)&"
+            "hitsPerPage=100")
+          .json();
+  const json titled =
+      Fetch("/api/v1/search_by_date?query=apple&tags=(story,poll)&"
+            "restrictSearchableAttributes=title&hitsPerPage=100")
+          .json();
+  ASSERT_GE(titled["hits"].size(), 1u);
+  // 6604931 says Apple in its text only.
+  EXPECT_LT(titled["nbHits"].get<int>(), all["nbHits"].get<int>());
+  static const std::regex kApple("\\bapple", std::regex::icase);
+  for (const json& h : titled["hits"]) {
+    EXPECT_TRUE(std::regex_search(h["title"].get<std::string>(), kApple))
+        << h["title"];
+  }
+  // Every word optional: either will do.
+  const json both =
+      Fetch("/api/v1/search_by_date?query=%22apple%22%20%22google%22&"
+            "restrictSearchableAttributes=title&tags=story").json();
+  const json either =
+      Fetch("/api/v1/search_by_date?query=%22apple%22%20%22google%22&"
+            "optionalWords=%22apple%22%20%22google%22&"
+            "restrictSearchableAttributes=title&tags=story").json();
+  const json apple = Fetch("/api/v1/search_by_date?query=%22apple%22&"
+                           "restrictSearchableAttributes=title&tags=story")
+                         .json();
+  EXPECT_EQ(both["nbHits"], 1);
+  EXPECT_GE(either["nbHits"].get<int>(), apple["nbHits"].get<int>());
+  EXPECT_GT(either["nbHits"].get<int>(), both["nbHits"].get<int>());
 }
 
 // A comment whose story the dump lacks shows the story's title and URL as
