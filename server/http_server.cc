@@ -7,8 +7,10 @@
 #include <chrono>
 #include <filesystem>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <httplib.h>
+#include <zlib.h>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -60,6 +62,37 @@ void SendJson(Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_header("Access-Control-Allow-Origin", "*");
   res.set_content(body, kJsonType);
+}
+
+// `in` gzip-compressed (RFC 1952); empty on failure.
+std::string Gzip(std::string_view in) {
+  z_stream z = {};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return "";
+  }
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "";
+}
+
+// Whether the client accepts gzip (Accept-Encoding lists it, not with q=0).
+bool AcceptsGzip(const Request& req) {
+  const std::string ae = AsciiLower(req.get_header_value("Accept-Encoding"));
+  for (const std::string& part : SplitList(ae)) {
+    const std::string_view p = part;
+    const std::string_view name = TrimAscii(p.substr(0, p.find(';')));
+    if (name != "gzip" && name != "*") continue;
+    const size_t q = p.find("q=");
+    return q == std::string_view::npos || std::atof(part.c_str() + q + 2) > 0;
+  }
+  return false;
 }
 
 void SendError(Response& res, const Status& st, const std::string& param) {
@@ -694,6 +727,22 @@ void HttpServer::Impl::register_routes() {
 
   svr.set_pre_routing_handler(
       [this](const Request& req, Response& res) { return check_limits(req, res); });
+  // JSON gzip-compressed when the client accepts it, as hn.algolia.com
+  // sends it (httplib compresses text/* itself, but not our JSON type).
+  svr.set_post_routing_handler([](const Request& req, Response& res) {
+    if (res.body.size() < 1024 || res.has_header("Content-Encoding") ||
+        !res.get_header_value("Content-Type").starts_with("application/json")) {
+      return;
+    }
+    res.set_header("Vary", "Accept-Encoding");
+    if (!AcceptsGzip(req)) return;
+    std::string gz = Gzip(res.body);
+    if (gz.empty()) return;
+    res.body = std::move(gz);
+    res.set_header("Content-Encoding", "gzip");
+    res.headers.erase("Content-Length");
+    res.set_header("Content-Length", std::to_string(res.body.size()));
+  });
   // Anything that ends in an error status without a body (no route, URI
   // too long, …) still answers JSON.
   svr.set_error_handler(httplib::Server::HandlerWithResponse(

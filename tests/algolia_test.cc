@@ -649,6 +649,35 @@ TEST_F(AlgoliaTest, ItemTreeLeavesOutMissingItems) {
   EXPECT_TRUE(found);
 }
 
+// JSON is gzip-compressed when the client accepts it (clients send
+// Accept-Encoding: gzip and read either), and plain otherwise.
+TEST_F(AlgoliaTest, JsonIsGzippedWhenAccepted) {
+  const std::string path = "/api/v1/search?query=apple&hitsPerPage=50";
+  const Reply plain = Fetch(path);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.header("Content-Encoding"), "");
+  EXPECT_EQ(plain.header("Vary"), "Accept-Encoding");
+  auto c = server_->client();
+  httplib::Result res =
+      c->Get(path.c_str(), httplib::Headers{{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  // httplib's client undid the compression.
+  json a = json::parse(res->body), b = plain.json();
+  a.erase("processingTimeMS");
+  b.erase("processingTimeMS");
+  EXPECT_EQ(a, b);
+  c->set_decompress(false);
+  res = c->Get(path.c_str(), httplib::Headers{{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_LT(res->body.size(), plain.body.size() / 2);
+  EXPECT_EQ(static_cast<unsigned char>(res->body[0]), 0x1f);  // gzip magic
+  res = c->Get(path.c_str(),
+               httplib::Headers{{"Accept-Encoding", "gzip;q=0, identity"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "");
+}
+
 TEST(AlgoliaParamsTest, QueryStringSplitsAtTheFirstEquals) {
   const std::vector<std::pair<std::string, std::string>> want = {
       {"a", "b=c"}, {"x", ""}, {"y", ">%zz 1"}, {"n f", "p>=2"}};
