@@ -153,6 +153,12 @@ std::string EncodeStoredItem(const StoredItem& s) {
   PutVarint(&out, s.thread_size);
   PutVarint(&out, s.reply_count);
   PutString(&out, s.parent_author);
+  // Optional trailing fields: records without them (and records written
+  // before them) end here.
+  if (!it.story_title.empty() || !it.story_url.empty()) {
+    PutString(&out, it.story_title);
+    PutString(&out, it.story_url);
+  }
   return out;
 }
 
@@ -198,6 +204,10 @@ Status DecodeStoredItem(std::string_view bytes, StoredItem* out) {
   s.thread_size = r.U32();
   s.reply_count = r.U32();
   s.parent_author = r.String();
+  if (r.ok && !r.in.empty()) {
+    it.story_title = r.String();
+    it.story_url = r.String();
+  }
   if (!r.ok) return Status::Corruption("item record: truncated");
   *out = std::move(s);
   return Status::OK();

@@ -67,6 +67,11 @@ struct Item {
   std::string list;      // Mailing list name (mail only).
   std::string channel;   // Subreddit (Reddit only).
   std::vector<std::string> kids;  // Child ids in the source's order (HN).
+  // The thread's story title and URL as the source gave them on a reply
+  // (an Algolia search hit's story_title, story_url): what the reply shows
+  // of its story when that story is not in the archive. Usually empty.
+  std::string story_title;
+  std::string story_url;
   int64_t num_comments = -1;      // Source's descendant count, -1 unknown.
   bool deleted = false;  // Deleted or dead: kept in the tree, not searchable.
   // Where the record came from, "file:line", for messages.

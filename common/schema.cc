@@ -17,7 +17,7 @@ const Field kFields[] = {
     {"source", kPrefixSource, true},    {"list", kPrefixList, true},
     {"subreddit", kPrefixList, true},   {"under", kPrefixUnder, true},
     {"year", kPrefixYear, true},        {"url", kPrefixUrl, true},
-    {"site", kPrefixUrl, true},
+    {"site", kPrefixUrl, true},         {"parent", kPrefixParent, true},
 };
 const size_t kNumFields = sizeof(kFields) / sizeof(kFields[0]);
 

@@ -22,6 +22,8 @@
 //   XS<src>    hn/reddit/mail                                (source:)
 //   XL<list>   mailing list or subreddit, lower-cased        (list:)
 //   XU<s><id>  every ancestor of the item                    (under:)
+//              (parent:ID is no term of its own: XU<ID> AND the
+//              depth value one more than ID's)
 //   XY<yyyy>, XM<yyyymm>  year and month of the item's time (UTC)
 //   XW<word>   each word of the item's URL, lower-cased, without the
 //              scheme and "www" (UrlWords)                  (url:, site:)
@@ -87,6 +89,9 @@ constexpr std::string_view kPrefixType = "XT";
 constexpr std::string_view kPrefixSource = "XS";
 constexpr std::string_view kPrefixList = "XL";
 constexpr std::string_view kPrefixUnder = "XU";
+// The query language's parent: field. No document has a term with this
+// prefix: parent:ID is resolved to XU<ID> on items one level below ID.
+constexpr std::string_view kPrefixParent = "XP";
 constexpr std::string_view kPrefixYear = "XY";
 constexpr std::string_view kPrefixMonth = "XM";
 constexpr std::string_view kPrefixUrl = "XW";

@@ -468,6 +468,10 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   // Keep the parent we linked on; the source's other fields win.
   item.parent = old.parent;
   item.thread_hint = old.thread_hint;
+  if (item.story_title.empty() && item.story_url.empty()) {
+    item.story_title = old.story_title;
+    item.story_url = old.story_url;
+  }
   s->item = std::move(item);
   MarkFull(s->num);
   ++stats->updated;

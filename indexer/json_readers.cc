@@ -768,6 +768,8 @@ bool AlgoliaHitFromJson(const Json& obj, Item* item, std::string* error) {
   f.Int("num_comments", &item->num_comments);
   f.Id("parent_id", &item->parent);
   f.Id("story_id", &item->thread_hint);
+  f.Str("story_title", &item->story_title);
+  f.Str("story_url", &item->story_url);
   if (!f.error().empty()) {
     *error = f.error();
     return false;
@@ -799,6 +801,11 @@ bool AlgoliaHitFromJson(const Json& obj, Item* item, std::string* error) {
   }
   // A story is its own thread; Algolia leaves story_id null on stories.
   if (item->thread_hint == item->id) item->thread_hint.clear();
+  // story_title and story_url belong to replies (stories have them null).
+  if (item->parent.empty() && item->thread_hint.empty()) {
+    item->story_title.clear();
+    item->story_url.clear();
+  }
   return true;
 }
 

@@ -33,6 +33,8 @@ constexpr RangeField kRangeFields[] = {
     {"before", RangeKind::kBefore, schema::kValueTime},
     {"points", RangeKind::kNumber, schema::kValuePoints},
     {"replies", RangeKind::kNumber, schema::kValueReplies},
+    {"comments", RangeKind::kNumber, schema::kValueComments},
+    {"time", RangeKind::kNumber, schema::kValueTime},
 };
 
 // Words that look like `name:` but start a URL or similar: always text.
@@ -586,7 +588,7 @@ class Parser {
     n.text = std::string(raw);
     const std::string_view prefix = f.prefix;
     if (prefix == schema::kPrefixThread || prefix == schema::kPrefixUnder ||
-        prefix == schema::kPrefixId) {
+        prefix == schema::kPrefixId || prefix == schema::kPrefixParent) {
       n.kind = QueryNode::Kind::kItem;
       n.prefix = std::string(prefix);
       n.value = value;
@@ -896,6 +898,16 @@ Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
   }
   std::string key = schema::ItemKeyString(item->item.source, item->item.id);
   Xapian::Query q(schema::Term(n.prefix, key));
+  if (n.prefix == schema::kPrefixParent) {
+    // parent:X: the items below X (XU) one level deeper than X.
+    const double depth = static_cast<double>(item->depth) + 1;
+    return Xapian::Query(
+        Xapian::Query::OP_FILTER,
+        Xapian::Query(schema::Term(schema::kPrefixUnder, key)),
+        Xapian::Query(Xapian::Query::OP_VALUE_RANGE, schema::kValueDepth,
+                      Xapian::sortable_serialise(depth),
+                      Xapian::sortable_serialise(depth)));
+  }
   if (n.prefix == schema::kPrefixUnder) {
     // under:X includes X itself.
     q = Xapian::Query(Xapian::Query::OP_OR, q,

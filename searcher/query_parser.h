@@ -21,6 +21,7 @@
 //   author: by: from:        NAME   author (case-insensitive)
 //   replies_to: to:          NAME   items whose parent NAME wrote
 //   thread:ID  under:ID  id:ID      the thread of, the subtree below, the item
+//   parent:ID                       the direct replies to the item
 //   type:story|comment|message|poll|pollopt|job
 //   source:hn|reddit|mail    list: subreddit:  NAME
 //   title: subject:          free text in the item's title (`title:(a b)`,
@@ -33,7 +34,8 @@
 //            D is YYYY, YYYY-MM or YYYY-MM-DD (UTC) and covers its whole
 //            period: date:2024..2024-03 is 2024-01-01 to 2024-03-31.
 //   after:D (time >= start of D)   before:D (time < start of D)
-//   points:N replies:N with >=N >N <N <=N =N N..M N.. ..M
+//   points:N replies:N comments:N time:N with >=N >N <N <=N =N N..M N.. ..M
+//            (comments: the comment count; time: Unix seconds)
 // `NAME:` followed by a space, URLs (`http://…`) and words with digits
 // before the colon (`12:30`) are plain words; `foo:bar` with an unknown
 // field is an error.

@@ -7,11 +7,14 @@
 #include <chrono>
 #include <filesystem>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <httplib.h>
+#include <zlib.h>
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -59,6 +62,37 @@ void SendJson(Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_header("Access-Control-Allow-Origin", "*");
   res.set_content(body, kJsonType);
+}
+
+// `in` gzip-compressed (RFC 1952); empty on failure.
+std::string Gzip(std::string_view in) {
+  z_stream z = {};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return "";
+  }
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "";
+}
+
+// Whether the client accepts gzip (Accept-Encoding lists it, not with q=0).
+bool AcceptsGzip(const Request& req) {
+  const std::string ae = AsciiLower(req.get_header_value("Accept-Encoding"));
+  for (const std::string& part : SplitList(ae)) {
+    const std::string_view p = part;
+    const std::string_view name = TrimAscii(p.substr(0, p.find(';')));
+    if (name != "gzip" && name != "*") continue;
+    const size_t q = p.find("q=");
+    return q == std::string_view::npos || std::atof(part.c_str() + q + 2) > 0;
+  }
+  return false;
 }
 
 void SendError(Response& res, const Status& st, const std::string& param) {
@@ -381,6 +415,23 @@ Status ParseSearchParams(const Request& req, const HttpServerOptions& o,
   return Status::OK();
 }
 
+// The query's plain words, for a retry when the query language rejected a
+// client's text (HN Search API clients send free text). The operators
+// AND, OR and NOT become the ordinary words and, or, not.
+std::string PlainWords(const std::string& q) {
+  std::string out;
+  for (size_t i = 0; i < q.size();) {
+    i = NextWord(q, i);
+    if (i == q.size()) break;
+    const size_t e = WordEnd(q, i);
+    std::string w = q.substr(i, e - i);
+    i = e;
+    if (w == "AND" || w == "OR" || w == "NOT") w = AsciiLower(w);
+    out += (out.empty() ? "" : " ") + w;
+  }
+  return out;
+}
+
 // An HN Search API request, parsed.
 struct HnParams {
   SearchRequest sreq;
@@ -388,17 +439,80 @@ struct HnParams {
   bool nothing = false;     // the filters cannot match
   bool count_only = false;  // hitsPerPage=0: nbHits alone
   std::string text;         // the client's query text
-  std::vector<std::string> clauses;  // what its tags add to it
+  // restrictSearchableAttributes=title: the text is matched in titles.
+  bool in_title = false;
+  std::vector<std::string> clauses;  // what its tags and filters add to it
 };
 
-// The client's text AND the tags' clauses, in the query language.
-std::string HnQuery(const std::string& text,
+// The client's text (in titles only with `in_title`) AND the clauses of
+// its tags and filters, in the query language.
+std::string HnQuery(const std::string& text, bool in_title,
                     const std::vector<std::string>& clauses) {
   std::string q = text;
+  if (in_title && !TrimAscii(q).empty()) q = "title:(" + q + ")";
   for (const std::string& c : clauses) {
     q = TrimAscii(q).empty() ? c : "(" + q + ") AND " + c;
   }
   return q;
+}
+
+// A list parameter as Algolia reads it: comma-separated, or a JSON array
+// of strings (`["title","url"]`).
+std::vector<std::string> AlgoliaList(std::string_view v) {
+  std::string plain;
+  for (char c : TrimAscii(v)) {
+    if (c != '[' && c != ']' && c != '"') plain.push_back(c);
+  }
+  return SplitList(plain);
+}
+
+// The query with optionalWords applied: the words a record must contain.
+// Algolia ranks by the optional ones but does not require them; when every
+// word is optional, a record needs one of them (how clients send "a OR b").
+std::string ApplyOptionalWords(const std::string& query,
+                               const std::string& optional) {
+  // Words and "quoted phrases", as the client wrote them.
+  auto split = [](std::string_view q) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < q.size()) {
+      while (i < q.size() && (q[i] == ' ' || q[i] == ',')) ++i;
+      if (i == q.size()) break;
+      size_t e = i;
+      if (q[i] == '"') {
+        e = q.find('"', i + 1);
+        e = e == std::string_view::npos ? q.size() : e + 1;
+      } else {
+        while (e < q.size() && q[e] != ' ' && q[e] != ',') ++e;
+      }
+      out.emplace_back(q.substr(i, e - i));
+      i = e;
+    }
+    return out;
+  };
+  auto bare = [](std::string w) {
+    std::string out;
+    for (char c : w) {
+      if (c != '"') out.push_back(c);
+    }
+    return AsciiLower(TrimAscii(out));
+  };
+  std::unordered_set<std::string> opt;
+  for (const std::string& w : split(optional)) opt.insert(bare(w));
+  std::vector<std::string> required, optional_words;
+  for (const std::string& w : split(query)) {
+    (opt.count(bare(w)) ? optional_words : required).push_back(w);
+  }
+  if (optional_words.empty()) return query;
+  std::string out;
+  if (required.empty()) {
+    for (const std::string& w : optional_words) {
+      out += (out.empty() ? "" : " OR ") + w;
+    }
+    return out;
+  }
+  for (const std::string& w : required) out += (out.empty() ? "" : " ") + w;
+  return out;
 }
 
 Status ParseHnParams(const Request& req, const HttpServerOptions& o,
@@ -408,7 +522,7 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   bool* nothing = &hp->nothing;
   // Algolia's other filter parameters: answering as if they were absent
   // would return what the client asked to exclude.
-  for (const char* unsupported : {"filters", "facetFilters", "tagFilters",
+  for (const char* unsupported : {"facetFilters", "tagFilters",
                                   "optionalFilters"}) {
     if (!TrimAscii(Param(req, unsupported)).empty()) {
       *bad = unsupported;
@@ -418,22 +532,41 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
     }
   }
   std::string query = Param(req, "query");
+  if (req.has_param("optionalWords")) {
+    query = ApplyOptionalWords(query, Param(req, "optionalWords"));
+  }
   std::vector<std::string> clauses;
-  // restrictSearchableAttributes=url: the query is a link (how tools find
-  // a page's HN discussions): every word of it in the story's URL.
-  if (AsciiLower(TrimAscii(Param(req, "restrictSearchableAttributes"))) ==
-      "url") {
-    // Quoted for the query language: the link's own quotes dropped.
+  // restrictSearchableAttributes: the query matched in titles, in URLs, or
+  // either. A list naming any other attribute (story_text, comment_text,
+  // author, …) searches everything, as without it.
+  bool in_title = false, in_url = false, elsewhere = false;
+  for (const std::string& a :
+       AlgoliaList(Param(req, "restrictSearchableAttributes"))) {
+    const std::string attr = AsciiLower(a);
+    (attr == "title" ? in_title : attr == "url" ? in_url : elsewhere) = true;
+  }
+  if (in_url && !elsewhere) {
+    // The query is a link (how tools find a page's HN discussions): every
+    // word of it in the story's URL. Quoted for the query language: the
+    // link's own quotes dropped.
     std::string link;
     for (char c : query) {
       if (c != '"' && c != '\\') link.push_back(c);
     }
-    if (schema::UrlHost(link).empty() && schema::UrlWords(link).empty()) {
-      *nothing = true;
-    } else {
-      clauses.push_back("url:\"" + link + "\"");
+    const bool words =
+        !schema::UrlHost(link).empty() || !schema::UrlWords(link).empty();
+    if (!in_title) {
+      if (!words) *nothing = true;
+      if (words) clauses.push_back("url:\"" + link + "\"");
+      query.clear();
+    } else if (words && !TrimAscii(query).empty()) {
+      // In the title or the URL.
+      clauses.push_back("(title:(" + PlainWords(query) + ") OR url:\"" +
+                        link + "\")");
+      query.clear();
     }
-    query.clear();
+  } else if (in_title && !elsewhere) {
+    hp->in_title = true;
   }
   hp->text = query;
   // hn.algolia.com serves at most 1000 hits a page and answers more with
@@ -455,8 +588,12 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   Result<NumericFilter> n = ParseNumericFilters(Param(req, "numericFilters"));
   if (!n.ok()) return *bad = "numericFilters", n.status();
   *nf = *n;
-  *nothing = *nothing || tags->match_nothing || nf->empty();
+  Result<AlgoliaFilter> filters = ParseAlgoliaFilters(Param(req, "filters"));
+  if (!filters.ok()) return *bad = "filters", filters.status();
+  *nothing = *nothing || tags->match_nothing || nf->empty() ||
+             filters->match_nothing;
   clauses.insert(clauses.end(), tags->clauses.begin(), tags->clauses.end());
+  if (!filters->clause.empty()) clauses.push_back(filters->clause);
   if (tags->types && tags->types->size() == 1) {
     sreq->type = *tags->types->begin();
   } else if (tags->types && tags->types->size() > 1) {
@@ -485,7 +622,7 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   sreq->comments_min = nf->comments_lo;
   sreq->comments_max = nf->comments_hi;
   hp->clauses = clauses;
-  sreq->query = HnQuery(query, clauses);
+  sreq->query = HnQuery(query, hp->in_title, clauses);
   const bool words = !TrimAscii(query).empty();
   sreq->sort = by_date  ? SortOrder::kDateDesc
                : words ? SortOrder::kRelevance
@@ -493,23 +630,6 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   sreq->context = false;
   sreq->highlight_fields = true;
   return Status::OK();
-}
-
-// The query's plain words, for a retry when the query language rejected a
-// client's text (HN Search API clients send free text). The operators
-// AND, OR and NOT become the ordinary words and, or, not.
-std::string PlainWords(const std::string& q) {
-  std::string out;
-  for (size_t i = 0; i < q.size();) {
-    i = NextWord(q, i);
-    if (i == q.size()) break;
-    const size_t e = WordEnd(q, i);
-    std::string w = q.substr(i, e - i);
-    i = e;
-    if (w == "AND" || w == "OR" || w == "NOT") w = AsciiLower(w);
-    out += (out.empty() ? "" : " ") + w;
-  }
-  return out;
 }
 
 // An HN Search API page: the hits and how many matched.
@@ -607,6 +727,22 @@ void HttpServer::Impl::register_routes() {
 
   svr.set_pre_routing_handler(
       [this](const Request& req, Response& res) { return check_limits(req, res); });
+  // JSON gzip-compressed when the client accepts it, as hn.algolia.com
+  // sends it (httplib compresses text/* itself, but not our JSON type).
+  svr.set_post_routing_handler([](const Request& req, Response& res) {
+    if (res.body.size() < 1024 || res.has_header("Content-Encoding") ||
+        !res.get_header_value("Content-Type").starts_with("application/json")) {
+      return;
+    }
+    res.set_header("Vary", "Accept-Encoding");
+    if (!AcceptsGzip(req)) return;
+    std::string gz = Gzip(res.body);
+    if (gz.empty()) return;
+    res.body = std::move(gz);
+    res.set_header("Content-Encoding", "gzip");
+    res.headers.erase("Content-Length");
+    res.set_header("Content-Length", std::to_string(res.body.size()));
+  });
   // Anything that ends in an error status without a body (no route, URI
   // too long, …) still answers JSON.
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -776,7 +912,7 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
     if (st.code() == StatusCode::kInvalidArgument) {
       // Free text the query language rejects: search its words instead,
       // with the tags' clauses as they were.
-      sreq.query = HnQuery(PlainWords(hp.text), hp.clauses);
+      sreq.query = HnQuery(PlainWords(hp.text), hp.in_title, hp.clauses);
       page = HnPage();
       st = RunHnSearch(*s, sreq, &page);
     }

@@ -309,21 +309,42 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["story_text"] = nullptr;
     j["comment_text"] = text;
     j["num_comments"] = nc >= 0 ? ojson(nc) : ojson(nullptr);
+    // The story's title and URL: its thread root's when the archive holds
+    // the story, else what the source said of it (an Algolia hit whose
+    // story was not in the dump).
+    const bool own = (AlgoliaIsStory(root) && !root.placeholder) ||
+                     (it.story_title.empty() && it.story_url.empty());
+    const std::string& story_title = own ? root.item.title : it.story_title;
+    const std::string& story_url = own ? root.item.url : it.story_url;
     j["story_id"] = IdJson(root.item.source, story_id);
-    j["story_title"] = root.item.title;
-    j["story_url"] = root.item.url;
+    j["story_title"] = story_title;
+    j["story_url"] = story_url;
     j["parent_id"] = it.parent.empty() ? ojson(nullptr)
                                        : IdJson(it.source, it.parent);
     hl["author"] = highlight(HtmlEscape(it.author));
     hl["comment_text"] = highlight(text);
-    hl["story_title"] = highlight(HtmlEscape(root.item.title));
-    hl["story_url"] = highlight(HtmlEscape(root.item.url));
+    hl["story_title"] = highlight(HtmlEscape(story_title));
+    hl["story_url"] = highlight(HtmlEscape(story_url));
   }
   j["created_at_i"] = it.time;
   j["_tags"] = std::move(tags);
   j["objectID"] = it.id;
   j["_highlightResult"] = std::move(hl);
   return j;
+}
+
+// The children an item tree shows below `n`: a placeholder (an item only
+// its replies name, missing from every input) has no date, author or text
+// to show, and hn.algolia.com has no node without them; its replies take
+// its place (their parent_id still names it).
+void ShownChildren(const ThreadNode& n, std::vector<const ThreadNode*>* out) {
+  for (const ThreadNode& c : n.children) {
+    if (c.item.placeholder) {
+      ShownChildren(c, out);
+    } else {
+      out->push_back(&c);
+    }
+  }
 }
 
 ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
@@ -343,10 +364,15 @@ ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
   j["parent_id"] =
       it.parent.empty() ? ojson(nullptr) : IdJson(it.source, it.parent);
   j["story_id"] = IdJson(it.source, StoryIdOf(n.item, root));
+  std::vector<const ThreadNode*> shown;
+  ShownChildren(n, &shown);
+  // Oldest first, as the items below an item are (lifted ones included).
+  std::stable_sort(shown.begin(), shown.end(),
+                   [](const ThreadNode* a, const ThreadNode* b) {
+                     return a->item.item.time < b->item.item.time;
+                   });
   ojson kids = ojson::array();
-  for (const ThreadNode& c : n.children) {
-    kids.push_back(AlgoliaNodeJson(c, root));
-  }
+  for (const ThreadNode* c : shown) kids.push_back(AlgoliaNodeJson(*c, root));
   j["children"] = std::move(kids);
   return j;
 }

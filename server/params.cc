@@ -151,6 +151,40 @@ Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s) {
   return parts;
 }
 
+// A filter's number: whole or not (clients send Date.now() / 1000), within
+// ±2^53; false for anything else.
+bool ParseFilterNumber(std::string_view num, double* x) {
+  const std::string n(TrimAscii(num));
+  const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), *x);
+  constexpr double kMax = static_cast<double>(int64_t{1} << 53);
+  return !n.empty() && ec == std::errc() && end == n.data() + n.size() &&
+         *x >= -kMax && *x <= kMax;
+}
+
+// The whole numbers that `OP x` selects, as an inclusive range (nullopt: an
+// open end): bounds round inwards, so `> 1.5` is `>= 2`, and `= 1.5` is
+// empty. False for an operator other than < <= = >= >.
+bool WholeRange(std::string_view op, double x, std::optional<int64_t>* lo,
+                std::optional<int64_t>* hi) {
+  const int64_t down = static_cast<int64_t>(std::floor(x));
+  const int64_t up = static_cast<int64_t>(std::ceil(x));
+  if (op == ">") {
+    *lo = down + 1;
+  } else if (op == ">=") {
+    *lo = up;
+  } else if (op == "<") {
+    *hi = up - 1;
+  } else if (op == "<=") {
+    *hi = down;
+  } else if (op == "=") {
+    *lo = up;
+    *hi = down;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<int64_t> ParseIntParam(std::string_view s, int64_t lo, int64_t hi,
@@ -277,21 +311,12 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s) {
     if (op_end == std::string::npos) op_end = cond.size();
     std::string field(TrimAscii(std::string_view(cond).substr(0, op_at)));
     std::string op = cond.substr(op_at, op_end - op_at);
-    // A number, whole or not (clients send Date.now() / 1000): bounds on
-    // whole values round inwards, so `> 1.5` is `>= 2`.
     const std::string num(TrimAscii(std::string_view(cond).substr(op_end)));
     double x = 0;
-    const auto [end, ec] =
-        std::from_chars(num.data(), num.data() + num.size(), x);
-    constexpr double kMax = static_cast<double>(int64_t{1} << 53);
-    if (num.empty() || ec != std::errc() || end != num.data() + num.size() ||
-        !(x >= -kMax && x <= kMax)) {
+    if (!ParseFilterNumber(num, &x)) {
       return Bad(param, "expected a number, got \"" + num.substr(0, 40) +
                             "\"");
     }
-    const bool whole = x == std::floor(x);
-    const int64_t down = static_cast<int64_t>(std::floor(x));
-    const int64_t up = static_cast<int64_t>(std::ceil(x));
     std::optional<int64_t>*lo = nullptr, *hi = nullptr;
     if (field == "created_at_i") {
       lo = &f.time_lo;
@@ -312,22 +337,308 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s) {
     auto lower = [](std::optional<int64_t>* b, int64_t x) {
       if (!*b || **b > x) *b = x;
     };
-    if (op == ">") {
-      raise(lo, down + 1);
-    } else if (op == ">=") {
-      raise(lo, up);
-    } else if (op == "<") {
-      lower(hi, up - 1);
-    } else if (op == "<=") {
-      lower(hi, down);
-    } else if (op == "=") {
-      // No whole value equals a fraction: an empty range.
-      raise(lo, whole ? down : up);
-      lower(hi, down);
-    } else {
+    std::optional<int64_t> a, b;
+    if (!WholeRange(op, x, &a, &b)) {
       return Bad(param, "unknown operator \"" + op + "\" (< <= = >= >)");
     }
+    if (a) raise(lo, *a);
+    if (b) lower(hi, *b);
   }
+  return f;
+}
+
+namespace {
+
+// A parsed `filters` expression, simplified as it is built: a condition
+// that always or never holds (an unknown tag) folds into its neighbours.
+struct FilterNode {
+  enum class Kind { kTrue, kFalse, kClause, kAnd, kOr, kNot };
+  Kind kind = Kind::kTrue;
+  std::string clause;  // kClause: query-language text (a primary)
+  std::vector<FilterNode> kids;
+};
+using FK = FilterNode::Kind;
+
+FilterNode Const(bool v) { return FilterNode{v ? FK::kTrue : FK::kFalse, "", {}}; }
+FilterNode Leaf(std::string c) { return FilterNode{FK::kClause, std::move(c), {}}; }
+
+FilterNode Combine(FK op, FilterNode a, FilterNode b) {
+  const FK absorbing = op == FK::kAnd ? FK::kFalse : FK::kTrue;
+  const FK neutral = op == FK::kAnd ? FK::kTrue : FK::kFalse;
+  if (a.kind == absorbing || b.kind == absorbing) return Const(op != FK::kAnd);
+  if (a.kind == neutral) return b;
+  if (b.kind == neutral) return a;
+  FilterNode n{op, "", {}};
+  for (FilterNode* x : {&a, &b}) {
+    if (x->kind == op) {
+      for (FilterNode& k : x->kids) n.kids.push_back(std::move(k));
+    } else {
+      n.kids.push_back(std::move(*x));
+    }
+  }
+  return n;
+}
+
+FilterNode Negate(FilterNode a) {
+  if (a.kind == FK::kTrue || a.kind == FK::kFalse) {
+    return Const(a.kind == FK::kFalse);
+  }
+  if (a.kind == FK::kNot) return std::move(a.kids[0]);
+  FilterNode n{FK::kNot, "", {}};
+  n.kids.push_back(std::move(a));
+  return n;
+}
+
+std::string Render(const FilterNode& n) {
+  switch (n.kind) {
+    case FK::kClause:
+      return n.clause;
+    case FK::kNot:
+      return "NOT " + Render(n.kids[0]);
+    case FK::kAnd:
+    case FK::kOr: {
+      std::string out = "(";
+      for (size_t i = 0; i < n.kids.size(); ++i) {
+        if (i) out += n.kind == FK::kAnd ? " AND " : " OR ";
+        out += Render(n.kids[i]);
+      }
+      return out + ")";
+    }
+    case FK::kTrue:
+    case FK::kFalse:
+      break;
+  }
+  return "";
+}
+
+struct FilterToken {
+  enum class Kind { kOpen, kClose, kWord, kQuoted, kOp, kEnd } kind;
+  std::string text;
+};
+
+// Algolia's filter syntax, read by recursive descent.
+class FilterParser {
+ public:
+  explicit FilterParser(std::string_view s) : s_(s) {}
+
+  Result<FilterNode> Parse() {
+    Status st = Tokenize();
+    if (!st.ok()) return st;
+    Result<FilterNode> n = Or(0);
+    if (!n.ok()) return n;
+    if (Peek().kind != FilterToken::Kind::kEnd) {
+      return Bad("filters", "unexpected \"" + Peek().text.substr(0, 40) + "\"");
+    }
+    return n;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 32;
+
+  Status Tokenize() {
+    size_t i = 0;
+    while (i < s_.size()) {
+      const char c = s_[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++i;
+      } else if (c == '(' || c == ')') {
+        toks_.push_back({c == '(' ? FilterToken::Kind::kOpen
+                                  : FilterToken::Kind::kClose,
+                         std::string(1, c)});
+        ++i;
+      } else if (c == '"') {
+        std::string v;
+        ++i;
+        while (i < s_.size() && s_[i] != '"') {
+          if (s_[i] == '\\' && i + 1 < s_.size()) ++i;
+          v.push_back(s_[i++]);
+        }
+        if (i == s_.size()) return Bad("filters", "unbalanced quote");
+        ++i;
+        toks_.push_back({FilterToken::Kind::kQuoted, std::move(v)});
+      } else if (c == ':' || c == '<' || c == '>' || c == '=' || c == '!') {
+        std::string op(1, c);
+        if (c != ':' && i + 1 < s_.size() && s_[i + 1] == '=') op += '=';
+        if (op == "!") return Bad("filters", "\"!\" without \"=\"");
+        i += op.size();
+        toks_.push_back({FilterToken::Kind::kOp, std::move(op)});
+      } else {
+        const size_t start = i;
+        while (i < s_.size() &&
+               std::string_view(" \t\n\r()\":<>=!").find(s_[i]) ==
+                   std::string_view::npos) {
+          ++i;
+        }
+        toks_.push_back({FilterToken::Kind::kWord,
+                         std::string(s_.substr(start, i - start))});
+      }
+    }
+    toks_.push_back({FilterToken::Kind::kEnd, ""});
+    return Status::OK();
+  }
+
+  const FilterToken& Peek() const { return toks_[pos_]; }
+  bool IsKeyword(const char* k) const {
+    return Peek().kind == FilterToken::Kind::kWord && Peek().text == k;
+  }
+
+  Result<FilterNode> Or(int depth) {
+    Result<FilterNode> a = And(depth);
+    if (!a.ok()) return a;
+    FilterNode n = std::move(a).value();
+    while (IsKeyword("OR")) {
+      ++pos_;
+      Result<FilterNode> b = And(depth);
+      if (!b.ok()) return b;
+      n = Combine(FK::kOr, std::move(n), std::move(b).value());
+    }
+    return n;
+  }
+
+  Result<FilterNode> And(int depth) {
+    Result<FilterNode> a = Unary(depth);
+    if (!a.ok()) return a;
+    FilterNode n = std::move(a).value();
+    while (IsKeyword("AND")) {
+      ++pos_;
+      Result<FilterNode> b = Unary(depth);
+      if (!b.ok()) return b;
+      n = Combine(FK::kAnd, std::move(n), std::move(b).value());
+    }
+    return n;
+  }
+
+  Result<FilterNode> Unary(int depth) {
+    if (depth > kMaxDepth) return Bad("filters", "nested too deeply");
+    if (IsKeyword("NOT")) {
+      ++pos_;
+      Result<FilterNode> a = Unary(depth + 1);
+      if (!a.ok()) return a;
+      return Negate(std::move(a).value());
+    }
+    if (Peek().kind == FilterToken::Kind::kOpen) {
+      ++pos_;
+      Result<FilterNode> a = Or(depth + 1);
+      if (!a.ok()) return a;
+      if (Peek().kind != FilterToken::Kind::kClose) {
+        return Bad("filters", "unbalanced parentheses");
+      }
+      ++pos_;
+      return a;
+    }
+    return Condition();
+  }
+
+  // A value: a word or a quoted string.
+  bool Value(std::string* out) {
+    if (Peek().kind != FilterToken::Kind::kWord &&
+        Peek().kind != FilterToken::Kind::kQuoted) {
+      return false;
+    }
+    *out = toks_[pos_++].text;
+    return true;
+  }
+
+  Result<FilterNode> Condition() {
+    std::string attr;
+    if (Peek().kind != FilterToken::Kind::kWord || !Value(&attr)) {
+      return Bad("filters", "expected a condition, got \"" +
+                                Peek().text.substr(0, 40) + "\"");
+    }
+    if (Peek().kind != FilterToken::Kind::kOp) {
+      return Bad("filters", "no operator after \"" + attr.substr(0, 40) + "\"");
+    }
+    const std::string op = toks_[pos_++].text;
+    std::string value, upper;
+    if (!Value(&value)) {
+      return Bad("filters", "no value after \"" + attr.substr(0, 40) + op + "\"");
+    }
+    bool range = false;
+    if (op == ":" && IsKeyword("TO")) {
+      ++pos_;
+      if (!Value(&upper)) return Bad("filters", "no value after TO");
+      range = true;
+    }
+    return Compile(attr, op, value, range ? &upper : nullptr);
+  }
+
+  static Result<FilterNode> Compile(const std::string& attr,
+                                    const std::string& op,
+                                    const std::string& value,
+                                    const std::string* upper) {
+    const bool equality = op == ":" || op == "=" || op == "!=";
+    const std::string cond = attr + op + value;
+    auto negated = [&](FilterNode n) {
+      return op == "!=" ? Negate(std::move(n)) : n;
+    };
+    if (attr == "_tags" && op == ":" && !upper) {
+      Result<Tag> tag = ParseTag(value);
+      if (!tag.ok()) return Bad("filters", tag.status().message());
+      if (tag->kind == TagKind::kUnknown) return Const(false);
+      return Leaf(Clause(*tag));
+    }
+    const char* item_field = attr == "objectID"    ? "id:"
+                             : attr == "parent_id" ? "parent:"
+                             : attr == "story_id"  ? "thread:"
+                             : attr == "author"    ? "author:"
+                                                   : nullptr;
+    if (item_field) {
+      if (!equality || upper || !IsPlainName(value)) {
+        return Bad("filters", "\"" + cond.substr(0, 60) +
+                                  "\": expected " + attr + "=VALUE");
+      }
+      std::string c = item_field + value;
+      // story_id is null on the story itself.
+      if (attr == "story_id") c = "(" + c + " AND NOT id:" + value + ")";
+      return negated(Leaf(std::move(c)));
+    }
+    const char* field = attr == "points"         ? "points"
+                        : attr == "num_comments" ? "comments"
+                        : attr == "created_at_i" ? "time"
+                                                 : nullptr;
+    if (!field) {
+      return Bad("filters", "unknown attribute \"" + attr.substr(0, 40) +
+                                "\" (_tags, objectID, author, parent_id, "
+                                "story_id, points, num_comments, "
+                                "created_at_i)");
+    }
+    double x = 0, y = 0;
+    if (!ParseFilterNumber(value, &x) || (upper && !ParseFilterNumber(*upper, &y))) {
+      return Bad("filters", "\"" + cond.substr(0, 60) + "\": expected a number");
+    }
+    std::optional<int64_t> lo, hi;
+    if (upper) {
+      WholeRange(">=", x, &lo, &hi);
+      WholeRange("<=", y, &lo, &hi);
+    } else if (!WholeRange(equality ? "=" : op, x, &lo, &hi)) {
+      return Bad("filters", "unknown operator \"" + op + "\"");
+    }
+    if (lo && hi && *lo > *hi) return negated(Const(false));
+    std::string c = std::string(field) + ":";
+    if (lo && hi) {
+      c += std::to_string(*lo) + ".." + std::to_string(*hi);
+    } else if (lo) {
+      c += ">=" + std::to_string(*lo);
+    } else {
+      c += "<=" + std::to_string(*hi);
+    }
+    return negated(Leaf(std::move(c)));
+  }
+
+  std::string_view s_;
+  std::vector<FilterToken> toks_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s) {
+  AlgoliaFilter f;
+  if (TrimAscii(s).empty()) return f;
+  Result<FilterNode> n = FilterParser(s).Parse();
+  if (!n.ok()) return n.status();
+  f.match_nothing = n->kind == FK::kFalse;
+  f.clause = Render(*n);
   return f;
 }
 

@@ -70,6 +70,25 @@ struct NumericFilter {
 // operator, a bad number, or OR groups (parentheses).
 Result<NumericFilter> ParseNumericFilters(std::string_view s);
 
+// The HN Search API's `filters` (Algolia's filter syntax) as a
+// query-language clause: conditions joined by AND, OR and NOT, with
+// parentheses (AND binds tighter than OR). Conditions:
+//   _tags:TAG                     a tag, as in `tags` (an unknown tag
+//                                 matches nothing)
+//   objectID:ID  author:NAME      the item; its author
+//   parent_id=ID  story_id=ID     (also `:`, and `!=`) the direct replies to
+//                                 ID; the items of story ID below it
+//   points, num_comments, created_at_i  OP NUMBER (< <= = != >= >), or
+//                                 ATTR:LO TO HI (inclusive)
+// Values may be "quoted". Fractions bound the whole numbers inside them.
+struct AlgoliaFilter {
+  std::string clause;          // empty: no constraint
+  bool match_nothing = false;  // the filter cannot match
+};
+// InvalidArgument (param "filters") for bad syntax, an unknown attribute or
+// operator, or a value the query language cannot carry.
+Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s);
+
 // Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (as Algolia's
 // `params` echo does).
 std::string UrlEncode(std::string_view s);

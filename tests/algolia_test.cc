@@ -3,6 +3,7 @@
 // responses.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -86,6 +87,45 @@ TEST(AlgoliaParamsTest, NumericFilters) {
                           "points!=3", "(points>1,points<0)",
                           "points>99999999999999999999"}) {
     EXPECT_FALSE(ParseNumericFilters(bad).ok()) << bad;
+  }
+}
+
+TEST(AlgoliaParamsTest, Filters) {
+  struct Case {
+    const char* filters;
+    const char* clause;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"", "", false},
+      {"parent_id=17", "parent:17", false},
+      {"parent_id=1 OR parent_id=2", "(parent:1 OR parent:2)", false},
+      {"objectID:\"17\" OR objectID:\"18\"", "(id:17 OR id:18)", false},
+      {"story_id=5", "(thread:5 AND NOT id:5)", false},
+      {"_tags:story AND points > 100", "(type:story AND points:>=101)", false},
+      {"points:10 TO 20.5", "points:10..20", false},
+      {"created_at_i<1.5e9", "time:<=1499999999", false},
+      {"NOT num_comments=0", "NOT comments:0..0", false},
+      {"(_tags:story OR _tags:poll) AND author:PG",
+       "((type:story OR type:poll) AND author:PG)", false},
+      {"_tags:front_page OR _tags:show_hn", "title:\"show hn\"", false},
+      {"_tags:front_page AND points>1", "", true},
+      {"NOT _tags:front_page", "", false},
+      {"points=1.5", "", true},
+      {"points!=1.5", "", false},
+  };
+  for (const Case& c : cases) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFilters(c.filters);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->clause, c.clause) << c.filters;
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.filters;
+  }
+  for (const char* bad :
+       {"karma>1", "points>", "(points>1", "points>1)", "points", "AND",
+        "parent_id>5", "objectID:\"a b\"", "points>x", "a:\"open",
+        "points!1", "points:1 TO"}) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFilters(bad);
+    EXPECT_FALSE(f.ok()) << bad;
   }
 }
 
@@ -474,9 +514,9 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
                 .json()["nbHits"],
             0);
   // Filters we do not implement are refused, not ignored.
-  r = Fetch("/api/v1/search?filters=points%3E40");
+  r = Fetch("/api/v1/search?facetFilters=author%3Apg");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.json()["param"], "filters");
+  EXPECT_EQ(r.json()["param"], "facetFilters");
   // Shaped as hn.algolia.com's errors too.
   EXPECT_EQ(r.json()["status"], 400);
   EXPECT_EQ(r.json()["message"], r.json()["error"]);
@@ -486,6 +526,156 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search_by_date/?query=model").status, 200);
   EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").status, 400);
   EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
+}
+
+// Algolia's `filters`, as hnrss sends them for replies to an item and for
+// a list of items.
+TEST_F(AlgoliaTest, FiltersSelect) {
+  json j = Fetch("/api/v1/search_by_date?tags=comment&"
+                 "filters=parent_id%3D42133844%20OR%20parent_id%3D42134046&"
+                 "hitsPerPage=100")
+               .json();
+  ASSERT_GE(j["nbHits"].get<int>(), 2) << j.dump().substr(0, 300);
+  for (const json& h : j["hits"]) {
+    EXPECT_TRUE(h["parent_id"] == 42133844 || h["parent_id"] == 42134046)
+        << h["objectID"];
+  }
+  // Direct replies only: the thread has items deeper down.
+  const json thread =
+      Fetch("/api/v1/search?tags=comment,story_42133844&hitsPerPage=100")
+          .json();
+  EXPECT_LT(j["nbHits"].get<int>(), thread["nbHits"].get<int>());
+  j = Fetch("/api/v1/search?filters=objectID%3A%226651926%22%20OR%20"
+            "objectID%3A%2242134046%22")
+          .json();
+  std::set<std::string> ids;
+  for (const json& h : j["hits"]) ids.insert(h["objectID"]);
+  EXPECT_EQ(ids, (std::set<std::string>{"6651926", "42134046"}));
+  j = Fetch("/api/v1/search?filters=_tags%3Astory%20AND%20points%3E100&"
+            "hitsPerPage=100")
+          .json();
+  ASSERT_GE(j["hits"].size(), 1u);
+  for (const json& h : j["hits"]) {
+    EXPECT_EQ(h["_tags"][0], "story");
+    EXPECT_GT(h["points"].get<int>(), 100);
+  }
+  EXPECT_EQ(
+      Fetch("/api/v1/search?filters=_tags%3Astory%20AND%20points%3E100")
+          .json()["nbHits"],
+      Fetch("/api/v1/search?tags=story&numericFilters=points%3E100")
+          .json()["nbHits"]);
+  EXPECT_EQ(Fetch("/api/v1/search?filters=_tags%3Afront_page").json()["nbHits"],
+            0);
+  Reply r = Fetch("/api/v1/search?filters=karma%3E1");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["param"], "filters");
+}
+
+// restrictSearchableAttributes=title (hnrss sends it with every query) and
+// optionalWords (hnrss's "a OR b").
+TEST_F(AlgoliaTest, RestrictToTitlesAndOptionalWords) {
+  const json all =
+      Fetch("/api/v1/search_by_date?query=apple&tags=(story,poll)&"
+            "hitsPerPage=100")
+          .json();
+  const json titled =
+      Fetch("/api/v1/search_by_date?query=apple&tags=(story,poll)&"
+            "restrictSearchableAttributes=title&hitsPerPage=100")
+          .json();
+  ASSERT_GE(titled["hits"].size(), 1u);
+  // 6604931 says Apple in its text only.
+  EXPECT_LT(titled["nbHits"].get<int>(), all["nbHits"].get<int>());
+  static const std::regex kApple("\\bapple", std::regex::icase);
+  for (const json& h : titled["hits"]) {
+    EXPECT_TRUE(std::regex_search(h["title"].get<std::string>(), kApple))
+        << h["title"];
+  }
+  // Every word optional: either will do.
+  const json both =
+      Fetch("/api/v1/search_by_date?query=%22apple%22%20%22google%22&"
+            "restrictSearchableAttributes=title&tags=story").json();
+  const json either =
+      Fetch("/api/v1/search_by_date?query=%22apple%22%20%22google%22&"
+            "optionalWords=%22apple%22%20%22google%22&"
+            "restrictSearchableAttributes=title&tags=story").json();
+  const json apple = Fetch("/api/v1/search_by_date?query=%22apple%22&"
+                           "restrictSearchableAttributes=title&tags=story")
+                         .json();
+  EXPECT_EQ(both["nbHits"], 1);
+  EXPECT_GE(either["nbHits"].get<int>(), apple["nbHits"].get<int>());
+  EXPECT_GT(either["nbHits"].get<int>(), both["nbHits"].get<int>());
+}
+
+// A comment whose story the dump lacks shows the story's title and URL as
+// hn.algolia.com did (the dump's hit carries them).
+TEST_F(AlgoliaTest, OrphanCommentKeepsItsStoryTitle) {
+  const json theirs =
+      Recorded("/api/v1/search?hitsPerPage=1&tags=(comment)%2Cauthor_pg")
+          ["hits"][0];
+  ASSERT_EQ(theirs["objectID"], "6651926");
+  // The story is no item of ours.
+  ASSERT_EQ(Fetch("/api/v1/items/6651704").status, 404);
+  const json j =
+      Fetch("/api/v1/search?tags=comment,author_pg&hitsPerPage=1000").json();
+  json ours;
+  for (const json& h : j["hits"]) {
+    if (h["objectID"] == "6651926") ours = h;
+  }
+  ASSERT_FALSE(ours.is_null());
+  EXPECT_EQ(ours["story_id"], theirs["story_id"]);
+  EXPECT_EQ(ours["story_title"], theirs["story_title"]);
+  EXPECT_EQ(ours["story_url"], theirs["story_url"]);
+  EXPECT_EQ(ours["_highlightResult"]["story_title"]["value"],
+            theirs["story_title"]);
+}
+
+// An item tree never shows an item only its replies name (no date, author
+// or text): its replies stand in its place, their parent_id naming it.
+TEST_F(AlgoliaTest, ItemTreeLeavesOutMissingItems) {
+  // 7494555 answers 7494175, which no input holds, in story 7493856.
+  ASSERT_EQ(Fetch("/api/v1/items/7494175").status, 404);
+  const json story = Fetch("/api/v1/items/7493856").json();
+  bool found = false;
+  std::function<void(const json&)> walk = [&](const json& n) {
+    EXPECT_NE(n["type"], "unknown") << n["id"];
+    EXPECT_GT(n["created_at_i"].get<int64_t>(), 0) << n["id"];
+    if (n["id"] == 7494555) {
+      found = true;
+      EXPECT_EQ(n["parent_id"], 7494175);
+    }
+    for (const json& c : n["children"]) walk(c);
+  };
+  walk(story);
+  EXPECT_TRUE(found);
+}
+
+// JSON is gzip-compressed when the client accepts it (clients send
+// Accept-Encoding: gzip and read either), and plain otherwise.
+TEST_F(AlgoliaTest, JsonIsGzippedWhenAccepted) {
+  const std::string path = "/api/v1/search?query=apple&hitsPerPage=50";
+  const Reply plain = Fetch(path);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.header("Content-Encoding"), "");
+  EXPECT_EQ(plain.header("Vary"), "Accept-Encoding");
+  auto c = server_->client();
+  httplib::Result res =
+      c->Get(path.c_str(), httplib::Headers{{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  // httplib's client undid the compression.
+  json a = json::parse(res->body), b = plain.json();
+  a.erase("processingTimeMS");
+  b.erase("processingTimeMS");
+  EXPECT_EQ(a, b);
+  c->set_decompress(false);
+  res = c->Get(path.c_str(), httplib::Headers{{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_LT(res->body.size(), plain.body.size() / 2);
+  EXPECT_EQ(static_cast<unsigned char>(res->body[0]), 0x1f);  // gzip magic
+  res = c->Get(path.c_str(),
+               httplib::Headers{{"Accept-Encoding", "gzip;q=0, identity"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "");
 }
 
 TEST(AlgoliaParamsTest, QueryStringSplitsAtTheFirstEquals) {

@@ -92,6 +92,28 @@ TEST(StoredItemTest, EncodeDecodeRoundTrip) {
   EXPECT_EQ(back.item.num_comments, -1);
 }
 
+// story_title and story_url are optional trailing fields: records without
+// them keep the layout written before they existed.
+TEST(StoredItemTest, StoryTitleAndUrlRoundTrip) {
+  StoredItem s;
+  s.item.id = "6651926";
+  s.item.parent = "6651704";
+  const std::string plain = EncodeStoredItem(s);
+  s.item.story_title = "Patent war goes nuclear";
+  s.item.story_url = "http://arstechnica.com/x";
+  const std::string enc = EncodeStoredItem(s);
+  EXPECT_EQ(enc.substr(0, plain.size()), plain);
+  StoredItem back;
+  ASSERT_OK(DecodeStoredItem(enc, &back));
+  EXPECT_EQ(back.item.story_title, s.item.story_title);
+  EXPECT_EQ(back.item.story_url, s.item.story_url);
+  ASSERT_OK(DecodeStoredItem(plain, &back));
+  EXPECT_EQ(back.item.story_title, "");
+  EXPECT_EQ(back.item.story_url, "");
+  EXPECT_EQ(DecodeStoredItem(enc.substr(0, enc.size() - 1), &back).code(),
+            StatusCode::kCorruption);
+}
+
 TEST(StoredItemTest, TruncatedRecordIsCorruption) {
   StoredItem s;
   s.item.id = "123";
