@@ -77,16 +77,35 @@ Result<uint32_t> StoreReader::Find(std::string_view id) const {
     }
     return s;
   };
+  // A Reddit fullname ("t3_" and a submission's id, "t1_" and a
+  // comment's): the id itself.
+  auto fullname = [](std::string_view s) {
+    if (s.size() > 3 && s[0] == 't' && s[1] >= '1' && s[1] <= '6' &&
+        s[2] == '_') {
+      return s.substr(3);
+    }
+    return std::string_view();
+  };
   size_t colon = id.find(':');
   if (colon != std::string_view::npos) {
     Source source;
     if (ParseSource(id.substr(0, colon), &source)) {
-      return Lookup(source, strip(id.substr(colon + 1)));
+      std::string_view rest = strip(id.substr(colon + 1));
+      Result<uint32_t> r = Lookup(source, rest);
+      if (source == Source::kReddit && r.status().IsNotFound() &&
+          !fullname(rest).empty()) {
+        return Lookup(source, fullname(rest));
+      }
+      return r;
     }
   }
   std::string_view bare = strip(id);
   for (Source s : {Source::kHN, Source::kReddit, Source::kMail}) {
     Result<uint32_t> r = Lookup(s, bare);
+    if (r.ok() || !r.status().IsNotFound()) return r;
+  }
+  if (!fullname(bare).empty()) {
+    Result<uint32_t> r = Lookup(Source::kReddit, fullname(bare));
     if (r.ok() || !r.status().IsNotFound()) return r;
   }
   return Status::NotFound("no item with id \"" + std::string(id) + "\"");

@@ -886,12 +886,65 @@ Xapian::Query ExpandWildcard(const std::string& pattern,
   return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
 }
 
+// thread:, under: or parent: of an item the archive knows only as the
+// parent its replies name (a story a comment dump lacks) and that starts no
+// thread: each reply below it starts a thread of its own. What lies below
+// it is read from the stores: the real items reached from it through such
+// placeholders only (a placeholder hint-linked below it, and so on), each
+// with the items below it; for parent:, its own real replies alone.
+constexpr size_t kMaxBelowPlaceholder = 100000;
+
+Xapian::Query BelowPlaceholder(const QueryNode& n,
+                               const QueryBuildOptions& opts) {
+  std::vector<Xapian::Query> parts;
+  for (const StoreReader* store : opts.stores) {
+    if (store == nullptr) continue;
+    Result<uint32_t> start = store->Find(n.value);
+    if (!start.ok()) continue;
+    std::vector<uint32_t> queue{*start};
+    for (size_t next = 0; next < queue.size() &&
+                          parts.size() < kMaxBelowPlaceholder;
+         ++next) {
+      const uint32_t cur = queue[next];
+      std::vector<uint32_t> kids;
+      if (!store->Children(cur, &kids).ok()) continue;
+      std::vector<Result<StoredItem>> items;
+      if (!store->GetMany(kids, &items).ok()) continue;
+      for (size_t k = 0; k < kids.size(); ++k) {
+        if (!items[k].ok()) continue;
+        const StoredItem& c = *items[k];
+        // A child entry left by an item that has moved on is not below.
+        if (c.parent_num != cur) continue;
+        if (c.placeholder) {
+          if (n.prefix != schema::kPrefixParent) queue.push_back(kids[k]);
+          continue;
+        }
+        const std::string key = schema::ItemKeyString(c.item.source, c.item.id);
+        if (n.prefix == schema::kPrefixParent) {
+          parts.emplace_back(schema::Term(schema::kPrefixId, key));
+        } else if (c.is_root()) {
+          parts.emplace_back(schema::Term(schema::kPrefixThread, key));
+        } else {
+          parts.emplace_back(schema::Term(schema::kPrefixUnder, key));
+          parts.emplace_back(schema::Term(schema::kPrefixId, key));
+        }
+      }
+    }
+  }
+  if (parts.empty()) return NoMatch();
+  return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+}
+
 Xapian::Query ResolveItem(const QueryNode& n, const QueryBuildOptions& opts) {
   // The shard holding the item itself (not a placeholder of it) decides.
   Result<FoundItem> found = FindAmong(
       opts.stores, [&](const StoreReader& s) { return s.Find(n.value); });
   if (!found.ok()) return NoMatch();
   Result<StoredItem> item = std::move(found->item);
+  if (item->placeholder && item->is_root() &&
+      n.prefix != schema::kPrefixId) {
+    return BelowPlaceholder(n, opts);
+  }
   if (n.prefix == schema::kPrefixThread && !item->is_root()) {
     item = opts.stores[found->store]->Get(item->root_num);
     if (!item.ok()) return NoMatch();

@@ -1457,3 +1457,103 @@ TEST(DidYouMeanTest, RareRealWordIsNotCorrected) {
 
 }  // namespace
 }  // namespace threadsearch
+
+namespace threadsearch {
+namespace {
+
+std::vector<nlohmann::json> JsonLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+std::string IdOf(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : std::to_string(v.get<int64_t>());
+}
+
+// Comment dumps without their stories (an Algolia comment search, a
+// Pushshift RC file): each top-level comment starts a thread of its own,
+// yet thread:, under: and parent: of the missing story (or a Reddit
+// fullname of it) find the comments below it, as the dumps name them.
+TEST(SearcherPlaceholderTest, ThreadOfAStoryTheDumpLacksFindsItsComments) {
+  const std::string algolia =
+      std::string(TS_CORPUS) + "/hn/algolia-api-responses/responses.json";
+  const std::string reddit = std::string(TS_CORPUS) +
+                             "/reddit/Paul-E-Pushshift-Importer/test_comments.json";
+  TempDir tmp;
+  {
+    auto ix = Indexer::Open(tmp.Sub("db"), {});
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({algolia, reddit}, &st));
+  }
+  auto searcher = Searcher::Open(tmp.Sub("db"), {});
+  ASSERT_OK(searcher);
+  // What the dumps say: story (link) -> comments, parent -> replies.
+  std::map<std::string, std::set<std::string>> in_story, replies;
+  std::set<std::string> have;
+  std::ifstream in(algolia);
+  const nlohmann::json recorded = nlohmann::json::parse(in);
+  for (const auto& r : recorded) {
+    const auto& reply = r["reply"];
+    if (!reply.is_object() || !reply.contains("hits")) continue;
+    for (const auto& h : reply["hits"]) {
+      have.insert(h["objectID"].get<std::string>());
+      if (h["story_id"].is_null() || h["parent_id"].is_null()) continue;
+      in_story[IdOf(h["story_id"])].insert(h["objectID"].get<std::string>());
+      replies[IdOf(h["parent_id"])].insert(h["objectID"].get<std::string>());
+    }
+  }
+  std::map<std::string, std::set<std::string>> in_link, reddit_replies;
+  for (const auto& c : JsonLines(reddit)) {
+    // Deleted and removed comments stay in the tree but are no hits.
+    const std::string body = c["body"].get<std::string>();
+    if (body == "[deleted]" || body == "[removed]") continue;
+    const std::string link = c["link_id"].get<std::string>().substr(3);
+    in_link[link].insert(c["id"].get<std::string>());
+    reddit_replies[c["parent_id"].get<std::string>().substr(3)].insert(
+        c["id"].get<std::string>());
+  }
+  auto ids = [&](const std::string& q) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 1000;
+    req.context = false;
+    Result<SearchResult> r = (*searcher)->Search(req);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    std::set<std::string> out;
+    if (r.ok()) {
+      for (const Hit& h : r->hits) out.insert(h.item.item.id);
+    }
+    return out;
+  };
+  int missing_stories = 0;
+  for (const auto& [story, comments] : in_story) {
+    if (have.count(story)) continue;  // the story is there: a real thread
+    ++missing_stories;
+    EXPECT_EQ(ids("thread:" + story), comments) << story;
+    EXPECT_EQ(ids("under:" + story), comments) << story;
+    std::set<std::string> direct;
+    if (replies.count(story)) direct = replies[story];
+    EXPECT_EQ(ids("parent:" + story), direct) << story;
+  }
+  EXPECT_GE(missing_stories, 3);
+  ASSERT_GE(in_link.size(), 20u);
+  for (const auto& [link, comments] : in_link) {
+    // (A bare id is tried as an HN id first.)
+    EXPECT_EQ(ids("thread:reddit:" + link), comments) << link;
+    EXPECT_EQ(ids("thread:t3_" + link), comments) << link;
+    EXPECT_EQ(ids("parent:reddit:t3_" + link), reddit_replies[link]) << link;
+  }
+  // An item the archive holds: its own id, also as a fullname.
+  const std::string comment = *in_link.begin()->second.begin();
+  EXPECT_EQ(ids("id:t1_" + comment), std::set<std::string>{comment});
+  // A missing story is no hit itself.
+  EXPECT_TRUE(ids("id:" + in_link.begin()->first).empty());
+}
+
+}  // namespace
+}  // namespace threadsearch
