@@ -371,9 +371,16 @@ ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
                    [](const ThreadNode* a, const ThreadNode* b) {
                      return a->item.item.time < b->item.item.time;
                    });
-  ojson kids = ojson::array();
-  for (const ThreadNode* c : shown) kids.push_back(AlgoliaNodeJson(*c, root));
+  // A poll lists its options apart from its comments, as hn.algolia.com
+  // does (and as the Algolia reader takes them).
+  const bool poll = it.type == ItemType::kPoll;
+  ojson kids = ojson::array(), options = ojson::array();
+  for (const ThreadNode* c : shown) {
+    (poll && c->item.item.type == ItemType::kPollOpt ? options : kids)
+        .push_back(AlgoliaNodeJson(*c, root));
+  }
   j["children"] = std::move(kids);
+  if (poll) j["options"] = std::move(options);
   return j;
 }
 

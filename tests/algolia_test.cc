@@ -246,6 +246,46 @@ TEST_F(AlgoliaTest, SearchResponsesMatchTheRecordedShape) {
   EXPECT_GE(compared_hits, 10);
 }
 
+// A poll's tree lists its options under "options" and its comments under
+// "children", the shape the Algolia reader takes back: indexing the served
+// tree again gives the same thread.
+TEST(AlgoliaPollTest, PollOptionsAreListedApartFromComments) {
+  TempDir tmp;
+  WriteFileOrDie(
+      tmp.Sub("poll.jsonl"),
+      "{\"id\": 10, \"type\": \"poll\", \"by\": \"pg\", \"time\": 100, "
+      "\"title\": \"Which?\", \"parts\": [11, 12], \"kids\": [13]}\n"
+      "{\"id\": 11, \"type\": \"pollopt\", \"by\": \"pg\", \"time\": 100, "
+      "\"poll\": 10, \"text\": \"Yes\", \"score\": 7}\n"
+      "{\"id\": 12, \"type\": \"pollopt\", \"by\": \"pg\", \"time\": 101, "
+      "\"poll\": 10, \"text\": \"No\", \"score\": 3}\n"
+      "{\"id\": 13, \"type\": \"comment\", \"by\": \"sama\", \"time\": 102, "
+      "\"parent\": 10, \"text\": \"Yes, clearly\"}\n");
+  ASSERT_TRUE(IndexInto(tmp.Sub("db"), {tmp.Sub("poll.jsonl")}));
+  json tree;
+  {
+    TestServer server(tmp.Sub("db"));
+    Reply r = Get(server, "/api/v1/items/10");
+    ASSERT_EQ(r.status, 200) << r.body;
+    tree = r.json();
+  }
+  EXPECT_EQ(tree["type"], "poll");
+  ASSERT_EQ(tree["options"].size(), 2u);
+  EXPECT_EQ(tree["options"][0]["id"], 11);
+  EXPECT_EQ(tree["options"][0]["type"], "pollopt");
+  EXPECT_EQ(tree["options"][0]["points"], 7);
+  EXPECT_EQ(tree["options"][1]["id"], 12);
+  ASSERT_EQ(tree["children"].size(), 1u);
+  EXPECT_EQ(tree["children"][0]["id"], 13);
+  // Read back, the served tree is the same thread.
+  WriteFileOrDie(tmp.Sub("tree.json"), tree.dump());
+  ASSERT_TRUE(IndexInto(tmp.Sub("again"), {tmp.Sub("tree.json")}));
+  TestServer again(tmp.Sub("again"));
+  Reply r = Get(again, "/api/v1/items/10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json(), tree);
+}
+
 TEST_F(AlgoliaTest, ItemMatchesTheRecordedShape) {
   json theirs = Recorded("/api/v1/items/17");
   Reply r = Fetch("/api/v1/items/17");
