@@ -482,30 +482,25 @@ class FilterParser {
     return Peek().kind == FilterToken::Kind::kWord && Peek().text == k;
   }
 
-  Result<FilterNode> Or(int depth) {
-    Result<FilterNode> a = And(depth);
+  // Operands read by `operand`, joined by `keyword` into `kind` nodes.
+  Result<FilterNode> Chain(int depth, const char* keyword, FK kind,
+                           Result<FilterNode> (FilterParser::*operand)(int)) {
+    Result<FilterNode> a = (this->*operand)(depth);
     if (!a.ok()) return a;
     FilterNode n = std::move(a).value();
-    while (IsKeyword("OR")) {
+    while (IsKeyword(keyword)) {
       ++pos_;
-      Result<FilterNode> b = And(depth);
+      Result<FilterNode> b = (this->*operand)(depth);
       if (!b.ok()) return b;
-      n = Combine(FK::kOr, std::move(n), std::move(b).value());
+      n = Combine(kind, std::move(n), std::move(b).value());
     }
     return n;
   }
-
+  Result<FilterNode> Or(int depth) {
+    return Chain(depth, "OR", FK::kOr, &FilterParser::And);
+  }
   Result<FilterNode> And(int depth) {
-    Result<FilterNode> a = Unary(depth);
-    if (!a.ok()) return a;
-    FilterNode n = std::move(a).value();
-    while (IsKeyword("AND")) {
-      ++pos_;
-      Result<FilterNode> b = Unary(depth);
-      if (!b.ok()) return b;
-      n = Combine(FK::kAnd, std::move(n), std::move(b).value());
-    }
-    return n;
+    return Chain(depth, "AND", FK::kAnd, &FilterParser::Unary);
   }
 
   Result<FilterNode> Unary(int depth) {
