@@ -151,6 +151,84 @@ TEST(ReadersTest, SniffFailuresNameTheStream) {
   }
 }
 
+// First records whose telling keys lie past the first 64 KiB, as real dumps
+// write them with their keys sorted: an Algolia item tree ("author",
+// "children", …, "created_at_i" after the children), a Pushshift
+// submission with many awards before "author_fullname" and "subreddit",
+// and one with a long self post. Each is sniffed, and read.
+TEST(ReadersTest, SniffSortedKeysPastTheWindow) {
+  // /api/v1/items/ID: a story with 300 replies, keys sorted.
+  std::string tree =
+      "{\"author\":\"op\",\"children\":[";
+  for (int i = 0; i < 300; ++i) {
+    if (i > 0) tree += ",";
+    tree += "{\"author\":\"u" + std::to_string(i) +
+            "\",\"children\":[],\"created_at\":\"2024-01-01T00:00:00Z\","
+            "\"created_at_i\":1704067200,\"id\":" +
+            std::to_string(2000 + i) +
+            ",\"options\":[],\"parent_id\":1000,\"points\":null,"
+            "\"story_id\":1000,\"text\":\"<p>" +
+            std::string(200, 'x') +
+            " capybara</p>\",\"title\":null,\"type\":\"comment\","
+            "\"url\":null}";
+  }
+  tree +=
+      "],\"created_at\":\"2024-01-01T00:00:00Z\",\"created_at_i\":1704067200,"
+      "\"id\":1000,\"options\":[],\"parent_id\":null,\"points\":5,"
+      "\"story_id\":1000,\"text\":null,\"title\":\"Ask HN: x\","
+      "\"type\":\"story\",\"url\":null}";
+  ASSERT_GT(tree.size(), 64u << 10);
+
+  // RS: 40 awards (about 2 KiB each) before the author.
+  std::string award =
+      "{\"award_sub_type\":\"GLOBAL\",\"coin_price\":100,\"description\":\"" +
+      std::string(1500, 'd') +
+      "\",\"icon_url\":\"https://i.redd.it/award_images/t5_22cerq/x.png\","
+      "\"name\":\"Helpful\"}";
+  std::string awarded = "{\"_meta\":{},\"all_awardings\":[";
+  for (int i = 0; i < 40; ++i) awarded += (i > 0 ? "," : "") + award;
+  awarded +=
+      "],\"archived\":false,\"author\":\"woodguy\",\"author_fullname\":"
+      "\"t2_145ffw\",\"created_utc\":1706745600,\"id\":\"1afjd7n\","
+      "\"num_comments\":3,\"selftext\":\"\",\"subreddit\":\"woodworking\","
+      "\"title\":\"A full maple farmhouse table\",\"url\":"
+      "\"https://i.redd.it/x.jpg\"}\n";
+  ASSERT_GT(awarded.size(), 64u << 10);
+
+  // RS: a 40,000-character self post and its HTML before "subreddit".
+  const std::string post(40000, 'w');
+  const std::string self_post =
+      "{\"author\":\"longposter\",\"id\":\"1afzzzz\",\"is_self\":true,"
+      "\"num_comments\":0,\"score\":1,\"selftext\":\"" + post +
+      "\",\"selftext_html\":\"&lt;p&gt;" + post +
+      "&lt;/p&gt;\",\"subreddit\":\"woodworking\",\"title\":\"Long\"}\n";
+
+  struct Case {
+    std::string text;
+    Format want;
+    std::string id;
+  };
+  const Case cases[] = {
+      {tree, Format::kAlgolia, "1000"},
+      {awarded, Format::kPushshift, "1afjd7n"},
+      {self_post, Format::kPushshift, "1afzzzz"},
+  };
+  for (const Case& c : cases) {
+    auto in = InputStream::FromString(c.text, "s.json");
+    Result<Format> f = SniffFormat(*in);
+    ASSERT_OK(f);
+    EXPECT_EQ(FormatName(*f), FormatName(c.want)) << c.id;
+    EXPECT_EQ(in->Peek(c.text.size()), c.text);  // nothing consumed
+    Collected r = ReadText(c.text, Format::kAuto, "s.json");
+    ASSERT_OK(r.status);
+    EXPECT_EQ(r.ErrorText(), "");
+    EXPECT_NE(r.Find(c.id), nullptr) << c.id;
+  }
+  // The Algolia tree is read whole: the story and its 300 replies.
+  Collected r = ReadText(tree, Format::kAuto, "s.json");
+  EXPECT_EQ(r.items.size(), 301u);
+}
+
 // A mailbox behind a byte order mark or blank lines is sniffed and read
 // whole: its first message is not lost to the mark.
 TEST(ReadersTest, MboxWithBomOrLeadingBlankLines) {
