@@ -1000,6 +1000,16 @@ std::string UnescapeRedditMarkdown(const std::string& s) {
   return out;
 }
 
+// The text of a markdown body or self post: the dump's escaping undone,
+// then the character references that Reddit's markdown renders
+// ("&#x200B;", which the new editor writes for every blank paragraph,
+// "&nbsp;", "&amp;") decoded, so they are neither words nor shown as code.
+std::string RedditMarkdownText(const std::string& s) {
+  const std::string unescaped = UnescapeRedditMarkdown(s);
+  if (unescaped.find('&') == std::string::npos) return unescaped;
+  return DecodeHtmlEntities(unescaped);
+}
+
 bool IsRemoved(const std::string& s) {
   return s == "[deleted]" || s == "[removed]";
 }
@@ -1038,12 +1048,14 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
     // A submission's title stays visible after its author deletes it, so
     // only a removed body and author together mark it deleted.
     item->deleted = author_deleted && IsRemoved(selftext);
-    item->text = UnescapeRedditMarkdown(selftext);
+    // A removed or deleted self post keeps its title; "[removed]" is not
+    // its text.
+    if (!IsRemoved(selftext)) item->text = RedditMarkdownText(selftext);
     item->title = UnescapeRedditMarkdown(item->title);
   } else {
     item->type = ItemType::kComment;
     item->deleted = IsRemoved(body);
-    item->text = UnescapeRedditMarkdown(body);
+    item->text = RedditMarkdownText(body);
     item->url.clear();
     item->parent = StripFullname(std::move(parent_id));
     item->num_comments = -1;

@@ -859,6 +859,40 @@ TEST(ReadersTest, PushshiftFixtureAndSubmission) {
   EXPECT_EQ(it.time, 1706745000);
 }
 
+// A moderator-removed self post keeps its title, but "[removed]" is not its
+// text; character references that Reddit's markdown renders (the new
+// editor's "&#x200B;" for a blank paragraph, "&nbsp;", an escaped "&amp;")
+// are decoded, in dumps that escape & as "&amp;" and in dumps that do not.
+TEST(ReadersTest, PushshiftRemovedPostsAndMarkdownEntities) {
+  const std::string text =
+      "{\"id\": \"s1\", \"title\": \"Removed post about chisels\", "
+      "\"selftext\": \"[removed]\", \"author\": \"someone\", "
+      "\"subreddit\": \"woodworking\", \"created_utc\": 1600000000}\n"
+      "{\"id\": \"s2\", \"title\": \"Zero width\", \"selftext\": \"First "
+      "para\\n\\n&amp;#x200B;\\n\\nSecond&amp;nbsp;para &amp;amp; AT&amp;T\","
+      " \"author\": \"zw\", \"subreddit\": \"woodworking\", "
+      "\"created_utc\": 1600000002}\n"
+      "{\"id\": \"k1\", \"body\": \"&#x200B;\\n\\n&gt; quoted &amp; kept\", "
+      "\"parent_id\": \"t3_s1\", \"link_id\": \"t3_s1\", \"author\": \"c\", "
+      "\"subreddit\": \"woodworking\", \"created_utc\": 1600000003}\n"
+      "{\"id\": \"k2\", \"body\": \"[removed]\", \"parent_id\": \"t1_k1\", "
+      "\"link_id\": \"t3_s1\", \"author\": \"d\", "
+      "\"subreddit\": \"woodworking\", \"created_utc\": 1600000004}\n";
+  Collected c = ReadText(text, Format::kAuto, "RS_2020-09");
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 4u);
+  const Item& removed = c.items[0];
+  EXPECT_EQ(removed.title, "Removed post about chisels");
+  EXPECT_EQ(removed.author, "someone");
+  EXPECT_EQ(removed.text, "");
+  EXPECT_FALSE(removed.deleted);
+  EXPECT_EQ(c.items[1].text,
+            "First para\n\n\u200B\n\nSecond\u00A0para & AT&T");
+  EXPECT_EQ(c.items[2].text, "\u200B\n\n> quoted & kept");
+  EXPECT_TRUE(c.items[3].deleted);
+}
+
 // ---- Algolia
 // -----------------------------------------------------------------
 
