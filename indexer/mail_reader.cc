@@ -545,6 +545,14 @@ std::string DecodeTransfer(const std::vector<Header>& headers,
   return std::string(body);
 }
 
+// Whether `s` holds anything but white space.
+bool HasText(std::string_view s) {
+  for (char c : s) {
+    if (!IsBlank(c) && c != '\n' && c != '\r') return true;
+  }
+  return false;
+}
+
 // The text of one MIME entity. Plain text parts are collected into
 // *plain, HTML parts (converted to text) into *html; the caller falls back
 // to HTML only when there is no plain text.
@@ -584,7 +592,10 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
           }
           std::string* p = alternative ? &alt_plain : plain;
           std::string* h = alternative ? &alt_html : html;
-          if (!alternative || p->empty()) {
+          // An alternative's blank text/plain part (some mailers send
+          // one beside the HTML that holds the message) does not hide the
+          // HTML.
+          if (!alternative || !HasText(*p)) {
             CollectText(part_headers, part_body, depth + 1, p, h);
           }
         }
@@ -608,7 +619,7 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
       }
     }
     if (alternative) {
-      if (!alt_plain.empty()) {
+      if (HasText(alt_plain)) {
         plain->append(alt_plain);
       } else {
         html->append(alt_html);
@@ -1005,7 +1016,11 @@ class MboxParser {
 
     std::string plain, html;
     CollectText(headers, body_, 0, &plain, &html);
-    std::string text = plain.empty() ? std::move(html) : std::move(plain);
+    std::string text = HasText(plain) ? std::move(plain) : std::move(html);
+    // A clear-signed message's armor and signature are not its text.
+    if (text.find("-----BEGIN PGP ") != std::string::npos) {
+      text = StripPgpArmor(text);
+    }
     // Pipermail separates messages with blank lines; they are not content,
     // nor are blank lines before the first text (indentation is kept).
     size_t e = text.size();
