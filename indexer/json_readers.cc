@@ -1076,6 +1076,13 @@ void HandlePushshift(const Json& v, const Locator& loc,
     Report(cb, loc.Where(v), "expected a Reddit comment or submission object");
     return;
   }
+  // A Pushshift API response saved whole: {"data": [records…],
+  // "metadata": {…}}.
+  if (const Json* data = Field(v, "data");
+      data != nullptr && data->is_array() && !v.contains("id")) {
+    for (const Json& e : *data) HandlePushshift(e, loc, cb);
+    return;
+  }
   EmitWith(PushshiftFromJson, v, loc, cb);
 }
 

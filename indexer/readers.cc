@@ -167,6 +167,14 @@ Format SniffJson(const JsonShape& shape) {
     return Format::kAlgolia;
   }
   if (has("post") || has("comments")) return Format::kHnJson;
+  // A Pushshift API response: {"data": [records…], "metadata": …}.
+  if (const JsonKey* data = FindKey(shape, "data", 1);
+      data != nullptr && data->kind == '[') {
+    for (std::string_view key :
+         {"subreddit", "subreddit_id", "created_utc", "link_id"}) {
+      if (FindKey(shape, key, 3) != nullptr) return Format::kPushshift;
+    }
+  }
   // Dumps write the keys sorted: "author_fullname" ("t2_…") and
   // "created_utc" come before a long self post's "selftext" and
   // "selftext_html", which can push "subreddit" out of the window.

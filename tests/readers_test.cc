@@ -893,6 +893,41 @@ TEST(ReadersTest, PushshiftRemovedPostsAndMarkdownEntities) {
   EXPECT_TRUE(c.items[3].deleted);
 }
 
+// A Pushshift API response saved whole ({"data": [...], "metadata": ...},
+// as curl or jq left it) is sniffed and read record by record.
+TEST(ReadersTest, PushshiftApiResponse) {
+  const std::string text =
+      "{\n"
+      "  \"data\": [\n"
+      "    {\n"
+      "      \"author\": \"alpha\",\n"
+      "      \"body\": \"api comment about mortise\",\n"
+      "      \"created_utc\": 1600000000,\n"
+      "      \"id\": \"g1\",\n"
+      "      \"link_id\": \"t3_abc\",\n"
+      "      \"parent_id\": \"t3_abc\",\n"
+      "      \"subreddit\": \"woodworking\"\n"
+      "    },\n"
+      "    {\"author\": \"beta\", \"body\": \"second\", \"created_utc\": "
+      "1600000100, \"id\": \"g2\", \"link_id\": \"t3_abc\", \"parent_id\": "
+      "\"t1_g1\", \"subreddit\": \"woodworking\"}\n"
+      "  ],\n"
+      "  \"metadata\": {\"total_results\": 2}\n"
+      "}\n";
+  auto in = InputStream::FromString(text, "search.json");
+  Result<Format> f = SniffFormat(*in);
+  ASSERT_OK(f);
+  EXPECT_EQ(FormatName(*f), "pushshift");
+  Collected c = ReadText(text, Format::kAuto, "search.json");
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 2u);
+  EXPECT_EQ(c.items[0].id, "g1");
+  EXPECT_EQ(c.items[0].origin, "search.json:3");
+  EXPECT_EQ(c.items[1].parent, "g1");
+  EXPECT_EQ(c.items[1].thread_hint, "abc");
+}
+
 // ---- Algolia
 // -----------------------------------------------------------------
 
