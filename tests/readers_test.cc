@@ -428,13 +428,52 @@ TEST(ReadersTest, DocumentErrorsCarryLines) {
   EXPECT_EQ(got.errors[0].message, "field \"time\": expected integer");
 }
 
+// A document cut short is an error, as a truncated .gz is; the whole
+// records of an array before the cut are read, as a .gz's are.
 TEST(ReadersTest, BrokenDocumentIsAnError) {
   Collected got =
       ReadText("[\n{\"id\": 1},\n{\"id\": 2\n", Format::kHnJson, "broken.json");
   EXPECT_EQ(got.status.code(), StatusCode::kCorruption);
-  EXPECT_EQ(got.status.message().rfind("broken.json: invalid JSON", 0), 0u)
+  EXPECT_EQ(got.status.message().rfind("broken.json:3: input ends inside", 0),
+            0u)
       << got.status.ToString();
-  EXPECT_TRUE(got.items.empty());
+  ASSERT_EQ(got.items.size(), 1u);
+  EXPECT_EQ(got.items[0].id, "1");
+}
+
+// One malformed record in a JSON array (a crawler's hand-edited or
+// half-written file) costs only itself: the array is read element by
+// element, the bad one reported at its line.
+TEST(ReadersTest, BadRecordInAnArrayKeepsItsNeighbours) {
+  const std::string text =
+      "[\n"
+      "  {\"by\": \"pg\", \"id\": 126809, \"time\": 1204403652, "
+      "\"type\": \"poll\"},\n"
+      "  {\n"
+      "    \"by\": \"justin\",\n"
+      "    \"id\" 192327,\n"
+      "    \"type\": \"job\"\n"
+      "  },\n"
+      "  null,\n"
+      "  {\"by\": \"norvig\", \"id\": 2921983, \"parent\": 2921506, "
+      "\"time\": 1314211127, \"type\": \"comment\", \"text\": \"a ] b\"},\n"
+      "  {\"by\": \"x\", \"id\": 5, \"time\": \"soon\"}\n"
+      "]\n";
+  Collected got = ReadText(text, Format::kAuto, "items.json");
+  ASSERT_OK(got.status);
+  std::vector<std::string> ids, origins;
+  for (const Item& it : got.items) {
+    ids.push_back(it.id);
+    origins.push_back(it.origin);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"126809", "2921983"}));
+  EXPECT_EQ(origins,
+            (std::vector<std::string>{"items.json:2", "items.json:9"}));
+  ASSERT_EQ(got.errors.size(), 2u) << got.ErrorText();
+  EXPECT_EQ(got.errors[0].where, "items.json:3");
+  EXPECT_EQ(got.errors[0].message.rfind("invalid JSON", 0), 0u);
+  EXPECT_EQ(got.errors[1].where, "items.json:10");
+  EXPECT_EQ(got.errors[1].message, "field \"time\": expected integer");
 }
 
 // `jq .` prints pretty objects one after another.
