@@ -748,9 +748,10 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Whether `stem` (a file name without ".txt") names a Mailman 2 pipermail
-// archive period: "2003" (yearly), "2003q1" (quarterly), "2003-January"
-// (monthly), "Week-of-Mon-20030106" (weekly) or "20030106" (daily).
+// Whether `stem` (a file name without ".txt" or ".mbox") names an archive
+// period: Mailman 2 pipermail's "2003" (yearly), "2003q1" (quarterly),
+// "2003-January" (monthly), "Week-of-Mon-20030106" (weekly) or "20030106"
+// (daily), or GNU's "2020-01" (monthly).
 bool IsPipermailPeriod(std::string_view stem) {
   constexpr std::string_view kWeekly = "Week-of-Mon-";
   const bool weekly = stem.substr(0, kWeekly.size()) == kWeekly;
@@ -763,12 +764,18 @@ bool IsPipermailPeriod(std::string_view stem) {
   if (rest.size() == 2 && rest[0] == 'q') {
     return rest[1] >= '1' && rest[1] <= '4';
   }
+  // "2020-01": GNU's monthly mbox archives (lists.gnu.org/archive/mbox/).
+  if (rest.size() == 3 && rest[0] == '-' && AllDigits(rest.substr(1))) {
+    const int m = ToInt(rest.substr(1));
+    return m >= 1 && m <= 12;
+  }
   return rest[0] == '-' && MonthFromName(rest.substr(1)) != 0;
 }
 
 // The list name when neither the caller nor a List-Id header gives one: a
-// pipermail archive ("2003-January.txt.gz", "2003q1.txt", …) is named after
-// its directory ("r-help"); anything else after the file's stem.
+// monthly or other period's archive ("2003-January.txt.gz", "2003q1.txt",
+// GNU's "2020-01", "2020-01.mbox") is named after its directory ("r-help");
+// anything else after the file's stem.
 std::string ListFromPath(const std::string& path) {
   const std::filesystem::path p(path);
   std::string file = p.filename().string();
@@ -778,8 +785,14 @@ std::string ListFromPath(const std::string& path) {
       break;
     }
   }
-  if (EndsWith(file, ".txt") &&
-      IsPipermailPeriod(std::string_view(file).substr(0, file.size() - 4))) {
+  std::string_view stem = file;
+  for (std::string_view ext : {".txt", ".mbox"}) {
+    if (EndsWith(stem, ext)) {
+      stem.remove_suffix(ext.size());
+      break;
+    }
+  }
+  if (IsPipermailPeriod(stem)) {
     const std::string dir = p.parent_path().filename().string();
     if (!dir.empty()) return dir;
   }

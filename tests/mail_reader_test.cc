@@ -478,7 +478,14 @@ TEST(MailReaderTest, ListName) {
       {"/x/yearly/2003.txt.gz", "", "yearly"},
       {"/x/daily/20030106.txt", "", "daily"},
       {"/x/daily/20030106.txt.gz", "", "daily"},
+      // GNU's monthly mbox archives, and periods named .mbox or bare.
+      {"/x/help-gnu-emacs/2020-01", "", "help-gnu-emacs"},
+      {"/x/help-gnu-emacs/2020-12.gz", "", "help-gnu-emacs"},
+      {"/x/mylist/2020-01.mbox", "", "mylist"},
+      {"/x/mylist/2003-January.mbox.gz", "", "mylist"},
+      {"/x/mylist/2003", "", "mylist"},
       // Not a period: named after the file.
+      {"/x/y/2020-13", "", "2020-13"},
       {"/x/y/2003q5.txt", "", "2003q5"},
       {"/x/y/Week-of-Mon-2003.txt", "", "Week-of-Mon-2003"},
       {"/x/y/notes.txt", "", "notes"},
