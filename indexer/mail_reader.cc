@@ -751,7 +751,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // Whether `stem` (a file name without ".txt" or ".mbox") names an archive
 // period: Mailman 2 pipermail's "2003" (yearly), "2003q1" (quarterly),
 // "2003-January" (monthly), "Week-of-Mon-20030106" (weekly) or "20030106"
-// (daily), or GNU's "2020-01" (monthly).
+// (daily), or GNU's "2020-01" and Apache's "202001" (monthly).
 bool IsPipermailPeriod(std::string_view stem) {
   constexpr std::string_view kWeekly = "Week-of-Mon-";
   const bool weekly = stem.substr(0, kWeekly.size()) == kWeekly;
@@ -764,9 +764,12 @@ bool IsPipermailPeriod(std::string_view stem) {
   if (rest.size() == 2 && rest[0] == 'q') {
     return rest[1] >= '1' && rest[1] <= '4';
   }
-  // "2020-01": GNU's monthly mbox archives (lists.gnu.org/archive/mbox/).
-  if (rest.size() == 3 && rest[0] == '-' && AllDigits(rest.substr(1))) {
-    const int m = ToInt(rest.substr(1));
+  // "2020-01": GNU's monthly mbox archives (lists.gnu.org/archive/mbox/);
+  // "202001": Apache's (mod_mbox's "202001.mbox").
+  const std::string_view month =
+      rest.size() == 3 && rest[0] == '-' ? rest.substr(1) : rest;
+  if (month.size() == 2 && AllDigits(month)) {
+    const int m = ToInt(month);
     return m >= 1 && m <= 12;
   }
   return rest[0] == '-' && MonthFromName(rest.substr(1)) != 0;
@@ -774,7 +777,8 @@ bool IsPipermailPeriod(std::string_view stem) {
 
 // The list name when neither the caller nor a List-Id header gives one: a
 // monthly or other period's archive ("2003-January.txt.gz", "2003q1.txt",
-// GNU's "2020-01", "2020-01.mbox") is named after its directory ("r-help");
+// GNU's "2020-01", Apache's "202001.mbox") is named after its directory
+// ("r-help");
 // anything else after the file's stem.
 std::string ListFromPath(const std::string& path) {
   const std::filesystem::path p(path);

@@ -484,6 +484,7 @@ TEST(MailReaderTest, ListName) {
       {"/x/mylist/2020-01.mbox", "", "mylist"},
       {"/x/mylist/2003-January.mbox.gz", "", "mylist"},
       {"/x/mylist/2003", "", "mylist"},
+      {"/x/dev/202001.mbox", "", "dev"},
       // Not a period: named after the file.
       {"/x/y/2020-13", "", "2020-13"},
       {"/x/y/2003q5.txt", "", "2003q5"},
