@@ -190,10 +190,15 @@ bool ParseEncodedWord(std::string_view s, size_t pos, std::string* charset,
   const size_t close = s.find("?=", text_begin);
   if (close == std::string_view::npos) return false;
   const std::string_view text = s.substr(text_begin, close - text_begin);
-  // Encoded words contain no white space; a "?=" far away means this was
-  // not an encoded word.
+  // Encoded words contain no white space, but some mailers (web.de's, in
+  // R-help's archive) wrote blanks into Q words ("=?iso-8859-1?Q?
+  // Jens=20Oehlschl=E4gel ?="); decoders such as Python's take them. A
+  // line break, or a "?=" further than a long word reaches, means this
+  // was not an encoded word.
+  constexpr size_t kMaxWordWithBlanks = 200;
   for (char c : text) {
-    if (IsSpace(c)) return false;
+    if (c == '\r' || c == '\n') return false;
+    if (IsSpace(c) && text.size() > kMaxWordWithBlanks) return false;
   }
   if (enc == 'B' || enc == 'b') {
     *bytes = DecodeBase64(text);

@@ -39,6 +39,10 @@ TEST(MailTextTest, DecodeRfc2047) {
       // windows-1251 (2003-April separator).
       {"=?windows-1251?Q?=CA=EE=F1=E5=ED=EA=EE=E2?=",
        "\u041a\u043e\u0441\u0435\u043d\u043a\u043e\u0432"},
+      // Blanks inside a Q word (web.de, R-help 2001-2004 From: lines).
+      {"=?iso-8859-1?Q? Jens=20Oehlschl=E4gel ?=",
+       " Jens Oehlschl\u00e4gel "},
+      {"Na=?iso-8859-1?Q?=EFme TAIBALY?=", "Na\u00efme TAIBALY"},
       // Malformed: left alone.
       {"=?iso-8859-1?X?abc?=", "=?iso-8859-1?X?abc?="},
       {"=?iso-8859-1?Q?no end", "=?iso-8859-1?Q?no end"},
