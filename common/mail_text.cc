@@ -190,10 +190,15 @@ bool ParseEncodedWord(std::string_view s, size_t pos, std::string* charset,
   const size_t close = s.find("?=", text_begin);
   if (close == std::string_view::npos) return false;
   const std::string_view text = s.substr(text_begin, close - text_begin);
-  // Encoded words contain no white space; a "?=" far away means this was
-  // not an encoded word.
+  // Encoded words contain no white space, but some mailers (web.de's, in
+  // R-help's archive) wrote blanks into Q words ("=?iso-8859-1?Q?
+  // Jens=20Oehlschl=E4gel ?="); decoders such as Python's take them. A
+  // line break, or a "?=" further than a long word reaches, means this
+  // was not an encoded word.
+  constexpr size_t kMaxWordWithBlanks = 200;
   for (char c : text) {
-    if (IsSpace(c)) return false;
+    if (c == '\r' || c == '\n') return false;
+    if (IsSpace(c) && text.size() > kMaxWordWithBlanks) return false;
   }
   if (enc == 'B' || enc == 'b') {
     *bytes = DecodeBase64(text);
@@ -318,9 +323,43 @@ std::string TrimBlankLines(std::string s) {
 
 }  // namespace
 
+// Charsets of one byte a character: latin-1 and its relatives, the
+// windows code pages, KOI8, Mac Roman.
+bool IsSingleByteCharset(const std::string& cs) {
+  return StartsWith(cs, "iso-8859") || StartsWith(cs, "iso8859") ||
+         StartsWith(cs, "iso_8859") || StartsWith(cs, "8859-") ||
+         StartsWith(cs, "latin") || StartsWith(cs, "windows-125") ||
+         StartsWith(cs, "cp125") || StartsWith(cs, "koi8") ||
+         cs == "x-mac-roman" || cs == "macintosh";
+}
+
+// Whether `s` is valid UTF-8 holding at least one multi-byte sequence.
+bool IsNonAsciiUtf8(std::string_view s) {
+  bool multi = false;
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) return false;
+    multi = true;
+    i += len;
+  }
+  return multi;
+}
+
 std::string CharsetToUtf8(std::string_view bytes, std::string_view charset) {
   const std::string cs = NormalizeCharset(charset);
   if (IsUtf8Name(cs)) return Utf8OrCp1252(bytes);
+  // Mailers often label UTF-8 text with the user's old single-byte
+  // charset. Text in such a charset is almost never valid UTF-8 with a
+  // multi-byte sequence (that takes an accented capital followed by a
+  // symbol such as "Ã©"), so valid UTF-8 is read as UTF-8 rather than
+  // turned into mojibake.
+  if (IsSingleByteCharset(cs) && IsNonAsciiUtf8(bytes)) {
+    return std::string(bytes);
+  }
   thread_local IconvCache cache;
   iconv_t cd = cache.Get(cs);
   if (cd == reinterpret_cast<iconv_t>(-1)) return Utf8OrCp1252(bytes);
@@ -370,6 +409,54 @@ std::string CharsetToUtf8(std::string_view bytes, std::string_view charset) {
   // iconv's output is UTF-8 already; this only guards against converters
   // that pass bytes through unchanged.
   return Utf8OrCp1252(out);
+}
+
+std::string StripPgpArmor(std::string_view body) {
+  constexpr std::string_view kSigned = "-----BEGIN PGP SIGNED MESSAGE-----";
+  constexpr std::string_view kSigBegin = "-----BEGIN PGP SIGNATURE-----";
+  constexpr std::string_view kSigEnd = "-----END PGP SIGNATURE-----";
+  if (body.find("-----BEGIN PGP ") == std::string_view::npos) {
+    return std::string(body);
+  }
+  const auto armor_line = [](std::string_view line, std::string_view what) {
+    while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
+    return line == what;
+  };
+  std::string out;
+  out.reserve(body.size());
+  enum { kText, kArmorHeaders, kSignedText, kSignature } state = kText;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    const size_t next = nl == std::string_view::npos ? body.size() : nl + 1;
+    std::string_view line = body.substr(pos, next - pos);
+    const std::string_view bare =
+        line.substr(0, line.size() - (nl == std::string_view::npos ? 0 : 1));
+    pos = next;
+    switch (state) {
+      case kArmorHeaders:
+        if (Trim(bare).empty()) state = kSignedText;
+        continue;
+      case kSignature:
+        if (armor_line(bare, kSigEnd)) state = kText;
+        continue;
+      case kText:
+      case kSignedText:
+        break;
+    }
+    if (armor_line(bare, kSigned)) {
+      state = kArmorHeaders;
+      continue;
+    }
+    if (armor_line(bare, kSigBegin) &&
+        body.find(kSigEnd, pos) != std::string_view::npos) {
+      state = kSignature;
+      continue;
+    }
+    if (state == kSignedText && StartsWith(line, "- ")) line.remove_prefix(2);
+    out.append(line);
+  }
+  return out;
 }
 
 std::string DecodeRfc2047(std::string_view header) {

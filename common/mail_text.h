@@ -22,6 +22,15 @@ std::string DecodeRfc2047(std::string_view header);
 std::string DecodeQuotedPrintable(std::string_view s);
 std::string DecodeBase64(std::string_view s);
 
+// Removes OpenPGP clear-signing armor from a message body: the
+// "-----BEGIN PGP SIGNED MESSAGE-----" line and its armor headers
+// ("Hash: SHA1") up to the first blank line, the dash escaping ("- " before
+// signed lines that start with '-'), and every "-----BEGIN PGP
+// SIGNATURE-----" … "-----END PGP SIGNATURE-----" block. Quoted armor
+// ("> -----BEGIN …") and a BEGIN line without its END are left alone; a
+// body without armor is returned unchanged.
+std::string StripPgpArmor(std::string_view body);
+
 // A mail body split for indexing.
 struct MailBodyParts {
   // What the writer wrote: no quoted lines ("> …", in a reply only; a

@@ -565,10 +565,55 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   return in.status();
 }
 
+// Reads the elements of an array that did not parse as a whole (a bad
+// record in it, or a file cut short) one at a time, so the good ones are
+// kept and each bad one is reported at its line. `array` starts with '['
+// on line `line`. Returns Corruption naming the line when the input ends
+// inside the array (the elements before were delivered), else OK.
+Status ReadArrayElements(const InputStream& in, std::string_view array,
+                         uint64_t line, const ReadCallbacks& cb, RecordFn fn) {
+  const auto cut = [&](uint64_t at) {
+    return Status::Corruption(Where(in, at) +
+                              ": input ends inside a JSON array (file cut "
+                              "short?); the records before were read");
+  };
+  size_t pos = 1;
+  for (;;) {
+    for (; pos < array.size() && (IsJsonSpace(array[pos]) || array[pos] == ',');
+         ++pos) {
+      if (array[pos] == '\n') ++line;
+    }
+    if (pos >= array.size()) return cut(line);
+    if (array[pos] == ']') return Status::OK();
+    size_t end = ValueEnd(array, pos);
+    if (array[pos] != '{' && array[pos] != '[' && array[pos] != '"') {
+      // A scalar ends at the array's ',' or ']' too.
+      end = std::min(end, array.find_first_of(",]", pos));
+    }
+    const std::string_view value = array.substr(pos, end - pos);
+    if (end == array.size() && (value[0] == '{' || value[0] == '[')) {
+      return cut(line);
+    }
+    Json v;
+    std::string error;
+    if (!ParseJson(value, &v, &error)) {
+      Report(cb, Where(in, line), error);
+    } else if (!v.is_null()) {
+      Locator loc(in, line);
+      loc.Index(v, value);
+      fn(v, loc, cb);
+    }
+    line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
+    pos = end;
+  }
+}
+
 // A whole document held in memory: one value, or values one after another
 // (`jq .` prints pretty objects so). Each value is parsed alone, so a bad
 // one is reported at its line and the others are read; `null`s are
-// skipped. A text that is one broken value is an error.
+// skipped. An array that does not parse is read element by element (an
+// array cut short is an error after its whole elements are read); a text
+// that is one other broken value is an error.
 Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   std::string text;
   TS_RETURN_IF_ERROR(in.ReadAll(&text, kMaxDocument));
@@ -586,10 +631,14 @@ Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
     Json v;
     std::string error;
     if (!ParseJson(value, &v, &error)) {
-      if (first && end == view.size()) {
+      if (value[0] == '[' && JsonDepth(value, kMaxDepth) <= kMaxDepth) {
+        // Only the last value can run to the end of the input.
+        TS_RETURN_IF_ERROR(ReadArrayElements(in, value, line, cb, fn));
+      } else if (first && end == view.size()) {
         return Status::Corruption(in.name() + ": " + error);
+      } else {
+        Report(cb, Where(in, line), error);
       }
-      Report(cb, Where(in, line), error);
     } else if (!v.is_null()) {
       Locator loc(in, line);
       loc.Index(v, value);
@@ -1007,6 +1056,16 @@ std::string UnescapeRedditMarkdown(const std::string& s) {
   return out;
 }
 
+// The text of a markdown body or self post: the dump's escaping undone,
+// then the character references that Reddit's markdown renders
+// ("&#x200B;", which the new editor writes for every blank paragraph,
+// "&nbsp;", "&amp;") decoded, so they are neither words nor shown as code.
+std::string RedditMarkdownText(const std::string& s) {
+  const std::string unescaped = UnescapeRedditMarkdown(s);
+  if (unescaped.find('&') == std::string::npos) return unescaped;
+  return DecodeHtmlEntities(unescaped);
+}
+
 bool IsRemoved(const std::string& s) {
   return s == "[deleted]" || s == "[removed]";
 }
@@ -1045,12 +1104,14 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
     // A submission's title stays visible after its author deletes it, so
     // only a removed body and author together mark it deleted.
     item->deleted = author_deleted && IsRemoved(selftext);
-    item->text = UnescapeRedditMarkdown(selftext);
+    // A removed or deleted self post keeps its title; "[removed]" is not
+    // its text.
+    if (!IsRemoved(selftext)) item->text = RedditMarkdownText(selftext);
     item->title = UnescapeRedditMarkdown(item->title);
   } else {
     item->type = ItemType::kComment;
     item->deleted = IsRemoved(body);
-    item->text = UnescapeRedditMarkdown(body);
+    item->text = RedditMarkdownText(body);
     item->url.clear();
     item->parent = StripFullname(std::move(parent_id));
     item->num_comments = -1;
@@ -1069,6 +1130,13 @@ void HandlePushshift(const Json& v, const Locator& loc,
   }
   if (!v.is_object()) {
     Report(cb, loc.Where(v), "expected a Reddit comment or submission object");
+    return;
+  }
+  // A Pushshift API response saved whole: {"data": [records…],
+  // "metadata": {…}}.
+  if (const Json* data = Field(v, "data");
+      data != nullptr && data->is_array() && !v.contains("id")) {
+    for (const Json& e : *data) HandlePushshift(e, loc, cb);
     return;
   }
   EmitWith(PushshiftFromJson, v, loc, cb);

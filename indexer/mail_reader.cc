@@ -545,6 +545,14 @@ std::string DecodeTransfer(const std::vector<Header>& headers,
   return std::string(body);
 }
 
+// Whether `s` holds anything but white space.
+bool HasText(std::string_view s) {
+  for (char c : s) {
+    if (!IsBlank(c) && c != '\n' && c != '\r') return true;
+  }
+  return false;
+}
+
 // The text of one MIME entity. Plain text parts are collected into
 // *plain, HTML parts (converted to text) into *html; the caller falls back
 // to HTML only when there is no plain text.
@@ -584,7 +592,10 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
           }
           std::string* p = alternative ? &alt_plain : plain;
           std::string* h = alternative ? &alt_html : html;
-          if (!alternative || p->empty()) {
+          // An alternative's blank text/plain part (some mailers send
+          // one beside the HTML that holds the message) does not hide the
+          // HTML.
+          if (!alternative || !HasText(*p)) {
             CollectText(part_headers, part_body, depth + 1, p, h);
           }
         }
@@ -608,7 +619,7 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
       }
     }
     if (alternative) {
-      if (!alt_plain.empty()) {
+      if (HasText(alt_plain)) {
         plain->append(alt_plain);
       } else {
         html->append(alt_html);
@@ -737,9 +748,10 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Whether `stem` (a file name without ".txt") names a Mailman 2 pipermail
-// archive period: "2003" (yearly), "2003q1" (quarterly), "2003-January"
-// (monthly), "Week-of-Mon-20030106" (weekly) or "20030106" (daily).
+// Whether `stem` (a file name without ".txt" or ".mbox") names an archive
+// period: Mailman 2 pipermail's "2003" (yearly), "2003q1" (quarterly),
+// "2003-January" (monthly), "Week-of-Mon-20030106" (weekly) or "20030106"
+// (daily), or GNU's "2020-01" and Apache's "202001" (monthly).
 bool IsPipermailPeriod(std::string_view stem) {
   constexpr std::string_view kWeekly = "Week-of-Mon-";
   const bool weekly = stem.substr(0, kWeekly.size()) == kWeekly;
@@ -752,12 +764,22 @@ bool IsPipermailPeriod(std::string_view stem) {
   if (rest.size() == 2 && rest[0] == 'q') {
     return rest[1] >= '1' && rest[1] <= '4';
   }
+  // "2020-01": GNU's monthly mbox archives (lists.gnu.org/archive/mbox/);
+  // "202001": Apache's (mod_mbox's "202001.mbox").
+  const std::string_view month =
+      rest.size() == 3 && rest[0] == '-' ? rest.substr(1) : rest;
+  if (month.size() == 2 && AllDigits(month)) {
+    const int m = ToInt(month);
+    return m >= 1 && m <= 12;
+  }
   return rest[0] == '-' && MonthFromName(rest.substr(1)) != 0;
 }
 
 // The list name when neither the caller nor a List-Id header gives one: a
-// pipermail archive ("2003-January.txt.gz", "2003q1.txt", …) is named after
-// its directory ("r-help"); anything else after the file's stem.
+// monthly or other period's archive ("2003-January.txt.gz", "2003q1.txt",
+// GNU's "2020-01", Apache's "202001.mbox") is named after its directory
+// ("r-help");
+// anything else after the file's stem.
 std::string ListFromPath(const std::string& path) {
   const std::filesystem::path p(path);
   std::string file = p.filename().string();
@@ -767,8 +789,14 @@ std::string ListFromPath(const std::string& path) {
       break;
     }
   }
-  if (EndsWith(file, ".txt") &&
-      IsPipermailPeriod(std::string_view(file).substr(0, file.size() - 4))) {
+  std::string_view stem = file;
+  for (std::string_view ext : {".txt", ".mbox"}) {
+    if (EndsWith(stem, ext)) {
+      stem.remove_suffix(ext.size());
+      break;
+    }
+  }
+  if (IsPipermailPeriod(stem)) {
     const std::string dir = p.parent_path().filename().string();
     if (!dir.empty()) return dir;
   }
@@ -1005,7 +1033,11 @@ class MboxParser {
 
     std::string plain, html;
     CollectText(headers, body_, 0, &plain, &html);
-    std::string text = plain.empty() ? std::move(html) : std::move(plain);
+    std::string text = HasText(plain) ? std::move(plain) : std::move(html);
+    // A clear-signed message's armor and signature are not its text.
+    if (text.find("-----BEGIN PGP ") != std::string::npos) {
+      text = StripPgpArmor(text);
+    }
     // Pipermail separates messages with blank lines; they are not content,
     // nor are blank lines before the first text (indentation is kept).
     size_t e = text.size();

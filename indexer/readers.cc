@@ -23,8 +23,12 @@ constexpr struct {
     {Format::kThreadPage, "thread-page"},
 };
 
-// How much of a stream SniffFormat looks at.
+// How much of a stream SniffFormat looks at; a JSON record that the window
+// cuts before its keys tell the format is looked at again up to
+// kSniffMaxBytes (an Algolia item tree or a Pushshift self post can put
+// tens of KiB before the telling keys).
 constexpr size_t kSniffBytes = 64 << 10;
+constexpr size_t kSniffMaxBytes = 1 << 20;
 
 // One key of the first JSON record, as far as the sniff window shows it.
 struct JsonKey {
@@ -38,6 +42,7 @@ struct JsonKey {
 // or the first element when the top level is an array.
 struct JsonShape {
   bool top_array = false;
+  bool complete = false;  // The first record ended inside the window.
   std::vector<JsonKey> keys;
 };
 
@@ -105,7 +110,10 @@ JsonShape ScanJsonShape(std::string_view s) {
       stack.pop_back();
       ++i;
       // End of the first record.
-      if (static_cast<int>(stack.size()) <= base) break;
+      if (static_cast<int>(stack.size()) <= base) {
+        shape.complete = true;
+        break;
+      }
       continue;
     }
     // A bare scalar: number, true, false, null.
@@ -142,13 +150,38 @@ Format SniffJson(const JsonShape& shape) {
   auto has = [&](std::string_view key) {
     return FindKey(shape, key, 1) != nullptr;
   };
+  auto has_at_any_depth = [&](std::string_view key) {
+    for (const JsonKey& k : shape.keys) {
+      if (k.key == key) return true;
+    }
+    return false;
+  };
   if (shape.top_array && has("url") && has("reply")) return Format::kAlgolia;
+  // An item tree's node: "children" with "created_at_i" beside it, or,
+  // when the keys come sorted ("author", "children", "created_at", …, as
+  // the items API writes them now) and the window ends inside the
+  // children, in the nodes below.
   if (has("hits") || has("nbHits") || has("objectID") ||
-      (has("children") && has("created_at_i"))) {
+      (has("children") && (has("created_at_i") || has("author") ||
+                           has_at_any_depth("created_at_i")))) {
     return Format::kAlgolia;
   }
   if (has("post") || has("comments")) return Format::kHnJson;
-  if (has("subreddit") || has("subreddit_id") ||
+  // A Pushshift API response: {"data": [records…], "metadata": …}.
+  if (const JsonKey* data = FindKey(shape, "data", 1);
+      data != nullptr && data->kind == '[') {
+    for (std::string_view key :
+         {"subreddit", "subreddit_id", "created_utc", "link_id"}) {
+      if (FindKey(shape, key, 3) != nullptr) return Format::kPushshift;
+    }
+  }
+  // Dumps write the keys sorted: "author_fullname" ("t2_…") and
+  // "created_utc" come before a long self post's "selftext" and
+  // "selftext_html", which can push "subreddit" out of the window.
+  const JsonKey* author_fullname = FindKey(shape, "author_fullname", 1);
+  if (has("subreddit") || has("subreddit_id") || has("created_utc") ||
+      (author_fullname != nullptr && author_fullname->kind == '"' &&
+       author_fullname->str_prefix.rfind("t2_", 0) == 0) ||
       IsRedditFullname(FindKey(shape, "link_id", 1)) ||
       IsRedditFullname(FindKey(shape, "parent_id", 1))) {
     return Format::kPushshift;
@@ -244,7 +277,16 @@ Result<Format> SniffFormat(InputStream& in) {
   }
   i = SkipJsonNulls(s, i);
   if (i < s.size() && (s[i] == '{' || s[i] == '[')) {
-    Format f = SniffJson(ScanJsonShape(s.substr(i)));
+    JsonShape shape = ScanJsonShape(s.substr(i));
+    Format f = SniffJson(shape);
+    if (f == Format::kAuto && !shape.complete && head.size() >= kSniffBytes) {
+      // The first record goes on past the window: look further into it.
+      const size_t offset = static_cast<size_t>(s.data() - head.data()) + i;
+      head = in.Peek(kSniffMaxBytes);
+      if (head.size() > offset) {
+        f = SniffJson(ScanJsonShape(std::string_view(head).substr(offset)));
+      }
+    }
     if (f != Format::kAuto) return f;
     return Status::InvalidArgument(
         in.name() +

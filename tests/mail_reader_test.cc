@@ -393,6 +393,67 @@ TEST(MailReaderTest, ClassicMboxWithMime) {
   EXPECT_EQ(c.text.find("<p>"), std::string::npos);
 }
 
+// Real mail that hid or garbled its text: a clear-signed message (armor and
+// signature are not text), UTF-8 labelled iso-8859-1, and a
+// multipart/alternative whose text/plain part is blank beside the HTML.
+TEST(MailReaderTest, SignedMislabelledAndBlankPlainMessages) {
+  const std::string text =
+      "From a@example.org Mon Jan  5 10:00:00 2004\n"
+      "From: a@example.org\n"
+      "Subject: [ANNOUNCE] libfoo 1.2\n"
+      "Message-ID: <pgp1@example.org>\n"
+      "\n"
+      "-----BEGIN PGP SIGNED MESSAGE-----\n"
+      "Hash: SHA1\n"
+      "\n"
+      "libfoo 1.2 fixes the overflow in the wombat parser.\n"
+      "- --\n"
+      "Release manager\n"
+      "-----BEGIN PGP SIGNATURE-----\n"
+      "Version: GnuPG v1.2.4 (GNU/Linux)\n"
+      "\n"
+      "iD8DBQFAKpa5Rl2yqmHvRlkRAn3BAJ9Z8l1qZbQp2o4aK5I3JpX9y8vJgQCfcZ0h\n"
+      "=7kQe\n"
+      "-----END PGP SIGNATURE-----\n"
+      "\n"
+      "From b@example.org Mon Jan  5 11:00:00 2004\n"
+      "From: =?iso-8859-1?Q?J=C3=B6rg?= <b@example.org>\n"
+      "Subject: mislabel\n"
+      "Message-ID: <mis1@example.org>\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=iso-8859-1\n"
+      "Content-Transfer-Encoding: 8bit\n"
+      "\n"
+      "Gr\xc3\xbc\xc3\x9f" "e aus Z\xc3\xbcrich, caf\xc3\xa9.\n"
+      "\n"
+      "From c@example.org Mon Jan  5 12:00:00 2004\n"
+      "From: c@example.org\n"
+      "Subject: blank plain part\n"
+      "Message-ID: <alt1@example.org>\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/alternative; boundary=\"b1\"\n"
+      "\n"
+      "--b1\n"
+      "Content-Type: text/plain; charset=utf-8\n"
+      "\n"
+      "\n"
+      "--b1\n"
+      "Content-Type: text/html; charset=utf-8\n"
+      "\n"
+      "<div>Only the html has the <b>okapi</b> text</div>\n"
+      "--b1--\n";
+  const ReadResult r = ReadText(text);
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 3u);
+  EXPECT_EQ(r.items[0].text,
+            "libfoo 1.2 fixes the overflow in the wombat parser.\n"
+            "--\n"
+            "Release manager");
+  EXPECT_EQ(r.items[1].author_name, "J\u00f6rg");
+  EXPECT_EQ(r.items[1].text, "Gr\u00fc\u00dfe aus Z\u00fcrich, caf\u00e9.");
+  EXPECT_EQ(r.items[2].text, "Only the html has the okapi text");
+}
+
 TEST(MailReaderTest, ListName) {
   const std::string text =
       "From a at b.c  Mon Jan  5 09:00:00 2004\nFrom: a at b.c\n"
@@ -417,7 +478,15 @@ TEST(MailReaderTest, ListName) {
       {"/x/yearly/2003.txt.gz", "", "yearly"},
       {"/x/daily/20030106.txt", "", "daily"},
       {"/x/daily/20030106.txt.gz", "", "daily"},
+      // GNU's monthly mbox archives, and periods named .mbox or bare.
+      {"/x/help-gnu-emacs/2020-01", "", "help-gnu-emacs"},
+      {"/x/help-gnu-emacs/2020-12.gz", "", "help-gnu-emacs"},
+      {"/x/mylist/2020-01.mbox", "", "mylist"},
+      {"/x/mylist/2003-January.mbox.gz", "", "mylist"},
+      {"/x/mylist/2003", "", "mylist"},
+      {"/x/dev/202001.mbox", "", "dev"},
       // Not a period: named after the file.
+      {"/x/y/2020-13", "", "2020-13"},
       {"/x/y/2003q5.txt", "", "2003q5"},
       {"/x/y/Week-of-Mon-2003.txt", "", "Week-of-Mon-2003"},
       {"/x/y/notes.txt", "", "notes"},

@@ -39,6 +39,10 @@ TEST(MailTextTest, DecodeRfc2047) {
       // windows-1251 (2003-April separator).
       {"=?windows-1251?Q?=CA=EE=F1=E5=ED=EA=EE=E2?=",
        "\u041a\u043e\u0441\u0435\u043d\u043a\u043e\u0432"},
+      // Blanks inside a Q word (web.de, R-help 2001-2004 From: lines).
+      {"=?iso-8859-1?Q? Jens=20Oehlschl=E4gel ?=",
+       " Jens Oehlschl\u00e4gel "},
+      {"Na=?iso-8859-1?Q?=EFme TAIBALY?=", "Na\u00efme TAIBALY"},
       // Malformed: left alone.
       {"=?iso-8859-1?X?abc?=", "=?iso-8859-1?X?abc?="},
       {"=?iso-8859-1?Q?no end", "=?iso-8859-1?Q?no end"},
@@ -115,10 +119,62 @@ TEST(MailTextTest, CharsetToUtf8) {
       {"ok\xff", "shift_jis", "ok\u00ff"},
       // Stateful ISO-2022-JP.
       {"\x1b$B$3$s\x1b(B", "iso-2022-jp", "\u3053\u3093"},
+      // UTF-8 labelled with a single-byte charset is read as UTF-8; a
+      // single-byte text that is not valid UTF-8 is still converted.
+      {"Gr\xc3\xbc\xc3\x9f caf\xc3\xa9", "iso-8859-1",
+       "Gr\u00fc\u00df caf\u00e9"},
+      {"\xe2\x80\x94 dash", "windows-1252", "\u2014 dash"},
+      {"\xd0\x9f\xd1\x80\xd0\xb8", "koi8-r", "\u041f\u0440\u0438"},
+      {"caf\xe9 \xc3\xa9", "iso-8859-1", "caf\u00e9 \u00c3\u00a9"},
+      {"\xc4\xe3", "koi8-r", "\u0434\u0426"},
   };
   for (const CharsetCase& c : cases) {
     EXPECT_EQ(CharsetToUtf8(c.bytes, c.charset), c.want)
         << c.charset << ": " << c.bytes;
+  }
+}
+
+TEST(MailTextTest, StripPgpArmor) {
+  struct Case {
+    std::string body;
+    std::string want;
+  };
+  const std::string sig =
+      "-----BEGIN PGP SIGNATURE-----\n"
+      "Version: GnuPG v1.2.4 (GNU/Linux)\n"
+      "\n"
+      "iD8DBQFAKpa5Rl2yqmHvRlkRAn3BAJ9Z8l1qZbQp2o4aK5I3JpX9y8vJgQCfcZ0h\n"
+      "=7kQe\n"
+      "-----END PGP SIGNATURE-----\n";
+  const Case cases[] = {
+      {"no armor here\n", "no armor here\n"},
+      {"-----BEGIN PGP SIGNED MESSAGE-----\n"
+       "Hash: SHA1\n"
+       "\n"
+       "The release fixes the wombat parser.\n"
+       "- -- \n"
+       "Release manager\n"
+       "\n" + sig + "trailing\n",
+       "The release fixes the wombat parser.\n"
+       "-- \n"
+       "Release manager\n"
+       "\n"
+       "trailing\n"},
+      // CRLF lines, and armor after a greeting.
+      {"Hi,\r\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\n"
+       "- --- a/x\r\nsigned\r\n-----BEGIN PGP SIGNATURE-----\r\n\r\nabc\r\n"
+       "-----END PGP SIGNATURE-----\r\n",
+       "Hi,\r\n--- a/x\r\nsigned\r\n"},
+      // A signature block alone.
+      {"text\n" + sig, "text\n"},
+      // Quoted armor, and a BEGIN without END, stay.
+      {"> -----BEGIN PGP SIGNATURE-----\n> abc\n",
+       "> -----BEGIN PGP SIGNATURE-----\n> abc\n"},
+      {"-----BEGIN PGP SIGNATURE-----\nabc\n",
+       "-----BEGIN PGP SIGNATURE-----\nabc\n"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(StripPgpArmor(c.body), c.want) << c.body;
   }
 }
 

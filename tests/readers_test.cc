@@ -151,6 +151,84 @@ TEST(ReadersTest, SniffFailuresNameTheStream) {
   }
 }
 
+// First records whose telling keys lie past the first 64 KiB, as real dumps
+// write them with their keys sorted: an Algolia item tree ("author",
+// "children", …, "created_at_i" after the children), a Pushshift
+// submission with many awards before "author_fullname" and "subreddit",
+// and one with a long self post. Each is sniffed, and read.
+TEST(ReadersTest, SniffSortedKeysPastTheWindow) {
+  // /api/v1/items/ID: a story with 300 replies, keys sorted.
+  std::string tree =
+      "{\"author\":\"op\",\"children\":[";
+  for (int i = 0; i < 300; ++i) {
+    if (i > 0) tree += ",";
+    tree += "{\"author\":\"u" + std::to_string(i) +
+            "\",\"children\":[],\"created_at\":\"2024-01-01T00:00:00Z\","
+            "\"created_at_i\":1704067200,\"id\":" +
+            std::to_string(2000 + i) +
+            ",\"options\":[],\"parent_id\":1000,\"points\":null,"
+            "\"story_id\":1000,\"text\":\"<p>" +
+            std::string(200, 'x') +
+            " capybara</p>\",\"title\":null,\"type\":\"comment\","
+            "\"url\":null}";
+  }
+  tree +=
+      "],\"created_at\":\"2024-01-01T00:00:00Z\",\"created_at_i\":1704067200,"
+      "\"id\":1000,\"options\":[],\"parent_id\":null,\"points\":5,"
+      "\"story_id\":1000,\"text\":null,\"title\":\"Ask HN: x\","
+      "\"type\":\"story\",\"url\":null}";
+  ASSERT_GT(tree.size(), 64u << 10);
+
+  // RS: 40 awards (about 2 KiB each) before the author.
+  std::string award =
+      "{\"award_sub_type\":\"GLOBAL\",\"coin_price\":100,\"description\":\"" +
+      std::string(1500, 'd') +
+      "\",\"icon_url\":\"https://i.redd.it/award_images/t5_22cerq/x.png\","
+      "\"name\":\"Helpful\"}";
+  std::string awarded = "{\"_meta\":{},\"all_awardings\":[";
+  for (int i = 0; i < 40; ++i) awarded += (i > 0 ? "," : "") + award;
+  awarded +=
+      "],\"archived\":false,\"author\":\"woodguy\",\"author_fullname\":"
+      "\"t2_145ffw\",\"created_utc\":1706745600,\"id\":\"1afjd7n\","
+      "\"num_comments\":3,\"selftext\":\"\",\"subreddit\":\"woodworking\","
+      "\"title\":\"A full maple farmhouse table\",\"url\":"
+      "\"https://i.redd.it/x.jpg\"}\n";
+  ASSERT_GT(awarded.size(), 64u << 10);
+
+  // RS: a 40,000-character self post and its HTML before "subreddit".
+  const std::string post(40000, 'w');
+  const std::string self_post =
+      "{\"author\":\"longposter\",\"id\":\"1afzzzz\",\"is_self\":true,"
+      "\"num_comments\":0,\"score\":1,\"selftext\":\"" + post +
+      "\",\"selftext_html\":\"&lt;p&gt;" + post +
+      "&lt;/p&gt;\",\"subreddit\":\"woodworking\",\"title\":\"Long\"}\n";
+
+  struct Case {
+    std::string text;
+    Format want;
+    std::string id;
+  };
+  const Case cases[] = {
+      {tree, Format::kAlgolia, "1000"},
+      {awarded, Format::kPushshift, "1afjd7n"},
+      {self_post, Format::kPushshift, "1afzzzz"},
+  };
+  for (const Case& c : cases) {
+    auto in = InputStream::FromString(c.text, "s.json");
+    Result<Format> f = SniffFormat(*in);
+    ASSERT_OK(f);
+    EXPECT_EQ(FormatName(*f), FormatName(c.want)) << c.id;
+    EXPECT_EQ(in->Peek(c.text.size()), c.text);  // nothing consumed
+    Collected r = ReadText(c.text, Format::kAuto, "s.json");
+    ASSERT_OK(r.status);
+    EXPECT_EQ(r.ErrorText(), "");
+    EXPECT_NE(r.Find(c.id), nullptr) << c.id;
+  }
+  // The Algolia tree is read whole: the story and its 300 replies.
+  Collected r = ReadText(tree, Format::kAuto, "s.json");
+  EXPECT_EQ(r.items.size(), 301u);
+}
+
 // A mailbox behind a byte order mark or blank lines is sniffed and read
 // whole: its first message is not lost to the mark.
 TEST(ReadersTest, MboxWithBomOrLeadingBlankLines) {
@@ -350,13 +428,52 @@ TEST(ReadersTest, DocumentErrorsCarryLines) {
   EXPECT_EQ(got.errors[0].message, "field \"time\": expected integer");
 }
 
+// A document cut short is an error, as a truncated .gz is; the whole
+// records of an array before the cut are read, as a .gz's are.
 TEST(ReadersTest, BrokenDocumentIsAnError) {
   Collected got =
       ReadText("[\n{\"id\": 1},\n{\"id\": 2\n", Format::kHnJson, "broken.json");
   EXPECT_EQ(got.status.code(), StatusCode::kCorruption);
-  EXPECT_EQ(got.status.message().rfind("broken.json: invalid JSON", 0), 0u)
+  EXPECT_EQ(got.status.message().rfind("broken.json:3: input ends inside", 0),
+            0u)
       << got.status.ToString();
-  EXPECT_TRUE(got.items.empty());
+  ASSERT_EQ(got.items.size(), 1u);
+  EXPECT_EQ(got.items[0].id, "1");
+}
+
+// One malformed record in a JSON array (a crawler's hand-edited or
+// half-written file) costs only itself: the array is read element by
+// element, the bad one reported at its line.
+TEST(ReadersTest, BadRecordInAnArrayKeepsItsNeighbours) {
+  const std::string text =
+      "[\n"
+      "  {\"by\": \"pg\", \"id\": 126809, \"time\": 1204403652, "
+      "\"type\": \"poll\"},\n"
+      "  {\n"
+      "    \"by\": \"justin\",\n"
+      "    \"id\" 192327,\n"
+      "    \"type\": \"job\"\n"
+      "  },\n"
+      "  null,\n"
+      "  {\"by\": \"norvig\", \"id\": 2921983, \"parent\": 2921506, "
+      "\"time\": 1314211127, \"type\": \"comment\", \"text\": \"a ] b\"},\n"
+      "  {\"by\": \"x\", \"id\": 5, \"time\": \"soon\"}\n"
+      "]\n";
+  Collected got = ReadText(text, Format::kAuto, "items.json");
+  ASSERT_OK(got.status);
+  std::vector<std::string> ids, origins;
+  for (const Item& it : got.items) {
+    ids.push_back(it.id);
+    origins.push_back(it.origin);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"126809", "2921983"}));
+  EXPECT_EQ(origins,
+            (std::vector<std::string>{"items.json:2", "items.json:9"}));
+  ASSERT_EQ(got.errors.size(), 2u) << got.ErrorText();
+  EXPECT_EQ(got.errors[0].where, "items.json:3");
+  EXPECT_EQ(got.errors[0].message.rfind("invalid JSON", 0), 0u);
+  EXPECT_EQ(got.errors[1].where, "items.json:10");
+  EXPECT_EQ(got.errors[1].message, "field \"time\": expected integer");
 }
 
 // `jq .` prints pretty objects one after another.
@@ -779,6 +896,75 @@ TEST(ReadersTest, PushshiftFixtureAndSubmission) {
   EXPECT_EQ(it.parent, "");
   EXPECT_EQ(it.thread_hint, "");
   EXPECT_EQ(it.time, 1706745000);
+}
+
+// A moderator-removed self post keeps its title, but "[removed]" is not its
+// text; character references that Reddit's markdown renders (the new
+// editor's "&#x200B;" for a blank paragraph, "&nbsp;", an escaped "&amp;")
+// are decoded, in dumps that escape & as "&amp;" and in dumps that do not.
+TEST(ReadersTest, PushshiftRemovedPostsAndMarkdownEntities) {
+  const std::string text =
+      "{\"id\": \"s1\", \"title\": \"Removed post about chisels\", "
+      "\"selftext\": \"[removed]\", \"author\": \"someone\", "
+      "\"subreddit\": \"woodworking\", \"created_utc\": 1600000000}\n"
+      "{\"id\": \"s2\", \"title\": \"Zero width\", \"selftext\": \"First "
+      "para\\n\\n&amp;#x200B;\\n\\nSecond&amp;nbsp;para &amp;amp; AT&amp;T\","
+      " \"author\": \"zw\", \"subreddit\": \"woodworking\", "
+      "\"created_utc\": 1600000002}\n"
+      "{\"id\": \"k1\", \"body\": \"&#x200B;\\n\\n&gt; quoted &amp; kept\", "
+      "\"parent_id\": \"t3_s1\", \"link_id\": \"t3_s1\", \"author\": \"c\", "
+      "\"subreddit\": \"woodworking\", \"created_utc\": 1600000003}\n"
+      "{\"id\": \"k2\", \"body\": \"[removed]\", \"parent_id\": \"t1_k1\", "
+      "\"link_id\": \"t3_s1\", \"author\": \"d\", "
+      "\"subreddit\": \"woodworking\", \"created_utc\": 1600000004}\n";
+  Collected c = ReadText(text, Format::kAuto, "RS_2020-09");
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 4u);
+  const Item& removed = c.items[0];
+  EXPECT_EQ(removed.title, "Removed post about chisels");
+  EXPECT_EQ(removed.author, "someone");
+  EXPECT_EQ(removed.text, "");
+  EXPECT_FALSE(removed.deleted);
+  EXPECT_EQ(c.items[1].text,
+            "First para\n\n\u200B\n\nSecond\u00A0para & AT&T");
+  EXPECT_EQ(c.items[2].text, "\u200B\n\n> quoted & kept");
+  EXPECT_TRUE(c.items[3].deleted);
+}
+
+// A Pushshift API response saved whole ({"data": [...], "metadata": ...},
+// as curl or jq left it) is sniffed and read record by record.
+TEST(ReadersTest, PushshiftApiResponse) {
+  const std::string text =
+      "{\n"
+      "  \"data\": [\n"
+      "    {\n"
+      "      \"author\": \"alpha\",\n"
+      "      \"body\": \"api comment about mortise\",\n"
+      "      \"created_utc\": 1600000000,\n"
+      "      \"id\": \"g1\",\n"
+      "      \"link_id\": \"t3_abc\",\n"
+      "      \"parent_id\": \"t3_abc\",\n"
+      "      \"subreddit\": \"woodworking\"\n"
+      "    },\n"
+      "    {\"author\": \"beta\", \"body\": \"second\", \"created_utc\": "
+      "1600000100, \"id\": \"g2\", \"link_id\": \"t3_abc\", \"parent_id\": "
+      "\"t1_g1\", \"subreddit\": \"woodworking\"}\n"
+      "  ],\n"
+      "  \"metadata\": {\"total_results\": 2}\n"
+      "}\n";
+  auto in = InputStream::FromString(text, "search.json");
+  Result<Format> f = SniffFormat(*in);
+  ASSERT_OK(f);
+  EXPECT_EQ(FormatName(*f), "pushshift");
+  Collected c = ReadText(text, Format::kAuto, "search.json");
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 2u);
+  EXPECT_EQ(c.items[0].id, "g1");
+  EXPECT_EQ(c.items[0].origin, "search.json:3");
+  EXPECT_EQ(c.items[1].parent, "g1");
+  EXPECT_EQ(c.items[1].thread_hint, "abc");
 }
 
 // ---- Algolia
