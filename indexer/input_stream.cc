@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -278,18 +281,158 @@ class ZstdStream : public InputStream {
   bool failed_ = false;
 };
 
-// A stream in a compression format we do not decode: reading it yields
-// nothing and the error set at construction.
-class UnsupportedStream : public InputStream {
+// bzip2 (old Pushshift dumps, mail exports), any number of concatenated
+// streams, as bunzip2 and pbzip2's output has them. Input ending inside a
+// stream is an error.
+class Bzip2Stream : public InputStream {
  public:
-  UnsupportedStream(std::string name, uint64_t size, Status st)
-      : InputStream(std::move(name), size) {
-    status_ = std::move(st);
+  Bzip2Stream(std::string name, uint64_t size, std::unique_ptr<Head> src)
+      : InputStream(std::move(name), size),
+        src_(std::move(src)),
+        in_(kChunk, '\0') {
+    Init();
+  }
+  ~Bzip2Stream() override {
+    if (live_) BZ2_bzDecompressEnd(&bz_);
   }
 
  protected:
-  size_t ReadRaw(char*, size_t) override { return 0; }
-  uint64_t RawConsumed() const override { return 0; }
+  size_t ReadRaw(char* buf, size_t n) override {
+    if (failed_ || done_) return 0;
+    while (true) {
+      if (bz_.avail_in == 0 && !src_eof_) {
+        ssize_t r = src_->Read(in_.data(), in_.size());
+        if (r < 0) return Fail(Status::IOError(ReadErrorText(name())));
+        if (r == 0) {
+          src_eof_ = true;
+        } else {
+          bz_.next_in = in_.data();
+          bz_.avail_in = static_cast<unsigned>(r);
+        }
+      }
+      if (stream_done_) {
+        // Between streams: the end of input is a clean end; anything else
+        // must be the next stream.
+        if (bz_.avail_in == 0) {
+          if (src_eof_) {
+            done_ = true;
+            return 0;
+          }
+          continue;
+        }
+        char* next_in = bz_.next_in;
+        const unsigned avail_in = bz_.avail_in;
+        BZ2_bzDecompressEnd(&bz_);
+        live_ = false;
+        if (!Init()) return 0;
+        bz_.next_in = next_in;
+        bz_.avail_in = avail_in;
+        stream_done_ = false;
+      }
+      bz_.next_out = buf;
+      bz_.avail_out = static_cast<unsigned>(std::min<size_t>(n, UINT_MAX));
+      const unsigned before = bz_.avail_out;
+      const int ret = BZ2_bzDecompress(&bz_);
+      const size_t produced = before - bz_.avail_out;
+      if (ret == BZ_STREAM_END) {
+        stream_done_ = true;
+      } else if (ret != BZ_OK) {
+        return Fail(Status::Corruption(name() + ": bzip2 data error (" +
+                                       std::to_string(ret) + ")"));
+      }
+      if (produced > 0) return produced;
+      if (!stream_done_ && bz_.avail_in == 0 && src_eof_) {
+        return Fail(Status::Corruption(name() + ": truncated bzip2 stream"));
+      }
+    }
+  }
+  uint64_t RawConsumed() const override { return src_->consumed(); }
+
+ private:
+  bool Init() {
+    memset(&bz_, 0, sizeof bz_);
+    if (BZ2_bzDecompressInit(&bz_, 0, 0) != BZ_OK) {
+      Fail(Status::Internal(name() + ": BZ2_bzDecompressInit failed"));
+      return false;
+    }
+    live_ = true;
+    return true;
+  }
+  size_t Fail(Status s) {
+    status_ = std::move(s);
+    failed_ = true;
+    return 0;
+  }
+  std::unique_ptr<Head> src_;
+  std::string in_;
+  bz_stream bz_;
+  bool live_ = false;
+  bool src_eof_ = false;
+  bool stream_done_ = false;
+  bool done_ = false;
+  bool failed_ = false;
+};
+
+// xz (Pushshift's 2017-2018 dumps), concatenated streams and padding as
+// xz(1) reads them. Input ending inside a stream is an error.
+class XzStream : public InputStream {
+ public:
+  XzStream(std::string name, uint64_t size, std::unique_ptr<Head> src)
+      : InputStream(std::move(name), size),
+        src_(std::move(src)),
+        in_(kChunk, '\0') {
+    if (lzma_stream_decoder(&lz_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
+      status_ = Status::Internal(this->name() + ": lzma_stream_decoder failed");
+      failed_ = true;
+    }
+  }
+  ~XzStream() override { lzma_end(&lz_); }
+
+ protected:
+  size_t ReadRaw(char* buf, size_t n) override {
+    if (failed_ || done_) return 0;
+    while (true) {
+      if (lz_.avail_in == 0 && !src_eof_) {
+        ssize_t r = src_->Read(in_.data(), in_.size());
+        if (r < 0) return Fail(Status::IOError(ReadErrorText(name())));
+        if (r == 0) {
+          src_eof_ = true;
+        } else {
+          lz_.next_in = reinterpret_cast<const uint8_t*>(in_.data());
+          lz_.avail_in = static_cast<size_t>(r);
+        }
+      }
+      lz_.next_out = reinterpret_cast<uint8_t*>(buf);
+      lz_.avail_out = n;
+      const lzma_ret ret = lzma_code(&lz_, src_eof_ ? LZMA_FINISH : LZMA_RUN);
+      const size_t produced = n - lz_.avail_out;
+      if (ret == LZMA_STREAM_END) {
+        done_ = true;  // the decoder takes no more calls
+        return produced;
+      }
+      if (ret != LZMA_OK) {
+        return Fail(Status::Corruption(
+            name() + (ret == LZMA_BUF_ERROR && src_eof_
+                          ? std::string(": truncated xz stream")
+                          : ": xz data error (" + std::to_string(ret) + ")")));
+      }
+      if (produced > 0) return produced;
+    }
+  }
+  uint64_t RawConsumed() const override { return src_->consumed(); }
+
+ private:
+  size_t Fail(Status s) {
+    status_ = std::move(s);
+    failed_ = true;
+    return 0;
+  }
+  std::unique_ptr<Head> src_;
+  std::string in_;
+  lzma_stream lz_ = LZMA_STREAM_INIT;
+  bool src_eof_ = false;
+  bool done_ = false;
+  bool failed_ = false;
 };
 
 // Picks the decoder from the first bytes. Returns null (status in *st) when
@@ -310,30 +453,19 @@ std::unique_ptr<InputStream> MakeStream(std::string name, uint64_t size,
   if (h.size() >= 4 && memcmp(h.data(), "\x28\xb5\x2f\xfd", 4) == 0) {
     return std::make_unique<ZstdStream>(std::move(name), size, std::move(head));
   }
-  // Old Pushshift dumps and mail exports come as bzip2 or xz; without a
-  // decoder they would be sniffed as text and fail with a misleading error.
+  // Old Pushshift dumps and mail exports come as bzip2 or xz.
   constexpr char kXzMagic[6] = {'\xfd', '7', 'z', 'X', 'Z', '\0'};
-  const char* unsupported = nullptr;
-  const char* tool = nullptr;
   // bzip2: "BZh", the block size digit, then the first block's magic or,
   // for empty input, the end-of-stream magic.
   if (h.size() >= 6 && memcmp(h.data(), "BZh", 3) == 0 && h[3] >= '1' &&
       h[3] <= '9' &&
       (memcmp(h.data() + 4, "\x31\x41", 2) == 0 ||
        memcmp(h.data() + 4, "\x17\x72", 2) == 0)) {
-    unsupported = "bzip2";
-    tool = "bunzip2";
-  } else if (h.size() >= 6 && memcmp(h.data(), kXzMagic, 6) == 0) {
-    unsupported = "xz";
-    tool = "unxz";
+    return std::make_unique<Bzip2Stream>(std::move(name), size,
+                                         std::move(head));
   }
-  if (unsupported != nullptr) {
-    Status bad = Status::InvalidArgument(
-        name + ": " + unsupported +
-        "-compressed input is not supported; decompress it first (" + tool +
-        ")");
-    return std::make_unique<UnsupportedStream>(std::move(name), size,
-                                               std::move(bad));
+  if (h.size() >= 6 && memcmp(h.data(), kXzMagic, 6) == 0) {
+    return std::make_unique<XzStream>(std::move(name), size, std::move(head));
   }
   return std::make_unique<PlainStream>(std::move(name), size, std::move(head));
 }

@@ -1,4 +1,5 @@
-// InputStream: sequential reading of a plain, gzip or zstd file (or stdin),
+// InputStream: sequential reading of a plain, gzip, zstd, bzip2 or xz file
+// (or stdin),
 // told apart by magic bytes, with line access and progress counters.
 #ifndef THREADSEARCH_INDEXER_INPUT_STREAM_H_
 #define THREADSEARCH_INDEXER_INPUT_STREAM_H_
@@ -18,12 +19,11 @@ class InputStream {
   static constexpr size_t kDefaultMaxLine = 64u << 20;
 
   // Opens `path` ("-" is standard input). Compression is detected from the
-  // first bytes (gzip 1f 8b, zstd 28 b5 2f fd), not from the name.
-  // Returns IOError naming the path when it cannot be opened, and
-  // InvalidArgument for bzip2 or xz input (recognised, not decoded).
+  // first bytes (gzip 1f 8b, zstd 28 b5 2f fd, bzip2 "BZh", xz fd "7zXZ"),
+  // not from the name. Returns IOError naming the path when it cannot be
+  // opened.
   static Result<std::unique_ptr<InputStream>> Open(const std::string& path);
   // Wraps an in-memory buffer (tests, fuzzers). `name` is used in messages.
-  // bzip2 or xz data gives a stream whose status() is the error.
   static std::unique_ptr<InputStream> FromString(std::string data,
                                                  std::string name);
   virtual ~InputStream();

@@ -7,7 +7,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake pkg-config libxapian-dev librocksdb-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev
-  libzstd-dev libjemalloc-dev xapian-tools sqlite3 ${EXTRA_PKGS:-}"
+  libzstd-dev libbz2-dev liblzma-dev libjemalloc-dev xapian-tools sqlite3
+  ${EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,7 +2,9 @@
 #ifndef THREADSEARCH_TESTS_COMPRESS_UTIL_H_
 #define THREADSEARCH_TESTS_COMPRESS_UTIL_H_
 
+#include <bzlib.h>
 #include <gtest/gtest.h>
+#include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -37,6 +39,32 @@ inline std::string Zstd(const std::string& data) {
   ZSTD_freeCCtx(cctx);
   EXPECT_FALSE(ZSTD_isError(n));
   out.resize(n);
+  return out;
+}
+
+// bzip2-compresses `data` (900k blocks), as bzip2(1) -9 does.
+inline std::string Bzip2(const std::string& data) {
+  std::string out(data.size() + data.size() / 100 + 600, '\0');
+  unsigned len = static_cast<unsigned>(out.size());
+  EXPECT_EQ(BZ2_bzBuffToBuffCompress(out.data(), &len,
+                                     const_cast<char*>(data.data()),
+                                     static_cast<unsigned>(data.size()), 9,
+                                     0, 0),
+            BZ_OK);
+  out.resize(len);
+  return out;
+}
+
+// xz-compresses `data` (preset 6, CRC64), as xz(1) does by default.
+inline std::string Xz(const std::string& data) {
+  std::string out(lzma_stream_buffer_bound(data.size()), '\0');
+  size_t pos = 0;
+  EXPECT_EQ(lzma_easy_buffer_encode(
+                6, LZMA_CHECK_CRC64, nullptr,
+                reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
+            LZMA_OK);
+  out.resize(pos);
   return out;
 }
 

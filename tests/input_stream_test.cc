@@ -157,6 +157,17 @@ TEST(InputStreamTest, ConcatenatedMembersAndFrames) {
   EXPECT_OK(zst->status());
   ASSERT_EQ(lines.size(), 102u);
   EXPECT_EQ(lines.back(), "tail 2");
+  // pbzip2 writes a stream per block; xz streams may be concatenated too.
+  for (const auto& [name, bytes] :
+       {std::pair<std::string, std::string>{"two.bz2", Bzip2(a) + Bzip2(b)},
+        {"two.xz", Xz(a) + Xz(b)}}) {
+    auto in = InputStream::FromString(bytes, name);
+    lines = AllLines(*in);
+    EXPECT_OK(in->status());
+    ASSERT_EQ(lines.size(), 102u) << name;
+    EXPECT_EQ(lines.front(), "line 1 of some text to compress") << name;
+    EXPECT_EQ(lines.back(), "tail 2") << name;
+  }
 }
 
 // Truncated or damaged compressed input: lines before the damage are read,
@@ -169,6 +180,10 @@ TEST(InputStreamTest, TruncatedAndCorrupt) {
   gz_bad[gz.size() / 2 + 1] ^= 0x55;
   std::string zst_bad = zst;
   zst_bad[zst.size() / 2] ^= 0x55;
+  const std::string bz2 = Bzip2(data), xz = Xz(data);
+  std::string bz2_bad = bz2, xz_bad = xz;
+  bz2_bad[bz2.size() / 2] ^= 0x55;
+  xz_bad[xz.size() / 2] ^= 0x55;
   // `truncated`: every line delivered is a real one (no partial line at the
   // break). Damaged deflate data may decode to wrong bytes until the CRC
   // check, so that holds only for truncation.
@@ -189,6 +204,15 @@ TEST(InputStreamTest, TruncatedAndCorrupt) {
        true},
       {"magic.zst", zst.substr(0, 4), "truncated zstd stream", false, true},
       {"bad.zst", zst_bad, "zstd data error", false, false},
+      // bzip2 decodes whole blocks (this text is one), xz as it goes.
+      {"half.bz2", bz2.substr(0, bz2.size() / 2), "truncated bzip2 stream",
+       false, true},
+      {"magic.bz2", bz2.substr(0, 10), "truncated bzip2 stream", false, true},
+      {"bad.bz2", bz2_bad, "bzip2 data error", false, false},
+      {"half.xz", xz.substr(0, xz.size() / 2), "truncated xz stream", true,
+       true},
+      {"magic.xz", xz.substr(0, 12), "truncated xz stream", false, true},
+      {"bad.xz", xz_bad, "xz data error", false, false},
   };
   for (const Case& c : cases) {
     auto in = InputStream::FromString(c.bytes, c.name);
@@ -267,50 +291,29 @@ TEST(InputStreamTest, ZstdLongWindow) {
   EXPECT_EQ(lines.back(), "line 1000 of some text to compress");
 }
 
-// bzip2 and xz are recognised and refused with a message that says so,
-// naming the file; not read as text.
-TEST(InputStreamTest, Bzip2AndXzAreRefused) {
-  // The first bytes of `bzip2 -9` and `xz` output for some text, and of
-  // `bzip2` for empty input.
-  const std::string bz2("BZh91AY&SY\xcc\xe5\x02\xe7", 14);
-  const std::string bz2_empty("BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0", 14);
-  const std::string xz(
-      "\xfd"
-      "7zXZ\0\0\x04\xe6\xd6\xb4\x46",
-      12);
-  const struct {
-    std::string name;
-    std::string bytes;
-    std::string message;
-  } cases[] = {
-      {"RC_2015-01.bz2", bz2,
-       "RC_2015-01.bz2: bzip2-compressed input is not supported; decompress "
-       "it first (bunzip2)"},
-      {"empty.bz2", bz2_empty,
-       "empty.bz2: bzip2-compressed input is not supported; decompress it "
-       "first (bunzip2)"},
-      {"RC_2017-12.xz", xz,
-       "RC_2017-12.xz: xz-compressed input is not supported; decompress it "
-       "first (unxz)"},
-  };
+// bzip2 and xz, as old Pushshift dumps come (RC_2015-01.bz2,
+// RC_2017-12.xz): told by their first bytes and read like the others, from
+// a file or a buffer; an empty bzip2 stream is an empty input.
+TEST(InputStreamTest, Bzip2AndXzAreRead) {
+  const std::string text = ManyLines(3000);
   TempDir dir;
-  for (const auto& c : cases) {
-    auto s = InputStream::FromString(c.bytes, c.name);
-    EXPECT_TRUE(AllLines(*s).empty()) << c.name;
-    EXPECT_EQ(s->status().code(), StatusCode::kInvalidArgument) << c.name;
-    EXPECT_EQ(s->status().message(), c.message);
-
-    WriteFileOrDie(dir.Sub(c.name), c.bytes);
-    auto f = InputStream::Open(dir.Sub(c.name));
-    ASSERT_FALSE(f.ok()) << c.name;
-    EXPECT_EQ(f.status().message(),
-              dir.Sub(c.name) + c.message.substr(c.name.size()));
+  for (const auto& [name, bytes] :
+       {std::pair<std::string, std::string>{"RC_2015-01.bz2", Bzip2(text)},
+        {"RC_2017-12.xz", Xz(text)},
+        {"renamed.txt", Bzip2(text)}}) {
+    WriteFileOrDie(dir.Sub(name), bytes);
+    Result<std::unique_ptr<InputStream>> f = InputStream::Open(dir.Sub(name));
+    ASSERT_OK(f);
+    std::vector<std::string> lines = AllLines(**f);
+    EXPECT_OK((*f)->status());
+    ASSERT_EQ(lines.size(), 3000u) << name;
+    EXPECT_EQ(lines[1234], "line 1235 of some text to compress") << name;
+    EXPECT_EQ((*f)->raw_bytes_read(), bytes.size()) << name;
   }
-  // Text that merely starts with the letters is text.
-  auto text = InputStream::FromString("BZh is not a magic word\n", "t");
-  EXPECT_EQ(AllLines(*text),
-            std::vector<std::string>{"BZh is not a magic word"});
-  EXPECT_OK(text->status());
+  auto empty = InputStream::FromString(Bzip2(""), "empty.bz2");
+  EXPECT_TRUE(AllLines(*empty).empty());
+  EXPECT_OK(empty->status());
+  EXPECT_EQ(Bzip2("").substr(0, 4), "BZh9");
 }
 
 TEST(InputStreamTest, OpenErrors) {
