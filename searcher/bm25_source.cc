@@ -120,7 +120,7 @@ Cache& TheCache() {
 class Bm25Source : public Xapian::PostingSource {
  public:
   Bm25Source(std::string term, double termweight, double len_factor,
-             const Bm25Params& p, std::shared_ptr<PartLengths> seen)
+             const Bm25Params& p, std::shared_ptr<MatchSeen> seen)
       : term_(std::move(term)),
         termweight_(termweight),
         len_factor_(len_factor),
@@ -134,7 +134,12 @@ class Bm25Source : public Xapian::PostingSource {
   void init(const Xapian::Database& part) override {
     part_ = part;
     lengths_ = DocLengths::For(part);
-    if (seen_ && lengths_) (*seen_)[part.get_uuid()] = lengths_;
+    recording_ = nullptr;
+    if (seen_) {
+      const std::string uuid = part.get_uuid();
+      if (lengths_) seen_->lengths[uuid] = lengths_;
+      if (seen_->wdf_terms.count(term_)) recording_ = &seen_->wdfs[uuid][term_];
+    }
     it_ = part.postlist_begin(term_);
     end_ = part.postlist_end(term_);
     started_ = false;
@@ -163,10 +168,14 @@ class Bm25Source : public Xapian::PostingSource {
 
   double get_weight() const override {
     const Xapian::docid did = *it_;
+    const Xapian::termcount wdf = it_.get_wdf();
+    if (recording_ && (recording_->empty() || recording_->back().first != did)) {
+      recording_->emplace_back(did, wdf);
+    }
     const double len = lengths_ && did < lengths_->size()
                            ? (*lengths_)[did]
                            : part_.get_doclength(did);
-    return Weight(it_.get_wdf(), std::max(len * len_factor_, p_.min_normlen));
+    return Weight(wdf, std::max(len * len_factor_, p_.min_normlen));
   }
 
   PostingSource* clone() const override {
@@ -186,7 +195,8 @@ class Bm25Source : public Xapian::PostingSource {
   const double termweight_;
   const double len_factor_;
   const Bm25Params p_;
-  const std::shared_ptr<PartLengths> seen_;
+  const std::shared_ptr<MatchSeen> seen_;
+  MatchSeen::Wdfs* recording_ = nullptr;  // this term's list in `seen_`
   Xapian::Database part_;
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
   Xapian::PostingIterator it_, end_;
@@ -207,7 +217,7 @@ uint64_t DocLengths::Loads() { return TheCache().loads(); }
 
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
-                            std::shared_ptr<PartLengths> seen) {
+                            std::shared_ptr<MatchSeen> seen) {
   const double n = db.get_doccount();
   const Xapian::doccount tf = db.get_termfreq(term);
   if (tf == 0 || n == 0) return Xapian::Query(term);  // matches nothing

@@ -26,6 +26,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace threadsearch {
@@ -51,17 +53,26 @@ class DocLengths {
   static uint64_t Loads();
 };
 
-// The length lists a match's Bm25Sources read, by their part's uuid: what
-// the match saw, for readers after it (the proximity bounds).
-using PartLengths =
-    std::unordered_map<std::string, std::shared_ptr<const std::vector<uint32_t>>>;
+// What a match's Bm25Sources saw, for readers after it (the proximity
+// bounds), by their part's uuid: the length list each read, and for the
+// terms in `wdf_terms`, the wdf of each document the source weighed, as
+// (docid in the part, wdf) in the order weighed. Xapian weighs every
+// document of the MSet with each term it has, so a document of the MSet
+// missing from a term's list lacks the term.
+struct MatchSeen {
+  std::unordered_set<std::string> wdf_terms;
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<uint32_t>>>
+      lengths;
+  using Wdfs = std::vector<std::pair<Xapian::docid, Xapian::termcount>>;
+  std::unordered_map<std::string, std::unordered_map<std::string, Wdfs>> wdfs;
+};
 
 // The weighted query for `term` in `db` (the whole database the Enquire
 // runs on: its statistics are the ones BM25 uses). With `seen`, each part's
-// source records there the length list it reads.
+// source records there what it reads (see MatchSeen).
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
-                            std::shared_ptr<PartLengths> seen = nullptr);
+                            std::shared_ptr<MatchSeen> seen = nullptr);
 
 }  // namespace threadsearch
 

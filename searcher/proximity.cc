@@ -182,35 +182,38 @@ double ProximityScorer::Boost(Xapian::docid did) const {
 }
 
 std::vector<double> ProximityScorer::Bounds(
-    const std::vector<Xapian::docid>& docs, const PartLengths* lengths) const {
+    const std::vector<Xapian::docid>& docs, const MatchSeen* seen) const {
   std::vector<double> bounds(docs.size(), 0);
   if (!active_ || docs.empty()) return bounds;
-  // A document's length from the lists the match read (Xapian 1.4 numbers
-  // the documents of n parts in turn; the database's uuid is its parts'
-  // uuids joined by ':'), else from the database.
-  std::vector<const std::vector<uint32_t>*> part_lengths;
-  if (lengths && !lengths->empty()) {
-    const std::string uuids = db_.get_uuid();
-    std::set<std::string> seen;
+  // The database's parts by uuid (Xapian 1.4 numbers the documents of n
+  // parts in turn; the database's uuid is its parts' uuids joined by ':'),
+  // for what the match saw of each; none when two parts share a uuid.
+  std::vector<std::string> uuids;
+  if (seen) {
+    const std::string all = db_.get_uuid();
+    std::set<std::string> distinct;
     for (size_t from = 0;;) {
-      const size_t colon = uuids.find(':', from);
-      const std::string uuid = uuids.substr(from, colon - from);
-      auto it = lengths->find(uuid);
-      part_lengths.push_back(it != lengths->end() ? it->second.get() : nullptr);
-      if (!seen.insert(uuid).second) {  // copies of one part: which is which?
-        part_lengths.clear();
+      const size_t colon = all.find(':', from);
+      uuids.push_back(all.substr(from, colon - from));
+      if (!distinct.insert(uuids.back()).second) {
+        uuids.clear();
         break;
       }
       if (colon == std::string::npos) break;
       from = colon + 1;
     }
   }
+  const size_t nparts = uuids.size();
+  std::vector<const std::vector<uint32_t>*> part_lengths(nparts, nullptr);
+  for (size_t p = 0; p < nparts; ++p) {
+    auto it = seen->lengths.find(uuids[p]);
+    if (it != seen->lengths.end()) part_lengths[p] = it->second.get();
+  }
   auto Length = [&](size_t k) -> double {
     const Xapian::docid did = docs[k];
-    if (!part_lengths.empty()) {
-      const size_t n = part_lengths.size();
-      const std::vector<uint32_t>* v = part_lengths[(did - 1) % n];
-      const size_t local = (did - 1) / n + 1;
+    if (nparts > 0) {
+      const std::vector<uint32_t>* v = part_lengths[(did - 1) % nparts];
+      const size_t local = (did - 1) / nparts + 1;
       if (v && local < v->size()) return (*v)[local];
     }
     return db_.get_doclength(did);
@@ -219,11 +222,43 @@ std::vector<double> ProximityScorer::Bounds(
   for (size_t k = 0; k < docs.size(); ++k) order[k] = k;
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return docs[a] < docs[b]; });
-  // wdf[i][k]: the wdf of distinct term i in docs[k], read along the
-  // term's postings in docid order.
+  // wdf[i][k]: the wdf of distinct term i in docs[k]: from the match's
+  // record of the term in every part, else read along the term's postings
+  // in docid order.
   std::vector<std::vector<Xapian::termcount>> wdf(
       distinct_.size(), std::vector<Xapian::termcount>(docs.size(), 0));
   for (size_t i = 0; i < distinct_.size(); ++i) {
+    std::vector<MatchSeen::Wdfs> recorded(nparts);
+    bool have = nparts > 0;
+    for (size_t p = 0; have && p < nparts; ++p) {
+      auto part = seen->wdfs.find(uuids[p]);
+      have = part != seen->wdfs.end();
+      if (!have) break;
+      auto term = part->second.find(distinct_[i]);
+      have = term != part->second.end();
+      if (!have) break;
+      recorded[p] = term->second;
+      MatchSeen::Wdfs& r = recorded[p];
+      if (!std::is_sorted(r.begin(), r.end())) {
+        std::sort(r.begin(), r.end());
+        r.erase(std::unique(r.begin(), r.end(),
+                            [](const auto& a, const auto& b) {
+                              return a.first == b.first;
+                            }),
+                r.end());
+      }
+    }
+    if (have) {
+      for (size_t k = 0; k < docs.size(); ++k) {
+        const MatchSeen::Wdfs& r = recorded[(docs[k] - 1) % nparts];
+        const Xapian::docid local = (docs[k] - 1) / nparts + 1;
+        auto at = std::lower_bound(
+            r.begin(), r.end(), local,
+            [](const auto& e, Xapian::docid d) { return e.first < d; });
+        if (at != r.end() && at->first == local) wdf[i][k] = at->second;
+      }
+      continue;
+    }
     Xapian::PostingIterator p = db_.postlist_begin(distinct_[i]);
     const Xapian::PostingIterator end = db_.postlist_end(distinct_[i]);
     for (size_t k : order) {

@@ -93,9 +93,11 @@ class ProximityScorer {
   // term's wdf (its count of positions: the indexer gives every occurrence
   // a position and a wdf of 1) and the document's length. Throws
   // Xapian::Error.
-  // `lengths`: the length lists the match read (Bm25TermQuery), when any.
+  // `seen`: what the match read (Bm25TermQuery), when known: the lengths,
+  // and the wdfs of the terms it recorded, instead of reading them again.
+  // Only for documents of that match's MSet.
   std::vector<double> Bounds(const std::vector<Xapian::docid>& docs,
-                             const PartLengths* lengths = nullptr) const;
+                             const MatchSeen* seen = nullptr) const;
 
  private:
   const Xapian::Database& db_;

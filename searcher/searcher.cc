@@ -304,8 +304,8 @@ struct Searcher::Impl {
   // Store readers for thread:/under:/id: resolution, shards that are up.
   std::vector<const StoreReader*> live_stores;
   Xapian::Stem stemmer{"english"};
-  // The length lists the current query's match read (Bm25TermQuery).
-  std::shared_ptr<PartLengths> match_lengths;
+  // What the current query's match read (Bm25TermQuery).
+  std::shared_ptr<MatchSeen> match_seen;
   // Set when a query failed because of a remote shard.
   bool shard_failed = false;
 
@@ -417,7 +417,7 @@ std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
   p.min_normlen = opts.bm25_min_normlen;
   return [this, fast_terms, p](const std::string& term) {
     fast_terms->push_back(term);
-    return Bm25TermQuery(db, term, p, match_lengths);
+    return Bm25TermQuery(db, term, p, match_seen);
   };
 }
 
@@ -704,7 +704,7 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
     // read postings in docid order. Documents go best bound first, and stop
     // once no bound reaches the `needed`-th best boosted score (a margin
     // over the scores' rounding to 1e-9 keeps ties exact).
-    const std::vector<double> bound = scorer.Bounds(docs, match_lengths.get());
+    const std::vector<double> bound = scorer.Bounds(docs, match_seen.get());
     std::vector<size_t> order(docs.size());
     for (size_t k = 0; k < docs.size(); ++k) order[k] = k;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -1132,7 +1132,17 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // twice weighs as one given once: Xapian's wqf is the leaf's own.)
     std::vector<std::string> fast_terms;
     const bool fast = ranked && im.CachedLengths();
-    im.match_lengths = std::make_shared<PartLengths>();
+    im.match_seen = std::make_shared<MatchSeen>();
+    if (fast) {
+      // The proximity bounds read the wdfs of the words' exact terms from
+      // the match (searcher/proximity.h).
+      ProximityOptions boosting;
+      boosting.weight = im.opts.proximity_weight;
+      std::vector<std::string> words = ProximityTerms(*tree);
+      if (ProximityScorer::Boosts(words, boosting)) {
+        im.match_seen->wdf_terms.insert(words.begin(), words.end());
+      }
+    }
     Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
     // What matches, for the count: a stemmed word's stem term alone (the
     // same matches: QueryBuildOptions::match_only), when building it again

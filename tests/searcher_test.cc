@@ -353,6 +353,53 @@ TEST_F(SearcherTest, ProximityBoundsHoldTheirBoosts) {
   EXPECT_GE(equal, 5);
 }
 
+// The bounds from what the match recorded (each exact term's wdf in the
+// documents it weighed, the lengths it read) equal the bounds read from
+// the database, for every document of the MSet: Xapian weighs each of them
+// with every term it has.
+TEST_F(SearcherTest, ProximityBoundsFromTheMatchEqualTheIndexes) {
+  Xapian::Database db(tmp_->path() + "/xapian");
+  Xapian::Stem stem("english");
+  int compared = 0;
+  for (const char* q : {"the data", "linear regression model",
+                        "plot the residuals", "lm lm summary", "r help",
+                        "how do i read a file", "error in the function"}) {
+    SCOPED_TRACE(q);
+    Result<QueryNode> tree = ParseQuery(q);
+    ASSERT_OK(tree);
+    const std::vector<std::string> words = ProximityTerms(*tree);
+    auto seen = std::make_shared<MatchSeen>();
+    seen->wdf_terms.insert(words.begin(), words.end());
+    QueryBuildOptions bo;
+    bo.stemmer = &stem;
+    bo.weighted_term = [&](const std::string& term) {
+      return Bm25TermQuery(db, term, Bm25Params{}, seen);
+    };
+    Xapian::Enquire enquire(db);
+    enquire.set_query(BuildQuery(*tree, bo));
+    enquire.set_weighting_scheme(Xapian::BM25Weight(1.2, 0, 1, 0.75, 0.5));
+    const Xapian::MSet mset = enquire.get_mset(0, 200);
+    std::vector<Xapian::docid> docs;
+    for (auto it = mset.begin(); it != mset.end(); ++it) docs.push_back(*it);
+    ASSERT_FALSE(docs.empty());
+    const ProximityScorer scorer(db, words, ProximityOptions{});
+    const std::vector<double> from_match = scorer.Bounds(docs, seen.get());
+    const std::vector<double> from_index = scorer.Bounds(docs);
+    // Every part recorded every word: the bounds took the recorded path.
+    const std::string uuids = db.get_uuid();
+    ASSERT_EQ(seen->wdfs.size(),
+              1 + std::count(uuids.begin(), uuids.end(), ':'));
+    for (const auto& [uuid, terms] : seen->wdfs) {
+      for (const std::string& w : words) EXPECT_TRUE(terms.count(w)) << w;
+    }
+    for (size_t k = 0; k < docs.size(); ++k) {
+      EXPECT_DOUBLE_EQ(from_match[k], from_index[k]) << docs[k];
+      compared += from_index[k] > 0;
+    }
+  }
+  EXPECT_GT(compared, 300);
+}
+
 TEST(ProximityTest, PhraseNearAndPairs) {
   using P = std::vector<std::vector<Xapian::termpos>>;
   ProximityParts m = MatchProximity(P{{3, 10}, {11}, {12, 40}});
