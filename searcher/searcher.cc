@@ -700,10 +700,11 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
   bool all_local = true;
   for (Xapian::docid d : docs) all_local &= !shards[Locate(d).first].remote();
   if (all_local) {
-    // Positions cost two block reads per document and term; the bounds
-    // read postings in docid order. Documents go best bound first, and stop
-    // once no bound reaches the `needed`-th best boosted score (a margin
-    // over the scores' rounding to 1e-9 keeps ties exact).
+    // Positions cost two block reads per document and term (Xapian 1.4
+    // opens a fresh B-tree cursor for each position list); the bounds read
+    // none, mostly from what the match recorded. Documents go best bound
+    // first, and stop once no bound reaches the `needed`-th best boosted
+    // score (a margin over the scores' rounding to 1e-9 keeps ties exact).
     const std::vector<double> bound = scorer.Bounds(docs, match_seen.get());
     std::vector<size_t> order(docs.size());
     for (size_t k = 0; k < docs.size(); ++k) order[k] = k;
