@@ -132,65 +132,72 @@ class PlainStream : public InputStream {
   std::unique_ptr<Head> src_;
 };
 
-// gzip (RFC 1952), any number of concatenated members, as gzip(1) reads
-// them. A stream that ends inside a member is an error, not a short file.
-class GzipStream : public InputStream {
+// A stream of concatenated members, each decoded by `Codec` (gzip members,
+// zstd frames, bzip2 and xz streams), as gzip(1), zstd(1), bunzip2 and xz(1)
+// read them: between members the end
+// of input is a clean end and anything else is the next member; input
+// ending inside a member is an error. `Codec` holds the library's stream:
+//   static constexpr const char* kName;       // "gzip", for messages
+//   Status Init();                              // before the first member
+//   Status Reset();                             // before each next one,
+//                                               // keeping the input
+//   void SetInput(char* data, size_t n);
+//   size_t AvailIn() const;
+//   // Decodes into out[0, n): *produced bytes; *end at a member's end; an
+//   // error message (the data is bad) or "". `last`: no input follows what
+//   // SetInput gave.
+//   std::string Decode(char* out, size_t n, bool last, size_t* produced,
+//                      bool* end);
+template <class Codec>
+class MemberStream : public InputStream {
  public:
-  GzipStream(std::string name, uint64_t size, std::unique_ptr<Head> src)
+  MemberStream(std::string name, uint64_t size, std::unique_ptr<Head> src)
       : InputStream(std::move(name), size),
         src_(std::move(src)),
         in_(kChunk, '\0') {
-    memset(&zs_, 0, sizeof zs_);
-    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
-      status_ = Status::Internal(this->name() + ": inflateInit2 failed");
-      failed_ = true;
-    }
+    Status st = codec_.Init();
+    if (!st.ok()) Fail(Status::Internal(this->name() + ": " + st.message()));
   }
-  ~GzipStream() override { inflateEnd(&zs_); }
 
  protected:
   size_t ReadRaw(char* buf, size_t n) override {
     if (failed_ || done_) return 0;
     while (true) {
-      if (zs_.avail_in == 0 && !src_eof_) {
+      if (codec_.AvailIn() == 0 && !src_eof_) {
         ssize_t r = src_->Read(in_.data(), in_.size());
         if (r < 0) return Fail(Status::IOError(ReadErrorText(name())));
         if (r == 0) {
           src_eof_ = true;
         } else {
-          zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
-          zs_.avail_in = static_cast<uInt>(r);
+          codec_.SetInput(in_.data(), static_cast<size_t>(r));
         }
       }
       if (member_done_) {
-        // Between members: the end of input is a clean end; anything else
-        // must be the next member.
-        if (zs_.avail_in == 0) {
+        if (codec_.AvailIn() == 0) {
           if (src_eof_) {
             done_ = true;
             return 0;
           }
           continue;
         }
-        if (inflateReset(&zs_) != Z_OK) {
-          return Fail(Status::Internal(name() + ": inflateReset failed"));
+        Status st = codec_.Reset();
+        if (!st.ok()) {
+          return Fail(Status::Internal(name() + ": " + st.message()));
         }
         member_done_ = false;
       }
-      zs_.next_out = reinterpret_cast<Bytef*>(buf);
-      zs_.avail_out = static_cast<uInt>(n);
-      int ret = inflate(&zs_, Z_NO_FLUSH);
-      size_t produced = n - zs_.avail_out;
-      if (ret == Z_STREAM_END) {
-        member_done_ = true;
-      } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
-        return Fail(Status::Corruption(
-            name() + ": gzip data error: " +
-            (zs_.msg != nullptr ? zs_.msg : "inflate failed")));
+      size_t produced = 0;
+      bool end = false;
+      const std::string bad = codec_.Decode(buf, n, src_eof_, &produced, &end);
+      if (!bad.empty()) {
+        return Fail(Status::Corruption(name() + ": " + Codec::kName +
+                                       " data error" + bad));
       }
+      if (end) member_done_ = true;
       if (produced > 0) return produced;
-      if (!member_done_ && zs_.avail_in == 0 && src_eof_) {
-        return Fail(Status::Corruption(name() + ": truncated gzip stream"));
+      if (!member_done_ && codec_.AvailIn() == 0 && src_eof_) {
+        return Fail(Status::Corruption(name() + ": truncated " + Codec::kName +
+                                       " stream"));
       }
     }
   }
@@ -204,236 +211,175 @@ class GzipStream : public InputStream {
   }
   std::unique_ptr<Head> src_;
   std::string in_;
-  z_stream zs_;
+  Codec codec_;
   bool src_eof_ = false;
   bool member_done_ = false;
   bool done_ = false;
   bool failed_ = false;
 };
 
-// zstd frames, any number of them concatenated. Input ending inside a frame
-// is an error.
-class ZstdStream : public InputStream {
+// gzip (RFC 1952) members.
+class GzipCodec {
  public:
-  ZstdStream(std::string name, uint64_t size, std::unique_ptr<Head> src)
-      : InputStream(std::move(name), size),
-        src_(std::move(src)),
-        in_(ZSTD_DStreamInSize(), '\0'),
-        ds_(ZSTD_createDStream()) {
+  static constexpr const char* kName = "gzip";
+  GzipCodec() { memset(&zs_, 0, sizeof zs_); }
+  ~GzipCodec() {
+    if (live_) inflateEnd(&zs_);
+  }
+  Status Init() {
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
+      return Status::Internal("inflateInit2 failed");
+    }
+    live_ = true;
+    return Status::OK();
+  }
+  Status Reset() {
+    return inflateReset(&zs_) == Z_OK ? Status::OK()
+                                      : Status::Internal("inflateReset failed");
+  }
+  void SetInput(char* data, size_t n) {
+    zs_.next_in = reinterpret_cast<Bytef*>(data);
+    zs_.avail_in = static_cast<uInt>(n);
+  }
+  size_t AvailIn() const { return zs_.avail_in; }
+  std::string Decode(char* out, size_t n, bool, size_t* produced, bool* end) {
+    zs_.next_out = reinterpret_cast<Bytef*>(out);
+    zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, UINT_MAX));
+    const uInt before = zs_.avail_out;
+    const int ret = inflate(&zs_, Z_NO_FLUSH);
+    *produced = before - zs_.avail_out;
+    *end = ret == Z_STREAM_END;
+    if (ret == Z_STREAM_END || ret == Z_OK || ret == Z_BUF_ERROR) return "";
+    return std::string(": ") + (zs_.msg != nullptr ? zs_.msg : "inflate failed");
+  }
+
+ private:
+  z_stream zs_;
+  bool live_ = false;
+};
+using GzipStream = MemberStream<GzipCodec>;
+
+// zstd frames. The decoder runs on from one frame into the next.
+class ZstdCodec {
+ public:
+  static constexpr const char* kName = "zstd";
+  ZstdCodec() : ds_(ZSTD_createDStream()) {}
+  ~ZstdCodec() { ZSTD_freeDStream(ds_); }
+  Status Init() {
     // Pushshift dumps are made with "zstd --long=31": a 2 GB window, above
     // the decoder's default limit of 128 MB (2^27).
     if (ds_ == nullptr || ZSTD_isError(ZSTD_initDStream(ds_)) ||
         ZSTD_isError(ZSTD_DCtx_setParameter(ds_, ZSTD_d_windowLogMax, 31))) {
-      status_ = Status::Internal(this->name() + ": ZSTD_initDStream failed");
-      failed_ = true;
+      return Status::Internal("ZSTD_initDStream failed");
     }
+    return Status::OK();
   }
-  ~ZstdStream() override { ZSTD_freeDStream(ds_); }
-
- protected:
-  size_t ReadRaw(char* buf, size_t n) override {
-    if (failed_ || done_) return 0;
-    while (true) {
-      if (zin_.pos == zin_.size && !src_eof_) {
-        ssize_t r = src_->Read(in_.data(), in_.size());
-        if (r < 0) return Fail(Status::IOError(ReadErrorText(name())));
-        if (r == 0) {
-          src_eof_ = true;
-        } else {
-          zin_ = ZSTD_inBuffer{in_.data(), static_cast<size_t>(r), 0};
-        }
-      }
-      ZSTD_outBuffer out{buf, n, 0};
-      size_t in_before = zin_.pos;
-      size_t ret = ZSTD_decompressStream(ds_, &out, &zin_);
-      if (ZSTD_isError(ret)) {
-        return Fail(Status::Corruption(
-            name() + ": zstd data error: " + ZSTD_getErrorName(ret)));
-      }
-      // A call that neither reads nor writes (at end of input, after the
-      // last frame) returns the next frame's header size: not a truncation.
-      if (zin_.pos != in_before || out.pos > 0) frame_done_ = (ret == 0);
-      if (out.pos > 0) return out.pos;
-      if (zin_.pos == zin_.size && src_eof_) {
-        if (!frame_done_) {
-          return Fail(Status::Corruption(name() + ": truncated zstd stream"));
-        }
-        done_ = true;
-        return 0;
-      }
-    }
+  Status Reset() { return Status::OK(); }
+  void SetInput(char* data, size_t n) { in_ = ZSTD_inBuffer{data, n, 0}; }
+  size_t AvailIn() const { return in_.size - in_.pos; }
+  std::string Decode(char* out, size_t n, bool, size_t* produced, bool* end) {
+    ZSTD_outBuffer o{out, n, 0};
+    const size_t in_before = in_.pos;
+    const size_t ret = ZSTD_decompressStream(ds_, &o, &in_);
+    if (ZSTD_isError(ret)) return std::string(": ") + ZSTD_getErrorName(ret);
+    *produced = o.pos;
+    // A frame ends where the decoder returns 0 having read or written; a
+    // call that does neither (after the last frame) is no end of its own.
+    *end = ret == 0 && (in_.pos != in_before || o.pos > 0);
+    return "";
   }
-  uint64_t RawConsumed() const override { return src_->consumed(); }
 
  private:
-  size_t Fail(Status s) {
-    status_ = std::move(s);
-    failed_ = true;
-    return 0;
-  }
-  std::unique_ptr<Head> src_;
-  std::string in_;
-  ZSTD_inBuffer zin_{nullptr, 0, 0};
   ZSTD_DStream* ds_;
-  bool src_eof_ = false;
-  bool frame_done_ = true;
-  bool done_ = false;
-  bool failed_ = false;
+  ZSTD_inBuffer in_{nullptr, 0, 0};
 };
+using ZstdStream = MemberStream<ZstdCodec>;
 
-// bzip2 (old Pushshift dumps, mail exports), any number of concatenated
-// streams, as bunzip2 and pbzip2's output has them. Input ending inside a
-// stream is an error.
-class Bzip2Stream : public InputStream {
+// bzip2 streams (old Pushshift dumps, mail exports; pbzip2 writes many).
+class Bzip2Codec {
  public:
-  Bzip2Stream(std::string name, uint64_t size, std::unique_ptr<Head> src)
-      : InputStream(std::move(name), size),
-        src_(std::move(src)),
-        in_(kChunk, '\0') {
-    Init();
-  }
-  ~Bzip2Stream() override {
+  static constexpr const char* kName = "bzip2";
+  Bzip2Codec() { memset(&bz_, 0, sizeof bz_); }
+  ~Bzip2Codec() {
     if (live_) BZ2_bzDecompressEnd(&bz_);
   }
-
- protected:
-  size_t ReadRaw(char* buf, size_t n) override {
-    if (failed_ || done_) return 0;
-    while (true) {
-      if (bz_.avail_in == 0 && !src_eof_) {
-        ssize_t r = src_->Read(in_.data(), in_.size());
-        if (r < 0) return Fail(Status::IOError(ReadErrorText(name())));
-        if (r == 0) {
-          src_eof_ = true;
-        } else {
-          bz_.next_in = in_.data();
-          bz_.avail_in = static_cast<unsigned>(r);
-        }
-      }
-      if (stream_done_) {
-        // Between streams: the end of input is a clean end; anything else
-        // must be the next stream.
-        if (bz_.avail_in == 0) {
-          if (src_eof_) {
-            done_ = true;
-            return 0;
-          }
-          continue;
-        }
-        char* next_in = bz_.next_in;
-        const unsigned avail_in = bz_.avail_in;
-        BZ2_bzDecompressEnd(&bz_);
-        live_ = false;
-        if (!Init()) return 0;
-        bz_.next_in = next_in;
-        bz_.avail_in = avail_in;
-        stream_done_ = false;
-      }
-      bz_.next_out = buf;
-      bz_.avail_out = static_cast<unsigned>(std::min<size_t>(n, UINT_MAX));
-      const unsigned before = bz_.avail_out;
-      const int ret = BZ2_bzDecompress(&bz_);
-      const size_t produced = before - bz_.avail_out;
-      if (ret == BZ_STREAM_END) {
-        stream_done_ = true;
-      } else if (ret != BZ_OK) {
-        return Fail(Status::Corruption(name() + ": bzip2 data error (" +
-                                       std::to_string(ret) + ")"));
-      }
-      if (produced > 0) return produced;
-      if (!stream_done_ && bz_.avail_in == 0 && src_eof_) {
-        return Fail(Status::Corruption(name() + ": truncated bzip2 stream"));
-      }
-    }
-  }
-  uint64_t RawConsumed() const override { return src_->consumed(); }
-
- private:
-  bool Init() {
-    memset(&bz_, 0, sizeof bz_);
+  Status Init() {
     if (BZ2_bzDecompressInit(&bz_, 0, 0) != BZ_OK) {
-      Fail(Status::Internal(name() + ": BZ2_bzDecompressInit failed"));
-      return false;
+      return Status::Internal("BZ2_bzDecompressInit failed");
     }
     live_ = true;
-    return true;
+    return Status::OK();
   }
-  size_t Fail(Status s) {
-    status_ = std::move(s);
-    failed_ = true;
-    return 0;
+  // bzip2 has no reset: a new decoder, given the input the old one left.
+  Status Reset() {
+    char* next_in = bz_.next_in;
+    const unsigned avail_in = bz_.avail_in;
+    BZ2_bzDecompressEnd(&bz_);
+    live_ = false;
+    memset(&bz_, 0, sizeof bz_);
+    TS_RETURN_IF_ERROR(Init());
+    bz_.next_in = next_in;
+    bz_.avail_in = avail_in;
+    return Status::OK();
   }
-  std::unique_ptr<Head> src_;
-  std::string in_;
-  bz_stream bz_;
-  bool live_ = false;
-  bool src_eof_ = false;
-  bool stream_done_ = false;
-  bool done_ = false;
-  bool failed_ = false;
-};
-
-// xz (Pushshift's 2017-2018 dumps), concatenated streams and padding as
-// xz(1) reads them. Input ending inside a stream is an error.
-class XzStream : public InputStream {
- public:
-  XzStream(std::string name, uint64_t size, std::unique_ptr<Head> src)
-      : InputStream(std::move(name), size),
-        src_(std::move(src)),
-        in_(kChunk, '\0') {
-    if (lzma_stream_decoder(&lz_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
-      status_ = Status::Internal(this->name() + ": lzma_stream_decoder failed");
-      failed_ = true;
-    }
+  void SetInput(char* data, size_t n) {
+    bz_.next_in = data;
+    bz_.avail_in = static_cast<unsigned>(n);
   }
-  ~XzStream() override { lzma_end(&lz_); }
-
- protected:
-  size_t ReadRaw(char* buf, size_t n) override {
-    if (failed_ || done_) return 0;
-    while (true) {
-      if (lz_.avail_in == 0 && !src_eof_) {
-        ssize_t r = src_->Read(in_.data(), in_.size());
-        if (r < 0) return Fail(Status::IOError(ReadErrorText(name())));
-        if (r == 0) {
-          src_eof_ = true;
-        } else {
-          lz_.next_in = reinterpret_cast<const uint8_t*>(in_.data());
-          lz_.avail_in = static_cast<size_t>(r);
-        }
-      }
-      lz_.next_out = reinterpret_cast<uint8_t*>(buf);
-      lz_.avail_out = n;
-      const lzma_ret ret = lzma_code(&lz_, src_eof_ ? LZMA_FINISH : LZMA_RUN);
-      const size_t produced = n - lz_.avail_out;
-      if (ret == LZMA_STREAM_END) {
-        done_ = true;  // the decoder takes no more calls
-        return produced;
-      }
-      if (ret != LZMA_OK) {
-        return Fail(Status::Corruption(
-            name() + (ret == LZMA_BUF_ERROR && src_eof_
-                          ? std::string(": truncated xz stream")
-                          : ": xz data error (" + std::to_string(ret) + ")")));
-      }
-      if (produced > 0) return produced;
-    }
+  size_t AvailIn() const { return bz_.avail_in; }
+  std::string Decode(char* out, size_t n, bool, size_t* produced, bool* end) {
+    bz_.next_out = out;
+    bz_.avail_out = static_cast<unsigned>(std::min<size_t>(n, UINT_MAX));
+    const unsigned before = bz_.avail_out;
+    const int ret = BZ2_bzDecompress(&bz_);
+    *produced = before - bz_.avail_out;
+    *end = ret == BZ_STREAM_END;
+    if (ret == BZ_STREAM_END || ret == BZ_OK) return "";
+    return " (" + std::to_string(ret) + ")";
   }
-  uint64_t RawConsumed() const override { return src_->consumed(); }
 
  private:
-  size_t Fail(Status s) {
-    status_ = std::move(s);
-    failed_ = true;
-    return 0;
-  }
-  std::unique_ptr<Head> src_;
-  std::string in_;
-  lzma_stream lz_ = LZMA_STREAM_INIT;
-  bool src_eof_ = false;
-  bool done_ = false;
-  bool failed_ = false;
+  bz_stream bz_;
+  bool live_ = false;
 };
+using Bzip2Stream = MemberStream<Bzip2Codec>;
+
+// xz streams (Pushshift's 2017-2018 dumps): liblzma reads concatenated
+// streams and their padding itself, and ends once told the input is over.
+class XzCodec {
+ public:
+  static constexpr const char* kName = "xz";
+  ~XzCodec() { lzma_end(&lz_); }
+  Status Init() {
+    if (lzma_stream_decoder(&lz_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
+      return Status::Internal("lzma_stream_decoder failed");
+    }
+    return Status::OK();
+  }
+  Status Reset() { return Status::OK(); }  // nothing follows its end
+  void SetInput(char* data, size_t n) {
+    lz_.next_in = reinterpret_cast<const uint8_t*>(data);
+    lz_.avail_in = n;
+  }
+  size_t AvailIn() const { return lz_.avail_in; }
+  std::string Decode(char* out, size_t n, bool last, size_t* produced,
+                     bool* end) {
+    lz_.next_out = reinterpret_cast<uint8_t*>(out);
+    lz_.avail_out = n;
+    const lzma_ret ret = lzma_code(&lz_, last ? LZMA_FINISH : LZMA_RUN);
+    *produced = n - lz_.avail_out;
+    *end = ret == LZMA_STREAM_END;
+    // LZMA_BUF_ERROR: no progress, the input having ended inside a stream.
+    if (ret == LZMA_OK || ret == LZMA_STREAM_END || ret == LZMA_BUF_ERROR) {
+      return "";
+    }
+    return " (" + std::to_string(ret) + ")";
+  }
+
+ private:
+  lzma_stream lz_ = LZMA_STREAM_INIT;
+};
+using XzStream = MemberStream<XzCodec>;
 
 // Picks the decoder from the first bytes. Returns null (status in *st) when
 // even the first bytes cannot be read.

@@ -565,6 +565,21 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   return in.status();
 }
 
+// Parses one value that starts on line `line` and hands it to `fn` (a
+// `null` is skipped). False, with the parser's message in *error, when it
+// does not parse.
+bool ParseAndHand(const InputStream& in, std::string_view value, uint64_t line,
+                  const ReadCallbacks& cb, RecordFn fn, std::string* error) {
+  Json v;
+  if (!ParseJson(value, &v, error)) return false;
+  if (!v.is_null()) {
+    Locator loc(in, line);
+    loc.Index(v, value);
+    fn(v, loc, cb);
+  }
+  return true;
+}
+
 // Reads the elements of an array that did not parse as a whole (a bad
 // record in it, or a file cut short) one at a time, so the good ones are
 // kept and each bad one is reported at its line. `array` starts with '['
@@ -594,14 +609,9 @@ Status ReadArrayElements(const InputStream& in, std::string_view array,
     if (end == array.size() && (value[0] == '{' || value[0] == '[')) {
       return cut(line);
     }
-    Json v;
     std::string error;
-    if (!ParseJson(value, &v, &error)) {
+    if (!ParseAndHand(in, value, line, cb, fn, &error)) {
       Report(cb, Where(in, line), error);
-    } else if (!v.is_null()) {
-      Locator loc(in, line);
-      loc.Index(v, value);
-      fn(v, loc, cb);
     }
     line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
     pos = end;
@@ -628,9 +638,8 @@ Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
     if (pos == view.size()) break;
     size_t end = ValueEnd(view, pos);
     std::string_view value = view.substr(pos, end - pos);
-    Json v;
     std::string error;
-    if (!ParseJson(value, &v, &error)) {
+    if (!ParseAndHand(in, value, line, cb, fn, &error)) {
       if (value[0] == '[' && JsonDepth(value, kMaxDepth) <= kMaxDepth) {
         // Only the last value can run to the end of the input.
         TS_RETURN_IF_ERROR(ReadArrayElements(in, value, line, cb, fn));
@@ -639,10 +648,6 @@ Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
       } else {
         Report(cb, Where(in, line), error);
       }
-    } else if (!v.is_null()) {
-      Locator loc(in, line);
-      loc.Index(v, value);
-      fn(v, loc, cb);
     }
     line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
     pos = end;
