@@ -997,9 +997,10 @@ void ExpandPaths(const std::vector<std::string>& paths,
         std::error_code ec2;
         if (!it->is_regular_file(ec2)) continue;
         std::string name = it->path().filename().string();
-        // Documentation beside the data is not data.
-        if (name.starts_with(".") || name == "README.md" ||
-            name == "SOURCES.md" || name.ends_with(".md")) {
+        // Documentation beside the data is not data, nor are the web pages
+        // of an archive's mirror (pipermail's .html beside its .txt.gz).
+        if (name.starts_with(".") || name.ends_with(".md") ||
+            name.ends_with(".html") || name.ends_with(".htm")) {
           continue;
         }
         found.push_back(it->path().string());

@@ -687,13 +687,20 @@ bool LooksLikeAddress(std::string_view deobfuscated) {
 
 // The first "<…>" id in a header value, without brackets; when there is
 // none and `bare_ok`, the first word.
+// The id between v[lt] == '<' and v[gt] == '>', without the doubled
+// brackets some mailers write ("<<id>>").
+std::string IdBetween(std::string_view v, size_t lt, size_t gt) {
+  std::string_view id = Trim(v.substr(lt + 1, gt - lt - 1));
+  while (!id.empty() && id.front() == '<') id.remove_prefix(1);
+  while (!id.empty() && id.back() == '>') id.remove_suffix(1);
+  return std::string(Trim(id));
+}
+
 std::string FirstId(std::string_view v, bool bare_ok) {
   const size_t lt = v.find('<');
   if (lt != std::string_view::npos) {
     const size_t gt = v.find('>', lt + 1);
-    if (gt != std::string_view::npos) {
-      return std::string(Trim(v.substr(lt + 1, gt - lt - 1)));
-    }
+    if (gt != std::string_view::npos) return IdBetween(v, lt, gt);
   }
   if (!bare_ok) return "";
   v = Trim(v);
@@ -705,9 +712,11 @@ std::string FirstId(std::string_view v, bool bare_ok) {
 std::string LastId(std::string_view v) {
   const size_t gt = v.rfind('>');
   if (gt == std::string_view::npos) return "";
-  const size_t lt = v.rfind('<', gt);
+  size_t lt = v.rfind('<', gt);
   if (lt == std::string_view::npos) return "";
-  return std::string(Trim(v.substr(lt + 1, gt - lt - 1)));
+  // "<<id>>": the id starts after the first of the brackets.
+  while (lt > 0 && v[lt - 1] == '<') --lt;
+  return IdBetween(v, lt, gt);
 }
 
 // The thread hint of a message (Item::thread_hint): the first "<…>" id of
@@ -728,6 +737,7 @@ std::string ThreadHint(std::string_view refs, std::string_view parent,
     const size_t gt = refs.find('>', lt + 1);
     if (gt == std::string_view::npos) break;
     std::string_view id = Trim(refs.substr(lt + 1, gt - lt - 1));
+    while (!id.empty() && id.front() == '<') id.remove_prefix(1);
     pos = gt + 1;
     if (id.empty() || id == parent || id == self) continue;
     return std::string(id);

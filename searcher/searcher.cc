@@ -1272,6 +1272,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       }
       Result<std::vector<double>> b =
           im.Boosts(proximity, boosted, base, first + req.limit);
+      im.match_seen.reset();  // its lists are the query's alone
       if (!b.ok()) return b.status();
       boosts = std::move(b).value();
     }

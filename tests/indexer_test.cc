@@ -389,6 +389,32 @@ TEST(IndexerTest, MissingFileIsReportedOthersStillIndexed) {
   EXPECT_NE(warnings[0].find("nope.json"), std::string::npos);
 }
 
+// A mirror of a pipermail archive holds its web pages beside the monthly
+// archives: indexing the folder reads the archives and passes over the
+// pages and notes (named on the command line, a page is still an error).
+TEST(IndexerTest, FolderWalkPassesOverWebPagesAndNotes) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.Sub("mirror/r-help/2004-April"));
+  std::filesystem::copy_file(
+      std::string(TS_TEST_DATA) + "/mail/r-help-2004-April-412-414.txt",
+      tmp.Sub("mirror/r-help/2004-April.txt"));
+  WriteFileOrDie(tmp.Sub("mirror/r-help/index.html"),
+                 "<html><body><a href=\"2004-April.txt\">April</a></body></html>");
+  WriteFileOrDie(tmp.Sub("mirror/r-help/2004-April/000412.htm"),
+                 "<html><body>a message page</body></html>");
+  WriteFileOrDie(tmp.Sub("mirror/NOTES.md"), "# notes\n");
+  auto ix = Indexer::Open(tmp.Sub("db"), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->IndexPaths({tmp.Sub("mirror")}, &st));
+  EXPECT_EQ(st.files, 1u);
+  EXPECT_EQ(st.files_failed, 0u);
+  EXPECT_EQ(st.added, 3u);
+  IndexStats page;
+  EXPECT_FALSE((*ix)->IndexPaths({tmp.Sub("mirror/r-help/index.html")}, &page)
+                   .ok());
+}
+
 // Poll options, linked by "poll" (HN API) or listed under "options"
 // (Algolia item tree), are in the poll's thread.
 TEST(IndexerTest, PollOptionsJoinThePollThread) {

@@ -173,6 +173,45 @@ TEST(MailReaderTest, BodyLineStartingWithFromIsNotASeparator) {
   EXPECT_NE(r.items[1].text.find("From: \"Martin M"), std::string::npos);
 }
 
+// Some mailers double the brackets ("In-Reply-To: <<id>>", R-help
+// 2023-August): the id is the same as the parent's Message-ID.
+TEST(MailReaderTest, DoubledBracketsAroundIdsAreOneId) {
+  const ReadResult r = ReadText(
+      "From a at example.org  Wed Aug  9 04:00:00 2023\n"
+      "From: a at example.org (A)\n"
+      "Date: Wed, 09 Aug 2023 04:00:00 +0000\n"
+      "Subject: [R] help\n"
+      "Message-ID: <65B70EC5@Gandalf>\n"
+      "\n"
+      "A question.\n"
+      "\n"
+      "From b at example.org  Wed Aug  9 06:30:21 2023\n"
+      "From: b at example.org (B)\n"
+      "Date: Wed, 09 Aug 2023 06:30:21 +0000\n"
+      "Subject: Re: [R] help\n"
+      "In-Reply-To: <<65B70EC5@Gandalf>>\n"
+      "References: <<65B70EC5@Gandalf>>\n"
+      "Message-ID: <emc7fd90@bdf170ac.com>\n"
+      "\n"
+      "An answer.\n"
+      "\n"
+      "From c at example.org  Wed Aug  9 18:26:52 2023\n"
+      "From: c at example.org (C)\n"
+      "Date: Wed, 9 Aug 2023 17:26:52 +0100\n"
+      "Subject: Re: [R] help\n"
+      "References: <<65B70EC5@Gandalf>\n"
+      " <emc7fd90@bdf170ac.com>>\n"
+      "Message-ID: <46b459ef@sapo.pt>\n"
+      "\n"
+      "Another.\n");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 3u);
+  EXPECT_EQ(r.items[0].id, "65B70EC5@Gandalf");
+  EXPECT_EQ(r.items[1].parent, "65B70EC5@Gandalf");
+  EXPECT_EQ(r.items[2].parent, "emc7fd90@bdf170ac.com");
+  EXPECT_EQ(r.items[2].thread_hint, "65B70EC5@Gandalf");
+}
+
 TEST(MailReaderTest, BadRecordKeepsItsNeighbours) {
   const std::string good =
       ReadFileOrDie(kMailData + "r-help-2000-August-164-165.txt");
