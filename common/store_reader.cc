@@ -77,10 +77,10 @@ Result<uint32_t> StoreReader::Find(std::string_view id) const {
     }
     return s;
   };
-  // A Reddit fullname ("t3_" and a submission's id, "t1_" and a
-  // comment's): the id itself.
+  // A Reddit fullname of a post or comment ("t3_" and a submission's id,
+  // "t1_" and a comment's): the id itself.
   auto fullname = [](std::string_view s) {
-    if (s.size() > 3 && s[0] == 't' && s[1] >= '1' && s[1] <= '6' &&
+    if (s.size() > 3 && s[0] == 't' && (s[1] == '1' || s[1] == '3') &&
         s[2] == '_') {
       return s.substr(3);
     }

@@ -161,7 +161,7 @@ class MemberStream : public InputStream {
 
  protected:
   size_t ReadRaw(char* buf, size_t n) override {
-    if (failed_ || done_) return 0;
+    if (failed_ || done_ || n == 0) return 0;
     while (true) {
       if (codec_.AvailIn() == 0 && !src_eof_) {
         ssize_t r = src_->Read(in_.data(), in_.size());

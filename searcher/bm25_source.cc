@@ -135,10 +135,11 @@ class Bm25Source : public Xapian::PostingSource {
     part_ = part;
     lengths_ = DocLengths::For(part);
     recording_ = nullptr;
+    record_ = false;
     if (seen_) {
-      const std::string uuid = part.get_uuid();
-      if (lengths_) seen_->lengths[uuid] = lengths_;
-      if (seen_->wdf_terms.count(term_)) recording_ = &seen_->wdfs[uuid][term_];
+      uuid_ = part.get_uuid();
+      if (lengths_) seen_->lengths[uuid_] = lengths_;
+      record_ = seen_->wdf_terms.count(term_) > 0;
     }
     it_ = part.postlist_begin(term_);
     end_ = part.postlist_end(term_);
@@ -169,9 +170,7 @@ class Bm25Source : public Xapian::PostingSource {
   double get_weight() const override {
     const Xapian::docid did = *it_;
     const Xapian::termcount wdf = it_.get_wdf();
-    if (recording_ && (recording_->empty() || recording_->back().first != did)) {
-      recording_->emplace_back(did, wdf);
-    }
+    if (record_) Record(did, wdf);
     const double len = lengths_ && did < lengths_->size()
                            ? (*lengths_)[did]
                            : part_.get_doclength(did);
@@ -195,8 +194,22 @@ class Bm25Source : public Xapian::PostingSource {
   const double termweight_;
   const double len_factor_;
   const Bm25Params p_;
+  // Adds (did, wdf) to this term's list in `seen_`, made on first use.
+  void Record(Xapian::docid did, Xapian::termcount wdf) const {
+    if (recording_ == nullptr) recording_ = &seen_->wdfs[uuid_][term_];
+    if (!recording_->empty() && recording_->back().first == did) return;
+    if (recording_->size() >= MatchSeen::kMaxWdfs) {
+      seen_->overflowed.insert(term_);
+      record_ = false;
+      return;
+    }
+    recording_->emplace_back(did, wdf);
+  }
+
   const std::shared_ptr<MatchSeen> seen_;
-  MatchSeen::Wdfs* recording_ = nullptr;  // this term's list in `seen_`
+  std::string uuid_;                              // the part's
+  mutable bool record_ = false;                   // this term is wanted
+  mutable MatchSeen::Wdfs* recording_ = nullptr;  // its list in `seen_`
   Xapian::Database part_;
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
   Xapian::PostingIterator it_, end_;

@@ -60,7 +60,12 @@ class DocLengths {
 // document of the MSet with each term it has, so a document of the MSet
 // missing from a term's list lacks the term.
 struct MatchSeen {
+  // A term's list is kept only from its first weighing (a leaf Xapian never
+  // weighs, as under AND_NOT or scaled by 0, leaves none) and up to
+  // kMaxWdfs entries a part; past that the term is `overflowed`.
+  static constexpr size_t kMaxWdfs = 1u << 18;
   std::unordered_set<std::string> wdf_terms;
+  std::unordered_set<std::string> overflowed;
   std::unordered_map<std::string, std::shared_ptr<const std::vector<uint32_t>>>
       lengths;
   using Wdfs = std::vector<std::pair<Xapian::docid, Xapian::termcount>>;

@@ -228,29 +228,36 @@ std::vector<double> ProximityScorer::Bounds(
   std::vector<std::vector<Xapian::termcount>> wdf(
       distinct_.size(), std::vector<Xapian::termcount>(docs.size(), 0));
   for (size_t i = 0; i < distinct_.size(); ++i) {
-    std::vector<MatchSeen::Wdfs> recorded(nparts);
-    bool have = nparts > 0;
+    // Each part's list, sorted (a term given twice in the query is weighed
+    // by two sources, whose entries interleave).
+    // A part without a list weighed no document with the term: none of
+    // its documents in the MSet has it.
+    static const MatchSeen::Wdfs kNone;
+    std::vector<const MatchSeen::Wdfs*> recorded(nparts, &kNone);
+    std::vector<MatchSeen::Wdfs> sorted(nparts);
+    const bool have = nparts > 0 && seen->wdf_terms.count(distinct_[i]) &&
+                      !seen->overflowed.count(distinct_[i]);
     for (size_t p = 0; have && p < nparts; ++p) {
       auto part = seen->wdfs.find(uuids[p]);
-      have = part != seen->wdfs.end();
-      if (!have) break;
+      if (part == seen->wdfs.end()) continue;
       auto term = part->second.find(distinct_[i]);
-      have = term != part->second.end();
-      if (!have) break;
-      recorded[p] = term->second;
-      MatchSeen::Wdfs& r = recorded[p];
-      if (!std::is_sorted(r.begin(), r.end())) {
+      if (term == part->second.end()) continue;
+      recorded[p] = &term->second;
+      if (!std::is_sorted(term->second.begin(), term->second.end())) {
+        MatchSeen::Wdfs& r = sorted[p];
+        r = term->second;
         std::sort(r.begin(), r.end());
         r.erase(std::unique(r.begin(), r.end(),
                             [](const auto& a, const auto& b) {
                               return a.first == b.first;
                             }),
                 r.end());
+        recorded[p] = &r;
       }
     }
     if (have) {
       for (size_t k = 0; k < docs.size(); ++k) {
-        const MatchSeen::Wdfs& r = recorded[(docs[k] - 1) % nparts];
+        const MatchSeen::Wdfs& r = *recorded[(docs[k] - 1) % nparts];
         const Xapian::docid local = (docs[k] - 1) / nparts + 1;
         auto at = std::lower_bound(
             r.begin(), r.end(), local,

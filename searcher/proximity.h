@@ -94,8 +94,10 @@ class ProximityScorer {
   // a position and a wdf of 1) and the document's length. Throws
   // Xapian::Error.
   // `seen`: what the match read (Bm25TermQuery), when known: the lengths,
-  // and the wdfs of the terms it recorded, instead of reading them again.
-  // Only for documents of that match's MSet.
+  // and the wdfs of its `wdf_terms`, instead of reading them again. Only
+  // for documents of that match's MSet, and only when each of `wdf_terms`
+  // is a leaf every match passes through with a weight above 0 (then the
+  // match weighs every MSet document that has the term).
   std::vector<double> Bounds(const std::vector<Xapian::docid>& docs,
                              const MatchSeen* seen = nullptr) const;
 

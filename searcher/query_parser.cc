@@ -910,7 +910,8 @@ Xapian::Query BelowPlaceholder(const QueryNode& n,
       if (!store->Children(cur, &kids).ok()) continue;
       std::vector<Result<StoredItem>> items;
       if (!store->GetMany(kids, &items).ok()) continue;
-      for (size_t k = 0; k < kids.size(); ++k) {
+      for (size_t k = 0; k < kids.size() && parts.size() < kMaxBelowPlaceholder;
+           ++k) {
         if (!items[k].ok()) continue;
         const StoredItem& c = *items[k];
         // A child entry left by an item that has moved on is not below.

@@ -697,8 +697,10 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
     const ProximityScorer& scorer, const std::vector<Xapian::docid>& docs,
     const std::vector<double>& base, size_t needed) {
   std::vector<double> boosts(docs.size(), 0);
+  // Every shard local: the bounds may read the combined database (a remote
+  // shard would send whole postings).
   bool all_local = true;
-  for (Xapian::docid d : docs) all_local &= !shards[Locate(d).first].remote();
+  for (const Shard& s : shards) all_local &= !(s.up && s.remote());
   if (all_local) {
     // Positions cost two block reads per document and term (Xapian 1.4
     // opens a fresh B-tree cursor for each position list); the bounds read
@@ -1139,9 +1141,27 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       // the match (searcher/proximity.h).
       ProximityOptions boosting;
       boosting.weight = im.opts.proximity_weight;
-      std::vector<std::string> words = ProximityTerms(*tree);
-      if (ProximityScorer::Boosts(words, boosting)) {
-        im.match_seen->wdf_terms.insert(words.begin(), words.end());
+      const bool rescored =
+          static_cast<uint64_t>(req.page) * req.limit < im.opts.rescore_window;
+      if (rescored && im.opts.exact_weight > 0 &&
+          ProximityScorer::Boosts(ProximityTerms(*tree), boosting)) {
+        // Only a one-term word or quoted word of the top level: its exact
+        // term is a weighed leaf that every match passes through, so the
+        // match weighs each document of the MSet that has the term. (A
+        // term met only in a longer phrase, or deeper in the tree, is not
+        // recorded: its bounds read the index.)
+        using K = QueryNode::Kind;
+        auto take = [&](const QueryNode& n) {
+          if ((n.kind == K::kWord || n.kind == K::kPhrase) &&
+              n.prefix.empty() && n.terms.size() == 1) {
+            im.match_seen->wdf_terms.insert(n.terms[0]);
+          }
+        };
+        if (tree->kind == K::kAnd) {
+          for (const QueryNode& c : tree->children) take(c);
+        } else {
+          take(*tree);
+        }
       }
     }
     Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
