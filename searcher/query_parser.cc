@@ -1231,6 +1231,16 @@ std::vector<std::string> ProximityTerms(const QueryNode& node) {
   return terms;
 }
 
+std::vector<std::string> OneTermWords(const QueryNode& node) {
+  std::vector<const QueryNode*> words;
+  PlainWords(node, &words);
+  std::vector<std::string> terms;
+  for (const QueryNode* w : words) {
+    if (w->terms.size() == 1) terms.push_back(w->terms[0]);
+  }
+  return terms;
+}
+
 Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
                          double scale, const TermQuery& weighted_term) {
   std::vector<const QueryNode*> words;

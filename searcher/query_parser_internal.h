@@ -57,6 +57,10 @@ bool BuildsWithoutReading(const QueryNode& node);
 // and phrases that must match), in query order: what the proximity boost
 // (searcher/proximity.h) looks for together and in order.
 std::vector<std::string> ProximityTerms(const QueryNode& node);
+// The terms of those plain words that are one term each (a word, or a
+// quoted single word): each is a leaf of the query that every match passes
+// through.
+std::vector<std::string> OneTermWords(const QueryNode& node);
 
 // Title words as a weak signal for the top-level plain words: each word's
 // S-prefixed exact and stemmed terms, weighted by `scale`. Empty when there

@@ -377,8 +377,9 @@ struct Searcher::Impl {
   // listed there, in query order.
   Xapian::Query Build(const QueryNode& tree, bool match_only = false,
                       std::vector<std::string>* fast_terms = nullptr);
-  // Whether Bm25TermQuery may weigh terms: asked for, and every shard in
-  // the combined database is local.
+  // Whether every shard in the combined database is local.
+  bool AllLocal() const;
+  // Whether Bm25TermQuery may weigh terms: asked for, and AllLocal().
   bool CachedLengths() const;
   std::function<Xapian::Query(const std::string&)> FastTerm(
       std::vector<std::string>* fast_terms);
@@ -421,12 +422,15 @@ std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
   };
 }
 
-bool Searcher::Impl::CachedLengths() const {
-  if (!opts.cached_lengths) return false;
+bool Searcher::Impl::AllLocal() const {
   for (const Shard& s : shards) {
     if (s.up && s.remote()) return false;
   }
   return true;
+}
+
+bool Searcher::Impl::CachedLengths() const {
+  return opts.cached_lengths && AllLocal();
 }
 
 Xapian::Query Searcher::Impl::RequestFilter(const SearchRequest& req) {
@@ -699,9 +703,7 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
   std::vector<double> boosts(docs.size(), 0);
   // Every shard local: the bounds may read the combined database (a remote
   // shard would send whole postings).
-  bool all_local = true;
-  for (const Shard& s : shards) all_local &= !(s.up && s.remote());
-  if (all_local) {
+  if (AllLocal()) {
     // Positions cost two block reads per document and term (Xapian 1.4
     // opens a fresh B-tree cursor for each position list); the bounds read
     // none, mostly from what the match recorded. Documents go best bound
@@ -1135,33 +1137,31 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // twice weighs as one given once: Xapian's wqf is the leaf's own.)
     std::vector<std::string> fast_terms;
     const bool fast = ranked && im.CachedLengths();
+    const Xapian::doccount first =
+        static_cast<Xapian::doccount>(req.page) * req.limit;
+    // The proximity boost is scored after the match, on the best results
+    // only (searcher/proximity.h), for a page that starts inside the window
+    // it boosts.
+    ProximityOptions popts;
+    popts.weight = im.opts.proximity_weight;
+    popts.k1 = im.opts.bm25_k1;
+    popts.b = im.opts.bm25_b;
+    popts.min_normlen = im.opts.bm25_min_normlen;
+    std::vector<std::string> proximity_terms;
+    if (ranked && first < im.opts.rescore_window) {
+      proximity_terms = ProximityTerms(*tree);
+    }
+    const bool rescore = ProximityScorer::Boosts(proximity_terms, popts);
     im.match_seen = std::make_shared<MatchSeen>();
-    if (fast) {
+    if (fast && rescore && im.opts.exact_weight > 0) {
       // The proximity bounds read the wdfs of the words' exact terms from
-      // the match (searcher/proximity.h).
-      ProximityOptions boosting;
-      boosting.weight = im.opts.proximity_weight;
-      const bool rescored =
-          static_cast<uint64_t>(req.page) * req.limit < im.opts.rescore_window;
-      if (rescored && im.opts.exact_weight > 0 &&
-          ProximityScorer::Boosts(ProximityTerms(*tree), boosting)) {
-        // Only a one-term word or quoted word of the top level: its exact
-        // term is a weighed leaf that every match passes through, so the
-        // match weighs each document of the MSet that has the term. (A
-        // term met only in a longer phrase, or deeper in the tree, is not
-        // recorded: its bounds read the index.)
-        using K = QueryNode::Kind;
-        auto take = [&](const QueryNode& n) {
-          if ((n.kind == K::kWord || n.kind == K::kPhrase) &&
-              n.prefix.empty() && n.terms.size() == 1) {
-            im.match_seen->wdf_terms.insert(n.terms[0]);
-          }
-        };
-        if (tree->kind == K::kAnd) {
-          for (const QueryNode& c : tree->children) take(c);
-        } else {
-          take(*tree);
-        }
+      // the match (searcher/proximity.h): those of the top level's one-term
+      // words, whose exact term is a weighed leaf every match passes
+      // through, so that the match weighs each MSet document that has it.
+      // (A term met only in a longer phrase is not recorded: its bounds
+      // read the index.)
+      for (const std::string& t : OneTermWords(*tree)) {
+        im.match_seen->wdf_terms.insert(t);
       }
     }
     Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
@@ -1236,20 +1236,6 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         break;
     }
     if (req.collapse_thread) enquire.set_collapse_key(schema::kValueThread);
-    const Xapian::doccount first =
-        static_cast<Xapian::doccount>(req.page) * req.limit;
-    // The proximity boost is scored after the match, on the best results
-    // only (searcher/proximity.h), for a page that starts inside the window
-    // it boosts.
-    ProximityOptions popts;
-    popts.weight = im.opts.proximity_weight;
-    popts.k1 = im.opts.bm25_k1;
-    popts.b = im.opts.bm25_b;
-    popts.min_normlen = im.opts.bm25_min_normlen;
-    std::vector<std::string> proximity_terms;
-    if (ranked && first < im.opts.rescore_window) {
-      proximity_terms = ProximityTerms(*tree);
-    }
     // A ranked, collapsed or faceted page is found in two passes: the page
     // with Xapian's pruning on (it skips documents that cannot reach the
     // page), then, unless the first pass saw every match, an unweighted
@@ -1264,7 +1250,6 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // boosted and ordered again; results below the window keep their
     // first-pass order. Boosts only add, so the order stays by score.
     const bool two_pass = ranked || req.collapse_thread || req.facets;
-    const bool rescore = ProximityScorer::Boosts(proximity_terms, popts);
     const Xapian::doccount window = rescore ? im.opts.rescore_window : 0;
     const Xapian::doccount fetch_first = rescore ? 0 : first;
     const Xapian::doccount fetch_count =
