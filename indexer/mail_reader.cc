@@ -394,7 +394,8 @@ bool ParseSeparator(std::string_view line, Separator* sep) {
   if (k >= toks.size()) return false;
   const std::string_view weekday = toks[k];
   int hh, mm, ss;
-  if (clock.size() < 7 || !ParseClock(clock, &hh, &mm, &ss)) return false;
+  // "hh:mm:ss", or "hh:mm" as some mail programs write it.
+  if (clock.size() < 4 || !ParseClock(clock, &hh, &mm, &ss)) return false;
   if (day.empty() || day.size() > 2 || !AllDigits(day)) return false;
   const int m = MonthFromName(month);
   if (month.size() != 3 || m == 0) return false;
@@ -413,6 +414,51 @@ bool ParseSeparator(std::string_view line, Separator* sep) {
                             static_cast<unsigned>(d)) *
                   86400 +
               hh * 3600 + mm * 60 + ss;
+  return true;
+}
+
+// Recognises the separator some exporters write with an RFC 2822 date:
+// "From <addr> [Www,] d Mmm yyyy hh:mm[:ss] [zone]", the address one token.
+// Strict, like ParseSeparator: every token must be where the form says.
+bool ParseRfc2822Separator(std::string_view line, Separator* sep) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string_view> toks;
+  size_t i = 5;
+  while (i < line.size() && toks.size() < 9) {
+    while (i < line.size() && IsBlank(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !IsBlank(line[j])) ++j;
+    if (j > i) toks.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  if (i < line.size() || toks.size() < 5) return false;
+  size_t k = 0;
+  const std::string_view addr = toks[k++];
+  std::string_view wd = toks[k];
+  if (!wd.empty() && wd.back() == ',') wd.remove_suffix(1);
+  if (wd.size() == 3 && IsWeekdayName(wd)) ++k;
+  if (toks.size() - k < 4 || toks.size() - k > 5) return false;
+  const std::string_view day = toks[k], month = toks[k + 1],
+                         year = toks[k + 2], clock = toks[k + 3];
+  if (day.empty() || day.size() > 2 || !AllDigits(day)) return false;
+  const int m = MonthFromName(month);
+  if (month.size() != 3 || m == 0) return false;
+  if (year.size() != 4 || !AllDigits(year)) return false;
+  int hh, mm, ss;
+  if (clock.size() < 4 || !ParseClock(clock, &hh, &mm, &ss)) return false;
+  int zone = 0;
+  if (toks.size() - k == 5 && !ParseNumericZone(toks[k + 4], true, &zone) &&
+      !NamedZoneOffset(toks[k + 4], &zone)) {
+    return false;
+  }
+  const int d = ToInt(day);
+  if (d < 1 || d > 31) return false;
+  sep->address = addr;
+  sep->obfuscated = false;
+  sep->time = DaysFromCivil(ToInt(year), static_cast<unsigned>(m),
+                            static_cast<unsigned>(d)) *
+                  86400 +
+              hh * 3600 + mm * 60 + ss - zone;
   return true;
 }
 
@@ -851,7 +897,7 @@ class MboxParser {
       }
       if (line.size() >= 5 && memcmp(line.data(), "From ", 5) == 0) {
         Separator sep;
-        if (ParseSeparator(line, &sep)) {
+        if (ParseSeparator(line, &sep) || ParseRfc2822Separator(line, &sep)) {
           Finish();
           if (!have_format_) {
             have_format_ = true;

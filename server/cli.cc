@@ -331,7 +331,8 @@ int RunCli(int argc, char** argv) {
 
   IndexArgs ia;
   CLI::App* index = app.add_subcommand(
-      "index", "Index files or directories (plain, .gz, .zst; - for stdin)");
+      "index",
+      "Index files or directories (plain, .gz, .zst, .bz2, .xz; - for stdin)");
   index->add_option("--db", ia.db, "Database directory")->required();
   index->add_option("--format", ia.format,
                     "Input format: auto, hn-json, algolia, bigquery, "

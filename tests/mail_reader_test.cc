@@ -282,6 +282,18 @@ TEST(MailReaderTest, SeparatorForms) {
       {"From user@example.com Mon Jan 45 10:00:00 2004", false},
       {"From user@example.com Mon Jan  5 25:00:00 2004", false},
       {"from user@example.com Mon Jan  5 10:00:00 2004", false},
+      // ctime without seconds, and the RFC 2822 dates some exporters write.
+      {"From MAILER-DAEMON Fri Jul  8 12:08 2011", true},
+      {"From user@example.com Tue, 20 Jan 2004 13:23:57 +0100", true},
+      {"From user@example.com Tue 20 Jan 2004 13:23:57 -0500", true},
+      {"From user@example.com 20 Jan 2004 13:23 GMT", true},
+      {"From - 2 Feb 2010 08:00:00", true},
+      {"From user@example.com Tue, 20 Jan 2004", false},  // no time
+      {"From user@example.com Tue, 20 Jan 2004 13:23:57 +0100 ok", false},
+      {"From user@example.com Tue, 20 Foo 2004 13:23:57 +0100", false},
+      {"From user@example.com Tue, 45 Jan 2004 13:23:57 +0100", false},
+      {"From the 3 Jan 2004 12:00 meeting notes", false},
+      {"From user at example.com Tue, 20 Jan 2004 13:23:57 +0100", false},
   };
   for (const SepCase& c : cases) {
     const std::string text =
@@ -292,6 +304,26 @@ TEST(MailReaderTest, SeparatorForms) {
     ASSERT_OK(r.status);
     EXPECT_EQ(r.items.size(), c.is_separator ? 2u : 1u) << c.line;
   }
+}
+
+// A message without a Date: header takes its separator's time; an RFC 2822
+// separator's zone counts.
+TEST(MailReaderTest, SeparatorTimesWithoutDateHeaders) {
+  const ReadResult r = ReadText(
+      "From a@b.c Tue, 20 Jan 2004 13:23:57 +0100\n"
+      "Subject: first\n\nbody\n"
+      "From a@b.c Tue Jan 20 13:23:57 2004\n"
+      "Subject: second\n\nbody\n"
+      "From a@b.c Tue Jan 20 13:23 2004\n"
+      "Subject: third\n\nbody\n");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 3u);
+  // date -u -d '2004-01-20 13:23:57' +%s
+  const int64_t utc = 1074605037;
+  EXPECT_EQ(r.items[0].time, utc - 3600);
+  EXPECT_EQ(r.items[1].time, utc);
+  EXPECT_EQ(r.items[2].time, utc - 57);
+  EXPECT_EQ(r.items[0].author, "a@b.c");
 }
 
 TEST(MailReaderTest, Dates) {
