@@ -10,12 +10,14 @@
 #include <csignal>
 #include <ctime>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <map>
 #include <queue>
+#include <thread>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -286,6 +288,11 @@ struct Searcher::Impl {
     // says it serves no index).
     bool serves_positions = true;
     Xapian::Database db;      // this shard alone (local or remote)
+    // Local: a second handle on the same revision as `db`, for the count
+    // pass, which runs on its own thread (a Xapian::Database is used by
+    // one thread at a time); closed when the two could not be kept in step.
+    Xapian::Database count_db;
+    bool count_in_step = false;
     unsigned subdbs = 1;      // its sub-databases in the combined db
     // Local: its parts' directories when opened (PartIds).
     std::vector<std::pair<uint64_t, uint64_t>> part_ids;
@@ -300,6 +307,12 @@ struct Searcher::Impl {
   // The combined database of the shards that are up, and for each of its
   // sub-databases (docid - 1) % subdbs the shard and the part within it.
   Xapian::Database db;
+  // The same shards through their count handles, when every shard that is
+  // up is local and in step (SyncCountHandle); else empty, and the count
+  // pass runs on `db` after the page.
+  Xapian::Database count_db;
+  bool parallel_count = false;
+  uint64_t parallel_counts = 0;  // count passes run on their own thread
   std::vector<std::pair<uint32_t, uint32_t>> slots;
   // Store readers for thread:/under:/id: resolution, shards that are up.
   std::vector<const StoreReader*> live_stores;
@@ -312,6 +325,9 @@ struct Searcher::Impl {
   // Opens the Xapian side and the store of shard `i`; marks it down (with
   // the reason) when either fails.
   Status Connect(size_t i);
+  // Brings a local shard's count handle to `db`'s revision (see Shard),
+  // opening it afresh when `fresh`.
+  void SyncCountHandle(Shard& s, bool fresh);
   // Tries again the shards whose retry time has come; rebuilds the
   // combined database when one came back. True when anything changed.
   bool Reconnect();
@@ -627,6 +643,8 @@ void Searcher::Impl::MarkDown(size_t i, const std::string& why) {
   s.store.reset();
   s.remote_store = nullptr;
   s.db = Xapian::Database();
+  s.count_db = Xapian::Database();
+  s.count_in_step = false;
   s.retry_at = Clock::now() + std::chrono::milliseconds(opts.shard_retry_ms);
 }
 
@@ -641,6 +659,7 @@ Status Searcher::Impl::Connect(size_t i) {
     }
     s.part_ids = PartIds(s.dir + "/xapian");
     s.subdbs = static_cast<unsigned>(s.part_ids.size());
+    SyncCountHandle(s, true);
     StoreOptions so;
     so.read_only = true;
     Result<std::unique_ptr<ThreadStore>> st =
@@ -674,19 +693,59 @@ Status Searcher::Impl::Connect(size_t i) {
   return Status::OK();
 }
 
+namespace {
+
+// Whether two handles on one index show the same contents: what a commit
+// changes (a replacement of the same length aside).
+bool SameContents(const Xapian::Database& a, const Xapian::Database& b) {
+  return a.get_doccount() == b.get_doccount() &&
+         a.get_lastdocid() == b.get_lastdocid() &&
+         a.get_total_length() == b.get_total_length();
+}
+
+}  // namespace
+
+void Searcher::Impl::SyncCountHandle(Shard& s, bool fresh) {
+  if (!opts.parallel_count) return;
+  // A commit may land between the two opens: then both are brought up
+  // again, and after a second miss the count runs on `db`. (Called before
+  // the store is opened or refreshed: the store is never behind `db`.)
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (attempt > 0) s.db.reopen();
+      if (fresh || !s.count_in_step) {
+        s.count_db = Xapian::Database(s.dir + "/xapian");
+      } else {
+        s.count_db.reopen();
+      }
+      s.count_in_step = SameContents(s.db, s.count_db);
+    } catch (const Xapian::Error&) {
+      s.count_in_step = false;
+    }
+    if (s.count_in_step) return;
+    fresh = true;
+  }
+  s.count_db = Xapian::Database();
+}
+
 void Searcher::Impl::Combine() {
   db = Xapian::Database();
+  count_db = Xapian::Database();
+  parallel_count = true;
   slots.clear();
   live_stores.clear();
   for (size_t i = 0; i < shards.size(); ++i) {
     Shard& s = shards[i];
     if (!s.up) continue;
     db.add_database(s.db);
+    parallel_count = parallel_count && !s.remote() && s.count_in_step;
+    if (parallel_count) count_db.add_database(s.count_db);
     for (unsigned j = 0; j < s.subdbs; ++j) {
       slots.emplace_back(static_cast<uint32_t>(i), j);
     }
     live_stores.push_back(s.store.get());
   }
+  if (!parallel_count) count_db = Xapian::Database();
 }
 
 std::pair<uint32_t, uint32_t> Searcher::Impl::Locate(Xapian::docid did) const {
@@ -891,6 +950,7 @@ Status Searcher::Refresh() {
     }
     if (shard_changed) {
       changed = true;
+      if (!s.remote()) im.SyncCountHandle(s, false);
       // Reopening the store costs far more than the index's version check.
       Status st = s.store->Refresh();
       if (!st.ok()) {
@@ -903,6 +963,8 @@ Status Searcher::Refresh() {
   im.Reconnect();
   return Status::OK();
 }
+
+uint64_t Searcher::parallel_counts() const { return impl_->parallel_counts; }
 
 Result<std::pair<uint32_t, StoredItem>> Searcher::FindItem(
     std::string_view id) {
@@ -1115,6 +1177,49 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
   }
 }
 
+namespace {
+
+// A task on a thread of its own (SearchOnce's count pass), joined by Wait
+// or, on an early return, when it goes out of scope.
+class CountThread {
+ public:
+  CountThread() = default;
+  CountThread(const CountThread&) = delete;
+  CountThread& operator=(const CountThread&) = delete;
+  ~CountThread() {
+    if (thread_.joinable()) thread_.join();
+  }
+  template <class F>
+  void Start(F f) {
+    started_ = true;
+    thread_ = std::thread([this, f = std::move(f)]() mutable {
+      try {
+        f();
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+  }
+  bool started() const { return started_; }
+  // Rethrows what the task threw (a Xapian::Error reaches Search's
+  // retries as if thrown here).
+  void Wait() {
+    if (thread_.joinable()) thread_.join();
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  std::thread thread_;
+  std::exception_ptr error_;
+  bool started_ = false;
+};
+
+}  // namespace
+
 Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
   Impl& im = *this;
   if (req.limit == 0 || req.limit > 1000) {
@@ -1256,6 +1361,80 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         rescore ? std::max(window, first + req.limit) : req.limit;
     Xapian::MSet mset = enquire.get_mset(
         fetch_first, fetch_count, two_pass ? 0 : im.db.get_doccount());
+    // The exact total without a count pass: when the first pass saw every
+    // match, or when what matches is one term (a one-word query), whose
+    // frequency the match's statistics hold.
+    const bool one_term = matching.get_type() == Xapian::Query::LEAF_TERM;
+    const bool counted =
+        !req.collapse_thread && !req.facets &&
+        (one_term ||
+         mset.get_matches_lower_bound() == mset.get_matches_upper_bound());
+    const bool count_pass = two_pass && !counted;
+    std::unique_ptr<FacetSpies> spy;
+    if (count_pass && req.facets) spy = std::make_unique<FacetSpies>();
+    Xapian::ValueCountMatchSpy threads(schema::kValueThread);
+    Xapian::doccount count_total = 0;
+    auto count = [&req, &spy, &threads, &count_total](
+                     const Xapian::Database& cdb, const Xapian::Query& q) {
+      Xapian::Enquire all(cdb);
+      all.set_query(q);
+      all.set_weighting_scheme(Xapian::BoolWeight());
+      if (spy) {
+        all.add_matchspy(&spy->authors);
+        all.add_matchspy(&spy->threads);
+        all.add_matchspy(&spy->times);
+      } else if (req.collapse_thread) {
+        all.add_matchspy(&threads);
+      }
+      count_total =
+          all.get_mset(0, 0, cdb.get_doccount()).get_matches_estimated();
+    };
+    // The count pass reads every match; with every shard local it runs on
+    // a thread of its own, on the count handles, while this one rescores,
+    // reads the store and makes snippets. (Declared after what it fills:
+    // an early return joins it first.)
+    CountThread counter;
+    if (count_pass && im.parallel_count) {
+      // Its own copy of the query: Xapian's query objects count their
+      // references without atomics, so none may be shared.
+      std::string serialised;
+      try {
+        serialised = matching.serialise();
+      } catch (const Xapian::Error&) {
+        // A part that does not serialise: the count runs here, later.
+      }
+      if (!serialised.empty()) {
+        ++im.parallel_counts;
+        counter.Start([&count, &im, serialised] {
+          count(im.count_db, Xapian::Query::unserialise(serialised));
+        });
+      }
+    }
+    std::unordered_map<std::string, uint64_t> thread_hits;
+    // Waits for the count pass (or runs it), and fills in what it found.
+    auto finish_count = [&] {
+      if (count_pass) {
+        if (counter.started()) {
+          counter.Wait();
+        } else {
+          count(im.db, matching);
+        }
+        if (req.collapse_thread) {
+          const Xapian::ValueCountMatchSpy& t = spy ? spy->threads : threads;
+          result.total = ThreadCount(t);
+          for (auto it = t.values_begin(); it != t.values_end(); ++it) {
+            thread_hits.emplace(*it, it.get_termfreq());
+          }
+        } else {
+          result.total = count_total;
+        }
+      } else if (two_pass && one_term) {
+        result.total = mset.get_termfreq(*matching.get_terms_begin());
+      } else {
+        result.total = mset.get_matches_estimated();
+      }
+      if (spy) result.facets = spy->Result(req.facet_limit);
+    };
     // The fetched results in their final order.
     struct Ranked {
       Xapian::MSetIterator it;
@@ -1312,45 +1491,6 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (order.size() > skip + req.limit) order.resize(skip + req.limit);
     order.erase(order.begin(),
                 order.begin() + std::min(skip, order.size()));
-    // The exact total without a count pass: when the first pass saw every
-    // match, or when what matches is one term (a one-word query), whose
-    // frequency the match's statistics hold.
-    const bool one_term = matching.get_type() == Xapian::Query::LEAF_TERM;
-    const bool counted =
-        !req.collapse_thread && !req.facets &&
-        (one_term ||
-         mset.get_matches_lower_bound() == mset.get_matches_upper_bound());
-    std::unique_ptr<FacetSpies> spy;
-    Xapian::ValueCountMatchSpy threads(schema::kValueThread);
-    std::unordered_map<std::string, uint64_t> thread_hits;
-    if (two_pass && !counted) {
-      Xapian::Enquire count(im.db);
-      count.set_query(matching);
-      count.set_weighting_scheme(Xapian::BoolWeight());
-      if (req.facets) {
-        spy = std::make_unique<FacetSpies>();
-        count.add_matchspy(&spy->authors);
-        count.add_matchspy(&spy->threads);
-        count.add_matchspy(&spy->times);
-      } else if (req.collapse_thread) {
-        count.add_matchspy(&threads);
-      }
-      Xapian::MSet all = count.get_mset(0, 0, im.db.get_doccount());
-      if (req.collapse_thread) {
-        const Xapian::ValueCountMatchSpy& t = spy ? spy->threads : threads;
-        result.total = ThreadCount(t);
-        for (auto it = t.values_begin(); it != t.values_end(); ++it) {
-          thread_hits.emplace(*it, it.get_termfreq());
-        }
-      } else {
-        result.total = all.get_matches_estimated();
-      }
-    } else if (two_pass && one_term) {
-      result.total = mset.get_termfreq(*matching.get_terms_begin());
-    } else {
-      result.total = mset.get_matches_estimated();
-    }
-    if (spy) result.facets = spy->Result(req.facet_limit);
     std::vector<std::string> words;
     QueryWords(*tree, &words);
     // The page's records first, then what their contexts show.
@@ -1375,6 +1515,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       SnippetTermsOf(*tree, mset,
                      std::max<double>(1, im.db.get_doccount()), &sterms);
     }
+    // Collapsed hits show their threads' counts: the count comes first.
+    if (req.collapse_thread) finish_count();
     uint32_t rank = first;
     for (size_t pos = 0; pos < order.size(); ++pos) {
       const Xapian::MSetIterator& it = order[pos].it;
@@ -1437,6 +1579,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       }
       result.hits.push_back(std::move(hit));
     }
+    if (!req.collapse_thread) finish_count();
     if (has_words && result.total < kSuggestBelow) {
       result.did_you_mean = im.Suggest(*tree, req.query, filter, result.total);
     }

@@ -227,6 +227,12 @@ struct SearcherOptions {
   // match: the same results, several times faster for common words. Local
   // shards only; off: Xapian's BM25Weight reads them.
   bool cached_lengths = true;
+  // A query whose exact total needs a second, unweighted pass over every
+  // match (searcher.cc, SearchOnce) runs that pass on a thread of its own,
+  // beside the page's rescoring, store reads and snippets, through a second
+  // Database handle per local shard kept at the same revision. Local shards
+  // only; off: the pass runs after the page, on the one handle.
+  bool parallel_count = true;
 };
 
 class Searcher {
@@ -257,6 +263,9 @@ class Searcher {
   Result<DbStats> Stats();
   // Sees what a concurrent writer committed since Open.
   Status Refresh();
+  // Count passes run on a thread of their own (SearcherOptions::
+  // parallel_count) by this Searcher since Open.
+  uint64_t parallel_counts() const;
 
   // The item with this id (any id form StoreReader::Find accepts), from
   // whichever shard holds it, with the shard's index. NotFound when none.

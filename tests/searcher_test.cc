@@ -1254,6 +1254,112 @@ TEST_F(QueryLanguageTest, TotalsCountEveryMatchOfTheRankedQuery) {
   EXPECT_GT(nonzero, queries.size() / 2);
 }
 
+// What a count pass finds (totals, facets, threads' counts under
+// collapse) is the same whether it runs on its own thread, through the
+// second handles, or after the page on the one handle.
+void ExpectSameCounts(Searcher* parallel, Searcher* sequential,
+                      const std::vector<std::string>& queries) {
+  for (const std::string& q : queries) {
+    for (int mode = 0; mode < 3; ++mode) {
+      SearchRequest req;
+      req.query = q;
+      req.limit = 15;
+      req.context = false;
+      req.facets = mode == 1;
+      req.facet_limit = 50;
+      req.collapse_thread = mode == 2;
+      Result<SearchResult> a = parallel->Search(req);
+      Result<SearchResult> b = sequential->Search(req);
+      ASSERT_OK(a);
+      ASSERT_OK(b);
+      EXPECT_EQ(a->total, b->total) << q << " mode " << mode;
+      ASSERT_EQ(a->hits.size(), b->hits.size()) << q << " mode " << mode;
+      for (size_t i = 0; i < a->hits.size(); ++i) {
+        EXPECT_EQ(a->hits[i].item.item.id, b->hits[i].item.item.id) << q;
+        EXPECT_EQ(a->hits[i].thread_hits, b->hits[i].thread_hits) << q;
+      }
+      ASSERT_EQ(a->facets.has_value(), b->facets.has_value()) << q;
+      if (!a->facets) continue;
+      auto same = [&](const std::vector<CountEntry>& x,
+                      const std::vector<CountEntry>& y, const char* what) {
+        ASSERT_EQ(x.size(), y.size()) << q << " " << what;
+        for (size_t i = 0; i < x.size(); ++i) {
+          EXPECT_EQ(x[i].key, y[i].key) << q << " " << what;
+          EXPECT_EQ(x[i].count, y[i].count) << q << " " << what;
+        }
+      };
+      same(a->facets->authors, b->facets->authors, "authors");
+      same(a->facets->threads, b->facets->threads, "threads");
+      same(a->facets->months, b->facets->months, "months");
+      same(a->facets->years, b->facets->years, "years");
+    }
+  }
+}
+
+TEST_F(QueryLanguageTest, ParallelCountsAreTheSequentialCounts) {
+  SearcherOptions o;
+  o.parallel_count = false;
+  auto sequential = Searcher::Open(tmp_->path(), o);
+  ASSERT_OK(sequential);
+  const std::vector<std::string> queries = {
+      "data frame",        "linear model residuals", "lme OR nlme",
+      "plot -lattice",     "remote hiring",          "the of",
+      "\"mixed effects\"", "error author:\"Prof Brian Ripley\"",
+      "matrix date:2003-04", "title:question lm",    "source:mail",
+      "python OR rust OR go"};
+  const uint64_t before = searcher_->parallel_counts();
+  ExpectSameCounts(searcher_, sequential->get(), queries);
+  // Most of these needed a count pass, and it ran on its own thread.
+  EXPECT_GE(searcher_->parallel_counts() - before, queries.size());
+  EXPECT_EQ((*sequential)->parallel_counts(), 0u);
+}
+
+TEST(ParallelCountTest, CountsFollowTheIndexAsItGrows) {
+  TempDir tmp;
+  IndexOptions io;
+  io.compact = IndexOptions::Compaction::kNever;
+  {
+    auto ix = Indexer::Open(tmp.Sub("db"), io);
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({kMarch}, &st));
+  }
+  SearcherOptions po, so;
+  po.reopen_interval_ms = 0;
+  so.reopen_interval_ms = 0;
+  so.parallel_count = false;
+  auto parallel = Searcher::Open(tmp.Sub("db"), po);
+  auto sequential = Searcher::Open(tmp.Sub("db"), so);
+  ASSERT_OK(parallel);
+  ASSERT_OK(sequential);
+  const std::vector<std::string> queries = {"data frame", "lme OR nlme",
+                                            "plot -lattice", "error message"};
+  ExpectSameCounts(parallel->get(), sequential->get(), queries);
+  SearchRequest req;
+  req.query = "data frame";
+  Result<SearchResult> before = (*parallel)->Search(req);
+  ASSERT_OK(before);
+  const uint64_t counts = (*parallel)->parallel_counts();
+  EXPECT_GT(counts, 0u);
+  for (const std::string& more : {kApril, kHiring}) {
+    // Added to the same parts (no compaction): the handles reopen.
+    auto ix = Indexer::Open(tmp.Sub("db"), io);
+    ASSERT_OK(ix);
+    IndexStats st;
+    ASSERT_OK((*ix)->IndexPaths({more}, &st));
+    EXPECT_FALSE(st.compacted);
+    ix->reset();
+    ASSERT_OK((*parallel)->Refresh());
+    ASSERT_OK((*sequential)->Refresh());
+    ExpectSameCounts(parallel->get(), sequential->get(), queries);
+  }
+  Result<SearchResult> after = (*parallel)->Search(req);
+  ASSERT_OK(after);
+  EXPECT_GT(after->total, before->total);
+  // Still on their own thread: the second handles kept in step.
+  EXPECT_GT((*parallel)->parallel_counts(), counts + queries.size());
+}
+
 TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
   SearchRequest req;
   req.query = "regresion";
