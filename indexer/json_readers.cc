@@ -1091,6 +1091,11 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
   f.Int("score", &item->points, &item->has_points);
   f.Int("num_comments", &item->num_comments);
   f.Str("subreddit", &item->channel);
+  // A comment from Reddit's API listings (and the dumps made from them)
+  // carries its submission's title and link, as Algolia's story_title.
+  std::string link_title, link_url;
+  f.Str("link_title", &link_title);
+  f.Str("link_url", &link_url);
   if (!f.error().empty()) {
     *error = f.error();
     return false;
@@ -1120,6 +1125,8 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
     item->url.clear();
     item->parent = StripFullname(std::move(parent_id));
     item->num_comments = -1;
+    item->story_title = UnescapeRedditMarkdown(link_title);
+    item->story_url = std::move(link_url);
   }
   item->thread_hint = StripFullname(std::move(link_id));
   if (item->thread_hint == item->id) item->thread_hint.clear();

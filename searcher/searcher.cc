@@ -1089,6 +1089,10 @@ Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
   if (!root.ok()) return root.status();
   ctx->root_id = (*root)->item.id;
   ctx->root_title = (*root)->item.title;
+  // A story the dump lacked: the title its comments carry (Algolia's
+  // story_title, Reddit's link_title).
+  if (ctx->root_title.empty()) ctx->root_title = (*root)->item.story_title;
+  if (ctx->root_title.empty()) ctx->root_title = s.item.story_title;
   ctx->root_author = (*root)->item.author;
   ctx->root_time = (*root)->item.time;
   ctx->root_size = (*root)->thread_size;
@@ -1605,6 +1609,7 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   Result<const StoredItem*> root = im.RootOf(shard, *asked, &items);
   if (!root.ok()) return root.status();
   view.size = (*root)->thread_size;
+  view.title = ctx.root_title;
   // Breadth-first build; nodes live in a deque so pointers stay valid.
   view.root.item = **root;
   struct Pending {
@@ -1648,6 +1653,26 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
     }
     for (ThreadNode& child : p.node->children) {
       queue.push_back({&child, p.depth + 1});
+    }
+  }
+  if (view.root.item.placeholder) {
+    // The items below a placeholder root, and below placeholders under it
+    // (missing parents), are roots of their own threads (common/item.h):
+    // the view holds their threads. The title is the first the items
+    // carry, breadth first.
+    view.size = 0;
+    std::deque<const ThreadNode*> below{&view.root};
+    while (!below.empty()) {
+      const ThreadNode* n = below.front();
+      below.pop_front();
+      for (const ThreadNode& c : n->children) {
+        if (c.item.placeholder) {
+          below.push_back(&c);
+          continue;
+        }
+        view.size += c.item.thread_size;
+        if (view.title.empty()) view.title = c.item.item.story_title;
+      }
     }
   }
   for (const ContextItem& a : ctx.ancestors) view.ancestors.push_back(a);

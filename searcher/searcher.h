@@ -162,6 +162,11 @@ struct ThreadView {
   std::string asked_id;         // the item the user named
   std::vector<ContextItem> ancestors;  // root to parent of the asked item
   ThreadNode root;              // the whole thread from its root
+  // The root's title; for a root without one (a story the dump lacked),
+  // the story title its items carry (Item::story_title), if any.
+  std::string title;
+  // Items in the thread; for a placeholder root (a story the dump lacked),
+  // the items of the tree below it.
   uint32_t size = 0;
 };
 

@@ -498,6 +498,7 @@ std::string ThreadViewToJson(const ThreadView& v, int indent) {
   for (const ContextItem& a : v.ancestors) anc.push_back(ContextItemJson(a));
   json out = {{"version", kJsonVersion},
               {"asked", v.asked_id},
+              {"title", v.title},
               {"size", v.size},
               {"ancestors", anc},
               {"thread", NodeJson(v.root, v.asked_id)}};

@@ -203,8 +203,7 @@ void PrintNode(std::ostream& os, const ThreadNode& n, const std::string& asked,
 void PrintThreadView(std::ostream& os, const ThreadView& v,
                      const TextStyle& style) {
   os << Bold(style)
-     << (v.root.item.item.title.empty() ? "(untitled thread)"
-                                        : v.root.item.item.title)
+     << (v.title.empty() ? "(untitled thread)" : v.title)
      << Reset(style) << Dim(style) << "  [" << v.size << " items]"
      << Reset(style) << "\n";
   PrintNode(os, v.root, v.asked_id, 0, style);

@@ -967,6 +967,30 @@ TEST(ReadersTest, PushshiftApiResponse) {
   EXPECT_EQ(c.items[1].thread_hint, "abc");
 }
 
+// A comment from Reddit's API listings (a user's comments, a saved search)
+// names its submission: link_title and link_url, as Algolia's story_title
+// and story_url.
+TEST(ReadersTest, RedditCommentNamesItsSubmission) {
+  const std::string text =
+      "{\"author\": \"alpha\", \"body\": \"nice joint\", \"created_utc\": "
+      "1600000000, \"id\": \"g1\", \"link_id\": \"t3_abc\", \"parent_id\": "
+      "\"t3_abc\", \"subreddit\": \"woodworking\", \"link_title\": "
+      "\"Cutting a mortise &amp; tenon\", \"link_url\": "
+      "\"https://www.reddit.com/r/woodworking/comments/abc/\"}\n"
+      "{\"author\": \"beta\", \"body\": \"no title here\", \"created_utc\": "
+      "1600000100, \"id\": \"g2\", \"link_id\": \"t3_abc\", \"parent_id\": "
+      "\"t1_g1\"}\n";
+  Collected c = ReadText(text, Format::kPushshift, "rc.jsonl");
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 2u);
+  EXPECT_EQ(c.items[0].story_title, "Cutting a mortise & tenon");
+  EXPECT_EQ(c.items[0].story_url,
+            "https://www.reddit.com/r/woodworking/comments/abc/");
+  EXPECT_EQ(c.items[1].story_title, "");
+  EXPECT_EQ(c.items[1].story_url, "");
+}
+
 // ---- Algolia
 // -----------------------------------------------------------------
 

@@ -1675,6 +1675,7 @@ TEST(SearcherPlaceholderTest, ThreadOfAStoryTheDumpLacksFindsItsComments) {
   ASSERT_OK(searcher);
   // What the dumps say: story (link) -> comments, parent -> replies.
   std::map<std::string, std::set<std::string>> in_story, replies;
+  std::map<std::string, std::string> story_title;
   std::set<std::string> have;
   std::ifstream in(algolia);
   const nlohmann::json recorded = nlohmann::json::parse(in);
@@ -1685,11 +1686,16 @@ TEST(SearcherPlaceholderTest, ThreadOfAStoryTheDumpLacksFindsItsComments) {
       have.insert(h["objectID"].get<std::string>());
       if (h["story_id"].is_null() || h["parent_id"].is_null()) continue;
       in_story[IdOf(h["story_id"])].insert(h["objectID"].get<std::string>());
+      if (h.contains("story_title") && h["story_title"].is_string()) {
+        story_title[IdOf(h["story_id"])] = h["story_title"].get<std::string>();
+      }
       replies[IdOf(h["parent_id"])].insert(h["objectID"].get<std::string>());
     }
   }
   std::map<std::string, std::set<std::string>> in_link, reddit_replies;
+  std::map<std::string, uint32_t> link_items;  // deleted ones too
   for (const auto& c : JsonLines(reddit)) {
+    ++link_items[c["link_id"].get<std::string>().substr(3)];
     // Deleted and removed comments stay in the tree but are no hits.
     const std::string body = c["body"].get<std::string>();
     if (body == "[deleted]" || body == "[removed]") continue;
@@ -1720,14 +1726,32 @@ TEST(SearcherPlaceholderTest, ThreadOfAStoryTheDumpLacksFindsItsComments) {
     std::set<std::string> direct;
     if (replies.count(story)) direct = replies[story];
     EXPECT_EQ(ids("parent:" + story), direct) << story;
+    // The thread view of the missing story: the items below it, under the
+    // title its comments carry; each hit's context has that title too.
+    Result<ThreadView> v = (*searcher)->Thread(story);
+    ASSERT_OK(v);
+    EXPECT_EQ(v->size, comments.size()) << story;
+    EXPECT_EQ(v->title, story_title[story]) << story;
+    SearchRequest req;
+    req.query = "thread:" + story;
+    req.limit = 1000;
+    Result<SearchResult> r = (*searcher)->Search(req);
+    ASSERT_OK(r);
+    for (const Hit& h : r->hits) {
+      EXPECT_EQ(h.context.root_title, story_title[story]) << h.item.item.id;
+    }
   }
   EXPECT_GE(missing_stories, 3);
+  EXPECT_GE(story_title.size(), 3u);
   ASSERT_GE(in_link.size(), 20u);
   for (const auto& [link, comments] : in_link) {
     // (A bare id is tried as an HN id first.)
     EXPECT_EQ(ids("thread:reddit:" + link), comments) << link;
     EXPECT_EQ(ids("thread:t3_" + link), comments) << link;
     EXPECT_EQ(ids("parent:reddit:t3_" + link), reddit_replies[link]) << link;
+    Result<ThreadView> v = (*searcher)->Thread("t3_" + link);
+    ASSERT_OK(v);
+    EXPECT_EQ(v->size, link_items[link]) << link;
   }
   // An item the archive holds: its own id, also as a fullname.
   const std::string comment = *in_link.begin()->second.begin();
