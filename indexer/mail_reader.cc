@@ -352,7 +352,8 @@ struct Separator {
 // blanks (pipermail's "user at domain", the mangled "@end|ng |rom" forms)
 // and a zone may follow the year or sit before it. Called only on lines
 // starting with "From ".
-bool ParseSeparator(std::string_view line, Separator* sep) {
+bool ParseSeparator(std::string_view line, Separator* sep,
+                    bool without_seconds) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
   // Tokens with their offsets, from the end: at most 7 are needed.
@@ -394,8 +395,11 @@ bool ParseSeparator(std::string_view line, Separator* sep) {
   if (k >= toks.size()) return false;
   const std::string_view weekday = toks[k];
   int hh, mm, ss;
-  // "hh:mm:ss", or "hh:mm" as some mail programs write it.
-  if (clock.size() < 4 || !ParseClock(clock, &hh, &mm, &ss)) return false;
+  // "hh:mm:ss"; "hh:mm" too when `without_seconds`.
+  if (clock.size() < (without_seconds ? 4u : 7u) ||
+      !ParseClock(clock, &hh, &mm, &ss)) {
+    return false;
+  }
   if (day.empty() || day.size() > 2 || !AllDigits(day)) return false;
   const int m = MonthFromName(month);
   if (month.size() != 3 || m == 0) return false;
@@ -418,10 +422,19 @@ bool ParseSeparator(std::string_view line, Separator* sep) {
 }
 
 // Recognises the separator some exporters write with an RFC 2822 date:
-// "From <addr> [Www,] d Mmm yyyy hh:mm[:ss] [zone]", the address one token.
-// Strict, like ParseSeparator: every token must be where the form says.
+// "From <addr> [Www,] d Mmm yyyy hh:mm[:ss] [zone] [(comment)]", the
+// address one token with an '@' (or "-", MAILER-DAEMON). Strict, like
+// ParseSeparator: every token must be where the form says.
 bool ParseRfc2822Separator(std::string_view line, Separator* sep) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
+  // A trailing comment, as Date: headers have it: "+0100 (CET)".
+  if (!line.empty() && line.back() == ')') {
+    const size_t open = line.rfind('(');
+    if (open == std::string_view::npos || open < 6) return false;
+    line = line.substr(0, open);
+    while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
+  }
   std::vector<std::string_view> toks;
   size_t i = 5;
   while (i < line.size() && toks.size() < 9) {
@@ -434,6 +447,11 @@ bool ParseRfc2822Separator(std::string_view line, Separator* sep) {
   if (i < line.size() || toks.size() < 5) return false;
   size_t k = 0;
   const std::string_view addr = toks[k++];
+  // As exporters write it: an address, or "-" / MAILER-DAEMON.
+  if (addr.find('@') == std::string_view::npos && addr != "-" &&
+      addr != "MAILER-DAEMON") {
+    return false;
+  }
   std::string_view wd = toks[k];
   if (!wd.empty() && wd.back() == ',') wd.remove_suffix(1);
   if (wd.size() == 3 && IsWeekdayName(wd)) ++k;
@@ -449,13 +467,19 @@ bool ParseRfc2822Separator(std::string_view line, Separator* sep) {
   int zone = 0;
   if (toks.size() - k == 5 && !ParseNumericZone(toks[k + 4], true, &zone) &&
       !NamedZoneOffset(toks[k + 4], &zone)) {
-    return false;
+    // A zone name the table lacks counts as UTC, as in Date: headers.
+    const std::string_view z = toks[k + 4];
+    if (z.empty() || z.size() > 5) return false;
+    for (char c : z) {
+      if (!(c >= 'A' && c <= 'Z')) return false;
+    }
   }
   const int d = ToInt(day);
-  if (d < 1 || d > 31) return false;
+  const int y = ToInt(year);
+  if (d < 1 || d > 31 || y < 1970 || y > 2200) return false;
   sep->address = addr;
   sep->obfuscated = false;
-  sep->time = DaysFromCivil(ToInt(year), static_cast<unsigned>(m),
+  sep->time = DaysFromCivil(y, static_cast<unsigned>(m),
                             static_cast<unsigned>(d)) *
                   86400 +
               hh * 3600 + mm * 60 + ss - zone;
@@ -889,7 +913,12 @@ class MboxParser {
     bool too_long = false;
     bool any_content = false;
     uint64_t preamble_line = 0;
+    // Whether the line before was blank (or the file starts here): where a
+    // separator of the rarer forms may stand.
+    bool after_blank = true;
     while (in_.ReadLine(&line, &too_long)) {
+      const bool may_be_rare = after_blank;
+      after_blank = Trim(line).empty();
       // A UTF-8 byte order mark (editors on Windows add one) is not part
       // of the first separator.
       if (in_.line_number() == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) {
@@ -897,7 +926,14 @@ class MboxParser {
       }
       if (line.size() >= 5 && memcmp(line.data(), "From ", 5) == 0) {
         Separator sep;
-        if (ParseSeparator(line, &sep) || ParseRfc2822Separator(line, &sep)) {
+        // The rarer forms (a ctime without seconds, an RFC 2822 date) only
+        // after a blank line, as every real separator stands, and not in a
+        // pipermail archive, which writes the full ctime and leaves body
+        // lines starting with "From " unescaped.
+        const bool rare_ok = may_be_rare && !(have_format_ && !classic_);
+        if (ParseSeparator(line, &sep, false) ||
+            (rare_ok && (ParseSeparator(line, &sep, true) ||
+                         ParseRfc2822Separator(line, &sep)))) {
           Finish();
           if (!have_format_) {
             have_format_ = true;
@@ -1035,7 +1071,8 @@ class MboxParser {
           SanitizeUtf8(DeobfuscateAddress(DecodeRfc2047(sep_address_)));
     }
 
-    // Date, falling back to the separator's date (read as UTC).
+    // Date, falling back to the separator's date (a ctime read as UTC; an
+    // RFC 2822 date with its zone).
     const std::string* date = FindHeader(headers, "date");
     int64_t t = 0;
     if (date != nullptr && ParseMailDate(*date, &t)) {

@@ -288,17 +288,22 @@ TEST(MailReaderTest, SeparatorForms) {
       {"From user@example.com Tue 20 Jan 2004 13:23:57 -0500", true},
       {"From user@example.com 20 Jan 2004 13:23 GMT", true},
       {"From - 2 Feb 2010 08:00:00", true},
+      {"From user@example.com Tue, 20 Jan 2004 14:23:57 +0100 (CET)", true},
+      {"From user@example.com Tue, 20 Jan 2004 15:23:57 PKT", true},
       {"From user@example.com Tue, 20 Jan 2004", false},  // no time
       {"From user@example.com Tue, 20 Jan 2004 13:23:57 +0100 ok", false},
       {"From user@example.com Tue, 20 Foo 2004 13:23:57 +0100", false},
       {"From user@example.com Tue, 45 Jan 2004 13:23:57 +0100", false},
+      {"From user@example.com Tue, 20 Jan 1904 13:23:57 +0100", false},
       {"From the 3 Jan 2004 12:00 meeting notes", false},
+      {"From bob 11 Mar 2003 14:30 GMT", false},  // no address
+      {"From Mon 10 Mar 2003 09:00", false},
       {"From user at example.com Tue, 20 Jan 2004 13:23:57 +0100", false},
   };
   for (const SepCase& c : cases) {
     const std::string text =
         "From a@b.c Mon Jan  5 09:00:00 2004\n"
-        "Subject: first\n\nbody\n" +
+        "Subject: first\n\nbody\n\n" +
         c.line + "\nSubject: second\n\nmore\n";
     const ReadResult r = ReadText(text);
     ASSERT_OK(r.status);
@@ -306,14 +311,47 @@ TEST(MailReaderTest, SeparatorForms) {
   }
 }
 
+// The rarer forms (a ctime without seconds, an RFC 2822 date) start a
+// message only after a blank line, and never in a pipermail archive, whose
+// body lines starting with "From " are not escaped; the full ctime form
+// stands anywhere, as before.
+TEST(MailReaderTest, RareSeparatorFormsOnlyAfterABlankLine) {
+  const std::string rare[] = {
+      "From a@b.c Tue, 20 Jan 2004 13:23:57 +0100",
+      "From MAILER-DAEMON Fri Jul  8 12:08 2011",
+  };
+  for (const std::string& line : rare) {
+    // Classic mbox: inside a paragraph it is body text.
+    ReadResult r = ReadText(
+        "From a@b.c Mon Jan  5 09:00:00 2004\nSubject: first\n\nbody\n" +
+        line + "\nSubject: second\n\nmore\n");
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.items.size(), 1u) << line;
+    EXPECT_NE(r.items[0].text.find(line), std::string::npos) << line;
+    // Pipermail: not even after a blank line.
+    r = ReadText(
+        "From a at b.c  Mon Jan  5 09:00:00 2004\nFrom: a at b.c (A)\n"
+        "Subject: first\n\nbody\n\n" +
+        line + "\nSubject: second\n\nmore\n");
+    ASSERT_OK(r.status);
+    EXPECT_EQ(r.items.size(), 1u) << line;
+  }
+  // The full ctime form after a paragraph line, as classic mbox has it.
+  const ReadResult r = ReadText(
+      "From a@b.c Mon Jan  5 09:00:00 2004\nSubject: first\n\nbody\n"
+      "From a@b.c Mon Jan  5 10:00:00 2004\nSubject: second\n\nmore\n");
+  ASSERT_OK(r.status);
+  EXPECT_EQ(r.items.size(), 2u);
+}
+
 // A message without a Date: header takes its separator's time; an RFC 2822
 // separator's zone counts.
 TEST(MailReaderTest, SeparatorTimesWithoutDateHeaders) {
   const ReadResult r = ReadText(
       "From a@b.c Tue, 20 Jan 2004 13:23:57 +0100\n"
-      "Subject: first\n\nbody\n"
+      "Subject: first\n\nbody\n\n"
       "From a@b.c Tue Jan 20 13:23:57 2004\n"
-      "Subject: second\n\nbody\n"
+      "Subject: second\n\nbody\n\n"
       "From a@b.c Tue Jan 20 13:23 2004\n"
       "Subject: third\n\nbody\n");
   ASSERT_OK(r.status);
