@@ -1,6 +1,5 @@
 #include "indexer/index_writer.h"
 
-#include <sys/resource.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/collection.h"
+#include "common/open_files.h"
 #include "common/schema.h"
 #include "common/text.h"
 #include "common/xapian_status.h"
@@ -127,16 +127,7 @@ Status FinishMerge(const std::string& p) {
 // descriptors and the merge opens each once more, so every segment of every
 // part is given 12 of the open-file limit (raised to its hard limit first).
 size_t MaxRunsPerPart(size_t parts) {
-  struct rlimit rl;
-  uint64_t limit = 1024;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    if (rl.rlim_cur < rl.rlim_max) {
-      rlimit raised = rl;
-      raised.rlim_cur = rl.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
-    }
-    limit = rl.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : rl.rlim_cur;
-  }
+  const uint64_t limit = RaiseOpenFileLimit();
   const uint64_t segments = limit / 12 / std::max<size_t>(1, parts);
   return static_cast<size_t>(std::clamp<uint64_t>(segments, 2, 201) - 1);
 }

@@ -854,6 +854,11 @@ void Describe(const QueryNode& n, std::string* out) {
 // itself in any AND.
 Xapian::Query NoMatch() { return Xapian::Query(std::string("\x01none")); }
 
+// Every document: the empty term, as Xapian::Query::MatchAll is. A fresh
+// object each time: the static's reference count is not atomic, and
+// Searchers on several threads would share it.
+Xapian::Query MatchAll() { return Xapian::Query(std::string()); }
+
 Xapian::Query Unweighted(Xapian::Query q) {
   return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q, 0.0);
 }
@@ -1177,13 +1182,13 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
         q = Xapian::Query(Xapian::Query::OP_VALUE_LE, n.slot,
                           Xapian::sortable_serialise(*n.hi));
       } else {
-        q = Unweighted(Xapian::Query::MatchAll);
+        q = Unweighted(MatchAll());
       }
       return q;
     }
     case K::kNot:
       return Xapian::Query(Xapian::Query::OP_AND_NOT,
-                           Unweighted(Xapian::Query::MatchAll),
+                           Unweighted(MatchAll()),
                            BuildQuery(n.children[0], opts));
     case K::kOr: {
       std::vector<Xapian::Query> qs;
@@ -1209,7 +1214,7 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
         Xapian::Query f(Xapian::Query::OP_AND, filters.begin(), filters.end());
         q = q.empty() ? f : Xapian::Query(Xapian::Query::OP_FILTER, q, f);
       }
-      if (q.empty()) q = Unweighted(Xapian::Query::MatchAll);
+      if (q.empty()) q = Unweighted(MatchAll());
       if (!negated.empty()) {
         q = Xapian::Query(
             Xapian::Query::OP_AND_NOT, q,

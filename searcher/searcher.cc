@@ -17,6 +17,7 @@
 #include <sstream>
 #include <map>
 #include <queue>
+#include <system_error>
 #include <thread>
 #include <optional>
 #include <unordered_map>
@@ -707,18 +708,22 @@ bool SameContents(const Xapian::Database& a, const Xapian::Database& b) {
 
 void Searcher::Impl::SyncCountHandle(Shard& s, bool fresh) {
   if (!opts.parallel_count) return;
-  // A commit may land between the two opens: then both are brought up
-  // again, and after a second miss the count runs on `db`. (Called before
-  // the store is opened or refreshed: the store is never behind `db`.)
+  // The count handle is opened after `db`: when `db` then has no newer
+  // revision to move to, no commit landed in between and the two show the
+  // same one (a commit that changes only values or data keeps the counts
+  // SameContents compares, so those alone cannot tell). Otherwise both
+  // move again, and after a second miss the count runs on `db`. (Called
+  // before the store is opened or refreshed: the store is never behind
+  // `db`.)
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
-      if (attempt > 0) s.db.reopen();
       if (fresh || !s.count_in_step) {
         s.count_db = Xapian::Database(s.dir + "/xapian");
       } else {
         s.count_db.reopen();
       }
-      s.count_in_step = SameContents(s.db, s.count_db);
+      const bool moved = s.db.reopen();
+      s.count_in_step = !moved && SameContents(s.db, s.count_db);
     } catch (const Xapian::Error&) {
       s.count_in_step = false;
     }
@@ -1142,14 +1147,16 @@ Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
 }
 
 Result<SearchResult> Searcher::Search(const SearchRequest& req) {
-  Impl& im = *impl_;
   const auto start = Clock::now();
-  im.Reconnect();
+  impl_->Reconnect();
   // A remote shard that fails mid-query is dropped and the query run again
   // over the others; at most once per shard, and once more on a
   // concurrent commit.
   bool retried_modified = false;
   for (size_t attempt = 0;; ++attempt) {
+    // Taken afresh each time: Refresh replaces impl_ when the shard map
+    // changed.
+    Impl& im = *impl_;
     if (im.slots.empty()) {
       return Status::IOError("no shard answers: " + im.shards[0].error);
     }
@@ -1193,16 +1200,22 @@ class CountThread {
   ~CountThread() {
     if (thread_.joinable()) thread_.join();
   }
+  // False when no thread could be started (the task has not run).
   template <class F>
-  void Start(F f) {
+  bool Start(F f) {
+    try {
+      thread_ = std::thread([this, f = std::move(f)]() mutable {
+        try {
+          f();
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {
+      return false;  // out of threads or memory
+    }
     started_ = true;
-    thread_ = std::thread([this, f = std::move(f)]() mutable {
-      try {
-        f();
-      } catch (...) {
-        error_ = std::current_exception();
-      }
-    });
+    return true;
   }
   bool started() const { return started_; }
   // Rethrows what the task threw (a Xapian::Error reaches Search's
@@ -1407,11 +1420,11 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       } catch (const Xapian::Error&) {
         // A part that does not serialise: the count runs here, later.
       }
-      if (!serialised.empty()) {
+      if (!serialised.empty() &&
+          counter.Start([&count, &im, serialised] {
+            count(im.count_db, Xapian::Query::unserialise(serialised));
+          })) {
         ++im.parallel_counts;
-        counter.Start([&count, &im, serialised] {
-          count(im.count_db, Xapian::Query::unserialise(serialised));
-        });
       }
     }
     std::unordered_map<std::string, uint64_t> thread_hits;

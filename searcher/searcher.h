@@ -236,7 +236,9 @@ struct SearcherOptions {
   // match (searcher.cc, SearchOnce) runs that pass on a thread of its own,
   // beside the page's rescoring, store reads and snippets, through a second
   // Database handle per local shard kept at the same revision. Local shards
-  // only; off: the pass runs after the page, on the one handle.
+  // only; off: the pass runs after the page, on the one handle. The second
+  // handles double the index files a Searcher keeps open (a handful per
+  // index part); `serve` raises its open-file limit to the hard limit.
   bool parallel_count = true;
 };
 
@@ -269,7 +271,8 @@ class Searcher {
   // Sees what a concurrent writer committed since Open.
   Status Refresh();
   // Count passes run on a thread of their own (SearcherOptions::
-  // parallel_count) by this Searcher since Open.
+  // parallel_count) by this Searcher since Open. Like Search, not
+  // thread-safe.
   uint64_t parallel_counts() const;
 
   // The item with this id (any id form StoreReader::Find accepts), from

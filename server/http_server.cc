@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/collection.h"
+#include "common/open_files.h"
 #include "common/schema.h"
 #include "common/text.h"
 #include "common/thread_store.h"
@@ -988,6 +989,9 @@ HttpServer::~HttpServer() = default;
 Result<std::unique_ptr<HttpServer>> HttpServer::Open(
     const HttpServerOptions& opts) {
   if (opts.db.empty()) return Status::InvalidArgument("db: required");
+  // Each pooled Searcher keeps two handles on every index part
+  // (SearcherOptions::parallel_count), besides the sockets.
+  RaiseOpenFileLimit();
   if (opts.threads < 0 || opts.threads > 1024) {
     return Status::InvalidArgument("threads: must be between 0 and 1024");
   }
