@@ -1190,6 +1190,17 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
 
 namespace {
 
+// Whether `q` has a match-everything leaf (a query of negations or filters
+// alone). Xapian 1.4 unserialises such a leaf through shared state whose
+// reference count is not atomic, so its count pass stays on one thread.
+bool HasMatchAll(const Xapian::Query& q) {
+  if (q.get_type() == Xapian::Query::LEAF_MATCH_ALL) return true;
+  for (size_t i = 0; i < q.get_num_subqueries(); ++i) {
+    if (HasMatchAll(q.get_subquery(i))) return true;
+  }
+  return false;
+}
+
 // A task on a thread of its own (SearchOnce's count pass), joined by Wait
 // or, on an early return, when it goes out of scope.
 class CountThread {
@@ -1411,7 +1422,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // reads the store and makes snippets. (Declared after what it fills:
     // an early return joins it first.)
     CountThread counter;
-    if (count_pass && im.parallel_count) {
+    if (count_pass && im.parallel_count && !HasMatchAll(matching)) {
       // Its own copy of the query: Xapian's query objects count their
       // references without atomics, so none may be shared.
       std::string serialised;
