@@ -861,6 +861,8 @@ bool IsPipermailPeriod(std::string_view stem) {
 // ("r-help");
 // anything else after the file's stem.
 std::string ListFromPath(const std::string& path) {
+  // A stream without a file ("<stdin>") names no list.
+  if (!path.empty() && path.front() == '<' && path.back() == '>') return "";
   const std::filesystem::path p(path);
   std::string file = p.filename().string();
   for (std::string_view ext : {".gz", ".zst", ".bz2", ".xz"}) {

@@ -599,6 +599,9 @@ TEST(MailReaderTest, ListName) {
       {"/x/y/2003q5.txt", "", "2003q5"},
       {"/x/y/Week-of-Mon-2003.txt", "", "Week-of-Mon-2003"},
       {"/x/y/notes.txt", "", "notes"},
+      // Standard input: no file, no list (unless given).
+      {"<stdin>", "", ""},
+      {"<stdin>", "given", "given"},
   };
   for (const ListCase& c : cases) {
     const ReadResult r = ReadText(text, c.name, c.list_arg);
