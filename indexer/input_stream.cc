@@ -169,10 +169,18 @@ class MemberStream : public InputStream {
         if (r == 0) {
           src_eof_ = true;
         } else {
-          codec_.SetInput(in_.data(), static_cast<size_t>(r));
+          in_len_ = static_cast<size_t>(r);
+          codec_.SetInput(in_.data(), in_len_);
         }
       }
       if (member_done_) {
+        // Zero bytes after a member (block or tape padding) are skipped,
+        // as gzip(1) and xz(1) skip them.
+        size_t avail = codec_.AvailIn();
+        char* next = in_.data() + in_len_ - avail;
+        size_t zeros = 0;
+        while (zeros < avail && next[zeros] == '\0') ++zeros;
+        if (zeros > 0) codec_.SetInput(next + zeros, avail - zeros);
         if (codec_.AvailIn() == 0) {
           if (src_eof_) {
             done_ = true;
@@ -211,6 +219,7 @@ class MemberStream : public InputStream {
   }
   std::unique_ptr<Head> src_;
   std::string in_;
+  size_t in_len_ = 0;  // of in_, given to the codec by the last read
   Codec codec_;
   bool src_eof_ = false;
   bool member_done_ = false;

@@ -250,6 +250,29 @@ TEST(InputStreamTest, DamageAfterLastLine) {
   }
 }
 
+// Zero bytes after the last member (block or tape padding, as dd and tar
+// leave them) end the stream cleanly, as gzip(1) and xz(1) read it; and
+// between two members too.
+TEST(InputStreamTest, ZeroPaddingAfterMembersIsSkipped) {
+  const std::string data = ManyLines(1000);
+  const std::string pad(4096 + 17, '\0');
+  const std::pair<std::string, std::string> cases[] = {
+      {"padded.gz", Gzip(data) + pad},
+      {"padded.zst", Zstd(data) + pad},
+      {"padded.bz2", Bzip2(data) + pad},
+      // xz's own stream padding: a multiple of four bytes (xz(1) rejects
+      // any other).
+      {"padded.xz", Xz(data) + std::string(4096, '\0')},
+      {"between.gz", Gzip(data) + pad + Gzip(data)},
+  };
+  for (const auto& [name, bytes] : cases) {
+    auto in = InputStream::FromString(bytes, name);
+    const std::vector<std::string> lines = AllLines(*in);
+    EXPECT_TRUE(in->status().ok()) << name << ": " << in->status().ToString();
+    EXPECT_EQ(lines.size(), name == "between.gz" ? 2000u : 1000u) << name;
+  }
+}
+
 // "zstd --long=31", as Pushshift dumps are made, declares a window above
 // the decoder's default limit of 2^27 bytes. Streamed compression (first
 // call without ZSTD_e_end) leaves the size unknown, so the frame keeps the
