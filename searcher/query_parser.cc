@@ -1254,7 +1254,9 @@ Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
   const std::string prefix(schema::kPrefixTitle);
   for (const QueryNode* w : words) {
     for (const std::string& t : w->terms) {
-      qs.push_back(Word(prefix, t, stemmer, 1.0, false, weighted_term));
+      std::string stem = ShouldStem(t) ? stemmer(t) : std::string();
+      qs.push_back(stem.empty() ? Term(prefix + t, weighted_term)
+                                : Term("Z" + prefix + stem, weighted_term));
     }
   }
   if (qs.empty()) return Xapian::Query();
