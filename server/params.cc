@@ -56,20 +56,20 @@ struct Tag {
   std::string value;  // author (lower-cased), story id, or title phrase
 };
 
-Result<Tag> ParseTag(std::string_view raw) {
+Result<Tag> ParseTag(std::string_view raw, const std::string& param) {
   std::string_view t = TrimAscii(raw);
   Tag tag;
   if (t.starts_with("author_")) {
     tag.kind = TagKind::kAuthor;
     tag.value = AsciiLower(t.substr(7));
     if (!IsPlainName(tag.value)) {
-      return Bad("tags", "bad author in \"" + std::string(t) + "\"");
+      return Bad(param, "bad author in \"" + std::string(t) + "\"");
     }
   } else if (t.starts_with("story_")) {
     tag.kind = TagKind::kStory;
     tag.value = std::string(t.substr(6));
     if (!IsPlainName(tag.value)) {
-      return Bad("tags", "bad story id in \"" + std::string(t) + "\"");
+      return Bad(param, "bad story id in \"" + std::string(t) + "\"");
     }
   } else if (t == "ask_hn" || t == "show_hn") {
     tag.kind = TagKind::kTitle;
@@ -132,8 +132,9 @@ void AddGroup(const std::vector<Tag>& group, TagFilter* f) {
   }
 }
 
-// Splits on commas outside parentheses.
-Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s) {
+// Splits on commas outside parentheses; errors name `param`.
+Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s,
+                                                    const std::string& param) {
   std::vector<std::string_view> parts;
   int depth = 0;
   size_t start = 0;
@@ -142,12 +143,12 @@ Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s) {
       parts.push_back(s.substr(start, i - start));
       start = i + 1;
     } else if (s[i] == '(') {
-      if (++depth > 1) return Bad("tags", "nested parentheses");
+      if (++depth > 1) return Bad(param, "nested parentheses");
     } else if (s[i] == ')') {
-      if (--depth < 0) return Bad("tags", "unbalanced parentheses");
+      if (--depth < 0) return Bad(param, "unbalanced parentheses");
     }
   }
-  if (depth != 0) return Bad("tags", "unbalanced parentheses");
+  if (depth != 0) return Bad(param, "unbalanced parentheses");
   return parts;
 }
 
@@ -184,6 +185,311 @@ bool WholeRange(std::string_view op, double x, std::optional<int64_t>* lo,
   }
   return true;
 }
+
+// A parsed `filters` expression, simplified as it is built: a condition
+// that always or never holds (an unknown tag) folds into its neighbours.
+struct FilterNode {
+  enum class Kind { kTrue, kFalse, kClause, kAnd, kOr, kNot };
+  Kind kind = Kind::kTrue;
+  std::string clause;  // kClause: query-language text (a primary)
+  std::vector<FilterNode> kids;
+};
+using FK = FilterNode::Kind;
+
+FilterNode Const(bool v) { return FilterNode{v ? FK::kTrue : FK::kFalse, "", {}}; }
+FilterNode Leaf(std::string c) { return FilterNode{FK::kClause, std::move(c), {}}; }
+
+FilterNode Combine(FK op, FilterNode a, FilterNode b) {
+  const FK absorbing = op == FK::kAnd ? FK::kFalse : FK::kTrue;
+  const FK neutral = op == FK::kAnd ? FK::kTrue : FK::kFalse;
+  if (a.kind == absorbing || b.kind == absorbing) return Const(op != FK::kAnd);
+  if (a.kind == neutral) return b;
+  if (b.kind == neutral) return a;
+  FilterNode n{op, "", {}};
+  for (FilterNode* x : {&a, &b}) {
+    if (x->kind == op) {
+      for (FilterNode& k : x->kids) n.kids.push_back(std::move(k));
+    } else {
+      n.kids.push_back(std::move(*x));
+    }
+  }
+  return n;
+}
+
+FilterNode Negate(FilterNode a) {
+  if (a.kind == FK::kTrue || a.kind == FK::kFalse) {
+    return Const(a.kind == FK::kFalse);
+  }
+  if (a.kind == FK::kNot) return std::move(a.kids[0]);
+  FilterNode n{FK::kNot, "", {}};
+  n.kids.push_back(std::move(a));
+  return n;
+}
+
+std::string Render(const FilterNode& n) {
+  switch (n.kind) {
+    case FK::kClause:
+      return n.clause;
+    case FK::kNot:
+      return "NOT " + Render(n.kids[0]);
+    case FK::kAnd:
+    case FK::kOr: {
+      std::string out = "(";
+      for (size_t i = 0; i < n.kids.size(); ++i) {
+        if (i) out += n.kind == FK::kAnd ? " AND " : " OR ";
+        out += Render(n.kids[i]);
+      }
+      return out + ")";
+    }
+    case FK::kTrue:
+    case FK::kFalse:
+      break;
+  }
+  return "";
+}
+
+// One condition as written: ATTR OP VALUE, or ATTR:VALUE TO UPPER.
+struct FilterCondition {
+  std::string attr, op, value;
+  std::optional<std::string> upper;
+};
+
+// A condition compiled to a query-language clause (or a constant).
+// InvalidArgument naming `param` for an attribute, operator or value the
+// syntax does not take.
+Result<FilterNode> CompileCondition(const FilterCondition& c,
+                                    const std::string& param) {
+  const std::string& attr = c.attr;
+  const std::string& op = c.op;
+  const std::string& value = c.value;
+  const bool equality = op == ":" || op == "=" || op == "!=";
+  const std::string cond = attr + op + value;
+  auto negated = [&](FilterNode n) {
+    return op == "!=" ? Negate(std::move(n)) : n;
+  };
+  if (attr == "_tags" && op == ":" && !c.upper) {
+    Result<Tag> tag = ParseTag(value, param);
+    if (!tag.ok()) return tag.status();
+    if (tag->kind == TagKind::kUnknown) return Const(false);
+    return Leaf(Clause(*tag));
+  }
+  const char* item_field = attr == "objectID"    ? "id:"
+                           : attr == "parent_id" ? "parent:"
+                           : attr == "story_id"  ? "thread:"
+                           : attr == "author"    ? "author:"
+                                                 : nullptr;
+  if (item_field) {
+    if (!equality || c.upper || !IsPlainName(value)) {
+      return Bad(param, "\"" + cond.substr(0, 60) + "\": expected " + attr +
+                            "=VALUE");
+    }
+    std::string clause = item_field + value;
+    // story_id is null on the story itself.
+    if (attr == "story_id") {
+      clause = "(" + clause + " AND NOT id:" + value + ")";
+    }
+    return negated(Leaf(std::move(clause)));
+  }
+  const char* field = attr == "points"         ? "points"
+                      : attr == "num_comments" ? "comments"
+                      : attr == "created_at_i" ? "time"
+                                               : nullptr;
+  if (!field) {
+    return Bad(param, "unknown attribute \"" + attr.substr(0, 40) +
+                          "\" (_tags, objectID, author, parent_id, "
+                          "story_id, points, num_comments, created_at_i)");
+  }
+  double x = 0, y = 0;
+  if (!ParseFilterNumber(value, &x) ||
+      (c.upper && !ParseFilterNumber(*c.upper, &y))) {
+    return Bad(param, "\"" + cond.substr(0, 60) + "\": expected a number");
+  }
+  std::optional<int64_t> lo, hi;
+  if (c.upper) {
+    WholeRange(">=", x, &lo, &hi);
+    WholeRange("<=", y, &lo, &hi);
+  } else if (!WholeRange(equality ? "=" : op, x, &lo, &hi)) {
+    return Bad(param, "unknown operator \"" + op + "\"");
+  }
+  if (lo && hi && *lo > *hi) return negated(Const(false));
+  std::string clause = std::string(field) + ":";
+  if (lo && hi) {
+    clause += std::to_string(*lo) + ".." + std::to_string(*hi);
+  } else if (lo) {
+    clause += ">=" + std::to_string(*lo);
+  } else {
+    clause += "<=" + std::to_string(*hi);
+  }
+  return negated(Leaf(std::move(clause)));
+}
+
+struct FilterToken {
+  enum class Kind { kOpen, kClose, kWord, kQuoted, kOp, kEnd } kind;
+  std::string text;
+};
+
+// Algolia's filter syntax, read by recursive descent; errors name `param`.
+class FilterParser {
+ public:
+  FilterParser(std::string_view s, std::string param)
+      : s_(s), param_(std::move(param)) {}
+
+  // The whole text as a boolean expression of conditions.
+  Result<FilterNode> Parse() {
+    Status st = Tokenize();
+    if (!st.ok()) return st;
+    Result<FilterNode> n = Or(0);
+    if (!n.ok()) return n;
+    if (Peek().kind != FilterToken::Kind::kEnd) return Unexpected();
+    return n;
+  }
+
+  // The whole text as one condition, not compiled.
+  Result<FilterCondition> ParseOneCondition() {
+    Status st = Tokenize();
+    if (!st.ok()) return st;
+    Result<FilterCondition> c = ReadCondition();
+    if (!c.ok()) return c;
+    if (Peek().kind != FilterToken::Kind::kEnd) return Unexpected();
+    return c;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 32;
+
+  Status Unexpected() const {
+    return Bad(param_, "unexpected \"" + Peek().text.substr(0, 40) + "\"");
+  }
+
+  Status Tokenize() {
+    size_t i = 0;
+    while (i < s_.size()) {
+      const char c = s_[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++i;
+      } else if (c == '(' || c == ')') {
+        toks_.push_back({c == '(' ? FilterToken::Kind::kOpen
+                                  : FilterToken::Kind::kClose,
+                         std::string(1, c)});
+        ++i;
+      } else if (c == '"') {
+        std::string v;
+        ++i;
+        while (i < s_.size() && s_[i] != '"') {
+          if (s_[i] == '\\' && i + 1 < s_.size()) ++i;
+          v.push_back(s_[i++]);
+        }
+        if (i == s_.size()) return Bad(param_, "unbalanced quote");
+        ++i;
+        toks_.push_back({FilterToken::Kind::kQuoted, std::move(v)});
+      } else if (c == ':' || c == '<' || c == '>' || c == '=' || c == '!') {
+        std::string op(1, c);
+        if (c != ':' && i + 1 < s_.size() && s_[i + 1] == '=') op += '=';
+        if (op == "!") return Bad(param_, "\"!\" without \"=\"");
+        i += op.size();
+        toks_.push_back({FilterToken::Kind::kOp, std::move(op)});
+      } else {
+        const size_t start = i;
+        while (i < s_.size() &&
+               std::string_view(" \t\n\r()\":<>=!").find(s_[i]) ==
+                   std::string_view::npos) {
+          ++i;
+        }
+        toks_.push_back({FilterToken::Kind::kWord,
+                         std::string(s_.substr(start, i - start))});
+      }
+    }
+    toks_.push_back({FilterToken::Kind::kEnd, ""});
+    return Status::OK();
+  }
+
+  const FilterToken& Peek() const { return toks_[pos_]; }
+  bool IsKeyword(const char* k) const {
+    return Peek().kind == FilterToken::Kind::kWord && Peek().text == k;
+  }
+
+  // Operands read by `operand`, joined by `keyword` into `kind` nodes.
+  Result<FilterNode> Chain(int depth, const char* keyword, FK kind,
+                           Result<FilterNode> (FilterParser::*operand)(int)) {
+    Result<FilterNode> a = (this->*operand)(depth);
+    if (!a.ok()) return a;
+    FilterNode n = std::move(a).value();
+    while (IsKeyword(keyword)) {
+      ++pos_;
+      Result<FilterNode> b = (this->*operand)(depth);
+      if (!b.ok()) return b;
+      n = Combine(kind, std::move(n), std::move(b).value());
+    }
+    return n;
+  }
+  Result<FilterNode> Or(int depth) {
+    return Chain(depth, "OR", FK::kOr, &FilterParser::And);
+  }
+  Result<FilterNode> And(int depth) {
+    return Chain(depth, "AND", FK::kAnd, &FilterParser::Unary);
+  }
+
+  Result<FilterNode> Unary(int depth) {
+    if (depth > kMaxDepth) return Bad(param_, "nested too deeply");
+    if (IsKeyword("NOT")) {
+      ++pos_;
+      Result<FilterNode> a = Unary(depth + 1);
+      if (!a.ok()) return a;
+      return Negate(std::move(a).value());
+    }
+    if (Peek().kind == FilterToken::Kind::kOpen) {
+      ++pos_;
+      Result<FilterNode> a = Or(depth + 1);
+      if (!a.ok()) return a;
+      if (Peek().kind != FilterToken::Kind::kClose) {
+        return Bad(param_, "unbalanced parentheses");
+      }
+      ++pos_;
+      return a;
+    }
+    Result<FilterCondition> c = ReadCondition();
+    if (!c.ok()) return c.status();
+    return CompileCondition(*c, param_);
+  }
+
+  // A value: a word or a quoted string.
+  bool Value(std::string* out) {
+    if (Peek().kind != FilterToken::Kind::kWord &&
+        Peek().kind != FilterToken::Kind::kQuoted) {
+      return false;
+    }
+    *out = toks_[pos_++].text;
+    return true;
+  }
+
+  Result<FilterCondition> ReadCondition() {
+    FilterCondition c;
+    if (Peek().kind != FilterToken::Kind::kWord || !Value(&c.attr)) {
+      return Bad(param_, "expected a condition, got \"" +
+                             Peek().text.substr(0, 40) + "\"");
+    }
+    if (Peek().kind != FilterToken::Kind::kOp) {
+      return Bad(param_, "no operator after \"" + c.attr.substr(0, 40) + "\"");
+    }
+    c.op = toks_[pos_++].text;
+    if (!Value(&c.value)) {
+      return Bad(param_, "no value after \"" + c.attr.substr(0, 40) + c.op +
+                             "\"");
+    }
+    if (c.op == ":" && IsKeyword("TO")) {
+      ++pos_;
+      std::string upper;
+      if (!Value(&upper)) return Bad(param_, "no value after TO");
+      c.upper = std::move(upper);
+    }
+    return c;
+  }
+
+  std::string_view s_;
+  std::string param_;
+  std::vector<FilterToken> toks_;
+  size_t pos_ = 0;
+};
 
 }  // namespace
 
@@ -255,7 +561,7 @@ std::vector<std::string> SplitList(std::string_view s) {
 
 Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
   TagFilter f;
-  Result<std::vector<std::string_view>> parts = SplitTopLevel(s);
+  Result<std::vector<std::string_view>> parts = SplitTopLevel(s, "tags");
   if (!parts.ok()) return parts.status();
   for (std::string_view part : *parts) {
     part = TrimAscii(part);
@@ -265,7 +571,7 @@ Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
       if (part.back() != ')') return Bad("tags", "junk after \")\"");
       std::string_view inner = part.substr(1, part.size() - 2);
       for (const std::string& t : SplitList(inner)) {
-        Result<Tag> tag = ParseTag(t);
+        Result<Tag> tag = ParseTag(t, "tags");
         if (!tag.ok()) return tag.status();
         group.push_back(*tag);
       }
@@ -274,7 +580,7 @@ Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
       if (part.find_first_of("()") != std::string_view::npos) {
         return Bad("tags", "parenthesis inside a tag");
       }
-      Result<Tag> tag = ParseTag(part);
+      Result<Tag> tag = ParseTag(part, "tags");
       if (!tag.ok()) return tag.status();
       group.push_back(*tag);
     }
@@ -347,290 +653,10 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s) {
   return f;
 }
 
-namespace {
-
-// A parsed `filters` expression, simplified as it is built: a condition
-// that always or never holds (an unknown tag) folds into its neighbours.
-struct FilterNode {
-  enum class Kind { kTrue, kFalse, kClause, kAnd, kOr, kNot };
-  Kind kind = Kind::kTrue;
-  std::string clause;  // kClause: query-language text (a primary)
-  std::vector<FilterNode> kids;
-};
-using FK = FilterNode::Kind;
-
-FilterNode Const(bool v) { return FilterNode{v ? FK::kTrue : FK::kFalse, "", {}}; }
-FilterNode Leaf(std::string c) { return FilterNode{FK::kClause, std::move(c), {}}; }
-
-FilterNode Combine(FK op, FilterNode a, FilterNode b) {
-  const FK absorbing = op == FK::kAnd ? FK::kFalse : FK::kTrue;
-  const FK neutral = op == FK::kAnd ? FK::kTrue : FK::kFalse;
-  if (a.kind == absorbing || b.kind == absorbing) return Const(op != FK::kAnd);
-  if (a.kind == neutral) return b;
-  if (b.kind == neutral) return a;
-  FilterNode n{op, "", {}};
-  for (FilterNode* x : {&a, &b}) {
-    if (x->kind == op) {
-      for (FilterNode& k : x->kids) n.kids.push_back(std::move(k));
-    } else {
-      n.kids.push_back(std::move(*x));
-    }
-  }
-  return n;
-}
-
-FilterNode Negate(FilterNode a) {
-  if (a.kind == FK::kTrue || a.kind == FK::kFalse) {
-    return Const(a.kind == FK::kFalse);
-  }
-  if (a.kind == FK::kNot) return std::move(a.kids[0]);
-  FilterNode n{FK::kNot, "", {}};
-  n.kids.push_back(std::move(a));
-  return n;
-}
-
-std::string Render(const FilterNode& n) {
-  switch (n.kind) {
-    case FK::kClause:
-      return n.clause;
-    case FK::kNot:
-      return "NOT " + Render(n.kids[0]);
-    case FK::kAnd:
-    case FK::kOr: {
-      std::string out = "(";
-      for (size_t i = 0; i < n.kids.size(); ++i) {
-        if (i) out += n.kind == FK::kAnd ? " AND " : " OR ";
-        out += Render(n.kids[i]);
-      }
-      return out + ")";
-    }
-    case FK::kTrue:
-    case FK::kFalse:
-      break;
-  }
-  return "";
-}
-
-struct FilterToken {
-  enum class Kind { kOpen, kClose, kWord, kQuoted, kOp, kEnd } kind;
-  std::string text;
-};
-
-// Algolia's filter syntax, read by recursive descent.
-class FilterParser {
- public:
-  explicit FilterParser(std::string_view s) : s_(s) {}
-
-  Result<FilterNode> Parse() {
-    Status st = Tokenize();
-    if (!st.ok()) return st;
-    Result<FilterNode> n = Or(0);
-    if (!n.ok()) return n;
-    if (Peek().kind != FilterToken::Kind::kEnd) {
-      return Bad("filters", "unexpected \"" + Peek().text.substr(0, 40) + "\"");
-    }
-    return n;
-  }
-
- private:
-  static constexpr int kMaxDepth = 32;
-
-  Status Tokenize() {
-    size_t i = 0;
-    while (i < s_.size()) {
-      const char c = s_[i];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        ++i;
-      } else if (c == '(' || c == ')') {
-        toks_.push_back({c == '(' ? FilterToken::Kind::kOpen
-                                  : FilterToken::Kind::kClose,
-                         std::string(1, c)});
-        ++i;
-      } else if (c == '"') {
-        std::string v;
-        ++i;
-        while (i < s_.size() && s_[i] != '"') {
-          if (s_[i] == '\\' && i + 1 < s_.size()) ++i;
-          v.push_back(s_[i++]);
-        }
-        if (i == s_.size()) return Bad("filters", "unbalanced quote");
-        ++i;
-        toks_.push_back({FilterToken::Kind::kQuoted, std::move(v)});
-      } else if (c == ':' || c == '<' || c == '>' || c == '=' || c == '!') {
-        std::string op(1, c);
-        if (c != ':' && i + 1 < s_.size() && s_[i + 1] == '=') op += '=';
-        if (op == "!") return Bad("filters", "\"!\" without \"=\"");
-        i += op.size();
-        toks_.push_back({FilterToken::Kind::kOp, std::move(op)});
-      } else {
-        const size_t start = i;
-        while (i < s_.size() &&
-               std::string_view(" \t\n\r()\":<>=!").find(s_[i]) ==
-                   std::string_view::npos) {
-          ++i;
-        }
-        toks_.push_back({FilterToken::Kind::kWord,
-                         std::string(s_.substr(start, i - start))});
-      }
-    }
-    toks_.push_back({FilterToken::Kind::kEnd, ""});
-    return Status::OK();
-  }
-
-  const FilterToken& Peek() const { return toks_[pos_]; }
-  bool IsKeyword(const char* k) const {
-    return Peek().kind == FilterToken::Kind::kWord && Peek().text == k;
-  }
-
-  // Operands read by `operand`, joined by `keyword` into `kind` nodes.
-  Result<FilterNode> Chain(int depth, const char* keyword, FK kind,
-                           Result<FilterNode> (FilterParser::*operand)(int)) {
-    Result<FilterNode> a = (this->*operand)(depth);
-    if (!a.ok()) return a;
-    FilterNode n = std::move(a).value();
-    while (IsKeyword(keyword)) {
-      ++pos_;
-      Result<FilterNode> b = (this->*operand)(depth);
-      if (!b.ok()) return b;
-      n = Combine(kind, std::move(n), std::move(b).value());
-    }
-    return n;
-  }
-  Result<FilterNode> Or(int depth) {
-    return Chain(depth, "OR", FK::kOr, &FilterParser::And);
-  }
-  Result<FilterNode> And(int depth) {
-    return Chain(depth, "AND", FK::kAnd, &FilterParser::Unary);
-  }
-
-  Result<FilterNode> Unary(int depth) {
-    if (depth > kMaxDepth) return Bad("filters", "nested too deeply");
-    if (IsKeyword("NOT")) {
-      ++pos_;
-      Result<FilterNode> a = Unary(depth + 1);
-      if (!a.ok()) return a;
-      return Negate(std::move(a).value());
-    }
-    if (Peek().kind == FilterToken::Kind::kOpen) {
-      ++pos_;
-      Result<FilterNode> a = Or(depth + 1);
-      if (!a.ok()) return a;
-      if (Peek().kind != FilterToken::Kind::kClose) {
-        return Bad("filters", "unbalanced parentheses");
-      }
-      ++pos_;
-      return a;
-    }
-    return Condition();
-  }
-
-  // A value: a word or a quoted string.
-  bool Value(std::string* out) {
-    if (Peek().kind != FilterToken::Kind::kWord &&
-        Peek().kind != FilterToken::Kind::kQuoted) {
-      return false;
-    }
-    *out = toks_[pos_++].text;
-    return true;
-  }
-
-  Result<FilterNode> Condition() {
-    std::string attr;
-    if (Peek().kind != FilterToken::Kind::kWord || !Value(&attr)) {
-      return Bad("filters", "expected a condition, got \"" +
-                                Peek().text.substr(0, 40) + "\"");
-    }
-    if (Peek().kind != FilterToken::Kind::kOp) {
-      return Bad("filters", "no operator after \"" + attr.substr(0, 40) + "\"");
-    }
-    const std::string op = toks_[pos_++].text;
-    std::string value, upper;
-    if (!Value(&value)) {
-      return Bad("filters", "no value after \"" + attr.substr(0, 40) + op + "\"");
-    }
-    bool range = false;
-    if (op == ":" && IsKeyword("TO")) {
-      ++pos_;
-      if (!Value(&upper)) return Bad("filters", "no value after TO");
-      range = true;
-    }
-    return Compile(attr, op, value, range ? &upper : nullptr);
-  }
-
-  static Result<FilterNode> Compile(const std::string& attr,
-                                    const std::string& op,
-                                    const std::string& value,
-                                    const std::string* upper) {
-    const bool equality = op == ":" || op == "=" || op == "!=";
-    const std::string cond = attr + op + value;
-    auto negated = [&](FilterNode n) {
-      return op == "!=" ? Negate(std::move(n)) : n;
-    };
-    if (attr == "_tags" && op == ":" && !upper) {
-      Result<Tag> tag = ParseTag(value);
-      if (!tag.ok()) return Bad("filters", tag.status().message());
-      if (tag->kind == TagKind::kUnknown) return Const(false);
-      return Leaf(Clause(*tag));
-    }
-    const char* item_field = attr == "objectID"    ? "id:"
-                             : attr == "parent_id" ? "parent:"
-                             : attr == "story_id"  ? "thread:"
-                             : attr == "author"    ? "author:"
-                                                   : nullptr;
-    if (item_field) {
-      if (!equality || upper || !IsPlainName(value)) {
-        return Bad("filters", "\"" + cond.substr(0, 60) +
-                                  "\": expected " + attr + "=VALUE");
-      }
-      std::string c = item_field + value;
-      // story_id is null on the story itself.
-      if (attr == "story_id") c = "(" + c + " AND NOT id:" + value + ")";
-      return negated(Leaf(std::move(c)));
-    }
-    const char* field = attr == "points"         ? "points"
-                        : attr == "num_comments" ? "comments"
-                        : attr == "created_at_i" ? "time"
-                                                 : nullptr;
-    if (!field) {
-      return Bad("filters", "unknown attribute \"" + attr.substr(0, 40) +
-                                "\" (_tags, objectID, author, parent_id, "
-                                "story_id, points, num_comments, "
-                                "created_at_i)");
-    }
-    double x = 0, y = 0;
-    if (!ParseFilterNumber(value, &x) || (upper && !ParseFilterNumber(*upper, &y))) {
-      return Bad("filters", "\"" + cond.substr(0, 60) + "\": expected a number");
-    }
-    std::optional<int64_t> lo, hi;
-    if (upper) {
-      WholeRange(">=", x, &lo, &hi);
-      WholeRange("<=", y, &lo, &hi);
-    } else if (!WholeRange(equality ? "=" : op, x, &lo, &hi)) {
-      return Bad("filters", "unknown operator \"" + op + "\"");
-    }
-    if (lo && hi && *lo > *hi) return negated(Const(false));
-    std::string c = std::string(field) + ":";
-    if (lo && hi) {
-      c += std::to_string(*lo) + ".." + std::to_string(*hi);
-    } else if (lo) {
-      c += ">=" + std::to_string(*lo);
-    } else {
-      c += "<=" + std::to_string(*hi);
-    }
-    return negated(Leaf(std::move(c)));
-  }
-
-  std::string_view s_;
-  std::vector<FilterToken> toks_;
-  size_t pos_ = 0;
-};
-
-}  // namespace
-
 Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s) {
   AlgoliaFilter f;
   if (TrimAscii(s).empty()) return f;
-  Result<FilterNode> n = FilterParser(s).Parse();
+  Result<FilterNode> n = FilterParser(s, "filters").Parse();
   if (!n.ok()) return n.status();
   f.match_nothing = n->kind == FK::kFalse;
   f.clause = Render(*n);
