@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 #include "common/text.h"
 
 namespace threadsearch {
@@ -54,6 +56,7 @@ struct Tag {
   TagKind kind = TagKind::kUnknown;
   ItemType type = ItemType::kUnknown;
   std::string value;  // author (lower-cased), story id, or title phrase
+  bool negated = false;  // "-tag": the tag excluded
 };
 
 Result<Tag> ParseTag(std::string_view raw, const std::string& param) {
@@ -94,42 +97,6 @@ std::string Clause(const Tag& t) {
       break;
   }
   return "";
-}
-
-// Adds one OR group (already parsed) to the filter.
-void AddGroup(const std::vector<Tag>& group, TagFilter* f) {
-  std::vector<Tag> known;
-  for (const Tag& t : group) {
-    if (t.kind != TagKind::kUnknown) known.push_back(t);
-  }
-  if (known.empty()) {
-    f->match_nothing = true;
-    return;
-  }
-  TagKind kind = known[0].kind;
-  bool same = true;
-  for (const Tag& t : known) same = same && t.kind == kind;
-  if (same && kind == TagKind::kType) {
-    std::set<ItemType> s;
-    for (const Tag& t : known) s.insert(t.type);
-    Intersect(&f->types, s);
-  } else if (same && kind == TagKind::kAuthor) {
-    std::set<std::string> s;
-    for (const Tag& t : known) s.insert(t.value);
-    Intersect(&f->authors, s);
-  } else if (same && kind == TagKind::kStory) {
-    std::set<std::string> s;
-    for (const Tag& t : known) s.insert(t.value);
-    Intersect(&f->stories, s);
-  } else {
-    std::string c = "(";
-    for (size_t i = 0; i < known.size(); ++i) {
-      if (i) c += " OR ";
-      c += Clause(known[i]);
-    }
-    c += ")";
-    f->clauses.push_back(std::move(c));
-  }
 }
 
 // Splits on commas outside parentheses; errors name `param`.
@@ -246,6 +213,50 @@ std::string Render(const FilterNode& n) {
       break;
   }
   return "";
+}
+
+// A tag as a condition: an unknown tag never holds.
+FilterNode TagNode(const Tag& t) {
+  FilterNode n = t.kind == TagKind::kUnknown ? Const(false) : Leaf(Clause(t));
+  return t.negated ? Negate(std::move(n)) : n;
+}
+
+// Adds one OR group (already parsed) to the filter.
+void AddGroup(const std::vector<Tag>& group, TagFilter* f) {
+  std::vector<Tag> known;
+  bool negated = false;
+  for (const Tag& t : group) {
+    negated = negated || t.negated;
+    if (t.kind != TagKind::kUnknown) known.push_back(t);
+  }
+  // Tags of one kind, none excluded: that kind's allowed values.
+  if (!negated && known.empty()) {
+    f->match_nothing = true;
+    return;
+  }
+  TagKind kind = known.empty() ? TagKind::kUnknown : known[0].kind;
+  bool same = !negated;
+  for (const Tag& t : known) same = same && t.kind == kind;
+  if (same && kind == TagKind::kType) {
+    std::set<ItemType> s;
+    for (const Tag& t : known) s.insert(t.type);
+    Intersect(&f->types, s);
+    return;
+  }
+  if (same && (kind == TagKind::kAuthor || kind == TagKind::kStory)) {
+    std::set<std::string> s;
+    for (const Tag& t : known) s.insert(t.value);
+    Intersect(kind == TagKind::kAuthor ? &f->authors : &f->stories, s);
+    return;
+  }
+  // Else a clause: the tags OR-ed.
+  FilterNode any = Const(false);
+  for (const Tag& t : group) any = Combine(FK::kOr, std::move(any), TagNode(t));
+  if (any.kind == FK::kFalse) {
+    f->match_nothing = true;
+  } else if (any.kind != FK::kTrue) {
+    f->clauses.push_back(Render(any));
+  }
 }
 
 // One condition as written: ATTR OP VALUE, or ATTR:VALUE TO UPPER.
@@ -559,37 +570,102 @@ std::vector<std::string> SplitList(std::string_view s) {
   return out;
 }
 
-Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
-  TagFilter f;
-  Result<std::vector<std::string_view>> parts = SplitTopLevel(s, "tags");
+Result<std::vector<std::vector<std::string>>> ParseAlgoliaList(
+    std::string_view s, const std::string& param) {
+  std::vector<std::vector<std::string>> groups;
+  s = TrimAscii(s);
+  if (s.starts_with('[')) {
+    // The JSON form: strings, or arrays of strings (OR groups).
+    try {
+      const nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+      if (j.is_discarded() || !j.is_array()) {
+        return Bad(param, "malformed JSON array");
+      }
+      auto text = [](const nlohmann::json& e) {
+        return std::string(TrimAscii(e.get_ref<const std::string&>()));
+      };
+      for (const nlohmann::json& e : j) {
+        std::vector<std::string> group;
+        if (e.is_string()) {
+          group.push_back(text(e));
+        } else if (e.is_array()) {
+          for (const nlohmann::json& x : e) {
+            if (!x.is_string()) {
+              return Bad(param, "an OR group holds strings only, not " +
+                                    x.dump().substr(0, 40));
+            }
+            group.push_back(text(x));
+          }
+        } else {
+          return Bad(param, "expected a string or an array of strings, not " +
+                                e.dump().substr(0, 40));
+        }
+        std::erase(group, "");
+        if (!group.empty()) groups.push_back(std::move(group));
+      }
+    } catch (const nlohmann::json::exception& e) {
+      return Bad(param, std::string("malformed JSON array: ") + e.what());
+    }
+    return groups;
+  }
+  // The string form: commas AND, "(a,b)" ORs.
+  Result<std::vector<std::string_view>> parts = SplitTopLevel(s, param);
   if (!parts.ok()) return parts.status();
   for (std::string_view part : *parts) {
     part = TrimAscii(part);
     if (part.empty()) continue;
-    std::vector<Tag> group;
     if (part.front() == '(') {
-      if (part.back() != ')') return Bad("tags", "junk after \")\"");
-      std::string_view inner = part.substr(1, part.size() - 2);
-      for (const std::string& t : SplitList(inner)) {
-        Result<Tag> tag = ParseTag(t, "tags");
-        if (!tag.ok()) return tag.status();
-        group.push_back(*tag);
+      if (part.back() != ')') {
+        return Bad(param, "junk after \")\" in \"" +
+                              std::string(part.substr(0, 40)) + "\"");
       }
-      if (group.empty()) continue;  // "()" constrains nothing
+      std::vector<std::string> group = SplitList(part.substr(1, part.size() - 2));
+      if (!group.empty()) groups.push_back(std::move(group));  // "()": none
+    } else if (part.find_first_of("()") != std::string_view::npos) {
+      return Bad(param, "parenthesis inside \"" +
+                            std::string(part.substr(0, 40)) + "\"");
     } else {
-      if (part.find_first_of("()") != std::string_view::npos) {
-        return Bad("tags", "parenthesis inside a tag");
+      groups.push_back({std::string(part)});
+    }
+  }
+  return groups;
+}
+
+Status AddAlgoliaTags(std::string_view s, const std::string& param,
+                      TagFilter* f) {
+  Result<std::vector<std::vector<std::string>>> groups =
+      ParseAlgoliaList(s, param);
+  if (!groups.ok()) return groups.status();
+  for (const std::vector<std::string>& names : *groups) {
+    std::vector<Tag> group;
+    for (const std::string& name : names) {
+      std::string_view t = name;
+      bool negated = false;
+      if (t.starts_with('-')) {
+        negated = true;
+        t.remove_prefix(1);
+        if (TrimAscii(t).empty()) return Bad(param, "\"-\" without a tag");
+      } else if (t.starts_with("\\-")) {
+        t.remove_prefix(1);  // an escaped '-' starts the tag
       }
-      Result<Tag> tag = ParseTag(part, "tags");
+      Result<Tag> tag = ParseTag(t, param);
       if (!tag.ok()) return tag.status();
+      tag->negated = negated;
       group.push_back(*tag);
     }
-    AddGroup(group, &f);
+    AddGroup(group, f);
   }
-  if ((f.types && f.types->empty()) || (f.authors && f.authors->empty()) ||
-      (f.stories && f.stories->empty())) {
-    f.match_nothing = true;
+  if ((f->types && f->types->empty()) || (f->authors && f->authors->empty()) ||
+      (f->stories && f->stories->empty())) {
+    f->match_nothing = true;
   }
+  return Status::OK();
+}
+
+Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
+  TagFilter f;
+  Status st = AddAlgoliaTags(s, "tags", &f);
+  if (!st.ok()) return st;
   return f;
 }
 

@@ -34,26 +34,44 @@ Result<int64_t> ParseDateParam(std::string_view s, const std::string& param);
 // Splits a comma-separated list, trimming blanks and dropping empty entries.
 std::vector<std::string> SplitList(std::string_view s);
 
-// The HN Search API's `tags` parameter compiled to filters. Tags: story,
-// comment, poll, pollopt, job (any ItemType name, also message),
-// author_NAME, story_ID, ask_hn, show_hn; commas AND, "(a,b)" ORs. A tag
-// name we do not know matches nothing (as on hn.algolia.com).
+// Algolia's list parameters (tags, tagFilters, facetFilters,
+// numericFilters) in either form: a JSON array whose elements are strings
+// or arrays of strings (`["a",["b","c"]]`), or the string form (`a,(b,c)`:
+// commas AND, parentheses OR). Returns the AND of OR groups
+// ({{"a"}, {"b", "c"}}), each element trimmed, empty elements and groups
+// left out. InvalidArgument naming `param` for malformed JSON, an array
+// nested deeper or an element that is not a string, or unbalanced or
+// nested parentheses.
+Result<std::vector<std::vector<std::string>>> ParseAlgoliaList(
+    std::string_view s, const std::string& param);
+
+// The HN Search API's `tags` (and Algolia's `tagFilters`, the same thing)
+// compiled to filters. Tags: story, comment, poll, pollopt, job (any
+// ItemType name, also message), author_NAME, story_ID, ask_hn, show_hn; in
+// the forms of ParseAlgoliaList; "-tag" excludes a tag ("\-" for a tag
+// that starts with '-'). A tag name we do not know matches nothing (as on
+// hn.algolia.com), and excluding it excludes nothing.
 struct TagFilter {
   // Each set is the allowed values (nullopt: no constraint). An empty set
   // means nothing can match.
   std::optional<std::set<ItemType>> types;
   std::optional<std::set<std::string>> authors;  // lower-cased
   std::optional<std::set<std::string>> stories;  // thread root ids
-  // Groups that mix kinds, or ask_hn/show_hn, as query-language clauses to
-  // AND with the query, e.g. `(type:story OR author:pg)`.
+  // Groups that mix kinds, exclude tags, or name ask_hn/show_hn, as
+  // query-language clauses to AND with the query, e.g.
+  // `(type:story OR author:pg)`, `NOT author:pg`.
   std::vector<std::string> clauses;
   // True when the tags contradict (two different authors AND-ed, an unknown
   // tag alone): the result is empty without searching.
   bool match_nothing = false;
 };
-// InvalidArgument (param "tags") for malformed syntax: unbalanced or nested
-// parentheses, an empty author_ or story_, names the query language cannot
-// carry.
+// Adds the tags in `s` to `*f`, AND-ed with what it holds. InvalidArgument
+// naming `param` (tags or tagFilters) for malformed syntax (see
+// ParseAlgoliaList), an empty author_ or story_, a lone "-", names the
+// query language cannot carry; `*f` is then partly filled.
+Status AddAlgoliaTags(std::string_view s, const std::string& param,
+                      TagFilter* f);
+// AddAlgoliaTags into an empty filter, errors naming "tags".
 Result<TagFilter> ParseAlgoliaTags(std::string_view s);
 
 // The HN Search API's `numericFilters`: comma-separated (AND) conditions

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <set>
 
 #include "server/params.h"
@@ -41,6 +43,14 @@ TEST(AlgoliaParamsTest, Tags) {
       {"(front_page,story)", {ItemType::kStory}, {}, {}, 0, false},
       {"story,comment", {}, {}, {}, 0, true},
       {"()", {}, {}, {}, 0, false},
+      // The JSON form, and excluded tags.
+      {R"(["story",["author_a","author_b"]])",
+       {ItemType::kStory}, {"a", "b"}, {}, 0, false},
+      {"story,-author_pg", {ItemType::kStory}, {}, {}, 1, false},
+      {"(story,-comment)", {}, {}, {}, 1, false},
+      {"-front_page", {}, {}, {}, 0, false},
+      {R"([["-front_page","story"]])", {}, {}, {}, 0, false},
+      {R"(\-story)", {}, {}, {}, 0, true},
   };
   for (const Case& c : cases) {
     Result<TagFilter> f = ParseAlgoliaTags(c.tags);
@@ -56,9 +66,54 @@ TEST(AlgoliaParamsTest, Tags) {
   }
   for (const char* bad : {"(story", "story)", "((story))", "(a,(b))",
                           "author_", "story_", "author_a b", "(story)x",
-                          "author_\"x"}) {
+                          "author_\"x", "-", "story,(-)", R"(["-"])",
+                          "[1]", R"(["author_"])"}) {
     Result<TagFilter> f = ParseAlgoliaTags(bad);
     EXPECT_FALSE(f.ok()) << bad;
+    EXPECT_TRUE(f.status().message().starts_with("tags: ")) << bad;
+  }
+  // Excluded tags are clauses: NOT alone, NOT inside an OR group.
+  EXPECT_EQ(ParseAlgoliaTags("story,-author_pg")->clauses,
+            std::vector<std::string>{"NOT author:pg"});
+  EXPECT_EQ(ParseAlgoliaTags("(story,-comment)")->clauses,
+            std::vector<std::string>{"(type:story OR NOT type:comment)"});
+  // tags and tagFilters AND together; errors name the parameter given.
+  TagFilter f;
+  ASSERT_OK(AddAlgoliaTags("(author_a,author_b)", "tags", &f));
+  ASSERT_OK(AddAlgoliaTags(R"(["author_b"])", "tagFilters", &f));
+  EXPECT_EQ(f.authors, std::set<std::string>{"b"});
+  EXPECT_FALSE(f.match_nothing);
+  ASSERT_OK(AddAlgoliaTags("author_a", "tagFilters", &f));
+  EXPECT_TRUE(f.match_nothing);
+  Status st = AddAlgoliaTags("story,(comment", "tagFilters", &f);
+  EXPECT_EQ(st.message(), "tagFilters: unbalanced parentheses");
+}
+
+// Algolia's two ways of writing a list of conditions: a JSON array (inner
+// arrays OR), or commas with parenthesised OR groups.
+TEST(AlgoliaParamsTest, ListForms) {
+  using Groups = std::vector<std::vector<std::string>>;
+  const std::pair<const char*, Groups> cases[] = {
+      {"", {}},
+      {"a,b", {{"a"}, {"b"}}},
+      {" a , ( b , c ) ,,", {{"a"}, {"b", "c"}}},
+      {"(),a", {{"a"}}},
+      {R"(["a",["b","c"]])", {{"a"}, {"b", "c"}}},
+      {R"( [ ["a"], [], " ", ["", "b c"] ] )", {{"a"}, {"b c"}}},
+      {R"j(["x:(1,2)"])j", {{"x:(1,2)"}}},
+      {"[]", {}},
+  };
+  for (const auto& [text, want] : cases) {
+    Result<Groups> g = ParseAlgoliaList(text, "p");
+    ASSERT_OK(g);
+    EXPECT_EQ(*g, want) << text;
+  }
+  for (const char* bad :
+       {"(a", "a)", "((a))", "(a)x", "x(a)", "[", R"(["a")", "[1]",
+        R"([["a",["b"]]])", R"([["a",2]])", R"(["a",null])", R"([{"a":1}])"}) {
+    Result<Groups> g = ParseAlgoliaList(bad, "someFilters");
+    ASSERT_FALSE(g.ok()) << bad;
+    EXPECT_TRUE(g.status().message().starts_with("someFilters: ")) << bad;
   }
 }
 
@@ -195,6 +250,79 @@ void ExpectSameShape(const json& ours, const json& theirs,
     EXPECT_TRUE(same) << where << "." << it.key() << ": ours " << v.dump()
                       << " theirs " << it.value().dump();
   }
+}
+
+// An HN or Reddit item of the corpus slice as its raw file gives it.
+struct RawItem {
+  std::string author, type;
+};
+
+// The HN and Reddit items of the JSON files of the corpus slice, read here
+// rather than through the indexer, by id (Reddit ids prefixed "reddit:").
+// Deleted and dead items, which are not searchable, are left out.
+std::map<std::string, RawItem> RawItems() {
+  std::map<std::string, RawItem> items;
+  auto add = [&](const json& id, const json& author, const json& type) {
+    if (!author.is_string()) return;  // deleted: no author
+    items[id.is_string() ? id.get<std::string>() : id.dump()] = {author,
+                                                                 type};
+  };
+  auto lines = [](const std::string& path) {
+    std::vector<json> out;
+    std::istringstream in(ReadFileOrDie(path));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) out.push_back(json::parse(line));
+    }
+    return out;
+  };
+  const std::string c = TS_CORPUS;
+  const json jobs = json::parse(
+      ReadFileOrDie(c + "/hn/ntdunglc-hackernews_jobs/hn_comments.json"));
+  std::vector<json> nodes = {jobs["post"]};
+  nodes.insert(nodes.end(), jobs["comments"].begin(), jobs["comments"].end());
+  for (const json& x : nodes) {
+    if (x.value("deleted", false) || x.value("dead", false)) continue;
+    add(x["id"], x.value("by", json()), x["type"]);
+  }
+  for (const json& r :
+       lines(c + "/hn/typesense-showcase-hn-comments-semantic-search/"
+                 "hn-comments-1000-sample.jsonl")) {
+    add(r["id"], r.value("by", json()), "comment");
+  }
+  std::function<void(const json&)> walk = [&](const json& n) {
+    add(n["id"], n.value("author", json()), n["type"]);
+    for (const char* k : {"children", "options"}) {
+      for (const json& kid : n.value(k, json::array())) walk(kid);
+    }
+  };
+  for (const json& e : json::parse(ReadFileOrDie(
+           c + "/hn/algolia-api-responses/responses.json"))) {
+    const json& r = e["reply"];
+    for (const json& h : r.value("hits", json::array())) {
+      add(h["objectID"], h["author"], h["_tags"][0]);
+    }
+    if (r.contains("children")) walk(r);
+  }
+  for (const json& r :
+       lines(c + "/reddit/Paul-E-Pushshift-Importer/test_comments.json")) {
+    add("reddit:" + r["id"].get<std::string>(), r["author"], "comment");
+  }
+  return items;
+}
+
+// How many raw items `pred` holds for.
+size_t RawCount(const std::map<std::string, RawItem>& raw,
+                const std::function<bool(const RawItem&)>& pred) {
+  size_t n = 0;
+  for (const auto& [id, item] : raw) n += pred(item);
+  return n;
+}
+
+// The objectIDs of a page.
+std::set<std::string> Ids(const json& page) {
+  std::set<std::string> ids;
+  for (const json& h : page["hits"]) ids.insert(h["objectID"]);
+  return ids;
 }
 
 TEST_F(AlgoliaTest, SearchResponsesMatchTheRecordedShape) {
@@ -564,7 +692,8 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search/?query=model").json()["nbHits"],
             Fetch("/api/v1/search?query=model").json()["nbHits"]);
   EXPECT_EQ(Fetch("/api/v1/search_by_date/?query=model").status, 200);
-  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").status, 400);
+  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").json()["nbHits"],
+            Fetch("/api/v1/search?tags=show_hn").json()["nbHits"]);
   EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
 }
 
@@ -609,6 +738,98 @@ TEST_F(AlgoliaTest, FiltersSelect) {
   Reply r = Fetch("/api/v1/search?filters=karma%3E1");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["param"], "filters");
+}
+
+// tagFilters is tags under Algolia's name: the same hits as the same tags,
+// in the string form and the JSON form, and as many items by author and
+// type as the raw files hold; "-tag" excludes a tag.
+TEST_F(AlgoliaTest, TagFiltersSelectAsTagsDo) {
+  const std::map<std::string, RawItem> raw = RawItems();
+  // Every hit of `path` (at most 1000), checked to be all of them.
+  auto all = [](const std::string& path) {
+    const json j = Fetch(path + "&hitsPerPage=1000").json();
+    EXPECT_EQ(j["hits"].size(), j["nbHits"].get<size_t>()) << path << j;
+    return j;
+  };
+  for (const std::string a :
+       {"pg", "remram", "pixl97", "CharlesW", "whoishiring"}) {
+    const size_t want =
+        RawCount(raw, [&](const RawItem& i) { return i.author == a; });
+    ASSERT_GT(want, 0u) << a;
+    const json j = all("/api/v1/search?tagFilters=author_" + a);
+    EXPECT_EQ(j["nbHits"], want) << a;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?tags=author_" + a))) << a;
+  }
+  auto is = [](const RawItem& i, std::set<std::string> types,
+               std::set<std::string> authors) {
+    return (types.empty() || types.count(i.type)) &&
+           (authors.empty() || authors.count(i.author));
+  };
+  struct Case {
+    std::string tag_filters;  // URL-encoded here
+    std::string same_as;      // an equivalent request's parameters
+    std::function<bool(const RawItem&)> raw;
+  };
+  const Case cases[] = {
+      {"story,(author_pg,author_whoishiring)",
+       "tags=story,(author_pg,author_whoishiring)",
+       [&](const RawItem& i) { return is(i, {"story"}, {"pg", "whoishiring"}); }},
+      {UrlEncode(R"(["story",["author_pg","author_whoishiring"]])"),
+       "tags=story,(author_pg,author_whoishiring)",
+       [&](const RawItem& i) { return is(i, {"story"}, {"pg", "whoishiring"}); }},
+      {UrlEncode(R"([["story","poll"]])"), "tags=(story,poll)",
+       [&](const RawItem& i) { return is(i, {"story", "poll"}, {}); }},
+      {"author_pg,-comment",
+       "filters=" + UrlEncode("author:pg AND NOT _tags:comment"),
+       [&](const RawItem& i) { return is(i, {}, {"pg"}) && i.type != "comment"; }},
+      {UrlEncode(R"([["story","poll"],"-author_pg"])"),
+       "filters=" + UrlEncode("(_tags:story OR _tags:poll) AND NOT author:pg"),
+       [&](const RawItem& i) {
+         return is(i, {"story", "poll"}, {}) && i.author != "pg";
+       }},
+      {UrlEncode(R"([["-comment","author_pg"],"author_pg"])"),
+       "tags=author_pg", [&](const RawItem& i) { return i.author == "pg"; }},
+  };
+  for (const Case& c : cases) {
+    const json j = all("/api/v1/search?tagFilters=" + c.tag_filters);
+    const size_t want = RawCount(raw, c.raw);
+    ASSERT_GT(want, 0u) << c.tag_filters;
+    EXPECT_EQ(j["nbHits"], want) << c.tag_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?" + c.same_as)))
+        << c.tag_filters;
+  }
+  // tags and tagFilters both apply.
+  EXPECT_EQ(all("/api/v1/search?tags=story&tagFilters=author_pg")["nbHits"],
+            RawCount(raw, [&](const RawItem& i) {
+              return is(i, {"story"}, {"pg"});
+            }));
+  // The jobs thread less its comments is its story.
+  EXPECT_EQ(Ids(all("/api/v1/search?tagFilters=story_40846428,-comment")),
+            std::set<std::string>{"40846428"});
+  EXPECT_EQ(Ids(all("/api/v1/search?tagFilters=" +
+                    UrlEncode(R"(["story_40846428",["-comment"]])"))),
+            std::set<std::string>{"40846428"});
+  // Excluding a tag nothing has excludes nothing.
+  EXPECT_EQ(
+      Fetch("/api/v1/search?tagFilters=-front_page&hitsPerPage=0").json()
+          ["nbHits"],
+      Fetch("/api/v1/search?hitsPerPage=0").json()["nbHits"]);
+  // Malformed values: a 400 naming tagFilters and what is wrong.
+  const std::pair<std::string, std::string> bad[] = {
+      {"(story", "unbalanced parentheses"},
+      {UrlEncode("[1]"), "not 1"},
+      {UrlEncode(R"([["story",["poll"]]])"), "strings only"},
+      {"-", "\"-\" without a tag"},
+      {"author_", "bad author"},
+  };
+  for (const auto& [value, what] : bad) {
+    const Reply r = Fetch("/api/v1/search?tagFilters=" + value);
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.json()["param"], "tagFilters") << value;
+    const std::string error = r.json()["error"];
+    EXPECT_TRUE(error.starts_with("tagFilters: ")) << error;
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  }
 }
 
 // restrictSearchableAttributes=title (hnrss sends it with every query) and
