@@ -522,7 +522,7 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   bool* nothing = &hp->nothing;
   // Algolia's other filter parameters: answering as if they were absent
   // would return what the client asked to exclude.
-  for (const char* unsupported : {"facetFilters", "optionalFilters"}) {
+  for (const char* unsupported : {"optionalFilters"}) {
     if (!TrimAscii(Param(req, unsupported)).empty()) {
       *bad = unsupported;
       return Status::InvalidArgument(
@@ -593,10 +593,14 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   *nf = *n;
   Result<AlgoliaFilter> filters = ParseAlgoliaFilters(Param(req, "filters"));
   if (!filters.ok()) return *bad = "filters", filters.status();
+  Result<AlgoliaFilter> facets =
+      ParseAlgoliaFacetFilters(Param(req, "facetFilters"));
+  if (!facets.ok()) return *bad = "facetFilters", facets.status();
   *nothing = *nothing || tags.match_nothing || nf->empty() ||
-             filters->match_nothing;
+             filters->match_nothing || facets->match_nothing;
   clauses.insert(clauses.end(), tags.clauses.begin(), tags.clauses.end());
   if (!filters->clause.empty()) clauses.push_back(filters->clause);
+  if (!facets->clause.empty()) clauses.push_back(facets->clause);
   if (tags.types && tags.types->size() == 1) {
     sreq->type = *tags.types->begin();
   } else if (tags.types && tags.types->size() > 1) {

@@ -292,7 +292,7 @@ Result<FilterNode> CompileCondition(const FilterCondition& c,
   if (item_field) {
     if (!equality || c.upper || !IsPlainName(value)) {
       return Bad(param, "\"" + cond.substr(0, 60) + "\": expected " + attr +
-                            "=VALUE");
+                            (op == ":" ? ":" : "=") + "VALUE");
     }
     std::string clause = item_field + value;
     // story_id is null on the story itself.
@@ -332,6 +332,44 @@ Result<FilterNode> CompileCondition(const FilterCondition& c,
     clause += "<=" + std::to_string(*hi);
   }
   return negated(Leaf(std::move(clause)));
+}
+
+// One facetFilters condition, FACET:VALUE, compiled as `filters` compiles
+// FACET:VALUE. "FACET:-VALUE" and "-FACET:VALUE" exclude; "FACET:\-VALUE"
+// is a value that starts with '-'.
+Result<FilterNode> FacetCondition(std::string_view text,
+                                  const std::string& param) {
+  const std::string what = "\"" + std::string(text.substr(0, 60)) + "\"";
+  bool negated = false;
+  if (text.starts_with('-')) {
+    negated = true;
+    text.remove_prefix(1);
+  }
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return Bad(param, what + ": expected FACET:VALUE");
+  }
+  std::string_view value = TrimAscii(text.substr(colon + 1));
+  if (value.starts_with('-')) {
+    if (negated) return Bad(param, what + ": excluded twice");
+    negated = true;
+    value.remove_prefix(1);
+  } else if (value.starts_with("\\-")) {
+    value.remove_prefix(1);
+  }
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+  }
+  FilterCondition c;
+  c.attr = std::string(TrimAscii(text.substr(0, colon)));
+  c.op = ":";
+  c.value = std::string(TrimAscii(value));
+  if (c.attr.empty() || c.value.empty()) {
+    return Bad(param, what + ": expected FACET:VALUE");
+  }
+  Result<FilterNode> n = CompileCondition(c, param);
+  if (!n.ok() || !negated) return n;
+  return Negate(std::move(n).value());
 }
 
 struct FilterToken {
@@ -736,6 +774,27 @@ Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s) {
   if (!n.ok()) return n.status();
   f.match_nothing = n->kind == FK::kFalse;
   f.clause = Render(*n);
+  return f;
+}
+
+Result<AlgoliaFilter> ParseAlgoliaFacetFilters(std::string_view s) {
+  const std::string param = "facetFilters";
+  Result<std::vector<std::vector<std::string>>> groups =
+      ParseAlgoliaList(s, param);
+  if (!groups.ok()) return groups.status();
+  FilterNode all = Const(true);
+  for (const std::vector<std::string>& group : *groups) {
+    FilterNode any = Const(false);
+    for (const std::string& text : group) {
+      Result<FilterNode> n = FacetCondition(text, param);
+      if (!n.ok()) return n.status();
+      any = Combine(FK::kOr, std::move(any), std::move(n).value());
+    }
+    all = Combine(FK::kAnd, std::move(all), std::move(any));
+  }
+  AlgoliaFilter f;
+  f.match_nothing = all.kind == FK::kFalse;
+  f.clause = Render(all);
   return f;
 }
 

@@ -107,6 +107,18 @@ struct AlgoliaFilter {
 // operator, or a value the query language cannot carry.
 Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s);
 
+// The HN Search API's `facetFilters` (Algolia's) as a query-language
+// clause: FACET:VALUE conditions in the forms of ParseAlgoliaList (AND of
+// OR groups). Facets: _tags (a tag, as in `tags`), author, story_id (the
+// items of the story below it), and as in `filters` objectID, parent_id,
+// points, num_comments, created_at_i (equal to a number).
+// "FACET:-VALUE" and "-FACET:VALUE" exclude; "FACET:\-VALUE" is a value
+// that starts with '-'.
+// InvalidArgument (param "facetFilters") for malformed lists, a condition
+// without FACET:VALUE, an unknown facet, a value the facet or the query
+// language cannot take, or a condition excluded twice.
+Result<AlgoliaFilter> ParseAlgoliaFacetFilters(std::string_view s);
+
 // Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (as Algolia's
 // `params` echo does).
 std::string UrlEncode(std::string_view s);

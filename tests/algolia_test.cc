@@ -184,6 +184,53 @@ TEST(AlgoliaParamsTest, Filters) {
   }
 }
 
+TEST(AlgoliaParamsTest, FacetFilters) {
+  struct Case {
+    const char* facets;
+    const char* clause;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"", "", false},
+      {"author:pg", "author:pg", false},
+      {R"(["author:pg","_tags:story"])", "(author:pg AND type:story)", false},
+      {R"([["author:pg","author:dang"],"_tags:story"])",
+       "((author:pg OR author:dang) AND type:story)", false},
+      {"(author:pg,author:dang),_tags:story",
+       "((author:pg OR author:dang) AND type:story)", false},
+      {"author:-pg", "NOT author:pg", false},
+      {"-author:pg", "NOT author:pg", false},
+      {" author : \"pg\" ", "author:pg", false},
+      {"story_id:17", "(thread:17 AND NOT id:17)", false},
+      {"parent_id:17", "parent:17", false},
+      {"objectID:17", "id:17", false},
+      {"_tags:-comment", "NOT type:comment", false},
+      {"_tags:author_PG", "author:pg", false},
+      {R"(_tags:\-comment)", "", true},
+      {"_tags:front_page", "", true},
+      {R"([["_tags:front_page","_tags:story"]])", "type:story", false},
+      {"_tags:-front_page", "", false},
+      {R"(points:\-12)", "points:-12..-12", false},
+      {"num_comments:3,created_at_i:1.5", "", true},
+      {"num_comments:3", "comments:3..3", false},
+  };
+  for (const Case& c : cases) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFacetFilters(c.facets);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->clause, c.clause) << c.facets;
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.facets;
+  }
+  for (const char* bad :
+       {"author", ":pg", "author:", "author:-", "-author:-pg", "karma:1",
+        "author:a b", "author:>pg", "points:x", "points:1 TO 5", "[1]",
+        "(author:pg", "_tags:author_", R"(["author:pg",[2]])"}) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFacetFilters(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_TRUE(f.status().message().starts_with("facetFilters: "))
+        << f.status().message();
+  }
+}
+
 TEST(AlgoliaParamsTest, IsoTimeAndUrlEncode) {
   EXPECT_EQ(IsoTime(1385518716), "2013-11-27T02:18:36.000Z");
   EXPECT_EQ(UrlEncode("(story,poll)"), "%28story%2Cpoll%29");
@@ -255,6 +302,7 @@ void ExpectSameShape(const json& ours, const json& theirs,
 // An HN or Reddit item of the corpus slice as its raw file gives it.
 struct RawItem {
   std::string author, type;
+  std::string story;  // the story of the jobs thread's items, else ""
 };
 
 // The HN and Reddit items of the JSON files of the corpus slice, read here
@@ -262,10 +310,11 @@ struct RawItem {
 // Deleted and dead items, which are not searchable, are left out.
 std::map<std::string, RawItem> RawItems() {
   std::map<std::string, RawItem> items;
-  auto add = [&](const json& id, const json& author, const json& type) {
+  auto add = [&](const json& id, const json& author, const json& type,
+                 const std::string& story = "") {
     if (!author.is_string()) return;  // deleted: no author
-    items[id.is_string() ? id.get<std::string>() : id.dump()] = {author,
-                                                                 type};
+    items[id.is_string() ? id.get<std::string>() : id.dump()] = {
+        author, type, story};
   };
   auto lines = [](const std::string& path) {
     std::vector<json> out;
@@ -282,7 +331,8 @@ std::map<std::string, RawItem> RawItems() {
   nodes.insert(nodes.end(), jobs["comments"].begin(), jobs["comments"].end());
   for (const json& x : nodes) {
     if (x.value("deleted", false) || x.value("dead", false)) continue;
-    add(x["id"], x.value("by", json()), x["type"]);
+    add(x["id"], x.value("by", json()), x["type"],
+        jobs["post"]["id"].dump());
   }
   for (const json& r :
        lines(c + "/hn/typesense-showcase-hn-comments-semantic-search/"
@@ -682,9 +732,9 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
                 .json()["nbHits"],
             0);
   // Filters we do not implement are refused, not ignored.
-  r = Fetch("/api/v1/search?facetFilters=author%3Apg");
+  r = Fetch("/api/v1/search?optionalFilters=author%3Apg");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.json()["param"], "facetFilters");
+  EXPECT_EQ(r.json()["param"], "optionalFilters");
   // Shaped as hn.algolia.com's errors too.
   EXPECT_EQ(r.json()["status"], 400);
   EXPECT_EQ(r.json()["message"], r.json()["error"]);
@@ -828,6 +878,122 @@ TEST_F(AlgoliaTest, TagFiltersSelectAsTagsDo) {
     EXPECT_EQ(r.json()["param"], "tagFilters") << value;
     const std::string error = r.json()["error"];
     EXPECT_TRUE(error.starts_with("tagFilters: ")) << error;
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  }
+}
+
+// facetFilters over author, _tags, story_id and parent_id: the hits of the
+// equivalent tags= or filters= request, as many as the raw files hold.
+TEST_F(AlgoliaTest, FacetFiltersSelectAsTagsAndFiltersDo) {
+  const std::map<std::string, RawItem> raw = RawItems();
+  auto all = [](const std::string& path) {
+    const json j = Fetch(path + "&hitsPerPage=1000").json();
+    EXPECT_EQ(j["hits"].size(), j["nbHits"].get<size_t>()) << path << j;
+    return j;
+  };
+  auto count = [](const std::string& path) {
+    return Fetch(path + "&hitsPerPage=0").json()["nbHits"].get<size_t>();
+  };
+  const std::string jobs = "40846428";  // the jobs thread's story
+  struct Case {
+    std::string facet_filters;  // URL-encoded here
+    std::string same_as;        // an equivalent request's parameters
+    std::function<bool(const RawItem&)> raw;
+  };
+  const Case cases[] = {
+      {"author:pg", "tags=author_pg",
+       [](const RawItem& i) { return i.author == "pg"; }},
+      {"author:remram", "tags=author_remram",
+       [](const RawItem& i) { return i.author == "remram"; }},
+      {UrlEncode(R"(["author:pg","_tags:story"])"), "tags=story,author_pg",
+       [](const RawItem& i) { return i.author == "pg" && i.type == "story"; }},
+      {UrlEncode(R"([["author:pg","author:whoishiring"],"_tags:story"])"),
+       "tags=story,(author_pg,author_whoishiring)",
+       [](const RawItem& i) {
+         return (i.author == "pg" || i.author == "whoishiring") &&
+                i.type == "story";
+       }},
+      {"(author:pg,author:whoishiring),_tags:story",
+       "tags=story,(author_pg,author_whoishiring)",
+       [](const RawItem& i) {
+         return (i.author == "pg" || i.author == "whoishiring") &&
+                i.type == "story";
+       }},
+      // story_id is null on the story itself; its _tags name it.
+      {"story_id:" + jobs, "filters=story_id%3D" + jobs,
+       [&](const RawItem& i) { return i.story == jobs && i.type != "story"; }},
+      {"story_id:" + jobs, "tags=comment,story_" + jobs,
+       [&](const RawItem& i) { return i.story == jobs && i.type != "story"; }},
+      {"_tags:story_" + jobs, "tags=story_" + jobs,
+       [&](const RawItem& i) { return i.story == jobs; }},
+      {UrlEncode(R"(["story_id:40846428","author:-cube2222"])"),
+       "filters=" + UrlEncode("story_id=40846428 AND NOT author:cube2222"),
+       [&](const RawItem& i) {
+         return i.story == jobs && i.type != "story" &&
+                i.author != "cube2222";
+       }},
+      {UrlEncode(R"([["_tags:story","_tags:poll"],"-author:pg"])"),
+       "filters=" + UrlEncode("(_tags:story OR _tags:poll) AND NOT author:pg"),
+       [](const RawItem& i) {
+         return (i.type == "story" || i.type == "poll") && i.author != "pg";
+       }},
+  };
+  for (const Case& c : cases) {
+    const json j = all("/api/v1/search?facetFilters=" + c.facet_filters);
+    const size_t want = RawCount(raw, c.raw);
+    ASSERT_GT(want, 0u) << c.facet_filters;
+    EXPECT_EQ(j["nbHits"], want) << c.facet_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?" + c.same_as)))
+        << c.facet_filters;
+  }
+  // The jobs thread: its story and every live comment of the raw file.
+  EXPECT_EQ(count("/api/v1/search?facetFilters=story_id:" + jobs),
+            RawCount(raw, [&](const RawItem& i) { return i.story == jobs; }) -
+                1);
+  // Exclusions over the whole index, in both spellings.
+  const size_t everything = count("/api/v1/search?query=");
+  const size_t by_pg =
+      RawCount(raw, [](const RawItem& i) { return i.author == "pg"; });
+  for (const char* f : {"author:-pg", "-author:pg"}) {
+    EXPECT_EQ(count(std::string("/api/v1/search?facetFilters=") + f),
+              everything - by_pg)
+        << f;
+  }
+  EXPECT_EQ(Ids(all("/api/v1/search_by_date?facetFilters=_tags:-comment,"
+                    "_tags:-message")),
+            Ids(all("/api/v1/search_by_date?filters=" +
+                    UrlEncode("NOT _tags:comment AND NOT _tags:message"))));
+  // Direct replies, as hnrss asks with filters=parent_id=.
+  const json replies =
+      all("/api/v1/search?facetFilters=(parent_id:42133844,"
+          "parent_id:42134046)");
+  ASSERT_GE(replies["nbHits"].get<int>(), 2);
+  EXPECT_EQ(Ids(replies),
+            Ids(all("/api/v1/search?filters=" +
+                    UrlEncode("parent_id=42133844 OR parent_id=42134046"))));
+  // With a query and tags too: all of them apply.
+  EXPECT_EQ(Ids(all("/api/v1/search?query=apple&tags=comment&"
+                    "facetFilters=author:-pg")),
+            Ids(all("/api/v1/search?query=apple&tags=comment&filters=" +
+                    UrlEncode("NOT author:pg"))));
+  EXPECT_EQ(count("/api/v1/search?facetFilters=_tags:front_page"), 0u);
+  // Malformed values: a 400 naming facetFilters and what is wrong.
+  const std::pair<std::string, std::string> bad[] = {
+      {"author", "\"author\": expected FACET:VALUE"},
+      {"karma:1", "unknown attribute \"karma\""},
+      {"author:a%20b", "\"author:a b\": expected author:VALUE"},
+      {"points:many", "expected a number"},
+      {"-author:-pg", "excluded twice"},
+      {UrlEncode(R"(["author:pg",[1]])"), "strings only"},
+      {UrlEncode(R"(["author:pg")"), "malformed JSON"},
+      {"(author:pg", "unbalanced parentheses"},
+  };
+  for (const auto& [value, what] : bad) {
+    const Reply r = Fetch("/api/v1/search?facetFilters=" + value);
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.json()["param"], "facetFilters") << value;
+    const std::string error = r.json()["error"];
+    EXPECT_TRUE(error.starts_with("facetFilters: ")) << error;
     EXPECT_NE(error.find(what), std::string::npos) << error;
   }
 }
