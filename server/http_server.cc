@@ -601,6 +601,7 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   clauses.insert(clauses.end(), tags.clauses.begin(), tags.clauses.end());
   if (!filters->clause.empty()) clauses.push_back(filters->clause);
   if (!facets->clause.empty()) clauses.push_back(facets->clause);
+  if (!nf->clause.empty()) clauses.push_back(nf->clause);
   if (tags.types && tags.types->size() == 1) {
     sreq->type = *tags.types->begin();
   } else if (tags.types && tags.types->size() > 1) {

@@ -265,6 +265,36 @@ struct FilterCondition {
   std::optional<std::string> upper;
 };
 
+// The query-language field of a numeric attribute; nullptr for others.
+const char* NumericField(std::string_view attr) {
+  return attr == "points"         ? "points"
+         : attr == "num_comments" ? "comments"
+         : attr == "created_at_i" ? "time"
+                                  : nullptr;
+}
+
+// The whole numbers a numeric condition selects (for `!=` those it
+// excludes; `:` without TO is equality), as an inclusive range (nullopt:
+// open). InvalidArgument naming `param` for a value that is not a number or
+// an unknown operator.
+Status ConditionRange(const FilterCondition& c, const std::string& param,
+                      std::optional<int64_t>* lo, std::optional<int64_t>* hi) {
+  double x = 0, y = 0;
+  if (!ParseFilterNumber(c.value, &x) ||
+      (c.upper && !ParseFilterNumber(*c.upper, &y))) {
+    return Bad(param, "\"" + (c.attr + c.op + c.value).substr(0, 60) +
+                          "\": expected a number");
+  }
+  const bool equality = c.op == ":" || c.op == "=" || c.op == "!=";
+  if (c.upper) {
+    WholeRange(">=", x, lo, hi);
+    WholeRange("<=", y, lo, hi);
+  } else if (!WholeRange(equality ? "=" : c.op, x, lo, hi)) {
+    return Bad(param, "unknown operator \"" + c.op + "\"");
+  }
+  return Status::OK();
+}
+
 // A condition compiled to a query-language clause (or a constant).
 // InvalidArgument naming `param` for an attribute, operator or value the
 // syntax does not take.
@@ -301,27 +331,14 @@ Result<FilterNode> CompileCondition(const FilterCondition& c,
     }
     return negated(Leaf(std::move(clause)));
   }
-  const char* field = attr == "points"         ? "points"
-                      : attr == "num_comments" ? "comments"
-                      : attr == "created_at_i" ? "time"
-                                               : nullptr;
+  const char* field = NumericField(attr);
   if (!field) {
     return Bad(param, "unknown attribute \"" + attr.substr(0, 40) +
                           "\" (_tags, objectID, author, parent_id, "
                           "story_id, points, num_comments, created_at_i)");
   }
-  double x = 0, y = 0;
-  if (!ParseFilterNumber(value, &x) ||
-      (c.upper && !ParseFilterNumber(*c.upper, &y))) {
-    return Bad(param, "\"" + cond.substr(0, 60) + "\": expected a number");
-  }
   std::optional<int64_t> lo, hi;
-  if (c.upper) {
-    WholeRange(">=", x, &lo, &hi);
-    WholeRange("<=", y, &lo, &hi);
-  } else if (!WholeRange(equality ? "=" : op, x, &lo, &hi)) {
-    return Bad(param, "unknown operator \"" + op + "\"");
-  }
+  TS_RETURN_IF_ERROR(ConditionRange(c, param, &lo, &hi));
   if (lo && hi && *lo > *hi) return negated(Const(false));
   std::string clause = std::string(field) + ":";
   if (lo && hi) {
@@ -712,58 +729,57 @@ bool NumericFilter::empty() const {
                 const std::optional<int64_t>& hi) {
     return lo && hi && *lo > *hi;
   };
-  return bad(time_lo, time_hi) || bad(points_lo, points_hi) ||
-         bad(comments_lo, comments_hi);
+  return match_nothing || bad(time_lo, time_hi) ||
+         bad(points_lo, points_hi) || bad(comments_lo, comments_hi);
 }
 
 Result<NumericFilter> ParseNumericFilters(std::string_view s) {
   const std::string param = "numericFilters";
+  Result<std::vector<std::vector<std::string>>> groups =
+      ParseAlgoliaList(s, param);
+  if (!groups.ok()) return groups.status();
   NumericFilter f;
-  for (const std::string& cond : SplitList(s)) {
-    if (cond.find_first_of("()") != std::string::npos) {
-      return Bad(param, "OR groups are not supported");
+  FilterNode rest = Const(true);  // what the ranges cannot carry
+  for (const std::vector<std::string>& group : *groups) {
+    FilterNode any = Const(false);
+    for (const std::string& text : group) {
+      Result<FilterCondition> c =
+          FilterParser(text, param).ParseOneCondition();
+      if (!c.ok()) return c.status();
+      if (!NumericField(c->attr)) {
+        return Bad(param, "unknown field \"" + c->attr.substr(0, 40) +
+                              "\" (created_at_i, points, num_comments)");
+      }
+      if (c->op == ":" && !c->upper) {
+        return Bad(param, "\"" + text.substr(0, 60) +
+                              "\": expected FIELD OP NUMBER or FIELD:LO TO HI");
+      }
+      if (group.size() > 1 || c->op == "!=") {
+        Result<FilterNode> n = CompileCondition(*c, param);
+        if (!n.ok()) return n.status();
+        any = Combine(FK::kOr, std::move(any), std::move(n).value());
+        continue;
+      }
+      // A condition AND-ed alone narrows its field's range.
+      std::optional<int64_t> a, b;
+      TS_RETURN_IF_ERROR(ConditionRange(*c, param, &a, &b));
+      std::optional<int64_t>* lo = &f.time_lo;
+      std::optional<int64_t>* hi = &f.time_hi;
+      if (c->attr == "points") {
+        lo = &f.points_lo;
+        hi = &f.points_hi;
+      } else if (c->attr == "num_comments") {
+        lo = &f.comments_lo;
+        hi = &f.comments_hi;
+      }
+      if (a && (!*lo || **lo < *a)) *lo = a;
+      if (b && (!*hi || **hi > *b)) *hi = b;
+      any = Const(true);
     }
-    size_t op_at = cond.find_first_of("<>=!");
-    if (op_at == std::string::npos) {
-      return Bad(param, "no operator in \"" + cond.substr(0, 40) + "\"");
-    }
-    size_t op_end = cond.find_first_not_of("<>=!", op_at);
-    if (op_end == std::string::npos) op_end = cond.size();
-    std::string field(TrimAscii(std::string_view(cond).substr(0, op_at)));
-    std::string op = cond.substr(op_at, op_end - op_at);
-    const std::string num(TrimAscii(std::string_view(cond).substr(op_end)));
-    double x = 0;
-    if (!ParseFilterNumber(num, &x)) {
-      return Bad(param, "expected a number, got \"" + num.substr(0, 40) +
-                            "\"");
-    }
-    std::optional<int64_t>*lo = nullptr, *hi = nullptr;
-    if (field == "created_at_i") {
-      lo = &f.time_lo;
-      hi = &f.time_hi;
-    } else if (field == "points") {
-      lo = &f.points_lo;
-      hi = &f.points_hi;
-    } else if (field == "num_comments") {
-      lo = &f.comments_lo;
-      hi = &f.comments_hi;
-    } else {
-      return Bad(param, "unknown field \"" + field.substr(0, 40) +
-                            "\" (created_at_i, points, num_comments)");
-    }
-    auto raise = [](std::optional<int64_t>* b, int64_t x) {
-      if (!*b || **b < x) *b = x;
-    };
-    auto lower = [](std::optional<int64_t>* b, int64_t x) {
-      if (!*b || **b > x) *b = x;
-    };
-    std::optional<int64_t> a, b;
-    if (!WholeRange(op, x, &a, &b)) {
-      return Bad(param, "unknown operator \"" + op + "\" (< <= = >= >)");
-    }
-    if (a) raise(lo, *a);
-    if (b) lower(hi, *b);
+    rest = Combine(FK::kAnd, std::move(rest), std::move(any));
   }
+  f.match_nothing = rest.kind == FK::kFalse;
+  f.clause = Render(rest);
   return f;
 }
 

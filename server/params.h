@@ -74,18 +74,25 @@ Status AddAlgoliaTags(std::string_view s, const std::string& param,
 // AddAlgoliaTags into an empty filter, errors naming "tags".
 Result<TagFilter> ParseAlgoliaTags(std::string_view s);
 
-// The HN Search API's `numericFilters`: comma-separated (AND) conditions
-// FIELD OP NUMBER, with FIELD one of created_at_i, points, num_comments and
-// OP one of < <= = >= >. Ranges are inclusive; nullopt ends are open.
+// The HN Search API's `numericFilters`: conditions FIELD OP NUMBER or
+// FIELD:LO TO HI (inclusive), with FIELD one of created_at_i, points,
+// num_comments and OP one of < <= = != >= >, in the forms of
+// ParseAlgoliaList (AND of OR groups). A condition AND-ed alone (other
+// than !=) narrows its field's range; OR groups and != conditions become a
+// query-language clause. Fractions bound the whole numbers inside them.
 struct NumericFilter {
+  // Inclusive ranges; nullopt ends are open.
   std::optional<int64_t> time_lo, time_hi;
   std::optional<int64_t> points_lo, points_hi;
   std::optional<int64_t> comments_lo, comments_hi;
-  // True when the ranges cannot match anything (lo > hi).
+  // The OR groups and != conditions, to AND with the query; empty: none.
+  std::string clause;
+  bool match_nothing = false;  // the clause cannot match
+  // True when nothing can match (lo > hi, or match_nothing).
   bool empty() const;
 };
-// InvalidArgument (param "numericFilters") for an unknown field or
-// operator, a bad number, or OR groups (parentheses).
+// InvalidArgument (param "numericFilters") for malformed lists (see
+// ParseAlgoliaList), an unknown field or operator, or a bad number.
 Result<NumericFilter> ParseNumericFilters(std::string_view s);
 
 // The HN Search API's `filters` (Algolia's filter syntax) as a

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -138,10 +139,51 @@ TEST(AlgoliaParamsTest, NumericFilters) {
   f = ParseNumericFilters("points>10,points<5");
   ASSERT_OK(f);
   EXPECT_TRUE(f->empty());
-  for (const char* bad : {"karma>1", "points", "points>>1", "points>x",
-                          "points!=3", "(points>1,points<0)",
-                          "points>99999999999999999999"}) {
-    EXPECT_FALSE(ParseNumericFilters(bad).ok()) << bad;
+  // Ranges, and the JSON form: a condition alone still narrows a range.
+  f = ParseNumericFilters(
+      R"(["points:10 TO 20.5",["num_comments > 3"],"created_at_i>=1e9"])");
+  ASSERT_OK(f);
+  EXPECT_EQ(f->points_lo, 10);
+  EXPECT_EQ(f->points_hi, 20);
+  EXPECT_EQ(f->comments_lo, 4);
+  EXPECT_EQ(f->time_lo, 1000000000);
+  EXPECT_EQ(f->clause, "");
+  // OR groups and != are clauses, AND-ed with the ranges.
+  struct Case {
+    const char* filters;
+    const char* clause;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"points!=3", "NOT points:3..3", false},
+      {"(points>1,points<0)", "(points:>=2 OR points:<=-1)", false},
+      {R"([["points>100","num_comments>50"],"created_at_i>1600000000"])",
+       "(points:>=101 OR comments:>=51)", false},
+      {"(points=1.5,num_comments=0.5)", "", true},
+      {"points!=1.5", "", false},
+      {R"([["points>1"],["points:1 TO 2","created_at_i!=5"]])",
+       "(points:1..2 OR NOT time:5..5)", false},
+  };
+  for (const Case& c : cases) {
+    f = ParseNumericFilters(c.filters);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->clause, c.clause) << c.filters;
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.filters;
+    EXPECT_EQ(f->empty(), c.nothing) << c.filters;
+  }
+  f = ParseNumericFilters(
+      R"([["points>100","num_comments>50"],"created_at_i>1600000000"])");
+  EXPECT_EQ(f->time_lo, 1600000001);
+  EXPECT_FALSE(f->points_lo.has_value());
+  for (const char* bad :
+       {"karma>1", "points", "points>>1", "points>x", "points:5", "points!3",
+        "points>99999999999999999999", "(points>1", "((points>1))",
+        "author=pg", R"([["points>1","karma<2"]])", R"([["points>1",[2]]])",
+        "points:1 TO x", "points>1 AND points<2", R"(["points>1")"}) {
+    Result<NumericFilter> r = ParseNumericFilters(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(r.status().message().starts_with("numericFilters: "))
+        << r.status().message();
   }
 }
 
@@ -303,6 +345,8 @@ void ExpectSameShape(const json& ours, const json& theirs,
 struct RawItem {
   std::string author, type;
   std::string story;  // the story of the jobs thread's items, else ""
+  // Where the file gives them: points, comment count, Unix seconds.
+  std::optional<int64_t> points, comments, time;
 };
 
 // The HN and Reddit items of the JSON files of the corpus slice, read here
@@ -310,11 +354,23 @@ struct RawItem {
 // Deleted and dead items, which are not searchable, are left out.
 std::map<std::string, RawItem> RawItems() {
   std::map<std::string, RawItem> items;
+  // A number (some files give strings), if `j` holds one at `key`.
+  auto number = [](const json& j, const char* key) -> std::optional<int64_t> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    if (j[key].is_string()) return std::stoll(j[key].get<std::string>());
+    return j[key].get<int64_t>();
+  };
   auto add = [&](const json& id, const json& author, const json& type,
-                 const std::string& story = "") {
+                 const json& j, const char* points, const char* comments,
+                 const char* time, const std::string& story = "") {
     if (!author.is_string()) return;  // deleted: no author
     items[id.is_string() ? id.get<std::string>() : id.dump()] = {
-        author, type, story};
+        author,
+        type,
+        story,
+        number(j, points),
+        number(j, comments),
+        number(j, time)};
   };
   auto lines = [](const std::string& path) {
     std::vector<json> out;
@@ -331,16 +387,17 @@ std::map<std::string, RawItem> RawItems() {
   nodes.insert(nodes.end(), jobs["comments"].begin(), jobs["comments"].end());
   for (const json& x : nodes) {
     if (x.value("deleted", false) || x.value("dead", false)) continue;
-    add(x["id"], x.value("by", json()), x["type"],
-        jobs["post"]["id"].dump());
+    add(x["id"], x.value("by", json()), x["type"], x, "score", "descendants",
+        "time", jobs["post"]["id"].dump());
   }
   for (const json& r :
        lines(c + "/hn/typesense-showcase-hn-comments-semantic-search/"
                  "hn-comments-1000-sample.jsonl")) {
-    add(r["id"], r.value("by", json()), "comment");
+    add(r["id"], r.value("by", json()), "comment", r, "", "", "time");
   }
   std::function<void(const json&)> walk = [&](const json& n) {
-    add(n["id"], n.value("author", json()), n["type"]);
+    add(n["id"], n.value("author", json()), n["type"], n, "points", "",
+        "created_at_i");
     for (const char* k : {"children", "options"}) {
       for (const json& kid : n.value(k, json::array())) walk(kid);
     }
@@ -349,13 +406,15 @@ std::map<std::string, RawItem> RawItems() {
            c + "/hn/algolia-api-responses/responses.json"))) {
     const json& r = e["reply"];
     for (const json& h : r.value("hits", json::array())) {
-      add(h["objectID"], h["author"], h["_tags"][0]);
+      add(h["objectID"], h["author"], h["_tags"][0], h, "points",
+          "num_comments", "created_at_i");
     }
     if (r.contains("children")) walk(r);
   }
   for (const json& r :
        lines(c + "/reddit/Paul-E-Pushshift-Importer/test_comments.json")) {
-    add("reddit:" + r["id"].get<std::string>(), r["author"], "comment");
+    add("reddit:" + r["id"].get<std::string>(), r["author"], "comment", r,
+        "score", "", "created_utc");
   }
   return items;
 }
@@ -994,6 +1053,116 @@ TEST_F(AlgoliaTest, FacetFiltersSelectAsTagsAndFiltersDo) {
     EXPECT_EQ(r.json()["param"], "facetFilters") << value;
     const std::string error = r.json()["error"];
     EXPECT_TRUE(error.starts_with("facetFilters: ")) << error;
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  }
+}
+
+// numericFilters with OR groups (both list forms) and !=: the stories and
+// polls the raw files' numbers select, the hits of the equivalent filters=,
+// and over the whole index what the served numbers select.
+TEST_F(AlgoliaTest, NumericFiltersTakeOrGroupsAndNotEqual) {
+  const std::map<std::string, RawItem> raw = RawItems();
+  auto all = [](const std::string& path) {
+    const json j = Fetch(path + "&hitsPerPage=1000").json();
+    EXPECT_EQ(j["hits"].size(), j["nbHits"].get<size_t>()) << path << j;
+    return j;
+  };
+  using Pred = std::function<bool(std::optional<int64_t> points,
+                                  std::optional<int64_t> comments,
+                                  std::optional<int64_t> time)>;
+  struct Case {
+    std::string numeric_filters;  // as sent
+    std::string filters;          // the same in `filters`
+    Pred pred;
+    // False where the index's num_comments differs from the served one:
+    // a comment or message that starts a thread has a count in the index
+    // (its thread's size) but is served with num_comments null.
+    bool whole_index = true;
+  };
+  auto gt = [](std::optional<int64_t> v, int64_t x) { return v && *v > x; };
+  const Case cases[] = {
+      {R"([["points>100","num_comments>50"],"created_at_i>1300000000"])",
+       "(points>100 OR num_comments>50) AND created_at_i>1300000000",
+       [&](auto p, auto c, auto t) {
+         return (gt(p, 100) || gt(c, 50)) && gt(t, 1300000000);
+       }},
+      {"(points>100,num_comments>50),created_at_i>1300000000",
+       "(points>100 OR num_comments>50) AND created_at_i>1300000000",
+       [&](auto p, auto c, auto t) {
+         return (gt(p, 100) || gt(c, 50)) && gt(t, 1300000000);
+       }},
+      {"points!=1", "points!=1",
+       [](auto p, auto, auto) { return !p || *p != 1; }},
+      {R"([["points<10","points>1000"]])", "points<10 OR points>1000",
+       [&](auto p, auto, auto) { return (p && *p < 10) || gt(p, 1000); }},
+      {"created_at_i:1300000000 TO 1400000000",
+       "created_at_i:1300000000 TO 1400000000",
+       [](auto, auto, auto t) {
+         return t && *t >= 1300000000 && *t <= 1400000000;
+       }},
+      {R"([["num_comments=0","points:100 TO 200"],"points!=1"])",
+       "(num_comments=0 OR points:100 TO 200) AND points!=1",
+       [](auto p, auto c, auto) {
+         return ((c && *c == 0) || (p && *p >= 100 && *p <= 200)) &&
+                (!p || *p != 1);
+       },
+       false},
+  };
+  for (const Case& c : cases) {
+    const std::string nf = UrlEncode(c.numeric_filters);
+    const json j = all("/api/v1/search?tags=(story,poll)&numericFilters=" + nf);
+    const size_t want = RawCount(raw, [&](const RawItem& i) {
+      return (i.type == "story" || i.type == "poll") &&
+             c.pred(i.points, i.comments, i.time);
+    });
+    ASSERT_GT(want, 0u) << c.numeric_filters;
+    EXPECT_EQ(j["nbHits"], want) << c.numeric_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?tags=(story,poll)&filters=" +
+                              UrlEncode(c.filters))))
+        << c.numeric_filters;
+    // Over every item, against the numbers each hit is served with.
+    if (!c.whole_index) continue;
+    std::set<std::string> selected;
+    size_t seen = 0;
+    for (int page = 0;; ++page) {
+      const json p = Fetch("/api/v1/search_by_date?hitsPerPage=1000&page=" +
+                           std::to_string(page))
+                         .json();
+      if (p["hits"].empty()) break;
+      for (const json& h : p["hits"]) {
+        ++seen;
+        auto num = [&](const char* k) -> std::optional<int64_t> {
+          if (h[k].is_null()) return std::nullopt;
+          return h[k].get<int64_t>();
+        };
+        if (c.pred(num("points"), num("num_comments"), num("created_at_i"))) {
+          selected.insert(h["objectID"].get<std::string>());
+        }
+      }
+    }
+    ASSERT_EQ(seen, Fetch("/api/v1/search?hitsPerPage=0").json()["nbHits"]);
+    const json every =
+        Fetch("/api/v1/search?hitsPerPage=1000&numericFilters=" + nf).json();
+    EXPECT_EQ(every["nbHits"], selected.size()) << c.numeric_filters;
+    if (every["nbHits"].get<size_t>() <= 1000) {
+      EXPECT_EQ(Ids(every), selected) << c.numeric_filters;
+    }
+  }
+  // Malformed values: a 400 naming numericFilters and what is wrong.
+  const std::pair<std::string, std::string> bad[] = {
+      {"(points>1", "unbalanced parentheses"},
+      {UrlEncode(R"([["points>1","karma<2"]])"), "unknown field \"karma\""},
+      {"points:5", "expected FIELD OP NUMBER or FIELD:LO TO HI"},
+      {"points>x", "\"points>x\": expected a number"},
+      {"points", "no operator after \"points\""},
+      {UrlEncode(R"(["points>1",[["points<2"]]])"), "strings only"},
+  };
+  for (const auto& [value, what] : bad) {
+    const Reply r = Fetch("/api/v1/search?numericFilters=" + value);
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.json()["param"], "numericFilters") << value;
+    const std::string error = r.json()["error"];
+    EXPECT_TRUE(error.starts_with("numericFilters: ")) << error;
     EXPECT_NE(error.find(what), std::string::npos) << error;
   }
 }
