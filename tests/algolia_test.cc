@@ -1167,6 +1167,27 @@ TEST_F(AlgoliaTest, NumericFiltersTakeOrGroupsAndNotEqual) {
   }
 }
 
+// Bounds down to -2^53 reach the query language whole: a clause with one
+// was a 400 blaming `query`.
+TEST_F(AlgoliaTest, FilterBoundsNearTwoToThe53) {
+  const json with_points =
+      Fetch("/api/v1/search?numericFilters=points>-9007199254740992&"
+            "hitsPerPage=0")
+          .json()["nbHits"];
+  ASSERT_GT(with_points.get<int>(), 0);
+  for (const std::string& path :
+       {"/api/v1/search?numericFilters=" +
+            UrlEncode("(points>-9007199254740992,points<-9007199254740991)"),
+        "/api/v1/search?filters=" +
+            UrlEncode("points>-9007199254740992 OR points<-9007199254740991"),
+        "/api/v1/search?filters=" +
+            UrlEncode("points:-9007199254740992 TO 9007199254740992")}) {
+    const Reply r = Fetch(path + "&hitsPerPage=0");
+    ASSERT_EQ(r.status, 200) << path << r.body;
+    EXPECT_EQ(r.json()["nbHits"], with_points) << path;
+  }
+}
+
 // restrictSearchableAttributes=title (hnrss sends it with every query) and
 // optionalWords (hnrss's "a OR b").
 TEST_F(AlgoliaTest, RestrictToTitlesAndOptionalWords) {
