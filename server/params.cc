@@ -539,8 +539,8 @@ class FilterParser {
     }
     c.op = toks_[pos_++].text;
     if (!Value(&c.value)) {
-      return Bad(param_, "no value after \"" + c.attr.substr(0, 40) + c.op +
-                             "\"");
+      return Bad(param_,
+                 "no value after \"" + c.attr.substr(0, 40) + c.op + "\"");
     }
     if (c.op == ":" && IsKeyword("TO")) {
       ++pos_;
@@ -674,7 +674,8 @@ Result<std::vector<std::vector<std::string>>> ParseAlgoliaList(
         return Bad(param, "junk after \")\" in \"" +
                               std::string(part.substr(0, 40)) + "\"");
       }
-      std::vector<std::string> group = SplitList(part.substr(1, part.size() - 2));
+      std::vector<std::string> group =
+          SplitList(part.substr(1, part.size() - 2));
       if (!group.empty()) groups.push_back(std::move(group));  // "()": none
     } else if (part.find_first_of("()") != std::string_view::npos) {
       return Bad(param, "parenthesis inside \"" +
@@ -729,8 +730,8 @@ bool NumericFilter::empty() const {
                 const std::optional<int64_t>& hi) {
     return lo && hi && *lo > *hi;
   };
-  return match_nothing || bad(time_lo, time_hi) ||
-         bad(points_lo, points_hi) || bad(comments_lo, comments_hi);
+  return match_nothing || bad(time_lo, time_hi) || bad(points_lo, points_hi) ||
+         bad(comments_lo, comments_hi);
 }
 
 Result<NumericFilter> ParseNumericFilters(std::string_view s) {
@@ -743,8 +744,7 @@ Result<NumericFilter> ParseNumericFilters(std::string_view s) {
   for (const std::vector<std::string>& group : *groups) {
     FilterNode any = Const(false);
     for (const std::string& text : group) {
-      Result<FilterCondition> c =
-          FilterParser(text, param).ParseOneCondition();
+      Result<FilterCondition> c = FilterParser(text, param).ParseOneCondition();
       if (!c.ok()) return c.status();
       if (!NumericField(c->attr)) {
         return Bad(param, "unknown field \"" + c->attr.substr(0, 40) +

@@ -5,11 +5,11 @@
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "server/params.h"
 #include "tests/server_fixture.h"
@@ -46,7 +46,11 @@ TEST(AlgoliaParamsTest, Tags) {
       {"()", {}, {}, {}, 0, false},
       // The JSON form, and excluded tags.
       {R"(["story",["author_a","author_b"]])",
-       {ItemType::kStory}, {"a", "b"}, {}, 0, false},
+       {ItemType::kStory},
+       {"a", "b"},
+       {},
+       0,
+       false},
       {"story,-author_pg", {ItemType::kStory}, {}, {}, 1, false},
       {"(story,-comment)", {}, {}, {}, 1, false},
       {"-front_page", {}, {}, {}, 0, false},
@@ -65,10 +69,9 @@ TEST(AlgoliaParamsTest, Tags) {
         << c.tags;
     EXPECT_EQ(f->clauses.size(), c.clauses) << c.tags;
   }
-  for (const char* bad : {"(story", "story)", "((story))", "(a,(b))",
-                          "author_", "story_", "author_a b", "(story)x",
-                          "author_\"x", "-", "story,(-)", R"(["-"])",
-                          "[1]", R"(["author_"])"}) {
+  for (const char* bad : {"(story", "story)", "((story))", "(a,(b))", "author_",
+                          "story_", "author_a b", "(story)x", "author_\"x", "-",
+                          "story,(-)", R"(["-"])", "[1]", R"(["author_"])"}) {
     Result<TagFilter> f = ParseAlgoliaTags(bad);
     EXPECT_FALSE(f.ok()) << bad;
     EXPECT_TRUE(f.status().message().starts_with("tags: ")) << bad;
@@ -177,9 +180,9 @@ TEST(AlgoliaParamsTest, NumericFilters) {
   EXPECT_FALSE(f->points_lo.has_value());
   for (const char* bad :
        {"karma>1", "points", "points>>1", "points>x", "points:5", "points!3",
-        "points>99999999999999999999", "(points>1", "((points>1))",
-        "author=pg", R"([["points>1","karma<2"]])", R"([["points>1",[2]]])",
-        "points:1 TO x", "points>1 AND points<2", R"(["points>1")"}) {
+        "points>99999999999999999999", "(points>1", "((points>1))", "author=pg",
+        R"([["points>1","karma<2"]])", R"([["points>1",[2]]])", "points:1 TO x",
+        "points>1 AND points<2", R"(["points>1")"}) {
     Result<NumericFilter> r = ParseNumericFilters(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_TRUE(r.status().message().starts_with("numericFilters: "))
@@ -364,13 +367,13 @@ std::map<std::string, RawItem> RawItems() {
                  const json& j, const char* points, const char* comments,
                  const char* time, const std::string& story = "") {
     if (!author.is_string()) return;  // deleted: no author
-    items[id.is_string() ? id.get<std::string>() : id.dump()] = {
-        author,
-        type,
-        story,
-        number(j, points),
-        number(j, comments),
-        number(j, time)};
+    RawItem& item = items[id.is_string() ? id.get<std::string>() : id.dump()];
+    item.author = author;
+    item.type = type;
+    item.story = story;
+    item.points = number(j, points);
+    item.comments = number(j, comments);
+    item.time = number(j, time);
   };
   auto lines = [](const std::string& path) {
     std::vector<json> out;
@@ -402,8 +405,8 @@ std::map<std::string, RawItem> RawItems() {
       for (const json& kid : n.value(k, json::array())) walk(kid);
     }
   };
-  for (const json& e : json::parse(ReadFileOrDie(
-           c + "/hn/algolia-api-responses/responses.json"))) {
+  for (const json& e : json::parse(
+           ReadFileOrDie(c + "/hn/algolia-api-responses/responses.json"))) {
     const json& r = e["reply"];
     for (const json& h : r.value("hits", json::array())) {
       add(h["objectID"], h["author"], h["_tags"][0], h, "points",
@@ -882,30 +885,37 @@ TEST_F(AlgoliaTest, TagFiltersSelectAsTagsDo) {
   const Case cases[] = {
       {"story,(author_pg,author_whoishiring)",
        "tags=story,(author_pg,author_whoishiring)",
-       [&](const RawItem& i) { return is(i, {"story"}, {"pg", "whoishiring"}); }},
+       [&](const RawItem& i) {
+         return is(i, {"story"}, {"pg", "whoishiring"});
+       }},
       {UrlEncode(R"(["story",["author_pg","author_whoishiring"]])"),
        "tags=story,(author_pg,author_whoishiring)",
-       [&](const RawItem& i) { return is(i, {"story"}, {"pg", "whoishiring"}); }},
+       [&](const RawItem& i) {
+         return is(i, {"story"}, {"pg", "whoishiring"});
+       }},
       {UrlEncode(R"([["story","poll"]])"), "tags=(story,poll)",
-       [&](const RawItem& i) { return is(i, {"story", "poll"}, {}); }},
+       [&](const RawItem& i) {
+         return is(i, {"story", "poll"}, {});
+       }},
       {"author_pg,-comment",
        "filters=" + UrlEncode("author:pg AND NOT _tags:comment"),
-       [&](const RawItem& i) { return is(i, {}, {"pg"}) && i.type != "comment"; }},
+       [&](const RawItem& i) {
+         return is(i, {}, {"pg"}) && i.type != "comment";
+       }},
       {UrlEncode(R"([["story","poll"],"-author_pg"])"),
        "filters=" + UrlEncode("(_tags:story OR _tags:poll) AND NOT author:pg"),
        [&](const RawItem& i) {
          return is(i, {"story", "poll"}, {}) && i.author != "pg";
        }},
-      {UrlEncode(R"([["-comment","author_pg"],"author_pg"])"),
-       "tags=author_pg", [&](const RawItem& i) { return i.author == "pg"; }},
+      {UrlEncode(R"([["-comment","author_pg"],"author_pg"])"), "tags=author_pg",
+       [&](const RawItem& i) { return i.author == "pg"; }},
   };
   for (const Case& c : cases) {
     const json j = all("/api/v1/search?tagFilters=" + c.tag_filters);
     const size_t want = RawCount(raw, c.raw);
     ASSERT_GT(want, 0u) << c.tag_filters;
     EXPECT_EQ(j["nbHits"], want) << c.tag_filters;
-    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?" + c.same_as)))
-        << c.tag_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?" + c.same_as))) << c.tag_filters;
   }
   // tags and tagFilters both apply.
   EXPECT_EQ(all("/api/v1/search?tags=story&tagFilters=author_pg")["nbHits"],
@@ -919,10 +929,9 @@ TEST_F(AlgoliaTest, TagFiltersSelectAsTagsDo) {
                     UrlEncode(R"(["story_40846428",["-comment"]])"))),
             std::set<std::string>{"40846428"});
   // Excluding a tag nothing has excludes nothing.
-  EXPECT_EQ(
-      Fetch("/api/v1/search?tagFilters=-front_page&hitsPerPage=0").json()
-          ["nbHits"],
-      Fetch("/api/v1/search?hitsPerPage=0").json()["nbHits"]);
+  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=-front_page&hitsPerPage=0")
+                .json()["nbHits"],
+            Fetch("/api/v1/search?hitsPerPage=0").json()["nbHits"]);
   // Malformed values: a 400 naming tagFilters and what is wrong.
   const std::pair<std::string, std::string> bad[] = {
       {"(story", "unbalanced parentheses"},
@@ -988,8 +997,7 @@ TEST_F(AlgoliaTest, FacetFiltersSelectAsTagsAndFiltersDo) {
       {UrlEncode(R"(["story_id:40846428","author:-cube2222"])"),
        "filters=" + UrlEncode("story_id=40846428 AND NOT author:cube2222"),
        [&](const RawItem& i) {
-         return i.story == jobs && i.type != "story" &&
-                i.author != "cube2222";
+         return i.story == jobs && i.type != "story" && i.author != "cube2222";
        }},
       {UrlEncode(R"([["_tags:story","_tags:poll"],"-author:pg"])"),
        "filters=" + UrlEncode("(_tags:story OR _tags:poll) AND NOT author:pg"),
@@ -1006,9 +1014,9 @@ TEST_F(AlgoliaTest, FacetFiltersSelectAsTagsAndFiltersDo) {
         << c.facet_filters;
   }
   // The jobs thread: its story and every live comment of the raw file.
-  EXPECT_EQ(count("/api/v1/search?facetFilters=story_id:" + jobs),
-            RawCount(raw, [&](const RawItem& i) { return i.story == jobs; }) -
-                1);
+  EXPECT_EQ(
+      count("/api/v1/search?facetFilters=story_id:" + jobs),
+      RawCount(raw, [&](const RawItem& i) { return i.story == jobs; }) - 1);
   // Exclusions over the whole index, in both spellings.
   const size_t everything = count("/api/v1/search?query=");
   const size_t by_pg =
@@ -1171,8 +1179,9 @@ TEST_F(AlgoliaTest, NumericFiltersTakeOrGroupsAndNotEqual) {
 // was a 400 blaming `query`.
 TEST_F(AlgoliaTest, FilterBoundsNearTwoToThe53) {
   const json with_points =
-      Fetch("/api/v1/search?numericFilters=points>-9007199254740992&"
-            "hitsPerPage=0")
+      Fetch(
+          "/api/v1/search?numericFilters=points>-9007199254740992&"
+          "hitsPerPage=0")
           .json()["nbHits"];
   ASSERT_GT(with_points.get<int>(), 0);
   for (const std::string& path :
