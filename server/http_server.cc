@@ -520,8 +520,8 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   SearchRequest* sreq = &hp->sreq;
   NumericFilter* nf = &hp->nf;
   bool* nothing = &hp->nothing;
-  // Algolia's other filter parameters: answering as if they were absent
-  // would return what the client asked to exclude.
+  // Algolia's filter parameters we do not serve are refused rather than
+  // ignored: a client would take the answer for what it asked.
   for (const char* unsupported : {"optionalFilters"}) {
     if (!TrimAscii(Param(req, unsupported)).empty()) {
       *bad = unsupported;

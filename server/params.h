@@ -1,5 +1,6 @@
 // Parsing of HTTP query parameters into searcher requests: numbers, dates,
-// and the HN Search (Algolia) API's `tags` and `numericFilters` syntax. Pure
+// and the HN Search (Algolia) API's filter parameters (`tags`,
+// `tagFilters`, `facetFilters`, `numericFilters`, `filters`). Pure
 // functions, no I/O; thread-safe.
 #ifndef THREADSEARCH_SERVER_PARAMS_H_
 #define THREADSEARCH_SERVER_PARAMS_H_
