@@ -307,10 +307,12 @@ bool ParsePeriod(std::string_view s, int64_t* start, int64_t* end) {
   return true;
 }
 
+// At most 16 digits (beyond 2^53, which doubles hold exactly; never
+// overflowing), after an optional '-'.
 bool ParseInteger(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 16) return false;
+  if (s.empty()) return false;
   size_t i = s[0] == '-' ? 1 : 0;
-  if (i == s.size()) return false;
+  if (i == s.size() || s.size() - i > 16) return false;
   int64_t v = 0;
   for (; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return false;

@@ -521,10 +521,9 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   SearchRequest* sreq = &hp->sreq;
   NumericFilter* nf = &hp->nf;
   bool* nothing = &hp->nothing;
-  // Algolia's other filter parameters: answering as if they were absent
-  // would return what the client asked to exclude.
-  for (const char* unsupported : {"facetFilters", "tagFilters",
-                                  "optionalFilters"}) {
+  // Algolia's filter parameters we do not serve are refused rather than
+  // ignored: a client would take the answer for what it asked.
+  for (const char* unsupported : {"optionalFilters"}) {
     if (!TrimAscii(Param(req, unsupported)).empty()) {
       *bad = unsupported;
       return Status::InvalidArgument(
@@ -584,34 +583,43 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   }
   TS_RETURN_IF_ERROR(
       ParsePaging(req, o, "page", nullptr, per_page, sreq, bad));
-  Result<TagFilter> tags = ParseAlgoliaTags(Param(req, "tags"));
-  if (!tags.ok()) return *bad = "tags", tags.status();
+  // tagFilters is Algolia's name for tags; both given, both apply.
+  TagFilter tags;
+  for (const char* name : {"tags", "tagFilters"}) {
+    Status st = AddAlgoliaTags(Param(req, name), name, &tags);
+    if (!st.ok()) return *bad = name, st;
+  }
   Result<NumericFilter> n = ParseNumericFilters(Param(req, "numericFilters"));
   if (!n.ok()) return *bad = "numericFilters", n.status();
   *nf = *n;
   Result<AlgoliaFilter> filters = ParseAlgoliaFilters(Param(req, "filters"));
   if (!filters.ok()) return *bad = "filters", filters.status();
-  *nothing = *nothing || tags->match_nothing || nf->empty() ||
-             filters->match_nothing;
-  clauses.insert(clauses.end(), tags->clauses.begin(), tags->clauses.end());
+  Result<AlgoliaFilter> facets =
+      ParseAlgoliaFacetFilters(Param(req, "facetFilters"));
+  if (!facets.ok()) return *bad = "facetFilters", facets.status();
+  *nothing = *nothing || tags.match_nothing || nf->empty() ||
+             filters->match_nothing || facets->match_nothing;
+  clauses.insert(clauses.end(), tags.clauses.begin(), tags.clauses.end());
   if (!filters->clause.empty()) clauses.push_back(filters->clause);
-  if (tags->types && tags->types->size() == 1) {
-    sreq->type = *tags->types->begin();
-  } else if (tags->types && tags->types->size() > 1) {
+  if (!facets->clause.empty()) clauses.push_back(facets->clause);
+  if (!nf->clause.empty()) clauses.push_back(nf->clause);
+  if (tags.types && tags.types->size() == 1) {
+    sreq->type = *tags.types->begin();
+  } else if (tags.types && tags.types->size() > 1) {
     std::string c;
-    for (ItemType t : *tags->types) {
+    for (ItemType t : *tags.types) {
       c += (c.empty() ? "(type:" : " OR type:") + std::string(ItemTypeName(t));
     }
     clauses.push_back(c + ")");
   }
-  if (tags->authors) {
-    sreq->authors.assign(tags->authors->begin(), tags->authors->end());
+  if (tags.authors) {
+    sreq->authors.assign(tags.authors->begin(), tags.authors->end());
   }
-  if (tags->stories && tags->stories->size() == 1) {
-    sreq->thread = *tags->stories->begin();
-  } else if (tags->stories && tags->stories->size() > 1) {
+  if (tags.stories && tags.stories->size() == 1) {
+    sreq->thread = *tags.stories->begin();
+  } else if (tags.stories && tags.stories->size() > 1) {
     std::string c;
-    for (const std::string& s : *tags->stories) {
+    for (const std::string& s : *tags.stories) {
       c += (c.empty() ? "(thread:" : " OR thread:") + s;
     }
     clauses.push_back(c + ")");

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 #include "common/text.h"
 
 namespace threadsearch {
@@ -54,22 +56,23 @@ struct Tag {
   TagKind kind = TagKind::kUnknown;
   ItemType type = ItemType::kUnknown;
   std::string value;  // author (lower-cased), story id, or title phrase
+  bool negated = false;  // "-tag": the tag excluded
 };
 
-Result<Tag> ParseTag(std::string_view raw) {
+Result<Tag> ParseTag(std::string_view raw, const std::string& param) {
   std::string_view t = TrimAscii(raw);
   Tag tag;
   if (t.starts_with("author_")) {
     tag.kind = TagKind::kAuthor;
     tag.value = AsciiLower(t.substr(7));
     if (!IsPlainName(tag.value)) {
-      return Bad("tags", "bad author in \"" + std::string(t) + "\"");
+      return Bad(param, "bad author in \"" + std::string(t) + "\"");
     }
   } else if (t.starts_with("story_")) {
     tag.kind = TagKind::kStory;
     tag.value = std::string(t.substr(6));
     if (!IsPlainName(tag.value)) {
-      return Bad("tags", "bad story id in \"" + std::string(t) + "\"");
+      return Bad(param, "bad story id in \"" + std::string(t) + "\"");
     }
   } else if (t == "ask_hn" || t == "show_hn") {
     tag.kind = TagKind::kTitle;
@@ -96,44 +99,9 @@ std::string Clause(const Tag& t) {
   return "";
 }
 
-// Adds one OR group (already parsed) to the filter.
-void AddGroup(const std::vector<Tag>& group, TagFilter* f) {
-  std::vector<Tag> known;
-  for (const Tag& t : group) {
-    if (t.kind != TagKind::kUnknown) known.push_back(t);
-  }
-  if (known.empty()) {
-    f->match_nothing = true;
-    return;
-  }
-  TagKind kind = known[0].kind;
-  bool same = true;
-  for (const Tag& t : known) same = same && t.kind == kind;
-  if (same && kind == TagKind::kType) {
-    std::set<ItemType> s;
-    for (const Tag& t : known) s.insert(t.type);
-    Intersect(&f->types, s);
-  } else if (same && kind == TagKind::kAuthor) {
-    std::set<std::string> s;
-    for (const Tag& t : known) s.insert(t.value);
-    Intersect(&f->authors, s);
-  } else if (same && kind == TagKind::kStory) {
-    std::set<std::string> s;
-    for (const Tag& t : known) s.insert(t.value);
-    Intersect(&f->stories, s);
-  } else {
-    std::string c = "(";
-    for (size_t i = 0; i < known.size(); ++i) {
-      if (i) c += " OR ";
-      c += Clause(known[i]);
-    }
-    c += ")";
-    f->clauses.push_back(std::move(c));
-  }
-}
-
-// Splits on commas outside parentheses.
-Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s) {
+// Splits on commas outside parentheses; errors name `param`.
+Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s,
+                                                    const std::string& param) {
   std::vector<std::string_view> parts;
   int depth = 0;
   size_t start = 0;
@@ -142,12 +110,12 @@ Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s) {
       parts.push_back(s.substr(start, i - start));
       start = i + 1;
     } else if (s[i] == '(') {
-      if (++depth > 1) return Bad("tags", "nested parentheses");
+      if (++depth > 1) return Bad(param, "nested parentheses");
     } else if (s[i] == ')') {
-      if (--depth < 0) return Bad("tags", "unbalanced parentheses");
+      if (--depth < 0) return Bad(param, "unbalanced parentheses");
     }
   }
-  if (depth != 0) return Bad("tags", "unbalanced parentheses");
+  if (depth != 0) return Bad(param, "unbalanced parentheses");
   return parts;
 }
 
@@ -184,6 +152,410 @@ bool WholeRange(std::string_view op, double x, std::optional<int64_t>* lo,
   }
   return true;
 }
+
+// A parsed `filters` expression, simplified as it is built: a condition
+// that always or never holds (an unknown tag) folds into its neighbours.
+struct FilterNode {
+  enum class Kind { kTrue, kFalse, kClause, kAnd, kOr, kNot };
+  Kind kind = Kind::kTrue;
+  std::string clause;  // kClause: query-language text (a primary)
+  std::vector<FilterNode> kids;
+};
+using FK = FilterNode::Kind;
+
+FilterNode Const(bool v) { return FilterNode{v ? FK::kTrue : FK::kFalse, "", {}}; }
+FilterNode Leaf(std::string c) { return FilterNode{FK::kClause, std::move(c), {}}; }
+
+FilterNode Combine(FK op, FilterNode a, FilterNode b) {
+  const FK absorbing = op == FK::kAnd ? FK::kFalse : FK::kTrue;
+  const FK neutral = op == FK::kAnd ? FK::kTrue : FK::kFalse;
+  if (a.kind == absorbing || b.kind == absorbing) return Const(op != FK::kAnd);
+  if (a.kind == neutral) return b;
+  if (b.kind == neutral) return a;
+  FilterNode n{op, "", {}};
+  for (FilterNode* x : {&a, &b}) {
+    if (x->kind == op) {
+      for (FilterNode& k : x->kids) n.kids.push_back(std::move(k));
+    } else {
+      n.kids.push_back(std::move(*x));
+    }
+  }
+  return n;
+}
+
+FilterNode Negate(FilterNode a) {
+  if (a.kind == FK::kTrue || a.kind == FK::kFalse) {
+    return Const(a.kind == FK::kFalse);
+  }
+  if (a.kind == FK::kNot) return std::move(a.kids[0]);
+  FilterNode n{FK::kNot, "", {}};
+  n.kids.push_back(std::move(a));
+  return n;
+}
+
+std::string Render(const FilterNode& n) {
+  switch (n.kind) {
+    case FK::kClause:
+      return n.clause;
+    case FK::kNot:
+      return "NOT " + Render(n.kids[0]);
+    case FK::kAnd:
+    case FK::kOr: {
+      std::string out = "(";
+      for (size_t i = 0; i < n.kids.size(); ++i) {
+        if (i) out += n.kind == FK::kAnd ? " AND " : " OR ";
+        out += Render(n.kids[i]);
+      }
+      return out + ")";
+    }
+    case FK::kTrue:
+    case FK::kFalse:
+      break;
+  }
+  return "";
+}
+
+// A tag as a condition: an unknown tag never holds.
+FilterNode TagNode(const Tag& t) {
+  FilterNode n = t.kind == TagKind::kUnknown ? Const(false) : Leaf(Clause(t));
+  return t.negated ? Negate(std::move(n)) : n;
+}
+
+// Adds one OR group (already parsed) to the filter.
+void AddGroup(const std::vector<Tag>& group, TagFilter* f) {
+  std::vector<Tag> known;
+  bool negated = false;
+  for (const Tag& t : group) {
+    negated = negated || t.negated;
+    if (t.kind != TagKind::kUnknown) known.push_back(t);
+  }
+  // Tags of one kind, none excluded: that kind's allowed values.
+  if (!negated && known.empty()) {
+    f->match_nothing = true;
+    return;
+  }
+  TagKind kind = known.empty() ? TagKind::kUnknown : known[0].kind;
+  bool same = !negated;
+  for (const Tag& t : known) same = same && t.kind == kind;
+  if (same && kind == TagKind::kType) {
+    std::set<ItemType> s;
+    for (const Tag& t : known) s.insert(t.type);
+    Intersect(&f->types, s);
+    return;
+  }
+  if (same && (kind == TagKind::kAuthor || kind == TagKind::kStory)) {
+    std::set<std::string> s;
+    for (const Tag& t : known) s.insert(t.value);
+    Intersect(kind == TagKind::kAuthor ? &f->authors : &f->stories, s);
+    return;
+  }
+  // Else a clause: the tags OR-ed.
+  FilterNode any = Const(false);
+  for (const Tag& t : group) any = Combine(FK::kOr, std::move(any), TagNode(t));
+  if (any.kind == FK::kFalse) {
+    f->match_nothing = true;
+  } else if (any.kind != FK::kTrue) {
+    f->clauses.push_back(Render(any));
+  }
+}
+
+// One condition as written: ATTR OP VALUE, or ATTR:VALUE TO UPPER.
+struct FilterCondition {
+  std::string attr, op, value;
+  std::optional<std::string> upper;
+};
+
+// The query-language field of a numeric attribute; nullptr for others.
+const char* NumericField(std::string_view attr) {
+  return attr == "points"         ? "points"
+         : attr == "num_comments" ? "comments"
+         : attr == "created_at_i" ? "time"
+                                  : nullptr;
+}
+
+// The whole numbers a numeric condition selects (for `!=` those it
+// excludes; `:` without TO is equality), as an inclusive range (nullopt:
+// open). InvalidArgument naming `param` for a value that is not a number or
+// an unknown operator.
+Status ConditionRange(const FilterCondition& c, const std::string& param,
+                      std::optional<int64_t>* lo, std::optional<int64_t>* hi) {
+  double x = 0, y = 0;
+  if (!ParseFilterNumber(c.value, &x) ||
+      (c.upper && !ParseFilterNumber(*c.upper, &y))) {
+    return Bad(param, "\"" + (c.attr + c.op + c.value).substr(0, 60) +
+                          "\": expected a number");
+  }
+  const bool equality = c.op == ":" || c.op == "=" || c.op == "!=";
+  if (c.upper) {
+    WholeRange(">=", x, lo, hi);
+    WholeRange("<=", y, lo, hi);
+  } else if (!WholeRange(equality ? "=" : c.op, x, lo, hi)) {
+    return Bad(param, "unknown operator \"" + c.op + "\"");
+  }
+  return Status::OK();
+}
+
+// A condition compiled to a query-language clause (or a constant).
+// InvalidArgument naming `param` for an attribute, operator or value the
+// syntax does not take.
+Result<FilterNode> CompileCondition(const FilterCondition& c,
+                                    const std::string& param) {
+  const std::string& attr = c.attr;
+  const std::string& op = c.op;
+  const std::string& value = c.value;
+  const bool equality = op == ":" || op == "=" || op == "!=";
+  const std::string cond = attr + op + value;
+  auto negated = [&](FilterNode n) {
+    return op == "!=" ? Negate(std::move(n)) : n;
+  };
+  if (attr == "_tags" && op == ":" && !c.upper) {
+    Result<Tag> tag = ParseTag(value, param);
+    if (!tag.ok()) return tag.status();
+    if (tag->kind == TagKind::kUnknown) return Const(false);
+    return Leaf(Clause(*tag));
+  }
+  const char* item_field = attr == "objectID"    ? "id:"
+                           : attr == "parent_id" ? "parent:"
+                           : attr == "story_id"  ? "thread:"
+                           : attr == "author"    ? "author:"
+                                                 : nullptr;
+  if (item_field) {
+    if (!equality || c.upper || !IsPlainName(value)) {
+      return Bad(param, "\"" + cond.substr(0, 60) + "\": expected " + attr +
+                            (op == ":" ? ":" : "=") + "VALUE");
+    }
+    std::string clause = item_field + value;
+    // story_id is null on the story itself.
+    if (attr == "story_id") {
+      clause = "(" + clause + " AND NOT id:" + value + ")";
+    }
+    return negated(Leaf(std::move(clause)));
+  }
+  const char* field = NumericField(attr);
+  if (!field) {
+    return Bad(param, "unknown attribute \"" + attr.substr(0, 40) +
+                          "\" (_tags, objectID, author, parent_id, "
+                          "story_id, points, num_comments, created_at_i)");
+  }
+  std::optional<int64_t> lo, hi;
+  TS_RETURN_IF_ERROR(ConditionRange(c, param, &lo, &hi));
+  if (lo && hi && *lo > *hi) return negated(Const(false));
+  std::string clause = std::string(field) + ":";
+  if (lo && hi) {
+    clause += std::to_string(*lo) + ".." + std::to_string(*hi);
+  } else if (lo) {
+    clause += ">=" + std::to_string(*lo);
+  } else {
+    clause += "<=" + std::to_string(*hi);
+  }
+  return negated(Leaf(std::move(clause)));
+}
+
+// One facetFilters condition, FACET:VALUE, compiled as `filters` compiles
+// FACET:VALUE. "FACET:-VALUE" and "-FACET:VALUE" exclude; "FACET:\-VALUE"
+// is a value that starts with '-'.
+Result<FilterNode> FacetCondition(std::string_view text,
+                                  const std::string& param) {
+  const std::string what = "\"" + std::string(text.substr(0, 60)) + "\"";
+  bool negated = false;
+  if (text.starts_with('-')) {
+    negated = true;
+    text.remove_prefix(1);
+  }
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return Bad(param, what + ": expected FACET:VALUE");
+  }
+  std::string_view value = TrimAscii(text.substr(colon + 1));
+  if (value.starts_with('-')) {
+    if (negated) return Bad(param, what + ": excluded twice");
+    negated = true;
+    value.remove_prefix(1);
+  } else if (value.starts_with("\\-")) {
+    value.remove_prefix(1);
+  }
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+  }
+  FilterCondition c;
+  c.attr = std::string(TrimAscii(text.substr(0, colon)));
+  c.op = ":";
+  c.value = std::string(TrimAscii(value));
+  if (c.attr.empty() || c.value.empty()) {
+    return Bad(param, what + ": expected FACET:VALUE");
+  }
+  Result<FilterNode> n = CompileCondition(c, param);
+  if (!n.ok() || !negated) return n;
+  return Negate(std::move(n).value());
+}
+
+struct FilterToken {
+  enum class Kind { kOpen, kClose, kWord, kQuoted, kOp, kEnd } kind;
+  std::string text;
+};
+
+// Algolia's filter syntax, read by recursive descent; errors name `param`.
+class FilterParser {
+ public:
+  FilterParser(std::string_view s, std::string param)
+      : s_(s), param_(std::move(param)) {}
+
+  // The whole text as a boolean expression of conditions.
+  Result<FilterNode> Parse() {
+    Status st = Tokenize();
+    if (!st.ok()) return st;
+    Result<FilterNode> n = Or(0);
+    if (!n.ok()) return n;
+    if (Peek().kind != FilterToken::Kind::kEnd) return Unexpected();
+    return n;
+  }
+
+  // The whole text as one condition, not compiled.
+  Result<FilterCondition> ParseOneCondition() {
+    Status st = Tokenize();
+    if (!st.ok()) return st;
+    Result<FilterCondition> c = ReadCondition();
+    if (!c.ok()) return c;
+    if (Peek().kind != FilterToken::Kind::kEnd) return Unexpected();
+    return c;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 32;
+
+  Status Unexpected() const {
+    return Bad(param_, "unexpected \"" + Peek().text.substr(0, 40) + "\"");
+  }
+
+  Status Tokenize() {
+    size_t i = 0;
+    while (i < s_.size()) {
+      const char c = s_[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++i;
+      } else if (c == '(' || c == ')') {
+        toks_.push_back({c == '(' ? FilterToken::Kind::kOpen
+                                  : FilterToken::Kind::kClose,
+                         std::string(1, c)});
+        ++i;
+      } else if (c == '"') {
+        std::string v;
+        ++i;
+        while (i < s_.size() && s_[i] != '"') {
+          if (s_[i] == '\\' && i + 1 < s_.size()) ++i;
+          v.push_back(s_[i++]);
+        }
+        if (i == s_.size()) return Bad(param_, "unbalanced quote");
+        ++i;
+        toks_.push_back({FilterToken::Kind::kQuoted, std::move(v)});
+      } else if (c == ':' || c == '<' || c == '>' || c == '=' || c == '!') {
+        std::string op(1, c);
+        if (c != ':' && i + 1 < s_.size() && s_[i + 1] == '=') op += '=';
+        if (op == "!") return Bad(param_, "\"!\" without \"=\"");
+        i += op.size();
+        toks_.push_back({FilterToken::Kind::kOp, std::move(op)});
+      } else {
+        const size_t start = i;
+        while (i < s_.size() &&
+               std::string_view(" \t\n\r()\":<>=!").find(s_[i]) ==
+                   std::string_view::npos) {
+          ++i;
+        }
+        toks_.push_back({FilterToken::Kind::kWord,
+                         std::string(s_.substr(start, i - start))});
+      }
+    }
+    toks_.push_back({FilterToken::Kind::kEnd, ""});
+    return Status::OK();
+  }
+
+  const FilterToken& Peek() const { return toks_[pos_]; }
+  bool IsKeyword(const char* k) const {
+    return Peek().kind == FilterToken::Kind::kWord && Peek().text == k;
+  }
+
+  // Operands read by `operand`, joined by `keyword` into `kind` nodes.
+  Result<FilterNode> Chain(int depth, const char* keyword, FK kind,
+                           Result<FilterNode> (FilterParser::*operand)(int)) {
+    Result<FilterNode> a = (this->*operand)(depth);
+    if (!a.ok()) return a;
+    FilterNode n = std::move(a).value();
+    while (IsKeyword(keyword)) {
+      ++pos_;
+      Result<FilterNode> b = (this->*operand)(depth);
+      if (!b.ok()) return b;
+      n = Combine(kind, std::move(n), std::move(b).value());
+    }
+    return n;
+  }
+  Result<FilterNode> Or(int depth) {
+    return Chain(depth, "OR", FK::kOr, &FilterParser::And);
+  }
+  Result<FilterNode> And(int depth) {
+    return Chain(depth, "AND", FK::kAnd, &FilterParser::Unary);
+  }
+
+  Result<FilterNode> Unary(int depth) {
+    if (depth > kMaxDepth) return Bad(param_, "nested too deeply");
+    if (IsKeyword("NOT")) {
+      ++pos_;
+      Result<FilterNode> a = Unary(depth + 1);
+      if (!a.ok()) return a;
+      return Negate(std::move(a).value());
+    }
+    if (Peek().kind == FilterToken::Kind::kOpen) {
+      ++pos_;
+      Result<FilterNode> a = Or(depth + 1);
+      if (!a.ok()) return a;
+      if (Peek().kind != FilterToken::Kind::kClose) {
+        return Bad(param_, "unbalanced parentheses");
+      }
+      ++pos_;
+      return a;
+    }
+    Result<FilterCondition> c = ReadCondition();
+    if (!c.ok()) return c.status();
+    return CompileCondition(*c, param_);
+  }
+
+  // A value: a word or a quoted string.
+  bool Value(std::string* out) {
+    if (Peek().kind != FilterToken::Kind::kWord &&
+        Peek().kind != FilterToken::Kind::kQuoted) {
+      return false;
+    }
+    *out = toks_[pos_++].text;
+    return true;
+  }
+
+  Result<FilterCondition> ReadCondition() {
+    FilterCondition c;
+    if (Peek().kind != FilterToken::Kind::kWord || !Value(&c.attr)) {
+      return Bad(param_, "expected a condition, got \"" +
+                             Peek().text.substr(0, 40) + "\"");
+    }
+    if (Peek().kind != FilterToken::Kind::kOp) {
+      return Bad(param_, "no operator after \"" + c.attr.substr(0, 40) + "\"");
+    }
+    c.op = toks_[pos_++].text;
+    if (!Value(&c.value)) {
+      return Bad(param_,
+                 "no value after \"" + c.attr.substr(0, 40) + c.op + "\"");
+    }
+    if (c.op == ":" && IsKeyword("TO")) {
+      ++pos_;
+      std::string upper;
+      if (!Value(&upper)) return Bad(param_, "no value after TO");
+      c.upper = std::move(upper);
+    }
+    return c;
+  }
+
+  std::string_view s_;
+  std::string param_;
+  std::vector<FilterToken> toks_;
+  size_t pos_ = 0;
+};
 
 }  // namespace
 
@@ -253,37 +625,103 @@ std::vector<std::string> SplitList(std::string_view s) {
   return out;
 }
 
-Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
-  TagFilter f;
-  Result<std::vector<std::string_view>> parts = SplitTopLevel(s);
+Result<std::vector<std::vector<std::string>>> ParseAlgoliaList(
+    std::string_view s, const std::string& param) {
+  std::vector<std::vector<std::string>> groups;
+  s = TrimAscii(s);
+  if (s.starts_with('[')) {
+    // The JSON form: strings, or arrays of strings (OR groups).
+    try {
+      const nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+      if (j.is_discarded() || !j.is_array()) {
+        return Bad(param, "malformed JSON array");
+      }
+      auto text = [](const nlohmann::json& e) {
+        return std::string(TrimAscii(e.get_ref<const std::string&>()));
+      };
+      for (const nlohmann::json& e : j) {
+        std::vector<std::string> group;
+        if (e.is_string()) {
+          group.push_back(text(e));
+        } else if (e.is_array()) {
+          for (const nlohmann::json& x : e) {
+            if (!x.is_string()) {
+              return Bad(param, "an OR group holds strings only, not " +
+                                    x.dump().substr(0, 40));
+            }
+            group.push_back(text(x));
+          }
+        } else {
+          return Bad(param, "expected a string or an array of strings, not " +
+                                e.dump().substr(0, 40));
+        }
+        std::erase(group, "");
+        if (!group.empty()) groups.push_back(std::move(group));
+      }
+    } catch (const nlohmann::json::exception& e) {
+      return Bad(param, std::string("malformed JSON array: ") + e.what());
+    }
+    return groups;
+  }
+  // The string form: commas AND, "(a,b)" ORs.
+  Result<std::vector<std::string_view>> parts = SplitTopLevel(s, param);
   if (!parts.ok()) return parts.status();
   for (std::string_view part : *parts) {
     part = TrimAscii(part);
     if (part.empty()) continue;
-    std::vector<Tag> group;
     if (part.front() == '(') {
-      if (part.back() != ')') return Bad("tags", "junk after \")\"");
-      std::string_view inner = part.substr(1, part.size() - 2);
-      for (const std::string& t : SplitList(inner)) {
-        Result<Tag> tag = ParseTag(t);
-        if (!tag.ok()) return tag.status();
-        group.push_back(*tag);
+      if (part.back() != ')') {
+        return Bad(param, "junk after \")\" in \"" +
+                              std::string(part.substr(0, 40)) + "\"");
       }
-      if (group.empty()) continue;  // "()" constrains nothing
+      std::vector<std::string> group =
+          SplitList(part.substr(1, part.size() - 2));
+      if (!group.empty()) groups.push_back(std::move(group));  // "()": none
+    } else if (part.find_first_of("()") != std::string_view::npos) {
+      return Bad(param, "parenthesis inside \"" +
+                            std::string(part.substr(0, 40)) + "\"");
     } else {
-      if (part.find_first_of("()") != std::string_view::npos) {
-        return Bad("tags", "parenthesis inside a tag");
+      groups.push_back({std::string(part)});
+    }
+  }
+  return groups;
+}
+
+Status AddAlgoliaTags(std::string_view s, const std::string& param,
+                      TagFilter* f) {
+  Result<std::vector<std::vector<std::string>>> groups =
+      ParseAlgoliaList(s, param);
+  if (!groups.ok()) return groups.status();
+  for (const std::vector<std::string>& names : *groups) {
+    std::vector<Tag> group;
+    for (const std::string& name : names) {
+      std::string_view t = name;
+      bool negated = false;
+      if (t.starts_with('-')) {
+        negated = true;
+        t.remove_prefix(1);
+        if (TrimAscii(t).empty()) return Bad(param, "\"-\" without a tag");
+      } else if (t.starts_with("\\-")) {
+        t.remove_prefix(1);  // an escaped '-' starts the tag
       }
-      Result<Tag> tag = ParseTag(part);
+      Result<Tag> tag = ParseTag(t, param);
       if (!tag.ok()) return tag.status();
+      tag->negated = negated;
       group.push_back(*tag);
     }
-    AddGroup(group, &f);
+    AddGroup(group, f);
   }
-  if ((f.types && f.types->empty()) || (f.authors && f.authors->empty()) ||
-      (f.stories && f.stories->empty())) {
-    f.match_nothing = true;
+  if ((f->types && f->types->empty()) || (f->authors && f->authors->empty()) ||
+      (f->stories && f->stories->empty())) {
+    f->match_nothing = true;
   }
+  return Status::OK();
+}
+
+Result<TagFilter> ParseAlgoliaTags(std::string_view s) {
+  TagFilter f;
+  Status st = AddAlgoliaTags(s, "tags", &f);
+  if (!st.ok()) return st;
   return f;
 }
 
@@ -292,348 +730,87 @@ bool NumericFilter::empty() const {
                 const std::optional<int64_t>& hi) {
     return lo && hi && *lo > *hi;
   };
-  return bad(time_lo, time_hi) || bad(points_lo, points_hi) ||
+  return match_nothing || bad(time_lo, time_hi) || bad(points_lo, points_hi) ||
          bad(comments_lo, comments_hi);
 }
 
 Result<NumericFilter> ParseNumericFilters(std::string_view s) {
   const std::string param = "numericFilters";
+  Result<std::vector<std::vector<std::string>>> groups =
+      ParseAlgoliaList(s, param);
+  if (!groups.ok()) return groups.status();
   NumericFilter f;
-  for (const std::string& cond : SplitList(s)) {
-    if (cond.find_first_of("()") != std::string::npos) {
-      return Bad(param, "OR groups are not supported");
+  FilterNode rest = Const(true);  // what the ranges cannot carry
+  for (const std::vector<std::string>& group : *groups) {
+    FilterNode any = Const(false);
+    for (const std::string& text : group) {
+      Result<FilterCondition> c = FilterParser(text, param).ParseOneCondition();
+      if (!c.ok()) return c.status();
+      if (!NumericField(c->attr)) {
+        return Bad(param, "unknown field \"" + c->attr.substr(0, 40) +
+                              "\" (created_at_i, points, num_comments)");
+      }
+      if (c->op == ":" && !c->upper) {
+        return Bad(param, "\"" + text.substr(0, 60) +
+                              "\": expected FIELD OP NUMBER or FIELD:LO TO HI");
+      }
+      if (group.size() > 1 || c->op == "!=") {
+        Result<FilterNode> n = CompileCondition(*c, param);
+        if (!n.ok()) return n.status();
+        any = Combine(FK::kOr, std::move(any), std::move(n).value());
+        continue;
+      }
+      // A condition AND-ed alone narrows its field's range.
+      std::optional<int64_t> a, b;
+      TS_RETURN_IF_ERROR(ConditionRange(*c, param, &a, &b));
+      std::optional<int64_t>* lo = &f.time_lo;
+      std::optional<int64_t>* hi = &f.time_hi;
+      if (c->attr == "points") {
+        lo = &f.points_lo;
+        hi = &f.points_hi;
+      } else if (c->attr == "num_comments") {
+        lo = &f.comments_lo;
+        hi = &f.comments_hi;
+      }
+      if (a && (!*lo || **lo < *a)) *lo = a;
+      if (b && (!*hi || **hi > *b)) *hi = b;
+      any = Const(true);
     }
-    size_t op_at = cond.find_first_of("<>=!");
-    if (op_at == std::string::npos) {
-      return Bad(param, "no operator in \"" + cond.substr(0, 40) + "\"");
-    }
-    size_t op_end = cond.find_first_not_of("<>=!", op_at);
-    if (op_end == std::string::npos) op_end = cond.size();
-    std::string field(TrimAscii(std::string_view(cond).substr(0, op_at)));
-    std::string op = cond.substr(op_at, op_end - op_at);
-    const std::string num(TrimAscii(std::string_view(cond).substr(op_end)));
-    double x = 0;
-    if (!ParseFilterNumber(num, &x)) {
-      return Bad(param, "expected a number, got \"" + num.substr(0, 40) +
-                            "\"");
-    }
-    std::optional<int64_t>*lo = nullptr, *hi = nullptr;
-    if (field == "created_at_i") {
-      lo = &f.time_lo;
-      hi = &f.time_hi;
-    } else if (field == "points") {
-      lo = &f.points_lo;
-      hi = &f.points_hi;
-    } else if (field == "num_comments") {
-      lo = &f.comments_lo;
-      hi = &f.comments_hi;
-    } else {
-      return Bad(param, "unknown field \"" + field.substr(0, 40) +
-                            "\" (created_at_i, points, num_comments)");
-    }
-    auto raise = [](std::optional<int64_t>* b, int64_t x) {
-      if (!*b || **b < x) *b = x;
-    };
-    auto lower = [](std::optional<int64_t>* b, int64_t x) {
-      if (!*b || **b > x) *b = x;
-    };
-    std::optional<int64_t> a, b;
-    if (!WholeRange(op, x, &a, &b)) {
-      return Bad(param, "unknown operator \"" + op + "\" (< <= = >= >)");
-    }
-    if (a) raise(lo, *a);
-    if (b) lower(hi, *b);
+    rest = Combine(FK::kAnd, std::move(rest), std::move(any));
   }
+  f.match_nothing = rest.kind == FK::kFalse;
+  f.clause = Render(rest);
   return f;
 }
-
-namespace {
-
-// A parsed `filters` expression, simplified as it is built: a condition
-// that always or never holds (an unknown tag) folds into its neighbours.
-struct FilterNode {
-  enum class Kind { kTrue, kFalse, kClause, kAnd, kOr, kNot };
-  Kind kind = Kind::kTrue;
-  std::string clause;  // kClause: query-language text (a primary)
-  std::vector<FilterNode> kids;
-};
-using FK = FilterNode::Kind;
-
-FilterNode Const(bool v) { return FilterNode{v ? FK::kTrue : FK::kFalse, "", {}}; }
-FilterNode Leaf(std::string c) { return FilterNode{FK::kClause, std::move(c), {}}; }
-
-FilterNode Combine(FK op, FilterNode a, FilterNode b) {
-  const FK absorbing = op == FK::kAnd ? FK::kFalse : FK::kTrue;
-  const FK neutral = op == FK::kAnd ? FK::kTrue : FK::kFalse;
-  if (a.kind == absorbing || b.kind == absorbing) return Const(op != FK::kAnd);
-  if (a.kind == neutral) return b;
-  if (b.kind == neutral) return a;
-  FilterNode n{op, "", {}};
-  for (FilterNode* x : {&a, &b}) {
-    if (x->kind == op) {
-      for (FilterNode& k : x->kids) n.kids.push_back(std::move(k));
-    } else {
-      n.kids.push_back(std::move(*x));
-    }
-  }
-  return n;
-}
-
-FilterNode Negate(FilterNode a) {
-  if (a.kind == FK::kTrue || a.kind == FK::kFalse) {
-    return Const(a.kind == FK::kFalse);
-  }
-  if (a.kind == FK::kNot) return std::move(a.kids[0]);
-  FilterNode n{FK::kNot, "", {}};
-  n.kids.push_back(std::move(a));
-  return n;
-}
-
-std::string Render(const FilterNode& n) {
-  switch (n.kind) {
-    case FK::kClause:
-      return n.clause;
-    case FK::kNot:
-      return "NOT " + Render(n.kids[0]);
-    case FK::kAnd:
-    case FK::kOr: {
-      std::string out = "(";
-      for (size_t i = 0; i < n.kids.size(); ++i) {
-        if (i) out += n.kind == FK::kAnd ? " AND " : " OR ";
-        out += Render(n.kids[i]);
-      }
-      return out + ")";
-    }
-    case FK::kTrue:
-    case FK::kFalse:
-      break;
-  }
-  return "";
-}
-
-struct FilterToken {
-  enum class Kind { kOpen, kClose, kWord, kQuoted, kOp, kEnd } kind;
-  std::string text;
-};
-
-// Algolia's filter syntax, read by recursive descent.
-class FilterParser {
- public:
-  explicit FilterParser(std::string_view s) : s_(s) {}
-
-  Result<FilterNode> Parse() {
-    Status st = Tokenize();
-    if (!st.ok()) return st;
-    Result<FilterNode> n = Or(0);
-    if (!n.ok()) return n;
-    if (Peek().kind != FilterToken::Kind::kEnd) {
-      return Bad("filters", "unexpected \"" + Peek().text.substr(0, 40) + "\"");
-    }
-    return n;
-  }
-
- private:
-  static constexpr int kMaxDepth = 32;
-
-  Status Tokenize() {
-    size_t i = 0;
-    while (i < s_.size()) {
-      const char c = s_[i];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        ++i;
-      } else if (c == '(' || c == ')') {
-        toks_.push_back({c == '(' ? FilterToken::Kind::kOpen
-                                  : FilterToken::Kind::kClose,
-                         std::string(1, c)});
-        ++i;
-      } else if (c == '"') {
-        std::string v;
-        ++i;
-        while (i < s_.size() && s_[i] != '"') {
-          if (s_[i] == '\\' && i + 1 < s_.size()) ++i;
-          v.push_back(s_[i++]);
-        }
-        if (i == s_.size()) return Bad("filters", "unbalanced quote");
-        ++i;
-        toks_.push_back({FilterToken::Kind::kQuoted, std::move(v)});
-      } else if (c == ':' || c == '<' || c == '>' || c == '=' || c == '!') {
-        std::string op(1, c);
-        if (c != ':' && i + 1 < s_.size() && s_[i + 1] == '=') op += '=';
-        if (op == "!") return Bad("filters", "\"!\" without \"=\"");
-        i += op.size();
-        toks_.push_back({FilterToken::Kind::kOp, std::move(op)});
-      } else {
-        const size_t start = i;
-        while (i < s_.size() &&
-               std::string_view(" \t\n\r()\":<>=!").find(s_[i]) ==
-                   std::string_view::npos) {
-          ++i;
-        }
-        toks_.push_back({FilterToken::Kind::kWord,
-                         std::string(s_.substr(start, i - start))});
-      }
-    }
-    toks_.push_back({FilterToken::Kind::kEnd, ""});
-    return Status::OK();
-  }
-
-  const FilterToken& Peek() const { return toks_[pos_]; }
-  bool IsKeyword(const char* k) const {
-    return Peek().kind == FilterToken::Kind::kWord && Peek().text == k;
-  }
-
-  // Operands read by `operand`, joined by `keyword` into `kind` nodes.
-  Result<FilterNode> Chain(int depth, const char* keyword, FK kind,
-                           Result<FilterNode> (FilterParser::*operand)(int)) {
-    Result<FilterNode> a = (this->*operand)(depth);
-    if (!a.ok()) return a;
-    FilterNode n = std::move(a).value();
-    while (IsKeyword(keyword)) {
-      ++pos_;
-      Result<FilterNode> b = (this->*operand)(depth);
-      if (!b.ok()) return b;
-      n = Combine(kind, std::move(n), std::move(b).value());
-    }
-    return n;
-  }
-  Result<FilterNode> Or(int depth) {
-    return Chain(depth, "OR", FK::kOr, &FilterParser::And);
-  }
-  Result<FilterNode> And(int depth) {
-    return Chain(depth, "AND", FK::kAnd, &FilterParser::Unary);
-  }
-
-  Result<FilterNode> Unary(int depth) {
-    if (depth > kMaxDepth) return Bad("filters", "nested too deeply");
-    if (IsKeyword("NOT")) {
-      ++pos_;
-      Result<FilterNode> a = Unary(depth + 1);
-      if (!a.ok()) return a;
-      return Negate(std::move(a).value());
-    }
-    if (Peek().kind == FilterToken::Kind::kOpen) {
-      ++pos_;
-      Result<FilterNode> a = Or(depth + 1);
-      if (!a.ok()) return a;
-      if (Peek().kind != FilterToken::Kind::kClose) {
-        return Bad("filters", "unbalanced parentheses");
-      }
-      ++pos_;
-      return a;
-    }
-    return Condition();
-  }
-
-  // A value: a word or a quoted string.
-  bool Value(std::string* out) {
-    if (Peek().kind != FilterToken::Kind::kWord &&
-        Peek().kind != FilterToken::Kind::kQuoted) {
-      return false;
-    }
-    *out = toks_[pos_++].text;
-    return true;
-  }
-
-  Result<FilterNode> Condition() {
-    std::string attr;
-    if (Peek().kind != FilterToken::Kind::kWord || !Value(&attr)) {
-      return Bad("filters", "expected a condition, got \"" +
-                                Peek().text.substr(0, 40) + "\"");
-    }
-    if (Peek().kind != FilterToken::Kind::kOp) {
-      return Bad("filters", "no operator after \"" + attr.substr(0, 40) + "\"");
-    }
-    const std::string op = toks_[pos_++].text;
-    std::string value, upper;
-    if (!Value(&value)) {
-      return Bad("filters", "no value after \"" + attr.substr(0, 40) + op + "\"");
-    }
-    bool range = false;
-    if (op == ":" && IsKeyword("TO")) {
-      ++pos_;
-      if (!Value(&upper)) return Bad("filters", "no value after TO");
-      range = true;
-    }
-    return Compile(attr, op, value, range ? &upper : nullptr);
-  }
-
-  static Result<FilterNode> Compile(const std::string& attr,
-                                    const std::string& op,
-                                    const std::string& value,
-                                    const std::string* upper) {
-    const bool equality = op == ":" || op == "=" || op == "!=";
-    const std::string cond = attr + op + value;
-    auto negated = [&](FilterNode n) {
-      return op == "!=" ? Negate(std::move(n)) : n;
-    };
-    if (attr == "_tags" && op == ":" && !upper) {
-      Result<Tag> tag = ParseTag(value);
-      if (!tag.ok()) return Bad("filters", tag.status().message());
-      if (tag->kind == TagKind::kUnknown) return Const(false);
-      return Leaf(Clause(*tag));
-    }
-    const char* item_field = attr == "objectID"    ? "id:"
-                             : attr == "parent_id" ? "parent:"
-                             : attr == "story_id"  ? "thread:"
-                             : attr == "author"    ? "author:"
-                                                   : nullptr;
-    if (item_field) {
-      if (!equality || upper || !IsPlainName(value)) {
-        return Bad("filters", "\"" + cond.substr(0, 60) +
-                                  "\": expected " + attr + "=VALUE");
-      }
-      std::string c = item_field + value;
-      // story_id is null on the story itself.
-      if (attr == "story_id") c = "(" + c + " AND NOT id:" + value + ")";
-      return negated(Leaf(std::move(c)));
-    }
-    const char* field = attr == "points"         ? "points"
-                        : attr == "num_comments" ? "comments"
-                        : attr == "created_at_i" ? "time"
-                                                 : nullptr;
-    if (!field) {
-      return Bad("filters", "unknown attribute \"" + attr.substr(0, 40) +
-                                "\" (_tags, objectID, author, parent_id, "
-                                "story_id, points, num_comments, "
-                                "created_at_i)");
-    }
-    double x = 0, y = 0;
-    if (!ParseFilterNumber(value, &x) || (upper && !ParseFilterNumber(*upper, &y))) {
-      return Bad("filters", "\"" + cond.substr(0, 60) + "\": expected a number");
-    }
-    std::optional<int64_t> lo, hi;
-    if (upper) {
-      WholeRange(">=", x, &lo, &hi);
-      WholeRange("<=", y, &lo, &hi);
-    } else if (!WholeRange(equality ? "=" : op, x, &lo, &hi)) {
-      return Bad("filters", "unknown operator \"" + op + "\"");
-    }
-    if (lo && hi && *lo > *hi) return negated(Const(false));
-    std::string c = std::string(field) + ":";
-    if (lo && hi) {
-      c += std::to_string(*lo) + ".." + std::to_string(*hi);
-    } else if (lo) {
-      c += ">=" + std::to_string(*lo);
-    } else {
-      c += "<=" + std::to_string(*hi);
-    }
-    return negated(Leaf(std::move(c)));
-  }
-
-  std::string_view s_;
-  std::vector<FilterToken> toks_;
-  size_t pos_ = 0;
-};
-
-}  // namespace
 
 Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s) {
   AlgoliaFilter f;
   if (TrimAscii(s).empty()) return f;
-  Result<FilterNode> n = FilterParser(s).Parse();
+  Result<FilterNode> n = FilterParser(s, "filters").Parse();
   if (!n.ok()) return n.status();
   f.match_nothing = n->kind == FK::kFalse;
   f.clause = Render(*n);
+  return f;
+}
+
+Result<AlgoliaFilter> ParseAlgoliaFacetFilters(std::string_view s) {
+  const std::string param = "facetFilters";
+  Result<std::vector<std::vector<std::string>>> groups =
+      ParseAlgoliaList(s, param);
+  if (!groups.ok()) return groups.status();
+  FilterNode all = Const(true);
+  for (const std::vector<std::string>& group : *groups) {
+    FilterNode any = Const(false);
+    for (const std::string& text : group) {
+      Result<FilterNode> n = FacetCondition(text, param);
+      if (!n.ok()) return n.status();
+      any = Combine(FK::kOr, std::move(any), std::move(n).value());
+    }
+    all = Combine(FK::kAnd, std::move(all), std::move(any));
+  }
+  AlgoliaFilter f;
+  f.match_nothing = all.kind == FK::kFalse;
+  f.clause = Render(all);
   return f;
 }
 

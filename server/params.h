@@ -1,5 +1,6 @@
 // Parsing of HTTP query parameters into searcher requests: numbers, dates,
-// and the HN Search (Algolia) API's `tags` and `numericFilters` syntax. Pure
+// and the HN Search (Algolia) API's filter parameters (`tags`,
+// `tagFilters`, `facetFilters`, `numericFilters`, `filters`). Pure
 // functions, no I/O; thread-safe.
 #ifndef THREADSEARCH_SERVER_PARAMS_H_
 #define THREADSEARCH_SERVER_PARAMS_H_
@@ -34,40 +35,65 @@ Result<int64_t> ParseDateParam(std::string_view s, const std::string& param);
 // Splits a comma-separated list, trimming blanks and dropping empty entries.
 std::vector<std::string> SplitList(std::string_view s);
 
-// The HN Search API's `tags` parameter compiled to filters. Tags: story,
-// comment, poll, pollopt, job (any ItemType name, also message),
-// author_NAME, story_ID, ask_hn, show_hn; commas AND, "(a,b)" ORs. A tag
-// name we do not know matches nothing (as on hn.algolia.com).
+// Algolia's list parameters (tags, tagFilters, facetFilters,
+// numericFilters) in either form: a JSON array whose elements are strings
+// or arrays of strings (`["a",["b","c"]]`), or the string form (`a,(b,c)`:
+// commas AND, parentheses OR). Returns the AND of OR groups
+// ({{"a"}, {"b", "c"}}), each element trimmed, empty elements and groups
+// left out. InvalidArgument naming `param` for malformed JSON, an array
+// nested deeper or an element that is not a string, or unbalanced or
+// nested parentheses.
+Result<std::vector<std::vector<std::string>>> ParseAlgoliaList(
+    std::string_view s, const std::string& param);
+
+// The HN Search API's `tags` (and Algolia's `tagFilters`, the same thing)
+// compiled to filters. Tags: story, comment, poll, pollopt, job (any
+// ItemType name, also message), author_NAME, story_ID, ask_hn, show_hn; in
+// the forms of ParseAlgoliaList; "-tag" excludes a tag ("\-" for a tag
+// that starts with '-'). A tag name we do not know matches nothing (as on
+// hn.algolia.com), and excluding it excludes nothing.
 struct TagFilter {
   // Each set is the allowed values (nullopt: no constraint). An empty set
   // means nothing can match.
   std::optional<std::set<ItemType>> types;
   std::optional<std::set<std::string>> authors;  // lower-cased
   std::optional<std::set<std::string>> stories;  // thread root ids
-  // Groups that mix kinds, or ask_hn/show_hn, as query-language clauses to
-  // AND with the query, e.g. `(type:story OR author:pg)`.
+  // Groups that mix kinds, exclude tags, or name ask_hn/show_hn, as
+  // query-language clauses to AND with the query, e.g.
+  // `(type:story OR author:pg)`, `NOT author:pg`.
   std::vector<std::string> clauses;
   // True when the tags contradict (two different authors AND-ed, an unknown
   // tag alone): the result is empty without searching.
   bool match_nothing = false;
 };
-// InvalidArgument (param "tags") for malformed syntax: unbalanced or nested
-// parentheses, an empty author_ or story_, names the query language cannot
-// carry.
+// Adds the tags in `s` to `*f`, AND-ed with what it holds. InvalidArgument
+// naming `param` (tags or tagFilters) for malformed syntax (see
+// ParseAlgoliaList), an empty author_ or story_, a lone "-", names the
+// query language cannot carry; `*f` is then partly filled.
+Status AddAlgoliaTags(std::string_view s, const std::string& param,
+                      TagFilter* f);
+// AddAlgoliaTags into an empty filter, errors naming "tags".
 Result<TagFilter> ParseAlgoliaTags(std::string_view s);
 
-// The HN Search API's `numericFilters`: comma-separated (AND) conditions
-// FIELD OP NUMBER, with FIELD one of created_at_i, points, num_comments and
-// OP one of < <= = >= >. Ranges are inclusive; nullopt ends are open.
+// The HN Search API's `numericFilters`: conditions FIELD OP NUMBER or
+// FIELD:LO TO HI (inclusive), with FIELD one of created_at_i, points,
+// num_comments and OP one of < <= = != >= >, in the forms of
+// ParseAlgoliaList (AND of OR groups). A condition AND-ed alone (other
+// than !=) narrows its field's range; OR groups and != conditions become a
+// query-language clause. Fractions bound the whole numbers inside them.
 struct NumericFilter {
+  // Inclusive ranges; nullopt ends are open.
   std::optional<int64_t> time_lo, time_hi;
   std::optional<int64_t> points_lo, points_hi;
   std::optional<int64_t> comments_lo, comments_hi;
-  // True when the ranges cannot match anything (lo > hi).
+  // The OR groups and != conditions, to AND with the query; empty: none.
+  std::string clause;
+  bool match_nothing = false;  // the clause cannot match
+  // True when nothing can match (lo > hi, or match_nothing).
   bool empty() const;
 };
-// InvalidArgument (param "numericFilters") for an unknown field or
-// operator, a bad number, or OR groups (parentheses).
+// InvalidArgument (param "numericFilters") for malformed lists (see
+// ParseAlgoliaList), an unknown field or operator, or a bad number.
 Result<NumericFilter> ParseNumericFilters(std::string_view s);
 
 // The HN Search API's `filters` (Algolia's filter syntax) as a
@@ -88,6 +114,18 @@ struct AlgoliaFilter {
 // InvalidArgument (param "filters") for bad syntax, an unknown attribute or
 // operator, or a value the query language cannot carry.
 Result<AlgoliaFilter> ParseAlgoliaFilters(std::string_view s);
+
+// The HN Search API's `facetFilters` (Algolia's) as a query-language
+// clause: FACET:VALUE conditions in the forms of ParseAlgoliaList (AND of
+// OR groups). Facets: _tags (a tag, as in `tags`), author, story_id (the
+// items of the story below it), and as in `filters` objectID, parent_id,
+// points, num_comments, created_at_i (equal to a number).
+// "FACET:-VALUE" and "-FACET:VALUE" exclude; "FACET:\-VALUE" is a value
+// that starts with '-'.
+// InvalidArgument (param "facetFilters") for malformed lists, a condition
+// without FACET:VALUE, an unknown facet, a value the facet or the query
+// language cannot take, or a condition excluded twice.
+Result<AlgoliaFilter> ParseAlgoliaFacetFilters(std::string_view s);
 
 // Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (as Algolia's
 // `params` echo does).

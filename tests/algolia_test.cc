@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "server/params.h"
 #include "tests/server_fixture.h"
@@ -41,6 +44,18 @@ TEST(AlgoliaParamsTest, Tags) {
       {"(front_page,story)", {ItemType::kStory}, {}, {}, 0, false},
       {"story,comment", {}, {}, {}, 0, true},
       {"()", {}, {}, {}, 0, false},
+      // The JSON form, and excluded tags.
+      {R"(["story",["author_a","author_b"]])",
+       {ItemType::kStory},
+       {"a", "b"},
+       {},
+       0,
+       false},
+      {"story,-author_pg", {ItemType::kStory}, {}, {}, 1, false},
+      {"(story,-comment)", {}, {}, {}, 1, false},
+      {"-front_page", {}, {}, {}, 0, false},
+      {R"([["-front_page","story"]])", {}, {}, {}, 0, false},
+      {R"(\-story)", {}, {}, {}, 0, true},
   };
   for (const Case& c : cases) {
     Result<TagFilter> f = ParseAlgoliaTags(c.tags);
@@ -54,11 +69,55 @@ TEST(AlgoliaParamsTest, Tags) {
         << c.tags;
     EXPECT_EQ(f->clauses.size(), c.clauses) << c.tags;
   }
-  for (const char* bad : {"(story", "story)", "((story))", "(a,(b))",
-                          "author_", "story_", "author_a b", "(story)x",
-                          "author_\"x"}) {
+  for (const char* bad : {"(story", "story)", "((story))", "(a,(b))", "author_",
+                          "story_", "author_a b", "(story)x", "author_\"x", "-",
+                          "story,(-)", R"(["-"])", "[1]", R"(["author_"])"}) {
     Result<TagFilter> f = ParseAlgoliaTags(bad);
     EXPECT_FALSE(f.ok()) << bad;
+    EXPECT_TRUE(f.status().message().starts_with("tags: ")) << bad;
+  }
+  // Excluded tags are clauses: NOT alone, NOT inside an OR group.
+  EXPECT_EQ(ParseAlgoliaTags("story,-author_pg")->clauses,
+            std::vector<std::string>{"NOT author:pg"});
+  EXPECT_EQ(ParseAlgoliaTags("(story,-comment)")->clauses,
+            std::vector<std::string>{"(type:story OR NOT type:comment)"});
+  // tags and tagFilters AND together; errors name the parameter given.
+  TagFilter f;
+  ASSERT_OK(AddAlgoliaTags("(author_a,author_b)", "tags", &f));
+  ASSERT_OK(AddAlgoliaTags(R"(["author_b"])", "tagFilters", &f));
+  EXPECT_EQ(f.authors, std::set<std::string>{"b"});
+  EXPECT_FALSE(f.match_nothing);
+  ASSERT_OK(AddAlgoliaTags("author_a", "tagFilters", &f));
+  EXPECT_TRUE(f.match_nothing);
+  Status st = AddAlgoliaTags("story,(comment", "tagFilters", &f);
+  EXPECT_EQ(st.message(), "tagFilters: unbalanced parentheses");
+}
+
+// Algolia's two ways of writing a list of conditions: a JSON array (inner
+// arrays OR), or commas with parenthesised OR groups.
+TEST(AlgoliaParamsTest, ListForms) {
+  using Groups = std::vector<std::vector<std::string>>;
+  const std::pair<const char*, Groups> cases[] = {
+      {"", {}},
+      {"a,b", {{"a"}, {"b"}}},
+      {" a , ( b , c ) ,,", {{"a"}, {"b", "c"}}},
+      {"(),a", {{"a"}}},
+      {R"(["a",["b","c"]])", {{"a"}, {"b", "c"}}},
+      {R"( [ ["a"], [], " ", ["", "b c"] ] )", {{"a"}, {"b c"}}},
+      {R"j(["x:(1,2)"])j", {{"x:(1,2)"}}},
+      {"[]", {}},
+  };
+  for (const auto& [text, want] : cases) {
+    Result<Groups> g = ParseAlgoliaList(text, "p");
+    ASSERT_OK(g);
+    EXPECT_EQ(*g, want) << text;
+  }
+  for (const char* bad :
+       {"(a", "a)", "((a))", "(a)x", "x(a)", "[", R"(["a")", "[1]",
+        R"([["a",["b"]]])", R"([["a",2]])", R"(["a",null])", R"([{"a":1}])"}) {
+    Result<Groups> g = ParseAlgoliaList(bad, "someFilters");
+    ASSERT_FALSE(g.ok()) << bad;
+    EXPECT_TRUE(g.status().message().starts_with("someFilters: ")) << bad;
   }
 }
 
@@ -83,10 +142,51 @@ TEST(AlgoliaParamsTest, NumericFilters) {
   f = ParseNumericFilters("points>10,points<5");
   ASSERT_OK(f);
   EXPECT_TRUE(f->empty());
-  for (const char* bad : {"karma>1", "points", "points>>1", "points>x",
-                          "points!=3", "(points>1,points<0)",
-                          "points>99999999999999999999"}) {
-    EXPECT_FALSE(ParseNumericFilters(bad).ok()) << bad;
+  // Ranges, and the JSON form: a condition alone still narrows a range.
+  f = ParseNumericFilters(
+      R"(["points:10 TO 20.5",["num_comments > 3"],"created_at_i>=1e9"])");
+  ASSERT_OK(f);
+  EXPECT_EQ(f->points_lo, 10);
+  EXPECT_EQ(f->points_hi, 20);
+  EXPECT_EQ(f->comments_lo, 4);
+  EXPECT_EQ(f->time_lo, 1000000000);
+  EXPECT_EQ(f->clause, "");
+  // OR groups and != are clauses, AND-ed with the ranges.
+  struct Case {
+    const char* filters;
+    const char* clause;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"points!=3", "NOT points:3..3", false},
+      {"(points>1,points<0)", "(points:>=2 OR points:<=-1)", false},
+      {R"([["points>100","num_comments>50"],"created_at_i>1600000000"])",
+       "(points:>=101 OR comments:>=51)", false},
+      {"(points=1.5,num_comments=0.5)", "", true},
+      {"points!=1.5", "", false},
+      {R"([["points>1"],["points:1 TO 2","created_at_i!=5"]])",
+       "(points:1..2 OR NOT time:5..5)", false},
+  };
+  for (const Case& c : cases) {
+    f = ParseNumericFilters(c.filters);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->clause, c.clause) << c.filters;
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.filters;
+    EXPECT_EQ(f->empty(), c.nothing) << c.filters;
+  }
+  f = ParseNumericFilters(
+      R"([["points>100","num_comments>50"],"created_at_i>1600000000"])");
+  EXPECT_EQ(f->time_lo, 1600000001);
+  EXPECT_FALSE(f->points_lo.has_value());
+  for (const char* bad :
+       {"karma>1", "points", "points>>1", "points>x", "points:5", "points!3",
+        "points>99999999999999999999", "(points>1", "((points>1))", "author=pg",
+        R"([["points>1","karma<2"]])", R"([["points>1",[2]]])", "points:1 TO x",
+        "points>1 AND points<2", R"(["points>1")"}) {
+    Result<NumericFilter> r = ParseNumericFilters(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(r.status().message().starts_with("numericFilters: "))
+        << r.status().message();
   }
 }
 
@@ -126,6 +226,53 @@ TEST(AlgoliaParamsTest, Filters) {
         "points!1", "points:1 TO"}) {
     Result<AlgoliaFilter> f = ParseAlgoliaFilters(bad);
     EXPECT_FALSE(f.ok()) << bad;
+  }
+}
+
+TEST(AlgoliaParamsTest, FacetFilters) {
+  struct Case {
+    const char* facets;
+    const char* clause;
+    bool nothing;
+  };
+  const Case cases[] = {
+      {"", "", false},
+      {"author:pg", "author:pg", false},
+      {R"(["author:pg","_tags:story"])", "(author:pg AND type:story)", false},
+      {R"([["author:pg","author:dang"],"_tags:story"])",
+       "((author:pg OR author:dang) AND type:story)", false},
+      {"(author:pg,author:dang),_tags:story",
+       "((author:pg OR author:dang) AND type:story)", false},
+      {"author:-pg", "NOT author:pg", false},
+      {"-author:pg", "NOT author:pg", false},
+      {" author : \"pg\" ", "author:pg", false},
+      {"story_id:17", "(thread:17 AND NOT id:17)", false},
+      {"parent_id:17", "parent:17", false},
+      {"objectID:17", "id:17", false},
+      {"_tags:-comment", "NOT type:comment", false},
+      {"_tags:author_PG", "author:pg", false},
+      {R"(_tags:\-comment)", "", true},
+      {"_tags:front_page", "", true},
+      {R"([["_tags:front_page","_tags:story"]])", "type:story", false},
+      {"_tags:-front_page", "", false},
+      {R"(points:\-12)", "points:-12..-12", false},
+      {"num_comments:3,created_at_i:1.5", "", true},
+      {"num_comments:3", "comments:3..3", false},
+  };
+  for (const Case& c : cases) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFacetFilters(c.facets);
+    ASSERT_OK(f);
+    EXPECT_EQ(f->clause, c.clause) << c.facets;
+    EXPECT_EQ(f->match_nothing, c.nothing) << c.facets;
+  }
+  for (const char* bad :
+       {"author", ":pg", "author:", "author:-", "-author:-pg", "karma:1",
+        "author:a b", "author:>pg", "points:x", "points:1 TO 5", "[1]",
+        "(author:pg", "_tags:author_", R"(["author:pg",[2]])"}) {
+    Result<AlgoliaFilter> f = ParseAlgoliaFacetFilters(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_TRUE(f.status().message().starts_with("facetFilters: "))
+        << f.status().message();
   }
 }
 
@@ -195,6 +342,99 @@ void ExpectSameShape(const json& ours, const json& theirs,
     EXPECT_TRUE(same) << where << "." << it.key() << ": ours " << v.dump()
                       << " theirs " << it.value().dump();
   }
+}
+
+// An HN or Reddit item of the corpus slice as its raw file gives it.
+struct RawItem {
+  std::string author, type;
+  std::string story;  // the story of the jobs thread's items, else ""
+  // Where the file gives them: points, comment count, Unix seconds.
+  std::optional<int64_t> points, comments, time;
+};
+
+// The HN and Reddit items of the JSON files of the corpus slice, read here
+// rather than through the indexer, by id (Reddit ids prefixed "reddit:").
+// Deleted and dead items, which are not searchable, are left out.
+std::map<std::string, RawItem> RawItems() {
+  std::map<std::string, RawItem> items;
+  // A number (some files give strings), if `j` holds one at `key`.
+  auto number = [](const json& j, const char* key) -> std::optional<int64_t> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    if (j[key].is_string()) return std::stoll(j[key].get<std::string>());
+    return j[key].get<int64_t>();
+  };
+  auto add = [&](const json& id, const json& author, const json& type,
+                 const json& j, const char* points, const char* comments,
+                 const char* time, const std::string& story = "") {
+    if (!author.is_string()) return;  // deleted: no author
+    RawItem& item = items[id.is_string() ? id.get<std::string>() : id.dump()];
+    item.author = author;
+    item.type = type;
+    item.story = story;
+    item.points = number(j, points);
+    item.comments = number(j, comments);
+    item.time = number(j, time);
+  };
+  auto lines = [](const std::string& path) {
+    std::vector<json> out;
+    std::istringstream in(ReadFileOrDie(path));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) out.push_back(json::parse(line));
+    }
+    return out;
+  };
+  const std::string c = TS_CORPUS;
+  const json jobs = json::parse(
+      ReadFileOrDie(c + "/hn/ntdunglc-hackernews_jobs/hn_comments.json"));
+  std::vector<json> nodes = {jobs["post"]};
+  nodes.insert(nodes.end(), jobs["comments"].begin(), jobs["comments"].end());
+  for (const json& x : nodes) {
+    if (x.value("deleted", false) || x.value("dead", false)) continue;
+    add(x["id"], x.value("by", json()), x["type"], x, "score", "descendants",
+        "time", jobs["post"]["id"].dump());
+  }
+  for (const json& r :
+       lines(c + "/hn/typesense-showcase-hn-comments-semantic-search/"
+                 "hn-comments-1000-sample.jsonl")) {
+    add(r["id"], r.value("by", json()), "comment", r, "", "", "time");
+  }
+  std::function<void(const json&)> walk = [&](const json& n) {
+    add(n["id"], n.value("author", json()), n["type"], n, "points", "",
+        "created_at_i");
+    for (const char* k : {"children", "options"}) {
+      for (const json& kid : n.value(k, json::array())) walk(kid);
+    }
+  };
+  for (const json& e : json::parse(
+           ReadFileOrDie(c + "/hn/algolia-api-responses/responses.json"))) {
+    const json& r = e["reply"];
+    for (const json& h : r.value("hits", json::array())) {
+      add(h["objectID"], h["author"], h["_tags"][0], h, "points",
+          "num_comments", "created_at_i");
+    }
+    if (r.contains("children")) walk(r);
+  }
+  for (const json& r :
+       lines(c + "/reddit/Paul-E-Pushshift-Importer/test_comments.json")) {
+    add("reddit:" + r["id"].get<std::string>(), r["author"], "comment", r,
+        "score", "", "created_utc");
+  }
+  return items;
+}
+
+// How many raw items `pred` holds for.
+size_t RawCount(const std::map<std::string, RawItem>& raw,
+                const std::function<bool(const RawItem&)>& pred) {
+  size_t n = 0;
+  for (const auto& [id, item] : raw) n += pred(item);
+  return n;
+}
+
+// The objectIDs of a page.
+std::set<std::string> Ids(const json& page) {
+  std::set<std::string> ids;
+  for (const json& h : page["hits"]) ids.insert(h["objectID"]);
+  return ids;
 }
 
 TEST_F(AlgoliaTest, SearchResponsesMatchTheRecordedShape) {
@@ -554,9 +794,9 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
                 .json()["nbHits"],
             0);
   // Filters we do not implement are refused, not ignored.
-  r = Fetch("/api/v1/search?facetFilters=author%3Apg");
+  r = Fetch("/api/v1/search?optionalFilters=author%3Apg");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.json()["param"], "facetFilters");
+  EXPECT_EQ(r.json()["param"], "optionalFilters");
   // Shaped as hn.algolia.com's errors too.
   EXPECT_EQ(r.json()["status"], 400);
   EXPECT_EQ(r.json()["message"], r.json()["error"]);
@@ -564,7 +804,8 @@ TEST_F(AlgoliaTest, ClientsRequestsAsTheySendThem) {
   EXPECT_EQ(Fetch("/api/v1/search/?query=model").json()["nbHits"],
             Fetch("/api/v1/search?query=model").json()["nbHits"]);
   EXPECT_EQ(Fetch("/api/v1/search_by_date/?query=model").status, 200);
-  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").status, 400);
+  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=show_hn").json()["nbHits"],
+            Fetch("/api/v1/search?tags=show_hn").json()["nbHits"]);
   EXPECT_EQ(Fetch("/api/v1/search?query=x&filters=").status, 200);
 }
 
@@ -609,6 +850,351 @@ TEST_F(AlgoliaTest, FiltersSelect) {
   Reply r = Fetch("/api/v1/search?filters=karma%3E1");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["param"], "filters");
+}
+
+// tagFilters is tags under Algolia's name: the same hits as the same tags,
+// in the string form and the JSON form, and as many items by author and
+// type as the raw files hold; "-tag" excludes a tag.
+TEST_F(AlgoliaTest, TagFiltersSelectAsTagsDo) {
+  const std::map<std::string, RawItem> raw = RawItems();
+  // Every hit of `path` (at most 1000), checked to be all of them.
+  auto all = [](const std::string& path) {
+    const json j = Fetch(path + "&hitsPerPage=1000").json();
+    EXPECT_EQ(j["hits"].size(), j["nbHits"].get<size_t>()) << path << j;
+    return j;
+  };
+  for (const std::string a :
+       {"pg", "remram", "pixl97", "CharlesW", "whoishiring"}) {
+    const size_t want =
+        RawCount(raw, [&](const RawItem& i) { return i.author == a; });
+    ASSERT_GT(want, 0u) << a;
+    const json j = all("/api/v1/search?tagFilters=author_" + a);
+    EXPECT_EQ(j["nbHits"], want) << a;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?tags=author_" + a))) << a;
+  }
+  auto is = [](const RawItem& i, std::set<std::string> types,
+               std::set<std::string> authors) {
+    return (types.empty() || types.count(i.type)) &&
+           (authors.empty() || authors.count(i.author));
+  };
+  struct Case {
+    std::string tag_filters;  // URL-encoded here
+    std::string same_as;      // an equivalent request's parameters
+    std::function<bool(const RawItem&)> raw;
+  };
+  const Case cases[] = {
+      {"story,(author_pg,author_whoishiring)",
+       "tags=story,(author_pg,author_whoishiring)",
+       [&](const RawItem& i) {
+         return is(i, {"story"}, {"pg", "whoishiring"});
+       }},
+      {UrlEncode(R"(["story",["author_pg","author_whoishiring"]])"),
+       "tags=story,(author_pg,author_whoishiring)",
+       [&](const RawItem& i) {
+         return is(i, {"story"}, {"pg", "whoishiring"});
+       }},
+      {UrlEncode(R"([["story","poll"]])"), "tags=(story,poll)",
+       [&](const RawItem& i) {
+         return is(i, {"story", "poll"}, {});
+       }},
+      {"author_pg,-comment",
+       "filters=" + UrlEncode("author:pg AND NOT _tags:comment"),
+       [&](const RawItem& i) {
+         return is(i, {}, {"pg"}) && i.type != "comment";
+       }},
+      {UrlEncode(R"([["story","poll"],"-author_pg"])"),
+       "filters=" + UrlEncode("(_tags:story OR _tags:poll) AND NOT author:pg"),
+       [&](const RawItem& i) {
+         return is(i, {"story", "poll"}, {}) && i.author != "pg";
+       }},
+      {UrlEncode(R"([["-comment","author_pg"],"author_pg"])"), "tags=author_pg",
+       [&](const RawItem& i) { return i.author == "pg"; }},
+  };
+  for (const Case& c : cases) {
+    const json j = all("/api/v1/search?tagFilters=" + c.tag_filters);
+    const size_t want = RawCount(raw, c.raw);
+    ASSERT_GT(want, 0u) << c.tag_filters;
+    EXPECT_EQ(j["nbHits"], want) << c.tag_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?" + c.same_as))) << c.tag_filters;
+  }
+  // tags and tagFilters both apply.
+  EXPECT_EQ(all("/api/v1/search?tags=story&tagFilters=author_pg")["nbHits"],
+            RawCount(raw, [&](const RawItem& i) {
+              return is(i, {"story"}, {"pg"});
+            }));
+  // The jobs thread less its comments is its story.
+  EXPECT_EQ(Ids(all("/api/v1/search?tagFilters=story_40846428,-comment")),
+            std::set<std::string>{"40846428"});
+  EXPECT_EQ(Ids(all("/api/v1/search?tagFilters=" +
+                    UrlEncode(R"(["story_40846428",["-comment"]])"))),
+            std::set<std::string>{"40846428"});
+  // Excluding a tag nothing has excludes nothing.
+  EXPECT_EQ(Fetch("/api/v1/search?tagFilters=-front_page&hitsPerPage=0")
+                .json()["nbHits"],
+            Fetch("/api/v1/search?hitsPerPage=0").json()["nbHits"]);
+  // Malformed values: a 400 naming tagFilters and what is wrong.
+  const std::pair<std::string, std::string> bad[] = {
+      {"(story", "unbalanced parentheses"},
+      {UrlEncode("[1]"), "not 1"},
+      {UrlEncode(R"([["story",["poll"]]])"), "strings only"},
+      {"-", "\"-\" without a tag"},
+      {"author_", "bad author"},
+  };
+  for (const auto& [value, what] : bad) {
+    const Reply r = Fetch("/api/v1/search?tagFilters=" + value);
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.json()["param"], "tagFilters") << value;
+    const std::string error = r.json()["error"];
+    EXPECT_TRUE(error.starts_with("tagFilters: ")) << error;
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  }
+}
+
+// facetFilters over author, _tags, story_id and parent_id: the hits of the
+// equivalent tags= or filters= request, as many as the raw files hold.
+TEST_F(AlgoliaTest, FacetFiltersSelectAsTagsAndFiltersDo) {
+  const std::map<std::string, RawItem> raw = RawItems();
+  auto all = [](const std::string& path) {
+    const json j = Fetch(path + "&hitsPerPage=1000").json();
+    EXPECT_EQ(j["hits"].size(), j["nbHits"].get<size_t>()) << path << j;
+    return j;
+  };
+  auto count = [](const std::string& path) {
+    return Fetch(path + "&hitsPerPage=0").json()["nbHits"].get<size_t>();
+  };
+  const std::string jobs = "40846428";  // the jobs thread's story
+  struct Case {
+    std::string facet_filters;  // URL-encoded here
+    std::string same_as;        // an equivalent request's parameters
+    std::function<bool(const RawItem&)> raw;
+  };
+  const Case cases[] = {
+      {"author:pg", "tags=author_pg",
+       [](const RawItem& i) { return i.author == "pg"; }},
+      {"author:remram", "tags=author_remram",
+       [](const RawItem& i) { return i.author == "remram"; }},
+      {UrlEncode(R"(["author:pg","_tags:story"])"), "tags=story,author_pg",
+       [](const RawItem& i) { return i.author == "pg" && i.type == "story"; }},
+      {UrlEncode(R"([["author:pg","author:whoishiring"],"_tags:story"])"),
+       "tags=story,(author_pg,author_whoishiring)",
+       [](const RawItem& i) {
+         return (i.author == "pg" || i.author == "whoishiring") &&
+                i.type == "story";
+       }},
+      {"(author:pg,author:whoishiring),_tags:story",
+       "tags=story,(author_pg,author_whoishiring)",
+       [](const RawItem& i) {
+         return (i.author == "pg" || i.author == "whoishiring") &&
+                i.type == "story";
+       }},
+      // story_id is null on the story itself; its _tags name it.
+      {"story_id:" + jobs, "filters=story_id%3D" + jobs,
+       [&](const RawItem& i) { return i.story == jobs && i.type != "story"; }},
+      {"story_id:" + jobs, "tags=comment,story_" + jobs,
+       [&](const RawItem& i) { return i.story == jobs && i.type != "story"; }},
+      {"_tags:story_" + jobs, "tags=story_" + jobs,
+       [&](const RawItem& i) { return i.story == jobs; }},
+      {UrlEncode(R"(["story_id:40846428","author:-cube2222"])"),
+       "filters=" + UrlEncode("story_id=40846428 AND NOT author:cube2222"),
+       [&](const RawItem& i) {
+         return i.story == jobs && i.type != "story" && i.author != "cube2222";
+       }},
+      {UrlEncode(R"([["_tags:story","_tags:poll"],"-author:pg"])"),
+       "filters=" + UrlEncode("(_tags:story OR _tags:poll) AND NOT author:pg"),
+       [](const RawItem& i) {
+         return (i.type == "story" || i.type == "poll") && i.author != "pg";
+       }},
+  };
+  for (const Case& c : cases) {
+    const json j = all("/api/v1/search?facetFilters=" + c.facet_filters);
+    const size_t want = RawCount(raw, c.raw);
+    ASSERT_GT(want, 0u) << c.facet_filters;
+    EXPECT_EQ(j["nbHits"], want) << c.facet_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?" + c.same_as)))
+        << c.facet_filters;
+  }
+  // The jobs thread: its story and every live comment of the raw file.
+  EXPECT_EQ(
+      count("/api/v1/search?facetFilters=story_id:" + jobs),
+      RawCount(raw, [&](const RawItem& i) { return i.story == jobs; }) - 1);
+  // Exclusions over the whole index, in both spellings.
+  const size_t everything = count("/api/v1/search?query=");
+  const size_t by_pg =
+      RawCount(raw, [](const RawItem& i) { return i.author == "pg"; });
+  for (const char* f : {"author:-pg", "-author:pg"}) {
+    EXPECT_EQ(count(std::string("/api/v1/search?facetFilters=") + f),
+              everything - by_pg)
+        << f;
+  }
+  EXPECT_EQ(Ids(all("/api/v1/search_by_date?facetFilters=_tags:-comment,"
+                    "_tags:-message")),
+            Ids(all("/api/v1/search_by_date?filters=" +
+                    UrlEncode("NOT _tags:comment AND NOT _tags:message"))));
+  // Direct replies, as hnrss asks with filters=parent_id=.
+  const json replies =
+      all("/api/v1/search?facetFilters=(parent_id:42133844,"
+          "parent_id:42134046)");
+  ASSERT_GE(replies["nbHits"].get<int>(), 2);
+  EXPECT_EQ(Ids(replies),
+            Ids(all("/api/v1/search?filters=" +
+                    UrlEncode("parent_id=42133844 OR parent_id=42134046"))));
+  // With a query and tags too: all of them apply.
+  EXPECT_EQ(Ids(all("/api/v1/search?query=apple&tags=comment&"
+                    "facetFilters=author:-pg")),
+            Ids(all("/api/v1/search?query=apple&tags=comment&filters=" +
+                    UrlEncode("NOT author:pg"))));
+  EXPECT_EQ(count("/api/v1/search?facetFilters=_tags:front_page"), 0u);
+  // Malformed values: a 400 naming facetFilters and what is wrong.
+  const std::pair<std::string, std::string> bad[] = {
+      {"author", "\"author\": expected FACET:VALUE"},
+      {"karma:1", "unknown attribute \"karma\""},
+      {"author:a%20b", "\"author:a b\": expected author:VALUE"},
+      {"points:many", "expected a number"},
+      {"-author:-pg", "excluded twice"},
+      {UrlEncode(R"(["author:pg",[1]])"), "strings only"},
+      {UrlEncode(R"(["author:pg")"), "malformed JSON"},
+      {"(author:pg", "unbalanced parentheses"},
+  };
+  for (const auto& [value, what] : bad) {
+    const Reply r = Fetch("/api/v1/search?facetFilters=" + value);
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.json()["param"], "facetFilters") << value;
+    const std::string error = r.json()["error"];
+    EXPECT_TRUE(error.starts_with("facetFilters: ")) << error;
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  }
+}
+
+// numericFilters with OR groups (both list forms) and !=: the stories and
+// polls the raw files' numbers select, the hits of the equivalent filters=,
+// and over the whole index what the served numbers select.
+TEST_F(AlgoliaTest, NumericFiltersTakeOrGroupsAndNotEqual) {
+  const std::map<std::string, RawItem> raw = RawItems();
+  auto all = [](const std::string& path) {
+    const json j = Fetch(path + "&hitsPerPage=1000").json();
+    EXPECT_EQ(j["hits"].size(), j["nbHits"].get<size_t>()) << path << j;
+    return j;
+  };
+  using Pred = std::function<bool(std::optional<int64_t> points,
+                                  std::optional<int64_t> comments,
+                                  std::optional<int64_t> time)>;
+  struct Case {
+    std::string numeric_filters;  // as sent
+    std::string filters;          // the same in `filters`
+    Pred pred;
+    // False where the index's num_comments differs from the served one:
+    // a comment or message that starts a thread has a count in the index
+    // (its thread's size) but is served with num_comments null.
+    bool whole_index = true;
+  };
+  auto gt = [](std::optional<int64_t> v, int64_t x) { return v && *v > x; };
+  const Case cases[] = {
+      {R"([["points>100","num_comments>50"],"created_at_i>1300000000"])",
+       "(points>100 OR num_comments>50) AND created_at_i>1300000000",
+       [&](auto p, auto c, auto t) {
+         return (gt(p, 100) || gt(c, 50)) && gt(t, 1300000000);
+       }},
+      {"(points>100,num_comments>50),created_at_i>1300000000",
+       "(points>100 OR num_comments>50) AND created_at_i>1300000000",
+       [&](auto p, auto c, auto t) {
+         return (gt(p, 100) || gt(c, 50)) && gt(t, 1300000000);
+       }},
+      {"points!=1", "points!=1",
+       [](auto p, auto, auto) { return !p || *p != 1; }},
+      {R"([["points<10","points>1000"]])", "points<10 OR points>1000",
+       [&](auto p, auto, auto) { return (p && *p < 10) || gt(p, 1000); }},
+      {"created_at_i:1300000000 TO 1400000000",
+       "created_at_i:1300000000 TO 1400000000",
+       [](auto, auto, auto t) {
+         return t && *t >= 1300000000 && *t <= 1400000000;
+       }},
+      {R"([["num_comments=0","points:100 TO 200"],"points!=1"])",
+       "(num_comments=0 OR points:100 TO 200) AND points!=1",
+       [](auto p, auto c, auto) {
+         return ((c && *c == 0) || (p && *p >= 100 && *p <= 200)) &&
+                (!p || *p != 1);
+       },
+       false},
+  };
+  for (const Case& c : cases) {
+    const std::string nf = UrlEncode(c.numeric_filters);
+    const json j = all("/api/v1/search?tags=(story,poll)&numericFilters=" + nf);
+    const size_t want = RawCount(raw, [&](const RawItem& i) {
+      return (i.type == "story" || i.type == "poll") &&
+             c.pred(i.points, i.comments, i.time);
+    });
+    ASSERT_GT(want, 0u) << c.numeric_filters;
+    EXPECT_EQ(j["nbHits"], want) << c.numeric_filters;
+    EXPECT_EQ(Ids(j), Ids(all("/api/v1/search?tags=(story,poll)&filters=" +
+                              UrlEncode(c.filters))))
+        << c.numeric_filters;
+    // Over every item, against the numbers each hit is served with.
+    if (!c.whole_index) continue;
+    std::set<std::string> selected;
+    size_t seen = 0;
+    for (int page = 0;; ++page) {
+      const json p = Fetch("/api/v1/search_by_date?hitsPerPage=1000&page=" +
+                           std::to_string(page))
+                         .json();
+      if (p["hits"].empty()) break;
+      for (const json& h : p["hits"]) {
+        ++seen;
+        auto num = [&](const char* k) -> std::optional<int64_t> {
+          if (h[k].is_null()) return std::nullopt;
+          return h[k].get<int64_t>();
+        };
+        if (c.pred(num("points"), num("num_comments"), num("created_at_i"))) {
+          selected.insert(h["objectID"].get<std::string>());
+        }
+      }
+    }
+    ASSERT_EQ(seen, Fetch("/api/v1/search?hitsPerPage=0").json()["nbHits"]);
+    const json every =
+        Fetch("/api/v1/search?hitsPerPage=1000&numericFilters=" + nf).json();
+    EXPECT_EQ(every["nbHits"], selected.size()) << c.numeric_filters;
+    if (every["nbHits"].get<size_t>() <= 1000) {
+      EXPECT_EQ(Ids(every), selected) << c.numeric_filters;
+    }
+  }
+  // Malformed values: a 400 naming numericFilters and what is wrong.
+  const std::pair<std::string, std::string> bad[] = {
+      {"(points>1", "unbalanced parentheses"},
+      {UrlEncode(R"([["points>1","karma<2"]])"), "unknown field \"karma\""},
+      {"points:5", "expected FIELD OP NUMBER or FIELD:LO TO HI"},
+      {"points>x", "\"points>x\": expected a number"},
+      {"points", "no operator after \"points\""},
+      {UrlEncode(R"(["points>1",[["points<2"]]])"), "strings only"},
+  };
+  for (const auto& [value, what] : bad) {
+    const Reply r = Fetch("/api/v1/search?numericFilters=" + value);
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.json()["param"], "numericFilters") << value;
+    const std::string error = r.json()["error"];
+    EXPECT_TRUE(error.starts_with("numericFilters: ")) << error;
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  }
+}
+
+// Bounds down to -2^53 reach the query language whole: a clause with one
+// was a 400 blaming `query`.
+TEST_F(AlgoliaTest, FilterBoundsNearTwoToThe53) {
+  const json with_points =
+      Fetch(
+          "/api/v1/search?numericFilters=points>-9007199254740992&"
+          "hitsPerPage=0")
+          .json()["nbHits"];
+  ASSERT_GT(with_points.get<int>(), 0);
+  for (const std::string& path :
+       {"/api/v1/search?numericFilters=" +
+            UrlEncode("(points>-9007199254740992,points<-9007199254740991)"),
+        "/api/v1/search?filters=" +
+            UrlEncode("points>-9007199254740992 OR points<-9007199254740991"),
+        "/api/v1/search?filters=" +
+            UrlEncode("points:-9007199254740992 TO 9007199254740992")}) {
+    const Reply r = Fetch(path + "&hitsPerPage=0");
+    ASSERT_EQ(r.status, 200) << path << r.body;
+    EXPECT_EQ(r.json()["nbHits"], with_points) << path;
+  }
 }
 
 // restrictSearchableAttributes=title (hnrss sends it with every query) and

@@ -118,6 +118,9 @@ const ParseCase kParseCases[] = {
     {"points:10..20", "(range 1 10..20)"},
     {"points:10..", "(range 1 10..)"},
     {"points:..-1", "(range 1 ..-1)"},
+    {"points:>=-9007199254740992", "(range 1 -9007199254740992..)"},
+    {"points:-1000000000000000..1000000000000000",
+     "(range 1 -1000000000000000..1000000000000000)"},
     {"replies:>=5", "(range 3 5..)"},
     {"-replies:0", "(and (not (range 3 0..0)))"},
     // Links: every word, scheme and www left out.
@@ -188,6 +191,7 @@ const ErrorCase kErrorCases[] = {
     {"points:>=lots", "bad number \"lots\" in points:>=lots at offset 7"},
     {"replies:5..x", "bad number \"x\""},
     {"points:1.5", "bad number \"1.5\""},
+    {"points:<-12345678901234567", "bad number \"-12345678901234567\""},
     {"year:03", "bad year \"03\" at offset 5"},
     {"type:article", "unknown type \"article\" at offset 5"},
     {"source:usenet", "unknown source \"usenet\" at offset 7"},
