@@ -183,4 +183,20 @@ std::string BodyExcerpt(const Item& item, size_t max_bytes) {
 
 bool TitleIsBody(const Item& item) { return item.parent.empty(); }
 
+bool OpensThread(const Item& item) {
+  switch (item.type) {
+    case ItemType::kStory:
+    case ItemType::kPoll:
+    case ItemType::kJob:
+      return true;
+    case ItemType::kComment:
+    case ItemType::kPollOpt:
+      return false;
+    case ItemType::kMessage:
+    case ItemType::kUnknown:
+      break;
+  }
+  return item.parent.empty();
+}
+
 }  // namespace threadsearch::schema

@@ -137,6 +137,10 @@ std::string BodyExcerpt(const Item& item, size_t max_bytes);
 // Whether the item's title is indexed as body words too (thread openers);
 // replies carry their thread's subject only as a weak S-prefixed signal.
 bool TitleIsBody(const Item& item);
+// Whether the item opens a thread as the HN Search API shows it (a story,
+// poll or job; a message or untyped item without a parent): what has a
+// comment count when its source gives none.
+bool OpensThread(const Item& item);
 
 }  // namespace threadsearch::schema
 

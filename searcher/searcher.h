@@ -48,8 +48,9 @@ struct SearchRequest {
   std::optional<int64_t> after;   // time >= after (Unix seconds)
   std::optional<int64_t> before;  // time < before
   // Inclusive ranges on points and on the comment count (the source's
-  // descendant count, else a root's items below it); items without the
-  // number never match a range on it.
+  // descendant count, else the items below a thread opener: a story, poll,
+  // job, or message without a parent; schema::OpensThread); items without
+  // the number never match a range on it.
   std::optional<int64_t> points_min, points_max;
   std::optional<int64_t> comments_min, comments_max;
   std::optional<SortOrder> sort;  // default: relevance, or -date with no words

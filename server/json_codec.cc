@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/schema.h"
 #include "common/text.h"
 #include "server/params.h"
 
@@ -395,19 +396,7 @@ int64_t AlgoliaNumComments(const StoredItem& s) {
 }
 
 bool AlgoliaIsStory(const StoredItem& s) {
-  switch (s.item.type) {
-    case ItemType::kStory:
-    case ItemType::kPoll:
-    case ItemType::kJob:
-      return true;
-    case ItemType::kComment:
-    case ItemType::kPollOpt:
-      return false;
-    case ItemType::kMessage:
-    case ItemType::kUnknown:
-      break;
-  }
-  return s.item.parent.empty();
+  return schema::OpensThread(s.item);
 }
 
 std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
