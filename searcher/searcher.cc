@@ -4,6 +4,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -1146,7 +1147,30 @@ Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
   return Status::OK();
 }
 
+namespace {
+
+// Searches running in this process (every Searcher), and the cores: a count
+// pass takes a thread of its own only while a core is free, so that under
+// load it costs no throughput (measured: 2 Searchers busy on 2 cores served
+// 5-10% fewer queries with every count on its own thread).
+std::atomic<unsigned> g_searches{0};
+const unsigned g_cores = std::max(1u, std::thread::hardware_concurrency());
+
+class Searching {
+ public:
+  Searching() { g_searches.fetch_add(1, std::memory_order_relaxed); }
+  ~Searching() { g_searches.fetch_sub(1, std::memory_order_relaxed); }
+  Searching(const Searching&) = delete;
+  Searching& operator=(const Searching&) = delete;
+  static bool CoreFree() {
+    return g_searches.load(std::memory_order_relaxed) < g_cores;
+  }
+};
+
+}  // namespace
+
 Result<SearchResult> Searcher::Search(const SearchRequest& req) {
+  const Searching searching;
   const auto start = Clock::now();
   impl_->Reconnect();
   // A remote shard that fails mid-query is dropped and the query run again
@@ -1422,7 +1446,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // reads the store and makes snippets. (Declared after what it fills:
     // an early return joins it first.)
     CountThread counter;
-    if (count_pass && im.parallel_count && !HasMatchAll(matching)) {
+    if (count_pass && im.parallel_count && Searching::CoreFree() &&
+        !HasMatchAll(matching)) {
       // Its own copy of the query: Xapian's query objects count their
       // references without atomics, so none may be shared.
       std::string serialised;
