@@ -41,8 +41,9 @@ inline double Percentile(const std::vector<double>& sorted, double p) {
 
 // Prints the one-line JSON summary bench/run reads: counts and latency
 // percentiles of per-query times `ms`. Returns the exit code (1 on errors).
+// `extra`: more JSON members ("\"k\": v, …"), printed last when given.
 inline int PrintLatencySummary(const std::vector<double>& ms, uint64_t errors,
-                               uint64_t hits) {
+                               uint64_t hits, const std::string& extra = "") {
   double total = 0;
   for (double d : ms) total += d;
   std::vector<double> sorted = ms;
@@ -54,7 +55,7 @@ inline int PrintLatencySummary(const std::vector<double>& ms, uint64_t errors,
             << ", \"p99_ms\": " << Percentile(sorted, 99)
             << ", \"mean_ms\": " << total / static_cast<double>(ms.size())
             << ", \"max_ms\": " << sorted.back() << ", \"total_ms\": " << total
-            << "}\n";
+            << (extra.empty() ? "" : ", ") << extra << "}\n";
   return errors == 0 ? 0 : 1;
 }
 

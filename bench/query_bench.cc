@@ -10,20 +10,29 @@
 //               [--rescore-window N]  (how many results get that boost)
 //               [--title-weight W]  (the title signal's weight; 0: off)
 //               [--no-cached-lengths]  (Xapian's BM25Weight reads lengths)
+//               [--no-parallel-count]  (the count pass after the page)
+//               [--threads N]  (N threads, a Searcher each, all at once)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
 //    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …}
 //
 // `hits` sums the hits returned (a sanity check that the queries match).
+// With --threads N (throughput), every thread runs the whole set, each
+// starting at its own offset, the timed passes started together; the
+// summary covers all N passes and adds "threads" and "queries_per_s" (all
+// timed queries over the wall time from the common start to the last end).
 // With --times FILE, also writes every timed latency (ms), one a line, in
 // query order. Exit codes: 0 success, 1 failure, 2 usage.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_util.h"
@@ -39,7 +48,7 @@ int Usage() {
   std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
                "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
                "       [--rescore-window N] [--title-weight W] "
-               "[--no-cached-lengths]\n";
+               "[--no-cached-lengths] [--no-parallel-count] [--threads N]\n";
   return 2;
 }
 
@@ -51,6 +60,8 @@ int main(int argc, char** argv) {
   uint32_t limit = 10;
   bool context = true;
   bool cached_lengths = true;
+  bool parallel_count = true;
+  int threads = 0;
   double proximity = threadsearch::SearcherOptions().proximity_weight;
   uint32_t window = threadsearch::SearcherOptions().rescore_window;
   double title_weight = threadsearch::SearcherOptions().title_weight;
@@ -72,6 +83,11 @@ int main(int argc, char** argv) {
       context = false;
     } else if (a == "--no-cached-lengths") {
       cached_lengths = false;
+    } else if (a == "--no-parallel-count") {
+      parallel_count = false;
+    } else if (a == "--threads" && (v = next())) {
+      threads = std::atoi(v);
+      if (threads < 1) return Usage();
     } else if (a == "--proximity" && (v = next())) {
       proximity = std::atof(v);
     } else if (a == "--rescore-window" && (v = next())) {
@@ -94,42 +110,87 @@ int main(int argc, char** argv) {
   so.rescore_window = window;
   so.title_weight = title_weight;
   so.cached_lengths = cached_lengths;
-  auto searcher = threadsearch::Searcher::Open(db, so);
-  if (!searcher.ok()) {
-    std::cerr << "bench_query: " << searcher.status().ToString() << "\n";
-    return 1;
+  so.parallel_count = parallel_count;
+  const int n = std::max(threads, 1);
+  std::vector<std::unique_ptr<threadsearch::Searcher>> searchers;
+  for (int t = 0; t < n; ++t) {
+    auto searcher = threadsearch::Searcher::Open(db, so);
+    if (!searcher.ok()) {
+      std::cerr << "bench_query: " << searcher.status().ToString() << "\n";
+      return 1;
+    }
+    searchers.push_back(std::move(searcher).value());
   }
-  threadsearch::SearchRequest req;
-  req.limit = limit;
-  req.context = context;
 
-  std::vector<double> ms;
-  ms.reserve(queries.size());
-  uint64_t hits = 0, errors = 0;
-  for (int round = 0; round <= warm; ++round) {
-    const bool timed = round == warm;
-    for (const std::string& q : queries) {
-      req.query = q;
-      const auto t0 = Clock::now();
-      auto r = (*searcher)->Search(req);
-      const double d =
-          std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      if (!timed) continue;
-      ms.push_back(d);
-      if (r.ok()) {
-        hits += r->hits.size();
-      } else {
-        ++errors;
-        if (errors <= 3) {
-          std::cerr << "bench_query: " << q << ": " << r.status().ToString()
-                    << "\n";
+  // One thread's passes: `warm` untimed, then the timed one, which waits
+  // for every thread to be ready (`ready` counts them down).
+  struct Pass {
+    std::vector<double> ms;
+    uint64_t hits = 0, errors = 0;
+    Clock::time_point end;
+  };
+  std::vector<Pass> passes(n);
+  std::atomic<int> ready{n};
+  Clock::time_point start;
+  auto run = [&](int t) {
+    threadsearch::SearchRequest req;
+    req.limit = limit;
+    req.context = context;
+    Pass& p = passes[t];
+    p.ms.reserve(queries.size());
+    const size_t offset = queries.size() * t / n;
+    for (int round = 0; round <= warm; ++round) {
+      const bool timed = round == warm;
+      if (timed) {
+        if (--ready == 0) start = Clock::now();
+        while (ready.load() > 0) std::this_thread::yield();
+      }
+      for (size_t k = 0; k < queries.size(); ++k) {
+        req.query = queries[(offset + k) % queries.size()];
+        const auto t0 = Clock::now();
+        auto r = searchers[t]->Search(req);
+        const double d =
+            std::chrono::duration<double, std::milli>(Clock::now() - t0)
+                .count();
+        if (!timed) continue;
+        p.ms.push_back(d);
+        if (r.ok()) {
+          p.hits += r->hits.size();
+        } else {
+          ++p.errors;
+          if (p.errors <= 3) {
+            std::cerr << "bench_query: " << req.query << ": "
+                      << r.status().ToString() << "\n";
+          }
         }
       }
     }
+    p.end = Clock::now();
+  };
+  if (threads == 0) {
+    run(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < n; ++t) pool.emplace_back(run, t);
+    for (std::thread& th : pool) th.join();
+  }
+  std::vector<double> ms;
+  uint64_t hits = 0, errors = 0;
+  Clock::time_point end = start;
+  for (const Pass& p : passes) {
+    ms.insert(ms.end(), p.ms.begin(), p.ms.end());
+    hits += p.hits;
+    errors += p.errors;
+    end = std::max(end, p.end);
   }
   if (!times_path.empty()) {
     std::ofstream out(times_path);
     for (double d : ms) out << d << "\n";
   }
-  return threadsearch::bench::PrintLatencySummary(ms, errors, hits);
+  if (threads == 0) return threadsearch::bench::PrintLatencySummary(ms, errors, hits);
+  const double wall = std::chrono::duration<double>(end - start).count();
+  std::string extra = "\"threads\": " + std::to_string(threads) +
+                      ", \"queries_per_s\": " +
+                      std::to_string(static_cast<double>(ms.size()) / wall);
+  return threadsearch::bench::PrintLatencySummary(ms, errors, hits, extra);
 }
