@@ -313,7 +313,7 @@ struct Searcher::Impl {
   // up is local and in step (SyncCountHandle); else empty, and the count
   // pass runs on `db` after the page.
   Xapian::Database count_db;
-  bool parallel_count = false;
+  bool count_handles = false;  // count_db is usable
   uint64_t parallel_counts = 0;  // count passes run on their own thread
   std::vector<std::pair<uint32_t, uint32_t>> slots;
   // Store readers for thread:/under:/id: resolution, shards that are up.
@@ -737,21 +737,21 @@ void Searcher::Impl::SyncCountHandle(Shard& s, bool fresh) {
 void Searcher::Impl::Combine() {
   db = Xapian::Database();
   count_db = Xapian::Database();
-  parallel_count = true;
+  count_handles = true;
   slots.clear();
   live_stores.clear();
   for (size_t i = 0; i < shards.size(); ++i) {
     Shard& s = shards[i];
     if (!s.up) continue;
     db.add_database(s.db);
-    parallel_count = parallel_count && !s.remote() && s.count_in_step;
-    if (parallel_count) count_db.add_database(s.count_db);
+    count_handles = count_handles && !s.remote() && s.count_in_step;
+    if (count_handles) count_db.add_database(s.count_db);
     for (unsigned j = 0; j < s.subdbs; ++j) {
       slots.emplace_back(static_cast<uint32_t>(i), j);
     }
     live_stores.push_back(s.store.get());
   }
-  if (!parallel_count) count_db = Xapian::Database();
+  if (!count_handles) count_db = Xapian::Database();
 }
 
 std::pair<uint32_t, uint32_t> Searcher::Impl::Locate(Xapian::docid did) const {
@@ -1446,7 +1446,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // reads the store and makes snippets. (Declared after what it fills:
     // an early return joins it first.)
     CountThread counter;
-    if (count_pass && im.parallel_count && Searching::CoreFree() &&
+    if (count_pass && im.count_handles && Searching::CoreFree() &&
         !HasMatchAll(matching)) {
       // Its own copy of the query: Xapian's query objects count their
       // references without atomics, so none may be shared.
