@@ -34,6 +34,17 @@ const std::string kMarch =
 const std::string kApril =
     std::string(TS_CORPUS) + "/mailing-lists/r-help/2003-April.txt.gz";
 
+// Indexes `paths` into the database at `dir` (made if missing) with the
+// real Indexer; the run's figures in *stats when given.
+void IndexInto(const std::string& dir, const std::vector<std::string>& paths,
+               const IndexOptions& io = {}, IndexStats* stats = nullptr) {
+  auto ix = Indexer::Open(dir, io);
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->IndexPaths(paths, &st));
+  if (stats) *stats = st;
+}
+
 class SearcherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -1379,12 +1390,7 @@ TEST(ParallelCountTest, CountsFollowTheIndexAsItGrows) {
   TempDir tmp;
   IndexOptions io;
   io.compact = IndexOptions::Compaction::kNever;
-  {
-    auto ix = Indexer::Open(tmp.Sub("db"), io);
-    ASSERT_OK(ix);
-    IndexStats st;
-    ASSERT_OK((*ix)->IndexPaths({kMarch}, &st));
-  }
+  IndexInto(tmp.Sub("db"), {kMarch}, io);
   SearcherOptions po, so;
   po.reopen_interval_ms = 0;
   so.reopen_interval_ms = 0;
@@ -1405,12 +1411,9 @@ TEST(ParallelCountTest, CountsFollowTheIndexAsItGrows) {
   EXPECT_EQ(counts > 0, free_core);
   for (const std::string& more : {kApril, kHiring}) {
     // Added to the same parts (no compaction): the handles reopen.
-    auto ix = Indexer::Open(tmp.Sub("db"), io);
-    ASSERT_OK(ix);
     IndexStats st;
-    ASSERT_OK((*ix)->IndexPaths({more}, &st));
+    IndexInto(tmp.Sub("db"), {more}, io, &st);
     EXPECT_FALSE(st.compacted);
-    ix->reset();
     ASSERT_OK((*parallel)->Refresh());
     ASSERT_OK((*sequential)->Refresh());
     ExpectSameCounts(parallel->get(), sequential->get(), queries);
@@ -1534,12 +1537,7 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
 
 TEST(CachedLengthsTest, ReloadWhenTheIndexChanges) {
   TempDir tmp;
-  {
-    auto ix = Indexer::Open(tmp.Sub("db"), {});
-    ASSERT_OK(ix);
-    IndexStats st;
-    ASSERT_OK((*ix)->IndexPaths({kMarch}, &st));
-  }
+  IndexInto(tmp.Sub("db"), {kMarch});
   SearcherOptions cached_opts, plain_opts;
   cached_opts.reopen_interval_ms = 0;
   plain_opts.reopen_interval_ms = 0;
@@ -1560,10 +1558,8 @@ TEST(CachedLengthsTest, ReloadWhenTheIndexChanges) {
   const uint64_t loads = DocLengths::Loads();
   {
     // More documents, and new lengths for the parts.
-    auto ix = Indexer::Open(tmp.Sub("db"), {});
-    ASSERT_OK(ix);
     IndexStats st;
-    ASSERT_OK((*ix)->IndexPaths({kApril}, &st));
+    IndexInto(tmp.Sub("db"), {kApril}, {}, &st);
     // Compacted: new part directories, which Xapian's reopen() misses.
     EXPECT_TRUE(st.compacted);
   }
@@ -1607,12 +1603,7 @@ TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
             "\n\n";
   }
   WriteFileOrDie(tmp.Sub("2003-March.txt"), mbox);
-  {
-    auto ix = Indexer::Open(tmp.Sub("db"), {});
-    ASSERT_OK(ix);
-    IndexStats st;
-    ASSERT_OK((*ix)->IndexPaths({tmp.Sub("2003-March.txt")}, &st));
-  }
+  IndexInto(tmp.Sub("db"), {tmp.Sub("2003-March.txt")});
   auto s = Searcher::Open(tmp.Sub("db"), {});
   ASSERT_OK(s);
   for (int i = 0; i < 3; ++i) {
@@ -1729,12 +1720,7 @@ TEST(SearcherPlaceholderTest, ThreadOfAStoryTheDumpLacksFindsItsComments) {
   const std::string reddit = std::string(TS_CORPUS) +
                              "/reddit/Paul-E-Pushshift-Importer/test_comments.json";
   TempDir tmp;
-  {
-    auto ix = Indexer::Open(tmp.Sub("db"), {});
-    ASSERT_OK(ix);
-    IndexStats st;
-    ASSERT_OK((*ix)->IndexPaths({algolia, reddit}, &st));
-  }
+  IndexInto(tmp.Sub("db"), {algolia, reddit});
   auto searcher = Searcher::Open(tmp.Sub("db"), {});
   ASSERT_OK(searcher);
   // What the dumps say: story (link) -> comments, parent -> replies.
