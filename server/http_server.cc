@@ -451,8 +451,11 @@ std::string HnQuery(const std::string& text, bool in_title,
                     const std::vector<std::string>& clauses) {
   std::string q = text;
   if (in_title && !TrimAscii(q).empty()) q = "title:(" + q + ")";
+  // One flat AND: the parser's nesting limit (64) is no limit on how many
+  // clauses (an author blocklist of excluded tags) a request brings.
+  if (!TrimAscii(q).empty() && !clauses.empty()) q = "(" + q + ")";
   for (const std::string& c : clauses) {
-    q = TrimAscii(q).empty() ? c : "(" + q + ") AND " + c;
+    q = TrimAscii(q).empty() ? c : q + " AND " + c;
   }
   return q;
 }
