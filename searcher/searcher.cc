@@ -1707,20 +1707,26 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   if (view.root.item.placeholder) {
     // The items below a placeholder root, and below placeholders under it
     // (missing parents), are roots of their own threads (common/item.h):
-    // the view holds their threads. The title is the first the items
-    // carry, breadth first.
+    // the view holds their threads, however deep it is drawn. The title is
+    // the first the items carry, breadth first.
     view.size = 0;
-    std::deque<const ThreadNode*> below{&view.root};
-    while (!below.empty()) {
-      const ThreadNode* n = below.front();
+    std::deque<uint32_t> below{view.root.item.num};
+    std::unordered_set<uint32_t> walked{view.root.item.num};
+    while (!below.empty() && walked.size() < kMaxTreeNodes) {
+      const uint32_t n = below.front();
       below.pop_front();
-      for (const ThreadNode& c : n->children) {
-        if (c.item.placeholder) {
-          below.push_back(&c);
-          continue;
+      Result<const std::vector<uint32_t>*> kids = items.Children(shard, n);
+      if (!kids.ok()) return kids.status();
+      for (uint32_t k : **kids) {
+        if (!walked.insert(k).second) continue;
+        Result<const StoredItem*> c = items.Get(shard, k);
+        if (!c.ok()) return c.status();
+        if ((*c)->placeholder) {
+          below.push_back(k);
+        } else if ((*c)->parent_num == n) {
+          view.size += (*c)->thread_size;
+          if (view.title.empty()) view.title = (*c)->item.story_title;
         }
-        view.size += c.item.thread_size;
-        if (view.title.empty()) view.title = c.item.item.story_title;
       }
     }
   }

@@ -1343,11 +1343,10 @@ TEST_F(QueryLanguageTest, CountPassesTakeNoThreadWhileEveryCoreSearches) {
     ASSERT_OK(s);
     searchers.push_back(std::move(s).value());
   }
-  // Each thread searches until all have finished a round together, so that
-  // `cores` searches overlap; counted passes are then compared with those
-  // of one Searcher alone.
+  // The threads start together and all stop when the first has run its
+  // searches, so that `cores` searches overlap throughout.
   std::atomic<unsigned> ready{0};
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, failed{false};
   std::vector<uint64_t> totals(cores);
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < cores; ++i) {
@@ -1360,16 +1359,15 @@ TEST_F(QueryLanguageTest, CountPassesTakeNoThreadWhileEveryCoreSearches) {
       while (ready.load() < cores) std::this_thread::yield();
       for (int round = 0; round < 200 && !stop.load(); ++round) {
         Result<SearchResult> r = searchers[i]->Search(req);
-        if (!r.ok()) {
-          stop = true;
-          return;
-        }
+        if (!r.ok()) failed = true;
+        if (!r.ok()) break;
         totals[i] = r->total;
       }
+      stop = true;
     });
   }
   for (std::thread& t : pool) t.join();
-  ASSERT_FALSE(stop.load());
+  ASSERT_FALSE(failed.load());
   uint64_t threaded = 0;
   for (unsigned i = 0; i < cores; ++i) {
     EXPECT_EQ(totals[i], Total("the to"));
@@ -1782,6 +1780,11 @@ TEST(SearcherPlaceholderTest, ThreadOfAStoryTheDumpLacksFindsItsComments) {
     ASSERT_OK(v);
     EXPECT_EQ(v->size, comments.size()) << story;
     EXPECT_EQ(v->title, story_title[story]) << story;
+    // Drawn only to the root, it still counts them all.
+    Result<ThreadView> shallow = (*searcher)->Thread(story, 0);
+    ASSERT_OK(shallow);
+    EXPECT_EQ(shallow->size, comments.size()) << story;
+    EXPECT_EQ(shallow->title, story_title[story]) << story;
     SearchRequest req;
     req.query = "thread:" + story;
     req.limit = 1000;
