@@ -17,7 +17,9 @@
 //   1. dbspin ◴[] No.42134706[source]    a header may carry an "N. " prefix
 //
 // - A header is "[N. ]USER ◴[TIME] No.ID[source]"; the brackets after ◴
-//   are empty here (no time shown), so items get time 0.
+//   are empty here (no time shown), so items get time 0. A time there is
+//   read when it is Unix seconds, "YYYY-MM-DD[ T]HH:MM[:SS][Z| UTC]", or
+//   "M/D/YYYY, h:mm[:ss] AM|PM" (a US browser's), as UTC.
 // - A comment's body runs from its header to its "replies(N): …" line or to
 //   the next header. The replies line lists direct children, so an id listed
 //   there gets that comment as parent. Replies listed but not shown on the
@@ -29,6 +31,7 @@
 //   story's id ("item?id=N" or "No.N" above the first comment), in which
 //   case the story is emitted and is every comment's thread_hint.
 // - Text is plain text (quotes as "> …"), so text_html is false.
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,7 +61,78 @@ std::string_view LeadingDigits(std::string_view s) {
 struct Header {
   std::string author;
   std::string id;
+  int64_t time = 0;
 };
+
+// Reads a whole number from the front of *s, at most `max_digits` digits.
+bool TakeNumber(std::string_view* s, size_t max_digits, int* out) {
+  std::string_view d = LeadingDigits(*s);
+  if (d.empty() || d.size() > max_digits) return false;
+  int v = 0;
+  for (char c : d) v = v * 10 + (c - '0');
+  *out = v;
+  s->remove_prefix(d.size());
+  return true;
+}
+
+bool Take(std::string_view* s, std::string_view what) {
+  if (s->rfind(what, 0) != 0) return false;
+  s->remove_prefix(what.size());
+  return true;
+}
+
+int64_t UnixTime(int y, int mo, int d, int h, int mi, int sec) {
+  using namespace std::chrono;
+  const sys_days day = year(y) / month(static_cast<unsigned>(mo)) /
+                       static_cast<unsigned>(d);
+  return static_cast<int64_t>(day.time_since_epoch().count()) * 86400 +
+         h * 3600 + mi * 60 + sec;
+}
+
+// The time in a header's brackets, in the forms the header comment names.
+bool ParsePageTime(std::string_view s, int64_t* out) {
+  s = TrimAscii(s);
+  if (s.empty()) return false;
+  if (LeadingDigits(s).size() == s.size()) {  // Unix seconds
+    if (s.size() < 9 || s.size() > 11) return false;
+    int64_t v = 0;
+    if (!ParseInt64(s, &v)) return false;
+    *out = v;
+    return true;
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  std::string_view t = s;
+  if (TakeNumber(&t, 4, &y) && y >= 1000 && Take(&t, "-") &&
+      TakeNumber(&t, 2, &mo) && Take(&t, "-") && TakeNumber(&t, 2, &d) &&
+      (Take(&t, " ") || Take(&t, "T")) && TakeNumber(&t, 2, &h) &&
+      Take(&t, ":") && TakeNumber(&t, 2, &mi)) {
+    if (Take(&t, ":") && !TakeNumber(&t, 2, &sec)) return false;
+    if (!(t.empty() || t == "Z" || t == " UTC" || t == "UTC")) return false;
+  } else {
+    t = s;
+    bool pm = false;
+    if (!(TakeNumber(&t, 2, &mo) && Take(&t, "/") && TakeNumber(&t, 2, &d) &&
+          Take(&t, "/") && TakeNumber(&t, 4, &y) && y >= 1000 &&
+          Take(&t, ", ") && TakeNumber(&t, 2, &h) && Take(&t, ":") &&
+          TakeNumber(&t, 2, &mi))) {
+      return false;
+    }
+    if (Take(&t, ":") && !TakeNumber(&t, 2, &sec)) return false;
+    if (Take(&t, " PM")) {
+      pm = true;
+    } else if (!Take(&t, " AM")) {
+      return false;
+    }
+    if (!t.empty() || h < 1 || h > 12) return false;
+    h = h % 12 + (pm ? 12 : 0);
+  }
+  if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+      h > 23 || mi > 59 || sec > 60) {
+    return false;
+  }
+  *out = UnixTime(y, mo, d, h, mi, sec);
+  return true;
+}
 
 // "[N. ]USER ◴[…] No.ID[source]" → author and id.
 bool ParseHeader(std::string_view line, Header* h) {
@@ -79,6 +153,8 @@ bool ParseHeader(std::string_view line, Header* h) {
   if (id.empty()) return false;
   h->author = std::string(user);
   h->id = std::string(id);
+  const size_t open = clock + kClock.size();
+  if (!ParsePageTime(line.substr(open, close - open), &h->time)) h->time = 0;
   return true;
 }
 
@@ -146,6 +222,7 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
       c.item.type = ItemType::kComment;
       c.item.id = std::move(h.id);
       c.item.author = std::move(h.author);
+      c.item.time = h.time;
       c.item.text_html = false;
       c.item.origin = in.name() + ":" + std::to_string(in.line_number());
       comments.push_back(std::move(c));

@@ -1250,5 +1250,40 @@ TEST(ReadersTest, ThreadPageWithStoryId) {
   EXPECT_EQ(c.items[3].thread_hint, "100");
 }
 
+// A time in a header's brackets, where a page shows one: Unix seconds, ISO
+// and a US browser's form are read as UTC; anything else leaves time 0, and
+// the header is a header all the same.
+TEST(ReadersTest, ThreadPageHeaderTimes) {
+  struct Case {
+    std::string bracket;
+    int64_t want;
+  };
+  // date -u -d '2024-11-14 18:04:12' +%s
+  const int64_t t = 1731607452;
+  const Case cases[] = {
+      {"", 0},
+      {"1731607452", t},
+      {"2024-11-14 18:04:12", t},
+      {"2024-11-14T18:04:12Z", t},
+      {"2024-11-14 18:04:12 UTC", t},
+      {"2024-11-14 18:04", t - 12},
+      {"11/14/2024, 6:04:12 PM", t},
+      {"11/14/2024, 12:04:12 AM", t - 18 * 3600},
+      {"3 hours ago", 0},
+      {"2024-13-14 18:04:12", 0},
+      {"14/11/2024, 6:04:12 PM", 0},
+      {"2024-11-14 18:04:12 +0100", 0},
+  };
+  for (const Case& k : cases) {
+    const std::string page = "bob \xE2\x97\xB4[" + k.bracket +
+                             "] No.101[source]\nhello\n";
+    Collected c = ReadText(page, Format::kThreadPage, "page.txt");
+    ASSERT_OK(c.status);
+    ASSERT_EQ(c.items.size(), 1u) << k.bracket;
+    EXPECT_EQ(c.items[0].id, "101") << k.bracket;
+    EXPECT_EQ(c.items[0].time, k.want) << k.bracket;
+  }
+}
+
 }  // namespace
 }  // namespace threadsearch
