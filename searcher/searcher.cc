@@ -1,5 +1,6 @@
 #include "searcher/searcher.h"
 
+#include <sched.h>
 #include <sys/stat.h>
 #include <xapian.h>
 
@@ -1147,6 +1148,16 @@ Status Searcher::Impl::FillContext(uint32_t shard, const StoredItem& s,
   return Status::OK();
 }
 
+unsigned UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 namespace {
 
 // Searches running in this process (every Searcher), and the cores: a count
@@ -1154,7 +1165,8 @@ namespace {
 // load it costs no throughput (measured: 2 Searchers busy on 2 cores served
 // 5-10% fewer queries with every count on its own thread).
 std::atomic<unsigned> g_searches{0};
-const unsigned g_cores = std::max(1u, std::thread::hardware_concurrency());
+
+const unsigned g_cores = UsableCores();
 
 class Searching {
  public:

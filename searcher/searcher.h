@@ -243,6 +243,11 @@ struct SearcherOptions {
   bool parallel_count = true;
 };
 
+// The cores this process may run on: its CPU affinity (which a container's
+// cpuset narrows), else what the machine has; at least 1. A count pass takes
+// a thread of its own only while fewer searches than this are running.
+unsigned UsableCores();
+
 class Searcher {
  public:
   // Opens the database (or collection of shards) in `dir` read-only.

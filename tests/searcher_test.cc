@@ -1324,7 +1324,7 @@ TEST_F(QueryLanguageTest, ParallelCountsAreTheSequentialCounts) {
   ExpectSameCounts(searcher_, sequential->get(), queries);
   // Most of these needed a count pass, and it ran on its own thread: one
   // search at a time leaves a core free, unless there is only one.
-  if (std::thread::hardware_concurrency() > 1) {
+  if (UsableCores() > 1) {
     EXPECT_GE(searcher_->parallel_counts() - before, queries.size());
   } else {
     EXPECT_EQ(searcher_->parallel_counts(), before);
@@ -1336,7 +1336,7 @@ TEST_F(QueryLanguageTest, ParallelCountsAreTheSequentialCounts) {
 // search's thread: under load a second thread would only take a core from
 // another search.
 TEST_F(QueryLanguageTest, CountPassesTakeNoThreadWhileEveryCoreSearches) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = UsableCores();
   std::vector<std::unique_ptr<Searcher>> searchers;
   for (unsigned i = 0; i < cores; ++i) {
     auto s = Searcher::Open(tmp_->path(), {});
@@ -1405,7 +1405,7 @@ TEST(ParallelCountTest, CountsFollowTheIndexAsItGrows) {
   Result<SearchResult> before = (*parallel)->Search(req);
   ASSERT_OK(before);
   const uint64_t counts = (*parallel)->parallel_counts();
-  const bool free_core = std::thread::hardware_concurrency() > 1;
+  const bool free_core = UsableCores() > 1;
   EXPECT_EQ(counts > 0, free_core);
   for (const std::string& more : {kApril, kHiring}) {
     // Added to the same parts (no compaction): the handles reopen.
