@@ -162,6 +162,47 @@ Result<uint64_t> StoreReader::GetMetaInt(std::string_view name) const {
   return Status::Corruption("metadata " + std::string(name) + ": bad size");
 }
 
+Status StoreReader::ItemsBelowPlaceholder(uint32_t start, bool direct,
+                                          size_t max,
+                                          std::vector<StoredItem>* out) const {
+  Status first_error = Status::OK();
+  auto failed = [&first_error](Status st) {
+    if (first_error.ok()) first_error = std::move(st);
+  };
+  size_t taken = 0;
+  std::vector<uint32_t> queue{start};
+  for (size_t next = 0; next < queue.size() && taken < max; ++next) {
+    const uint32_t cur = queue[next];
+    std::vector<uint32_t> kids;
+    Status st = Children(cur, &kids);
+    if (!st.ok()) {
+      failed(std::move(st));
+      continue;
+    }
+    std::vector<Result<StoredItem>> items;
+    st = GetMany(kids, &items);
+    if (!st.ok()) {
+      failed(std::move(st));
+      continue;
+    }
+    for (size_t k = 0; k < kids.size() && taken < max; ++k) {
+      if (!items[k].ok()) {
+        failed(items[k].status());
+        continue;
+      }
+      StoredItem& c = *items[k];
+      if (c.parent_num != cur) continue;
+      if (c.placeholder) {
+        if (!direct) queue.push_back(kids[k]);
+        continue;
+      }
+      out->push_back(std::move(c));
+      ++taken;
+    }
+  }
+  return first_error;
+}
+
 Result<FoundItem> FindAmong(
     const std::vector<const StoreReader*>& stores,
     const std::function<Result<uint32_t>(const StoreReader&)>& lookup) {

@@ -63,6 +63,14 @@ class StoreReader {
       const std::function<Status(uint32_t num, const StoredItem&)>& fn) const;
   // Numbers of the direct children of `parent`, oldest first.
   Status Children(uint32_t parent, std::vector<uint32_t>* out) const;
+  // The items below the placeholder `start` (a parent the archive lacks),
+  // breadth first: its children that are no placeholders and, through the
+  // placeholders among them, theirs (only the first level when `direct`);
+  // a child entry whose item has moved to another parent is passed over.
+  // Appends at most `max` to *out. Walks on past a failed read, and
+  // returns the first failure.
+  Status ItemsBelowPlaceholder(uint32_t start, bool direct, size_t max,
+                               std::vector<StoredItem>* out) const;
   // Counts keys under `prefix` (a scan).
   Result<uint64_t> CountPrefix(std::string_view prefix) const;
   // Metadata helpers over M<name> keys.

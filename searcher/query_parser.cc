@@ -905,37 +905,26 @@ Xapian::Query BelowPlaceholder(const QueryNode& n,
                                const QueryBuildOptions& opts) {
   std::vector<Xapian::Query> parts;
   for (const StoreReader* store : opts.stores) {
-    if (store == nullptr) continue;
+    if (store == nullptr || parts.size() >= kMaxBelowPlaceholder) continue;
     Result<uint32_t> start = store->Find(n.value);
     if (!start.ok()) continue;
-    std::vector<uint32_t> queue{*start};
-    for (size_t next = 0; next < queue.size() &&
-                          parts.size() < kMaxBelowPlaceholder;
-         ++next) {
-      const uint32_t cur = queue[next];
-      std::vector<uint32_t> kids;
-      if (!store->Children(cur, &kids).ok()) continue;
-      std::vector<Result<StoredItem>> items;
-      if (!store->GetMany(kids, &items).ok()) continue;
-      for (size_t k = 0; k < kids.size() && parts.size() < kMaxBelowPlaceholder;
-           ++k) {
-        if (!items[k].ok()) continue;
-        const StoredItem& c = *items[k];
-        // A child entry left by an item that has moved on is not below.
-        if (c.parent_num != cur) continue;
-        if (c.placeholder) {
-          if (n.prefix != schema::kPrefixParent) queue.push_back(kids[k]);
-          continue;
-        }
-        const std::string key = schema::ItemKeyString(c.item.source, c.item.id);
-        if (n.prefix == schema::kPrefixParent) {
-          parts.emplace_back(schema::Term(schema::kPrefixId, key));
-        } else if (c.is_root()) {
-          parts.emplace_back(schema::Term(schema::kPrefixThread, key));
-        } else {
-          parts.emplace_back(schema::Term(schema::kPrefixUnder, key));
-          parts.emplace_back(schema::Term(schema::kPrefixId, key));
-        }
+    // What a failed read hides is left out; the rest still matches.
+    std::vector<StoredItem> below;
+    store
+        ->ItemsBelowPlaceholder(*start, n.prefix == schema::kPrefixParent,
+                                kMaxBelowPlaceholder - parts.size(), &below)
+        .IgnoreError();
+    for (size_t k = 0; k < below.size() && parts.size() < kMaxBelowPlaceholder;
+         ++k) {
+      const StoredItem& c = below[k];
+      const std::string key = schema::ItemKeyString(c.item.source, c.item.id);
+      if (n.prefix == schema::kPrefixParent) {
+        parts.emplace_back(schema::Term(schema::kPrefixId, key));
+      } else if (c.is_root()) {
+        parts.emplace_back(schema::Term(schema::kPrefixThread, key));
+      } else {
+        parts.emplace_back(schema::Term(schema::kPrefixUnder, key));
+        parts.emplace_back(schema::Term(schema::kPrefixId, key));
       }
     }
   }

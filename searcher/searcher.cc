@@ -1261,10 +1261,10 @@ class CountThread {
     } catch (const std::system_error&) {
       return false;  // out of threads or memory
     }
-    started_ = true;
     return true;
   }
-  bool started() const { return started_; }
+  // Whether a task was started and not yet waited for.
+  bool started() const { return thread_.joinable(); }
   // Rethrows what the task threw (a Xapian::Error reaches Search's
   // retries as if thrown here).
   void Wait() {
@@ -1279,7 +1279,6 @@ class CountThread {
  private:
   std::thread thread_;
   std::exception_ptr error_;
-  bool started_ = false;
 };
 
 }  // namespace
@@ -1721,25 +1720,13 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
     // (missing parents), are roots of their own threads (common/item.h):
     // the view holds their threads, however deep it is drawn. The title is
     // the first the items carry, breadth first.
+    std::vector<StoredItem> below;
+    TS_RETURN_IF_ERROR(store->ItemsBelowPlaceholder(
+        view.root.item.num, false, kMaxTreeNodes, &below));
     view.size = 0;
-    std::deque<uint32_t> below{view.root.item.num};
-    std::unordered_set<uint32_t> walked{view.root.item.num};
-    while (!below.empty() && walked.size() < kMaxTreeNodes) {
-      const uint32_t n = below.front();
-      below.pop_front();
-      Result<const std::vector<uint32_t>*> kids = items.Children(shard, n);
-      if (!kids.ok()) return kids.status();
-      for (uint32_t k : **kids) {
-        if (!walked.insert(k).second) continue;
-        Result<const StoredItem*> c = items.Get(shard, k);
-        if (!c.ok()) return c.status();
-        if ((*c)->placeholder) {
-          below.push_back(k);
-        } else if ((*c)->parent_num == n) {
-          view.size += (*c)->thread_size;
-          if (view.title.empty()) view.title = (*c)->item.story_title;
-        }
-      }
+    for (const StoredItem& c : below) {
+      view.size += c.thread_size;
+      if (view.title.empty()) view.title = c.item.story_title;
     }
   }
   for (const ContextItem& a : ctx.ancestors) view.ancestors.push_back(a);
