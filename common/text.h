@@ -38,6 +38,10 @@ std::string SanitizeUtf8(std::string_view s);
 bool ParseInt64(std::string_view s, int64_t* out);
 bool ParseUint64(std::string_view s, uint64_t* out);
 
+// Days since 1970-01-01 of a proleptic Gregorian date, month 1-12 (Howard
+// Hinnant's algorithm); times in the readers are this * 86400 + seconds.
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+
 // Lower-cases ASCII letters (author keys, ids).
 std::string AsciiLower(std::string_view s);
 

@@ -31,7 +31,6 @@
 //   story's id ("item?id=N" or "No.N" above the first comment), in which
 //   case the story is emitted and is every comment's thread_hint.
 // - Text is plain text (quotes as "> …"), so text_html is false.
-#include <chrono>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,14 +80,6 @@ bool Take(std::string_view* s, std::string_view what) {
   return true;
 }
 
-int64_t UnixTime(int y, int mo, int d, int h, int mi, int sec) {
-  using namespace std::chrono;
-  const sys_days day = year(y) / month(static_cast<unsigned>(mo)) /
-                       static_cast<unsigned>(d);
-  return static_cast<int64_t>(day.time_since_epoch().count()) * 86400 +
-         h * 3600 + mi * 60 + sec;
-}
-
 // The time in a header's brackets, in the forms the header comment names.
 bool ParsePageTime(std::string_view s, int64_t* out) {
   s = TrimAscii(s);
@@ -130,7 +121,9 @@ bool ParsePageTime(std::string_view s, int64_t* out) {
       h > 23 || mi > 59 || sec > 60) {
     return false;
   }
-  *out = UnixTime(y, mo, d, h, mi, sec);
+  *out = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) *
+             86400 +
+         h * 3600 + mi * 60 + sec;
   return true;
 }
 
