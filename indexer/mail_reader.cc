@@ -90,17 +90,6 @@ int ToInt(std::string_view s) {
   return v;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// algorithm).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 // "hh:mm[:ss]" (one or two digits each).
 bool ParseClock(std::string_view s, int* h, int* m, int* sec,
                 char sep = ':') {
@@ -755,8 +744,6 @@ bool LooksLikeAddress(std::string_view deobfuscated) {
          deobfuscated.find(' ') == std::string_view::npos;
 }
 
-// The first "<…>" id in a header value, without brackets; when there is
-// none and `bare_ok`, the first word.
 // The id between v[lt] == '<' and v[gt] == '>', without the doubled
 // brackets some mailers write ("<<id>>").
 std::string IdBetween(std::string_view v, size_t lt, size_t gt) {
@@ -766,6 +753,8 @@ std::string IdBetween(std::string_view v, size_t lt, size_t gt) {
   return std::string(Trim(id));
 }
 
+// The first "<…>" id in a header value, without brackets; when there is
+// none and `bare_ok`, the first word.
 std::string FirstId(std::string_view v, bool bare_ok) {
   const size_t lt = v.find('<');
   if (lt != std::string_view::npos) {
@@ -806,11 +795,10 @@ std::string ThreadHint(std::string_view refs, std::string_view parent,
     if (lt == std::string_view::npos) break;
     const size_t gt = refs.find('>', lt + 1);
     if (gt == std::string_view::npos) break;
-    std::string_view id = Trim(refs.substr(lt + 1, gt - lt - 1));
-    while (!id.empty() && id.front() == '<') id.remove_prefix(1);
+    const std::string id = IdBetween(refs, lt, gt);
     pos = gt + 1;
     if (id.empty() || id == parent || id == self) continue;
-    return std::string(id);
+    return id;
   }
   return "";
 }
@@ -933,9 +921,8 @@ class MboxParser {
         // pipermail archive, which writes the full ctime and leaves body
         // lines starting with "From " unescaped.
         const bool rare_ok = may_be_rare && !(have_format_ && !classic_);
-        if (ParseSeparator(line, &sep, false) ||
-            (rare_ok && (ParseSeparator(line, &sep, true) ||
-                         ParseRfc2822Separator(line, &sep)))) {
+        if (ParseSeparator(line, &sep, /*without_seconds=*/rare_ok) ||
+            (rare_ok && ParseRfc2822Separator(line, &sep))) {
           Finish();
           if (!have_format_) {
             have_format_ = true;
