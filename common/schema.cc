@@ -183,6 +183,14 @@ std::string BodyExcerpt(const Item& item, size_t max_bytes) {
 
 bool TitleIsBody(const Item& item) { return item.parent.empty(); }
 
+int64_t CommentCount(const StoredItem& s) {
+  if (s.item.num_comments >= 0) return s.item.num_comments;
+  if (s.is_root() && OpensThread(s.item) && s.thread_size > 0) {
+    return static_cast<int64_t>(s.thread_size) - 1;
+  }
+  return -1;
+}
+
 bool OpensThread(const Item& item) {
   switch (item.type) {
     case ItemType::kStory:

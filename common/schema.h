@@ -141,6 +141,10 @@ bool TitleIsBody(const Item& item);
 // poll or job; a message or untyped item without a parent): what has a
 // comment count when its source gives none.
 bool OpensThread(const Item& item);
+// An item's comment count: the source's own when it gave one, else the
+// items below a root that OpensThread; -1 (none) otherwise. The index's
+// comments value and the HN Search API's num_comments both.
+int64_t CommentCount(const StoredItem& s);
 
 }  // namespace threadsearch::schema
 

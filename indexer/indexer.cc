@@ -890,13 +890,9 @@ Status Indexer::Impl::PlanDocument(const StoredItem& s, DocPlan::Kind kind,
   }
   terms.push_back(schema::Term(schema::kPrefixThread, thread_key));
   auto number = [](double v) { return Xapian::sortable_serialise(v); };
-  // The source's count, else the items below a thread opener (as the HN
-  // Search API serves num_comments: a comment or a reply whose parent is
-  // missing starts a thread here but has no count).
-  int64_t comments = it.num_comments;
-  if (comments < 0 && s.is_root() && schema::OpensThread(it)) {
-    comments = static_cast<int64_t>(s.thread_size) - 1;
-  }
+  // As the HN Search API serves num_comments: a comment or a reply whose
+  // parent is missing starts a thread here but has no count.
+  const int64_t comments = schema::CommentCount(s);
   // A value-only update replaces every slot listed here; an empty string
   // removes the slot (items without points or a comment count).
   plan->values = {

@@ -388,11 +388,7 @@ ojson AlgoliaNodeJson(const ThreadNode& n, const StoredItem& root) {
 }  // namespace
 
 int64_t AlgoliaNumComments(const StoredItem& s) {
-  if (s.item.num_comments >= 0) return s.item.num_comments;
-  if (s.is_root() && AlgoliaIsStory(s) && s.thread_size > 0) {
-    return static_cast<int64_t>(s.thread_size) - 1;
-  }
-  return -1;
+  return schema::CommentCount(s);
 }
 
 bool AlgoliaIsStory(const StoredItem& s) {
