@@ -13,6 +13,8 @@
 #include <zlib.h>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -99,6 +101,29 @@ bool AcceptsGzip(const Request& req) {
 void SendError(Response& res, const Status& st, const std::string& param) {
   const int status = HttpStatusFor(st);
   SendJson(res, status, HttpErrorToJson(st.message(), param, status));
+}
+
+// An error of Algolia's native protocol ({"message", "status"}); the
+// message names `param` when it does not already.
+void SendAlgoliaError(Response& res, const Status& st,
+                      const std::string& param) {
+  std::string msg = st.message();
+  if (!param.empty() && !msg.starts_with(param + ":")) msg = param + ": " + msg;
+  const int status = HttpStatusFor(st);
+  SendJson(res, status, AlgoliaErrorToJson(msg, status));
+}
+
+// A CORS preflight answer allowing `methods` and the headers asked for
+// (Algolia's clients send x-algolia-application-id, x-algolia-api-key).
+void SendPreflight(const Request& req, Response& res, const char* methods) {
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Origin", "*");
+  res.set_header("Access-Control-Allow-Methods", methods);
+  // Echoed rather than "*": browsers before 2020 do not read the wildcard.
+  const std::string asked =
+      req.get_header_value("Access-Control-Request-Headers");
+  res.set_header("Access-Control-Allow-Headers", asked.empty() ? "*" : asked);
+  res.set_header("Access-Control-Max-Age", "86400");
 }
 
 // Identifies the state of the Xapian index on disk: glass rewrites
@@ -315,42 +340,53 @@ class SearcherPool {
   std::atomic<uint64_t> generation_{0};
 };
 
-// One parameter's value ("" when absent).
-std::string Param(const Request& req, const char* name) {
-  return req.has_param(name) ? req.get_param_value(name) : std::string();
-}
-
 // Every value of a repeatable, comma-separated parameter.
-std::vector<std::string> ListParam(const Request& req, const char* name) {
+std::vector<std::string> ListParam(const ParamMap& ps, const char* name) {
   std::vector<std::string> out;
-  size_t n = req.get_param_value_count(name);
-  for (size_t i = 0; i < n; ++i) {
-    for (std::string& v : SplitList(req.get_param_value(name, i))) {
-      out.push_back(std::move(v));
-    }
+  auto [begin, end] = ps.equal_range(name);
+  for (auto it = begin; it != end; ++it) {
+    for (std::string& v : SplitList(it->second)) out.push_back(std::move(v));
   }
   return out;
 }
 
+// The limits on a request's parameters: how many, how long each. On
+// failure *bad names the parameter at fault (none for too many).
+Status CheckParams(const ParamMap& ps, const HttpServerOptions& o,
+                   std::string* bad) {
+  if (ps.size() > kMaxParams) {
+    return Status::InvalidArgument("too many parameters");
+  }
+  for (const auto& [k, v] : ps) {
+    if (v.size() > o.max_param_bytes || k.size() > o.max_param_bytes) {
+      *bad = k.substr(0, 64);
+      return Status::InvalidArgument(*bad + ": longer than " +
+                                     std::to_string(o.max_param_bytes) +
+                                     " bytes");
+    }
+  }
+  return Status::OK();
+}
+
 // Fills page and limit from `page_param`/`limit_param`, enforcing the
 // limits; on failure *bad names the parameter.
-Status ParsePaging(const Request& req, const HttpServerOptions& o,
+Status ParsePaging(const ParamMap& ps, const HttpServerOptions& o,
                    const char* page_param, const char* limit_param,
                    uint32_t default_limit, SearchRequest* sreq,
                    std::string* bad) {
   sreq->limit = default_limit;
-  if (limit_param && req.has_param(limit_param)) {
-    Result<int64_t> v = ParseIntParam(Param(req, limit_param), 1,
+  if (limit_param && ps.count(limit_param)) {
+    Result<int64_t> v = ParseIntParam(ParamValue(ps, limit_param), 1,
                                       o.max_hits_per_page, limit_param);
     if (!v.ok()) return *bad = limit_param, v.status();
     sreq->limit = static_cast<uint32_t>(*v);
   }
-  if (req.has_param(page_param)) {
+  if (ps.count(page_param)) {
     int64_t max_page =
         static_cast<int64_t>(o.max_result_offset / sreq->limit) - 1;
     Result<int64_t> v =
-        ParseIntParam(Param(req, page_param), 0, std::max<int64_t>(max_page, 0),
-                      page_param);
+        ParseIntParam(ParamValue(ps, page_param), 0,
+                      std::max<int64_t>(max_page, 0), page_param);
     if (!v.ok()) {
       *bad = page_param;
       if (v.status().message().find("between") == std::string::npos) {
@@ -366,31 +402,31 @@ Status ParsePaging(const Request& req, const HttpServerOptions& o,
 }
 
 // The native /api/search parameters.
-Status ParseSearchParams(const Request& req, const HttpServerOptions& o,
+Status ParseSearchParams(const ParamMap& ps, const HttpServerOptions& o,
                          SearchRequest* sreq, std::string* bad) {
-  sreq->query = Param(req, "q");
-  TS_RETURN_IF_ERROR(ParsePaging(req, o, "page", "limit", 10, sreq, bad));
-  sreq->authors = ListParam(req, "author");
-  sreq->replies_to = ListParam(req, "replies_to");
-  sreq->thread = Param(req, "thread");
-  sreq->list = Param(req, "list");
-  std::string v = Param(req, "sort");
+  sreq->query = ParamValue(ps, "q");
+  TS_RETURN_IF_ERROR(ParsePaging(ps, o, "page", "limit", 10, sreq, bad));
+  sreq->authors = ListParam(ps, "author");
+  sreq->replies_to = ListParam(ps, "replies_to");
+  sreq->thread = ParamValue(ps, "thread");
+  sreq->list = ParamValue(ps, "list");
+  std::string v = ParamValue(ps, "sort");
   if (!v.empty()) {
     Result<SortOrder> s = ParseSortOrder(v);
     if (!s.ok()) return *bad = "sort", s.status();
     sreq->sort = *s;
   }
-  v = Param(req, "collapse");
+  v = ParamValue(ps, "collapse");
   if (v == "thread") {
     sreq->collapse_thread = true;
   } else if (!v.empty() && v != "none") {
     *bad = "collapse";
     return Status::InvalidArgument("collapse: expected thread or none");
   }
-  Result<bool> facets = ParseBoolParam(Param(req, "facets"), "facets");
+  Result<bool> facets = ParseBoolParam(ParamValue(ps, "facets"), "facets");
   if (!facets.ok()) return *bad = "facets", facets.status();
   sreq->facets = *facets;
-  if (!(v = Param(req, "type")).empty()) {
+  if (!(v = ParamValue(ps, "type")).empty()) {
     ItemType t;
     if (!ParseItemType(v, &t)) {
       *bad = "type";
@@ -399,7 +435,7 @@ Status ParseSearchParams(const Request& req, const HttpServerOptions& o,
     }
     sreq->type = t;
   }
-  if (!(v = Param(req, "source")).empty()) {
+  if (!(v = ParamValue(ps, "source")).empty()) {
     Source s;
     if (!ParseSource(v, &s)) {
       *bad = "source";
@@ -408,7 +444,7 @@ Status ParseSearchParams(const Request& req, const HttpServerOptions& o,
     sreq->source = s;
   }
   for (const char* name : {"after", "before"}) {
-    if ((v = Param(req, name)).empty()) continue;
+    if ((v = ParamValue(ps, name)).empty()) continue;
     Result<int64_t> t = ParseDateParam(v, name);
     if (!t.ok()) return *bad = name, t.status();
     (name[0] == 'a' ? sreq->after : sreq->before) = *t;
@@ -502,7 +538,11 @@ std::string ApplyOptionalWords(const std::string& query,
     return AsciiLower(TrimAscii(out));
   };
   std::unordered_set<std::string> opt;
-  for (const std::string& w : split(optional)) opt.insert(bare(w));
+  // The JSON array form (["a","b"]), as a JSON field gives it, or words.
+  const std::vector<std::string> listed = TrimAscii(optional).starts_with("[")
+                                              ? AlgoliaList(optional)
+                                              : split(optional);
+  for (const std::string& w : listed) opt.insert(bare(w));
   std::vector<std::string> required, optional_words;
   for (const std::string& w : split(query)) {
     (opt.count(bare(w)) ? optional_words : required).push_back(w);
@@ -519,7 +559,7 @@ std::string ApplyOptionalWords(const std::string& query,
   return out;
 }
 
-Status ParseHnParams(const Request& req, const HttpServerOptions& o,
+Status ParseHnParams(const ParamMap& ps, const HttpServerOptions& o,
                      bool by_date, HnParams* hp, std::string* bad) {
   SearchRequest* sreq = &hp->sreq;
   NumericFilter* nf = &hp->nf;
@@ -527,16 +567,16 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   // Algolia's filter parameters we do not serve are refused rather than
   // ignored: a client would take the answer for what it asked.
   for (const char* unsupported : {"optionalFilters"}) {
-    if (!TrimAscii(Param(req, unsupported)).empty()) {
+    if (!TrimAscii(ParamValue(ps, unsupported)).empty()) {
       *bad = unsupported;
       return Status::InvalidArgument(
           std::string(unsupported) +
           ": not supported here; use tags and numericFilters");
     }
   }
-  std::string query = Param(req, "query");
-  if (req.has_param("optionalWords")) {
-    query = ApplyOptionalWords(query, Param(req, "optionalWords"));
+  std::string query = ParamValue(ps, "query");
+  if (ps.count("optionalWords")) {
+    query = ApplyOptionalWords(query, ParamValue(ps, "optionalWords"));
   }
   std::vector<std::string> clauses;
   // restrictSearchableAttributes: the query matched in titles, in URLs, or
@@ -544,7 +584,7 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   // author, …) searches everything, as without it.
   bool in_title = false, in_url = false, elsewhere = false;
   for (const std::string& a :
-       AlgoliaList(Param(req, "restrictSearchableAttributes"))) {
+       AlgoliaList(ParamValue(ps, "restrictSearchableAttributes"))) {
     const std::string attr = AsciiLower(a);
     (attr == "title" ? in_title : attr == "url" ? in_url : elsewhere) = true;
   }
@@ -575,30 +615,31 @@ Status ParseHnParams(const Request& req, const HttpServerOptions& o,
   // hn.algolia.com serves at most 1000 hits a page and answers more with
   // 1000; 0 asks for the count alone.
   uint32_t per_page = kHnDefaultHitsPerPage;
-  if (req.has_param("hitsPerPage")) {
-    Result<int64_t> v = ParseIntParam(Param(req, "hitsPerPage"), 0,
-                                      std::numeric_limits<int64_t>::max(),
-                                      "hitsPerPage");
+  if (ps.count("hitsPerPage")) {
+    Result<int64_t> v =
+        ParseIntParam(ParamValue(ps, "hitsPerPage"), 0,
+                      std::numeric_limits<int64_t>::max(), "hitsPerPage");
     if (!v.ok()) return *bad = "hitsPerPage", v.status();
     hp->count_only = *v == 0;
     per_page = static_cast<uint32_t>(
         std::clamp<int64_t>(*v, 1, o.max_hits_per_page));
   }
-  TS_RETURN_IF_ERROR(
-      ParsePaging(req, o, "page", nullptr, per_page, sreq, bad));
+  TS_RETURN_IF_ERROR(ParsePaging(ps, o, "page", nullptr, per_page, sreq, bad));
   // tagFilters is Algolia's name for tags; both given, both apply.
   TagFilter tags;
   for (const char* name : {"tags", "tagFilters"}) {
-    Status st = AddAlgoliaTags(Param(req, name), name, &tags);
+    Status st = AddAlgoliaTags(ParamValue(ps, name), name, &tags);
     if (!st.ok()) return *bad = name, st;
   }
-  Result<NumericFilter> n = ParseNumericFilters(Param(req, "numericFilters"));
+  Result<NumericFilter> n =
+      ParseNumericFilters(ParamValue(ps, "numericFilters"));
   if (!n.ok()) return *bad = "numericFilters", n.status();
   *nf = *n;
-  Result<AlgoliaFilter> filters = ParseAlgoliaFilters(Param(req, "filters"));
+  Result<AlgoliaFilter> filters =
+      ParseAlgoliaFilters(ParamValue(ps, "filters"));
   if (!filters.ok()) return *bad = "filters", filters.status();
   Result<AlgoliaFilter> facets =
-      ParseAlgoliaFacetFilters(Param(req, "facetFilters"));
+      ParseAlgoliaFacetFilters(ParamValue(ps, "facetFilters"));
   if (!facets.ok()) return *bad = "facetFilters", facets.status();
   *nothing = *nothing || tags.match_nothing || nf->empty() ||
              filters->match_nothing || facets->match_nothing;
@@ -661,13 +702,13 @@ Status RunHnSearch(Searcher& s, const SearchRequest& sreq, HnPage* out) {
 }
 
 // Algolia echoes the request's parameters, sorted and URL-encoded.
-std::string EchoParams(const Request& req) {
-  std::vector<std::pair<std::string, std::string>> ps = {
+std::string EchoParams(const ParamMap& ps) {
+  std::vector<std::pair<std::string, std::string>> all = {
       {"advancedSyntax", "true"}, {"analytics", "false"}};
-  for (const auto& [k, v] : req.params) ps.emplace_back(k, v);
-  std::sort(ps.begin(), ps.end());
+  for (const auto& [k, v] : ps) all.emplace_back(k, v);
+  std::sort(all.begin(), all.end());
   std::string out;
-  for (const auto& [k, v] : ps) {
+  for (const auto& [k, v] : all) {
     out += (out.empty() ? "" : "&") + UrlEncode(k) + "=" + UrlEncode(v);
   }
   return out;
@@ -680,6 +721,38 @@ const ThreadNode* FindNode(const ThreadNode& n, uint32_t num) {
     if (const ThreadNode* f = FindNode(c, num)) return f;
   }
   return nullptr;
+}
+
+// The indices of Algolia's HN Search app (UJ5WYC0L7X), as hn.algolia.com's
+// front end and other clients name them.
+enum class NativeIndex { kItems, kItemsByDate, kUsers };
+std::optional<NativeIndex> NativeIndexNamed(std::string_view name) {
+  // Item_production_ordered is the front end's index for queries of one or
+  // two letters: relevance in which word order and position count. Our
+  // relevance ranks words found in order higher for every query.
+  if (name == "Item_production" || name == "Item_production_ordered") {
+    return NativeIndex::kItems;
+  }
+  if (name == "Item_production_sort_date") return NativeIndex::kItemsByDate;
+  if (name == "User_production") return NativeIndex::kUsers;
+  return std::nullopt;
+}
+
+// Algolia's own messages for what does not exist.
+constexpr char kNoSuchIndex[] = "Index does not exist";
+constexpr char kNoSuchObject[] = "ObjectID does not exist";
+// Searches in one multi-query request.
+constexpr size_t kMaxQueries = 50;
+
+// A native request's URL parameters without the client's credentials and
+// agent (x-algolia-application-id, x-algolia-api-key, x-algolia-agent),
+// which are accepted and ignored.
+ParamMap NativeUrlParams(const Request& req) {
+  ParamMap ps = req.params;
+  std::erase_if(ps, [](const auto& kv) {
+    return AsciiLower(kv.first).starts_with("x-algolia-");
+  });
+  return ps;
 }
 
 }  // namespace
@@ -711,11 +784,31 @@ struct HttpServer::Impl {
   void get_hn_item(const Request& req, Response& res);
   void get_hn_user(const Request& req, Response& res);
   void options_api(const Request& req, Response& res);
+  // Algolia's native protocol (/1/indexes/…).
+  void get_index_search(const Request& req, Response& res);
+  void post_index_search(const Request& req, Response& res);
+  void post_index_queries(const Request& req, Response& res);
+  void get_index_object(const Request& req, Response& res);
+  void options_algolia(const Request& req, Response& res);
 
   // Safety nets and limits that apply to every route.
   httplib::Server::HandlerResponse check_limits(const Request& req,
                                                 Response& res);
   void hn_search(const Request& req, Response& res, bool by_date);
+  // An HN Search API page as JSON (*body) for the parameters `ps`, parsed
+  // into *hp; `index` non-empty adds Algolia's native fields. A query
+  // the searcher rejects even as plain words is an error.
+  Status hn_page(Searcher& s, const ParamMap& ps, Clock::time_point start,
+                 const std::string& index, HnParams* hp, std::string* body);
+  // The parameters of a native search of index `name` into *hp: NotFound
+  // (kNoSuchIndex) for an index we do not serve, InvalidArgument for the
+  // user index (users are fetched, not searched) and for a bad parameter
+  // (*bad names it).
+  Status native_params(const std::string& name, const ParamMap& ps,
+                       HnParams* hp, std::string* bad);
+  // Answers a native search of index `name` with the parameters `ps`.
+  void native_search(const std::string& name, const ParamMap& ps,
+                     Response& res);
 };
 
 void HttpServer::Impl::register_routes() {
@@ -736,6 +829,13 @@ void HttpServer::Impl::register_routes() {
   svr.Get(R"(/api/v1/items/(.+))", route(&Impl::get_hn_item));
   svr.Get(R"(/api/v1/users/(.+))", route(&Impl::get_hn_user));
   svr.Options(R"(/api/.*)", route(&Impl::options_api));
+  // Algolia's native protocol, as algoliasearch clients (hn.algolia.com's
+  // front end among them) speak it to app UJ5WYC0L7X.
+  svr.Get(R"(/1/indexes/([^/]+)/?)", route(&Impl::get_index_search));
+  svr.Get(R"(/1/indexes/([^/]+)/(.+))", route(&Impl::get_index_object));
+  svr.Post(R"(/1/indexes/\*/queries)", route(&Impl::post_index_queries));
+  svr.Post(R"(/1/indexes/([^/]+)/query)", route(&Impl::post_index_search));
+  svr.Options(R"(/1/.*)", route(&Impl::options_algolia));
 
   svr.set_pre_routing_handler(
       [this](const Request& req, Response& res) { return check_limits(req, res); });
@@ -796,20 +896,15 @@ httplib::Server::HandlerResponse HttpServer::Impl::check_limits(
       mutable_req.params.emplace(std::move(k), std::move(v));
     }
   }
-  if (req.params.size() > kMaxParams) {
-    SendJson(res, 400, HttpErrorToJson("too many parameters", "", 400));
-    return httplib::Server::HandlerResponse::Handled;
-  }
-  for (const auto& [k, v] : req.params) {
-    if (v.size() > opts.max_param_bytes || k.size() > opts.max_param_bytes) {
-      std::string name = k.substr(0, 64);
-      SendJson(res, 400,
-               HttpErrorToJson(name + ": longer than " +
-                                   std::to_string(opts.max_param_bytes) +
-                                   " bytes",
-                               name, 400));
-      return httplib::Server::HandlerResponse::Handled;
+  std::string bad;
+  Status st = CheckParams(req.params, opts, &bad);
+  if (!st.ok()) {
+    if (req.path.starts_with("/1/")) {
+      SendAlgoliaError(res, st, bad);
+    } else {
+      SendError(res, st, bad);
     }
+    return httplib::Server::HandlerResponse::Handled;
   }
   return httplib::Server::HandlerResponse::Unhandled;
 }
@@ -833,7 +928,7 @@ void HttpServer::Impl::get_health(const Request&, Response& res) {
 void HttpServer::Impl::get_search(const Request& req, Response& res) {
   SearchRequest sreq;
   std::string bad;
-  Status st = ParseSearchParams(req, opts, &sreq, &bad);
+  Status st = ParseSearchParams(req.params, opts, &sreq, &bad);
   if (!st.ok()) return SendError(res, st, bad);
   SearcherPool::Lease s;
   if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
@@ -849,8 +944,8 @@ void HttpServer::Impl::get_item(const Request& req, Response& res) {
   const std::string id = req.matches[1];
   uint32_t depth = opts.max_depth;
   if (req.has_param("depth")) {
-    Result<int64_t> d =
-        ParseIntParam(Param(req, "depth"), 0, opts.max_depth, "depth");
+    Result<int64_t> d = ParseIntParam(ParamValue(req.params, "depth"), 0,
+                                      opts.max_depth, "depth");
     if (!d.ok()) return SendError(res, d.status(), "depth");
     depth = static_cast<uint32_t>(*d);
   }
@@ -878,9 +973,9 @@ void HttpServer::Impl::get_user(const Request& req, Response& res) {
 void HttpServer::Impl::get_user_replies(const Request& req, Response& res) {
   SearchRequest sreq;
   std::string bad;
-  Status st = ParsePaging(req, opts, "page", "limit", 10, &sreq, &bad);
+  Status st = ParsePaging(req.params, opts, "page", "limit", 10, &sreq, &bad);
   if (!st.ok()) return SendError(res, st, bad);
-  sreq.query = Param(req, "q");
+  sreq.query = ParamValue(req.params, "q");
   sreq.replies_to = {std::string(req.matches[1])};
   sreq.sort = SortOrder::kDateDesc;
   SearcherPool::Lease s;
@@ -913,46 +1008,67 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
   const auto start = Clock::now();
   HnParams hp;
   std::string bad;
-  Status st = ParseHnParams(req, opts, by_date, &hp, &bad);
+  Status st = ParseHnParams(req.params, opts, by_date, &hp, &bad);
   if (!st.ok()) return SendError(res, st, bad);
-  SearchRequest& sreq = hp.sreq;
   SearcherPool::Lease s;
   if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
+  std::string body;
+  st = hn_page(*s, req.params, start, "", &hp, &body);
+  if (!st.ok()) return SendError(res, st, "query");
+  SendJson(res, 200, body);
+}
+
+Status HttpServer::Impl::hn_page(Searcher& s, const ParamMap& ps,
+                                 Clock::time_point start,
+                                 const std::string& index, HnParams* hp,
+                                 std::string* body) {
+  SearchRequest& sreq = hp->sreq;
   HnPage page;
-  if (!hp.nothing) {
-    st = RunHnSearch(*s, sreq, &page);
+  if (!hp->nothing) {
+    Status st = RunHnSearch(s, sreq, &page);
     if (st.code() == StatusCode::kInvalidArgument) {
       // Free text the query language rejects: search its words instead,
       // with the tags' clauses as they were.
-      sreq.query = HnQuery(PlainWords(hp.text), hp.in_title, hp.clauses);
+      sreq.query = HnQuery(PlainWords(hp->text), hp->in_title, hp->clauses);
       page = HnPage();
-      st = RunHnSearch(*s, sreq, &page);
+      st = RunHnSearch(s, sreq, &page);
     }
-    if (!st.ok()) return SendError(res, st, "query");
+    TS_RETURN_IF_ERROR(st);
   }
-  if (hp.count_only) page.hits.clear();
+  if (hp->count_only) page.hits.clear();
   std::vector<StoredItem> roots;
   for (const Hit& h : page.hits) {
-    Result<StoredItem> root = s->Get(h.shard, h.item.root_num);
+    Result<StoredItem> root = s.Get(h.shard, h.item.root_num);
     roots.push_back(root.ok() ? std::move(root).value() : h.item);
   }
   AlgoliaPage p;
-  p.query = Param(req, "query");
-  p.params = EchoParams(req);
+  p.query = ParamValue(ps, "query");
+  p.params = EchoParams(ps);
+  p.index = index;
+  // Algolia's highlightPreTag/highlightPostTag (hn.algolia.com's front
+  // end marks matches with its own).
+  if (ps.count("highlightPreTag")) {
+    p.highlight_pre = ParamValue(ps, "highlightPreTag");
+  }
+  if (ps.count("highlightPostTag")) {
+    p.highlight_post = ParamValue(ps, "highlightPostTag");
+  }
   p.nb_hits = page.total;
   // Algolia's own flag for "the count may be short", plus which shards.
   p.exhaustive = page.missing_shards.empty();
   p.missing_shards = page.missing_shards;
   p.page = sreq.page;
-  p.hits_per_page = hp.count_only ? 0 : sreq.limit;
+  p.hits_per_page = hp->count_only ? 0 : sreq.limit;
   uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
-  p.nb_pages = hp.count_only ? 0
-                             : static_cast<uint32_t>(std::min<uint64_t>(
-                                   pages, opts.max_result_offset / sreq.limit));
+  p.nb_pages = hp->count_only
+                   ? 0
+                   : static_cast<uint32_t>(std::min<uint64_t>(
+                         pages, opts.max_result_offset / sreq.limit));
   p.processing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         Clock::now() - start)
                         .count();
-  SendJson(res, 200, AlgoliaSearchToJson(page.hits, roots, p));
+  *body = AlgoliaSearchToJson(page.hits, roots, p);
+  return Status::OK();
 }
 
 void HttpServer::Impl::get_hn_item(const Request& req, Response& res) {
@@ -986,12 +1102,121 @@ void HttpServer::Impl::get_hn_user(const Request& req, Response& res) {
   SendJson(res, 200, AlgoliaUserToJson(*u));
 }
 
-void HttpServer::Impl::options_api(const Request&, Response& res) {
-  res.status = 204;
-  res.set_header("Access-Control-Allow-Origin", "*");
-  res.set_header("Access-Control-Allow-Methods", "GET, OPTIONS");
-  res.set_header("Access-Control-Allow-Headers", "*");
-  res.set_header("Access-Control-Max-Age", "86400");
+void HttpServer::Impl::options_api(const Request& req, Response& res) {
+  SendPreflight(req, res, "GET, OPTIONS");
+}
+
+Status HttpServer::Impl::native_params(const std::string& name,
+                                       const ParamMap& ps, HnParams* hp,
+                                       std::string* bad) {
+  std::optional<NativeIndex> index = NativeIndexNamed(name);
+  if (!index) return Status::NotFound(kNoSuchIndex);
+  if (*index == NativeIndex::kUsers) {
+    return Status::InvalidArgument(
+        name + ": users are not searched here; GET /1/indexes/" + name +
+        "/NAME returns one");
+  }
+  TS_RETURN_IF_ERROR(CheckParams(ps, opts, bad));
+  return ParseHnParams(ps, opts, *index == NativeIndex::kItemsByDate, hp, bad);
+}
+
+void HttpServer::Impl::native_search(const std::string& name,
+                                     const ParamMap& ps, Response& res) {
+  const auto start = Clock::now();
+  HnParams hp;
+  std::string bad;
+  Status st = native_params(name, ps, &hp, &bad);
+  if (!st.ok()) return SendAlgoliaError(res, st, bad);
+  SearcherPool::Lease s;
+  if (!(st = pool->Acquire(&s)).ok()) return SendAlgoliaError(res, st, "");
+  std::string body;
+  st = hn_page(*s, ps, start, name, &hp, &body);
+  if (!st.ok()) return SendAlgoliaError(res, st, "query");
+  SendJson(res, 200, body);
+}
+
+void HttpServer::Impl::get_index_search(const Request& req, Response& res) {
+  native_search(req.matches[1], NativeUrlParams(req), res);
+}
+
+void HttpServer::Impl::post_index_search(const Request& req, Response& res) {
+  // The body alone holds the search (the URL only the credentials); it is
+  // JSON whatever its Content-Type: browser clients label it form data to
+  // avoid a preflight.
+  Result<ParamMap> ps = ParseAlgoliaQueryBody(req.body);
+  if (!ps.ok()) return SendAlgoliaError(res, ps.status(), "");
+  native_search(req.matches[1], *ps, res);
+}
+
+void HttpServer::Impl::post_index_queries(const Request& req, Response& res) {
+  Result<std::vector<AlgoliaIndexQuery>> qs = ParseAlgoliaQueriesBody(req.body);
+  if (!qs.ok()) return SendAlgoliaError(res, qs.status(), "");
+  if (qs->size() > kMaxQueries) {
+    return SendAlgoliaError(
+        res,
+        Status::InvalidArgument("at most " + std::to_string(kMaxQueries) +
+                                " searches in one request"),
+        "requests");
+  }
+  // Every search is checked before any runs: one bad search fails the
+  // batch, as on Algolia.
+  std::vector<HnParams> parsed(qs->size());
+  for (size_t i = 0; i < qs->size(); ++i) {
+    std::string bad;
+    Status st =
+        native_params((*qs)[i].index, (*qs)[i].params, &parsed[i], &bad);
+    if (st.code() == StatusCode::kInvalidArgument) {
+      st = st.WithContext("requests[" + std::to_string(i) + "]");
+    }
+    if (!st.ok()) return SendAlgoliaError(res, st, "");
+  }
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendAlgoliaError(res, st, "");
+  std::string body = R"({"results":[)";
+  for (size_t i = 0; i < qs->size(); ++i) {
+    std::string page;
+    st = hn_page(*s, (*qs)[i].params, Clock::now(), (*qs)[i].index, &parsed[i],
+                 &page);
+    if (!st.ok()) {
+      return SendAlgoliaError(res, st,
+                              "requests[" + std::to_string(i) + "].query");
+    }
+    body += (i ? "," : "") + page;
+  }
+  SendJson(res, 200, body + "]}");
+}
+
+void HttpServer::Impl::get_index_object(const Request& req, Response& res) {
+  const std::string name = req.matches[1], id = req.matches[2];
+  std::optional<NativeIndex> index = NativeIndexNamed(name);
+  if (!index) return SendAlgoliaError(res, Status::NotFound(kNoSuchIndex), "");
+  SearcherPool::Lease s;
+  Status st = pool->Acquire(&s);
+  if (!st.ok()) return SendAlgoliaError(res, st, "");
+  auto not_found = [&](const Status& got) {
+    SendAlgoliaError(
+        res, got.IsNotFound() ? Status::NotFound(kNoSuchObject) : got, "");
+  };
+  if (*index == NativeIndex::kUsers) {
+    // A User_production record is what /api/v1/users/NAME serves.
+    Result<UserSummary> u = s->User(id);
+    if (!u.ok()) return not_found(u.status());
+    return SendJson(res, 200, AlgoliaUserToJson(*u));
+  }
+  Result<std::pair<uint32_t, StoredItem>> asked = s->FindItem(id);
+  if (!asked.ok()) return not_found(asked.status());
+  // Only named by its replies: no record, as for /api/v1/items.
+  if (asked->second.placeholder) return not_found(Status::NotFound(id));
+  Result<StoredItem> root = s->Get(asked->first, asked->second.root_num);
+  SendJson(res, 200,
+           AlgoliaRecordToJson(
+               asked->second, root.ok() ? *root : asked->second,
+               AlgoliaList(ParamValue(req.params, "attributesToRetrieve"))));
+}
+
+void HttpServer::Impl::options_algolia(const Request& req, Response& res) {
+  SendPreflight(req, res, "GET, POST, OPTIONS");
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1025,6 +1250,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(
     return new httplib::ThreadPool(threads);
   };
   impl->svr.set_keep_alive_max_count(1000);
+  // Request bodies (Algolia's POST searches) over the limit are a 413.
+  impl->svr.set_payload_max_length(opts.max_body_bytes);
   // httplib writes a response's headers and body separately: with Nagle's
   // algorithm on, the body waited for the client's delayed ACK (about
   // 40 ms), which capped a keep-alive connection at ~22 requests/s.

@@ -1,5 +1,6 @@
 // HttpServer: the HTTP face of a threadsearch database. A native JSON API
-// (/api/...), the HN Search (Algolia) API (/api/v1/...), and the web page
+// (/api/...), the HN Search (Algolia) API (/api/v1/...) and Algolia's own
+// REST protocol for the same indices (/1/indexes/...), and the web page
 // (/). The routes and their limits are documented in README.md ("HTTP API").
 #ifndef THREADSEARCH_SERVER_HTTP_SERVER_H_
 #define THREADSEARCH_SERVER_HTTP_SERVER_H_
@@ -31,6 +32,7 @@ struct HttpServerOptions {
   uint32_t max_hits_per_page = 1000;   // limit, hitsPerPage
   uint64_t max_result_offset = 100000;  // (page + 1) * limit
   uint32_t max_depth = 1000;           // depth of /api/items
+  size_t max_body_bytes = 1 << 20;     // a request body (POST /1/…)
   // How often (at most) a request checks whether the index advanced.
   int refresh_interval_ms = 1000;
   // Collections with remote shards: how long a shard may take before a

@@ -140,10 +140,18 @@ std::vector<std::string> QueryWordsOf(const std::string& q) {
   return words;
 }
 
+// What marks a match in a highlight's value (<em>…</em> by default).
+struct HighlightTags {
+  const std::string& pre;
+  const std::string& post;
+};
+
 // {"value", "matchLevel", "matchedWords"} for one field; `marked` is
-// HTML-escaped text with matches in <mark>…</mark>.
+// HTML-escaped text with matches in <mark>…</mark>, which the value marks
+// with `tags`.
 ojson HighlightJson(const std::string& marked,
-                   const std::vector<std::string>& words) {
+                    const std::vector<std::string>& words,
+                    const HighlightTags& tags) {
   std::string value;
   std::vector<std::string> tokens;
   size_t i = 0;
@@ -157,7 +165,7 @@ ojson HighlightJson(const std::string& marked,
     size_t e = marked.find("</mark>", m + 6);
     if (e == std::string::npos) e = marked.size();
     std::string tok = marked.substr(m + 6, e - m - 6);
-    value += "<em>" + tok + "</em>";
+    value += tags.pre + tok + tags.post;
     tokens.push_back(AsciiLower(tok));
     i = e + 7;
   }
@@ -262,7 +270,8 @@ std::string StoryIdOf(const StoredItem& s, const StoredItem& root) {
 }
 
 ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
-                    const std::vector<std::string>& words) {
+                     const std::vector<std::string>& words,
+                     const HighlightTags& marks) {
   const Item& it = h.item.item;
   const bool story = AlgoliaIsStory(h.item);
   ojson j;
@@ -280,7 +289,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
   AddMarkedWords(h.text_highlight, &marked);
   AddMarkedWords(h.title_highlight, &marked);
   auto highlight = [&](std::string_view html) {
-    return HighlightJson(MarkWords(html, marked), words);
+    return HighlightJson(MarkWords(html, marked), words, marks);
   };
   int64_t nc = AlgoliaNumComments(h.item);
   if (story) {
@@ -298,7 +307,7 @@ ojson AlgoliaHitJson(const Hit& h, const StoredItem& root,
     j["parent_id"] = nullptr;
     if (lower_title.starts_with("ask hn")) tags.push_back("ask_hn");
     if (lower_title.starts_with("show hn")) tags.push_back("show_hn");
-    hl["title"] = HighlightJson(h.title_highlight, words);
+    hl["title"] = HighlightJson(h.title_highlight, words, marks);
     if (!url.is_null()) hl["url"] = highlight(HtmlEscape(it.url));
     hl["author"] = highlight(HtmlEscape(it.author));
     hl["story_text"] = highlight(text);
@@ -401,7 +410,8 @@ std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
   std::vector<std::string> words = QueryWordsOf(page.query);
   ojson arr = ojson::array();
   for (size_t i = 0; i < hits.size() && i < roots.size(); ++i) {
-    arr.push_back(AlgoliaHitJson(hits[i], roots[i], words));
+    arr.push_back(AlgoliaHitJson(hits[i], roots[i], words,
+                                 {page.highlight_pre, page.highlight_post}));
   }
   ojson out = {{"hits", std::move(arr)},
               {"nbHits", page.nb_hits},
@@ -412,11 +422,39 @@ std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
               {"processingTimeMS", page.processing_ms},
               {"query", page.query},
               {"params", page.params}};
+  if (!page.index.empty()) {
+    // There is no typo tolerance to cut short.
+    out["exhaustiveTypo"] = true;
+    out["exhaustive"] = {{"nbHits", page.exhaustive}, {"typo", true}};
+    out["index"] = page.index;
+  }
   if (!page.missing_shards.empty()) {
     out["partial"] = true;
     out["missing_shards"] = page.missing_shards;
   }
   return ODump(out, indent);
+}
+
+std::string AlgoliaRecordToJson(const StoredItem& item, const StoredItem& root,
+                                const std::vector<std::string>& attributes) {
+  Hit h;
+  h.item = item;
+  const std::string none;
+  ojson j = AlgoliaHitJson(h, root, {}, {none, none});
+  j.erase("_highlightResult");
+  const bool all =
+      attributes.empty() ||
+      std::find(attributes.begin(), attributes.end(), "*") != attributes.end();
+  if (all) return ODump(j, -1);
+  ojson out = ojson::object();
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "objectID" ||
+        std::find(attributes.begin(), attributes.end(), it.key()) !=
+            attributes.end()) {
+      out[it.key()] = it.value();
+    }
+  }
+  return ODump(out, -1);
 }
 
 std::string AlgoliaItemToJson(const ThreadNode& node, const StoredItem& root,
@@ -573,6 +611,10 @@ std::string HttpErrorToJson(const std::string& message,
   json out = {{"error", message}, {"message", message}, {"status", status}};
   if (!param.empty()) out["param"] = param;
   return Dump(out, -1);
+}
+
+std::string AlgoliaErrorToJson(const std::string& message, int status) {
+  return Dump(json{{"message", message}, {"status", status}}, -1);
 }
 
 }  // namespace threadsearch

@@ -34,6 +34,14 @@ struct AlgoliaPage {
   int64_t processing_ms = 0;
   // Shards of a collection that did not answer ("partial": true).
   std::vector<std::string> missing_shards;
+  // What marks a match in _highlightResult values (Algolia's
+  // highlightPreTag and highlightPostTag).
+  std::string highlight_pre = "<em>";
+  std::string highlight_post = "</em>";
+  // Algolia's native protocol (/1/indexes/…): the index searched. When set,
+  // the page also carries "index", "exhaustiveTypo" and "exhaustive"
+  // ({"nbHits", "typo"}), as Algolia's own responses do.
+  std::string index;
 };
 // A search page in the HN Search API's shape: {"hits": [...], "nbHits", …}.
 // roots[i] is the thread root of hits[i] (story_title, story_url).
@@ -45,6 +53,12 @@ std::string AlgoliaSearchToJson(const std::vector<Hit>& hits,
 // `root` is the root of their thread (story_id).
 std::string AlgoliaItemToJson(const ThreadNode& node, const StoredItem& root,
                               int indent = -1);
+// An item as an Algolia record of the HN Search index (GET
+// /1/indexes/Item_production/ID): a search hit's fields without
+// _highlightResult. `root` is the root of its thread; `attributes` keeps
+// only those fields and objectID (empty or "*": all).
+std::string AlgoliaRecordToJson(const StoredItem& item, const StoredItem& root,
+                                const std::vector<std::string>& attributes);
 // The num_comments an HN Search API client sees for an item: the source's
 // own count when it gave one, else the items below a thread root; -1 (null)
 // for replies.
@@ -64,6 +78,8 @@ std::string ErrorToJson(const std::string& message, const std::string& param,
 // the HTTP "status", as hn.algolia.com's errors ({"message", "status"}).
 std::string HttpErrorToJson(const std::string& message,
                             const std::string& param, int status);
+// An error of Algolia's native protocol: {"message", "status"}.
+std::string AlgoliaErrorToJson(const std::string& message, int status);
 
 }  // namespace threadsearch
 

@@ -1,10 +1,10 @@
 #include "server/params.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
@@ -872,6 +872,112 @@ std::vector<std::pair<std::string, std::string>> ParseQueryString(
       out.emplace_back(UrlDecode(piece.substr(0, eq)),
                        UrlDecode(piece.substr(eq + 1)));
     }
+  }
+  return out;
+}
+
+std::string ParamValue(const ParamMap& ps, const std::string& name) {
+  auto it = ps.lower_bound(name);
+  return it != ps.end() && it->first == name ? it->second : std::string();
+}
+
+namespace {
+
+// A JSON field's value as a parameter's text (see ParseAlgoliaQueryBody).
+std::string ParamText(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_float()) {
+    // 20.0 is 20: clients in languages without integers send whole
+    // numbers so.
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) {
+      return std::to_string(static_cast<int64_t>(d));
+    }
+  }
+  return v.dump();
+}
+
+// The JSON document `body`; InvalidArgument naming the body otherwise.
+Result<nlohmann::json> ParseBody(std::string_view body) {
+  if (TrimAscii(body).empty()) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Bad("body", "invalid JSON at byte " + std::to_string(e.byte));
+  } catch (const nlohmann::json::exception& e) {
+    return Bad("body", std::string("invalid JSON: ") + e.what());
+  }
+}
+
+// The parameters of one search object; `where` ("" or "requests[1].")
+// prefixes the names in errors. Fields in `skip` are the caller's.
+Status AddSearchObject(const nlohmann::json& obj, const std::string& where,
+                       std::initializer_list<std::string_view> skip,
+                       ParamMap* out) {
+  if (!obj.is_object()) {
+    return Bad(where.empty() ? "body" : where.substr(0, where.size() - 1),
+               "expected a JSON object");
+  }
+  ParamMap fields;
+  std::string params;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& k = it.key();
+    if (std::find(skip.begin(), skip.end(), k) != skip.end()) continue;
+    if (k == "params") {
+      if (!it->is_string()) {
+        return Bad(where + "params",
+                   "expected a URL-encoded string such as "
+                   "\"query=foo&hitsPerPage=20\"");
+      }
+      params = it->get<std::string>();
+    } else if (!it->is_null()) {
+      fields.emplace(k, ParamText(*it));
+    }
+  }
+  for (auto& [k, v] : ParseQueryString(params)) {
+    if (!fields.count(k)) out->emplace(std::move(k), std::move(v));
+  }
+  out->insert(fields.begin(), fields.end());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ParamMap> ParseAlgoliaQueryBody(std::string_view body) {
+  Result<nlohmann::json> j = ParseBody(body);
+  if (!j.ok()) return j.status();
+  ParamMap ps;
+  TS_RETURN_IF_ERROR(AddSearchObject(*j, "", {}, &ps));
+  return ps;
+}
+
+Result<std::vector<AlgoliaIndexQuery>> ParseAlgoliaQueriesBody(
+    std::string_view body) {
+  Result<nlohmann::json> j = ParseBody(body);
+  if (!j.ok()) return j.status();
+  if (!j->is_object()) return Bad("body", "expected a JSON object");
+  auto requests = j->find("requests");
+  if (requests == j->end() || !requests->is_array()) {
+    return Bad("requests", "expected an array of {\"indexName\", \"params\"}");
+  }
+  std::vector<AlgoliaIndexQuery> out;
+  for (size_t i = 0; i < requests->size(); ++i) {
+    const nlohmann::json& r = (*requests)[i];
+    const std::string where = "requests[" + std::to_string(i) + "].";
+    AlgoliaIndexQuery q;
+    TS_RETURN_IF_ERROR(
+        AddSearchObject(r, where, {"indexName", "type"}, &q.params));
+    auto name = r.find("indexName");
+    if (name == r.end() || !name->is_string()) {
+      return Bad(where + "indexName", "expected the index's name");
+    }
+    auto type = r.find("type");
+    if (type != r.end() && !type->is_null() && *type != "default") {
+      return Bad(where + "type", "only \"default\" (a search) is served here");
+    }
+    q.index = name->get<std::string>();
+    out.push_back(std::move(q));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #define THREADSEARCH_SERVER_PARAMS_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -138,6 +139,40 @@ std::string UrlEncode(std::string_view s);
 // '=' is a name with an empty value; empty pieces are skipped.
 std::vector<std::pair<std::string, std::string>> ParseQueryString(
     std::string_view query);
+
+// Request parameters by name; a name may repeat, and equal names keep the
+// order they came in. The type of httplib::Params, so a request's
+// parameters pass as they are.
+using ParamMap = std::multimap<std::string, std::string>;
+
+// The first value of parameter `name`; "" when absent.
+std::string ParamValue(const ParamMap& ps, const std::string& name);
+
+// The parameters of an Algolia native search (POST /1/indexes/NAME/query):
+// a JSON object with "params", a query string as ParseQueryString reads it
+// ("query=foo&hitsPerPage=20"), and/or the parameters as fields ("query":
+// "foo", "hitsPerPage": 20, "tagFilters": ["story"]). A field's value is
+// its text: strings as they are, true/false, whole numbers without a
+// fraction, arrays and objects as JSON (the list form Algolia's list
+// parameters take); null fields are left out. A parameter given both ways
+// takes the field's value. An empty body is {}. InvalidArgument naming
+// what is wrong ("body: …", "params: …") for invalid JSON, a body that is
+// not an object, or "params" that is not a string.
+Result<ParamMap> ParseAlgoliaQueryBody(std::string_view body);
+
+// One search of an Algolia multi-query (POST /1/indexes/*/queries).
+struct AlgoliaIndexQuery {
+  std::string index;  // "indexName"
+  ParamMap params;    // as ParseAlgoliaQueryBody reads the request object
+};
+// The body {"requests": [{"indexName": …, "params": "…", …}, …]} (other
+// top-level fields, such as "strategy", are ignored), in order.
+// InvalidArgument naming what is wrong ("requests[1].indexName: …") for
+// invalid JSON, a missing or non-array "requests", a request that is not
+// an object or lacks a string indexName, and a "type" other than
+// "default" (facet value searches are not served).
+Result<std::vector<AlgoliaIndexQuery>> ParseAlgoliaQueriesBody(
+    std::string_view body);
 
 // "2013-11-27T02:18:36.000Z" for Unix seconds `t`.
 std::string IsoTime(int64_t t);

@@ -430,11 +430,17 @@ size_t RawCount(const std::map<std::string, RawItem>& raw,
   return n;
 }
 
+// The objectIDs of a page's hits, in order.
+std::vector<std::string> HitIds(const json& page) {
+  std::vector<std::string> out;
+  for (const json& h : page["hits"]) out.push_back(h["objectID"]);
+  return out;
+}
+
 // The objectIDs of a page.
 std::set<std::string> Ids(const json& page) {
-  std::set<std::string> ids;
-  for (const json& h : page["hits"]) ids.insert(h["objectID"]);
-  return ids;
+  const std::vector<std::string> ids = HitIds(page);
+  return {ids.begin(), ids.end()};
 }
 
 TEST_F(AlgoliaTest, SearchResponsesMatchTheRecordedShape) {
@@ -1376,6 +1382,374 @@ TEST_F(AlgoliaTest, MailAndRedditHitsHaveTheSameFields) {
     EXPECT_EQ(a, b) << h.dump().substr(0, 200);
     EXPECT_TRUE(h["objectID"].is_string());
   }
+}
+
+// Algolia's native protocol (/1/indexes/…): request bodies.
+TEST(AlgoliaParamsTest, NativeQueryBodies) {
+  Result<ParamMap> ps = ParseAlgoliaQueryBody(
+      R"({"params": "query=foo&hitsPerPage=5&tags=story", "hitsPerPage": 20.0,
+          "page": 1, "advancedSyntax": true, "tagFilters": ["story", ["a"]],
+          "filters": null})");
+  ASSERT_OK(ps);
+  const ParamMap want = {{"query", "foo"},
+                         {"tags", "story"},
+                         {"hitsPerPage", "20"},  // the field wins
+                         {"page", "1"},
+                         {"advancedSyntax", "true"},
+                         {"tagFilters", R"(["story",["a"]])"}};
+  EXPECT_EQ(*ps, want);
+  EXPECT_EQ(ParamValue(*ps, "query"), "foo");
+  EXPECT_EQ(ParamValue(*ps, "filters"), "");
+  ASSERT_OK(ParseAlgoliaQueryBody(""));
+  EXPECT_TRUE(ParseAlgoliaQueryBody(" ")->empty());
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"params": "query=x")", "body: invalid JSON"},
+      {"[1]", "body: expected a JSON object"},
+      {R"({"params": 5})", "params: "},
+      {R"({"params": ["query=x"]})", "params: "},
+  };
+  for (const auto& [body, start] : bad) {
+    Result<ParamMap> r = ParseAlgoliaQueryBody(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(r.status().message().starts_with(start))
+        << body << ": " << r.status().message();
+  }
+
+  Result<std::vector<AlgoliaIndexQuery>> qs = ParseAlgoliaQueriesBody(
+      R"({"requests": [{"indexName": "Item_production", "params": "query=a"},
+                       {"indexName": "B", "query": "b", "type": "default"}],
+          "strategy": "none"})");
+  ASSERT_OK(qs);
+  ASSERT_EQ(qs->size(), 2u);
+  EXPECT_EQ((*qs)[0].index, "Item_production");
+  EXPECT_EQ((*qs)[0].params, (ParamMap{{"query", "a"}}));
+  EXPECT_EQ((*qs)[1].index, "B");
+  EXPECT_EQ((*qs)[1].params, (ParamMap{{"query", "b"}}));
+  const std::pair<const char*, const char*> bad_batches[] = {
+      {"{}", "requests: "},
+      {R"({"requests": {}})", "requests: "},
+      {R"({"requests": [{"indexName": "a"}, 3]})", "requests[1]: "},
+      {R"({"requests": [{"params": "query=a"}]})", "requests[0].indexName: "},
+      {R"({"requests": [{"indexName": 7}]})", "requests[0].indexName: "},
+      {R"({"requests": [{"indexName": "a", "params": 1}]})",
+       "requests[0].params: "},
+      {R"({"requests": [{"indexName": "a", "type": "facet"}]})",
+       "requests[0].type: "},
+      {R"({"requests": [)", "body: invalid JSON"},
+  };
+  for (const auto& [body, start] : bad_batches) {
+    Result<std::vector<AlgoliaIndexQuery>> r = ParseAlgoliaQueriesBody(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_TRUE(r.status().message().starts_with(start))
+        << body << ": " << r.status().message();
+  }
+}
+
+// Each native form of a search answers what /api/v1 answers: the GET form,
+// the POST body's params string and its JSON fields, on each index name.
+TEST_F(AlgoliaTest, NativeSearchesAnswerAsApiV1) {
+  struct Case {
+    const char* params;  // URL-encoded
+    const char* fields;  // the same as JSON fields
+  };
+  const Case cases[] = {
+      {"query=apple&tags=story&hitsPerPage=5",
+       R"({"query": "apple", "tags": "story", "hitsPerPage": 5})"},
+      {"query=regression&tagFilters=%5B%22comment%22%5D&page=1&hitsPerPage=3",
+       R"({"query": "regression", "tagFilters": ["comment"], "page": 1,
+           "hitsPerPage": 3})"},
+      {"tags=story&numericFilters=points%3E10&hitsPerPage=10",
+       R"({"tagFilters": "story", "numericFilters": ["points>10"],
+           "hitsPerPage": 10})"},
+      {"query=keras&facetFilters=%5B%5B%22_tags%3Acomment%22%5D%5D",
+       R"({"query": "keras", "facetFilters": [["_tags:comment"]]})"},
+  };
+  const std::pair<const char*, const char*> indices[] = {
+      {"Item_production", "/api/v1/search"},
+      {"Item_production_ordered", "/api/v1/search"},
+      {"Item_production_sort_date", "/api/v1/search_by_date"}};
+  for (const Case& c : cases) {
+    for (const auto& [index, v1] : indices) {
+      const std::string what = std::string(index) + " " + c.params;
+      const json want = Fetch(std::string(v1) + "?" + c.params).json();
+      ASSERT_GE(want["nbHits"].get<int>(), 1) << what;
+      const std::string base = std::string("/1/indexes/") + index;
+      const json params_body = {{"params", c.params}};
+      const Reply forms[] = {
+          Fetch(base + "?" + c.params),
+          Post(*server_, base + "/query", params_body.dump()),
+          Post(*server_, base + "/query", c.fields),
+      };
+      for (size_t f = 0; f < std::size(forms); ++f) {
+        ASSERT_EQ(forms[f].status, 200)
+            << what << " form " << f << forms[f].body;
+        json got = forms[f].json();
+        EXPECT_EQ(HitIds(got), HitIds(want)) << what << " form " << f;
+        EXPECT_EQ(got["nbHits"], want["nbHits"]) << what << " form " << f;
+        EXPECT_EQ(got["nbPages"], want["nbPages"]) << what << " form " << f;
+        EXPECT_EQ(got["page"], want["page"]) << what << " form " << f;
+        EXPECT_EQ(got["query"], want["query"]) << what << " form " << f;
+        EXPECT_EQ(got["index"], index) << what;
+        EXPECT_EQ(got["exhaustive"], (json{{"nbHits", true}, {"typo", true}}))
+            << what;
+        EXPECT_EQ(got["exhaustiveTypo"], true) << what;
+        if (f < 2) {
+          // The same parameters: the same page, field for field.
+          for (const char* k :
+               {"processingTimeMS", "index", "exhaustive", "exhaustiveTypo"}) {
+            got.erase(k);
+          }
+          json v1_page = want;
+          v1_page.erase("processingTimeMS");
+          EXPECT_EQ(got, v1_page) << what << " form " << f;
+        }
+      }
+    }
+  }
+  // The /api/v1 page itself has none of the native fields (its shape is
+  // hn.algolia.com's, checked against the recording).
+  EXPECT_FALSE(Fetch("/api/v1/search?query=apple").json().contains("index"));
+}
+
+TEST_F(AlgoliaTest, NativeMultiQueriesAnswerInOrder) {
+  const json body = {{"requests",
+                      {{{"indexName", "Item_production_sort_date"},
+                        {"params", "query=&tags=comment&hitsPerPage=4"}},
+                       {{"indexName", "Item_production"},
+                        {"params", "query=apple&hitsPerPage=3"}},
+                       // Algolia's newer clients send the parameters as fields.
+                       {{"indexName", "Item_production"},
+                        {"query", "regression"},
+                        {"tagFilters", json::array({"comment"})},
+                        {"hitsPerPage", 2},
+                        {"type", "default"}}}},
+                     {"strategy", "none"}};
+  const Reply r = Post(*server_, "/1/indexes/*/queries", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json results = r.json()["results"];
+  ASSERT_EQ(results.size(), 3u) << r.body;
+  const std::pair<const char*, const char*> want[] = {
+      {"Item_production_sort_date",
+       "/api/v1/search_by_date?query=&tags=comment&hitsPerPage=4"},
+      {"Item_production", "/api/v1/search?query=apple&hitsPerPage=3"},
+      {"Item_production",
+       "/api/v1/search?query=regression&tags=comment&hitsPerPage=2"}};
+  for (size_t i = 0; i < 3; ++i) {
+    const json v1 = Fetch(want[i].second).json();
+    ASSERT_GE(v1["hits"].size(), 1u) << want[i].second;
+    EXPECT_EQ(results[i]["index"], want[i].first) << i;
+    EXPECT_EQ(HitIds(results[i]), HitIds(v1)) << i;
+    EXPECT_EQ(results[i]["nbHits"], v1["nbHits"]) << i;
+  }
+  // One bad search fails the batch, naming it and its parameter.
+  json bad = body;
+  bad["requests"][1]["params"] = "query=apple&hitsPerPage=x";
+  Reply e = Post(*server_, "/1/indexes/*/queries", bad.dump());
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.json()["status"], 400);
+  EXPECT_TRUE(e.json()["message"].get<std::string>().starts_with(
+      "requests[1]: hitsPerPage"))
+      << e.body;
+  bad = body;
+  bad["requests"][2]["indexName"] = "Nope";
+  e = Post(*server_, "/1/indexes/*/queries", bad.dump());
+  EXPECT_EQ(e.status, 404);
+  EXPECT_EQ(e.json(),
+            (json{{"message", "Index does not exist"}, {"status", 404}}));
+  json many = {{"requests", json::array()}};
+  for (int i = 0; i < 51; ++i) {
+    many["requests"].push_back({{"indexName", "Item_production"}});
+  }
+  e = Post(*server_, "/1/indexes/*/queries", many.dump());
+  EXPECT_EQ(e.status, 400);
+  EXPECT_TRUE(e.json()["message"].get<std::string>().starts_with("requests:"))
+      << e.body;
+  e = Post(*server_, "/1/indexes/*/queries", R"({"requests": []})");
+  ASSERT_EQ(e.status, 200) << e.body;
+  EXPECT_EQ(e.json(), (json{{"results", json::array()}}));
+}
+
+TEST_F(AlgoliaTest, NativeErrorsAreAlgoliaShaped) {
+  const json no_index = {{"message", "Index does not exist"}, {"status", 404}};
+  Reply r = Fetch("/1/indexes/Items?query=apple");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json(), no_index);
+  r = Post(*server_, "/1/indexes/item_production/query", "{}");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json(), no_index);
+  r = Fetch("/1/indexes/Nope/17");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json(), no_index);
+  // Malformed bodies: 400 saying what is wrong, and nothing else.
+  const std::pair<const char*, const char*> bodies[] = {
+      {R"({"params": "query=apple")", "body: invalid JSON at byte"},
+      {"not json", "body: invalid JSON at byte"},
+      {"[]", "body: expected a JSON object"},
+      {R"({"params": 3})", "params: "},
+      {R"({"hitsPerPage": "many"})", "hitsPerPage: "},
+      {R"({"numericFilters": ["points>>1"]})", "numericFilters: "},
+      {R"({"tagFilters": [["a", ["b"]]]})", "tagFilters: "},
+      {R"({"page": -1})", "page: "},
+  };
+  for (const auto& [body, start] : bodies) {
+    r = Post(*server_, "/1/indexes/Item_production/query", body);
+    EXPECT_EQ(r.status, 400) << body;
+    const json j = r.json();
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_EQ(j.size(), 2u) << r.body;
+    EXPECT_EQ(j["status"], 400) << body;
+    EXPECT_TRUE(j["message"].get<std::string>().starts_with(start))
+        << body << ": " << r.body;
+  }
+  for (const char* body : {"{", "", "[1", "{\"requests\": 1}"}) {
+    r = Post(*server_, "/1/indexes/*/queries", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(r.json()["status"], 400) << body;
+  }
+  r = Fetch("/1/indexes/Item_production?hitsPerPage=x");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(
+      r.json()["message"].get<std::string>().starts_with("hitsPerPage: "))
+      << r.body;
+  // Users are fetched one by one, not searched.
+  r = Fetch("/1/indexes/User_production?query=pg");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(
+      r.json()["message"].get<std::string>().starts_with("User_production: "))
+      << r.body;
+  // The parameter limits hold for body parameters too.
+  const json long_query = {{"query", std::string(3000, 'a')}};
+  r = Post(*server_, "/1/indexes/Item_production/query", long_query.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(r.json()["message"].get<std::string>().starts_with("query: "))
+      << r.body;
+}
+
+// What algoliasearch sends besides the search: credentials in headers or
+// the URL, a JSON body labelled as form data, and a preflight.
+TEST_F(AlgoliaTest, NativeClientsCredentialsAndPreflight) {
+  const std::string search = R"({"params": "query=apple&hitsPerPage=5"})";
+  const json want = Fetch("/api/v1/search?query=apple&hitsPerPage=5").json();
+  ASSERT_GE(want["hits"].size(), 1u);
+  const std::string keys =
+      "?x-algolia-agent=Algolia%20for%20JavaScript%20(4.14.2)%3B%20Browser"
+      "&x-algolia-api-key=8ece23f8eb07cd25d40262a1764599b1"
+      "&x-algolia-application-id=UJ5WYC0L7X";
+  Reply r = Post(*server_, "/1/indexes/Item_production/query" + keys, search,
+                 "application/x-www-form-urlencoded");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(HitIds(r.json()), HitIds(want));
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "*");
+  r = Post(*server_, "/1/indexes/Item_production/query", search,
+           "application/json",
+           {{"x-algolia-application-id", "UJ5WYC0L7X"},
+            {"x-algolia-api-key", "8ece23f8eb07cd25d40262a1764599b1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(HitIds(r.json()), HitIds(want));
+  // The GET form: the credentials are not search parameters.
+  r = Fetch("/1/indexes/Item_production" + keys + "&query=apple&hitsPerPage=5");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(HitIds(r.json()), HitIds(want));
+  EXPECT_EQ(r.json()["params"], want["params"]);
+
+  auto c = server_->client();
+  httplib::Result res =
+      c->Options("/1/indexes/*/queries",
+                 httplib::Headers{{"Origin", "https://example.org"},
+                                  {"Access-Control-Request-Method", "POST"},
+                                  {"Access-Control-Request-Headers",
+                                   "content-type,x-algolia-api-key,"
+                                   "x-algolia-application-id"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(res->get_header_value("Access-Control-Allow-Methods").find("POST"),
+            std::string::npos);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Headers"),
+            "content-type,x-algolia-api-key,x-algolia-application-id");
+  // The /api/ routes stay read-only.
+  res = c->Options("/api/v1/search", httplib::Headers{});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Methods").find("POST"),
+            std::string::npos);
+}
+
+// GET /1/indexes/NAME/ID: an item's record is its search hit without the
+// highlights; a user's, what /api/v1/users serves.
+TEST_F(AlgoliaTest, NativeObjectsAreRecords) {
+  for (const char* tags : {"story", "comment"}) {
+    const json page =
+        Fetch(std::string("/api/v1/search?tags=") + tags + "&hitsPerPage=3")
+            .json();
+    ASSERT_GE(page["hits"].size(), 1u) << tags;
+    for (json hit : page["hits"]) {
+      const std::string id = hit["objectID"];
+      hit.erase("_highlightResult");
+      for (const char* index :
+           {"Item_production", "Item_production_sort_date"}) {
+        const Reply r = Fetch(std::string("/1/indexes/") + index + "/" + id);
+        ASSERT_EQ(r.status, 200) << id << r.body;
+        EXPECT_EQ(r.json(), hit) << id;
+      }
+    }
+    const std::string id = page["hits"][0]["objectID"];
+    const Reply some = Fetch("/1/indexes/Item_production/" + id +
+                             "?attributesToRetrieve=author,created_at_i");
+    ASSERT_EQ(some.status, 200) << some.body;
+    EXPECT_EQ(some.json(),
+              (json{{"author", page["hits"][0]["author"]},
+                    {"created_at_i", page["hits"][0]["created_at_i"]},
+                    {"objectID", id}}));
+  }
+  const json user = Fetch("/api/v1/users/pg").json();
+  ASSERT_EQ(user["username"], "pg");
+  EXPECT_EQ(Fetch("/1/indexes/User_production/pg").json(), user);
+  const json no_object = {{"message", "ObjectID does not exist"},
+                          {"status", 404}};
+  Reply r = Fetch("/1/indexes/Item_production/99999999999");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json(), no_object);
+  r = Fetch("/1/indexes/User_production/no-such-user-here");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json(), no_object);
+}
+
+// hn.algolia.com's front end marks matches with its own tags and reads
+// them back; the default stays <em>.
+TEST_F(AlgoliaTest, HighlightTagsAreTheClients) {
+  const json plain =
+      Fetch("/api/v1/search?query=apple&tags=story&hitsPerPage=3").json();
+  ASSERT_GE(plain["hits"].size(), 1u);
+  const std::string title =
+      plain["hits"][0]["_highlightResult"]["title"]["value"];
+  ASSERT_NE(title.find("<em>"), std::string::npos) << title;
+  const json body = {{"query", "apple"},
+                     {"tagFilters", json::array({"story"})},
+                     {"hitsPerPage", 3},
+                     {"highlightPreTag", "__ais-highlight__"},
+                     {"highlightPostTag", "__/ais-highlight__"}};
+  const Reply r =
+      Post(*server_, "/1/indexes/Item_production/query", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json page = r.json();
+  ASSERT_GE(page["hits"].size(), 1u) << r.body;
+  const json& hit = page["hits"][0];
+  std::string want =
+      std::regex_replace(title, std::regex("<em>"), "__ais-highlight__");
+  want = std::regex_replace(want, std::regex("</em>"), "__/ais-highlight__");
+  EXPECT_EQ(hit["_highlightResult"]["title"]["value"], want);
+  EXPECT_EQ(r.body.find("<em>"), std::string::npos);
+  // The same on /api/v1, which passes Algolia's parameters on too.
+  const json v1 = Fetch(
+                      "/api/v1/search?query=apple&tags=story&hitsPerPage=3"
+                      "&highlightPreTag=%5B&highlightPostTag=%5D")
+                      .json();
+  EXPECT_EQ(
+      v1["hits"][0]["_highlightResult"]["title"]["value"],
+      std::regex_replace(std::regex_replace(title, std::regex("</em>"), "]"),
+                         std::regex("<em>"), "["));
 }
 
 }  // namespace

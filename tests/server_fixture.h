@@ -100,14 +100,24 @@ struct Reply {
     return it == headers.end() ? "" : it->second;
   }
 };
-inline Reply Get(const TestServer& s, const std::string& path) {
+// What a request answered.
+inline Reply ReplyOf(const httplib::Result& res) {
   Reply r;
-  httplib::Result res = s.client()->Get(path.c_str());
   if (!res) return r;
   r.status = res->status;
   r.body = res->body;
   r.headers = res->headers;
   return r;
+}
+inline Reply Get(const TestServer& s, const std::string& path) {
+  return ReplyOf(s.client()->Get(path.c_str()));
+}
+// POST `body` (of Content-Type `type`) to `path`.
+inline Reply Post(const TestServer& s, const std::string& path,
+                  const std::string& body,
+                  const std::string& type = "application/json",
+                  const httplib::Headers& headers = {}) {
+  return ReplyOf(s.client()->Post(path.c_str(), headers, body, type.c_str()));
 }
 
 }  // namespace threadsearch
