@@ -283,11 +283,18 @@ bool StripQuote(std::string_view line, std::string_view* rest) {
 }
 
 bool EndsWithAttributionVerb(std::string_view line) {
-  const std::string l = Lower(Trim(line));
-  return EndsWith(l, "wrote:") || EndsWith(l, "writes:") ||
-         EndsWith(l, "wrote :") || EndsWith(l, "said:") ||
-         EndsWith(l, "a écrit :") || EndsWith(l, "schrieb:") ||
-         EndsWith(l, "escribió:");
+  // Asked of every line of a reply: no copy. (The last byte first: most
+  // lines do not end in ':'.)
+  line = Trim(line);
+  if (line.empty() || line.back() != ':') return false;
+  for (std::string_view verb : {"wrote:", "writes:", "wrote :", "said:",
+                                "a écrit :", "schrieb:", "escribió:"}) {
+    if (line.size() >= verb.size() &&
+        EqualsAsciiLower(line.substr(line.size() - verb.size()), verb)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool StartsLikeAttribution(std::string_view line) {

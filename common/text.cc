@@ -379,8 +379,7 @@ std::string HtmlToText(std::string_view html) {
       size_t end = html.size();
       for (size_t k = i; k + close.size() <= html.size(); ++k) {
         if (html[k] == '<' &&
-            std::equal(close.begin(), close.end(), html.begin() + k,
-                       [](char a, char b) { return a == LowerChar(b); })) {
+            EqualsAsciiLower(html.substr(k, close.size()), close)) {
           end = k;
           break;
         }
@@ -441,9 +440,20 @@ std::string SanitizeUtf8(std::string_view s) {
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
+    // A run of printable ASCII (most text) is copied at once.
+    size_t run = i;
+    while (run < s.size() && static_cast<unsigned char>(s[run]) >= 0x20 &&
+           static_cast<unsigned char>(s[run]) < 0x80) {
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.substr(i, run - i));
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
-      if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
+      if (c == '\t' || c == '\n' || c == '\r') {
         out.push_back(static_cast<char>(c));
       }
       ++i;
@@ -460,6 +470,12 @@ std::string SanitizeUtf8(std::string_view s) {
     }
   }
   return out;
+}
+
+bool EqualsAsciiLower(std::string_view s, std::string_view lower) {
+  return s.size() == lower.size() &&
+         std::equal(lower.begin(), lower.end(), s.begin(),
+                    [](char a, char b) { return a == LowerChar(b); });
 }
 
 std::string AsciiLower(std::string_view s) {

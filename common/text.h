@@ -44,6 +44,8 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
 // Lower-cases ASCII letters (author keys, ids).
 std::string AsciiLower(std::string_view s);
+// Whether `s` is `lower` (written in lower case) but for ASCII case.
+bool EqualsAsciiLower(std::string_view s, std::string_view lower);
 
 // Words as highlighting and snippets read them, the way Xapian's
 // TermGenerator splits text into terms: ASCII letters and digits, and the
