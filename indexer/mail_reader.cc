@@ -711,7 +711,18 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
   if (!is_plain) return;  // images, application/*, …
   if (attachment && ct.type != "text/plain") return;
   if (!plain->empty() && plain->back() != '\n') plain->append("\n");
-  plain->append(CharsetToUtf8(DecodeTransfer(headers, body), ct.charset));
+  // A base64 or quoted-printable part carries its line ends encoded, as
+  // the standard writes them ("\r\n"): the mbox lines lost their "\r", the
+  // decoded text must too.
+  const std::string text =
+      CharsetToUtf8(DecodeTransfer(headers, body), ct.charset);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      plain->push_back(text[i]);
+    } else if (i + 1 == text.size() || text[i + 1] != '\n') {
+      plain->push_back('\n');  // a lone "\r": an old Mac line end
+    }
+  }
 }
 
 // Parses "addr (Name)", "Name <addr>", "\"Name\" <addr>" or "addr".
@@ -742,6 +753,36 @@ void ParseFromHeader(std::string_view value, std::string* address,
 bool LooksLikeAddress(std::string_view deobfuscated) {
   return deobfuscated.find('@') != std::string_view::npos &&
          deobfuscated.find(' ') == std::string_view::npos;
+}
+
+// A list's DMARC rewrite of the From header: Mailman's "Name via List"
+// <list@host> (pipermail: "list at host (Name via List)") and Google
+// Groups' "'Name' via group" <group@googlegroups.com>. When `name` is such
+// a name for `address` (the list's own address: its local part is List,
+// letters that the post-2018 pipermail mangling replaced by '@' or '|'
+// matching any), sets *writer to the writer's name ("Name", without
+// Google's quotes) and returns true.
+bool ListRewrittenName(std::string_view name, std::string_view address,
+                       std::string* writer) {
+  constexpr std::string_view kVia = " via ";
+  const size_t via = name.rfind(kVia);
+  if (via == std::string_view::npos || via == 0) return false;
+  const std::string_view list = name.substr(via + kVia.size());
+  if (list.empty() || address.size() <= list.size() ||
+      address[list.size()] != '@') {
+    return false;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const char a = address[i];
+    if (a != LowerChar(list[i]) && a != '@' && a != '|') return false;
+  }
+  std::string_view who = Trim(name.substr(0, via));
+  if (who.size() >= 2 && who.front() == '\'' && who.back() == '\'') {
+    who = Trim(who.substr(1, who.size() - 2));
+  }
+  if (who.empty()) return false;
+  *writer = std::string(who);
+  return true;
 }
 
 // The id between v[lt] == '<' and v[gt] == '>', without the doubled
@@ -1051,6 +1092,28 @@ class MboxParser {
           item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(addr)));
         }
         item.author.clear();
+      }
+      std::string writer;
+      if (ListRewrittenName(item.author_name, item.author, &writer)) {
+        // The list rewrote From: the writer's address, when the message
+        // kept it, is in X-Original-From (Google Groups), else in a
+        // Reply-To naming the same person (Mailman); a pipermail archive
+        // keeps neither, and the list's address stays the author.
+        item.author_name = writer;
+        const std::string* original = FindHeader(headers, "x-original-from");
+        const std::string* reply_to = FindHeader(headers, "reply-to");
+        for (const std::string* h : {original, reply_to}) {
+          if (h == nullptr) continue;
+          std::string a, n;
+          ParseFromHeader(*h, &a, &n);
+          a = SanitizeUtf8(DeobfuscateAddress(a));
+          n = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(n)));
+          if (LooksLikeAddress(a) &&
+              (h == original || EqualsNoCase(n, writer))) {
+            item.author = a;
+            break;
+          }
+        }
       }
     }
     if (item.author.empty()) {
