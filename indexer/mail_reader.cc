@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -892,7 +893,13 @@ bool IsPipermailPeriod(std::string_view stem) {
 std::string ListFromPath(const std::string& path) {
   // A stream without a file ("<stdin>") names no list.
   if (!path.empty() && path.front() == '<' && path.back() == '>') return "";
-  const std::filesystem::path p(path);
+  // A path given relative ("2003-January.txt" in the list's folder,
+  // "./2003-January.txt", "r-devel/./2003-January.txt") has its folder's
+  // name only once made absolute and normal.
+  std::filesystem::path p(path);
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(p, ec);
+  if (!ec) p = absolute.lexically_normal();
   std::string file = p.filename().string();
   for (std::string_view ext : {".gz", ".zst", ".bz2", ".xz"}) {
     if (EndsWith(file, ext)) {

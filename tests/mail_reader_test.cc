@@ -8,6 +8,7 @@
 // and dates with email.utils.parsedate_tz / mktime_tz.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -604,12 +605,26 @@ TEST(MailReaderTest, ListName) {
       {"<stdin>", "", ""},
       {"<stdin>", "given", "given"},
   };
-  for (const ListCase& c : cases) {
+  const auto check = [&](const ListCase& c) {
     const ReadResult r = ReadText(text, c.name, c.list_arg);
     ASSERT_OK(r.status);
     ASSERT_EQ(r.items.size(), 1u);
     EXPECT_EQ(r.items[0].list, c.want) << c.name;
-  }
+  };
+  for (const ListCase& c : cases) check(c);
+  // A monthly archive named relative to the working directory, as
+  // `threadsearch index 2003-January.txt` run in the list's folder names
+  // it: the list is that folder's name ("." was the list of
+  // "./2003-January.txt" and of "/x/r-devel/./2015-March.txt").
+  std::string cwd = std::filesystem::current_path().filename().string();
+  if (cwd.empty()) cwd = "2003-January";
+  const ListCase relative[] = {
+      {"2003-January.txt", "", cwd},
+      {"./2003-January.txt.gz", "", cwd},
+      {"/x/r-devel/./2015-March.txt", "", "r-devel"},
+      {"/x/y/../r-devel/2015-March.txt", "", "r-devel"},
+  };
+  for (const ListCase& c : relative) check(c);
 }
 
 // The list's own label, unless many hosts name their lists so (Apache's
