@@ -1087,17 +1087,29 @@ class MboxParser {
     item.type = ItemType::kMessage;
     item.origin = in_.name() + ":" + std::to_string(sep_line_);
 
+    // Header text. Raw 8-bit text (no encoded words: Russian and Japanese
+    // mailers wrote subjects so) is in the charset the message's
+    // Content-Type names, when it names one and the text is no UTF-8.
+    const std::string* ct_value = FindHeader(headers, "content-type");
+    const std::string charset =
+        ct_value != nullptr ? ParseContentType(*ct_value).charset : "";
+    const auto header_text = [&charset](std::string_view raw) {
+      if (charset.empty() || IsValidUtf8(raw)) {
+        return SanitizeUtf8(FoldWhitespace(DecodeRfc2047(raw)));
+      }
+      return SanitizeUtf8(
+          FoldWhitespace(DecodeRfc2047(CharsetToUtf8(raw, charset))));
+    };
+
     // Author.
     if (const std::string* from = FindHeader(headers, "from")) {
       std::string addr, name;
       ParseFromHeader(*from, &addr, &name);
       item.author = SanitizeUtf8(DeobfuscateAddress(addr));
-      item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(name)));
+      item.author_name = header_text(name);
       if (!LooksLikeAddress(item.author)) {
         // "From: Thomas Lumley": the header holds a name only.
-        if (item.author_name.empty()) {
-          item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(addr)));
-        }
+        if (item.author_name.empty()) item.author_name = header_text(addr);
         item.author.clear();
       }
       std::string writer;
@@ -1114,7 +1126,7 @@ class MboxParser {
           std::string a, n;
           ParseFromHeader(*h, &a, &n);
           a = SanitizeUtf8(DeobfuscateAddress(a));
-          n = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(n)));
+          n = header_text(n);
           if (LooksLikeAddress(a) &&
               (h == original || EqualsNoCase(n, writer))) {
             item.author = a;
@@ -1141,7 +1153,7 @@ class MboxParser {
     }
 
     if (const std::string* subject = FindHeader(headers, "subject")) {
-      item.title = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(*subject)));
+      item.title = header_text(*subject);
     }
 
     if (const std::string* mid = FindHeader(headers, "message-id")) {

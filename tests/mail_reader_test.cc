@@ -770,5 +770,34 @@ TEST(MailReaderTest, ListRewrittenFromAndEncodedLineEnds) {
   EXPECT_EQ(r.items[3].author_name, "Travel via Rail");
 }
 
+// Japanese and Russian mailers wrote raw 8-bit subjects and names in the
+// body's charset, without encoded words: the Content-Type's charset reads
+// them (Shift_JIS was read as windows-1252 mojibake); UTF-8 headers stay.
+TEST(MailReaderTest, RawHeadersInTheDeclaredCharset) {
+  const ReadResult r = ReadText(
+      "From taro@example.jp Mon Jan  5 10:00:00 2004\n"
+      "From: \x8e\x52\x93\x63 <taro@example.jp>\n"
+      "Subject: Re: \x83\x65\x83\x58\x83\x67 =?utf-8?q?caf=C3=A9?=\n"
+      "Message-ID: <sjis@example.jp>\n"
+      "Content-Type: text/plain; charset=Shift_JIS\n"
+      "\n"
+      "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\n"
+      "\n"
+      "From anna@example.de Mon Jan  5 11:00:00 2004\n"
+      "From: J\xc3\xb6rg <joerg@example.de>\n"
+      "Subject: Gr\xc3\xbc\xc3\x9f" "e\n"
+      "Message-ID: <utf8@example.de>\n"
+      "Content-Type: text/plain; charset=iso-8859-1\n"
+      "\n"
+      "ok\n");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 2u);
+  EXPECT_EQ(r.items[0].author_name, "\u5c71\u7530");
+  EXPECT_EQ(r.items[0].title, "Re: \u30c6\u30b9\u30c8 caf\u00e9");
+  EXPECT_EQ(r.items[0].text, "\u3053\u3093\u306b\u3061\u306f");
+  EXPECT_EQ(r.items[1].author_name, "J\u00f6rg");
+  EXPECT_EQ(r.items[1].title, "Gr\u00fc\u00df" "e");
+}
+
 }  // namespace
 }  // namespace threadsearch
