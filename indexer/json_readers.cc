@@ -42,22 +42,26 @@ std::string Where(const InputStream& in, uint64_t line) {
   return in.name() + ":" + std::to_string(line);
 }
 
+// Offset of the quote that closes the JSON string whose opening quote is
+// s[open]; s.size() when it does not close.
+size_t StringClose(std::string_view s, size_t open) {
+  for (size_t i = open + 1; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      return i;
+    }
+  }
+  return s.size();
+}
+
 // End of the JSON value that starts at s[begin] (not a space): just past
 // its closing bracket or quote, or, for a scalar, at the next space,
 // bracket or quote; s.size() when it does not close. Brackets are counted,
 // not matched: the parser reports a mismatch.
 size_t ValueEnd(std::string_view s, size_t begin) {
   char c = s[begin];
-  if (c == '"') {
-    for (size_t i = begin + 1; i < s.size(); ++i) {
-      if (s[i] == '\\') {
-        ++i;
-      } else if (s[i] == '"') {
-        return i + 1;
-      }
-    }
-    return s.size();
-  }
+  if (c == '"') return std::min(StringClose(s, begin) + 1, s.size());
   if (c != '{' && c != '[') {
     size_t i = begin + 1;
     while (i < s.size() && !IsJsonSpace(s[i]) && s[i] != '{' && s[i] != '[' &&
@@ -67,19 +71,10 @@ size_t ValueEnd(std::string_view s, size_t begin) {
     return i;
   }
   size_t depth = 0;
-  bool in_string = false;
   for (size_t i = begin; i < s.size(); ++i) {
     char ch = s[i];
-    if (in_string) {
-      if (ch == '\\') {
-        ++i;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-      continue;
-    }
     if (ch == '"') {
-      in_string = true;
+      i = StringClose(s, i);
     } else if (ch == '{' || ch == '[') {
       ++depth;
     } else if ((ch == '}' || ch == ']') && --depth == 0) {
@@ -93,19 +88,10 @@ size_t ValueEnd(std::string_view s, size_t begin) {
 // once past `limit`.
 size_t JsonDepth(std::string_view s, size_t limit) {
   size_t depth = 0, max_depth = 0;
-  bool in_string = false;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
     if (c == '"') {
-      in_string = true;
+      i = StringClose(s, i);
     } else if (c == '{' || c == '[') {
       if (++depth > max_depth) {
         max_depth = depth;
@@ -142,6 +128,69 @@ std::vector<uint32_t> ObjectLines(std::string_view s) {
     }
   }
   return lines;
+}
+
+// The members whose array holds a wrapper's records: a search response's
+// "hits", the post/comments wrapper's "comments", an API response's
+// "data", an item tree's "children".
+bool IsRecordArrayKey(std::string_view key) {
+  return key == "hits" || key == "comments" || key == "data" ||
+         key == "children";
+}
+
+// The key whose value starts at s[i], when s[i] is a member's value: the
+// quoted string before the ':' before it; "" otherwise.
+std::string_view KeyBefore(std::string_view s, size_t i) {
+  size_t j = i;
+  while (j > 0 && IsJsonSpace(s[j - 1])) --j;
+  if (j == 0 || s[j - 1] != ':') return "";
+  --j;
+  while (j > 0 && IsJsonSpace(s[j - 1])) --j;
+  if (j < 2 || s[j - 1] != '"') return "";
+  const size_t end = j - 1;
+  size_t k = end;
+  while (k > 0 && s[k - 1] != '"') --k;
+  if (k == 0) return "";
+  return s.substr(k, end - k);
+}
+
+// A JSON object cut short (a saved response or a crawl whose download
+// broke) that keeps its records in an array member (IsRecordArrayKey):
+// sets *out to `s` up to the end of the last whole element of that array,
+// with the brackets still open there closed, so the whole records before
+// the cut can be read, and returns true. False when `s` is not an object,
+// is not cut short, or no record of such an array ended before the cut.
+bool CloseCutObject(std::string_view s, std::string* out) {
+  if (s.empty() || s[0] != '{') return false;
+  std::string open;  // Brackets open at i.
+  std::string open_at_cut;
+  size_t cut = 0;
+  bool records = false;  // The array open at depth 2 holds records.
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"') {
+      i = StringClose(s, i);
+    } else if (c == '{' || c == '[') {
+      if (open.size() == 1 && c == '[') {
+        records = IsRecordArrayKey(KeyBefore(s, i));
+      }
+      open.push_back(c);
+    } else if (c == '}' || c == ']') {
+      if (open.empty()) return false;
+      open.pop_back();
+      if (open.empty()) return false;  // The object closes: not cut short.
+      if (open.size() == 2 && records && open.back() == '[') {
+        cut = i + 1;
+        open_at_cut = open;
+      }
+    }
+  }
+  if (cut == 0) return false;
+  out->assign(s.substr(0, cut));
+  for (auto it = open_at_cut.rbegin(); it != open_at_cut.rend(); ++it) {
+    out->push_back(*it == '{' ? '}' : ']');
+  }
+  return true;
 }
 
 // Value of the four hex digits at s[i], or -1.
@@ -384,7 +433,8 @@ std::string GetBool(const Json& obj, std::string_view key, bool* out) {
   } else if (v->is_number()) {
     *out = v->get<double>() != 0;
   } else if (v->is_string()) {
-    const std::string& s = v->get_ref<const std::string&>();
+    // Python's str() writes "True" and "False".
+    const std::string s = AsciiLower(v->get_ref<const std::string&>());
     if (s == "true" || s == "1") {
       *out = true;
     } else if (s == "false" || s == "0" || s.empty()) {
@@ -526,6 +576,35 @@ void Report(const ReadCallbacks& cb, std::string where, std::string message) {
 
 bool IsBlank(std::string_view s) { return TrimAscii(s).empty(); }
 
+// Parses one value that starts on line `line` and hands it to `fn` (a
+// `null` is skipped). False, with the parser's message in *error, when it
+// does not parse.
+bool ParseAndHand(const InputStream& in, std::string_view value, uint64_t line,
+                  const ReadCallbacks& cb, RecordFn fn, std::string* error) {
+  Json v;
+  if (!ParseJson(value, &v, error)) return false;
+  if (!v.is_null()) {
+    Locator loc(in, line);
+    loc.Index(v, value);
+    fn(v, loc, cb);
+  }
+  return true;
+}
+
+// For a value that did not parse: when it is an object cut short
+// (CloseCutObject), hands on the whole records before the cut and returns
+// true; the caller reports the cut.
+bool HandCutObject(const InputStream& in, std::string_view value,
+                   uint64_t line, const ReadCallbacks& cb, RecordFn fn) {
+  std::string closed, error;
+  return CloseCutObject(value, &closed) &&
+         ParseAndHand(in, closed, line, cb, fn, &error);
+}
+
+constexpr const char* kCutObject =
+    "JSON object cut short (file cut short?); the whole records before the "
+    "cut were read";
+
 // JSON Lines: each non-blank line is a record.
 Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   std::string line;
@@ -544,7 +623,10 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
     Json v;
     std::string error;
     if (!ParseJson(text, &v, &error)) {
-      Report(cb, where, error);
+      // A saved response on one line, cut short: its whole records count.
+      Report(cb, where,
+             HandCutObject(in, text, in.line_number(), cb, fn) ? kCutObject
+                                                                : error);
       continue;
     }
     // An id the HN API had no item for.
@@ -553,21 +635,6 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
     fn(v, loc, cb);
   }
   return in.status();
-}
-
-// Parses one value that starts on line `line` and hands it to `fn` (a
-// `null` is skipped). False, with the parser's message in *error, when it
-// does not parse.
-bool ParseAndHand(const InputStream& in, std::string_view value, uint64_t line,
-                  const ReadCallbacks& cb, RecordFn fn, std::string* error) {
-  Json v;
-  if (!ParseJson(value, &v, error)) return false;
-  if (!v.is_null()) {
-    Locator loc(in, line);
-    loc.Index(v, value);
-    fn(v, loc, cb);
-  }
-  return true;
 }
 
 // Reads the elements of an array that did not parse as a whole (a bad
@@ -633,6 +700,9 @@ Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
       if (value[0] == '[' && JsonDepth(value, kMaxDepth) <= kMaxDepth) {
         // Only the last value can run to the end of the input.
         TS_RETURN_IF_ERROR(ReadArrayElements(in, value, line, cb, fn));
+      } else if (end == view.size() &&
+                 HandCutObject(in, value, line, cb, fn)) {
+        return Status::Corruption(Where(in, line) + ": " + kCutObject);
       } else if (first && end == view.size()) {
         return Status::Corruption(in.name() + ": " + error);
       } else {
@@ -682,10 +752,15 @@ bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
   item->source = Source::kHN;
   f.Id("id", &item->id);
   f.Str("by", &item->author);
-  // BigQuery rows may have "timestamp" instead.
+  // The legacy BigQuery tables (hacker_news.stories, .comments) also name
+  // the author "author".
+  if (item->author.empty()) f.Str("author", &item->author);
+  // BigQuery rows may have "timestamp" (the full table) or "time_ts" (the
+  // legacy tables) instead.
   bool has_time = false;
   f.Time("time", &item->time, &has_time);
-  if (!has_time) f.Time("timestamp", &item->time);
+  if (!has_time) f.Time("timestamp", &item->time, &has_time);
+  if (!has_time) f.Time("time_ts", &item->time);
   std::string type;
   f.Str("type", &type);
   f.Str("title", &item->title);
@@ -737,9 +812,19 @@ bool HnItemFromJson(const Json& obj, Item* item, std::string* error) {
 }
 
 void EmitHn(const Json& obj, const Locator& loc, const ReadCallbacks& cb) {
+  // An id the API had no item for, in an array of fetched items as on a
+  // line of its own.
+  if (obj.is_null()) return;
   std::string where = loc.Where(obj);
   if (!obj.is_object()) {
     Report(cb, where, "expected an item object");
+    return;
+  }
+  // Users (GET /v0/user/NAME.json: "id" is the name, with "karma",
+  // "created", "submitted") are not items; crawls keep them beside the
+  // items.
+  if (!obj.contains("type") && (obj.contains("karma") ||
+                                obj.contains("submitted"))) {
     return;
   }
   Item item;
@@ -1086,12 +1171,15 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
   std::string link_title, link_url;
   f.Str("link_title", &link_title);
   f.Str("link_url", &link_url);
+  // Some dumps (and records cut down to a few fields) give only the
+  // fullname, "t1_c0299an"; "id" wins when both are there.
+  if (item->id.empty()) f.Id("name", &item->id);
   if (!f.error().empty()) {
     *error = f.error();
     return false;
   }
   if (item->id.empty()) {
-    *error = "missing field \"id\"";
+    *error = "missing field \"id\" (and \"name\")";
     return false;
   }
   item->id = StripFullname(std::move(item->id));
@@ -1124,24 +1212,62 @@ bool PushshiftFromJson(const Json& obj, Item* item, std::string* error) {
   return true;
 }
 
-void HandlePushshift(const Json& v, const Locator& loc,
+// Pushshift and Arctic Shift records, one a line or in arrays; a saved API
+// response ({"data": [records…], "metadata": …}); and Reddit's own JSON,
+// which Arctic Shift's comment trees keep too: a "Listing" whose
+// data.children are {"kind": "t1" (comment) or "t3" (submission), "data":
+// record}, each comment's replies a Listing again ("" when none). "more"
+// stubs (ids not loaded), accounts (t2) and subreddits (t5) are not items.
+// Iterative: replies nest as deep as the thread.
+void HandlePushshift(const Json& root, const Locator& loc,
                      const ReadCallbacks& cb) {
-  if (v.is_array()) {
-    for (const Json& e : v) HandlePushshift(e, loc, cb);
-    return;
+  std::vector<const Json*> stack{&root};
+  auto push_reversed = [&stack](const Json& arr) {
+    for (auto it = arr.rbegin(); it != arr.rend(); ++it) stack.push_back(&*it);
+  };
+  while (!stack.empty()) {
+    const Json& v = *stack.back();
+    stack.pop_back();
+    if (v.is_array()) {
+      push_reversed(v);
+      continue;
+    }
+    if (!v.is_object()) {
+      Report(cb, loc.Where(v),
+             "expected a Reddit comment or submission object");
+      continue;
+    }
+    const Json* data = Field(v, "data");
+    if (data != nullptr && data->is_array() && !v.contains("id")) {
+      push_reversed(*data);
+      continue;
+    }
+    const Json* record = &v;
+    if (const Json* kind = Field(v, "kind");
+        kind != nullptr && kind->is_string() && !v.contains("id")) {
+      const std::string& k = kind->get_ref<const std::string&>();
+      if (data == nullptr || !data->is_object()) {
+        Report(cb, loc.Where(v), FieldError("data", "object"));
+        continue;
+      }
+      if (k == "Listing") {
+        const Json* children = Field(*data, "children");
+        if (children != nullptr && !children->is_array()) {
+          Report(cb, loc.Where(*data), FieldError("children", "array"));
+        } else if (children != nullptr) {
+          push_reversed(*children);
+        }
+        continue;
+      }
+      if (k != "t1" && k != "t3") continue;
+      record = data;
+    }
+    EmitWith(PushshiftFromJson, *record, loc, cb);
+    if (const Json* replies = Field(*record, "replies");
+        replies != nullptr && replies->is_structured()) {
+      stack.push_back(replies);
+    }
   }
-  if (!v.is_object()) {
-    Report(cb, loc.Where(v), "expected a Reddit comment or submission object");
-    return;
-  }
-  // A Pushshift API response saved whole: {"data": [records…],
-  // "metadata": {…}}.
-  if (const Json* data = Field(v, "data");
-      data != nullptr && data->is_array() && !v.contains("id")) {
-    for (const Json& e : *data) HandlePushshift(e, loc, cb);
-    return;
-  }
-  EmitWith(PushshiftFromJson, v, loc, cb);
 }
 
 }  // namespace

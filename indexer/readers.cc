@@ -175,6 +175,17 @@ Format SniffJson(const JsonShape& shape) {
       if (FindKey(shape, key, 3) != nullptr) return Format::kPushshift;
     }
   }
+  // Reddit's own JSON, as Arctic Shift's comment trees keep it: {"kind":
+  // "Listing", "data": {"children": [{"kind": "t1", "data": {…}}]}}, at
+  // the top or in a {"data": [...]} response.
+  for (const JsonKey& k : shape.keys) {
+    if (k.key == "kind" && k.kind == '"' &&
+        (k.str_prefix == "Listing" || k.str_prefix == "t1" ||
+         k.str_prefix == "t3") &&
+        FindKey(shape, "data", k.depth) != nullptr) {
+      return Format::kPushshift;
+    }
+  }
   // Dumps write the keys sorted: "author_fullname" ("t2_…") and
   // "created_utc" come before a long self post's "selftext" and
   // "selftext_html", which can push "subreddit" out of the window.
@@ -183,7 +194,8 @@ Format SniffJson(const JsonShape& shape) {
       (author_fullname != nullptr && author_fullname->kind == '"' &&
        author_fullname->str_prefix.rfind("t2_", 0) == 0) ||
       IsRedditFullname(FindKey(shape, "link_id", 1)) ||
-      IsRedditFullname(FindKey(shape, "parent_id", 1))) {
+      IsRedditFullname(FindKey(shape, "parent_id", 1)) ||
+      IsRedditFullname(FindKey(shape, "name", 1))) {
     return Format::kPushshift;
   }
   bool all_strings = true;
@@ -197,6 +209,10 @@ Format SniffJson(const JsonShape& shape) {
       (has("by") || has("time") || has("parent"))) {
     return Format::kBigQuery;
   }
+  // The legacy BigQuery tables (hacker_news.stories, .comments) add
+  // "time_ts" and "author" beside "time" and "by"; a query may keep only
+  // those.
+  if (has("id") && has("time_ts")) return Format::kBigQuery;
   if (has("by") || has("kids") || has("type") || has("descendants") ||
       (has("id") && has("time"))) {
     return Format::kHnJson;

@@ -43,8 +43,9 @@ struct Shape {
 };
 
 // Reads back (root id, depth, parent author) for an item.
-Shape ShapeOf(ThreadStore& store, const std::string& id) {
-  Result<uint32_t> num = store.Lookup(Source::kHN, id);
+Shape ShapeOf(ThreadStore& store, const std::string& id,
+              Source source = Source::kHN) {
+  Result<uint32_t> num = store.Lookup(source, id);
   EXPECT_TRUE(num.ok()) << id;
   if (!num.ok()) return {};
   Result<StoredItem> s = store.Get(*num);
@@ -54,8 +55,9 @@ Shape ShapeOf(ThreadStore& store, const std::string& id) {
   return {s->depth, root->item.id, s->parent_author};
 }
 
-uint32_t ThreadSize(ThreadStore& store, const std::string& id) {
-  Result<uint32_t> num = store.Lookup(Source::kHN, id);
+uint32_t ThreadSize(ThreadStore& store, const std::string& id,
+                    Source source = Source::kHN) {
+  Result<uint32_t> num = store.Lookup(source, id);
   EXPECT_TRUE(num.ok());
   Result<StoredItem> s = store.Get(*num);
   Result<StoredItem> root = store.Get(s->root_num);
@@ -443,6 +445,39 @@ TEST(IndexerTest, PollOptionsJoinThePollThread) {
   EXPECT_EQ(ShapeOf(store, "21").depth, 1u);
   EXPECT_EQ(ThreadSize(store, "10"), 2u);
   EXPECT_EQ(ThreadSize(store, "20"), 2u);
+}
+
+// Old Pushshift dumps, comments (one known only by "name") before their
+// submissions in one file, then an Arctic Shift comment tree of another
+// thread: every record is indexed in its thread at its depth.
+TEST(IndexerTest, RedditOldDumpsAndCommentTreesKeepTheirThreads) {
+  TempDir tmp;
+  const std::string data = std::string(TS_TEST_DATA) + "/reddit/";
+  auto ix = Indexer::Open(tmp.Sub("db"), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  ASSERT_OK((*ix)->IndexPaths({data + "pushshift-2005-mixed.ndjson",
+                               data + "arctic-shift-comment-tree.json"},
+                              &st));
+  ASSERT_OK((*ix)->Flush());
+  EXPECT_EQ(st.skipped, 0u);
+  EXPECT_EQ(st.added, 9u);
+  ThreadStore& store = (*ix)->store();
+  const Source r = Source::kReddit;
+  EXPECT_EQ(ShapeOf(store, "87", r).depth, 0u);
+  EXPECT_EQ(ShapeOf(store, "c13", r).root, "87");
+  EXPECT_EQ(ShapeOf(store, "c14", r).root, "87");
+  EXPECT_EQ(ShapeOf(store, "c14", r).depth, 2u);
+  EXPECT_EQ(ThreadSize(store, "87", r), 3u);
+  EXPECT_EQ(ShapeOf(store, "c15", r).root, "88");
+  EXPECT_EQ(ShapeOf(store, "c15", r).parent_author, "spez");
+  // The tree's submission is not in the archive: its top-level comments
+  // start threads of their own, the replies below them.
+  EXPECT_EQ(ShapeOf(store, "kod3ccc", r).root, "kod1aaa");
+  EXPECT_EQ(ShapeOf(store, "kod3ccc", r).depth, 2u);
+  EXPECT_EQ(ShapeOf(store, "kod3ccc", r).parent_author, "dubsali");
+  ix->reset();
+  ExpectStoresAgree(tmp.Sub("db"));
 }
 
 // The shipped HN "Who is hiring" file: one story and its 407 top-level

@@ -71,6 +71,14 @@ Collected ReadPath(const std::string& path, Format format = Format::kAuto) {
 }
 
 
+// The format SniffFormat names for a file, or its error.
+std::string SniffPath(const std::string& path) {
+  auto in = InputStream::Open(path);
+  if (!in.ok()) return in.status().ToString();
+  Result<Format> f = SniffFormat(**in);
+  return f.ok() ? std::string(FormatName(*f)) : f.status().ToString();
+}
+
 
 // ---- Format names and sniffing ---------------------------------------------
 
@@ -112,6 +120,18 @@ TEST(ReadersTest, SniffTable) {
        Format::kPushshift},
       {"{\"_meta\": {}, \"subreddit\": \"woodworking\", \"id\": \"x\"}",
        Format::kPushshift},
+      // Cut down to a few fields: the fullname tells.
+      {"{\"name\": \"t1_c14\", \"author\": \"a\", \"body\": \"x\"}\n",
+       Format::kPushshift},
+      {"{\"kind\": \"Listing\", \"data\": {\"after\": null, \"children\": "
+       "[{\"kind\": \"t1\", \"data\": {\"id\": \"k\"}}]}}",
+       Format::kPushshift},
+      {"{\"data\": [{\"kind\": \"t1\", \"data\": {\"id\": \"k\"}}]}",
+       Format::kPushshift},
+      // A legacy BigQuery table's columns, nulls among them.
+      {"{\"id\": \"1\", \"author\": \"a\", \"time_ts\": "
+       "\"2014-01-01 00:00:00 UTC\", \"title\": null}\n",
+       Format::kBigQuery},
       {"[{\"url\":\"/api/v1/search?x\",\"reply\":{\"hits\":[]}}]",
        Format::kAlgolia},
       {"{\"hits\":[{\"objectID\":\"1\"}],\"nbHits\":1}", Format::kAlgolia},
@@ -379,6 +399,25 @@ TEST(ReadersTest, HnJsonShapes) {
   }
 }
 
+// A crawl of the HN API keeps users (GET /v0/user/NAME.json) beside the
+// items: they are not items, and no story named "pg" is made of them.
+TEST(ReadersTest, HnUsersAreNotItems) {
+  const std::string text =
+      "{\"by\": \"pg\", \"id\": 1, \"time\": 1160418111, \"title\": \"Y "
+      "Combinator\", \"type\": \"story\"}\n"
+      "{\"about\": \"Bug fixer.\", \"created\": 1160418092, \"id\": \"pg\", "
+      "\"karma\": 155111, \"submitted\": [1]}\n"
+      "{\"created\": 1173923446, \"id\": \"jl\", \"karma\": 2937}\n"
+      "{\"by\": \"sama\", \"id\": 2, \"parent\": 1, \"time\": 1160418200, "
+      "\"type\": \"comment\", \"text\": \"hi\"}\n";
+  Collected got = ReadText(text, Format::kAuto, "crawl.jsonl");
+  ASSERT_OK(got.status);
+  EXPECT_EQ(got.ErrorText(), "");
+  std::vector<std::string> ids;
+  for (const Item& it : got.items) ids.push_back(it.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"1", "2"}));
+}
+
 TEST(ReadersTest, HnJsonFieldErrorsNameFieldAndLine) {
   struct Case {
     std::string line;
@@ -445,6 +484,74 @@ TEST(ReadersTest, BrokenDocumentIsAnError) {
 // One malformed record in a JSON array (a crawler's hand-edited or
 // half-written file) costs only itself: the array is read element by
 // element, the bad one reported at its line.
+// A saved response or crawl cut short inside its records' array (an
+// Algolia search response's "hits", the post/comments wrapper, a Pushshift
+// API response's "data"): the whole records before the cut are read and
+// the cut is reported at the object's line; on one line as pretty-printed.
+TEST(ReadersTest, ObjectCutShortKeepsItsWholeRecords) {
+  const std::string hits =
+      "{\"hits\":[{\"objectID\":\"1\",\"_tags\":[\"story\"],\"title\":\"A\","
+      "\"created_at_i\":1},{\"objectID\":\"2\",\"_tags\":[\"comment\"],"
+      "\"parent_id\":1,\"comment_text\":\"b\",\"created_at_i\":2},"
+      "{\"objectID\":\"3\",\"comment_te";
+  Collected a = ReadText(hits, Format::kAuto, "search.json");
+  ASSERT_OK(a.status);
+  ASSERT_EQ(a.items.size(), 2u) << a.ErrorText();
+  EXPECT_EQ(a.items[1].id, "2");
+  EXPECT_EQ(a.items[1].parent, "1");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].where, "search.json:1");
+  EXPECT_EQ(a.errors[0].message.rfind("JSON object cut short", 0), 0u);
+
+  const std::string wrapper =
+      "{\n"
+      "  \"post\": {\"by\": \"whoishiring\", \"id\": 10, \"time\": 5, "
+      "\"type\": \"story\", \"kids\": [11, 12, 13]},\n"
+      "  \"comments\": [\n"
+      "    {\"by\": \"a\", \"id\": 11, \"parent\": 10, \"time\": 6, "
+      "\"type\": \"comment\", \"text\": \"first\"},\n"
+      "    {\"by\": \"b\", \"id\": 12, \"parent\": 10, \"time\": 7, "
+      "\"type\": \"comment\", \"kids\": [14]},\n"
+      "    {\"by\": \"c\", \"id\": 13, \"parent\": 10, \"te";
+  Collected b = ReadText(wrapper, Format::kAuto, "hiring.json");
+  ASSERT_FALSE(b.status.ok());
+  EXPECT_EQ(b.status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(b.status.message().rfind("hiring.json:1: JSON object cut short",
+                                     0),
+            0u)
+      << b.status.message();
+  std::vector<std::string> ids, origins;
+  for (const Item& it : b.items) {
+    ids.push_back(it.id);
+    origins.push_back(it.origin);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"10", "11", "12"}));
+  EXPECT_EQ(origins, (std::vector<std::string>{"hiring.json:2", "hiring.json:4",
+                                               "hiring.json:5"}));
+
+  const std::string data =
+      "{\"data\": [{\"id\": \"g1\", \"body\": \"x\", \"parent_id\": "
+      "\"t3_a\", \"subreddit\": \"w\"}, {\"id\": \"g2\", \"body\": \"y\", "
+      "\"parent_id\": \"t1_g1\", \"subreddit\": \"w\"}, {\"id\": \"g3\"";
+  Collected c = ReadText(data, Format::kPushshift, "ps.json");
+  ASSERT_OK(c.status);
+  ASSERT_EQ(c.items.size(), 2u);
+  EXPECT_EQ(c.items[1].parent, "g1");
+
+  // A record cut short is not a wrapper: its arrays of objects (awards)
+  // are not records, and nothing of it is read.
+  Collected d = ReadText(
+      "{\"id\": \"k1\", \"body\": \"whole\", \"parent_id\": \"t3_a\"}\n"
+      "{\"id\": \"k2\", \"all_awardings\": [{\"id\": \"gid_1\"}], "
+      "\"body\": \"cut",
+      Format::kPushshift, "rc.ndjson");
+  ASSERT_OK(d.status);
+  ASSERT_EQ(d.items.size(), 1u);
+  ASSERT_EQ(d.errors.size(), 1u);
+  EXPECT_EQ(d.errors[0].where, "rc.ndjson:2");
+  EXPECT_EQ(d.errors[0].message.rfind("invalid JSON", 0), 0u);
+}
+
 TEST(ReadersTest, BadRecordInAnArrayKeepsItsNeighbours) {
   const std::string text =
       "[\n"
@@ -530,6 +637,11 @@ TEST(ReadersTest, NullRecordsAreSkipped) {
       "\nnull\nnull\n{\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"}\n"
       "null\n{\"by\":\"b\",\"id\":2,\"parent\":1,\"time\":6}\n",
       "null\n{\n  \"by\": \"a\",\n  \"id\": 1\n}\nnull\n{\n  \"id\": 2\n}\n",
+      // A crawler's array of fetched items, and the post/comments wrapper.
+      "[null, {\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"}, null,\n"
+      " {\"by\":\"b\",\"id\":2,\"parent\":1,\"time\":6}]\n",
+      "{\"post\": {\"by\":\"a\",\"id\":1,\"time\":5,\"type\":\"story\"},\n"
+      " \"comments\": [null, {\"by\":\"b\",\"id\":2,\"parent\":1}, null]}\n",
   };
   for (const std::string& text : cases) {
     for (Format f : {Format::kAuto, Format::kHnJson}) {
@@ -819,6 +931,39 @@ TEST(ReadersTest, BigQueryTimestamps) {
   }
 }
 
+// The legacy BigQuery tables (hacker_news.stories, .comments) carry
+// "author" beside "by" and "time_ts" beside "time"; a query may keep only
+// the legacy columns, and Python writes booleans as "True"/"False".
+TEST(ReadersTest, BigQueryLegacyTables) {
+  const std::string path = kData + "/hn/bigquery-legacy-tables.jsonl";
+  EXPECT_EQ(SniffPath(path), "bigquery");
+  Collected c = ReadPath(path);
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 3u);
+  EXPECT_EQ(c.items[0].author, "erin");
+  EXPECT_EQ(c.items[0].title, "Legacy stories table row");
+  EXPECT_EQ(c.items[0].time, 1388534900);  // 2014-01-01 00:08:20 UTC
+  EXPECT_EQ(c.items[0].num_comments, 1);
+  EXPECT_EQ(c.items[1].author, "fay");
+  EXPECT_EQ(c.items[1].time, 1388535000);
+  EXPECT_EQ(c.items[1].parent, "7000006");
+  EXPECT_EQ(c.items[2].author, "gus");
+  EXPECT_EQ(c.items[2].time, 1388535100);
+  EXPECT_FALSE(c.items[2].deleted);
+
+  // "by" wins over "author", "time" over "time_ts"; "TRUE" is true.
+  Collected both = ReadText(
+      "{\"id\": \"1\", \"by\": \"a\", \"author\": \"b\", \"time\": \"5\", "
+      "\"time_ts\": \"2014-01-01 00:00:00 UTC\", \"dead\": \"TRUE\"}\n",
+      Format::kBigQuery);
+  ASSERT_OK(both.status);
+  ASSERT_EQ(both.items.size(), 1u) << both.ErrorText();
+  EXPECT_EQ(both.items[0].author, "a");
+  EXPECT_EQ(both.items[0].time, 5);
+  EXPECT_TRUE(both.items[0].deleted);
+}
+
 // ---- Pushshift
 // ---------------------------------------------------------------
 
@@ -990,6 +1135,118 @@ TEST(ReadersTest, RedditCommentNamesItsSubmission) {
             "https://www.reddit.com/r/woodworking/comments/abc/");
   EXPECT_EQ(c.items[1].story_title, "");
   EXPECT_EQ(c.items[1].story_url, "");
+}
+
+// Old dump shapes (2005-2015): created_utc a string or an int, "edited" a
+// number, "[deleted]" authors, a comment with "name" ("t1_c14") and no
+// "id", one with no "link_id", submissions (RS) mixed with comments (RC)
+// and coming after their comments.
+TEST(ReadersTest, PushshiftOldShapesMixed) {
+  const std::string path = kData + "/reddit/pushshift-2005-mixed.ndjson";
+  EXPECT_EQ(SniffPath(path), "pushshift");
+  Collected c = ReadPath(path);
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  ASSERT_EQ(c.items.size(), 5u);
+  const Item& deleted = c.items[0];
+  EXPECT_EQ(deleted.id, "c13");
+  EXPECT_TRUE(deleted.deleted);
+  EXPECT_EQ(deleted.author, "");
+  EXPECT_EQ(deleted.time, 1134366000);
+  const Item& named = c.items[1];
+  EXPECT_EQ(named.id, "c14");
+  EXPECT_EQ(named.origin, path + ":2");
+  EXPECT_EQ(named.type, ItemType::kComment);
+  EXPECT_EQ(named.parent, "c13");
+  EXPECT_EQ(named.thread_hint, "87");
+  EXPECT_EQ(named.author, "alexis");
+  EXPECT_EQ(named.text, "The memo was leaked & then denied");
+  const Item& link = c.items[2];
+  EXPECT_EQ(link.id, "87");
+  EXPECT_EQ(link.type, ItemType::kStory);
+  EXPECT_EQ(link.title, "The Downing Street Memo");
+  EXPECT_EQ(link.url, "http://www.timesonline.co.uk/memo");
+  EXPECT_EQ(link.time, 1134365188);
+  EXPECT_EQ(link.num_comments, 2);
+  const Item& self = c.items[3];
+  EXPECT_EQ(self.type, ItemType::kStory);
+  EXPECT_EQ(self.text, "What is your favourite llama? > none");
+  EXPECT_EQ(self.points, 5);
+  EXPECT_EQ(self.num_comments, 1);
+  const Item& no_link = c.items[4];
+  EXPECT_EQ(no_link.parent, "88");
+  EXPECT_EQ(no_link.thread_hint, "");
+  EXPECT_EQ(no_link.points, 2);
+
+  // Neither "id" nor "name": the record is reported, its neighbours kept.
+  Collected bad = ReadText(
+      "{\"body\": \"a\", \"parent_id\": \"t3_x\", \"id\": \"k1\"}\n"
+      "{\"body\": \"b\", \"parent_id\": \"t3_x\"}\n"
+      "{\"body\": \"c\", \"parent_id\": \"t3_x\", \"name\": \"t1_k3\"}\n",
+      Format::kPushshift, "rc.ndjson");
+  ASSERT_OK(bad.status);
+  ASSERT_EQ(bad.items.size(), 2u);
+  EXPECT_EQ(bad.items[1].id, "k3");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where, "rc.ndjson:2");
+  EXPECT_EQ(bad.errors[0].message, "missing field \"id\" (and \"name\")");
+}
+
+// Reddit's own JSON, as Arctic Shift's /api/comments/tree answers and as a
+// thread's ".json" page is saved: Listings of {"kind", "data"} things, each
+// comment's replies a Listing again ("" when none), "more" stubs skipped.
+TEST(ReadersTest, RedditListingsAndArcticShiftTrees) {
+  const std::string path = kData + "/reddit/arctic-shift-comment-tree.json";
+  Collected c = ReadPath(path);
+  ASSERT_OK(c.status);
+  EXPECT_EQ(c.ErrorText(), "");
+  std::vector<std::string> ids;
+  for (const Item& it : c.items) ids.push_back(it.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"kod1aaa", "kod2bbb", "kod3ccc",
+                                           "kod6fff"}));
+  ASSERT_EQ(c.items.size(), 4u);
+  EXPECT_EQ(c.items[0].parent, "1afjd7n");
+  EXPECT_EQ(c.items[0].author, "maker");
+  EXPECT_EQ(c.items[1].parent, "kod1aaa");
+  EXPECT_EQ(c.items[2].parent, "kod2bbb");
+  EXPECT_EQ(c.items[2].text, "Osmo polyx, two coats.");
+  EXPECT_EQ(c.items[2].thread_hint, "1afjd7n");
+  EXPECT_TRUE(c.items[3].deleted);
+
+  // A saved thread page: [Listing of the submission, Listing of comments].
+  const std::string page =
+      "[{\"kind\": \"Listing\", \"data\": {\"children\": [{\"kind\": \"t3\", "
+      "\"data\": {\"id\": \"abc\", \"name\": \"t3_abc\", \"title\": \"A "
+      "bench\", \"selftext\": \"Built from pallets\", \"author\": \"op\", "
+      "\"created_utc\": 1706745600.0, \"subreddit\": \"woodworking\", "
+      "\"num_comments\": 1}}]}},\n"
+      " {\"kind\": \"Listing\", \"data\": {\"children\": [{\"kind\": \"t1\", "
+      "\"data\": {\"id\": \"k1\", \"body\": \"Nice bench\", \"author\": \"a\","
+      " \"parent_id\": \"t3_abc\", \"link_id\": \"t3_abc\", \"created_utc\": "
+      "1706745700.0, \"replies\": \"\"}}, {\"kind\": \"t2\", \"data\": "
+      "{\"name\": \"someone\"}}]}}]\n";
+  auto in = InputStream::FromString(page, "abc.json");
+  Result<Format> f = SniffFormat(*in);
+  ASSERT_OK(f);
+  EXPECT_EQ(FormatName(*f), "pushshift");
+  Collected p = ReadIn(*in, Format::kAuto);
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.ErrorText(), "");
+  ASSERT_EQ(p.items.size(), 2u);
+  EXPECT_EQ(p.items[0].type, ItemType::kStory);
+  EXPECT_EQ(p.items[0].title, "A bench");
+  EXPECT_EQ(p.items[1].parent, "abc");
+  EXPECT_EQ(p.items[1].origin, "abc.json:2");
+
+  // A Listing whose children are not an array is reported.
+  Collected bad = ReadText(
+      "{\"kind\": \"Listing\", \"data\": {\"children\": 5}}\n",
+      Format::kPushshift, "l.json");
+  ASSERT_OK(bad.status);
+  EXPECT_TRUE(bad.items.empty());
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where, "l.json:1");
+  EXPECT_EQ(bad.errors[0].message, "field \"children\": expected array");
 }
 
 // ---- Algolia
