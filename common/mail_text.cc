@@ -366,8 +366,9 @@ std::string GuessUndeclaredCharset(std::string_view bytes) {
   bool escape = false;
   for (size_t i = 0; i < bytes.size();) {
     const unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c == 0x1B && i + 2 < bytes.size() &&
-        (bytes[i + 1] == '$' || bytes[i + 1] == '(')) {
+    // "ESC $": a designation of a two-byte set (a terminal's colours
+    // paste "ESC [" and "ESC ( B", which say nothing).
+    if (c == 0x1B && i + 2 < bytes.size() && bytes[i + 1] == '$') {
       escape = true;
     }
     if (c < 0x80) {

@@ -137,6 +137,8 @@ TEST(MailTextTest, CharsetToUtf8) {
       // ISO-2022-JP, whole and inside ASCII text (R-help 2002-August).
       {"\x1b$B$3$s$K$A$O\x1b(B", "", "\u3053\u3093\u306b\u3061\u306f"},
       {"Universit\x1b$B$3\x1b(B des", "us-ascii", "Universit\u3053 des"},
+      // A terminal's colours are no ISO-2022 text.
+      {"\x1b[31mred\x1b(B\x1b[m", "", "\x1b[31mred\x1b(B\x1b[m"},
       // KOI8-R: small letters at 0xC0..0xDF.
       {"\xd0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2", "",
        "\u043f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440"},
