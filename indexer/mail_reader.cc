@@ -1175,6 +1175,12 @@ class MboxParser {
 
     if (const std::string* irt = FindHeader(headers, "in-reply-to")) {
       item.parent = SanitizeUtf8(FirstId(*irt, /*bare_ok=*/false));
+      // Some mailers (R-help, 2000) encoded the whole header as one RFC
+      // 2047 word: "=?iso-8859-1?Q?=3Cid=40host=3E=3B_from_?=".
+      if (item.parent.empty() && irt->find("=?") != std::string::npos) {
+        item.parent =
+            SanitizeUtf8(FirstId(DecodeRfc2047(*irt), /*bare_ok=*/false));
+      }
     }
     const std::string* refs = FindHeader(headers, "references");
     if (item.parent.empty() && refs != nullptr) {

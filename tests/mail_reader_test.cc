@@ -770,6 +770,24 @@ TEST(MailReaderTest, ListRewrittenFromAndEncodedLineEnds) {
   EXPECT_EQ(r.items[3].author_name, "Travel via Rail");
 }
 
+// An In-Reply-To encoded whole as one RFC 2047 word (three in R-help, from
+// 2000) names the parent once decoded.
+TEST(MailReaderTest, EncodedInReplyTo) {
+  const ReadResult r = ReadText(
+      "From a at example.org  Mon Nov 27 10:00:00 2000\n"
+      "From: a at example.org (A)\n"
+      "Subject: Re: [R] plot\n"
+      "In-Reply-To: "
+      "=?iso-8859-1?Q?=3C000901c0553d$a200a090$c10616ac=40bbdo=2Ede=3E"
+      "=3B_from_?=\n"
+      "Message-ID: <reply@example.org>\n"
+      "\n"
+      "An answer.\n");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 1u);
+  EXPECT_EQ(r.items[0].parent, "000901c0553d$a200a090$c10616ac@bbdo.de");
+}
+
 // Japanese and Russian mailers wrote raw 8-bit subjects and names in the
 // body's charset, without encoded words: the Content-Type's charset reads
 // them (Shift_JIS was read as windows-1252 mojibake); UTF-8 headers stay.
@@ -785,7 +803,8 @@ TEST(MailReaderTest, RawHeadersInTheDeclaredCharset) {
       "\n"
       "From anna@example.de Mon Jan  5 11:00:00 2004\n"
       "From: J\xc3\xb6rg <joerg@example.de>\n"
-      "Subject: Gr\xc3\xbc\xc3\x9f" "e\n"
+      "Subject: Gr\xc3\xbc\xc3\x9f"
+      "e\n"
       "Message-ID: <utf8@example.de>\n"
       "Content-Type: text/plain; charset=iso-8859-1\n"
       "\n"
@@ -796,7 +815,7 @@ TEST(MailReaderTest, RawHeadersInTheDeclaredCharset) {
   EXPECT_EQ(r.items[0].title, "Re: \u30c6\u30b9\u30c8 caf\u00e9");
   EXPECT_EQ(r.items[0].text, "\u3053\u3093\u306b\u3061\u306f");
   EXPECT_EQ(r.items[1].author_name, "J\u00f6rg");
-  EXPECT_EQ(r.items[1].title, "Gr\u00fc\u00df" "e");
+  EXPECT_EQ(r.items[1].title, "Gr\u00fc\u00dfe");
 }
 
 }  // namespace
