@@ -759,24 +759,30 @@ bool LooksLikeAddress(std::string_view deobfuscated) {
 // A list's DMARC rewrite of the From header: Mailman's "Name via List"
 // <list@host> (pipermail: "list at host (Name via List)") and Google
 // Groups' "'Name' via group" <group@googlegroups.com>. When `name` is such
-// a name for `address` (the list's own address: its local part is List,
-// letters that the post-2018 pipermail mangling replaced by '@' or '|'
-// matching any), sets *writer to the writer's name ("Name", without
-// Google's quotes) and returns true.
+// a name for `address` (the list's own address: its local part is List
+// but for case and the separators ' ', '-', '_' and '.', as "Python Ideas"
+// for python-ideas; letters that the post-2018 pipermail mangling replaced
+// by '@' or '|' match any), sets *writer to the writer's name ("Name",
+// without Google's quotes) and returns true.
 bool ListRewrittenName(std::string_view name, std::string_view address,
                        std::string* writer) {
   constexpr std::string_view kVia = " via ";
   const size_t via = name.rfind(kVia);
   if (via == std::string_view::npos || via == 0) return false;
   const std::string_view list = name.substr(via + kVia.size());
-  if (list.empty() || address.size() <= list.size() ||
-      address[list.size()] != '@') {
-    return false;
-  }
+  const auto separator = [](char c) {
+    return c == ' ' || c == '-' || c == '_' || c == '.';
+  };
+  size_t a = 0;
   for (size_t i = 0; i < list.size(); ++i) {
-    const char a = address[i];
-    if (a != LowerChar(list[i]) && a != '@' && a != '|') return false;
+    if (separator(list[i])) continue;
+    while (a < address.size() && separator(address[a])) ++a;
+    if (a >= address.size()) return false;
+    const char c = address[a++];
+    if (c != LowerChar(list[i]) && c != '@' && c != '|') return false;
   }
+  while (a < address.size() && separator(address[a])) ++a;
+  if (a == 0 || a >= address.size() || address[a] != '@') return false;
   std::string_view who = Trim(name.substr(0, via));
   if (who.size() >= 2 && who.front() == '\'' && who.back() == '\'') {
     who = Trim(who.substr(1, who.size() - 2));

@@ -751,7 +751,7 @@ TEST(MailReaderTest, ListRewrittenFromAndEncodedLineEnds) {
   const ReadResult r = ReadPath(kMailData + "takeout-2024.mbox");
   ASSERT_OK(r.status);
   EXPECT_TRUE(r.errors.empty());
-  ASSERT_EQ(r.items.size(), 4u);
+  ASSERT_EQ(r.items.size(), 5u);
   EXPECT_EQ(r.items[0].author, "hans@example.de");
   EXPECT_EQ(r.items[0].author_name, "Hans M\u00fcller");
   EXPECT_EQ(r.items[0].title, "[go-nuts] Gr\u00fc\u00dfe");
@@ -768,6 +768,9 @@ TEST(MailReaderTest, ListRewrittenFromAndEncodedLineEnds) {
   // "via" in a name whose address is not the list's is part of the name.
   EXPECT_EQ(r.items[3].author, "tickets@example.org");
   EXPECT_EQ(r.items[3].author_name, "Travel via Rail");
+  // "Python Ideas" is python-ideas@…'s display name.
+  EXPECT_EQ(r.items[4].author, "jane@example.org");
+  EXPECT_EQ(r.items[4].author_name, "Jane Roe");
 }
 
 // An In-Reply-To encoded whole as one RFC 2047 word (three in R-help, from
