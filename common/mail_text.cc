@@ -356,9 +356,62 @@ bool IsNonAsciiUtf8(std::string_view s) {
   return multi;
 }
 
+// The charset of text that names none or only "us-ascii" (a pipermail
+// archive keeps no Content-Type; raw 8-bit header text names none), where
+// the bytes say it for sure or nearly: "iso-2022-jp-2" for 7-bit text with
+// ISO-2022 designations ("ESC $ B" … "ESC ( B", as Japanese mailers sent
+// it), "koi8-r" or "windows-1251" for Cyrillic, else "" (UTF-8 where valid,
+// windows-1252 for the other bytes).
+//
+// Cyrillic: both charsets put the letters at 0xC0..0xFF, so words are runs
+// of such bytes, where latin-1 text has one accented letter among ASCII
+// ones (three in a row is rare, and never most of a text); such a run is
+// never valid UTF-8. KOI8-R has the small letters at 0xC0..0xDF and
+// windows-1251 at 0xE0..0xFF, and running text is mostly small letters.
+std::string GuessUndeclaredCharset(std::string_view bytes) {
+  size_t high = 0, letters = 0, in_runs = 0, low_half = 0, longest = 0;
+  bool escape = false;
+  for (size_t i = 0; i < bytes.size();) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    // "ESC $": a designation of a two-byte set (a terminal's colours
+    // paste "ESC [" and "ESC ( B", which say nothing).
+    if (c == 0x1B && i + 2 < bytes.size() && bytes[i + 1] == '$') {
+      escape = true;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < bytes.size() && static_cast<unsigned char>(bytes[j]) >= 0xC0) {
+      if (static_cast<unsigned char>(bytes[j]) < 0xE0) ++low_half;
+      ++j;
+    }
+    const size_t run = j - i;
+    if (run == 0) {
+      ++high;
+      ++i;
+      continue;
+    }
+    high += run;
+    letters += run;
+    if (run >= 3) in_runs += run;
+    longest = std::max(longest, run);
+    i = j;
+  }
+  if (high == 0) return escape ? "iso-2022-jp-2" : "";
+  if (longest >= 4 && letters * 10 >= high * 9 && in_runs * 10 >= high * 6) {
+    return low_half * 2 > letters ? "koi8-r" : "windows-1251";
+  }
+  return "";
+}
+
 std::string CharsetToUtf8(std::string_view bytes, std::string_view charset) {
-  const std::string cs = NormalizeCharset(charset);
-  if (IsUtf8Name(cs)) return Utf8OrCp1252(bytes);
+  std::string cs = NormalizeCharset(charset);
+  if (IsUtf8Name(cs)) {
+    cs = GuessUndeclaredCharset(bytes);
+    if (cs.empty()) return Utf8OrCp1252(bytes);
+  }
   // Mailers often label UTF-8 text with the user's old single-byte
   // charset. Text in such a charset is almost never valid UTF-8 with a
   // multi-byte sequence (that takes an accented capital followed by a
@@ -497,7 +550,7 @@ std::string DecodeRfc2047(std::string_view header) {
     const bool only_space = Trim(between).empty();
     if (!(last_was_word && only_space)) {
       flush();
-      out += Utf8OrCp1252(between);
+      out += CharsetToUtf8(between, "");
     }
     const std::string cs = NormalizeCharset(charset);
     if (cs != pending_charset) flush();
@@ -508,7 +561,7 @@ std::string DecodeRfc2047(std::string_view header) {
     raw_begin = end;
   }
   flush();
-  out += Utf8OrCp1252(header.substr(raw_begin));
+  out += CharsetToUtf8(header.substr(raw_begin), "");
   return out;
 }
 

@@ -9,13 +9,18 @@
 namespace threadsearch {
 
 // Converts bytes in `charset` (any name iconv knows; case-insensitive) to
-// valid UTF-8. Unknown charsets and undecodable bytes fall back to
-// windows-1252/latin-1 per byte; the result is always valid UTF-8.
+// valid UTF-8. Text that names no charset, or only "us-ascii" or "utf-8"
+// (a pipermail archive keeps no Content-Type), is read as ISO-2022-JP(-2)
+// when it is 7-bit with ISO-2022 escapes, as KOI8-R or windows-1251 when
+// it is mostly runs of Cyrillic letters in one of them, else as UTF-8.
+// Unknown charsets and undecodable bytes fall back to windows-1252/latin-1
+// per byte; the result is always valid UTF-8.
 std::string CharsetToUtf8(std::string_view bytes, std::string_view charset);
 
 // Decodes RFC 2047 encoded words (=?charset?B|Q?…?=) in a header value to
 // UTF-8; adjacent encoded words separated only by whitespace are joined.
-// Malformed words are left as they are. Result is valid UTF-8.
+// Malformed words are left as they are; text outside encoded words is read
+// as CharsetToUtf8 reads text without a charset. Result is valid UTF-8.
 std::string DecodeRfc2047(std::string_view header);
 
 // Content-Transfer-Encoding decoders; both tolerate bad input.

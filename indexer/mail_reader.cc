@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -711,7 +712,18 @@ void CollectText(const std::vector<Header>& headers, std::string_view body,
   if (!is_plain) return;  // images, application/*, …
   if (attachment && ct.type != "text/plain") return;
   if (!plain->empty() && plain->back() != '\n') plain->append("\n");
-  plain->append(CharsetToUtf8(DecodeTransfer(headers, body), ct.charset));
+  // A base64 or quoted-printable part carries its line ends encoded, as
+  // the standard writes them ("\r\n"): the mbox lines lost their "\r", the
+  // decoded text must too.
+  const std::string text =
+      CharsetToUtf8(DecodeTransfer(headers, body), ct.charset);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      plain->push_back(text[i]);
+    } else if (i + 1 == text.size() || text[i + 1] != '\n') {
+      plain->push_back('\n');  // a lone "\r": an old Mac line end
+    }
+  }
 }
 
 // Parses "addr (Name)", "Name <addr>", "\"Name\" <addr>" or "addr".
@@ -742,6 +754,42 @@ void ParseFromHeader(std::string_view value, std::string* address,
 bool LooksLikeAddress(std::string_view deobfuscated) {
   return deobfuscated.find('@') != std::string_view::npos &&
          deobfuscated.find(' ') == std::string_view::npos;
+}
+
+// A list's DMARC rewrite of the From header: Mailman's "Name via List"
+// <list@host> (pipermail: "list at host (Name via List)") and Google
+// Groups' "'Name' via group" <group@googlegroups.com>. When `name` is such
+// a name for `address` (the list's own address: its local part is List
+// but for case and the separators ' ', '-', '_' and '.', as "Python Ideas"
+// for python-ideas; letters that the post-2018 pipermail mangling replaced
+// by '@' or '|' match any), sets *writer to the writer's name ("Name",
+// without Google's quotes) and returns true.
+bool ListRewrittenName(std::string_view name, std::string_view address,
+                       std::string* writer) {
+  constexpr std::string_view kVia = " via ";
+  const size_t via = name.rfind(kVia);
+  if (via == std::string_view::npos || via == 0) return false;
+  const std::string_view list = name.substr(via + kVia.size());
+  const auto separator = [](char c) {
+    return c == ' ' || c == '-' || c == '_' || c == '.';
+  };
+  size_t a = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (separator(list[i])) continue;
+    while (a < address.size() && separator(address[a])) ++a;
+    if (a >= address.size()) return false;
+    const char c = address[a++];
+    if (c != LowerChar(list[i]) && c != '@' && c != '|') return false;
+  }
+  while (a < address.size() && separator(address[a])) ++a;
+  if (a == 0 || a >= address.size() || address[a] != '@') return false;
+  std::string_view who = Trim(name.substr(0, via));
+  if (who.size() >= 2 && who.front() == '\'' && who.back() == '\'') {
+    who = Trim(who.substr(1, who.size() - 2));
+  }
+  if (who.empty()) return false;
+  *writer = std::string(who);
+  return true;
 }
 
 // The id between v[lt] == '<' and v[gt] == '>', without the doubled
@@ -851,7 +899,13 @@ bool IsPipermailPeriod(std::string_view stem) {
 std::string ListFromPath(const std::string& path) {
   // A stream without a file ("<stdin>") names no list.
   if (!path.empty() && path.front() == '<' && path.back() == '>') return "";
-  const std::filesystem::path p(path);
+  // A path given relative ("2003-January.txt" in the list's folder,
+  // "./2003-January.txt", "r-devel/./2003-January.txt") has its folder's
+  // name only once made absolute and normal.
+  std::filesystem::path p(path);
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(p, ec);
+  if (!ec) p = absolute.lexically_normal();
   std::string file = p.filename().string();
   for (std::string_view ext : {".gz", ".zst", ".bz2", ".xz"}) {
     if (EndsWith(file, ext)) {
@@ -1039,18 +1093,52 @@ class MboxParser {
     item.type = ItemType::kMessage;
     item.origin = in_.name() + ":" + std::to_string(sep_line_);
 
+    // Header text. Raw 8-bit text (no encoded words: Russian and Japanese
+    // mailers wrote subjects so) is in the charset the message's
+    // Content-Type names, when it names one and the text is no UTF-8.
+    const std::string* ct_value = FindHeader(headers, "content-type");
+    const std::string charset =
+        ct_value != nullptr ? ParseContentType(*ct_value).charset : "";
+    const auto header_text = [&charset](std::string_view raw) {
+      if (charset.empty() || IsValidUtf8(raw)) {
+        return SanitizeUtf8(FoldWhitespace(DecodeRfc2047(raw)));
+      }
+      return SanitizeUtf8(
+          FoldWhitespace(DecodeRfc2047(CharsetToUtf8(raw, charset))));
+    };
+
     // Author.
     if (const std::string* from = FindHeader(headers, "from")) {
       std::string addr, name;
       ParseFromHeader(*from, &addr, &name);
       item.author = SanitizeUtf8(DeobfuscateAddress(addr));
-      item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(name)));
+      item.author_name = header_text(name);
       if (!LooksLikeAddress(item.author)) {
         // "From: Thomas Lumley": the header holds a name only.
-        if (item.author_name.empty()) {
-          item.author_name = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(addr)));
-        }
+        if (item.author_name.empty()) item.author_name = header_text(addr);
         item.author.clear();
+      }
+      std::string writer;
+      if (ListRewrittenName(item.author_name, item.author, &writer)) {
+        // The list rewrote From: the writer's address, when the message
+        // kept it, is in X-Original-From (Google Groups), else in a
+        // Reply-To naming the same person (Mailman); a pipermail archive
+        // keeps neither, and the list's address stays the author.
+        item.author_name = writer;
+        const std::string* original = FindHeader(headers, "x-original-from");
+        const std::string* reply_to = FindHeader(headers, "reply-to");
+        for (const std::string* h : {original, reply_to}) {
+          if (h == nullptr) continue;
+          std::string a, n;
+          ParseFromHeader(*h, &a, &n);
+          a = SanitizeUtf8(DeobfuscateAddress(a));
+          n = header_text(n);
+          if (LooksLikeAddress(a) &&
+              (h == original || EqualsNoCase(n, writer))) {
+            item.author = a;
+            break;
+          }
+        }
       }
     }
     if (item.author.empty()) {
@@ -1071,7 +1159,7 @@ class MboxParser {
     }
 
     if (const std::string* subject = FindHeader(headers, "subject")) {
-      item.title = SanitizeUtf8(FoldWhitespace(DecodeRfc2047(*subject)));
+      item.title = header_text(*subject);
     }
 
     if (const std::string* mid = FindHeader(headers, "message-id")) {
@@ -1093,6 +1181,12 @@ class MboxParser {
 
     if (const std::string* irt = FindHeader(headers, "in-reply-to")) {
       item.parent = SanitizeUtf8(FirstId(*irt, /*bare_ok=*/false));
+      // Some mailers (R-help, 2000) encoded the whole header as one RFC
+      // 2047 word: "=?iso-8859-1?Q?=3Cid=40host=3E=3B_from_?=".
+      if (item.parent.empty() && irt->find("=?") != std::string::npos) {
+        item.parent =
+            SanitizeUtf8(FirstId(DecodeRfc2047(*irt), /*bare_ok=*/false));
+      }
     }
     const std::string* refs = FindHeader(headers, "references");
     if (item.parent.empty() && refs != nullptr) {

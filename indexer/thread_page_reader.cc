@@ -15,6 +15,9 @@
 //   openrisk ◴[] No.42134046[source]     the next comment
 //   …
 //   1. dbspin ◴[] No.42134706[source]    a header may carry an "N. " prefix
+//   [deleted] ◴[] No.N[source]           a deleted comment (no author);
+//                                        "[dead]" after "[source]" or as
+//                                        the text marks a dead one
 //
 // - A header is "[N. ]USER ◴[TIME] No.ID[source]"; the brackets after ◴
 //   are empty here (no time shown), so items get time 0. A time there is
@@ -61,7 +64,16 @@ struct Header {
   std::string author;
   std::string id;
   int64_t time = 0;
+  bool dead = false;  // "[dead]" after "[source]"
+  size_t indent = 0;  // blanks before the header
 };
+
+// What HN shows in place of a removed comment's author or text.
+bool IsRemovedMark(std::string_view s) {
+  s = TrimAscii(s);
+  return s == "[deleted]" || s == "[dead]" || s == "[flagged]" ||
+         s == "[removed]";
+}
 
 // Reads a whole number from the front of *s, at most `max_digits` digits.
 bool TakeNumber(std::string_view* s, size_t max_digits, int* out) {
@@ -148,11 +160,15 @@ bool ParseHeader(std::string_view line, Header* h) {
   h->id = std::string(id);
   const size_t open = clock + kClock.size();
   if (!ParsePageTime(line.substr(open, close - open), &h->time)) h->time = 0;
+  h->dead = line.find("[dead]", close) != std::string_view::npos;
+  h->indent = line.find_first_not_of(" \t");
   return true;
 }
 
 // "replies(N): >>ID #>>ID #…" → the ids.
 bool ParseReplies(std::string_view line, std::vector<std::string>* ids) {
+  // A page that indents comments by depth indents this line with them.
+  line = TrimAscii(line);
   if (line.rfind("replies(", 0) != 0) return false;
   size_t pos = 0;
   while ((pos = line.find(">>", pos)) != std::string_view::npos) {
@@ -181,6 +197,7 @@ std::string StoryIdFromPreamble(const std::vector<std::string>& lines) {
 struct Comment {
   Item item;
   std::vector<std::string> body;
+  size_t indent = 0;  // the header's, taken off each body line
 };
 
 std::string JoinBody(std::vector<std::string>* lines) {
@@ -216,6 +233,8 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
       c.item.id = std::move(h.id);
       c.item.author = std::move(h.author);
       c.item.time = h.time;
+      c.item.deleted = h.dead;
+      c.indent = h.indent;
       c.item.text_html = false;
       c.item.origin = in.name() + ":" + std::to_string(in.line_number());
       comments.push_back(std::move(c));
@@ -236,7 +255,14 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
     if (comments.empty()) {
       preamble.push_back(line);
     } else if (in_body) {
-      comments.back().body.push_back(line);
+      // A page that indents comments by depth indents their lines too.
+      const size_t indent = comments.back().indent;
+      size_t n = 0;
+      while (n < indent && n < line.size() &&
+             (line[n] == ' ' || line[n] == '\t')) {
+        ++n;
+      }
+      comments.back().body.push_back(line.substr(n));
     }
     // Lines between a replies line and the next header (none in the
     // sample) belong to no comment and are dropped.
@@ -261,12 +287,12 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
         have_title = true;
         continue;
       }
-      // "377 points xnx | 1 comments | …"
+      // "377 points xnx | 1 comments | …" ("1 point xnx" for one).
       std::string_view pts = LeadingDigits(l);
-      if (!pts.empty() && l.substr(pts.size()).rfind(" points ", 0) == 0 &&
+      std::string_view rest = l.substr(pts.size());
+      if (!pts.empty() && (Take(&rest, " points ") || Take(&rest, " point ")) &&
           ParseInt64(pts, &story.points)) {
         story.has_points = true;
-        std::string_view rest = l.substr(pts.size() + 8);
         story.author = std::string(rest.substr(0, rest.find(' ')));
       }
     }
@@ -275,6 +301,15 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
 
   for (Comment& c : comments) {
     c.item.text = JoinBody(&c.body);
+    // A deleted comment shows "[deleted]" for its author, a dead one
+    // "[dead]" by its header or for its text: kept in the tree without
+    // author or text, as the JSON readers keep them.
+    if (IsRemovedMark(c.item.author)) {
+      c.item.author.clear();
+      c.item.deleted = true;
+    }
+    if (IsRemovedMark(c.item.text)) c.item.deleted = true;
+    if (c.item.deleted) c.item.text.clear();
     auto it = parent_of.find(c.item.id);
     if (it != parent_of.end()) {
       c.item.parent = it->second;

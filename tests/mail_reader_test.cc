@@ -8,6 +8,8 @@
 // and dates with email.utils.parsedate_tz / mktime_tz.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -603,12 +605,26 @@ TEST(MailReaderTest, ListName) {
       {"<stdin>", "", ""},
       {"<stdin>", "given", "given"},
   };
-  for (const ListCase& c : cases) {
+  const auto check = [&](const ListCase& c) {
     const ReadResult r = ReadText(text, c.name, c.list_arg);
     ASSERT_OK(r.status);
     ASSERT_EQ(r.items.size(), 1u);
     EXPECT_EQ(r.items[0].list, c.want) << c.name;
-  }
+  };
+  for (const ListCase& c : cases) check(c);
+  // A monthly archive named relative to the working directory, as
+  // `threadsearch index 2003-January.txt` run in the list's folder names
+  // it: the list is that folder's name ("." was the list of
+  // "./2003-January.txt" and of "/x/r-devel/./2015-March.txt").
+  std::string cwd = std::filesystem::current_path().filename().string();
+  if (cwd.empty()) cwd = "2003-January";
+  const ListCase relative[] = {
+      {"2003-January.txt", "", cwd},
+      {"./2003-January.txt.gz", "", cwd},
+      {"/x/r-devel/./2015-March.txt", "", "r-devel"},
+      {"/x/y/../r-devel/2015-March.txt", "", "r-devel"},
+  };
+  for (const ListCase& c : relative) check(c);
 }
 
 // The list's own label, unless many hosts name their lists so (Apache's
@@ -677,6 +693,132 @@ TEST(MailReaderTest, WholeCorpusMonth) {
   EXPECT_EQ(r.items.front().id,
             "OFE917B3FE.7EA90487-ON88256CA0.007FCBEA@pe-c.com");
   EXPECT_EQ(r.items.front().author, "ngayee.law@celeradiagnostics.com");
+}
+
+// tests/data/mail/python-list/2004-January.txt: a pipermail archive of
+// another list, in the shapes R-help lacks: From headers the list rewrote
+// for DMARC ("list at host (Name via List)", mangled too), and bodies and
+// subjects in charsets the archive does not name (pipermail keeps no
+// Content-Type): KOI8-R, windows-1251, ISO-2022-JP, latin-1.
+TEST(MailReaderTest, PipermailOfAnotherList) {
+  const ReadResult r = ReadPath(kMailData + "python-list/2004-January.txt");
+  ASSERT_OK(r.status);
+  EXPECT_TRUE(r.errors.empty());
+  struct Want {
+    std::string id, author, author_name, title, text;
+  };
+  const Want want[] = {
+      {"mailman.1.1073296800.python-list@python.org", "guido@python.org",
+       "Guido van Rossum", "Caf\u00e9 and PEP 8", ""},
+      {"CAPTjJmo@mail.gmail.com", "python-list@python.org", "Chris Angelico",
+       "Re: Cafe and PEP 8", "The list rewrote my From header."},
+      {"barry1@python.org", "python-li@t@python@org", "Barry Warsaw",
+       "Re: Cafe and PEP 8", ""},
+      {"ivan1@example.ru", "ivan@example.ru", "\u0418\u0432\u0430\u043d",
+       "\u041f\u0440\u0438\u0432\u0435\u0442",
+       "\u041f\u0440\u0438\u0432\u0435\u0442, \u043a\u0430\u043a "
+       "\u0434\u0435\u043b\u0430? \u042d\u0442\u043e \u0442\u0435\u0441\u0442 "
+       "\u043a\u043e\u0434\u0438\u0440\u043e\u0432\u043a\u0438."},
+      {"petr1@example.ru", "petr@example.ru", "Petr", "Re: Privet",
+       "\u0412\u0441\u0451 \u0445\u043e\u0440\u043e\u0448\u043e, "
+       "\u0441\u043f\u0430\u0441\u0438\u0431\u043e."},
+      {"taro1@example.jp", "taro@example.jp", "Taro", "\u30c6\u30b9\u30c8",
+       "\u3053\u3093\u306b\u3061\u306f\u3001\u30c6\u30b9\u30c8\u3067\u3059"
+       "\u3002"},
+      {"joerg1@example.de", "joerg@example.de", "J\u00f6rg", "Gr\u00f6\u00dfe",
+       "Die Gr\u00f6\u00dfe der \u00c4pfel, \u00bbna und?\u00ab"},
+  };
+  ASSERT_EQ(r.items.size(), std::size(want));
+  for (size_t i = 0; i < std::size(want); ++i) {
+    const Item& it = r.items[i];
+    EXPECT_EQ(it.id, want[i].id);
+    EXPECT_EQ(it.author, want[i].author) << it.id;
+    EXPECT_EQ(it.author_name, want[i].author_name) << it.id;
+    EXPECT_EQ(it.title, want[i].title) << it.id;
+    if (!want[i].text.empty()) {
+      EXPECT_EQ(it.text, want[i].text) << it.id;
+    }
+    EXPECT_EQ(it.list, "python-list") << it.id;
+  }
+}
+
+// tests/data/mail/takeout-2024.mbox: a Google Takeout mbox of a Google
+// Groups list and Mailman 3 mail. Google Groups rewrites From to
+// "'Name' via group" <group@…> and keeps the writer in X-Original-From;
+// Mailman to "Name via List" <list@…> with the writer in Reply-To. A
+// base64 or quoted-printable part's CRLF line ends come out as "\n".
+TEST(MailReaderTest, ListRewrittenFromAndEncodedLineEnds) {
+  const ReadResult r = ReadPath(kMailData + "takeout-2024.mbox");
+  ASSERT_OK(r.status);
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(r.items.size(), 5u);
+  EXPECT_EQ(r.items[0].author, "hans@example.de");
+  EXPECT_EQ(r.items[0].author_name, "Hans M\u00fcller");
+  EXPECT_EQ(r.items[0].title, "[go-nuts] Gr\u00fc\u00dfe");
+  EXPECT_EQ(r.items[0].text, "Gr\u00fc\u00dfe aus K\u00f6ln.\nZweite Zeile.");
+  EXPECT_EQ(r.items[0].list, "golang-nuts");
+  EXPECT_EQ(r.items[0].time, 1704277230);
+  EXPECT_EQ(r.items[1].author, "anne@example.org");
+  EXPECT_EQ(r.items[1].author_name, "Anne Smith");
+  EXPECT_EQ(r.items[1].text, "Line one\nLine two\n\nOld Mac\nline end.");
+  EXPECT_EQ(r.items[1].parent, "abc-123@googlegroups.com");
+  // A Reply-To naming someone else is not the writer's address.
+  EXPECT_EQ(r.items[2].author, "mailman-users@mailman3.org");
+  EXPECT_EQ(r.items[2].author_name, "Bob");
+  // "via" in a name whose address is not the list's is part of the name.
+  EXPECT_EQ(r.items[3].author, "tickets@example.org");
+  EXPECT_EQ(r.items[3].author_name, "Travel via Rail");
+  // "Python Ideas" is python-ideas@…'s display name.
+  EXPECT_EQ(r.items[4].author, "jane@example.org");
+  EXPECT_EQ(r.items[4].author_name, "Jane Roe");
+}
+
+// An In-Reply-To encoded whole as one RFC 2047 word (three in R-help, from
+// 2000) names the parent once decoded.
+TEST(MailReaderTest, EncodedInReplyTo) {
+  const ReadResult r = ReadText(
+      "From a at example.org  Mon Nov 27 10:00:00 2000\n"
+      "From: a at example.org (A)\n"
+      "Subject: Re: [R] plot\n"
+      "In-Reply-To: "
+      "=?iso-8859-1?Q?=3C000901c0553d$a200a090$c10616ac=40bbdo=2Ede=3E"
+      "=3B_from_?=\n"
+      "Message-ID: <reply@example.org>\n"
+      "\n"
+      "An answer.\n");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 1u);
+  EXPECT_EQ(r.items[0].parent, "000901c0553d$a200a090$c10616ac@bbdo.de");
+}
+
+// Japanese and Russian mailers wrote raw 8-bit subjects and names in the
+// body's charset, without encoded words: the Content-Type's charset reads
+// them (Shift_JIS was read as windows-1252 mojibake); UTF-8 headers stay.
+TEST(MailReaderTest, RawHeadersInTheDeclaredCharset) {
+  const ReadResult r = ReadText(
+      "From taro@example.jp Mon Jan  5 10:00:00 2004\n"
+      "From: \x8e\x52\x93\x63 <taro@example.jp>\n"
+      "Subject: Re: \x83\x65\x83\x58\x83\x67 =?utf-8?q?caf=C3=A9?=\n"
+      "Message-ID: <sjis@example.jp>\n"
+      "Content-Type: text/plain; charset=Shift_JIS\n"
+      "\n"
+      "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\n"
+      "\n"
+      "From anna@example.de Mon Jan  5 11:00:00 2004\n"
+      "From: J\xc3\xb6rg <joerg@example.de>\n"
+      "Subject: Gr\xc3\xbc\xc3\x9f"
+      "e\n"
+      "Message-ID: <utf8@example.de>\n"
+      "Content-Type: text/plain; charset=iso-8859-1\n"
+      "\n"
+      "ok\n");
+  ASSERT_OK(r.status);
+  ASSERT_EQ(r.items.size(), 2u);
+  EXPECT_EQ(r.items[0].author_name, "\u5c71\u7530");
+  EXPECT_EQ(r.items[0].title, "Re: \u30c6\u30b9\u30c8 caf\u00e9");
+  EXPECT_EQ(r.items[0].text, "\u3053\u3093\u306b\u3061\u306f");
+  EXPECT_EQ(r.items[1].author_name, "J\u00f6rg");
+  EXPECT_EQ(r.items[1].title, "Gr\u00fc\u00dfe");
 }
 
 }  // namespace

@@ -57,6 +57,10 @@ TEST(MailTextTest, DecodeRfc2047) {
   for (const Case& c : cases) {
     EXPECT_EQ(DecodeRfc2047(c.in), c.want) << c.in;
   }
+  // Raw 8-bit text names no charset: read as CharsetToUtf8 reads such text.
+  EXPECT_EQ(
+      DecodeRfc2047("Re: \xd0\xd2\xc9\xd7\xc5\xd4 =?utf-8?q?caf=C3=A9?="),
+      "Re: \u043f\u0440\u0438\u0432\u0435\u0442 caf\u00e9");
 }
 
 TEST(MailTextTest, DecodeQuotedPrintable) {
@@ -127,6 +131,31 @@ TEST(MailTextTest, CharsetToUtf8) {
       {"\xd0\x9f\xd1\x80\xd0\xb8", "koi8-r", "\u041f\u0440\u0438"},
       {"caf\xe9 \xc3\xa9", "iso-8859-1", "caf\u00e9 \u00c3\u00a9"},
       {"\xc4\xe3", "koi8-r", "\u0434\u0426"},
+      // No charset (a pipermail archive keeps no Content-Type) or only
+      // "us-ascii": ISO-2022 escapes and runs of Cyrillic letters say the
+      // charset; latin-1 and windows-1252 text is read as before.
+      // ISO-2022-JP, whole and inside ASCII text (R-help 2002-August).
+      {"\x1b$B$3$s$K$A$O\x1b(B", "", "\u3053\u3093\u306b\u3061\u306f"},
+      {"Universit\x1b$B$3\x1b(B des", "us-ascii", "Universit\u3053 des"},
+      // A terminal's colours are no ISO-2022 text.
+      {"\x1b[31mred\x1b(B\x1b[m", "", "\x1b[31mred\x1b(B\x1b[m"},
+      // KOI8-R: small letters at 0xC0..0xDF.
+      {"\xd0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2", "",
+       "\u043f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440"},
+      // windows-1251: small letters at 0xE0..0xFF.
+      {"\xef\xf0\xe8\xe2\xe5\xf2, \xec\xe8\xf0", "",
+       "\u043f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440"},
+      // Latin-1 and windows-1252 stay so: accents one or two in a row.
+      {"Gr\xf6\xdf"
+       "e \xe9l\xe8ve na\xefve",
+       "", "Gr\u00f6\u00dfe \u00e9l\u00e8ve na\u00efve"},
+      {"\x93quoted\x94 \xc9T\xc9", "", "\u201cquoted\u201d \u00c9T\u00c9"},
+      // A short run among ASCII is no Cyrillic text.
+      {"caf\xe9\xe9\xe9", "", "caf\u00e9\u00e9\u00e9"},
+      // Valid UTF-8 is UTF-8, Cyrillic too; a declared charset is obeyed.
+      {"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2", "", "\u041f\u0440\u0438\u0432"},
+      {"\xd0\xd2\xc9\xd7\xc5\xd4", "iso-8859-1",
+       "\u00d0\u00d2\u00c9\u00d7\u00c5\u00d4"},
   };
   for (const CharsetCase& c : cases) {
     EXPECT_EQ(CharsetToUtf8(c.bytes, c.charset), c.want)

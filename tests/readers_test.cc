@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -1505,6 +1506,44 @@ TEST(ReadersTest, ThreadPageWithStoryId) {
   EXPECT_EQ(c.items[2].parent, "101");
   EXPECT_EQ(c.items[3].parent, "");
   EXPECT_EQ(c.items[3].thread_hint, "100");
+}
+
+// tests/data/hn/thread-page-nested-dead.txt: a page that indents replies
+// by depth (their "replies(N)" lines too), a one-point story, a deleted
+// comment ("[deleted]" for author and text), a dead one ("[dead]" after
+// its header) and a flagged one, whose text HN still shows.
+TEST(ReadersTest, ThreadPageIndentedWithRemovedComments) {
+  const std::string path =
+      std::string(TS_TEST_DATA) + "/hn/thread-page-nested-dead.txt";
+  Collected c = ReadPath(path);
+  ASSERT_OK(c.status);
+  ASSERT_EQ(c.items.size(), 6u);
+  EXPECT_EQ(c.items[0].id, "9000");
+  EXPECT_EQ(c.items[0].title, "Ask HN: Which editor do you use?");
+  EXPECT_EQ(c.items[0].author, "pollster");
+  EXPECT_EQ(c.items[0].points, 1);
+  struct Want {
+    std::string id, author, parent, text;
+    bool deleted;
+  };
+  const Want want[] = {
+      {"9001", "alice", "",
+       "Vim, obviously. \u00dcn\u00efc\u00f6d\u00e9 \u2713 \u65e5\u672c\u8a9e",
+       false},
+      {"9002", "bob", "9001", "Emacs.", false},
+      {"9003", "", "9002", "", true},
+      {"9005", "dan", "9002", "", true},
+      {"9004", "carol", "9001", "> Vim\n\nNano!", false},
+  };
+  for (size_t i = 0; i < std::size(want); ++i) {
+    const Item& it = c.items[i + 1];
+    EXPECT_EQ(it.id, want[i].id);
+    EXPECT_EQ(it.author, want[i].author) << it.id;
+    EXPECT_EQ(it.parent, want[i].parent) << it.id;
+    EXPECT_EQ(it.text, want[i].text) << it.id;
+    EXPECT_EQ(it.deleted, want[i].deleted) << it.id;
+    EXPECT_EQ(it.thread_hint, "9000") << it.id;
+  }
 }
 
 // A time in a header's brackets, where a page shows one: Unix seconds, ISO
