@@ -77,6 +77,9 @@ TEST_F(CliTest, ThreadPageTreeIsRebuilt) {
   ASSERT_GE(chain.size(), 2u);
   EXPECT_EQ(chain.back(), "42134507");
   EXPECT_EQ(chain[chain.size() - 2], "42134046");
+  // The page's story is not in the corpus; its title, from the page, is
+  // the thread's.
+  EXPECT_EQ(j["title"], "Francois Chollet is leaving Google");
 }
 
 // A reply to a message the archive lacks (R-help 2004-April 531) shows

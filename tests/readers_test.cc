@@ -1473,6 +1473,8 @@ TEST(ReadersTest, ThreadPageCorpus) {
     EXPECT_FALSE(it.text_html);
     EXPECT_EQ(it.thread_hint, "");
     EXPECT_EQ(it.time, 0);
+    // The page's story (not emitted: the page names no id) by its title.
+    EXPECT_EQ(it.story_title, "Francois Chollet is leaving Google");
   }
   EXPECT_EQ(c.items[0].kids.front(), "42133884");
   EXPECT_EQ(c.items[0].kids.back(), "42136329");
@@ -1506,6 +1508,7 @@ TEST(ReadersTest, ThreadPageWithStoryId) {
   EXPECT_EQ(c.items[2].parent, "101");
   EXPECT_EQ(c.items[3].parent, "");
   EXPECT_EQ(c.items[3].thread_hint, "100");
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(c.items[i].story_title, "A title");
 }
 
 // tests/data/hn/thread-page-nested-dead.txt: a page that indents replies
