@@ -58,6 +58,7 @@ ContextItem MakeContextItem(const StoredItem& s) {
   ContextItem c;
   c.id = s.item.id;
   c.author = s.item.author;
+  c.author_name = s.item.author_name;
   c.time = s.item.time;
   if (s.placeholder) {
     c.missing = true;

@@ -71,6 +71,7 @@ struct SearchRequest {
 struct ContextItem {
   std::string id;
   std::string author;
+  std::string author_name;  // the name a mail author gave, when any
   int64_t time = 0;
   std::string excerpt;  // one line of plain text
   // Known only by its id (a missing parent, placed in the thread by a

@@ -66,6 +66,30 @@ TEST_F(CliTest, SearchJsonHasTheDocumentedShape) {
   EXPECT_NE(h["snippet"].get<std::string>().find("<mark>"), std::string::npos);
 }
 
+// Context items name their authors as the items themselves do: a mail
+// author's name beside the address.
+TEST_F(CliTest, ContextItemsCarryAuthorNames) {
+  RunResult r = RunCmd("search --json --db " + db_ + " --limit 20 lm source:mail");
+  ASSERT_EQ(r.code, 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  int named = 0;
+  for (const auto& h : j["hits"]) {
+    for (const auto& a : h["context"]["ancestors"]) {
+      if (a.value("missing", false)) continue;
+      RunResult it = RunCmd("search --json --db " + db_ + " 'id:" +
+                            a["id"].get<std::string>() + "'");
+      ASSERT_EQ(it.code, 0);
+      nlohmann::json item = nlohmann::json::parse(it.out);
+      ASSERT_EQ(item["hits"].size(), 1u) << a["id"];
+      EXPECT_EQ(a["author"], item["hits"][0]["author"]);
+      EXPECT_EQ(a.value("author_name", ""),
+                item["hits"][0].value("author_name", ""));
+      if (!a.value("author_name", "").empty()) ++named;
+    }
+  }
+  EXPECT_GT(named, 0);
+}
+
 TEST_F(CliTest, ThreadPageTreeIsRebuilt) {
   // 42134706 answers 42134507, which answers 42134046 (the page's
   // replies(N) lists say so).
