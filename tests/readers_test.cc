@@ -172,6 +172,22 @@ TEST(ReadersTest, SniffFailuresNameTheStream) {
   }
 }
 
+// An input with nothing in it (empty, blank lines, a BOM, the HN API's
+// nulls) is read as no items, not failed as of an unknown format; text that
+// is not blank still is.
+TEST(ReadersTest, BlankInputsHoldNoItems) {
+  for (const std::string& text :
+       {std::string(), std::string("\n\n  \r\n"), std::string("\xEF\xBB\xBF\n"),
+        std::string("null\nnull\n")}) {
+    Collected c = ReadText(text, Format::kAuto, "quiet-month.txt");
+    EXPECT_OK(c.status);
+    EXPECT_TRUE(c.items.empty());
+    EXPECT_TRUE(c.errors.empty());
+  }
+  Collected c = ReadText("not blank\n", Format::kAuto, "quiet-month.txt");
+  EXPECT_FALSE(c.status.ok());
+}
+
 // First records whose telling keys lie past the first 64 KiB, as real dumps
 // write them with their keys sorted: an Algolia item tree ("author",
 // "children", …, "created_at_i" after the children), a Pushshift
