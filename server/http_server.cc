@@ -27,6 +27,7 @@
 #include "common/thread_store.h"
 #include "searcher/searcher.h"
 #include "server/json_codec.h"
+#include "server/listen_socket.h"
 #include "server/params.h"
 #include "server/web_assets.h"
 
@@ -1276,6 +1277,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(
   // algorithm on, the body waited for the client's delayed ACK (about
   // 40 ms), which capped a keep-alive connection at ~22 requests/s.
   impl->svr.set_tcp_nodelay(true);
+  impl->svr.set_socket_options(ListenSocketOptions);
   impl->register_routes();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

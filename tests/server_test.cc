@@ -185,6 +185,19 @@ TEST_F(ServerTest, OtherMethodsOnGetRoutesAre405) {
   EXPECT_EQ(r->status, 200);
 }
 
+// A second server on a port one already serves fails to bind, rather
+// than sharing the port's connections with it (httplib's SO_REUSEPORT).
+TEST_F(ServerTest, ASecondServerCannotTakeTheSamePort) {
+  HttpServerOptions o;
+  o.db = db_;
+  o.port = server_->port();
+  Result<std::unique_ptr<HttpServer>> second = HttpServer::Open(o);
+  ASSERT_OK(second);
+  Result<int> bound = (*second)->Bind();
+  EXPECT_FALSE(bound.ok());
+  EXPECT_EQ(Fetch("/healthz").status, 200);
+}
+
 TEST_F(ServerTest, HostileRequestsNeverGet500) {
   const std::string paths[] = {
       "/api/search?q=" + std::string(100000, 'x'),
