@@ -319,8 +319,21 @@ Result<Format> SniffFormat(InputStream& in) {
                                  "explicitly");
 }
 
+// Whether the whole stream is blank: empty, blank lines, or JSON nulls (ids
+// the HN API had no item for). Such an input holds no items in any format.
+bool HoldsNothing(InputStream& in) {
+  const std::string head = in.Peek(kSniffBytes);
+  if (head.size() >= kSniffBytes || !in.status().ok()) return false;
+  std::string_view s = head;
+  if (s.rfind("\xEF\xBB\xBF", 0) == 0) s.remove_prefix(3);
+  return SkipJsonNulls(s, 0) == s.size();
+}
+
 Status ReadStream(InputStream& in, Format format, const ReadCallbacks& cb) {
   if (format == Format::kAuto) {
+    // An empty file (an export of a quiet month, a crawl that found
+    // nothing) is read, not failed: it holds no items.
+    if (HoldsNothing(in)) return Status::OK();
     Result<Format> f = SniffFormat(in);
     if (!f.ok()) return f.status();
     format = *f;

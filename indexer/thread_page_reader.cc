@@ -32,7 +32,9 @@
 //   story, and "1 comments" is not the thread's size. So the first comment
 //   gets no parent, and no story item is emitted unless the page names the
 //   story's id ("item?id=N" or "No.N" above the first comment), in which
-//   case the story is emitted and is every comment's thread_hint.
+//   case the story is emitted and is every comment's thread_hint. Every
+//   comment carries the page's title as its story_title (Algolia's field),
+//   which a thread without its story shows as its title.
 // - Text is plain text (quotes as "> …"), so text_html is false.
 #include <string>
 #include <string_view>
@@ -270,32 +272,37 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
   if (!in.status().ok()) return in.status();
   if (comments.empty() && preamble.empty()) return Status::OK();
 
-  // The story: title is the first line that is not navigation.
-  std::string story_id = StoryIdFromPreamble(preamble);
-  if (!story_id.empty()) {
-    Item story;
-    story.source = Source::kHN;
-    story.type = ItemType::kStory;
-    story.id = story_id;
-    story.origin = in.name() + ":1";
-    bool have_title = false;
-    for (const std::string& raw : preamble) {
-      std::string_view l = TrimAscii(raw);
-      if (l.empty() || l == kBack || l == "Show context") continue;
-      if (!have_title) {
-        story.title = std::string(l);
-        have_title = true;
-        continue;
-      }
-      // "377 points xnx | 1 comments | …" ("1 point xnx" for one).
-      std::string_view pts = LeadingDigits(l);
-      std::string_view rest = l.substr(pts.size());
-      if (!pts.empty() && (Take(&rest, " points ") || Take(&rest, " point ")) &&
-          ParseInt64(pts, &story.points)) {
-        story.has_points = true;
-        story.author = std::string(rest.substr(0, rest.find(' ')));
-      }
+  // The story, as the preamble shows it: the title is the first line that
+  // is not navigation, then "377 points xnx | 1 comments | …" ("1 point
+  // xnx" for one).
+  Item story;
+  story.source = Source::kHN;
+  story.type = ItemType::kStory;
+  story.origin = in.name() + ":1";
+  bool have_title = false;
+  for (const std::string& raw : preamble) {
+    std::string_view l = TrimAscii(raw);
+    if (l.empty() || l == kBack || l == "Show context") continue;
+    if (!have_title) {
+      story.title = std::string(l);
+      have_title = true;
+      continue;
     }
+    std::string_view pts = LeadingDigits(l);
+    std::string_view rest = l.substr(pts.size());
+    if (!pts.empty() && (Take(&rest, " points ") || Take(&rest, " point ")) &&
+        ParseInt64(pts, &story.points)) {
+      story.has_points = true;
+      story.author = std::string(rest.substr(0, rest.find(' ')));
+    }
+  }
+  // Emitted when the page names its id; its title reaches every comment
+  // either way (as Algolia's story_title), so that a thread whose story
+  // the page lacks still shows what it is about.
+  const std::string story_id = StoryIdFromPreamble(preamble);
+  const std::string story_title = story.title;
+  if (!story_id.empty()) {
+    story.id = story_id;
     cb.on_item(std::move(story));
   }
 
@@ -319,6 +326,7 @@ Status ReadThreadPage(InputStream& in, const ReadCallbacks& cb) {
     if (!story_id.empty() && c.item.id != story_id) {
       c.item.thread_hint = story_id;
     }
+    c.item.story_title = story_title;
     cb.on_item(std::move(c.item));
   }
   return Status::OK();

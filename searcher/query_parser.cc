@@ -849,13 +849,6 @@ void Describe(const QueryNode& n, std::string* out) {
 // ---------------------------------------------------------------------------
 // Building the Xapian query.
 
-// A query that matches nothing. Xapian::Query::MatchNothing is the empty
-// query, and an AND with an empty subquery is empty too, which the callers
-// read as "no condition" (a blank query matches everything): an unknown
-// thread:ID would then select every item. A term no document has stays
-// itself in any AND.
-Xapian::Query NoMatch() { return Xapian::Query(std::string("\x01none")); }
-
 // Every document: the empty term, as Xapian::Query::MatchAll is. A fresh
 // object each time: the static's reference count is not atomic, and
 // Searchers on several threads would share it.
@@ -1022,6 +1015,12 @@ void PlainWords(const QueryNode& node, std::vector<const QueryNode*>* out) {
 }
 
 }  // namespace
+
+// Xapian::Query::MatchNothing is the empty query, and an AND with an empty
+// subquery is empty too, which the callers read as "no condition" (a blank
+// query matches everything): an unknown thread:ID would then select every
+// item. A term no document has stays itself in any AND.
+Xapian::Query NoMatch() { return Xapian::Query(std::string("\x01none")); }
 
 bool QueryNode::IsFilterOnly() const {
   switch (kind) {

@@ -49,6 +49,11 @@ struct QueryBuildOptions {
 // REQUIRES: opts.stemmer != nullptr.
 Xapian::Query BuildQuery(const QueryNode& node, const QueryBuildOptions& opts);
 
+// A query that matches no document and, unlike Xapian's empty
+// MatchNothing, stays itself inside an AND (an empty filter means "no
+// condition" to the searcher).
+Xapian::Query NoMatch();
+
 // Whether building `node` reads nothing (no thread:/under:/id: values to
 // resolve, no wildcards to expand), so building it twice costs nothing.
 bool BuildsWithoutReading(const QueryNode& node);

@@ -58,6 +58,7 @@ ContextItem MakeContextItem(const StoredItem& s) {
   ContextItem c;
   c.id = s.item.id;
   c.author = s.item.author;
+  c.author_name = s.item.author_name;
   c.time = s.item.time;
   if (s.placeholder) {
     c.missing = true;
@@ -479,22 +480,24 @@ Xapian::Query Searcher::Impl::RequestFilter(const SearchRequest& req) {
     filters.emplace_back(
         schema::Term(schema::kPrefixList, AsciiLower(TrimAscii(req.list))));
   }
-  if (req.after || req.before) {
-    double lo = req.after ? static_cast<double>(*req.after) : -1e18;
-    double hi = req.before ? static_cast<double>(*req.before - 1) : 1e18;
-    filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kValueTime,
-                         Xapian::sortable_serialise(lo),
-                         Xapian::sortable_serialise(hi));
-  }
-  // Inclusive numeric ranges; items without the value never match.
+  // Inclusive ranges; items without the value never match. An empty range
+  // (after >= before) matches nothing: Xapian makes it the empty query,
+  // which an AND of filters would turn into no condition at all.
   auto range = [&](unsigned slot, const std::optional<int64_t>& lo,
                    const std::optional<int64_t>& hi) {
     if (!lo && !hi) return;
+    if (lo && hi && *lo > *hi) {
+      filters.push_back(NoMatch());
+      return;
+    }
     filters.emplace_back(
         Xapian::Query::OP_VALUE_RANGE, slot,
         Xapian::sortable_serialise(lo ? static_cast<double>(*lo) : -1e18),
         Xapian::sortable_serialise(hi ? static_cast<double>(*hi) : 1e18));
   };
+  std::optional<int64_t> before_last;
+  if (req.before) before_last = *req.before - 1;
+  range(schema::kValueTime, req.after, before_last);
   range(schema::kValuePoints, req.points_min, req.points_max);
   range(schema::kValueComments, req.comments_min, req.comments_max);
   if (filters.empty()) return Xapian::Query();
@@ -1733,6 +1736,15 @@ Result<ThreadView> Searcher::Thread(std::string_view id, uint32_t max_depth) {
   return view;
 }
 
+Result<ThreadView> Searcher::ThreadBelow(std::string_view id,
+                                         uint32_t levels_below) {
+  Result<std::pair<uint32_t, StoredItem>> asked = FindItem(id);
+  if (!asked.ok()) return asked.status();
+  const uint64_t depth = uint64_t{asked->second.depth} + levels_below;
+  return Thread(id, static_cast<uint32_t>(
+                        std::min<uint64_t>(depth, UINT32_MAX)));
+}
+
 namespace {
 
 std::vector<CountEntry> TopN(const std::unordered_map<std::string, uint64_t>& m,
@@ -1828,6 +1840,8 @@ Result<UserSummary> Searcher::User(std::string_view name) {
         if (s.item.time >= u.last_time) {
           u.last_time = s.item.time;
           if (!s.item.author_name.empty()) u.display_name = s.item.author_name;
+          // Names match in any case: show the one the items carry.
+          if (!s.item.author.empty()) u.name = s.item.author;
         }
         years[YearOf(s.item.time)]++;
         if (!s.parent_author.empty()) replied_to[s.parent_author]++;

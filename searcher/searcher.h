@@ -71,6 +71,7 @@ struct SearchRequest {
 struct ContextItem {
   std::string id;
   std::string author;
+  std::string author_name;  // the name a mail author gave, when any
   int64_t time = 0;
   std::string excerpt;  // one line of plain text
   // Known only by its id (a missing parent, placed in the thread by a
@@ -172,7 +173,7 @@ struct ThreadView {
 };
 
 struct UserSummary {
-  std::string name;          // as asked
+  std::string name;          // as the newest item spells it (asked in any case)
   std::string display_name;  // most recent display name seen
   uint64_t items = 0;
   std::map<std::string, uint64_t> by_type;
@@ -271,6 +272,11 @@ class Searcher {
   // children nested to `max_depth` levels below the root. NotFound when the
   // id is unknown.
   Result<ThreadView> Thread(std::string_view id, uint32_t max_depth = 1000);
+  // The same view, its children drawn to `levels_below` levels below the
+  // asked item (not the root), so the asked item is always shown: what
+  // `thread --depth` and /api/items?depth= mean. NotFound when the id is
+  // unknown.
+  Result<ThreadView> ThreadBelow(std::string_view id, uint32_t levels_below);
   // What one author wrote and who replied. NotFound when they wrote nothing.
   Result<UserSummary> User(std::string_view name);
   Result<DbStats> Stats();

@@ -27,6 +27,10 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// Marks a query word that starts with '-' so that CLI11 takes it for a
+// positional, not an unknown option; RunSearch drops the mark.
+constexpr char kWordMark = '\x1f';
+
 int Fail(const Status& st) {
   std::cerr << "threadsearch: " << st.message() << "\n";
   return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -197,7 +201,11 @@ struct SearchArgs {
 
 int RunSearch(const SearchArgs& a) {
   SearchRequest req;
-  req.query = Join(a.words);
+  std::vector<std::string> words = a.words;
+  for (std::string& w : words) {
+    if (!w.empty() && w[0] == kWordMark) w.erase(0, 1);
+  }
+  req.query = Join(words);
   req.limit = a.limit;
   req.page = a.page;
   req.authors = a.authors;
@@ -206,14 +214,16 @@ int RunSearch(const SearchArgs& a) {
   req.list = a.list;
   if (!a.sort.empty()) {
     Result<SortOrder> s = ParseSortOrder(a.sort);
-    if (!s.ok()) return Fail(s.status());
+    // "sort: …" names the HTTP parameter; here it is the flag.
+    if (!s.ok()) return Fail(Status::InvalidArgument("--" + s.status().message()));
     req.sort = *s;
   }
   if (!a.type.empty()) {
     ItemType t;
     if (!ParseItemType(a.type, &t)) {
-      return Fail(Status::InvalidArgument("--type: unknown type \"" + a.type +
-                                          "\""));
+      return Fail(Status::InvalidArgument(
+          "--type: unknown type \"" + a.type +
+          "\" (story, comment, message, poll, pollopt or job)"));
     }
     req.type = t;
   }
@@ -319,6 +329,45 @@ int RunCheck(const std::string& db, bool repair, bool json) {
   return r.consistent() ? kExitOk : kExitFailure;
 }
 
+// `search lm -factor` and `search -author:bot rust`: a negated word or
+// field is a query word, though it starts with '-'. Each argument after
+// `search` that starts with '-' and names none of its options (nor is such
+// an option's value) is marked as a word; `--`-options are left to CLI11,
+// which reports the unknown ones.
+std::vector<std::string> MarkNegatedWords(CLI::App* search, int argc,
+                                          char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() < 2 || args[1] != search->get_name()) return args;
+  auto takes_value = [&](const std::string& name) {
+    const CLI::Option* o = search->get_option_no_throw(name);
+    return o != nullptr && o->get_items_expected_min() > 0;
+  };
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-') continue;
+    if (a[1] == '-') {
+      if (a.find('=') == std::string::npos && takes_value(a)) ++i;
+      continue;
+    }
+    const std::string name = a.substr(0, 2);
+    if (search->get_option_no_throw(name) != nullptr) {
+      const std::string rest = a.substr(2);
+      if (rest.empty()) {
+        if (takes_value(name)) ++i;
+        continue;
+      }
+      // -n5: a short option with its number attached.
+      if (takes_value(name) &&
+          rest.find_first_not_of("0123456789") == std::string::npos) {
+        continue;
+      }
+    }
+    a.insert(a.begin(), kWordMark);
+  }
+  return args;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -372,7 +421,7 @@ int RunCli(int argc, char** argv) {
   CLI::App* search = app.add_subcommand("search", "Search the index");
   search->add_option("--db", sa.db, "Database directory")->required();
   search->add_flag("--json", sa.json, "Print one JSON object");
-  search->add_option("--limit,-n", sa.limit, "Hits per page")
+  search->add_option("--limit,-n", sa.limit, "Hits per page (default 10)")
       ->check(CLI::Range(1, 1000));
   search->add_option("--page,-p", sa.page, "Page (0-based)");
   // One name per flag (repeat the flag for several), so the query words
@@ -387,7 +436,8 @@ int RunCli(int argc, char** argv) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   search->add_option("--thread", sa.thread, "Only the thread of item ID");
-  search->add_option("--type", sa.type, "story, comment, message, …");
+  search->add_option("--type", sa.type,
+                     "story, comment, message, poll, pollopt or job");
   search->add_option("--source", sa.source, "hn, reddit or mail");
   search->add_option("--list", sa.list, "Mailing list or subreddit");
   search->add_option("--after", sa.after, "Items at or after DATE");
@@ -396,7 +446,11 @@ int RunCli(int argc, char** argv) {
   search->add_option("--collapse", sa.collapse, "thread: one hit per thread");
   search->add_flag("--facets", sa.facets,
                    "Count matches by author, thread, year and month");
-  search->add_option("query", sa.words, "Query words");
+  search->add_option("query", sa.words,
+                     "Query: words, \"a phrase\", OR, -word, author:NAME, "
+                     "-author:NAME, to:NAME, thread:ID, type:T, date:A..B, "
+                     "… (README, \"Query syntax\"); none: the filters "
+                     "alone, newest first");
   search->callback([&] { rc = RunSearch(sa); });
 
   std::string tdb, tid;
@@ -405,7 +459,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* thread = app.add_subcommand("thread", "Show the thread around an item");
   thread->add_option("--db", tdb, "Database directory")->required();
   thread->add_flag("--json", tjson, "Print JSON");
-  thread->add_option("--depth", tdepth, "Levels below the root");
+  thread->add_option("--depth", tdepth,
+                     "Levels of replies below the item (default: all)");
   thread->add_option("id", tid, "Item id (hn:ID, reddit:ID, mail:MSGID or bare)")
       ->required();
   thread->callback([&] {
@@ -414,7 +469,7 @@ int RunCli(int argc, char** argv) {
       rc = Fail(s.status());
       return;
     }
-    Result<ThreadView> v = (*s)->Thread(tid, tdepth);
+    Result<ThreadView> v = (*s)->ThreadBelow(tid, tdepth);
     if (!v.ok()) {
       rc = Fail(v.status());
       return;
@@ -498,8 +553,11 @@ int RunCli(int argc, char** argv) {
   RegisterShardServeCommand(app, &rc);
   RegisterFollowCommand(app, &rc);
 
+  std::vector<std::string> args = MarkNegatedWords(search, argc, argv);
+  std::vector<char*> marked;
+  for (std::string& a : args) marked.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(marked.size()), marked.data());
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;

@@ -27,6 +27,7 @@
 #include "common/thread_store.h"
 #include "searcher/searcher.h"
 #include "server/json_codec.h"
+#include "server/listen_socket.h"
 #include "server/params.h"
 #include "server/web_assets.h"
 
@@ -616,9 +617,16 @@ Status ParseHnParams(const ParamMap& ps, const HttpServerOptions& o,
   // 1000; 0 asks for the count alone.
   uint32_t per_page = kHnDefaultHitsPerPage;
   if (ps.count("hitsPerPage")) {
-    Result<int64_t> v =
-        ParseIntParam(ParamValue(ps, "hitsPerPage"), 0,
-                      std::numeric_limits<int64_t>::max(), "hitsPerPage");
+    const std::string value = ParamValue(ps, "hitsPerPage");
+    const std::string_view text = TrimAscii(value);
+    Result<int64_t> v = ParseIntParam(text, 0, o.max_hits_per_page,
+                                      "hitsPerPage");
+    // More than the most is served as the most, however many digits.
+    if (!v.ok() && !text.empty() &&
+        std::all_of(text.begin(), text.end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
+      v = static_cast<int64_t>(o.max_hits_per_page);
+    }
     if (!v.ok()) return *bad = "hitsPerPage", v.status();
     hp->count_only = *v == 0;
     per_page = static_cast<uint32_t>(
@@ -784,6 +792,8 @@ struct HttpServer::Impl {
   void get_hn_item(const Request& req, Response& res);
   void get_hn_user(const Request& req, Response& res);
   void options_api(const Request& req, Response& res);
+  // Another method on a GET route (/, /healthz, /api/…): 405 naming GET.
+  void reject_method(const Request& req, Response& res);
   // Algolia's native protocol (/1/indexes/…).
   void get_index_search(const Request& req, Response& res);
   void post_index_search(const Request& req, Response& res);
@@ -829,6 +839,13 @@ void HttpServer::Impl::register_routes() {
   svr.Get(R"(/api/v1/items/(.+))", route(&Impl::get_hn_item));
   svr.Get(R"(/api/v1/users/(.+))", route(&Impl::get_hn_user));
   svr.Options(R"(/api/.*)", route(&Impl::options_api));
+  // A client that POSTs (or PUTs, …) its search hears that only GET
+  // answers, not "no such route".
+  const char* get_only = R"(/|/index\.html|/healthz|/api/.*)";
+  svr.Post(get_only, route(&Impl::reject_method));
+  svr.Put(get_only, route(&Impl::reject_method));
+  svr.Patch(get_only, route(&Impl::reject_method));
+  svr.Delete(get_only, route(&Impl::reject_method));
   // Algolia's native protocol, as algoliasearch clients (hn.algolia.com's
   // front end among them) speak it to app UJ5WYC0L7X.
   svr.Get(R"(/1/indexes/([^/]+)/?)", route(&Impl::get_index_search));
@@ -952,11 +969,7 @@ void HttpServer::Impl::get_item(const Request& req, Response& res) {
   SearcherPool::Lease s;
   Status st = pool->Acquire(&s);
   if (!st.ok()) return SendError(res, st, "");
-  // depth counts levels below the asked item; the searcher counts from the
-  // root.
-  Result<std::pair<uint32_t, StoredItem>> asked = s->FindItem(id);
-  if (!asked.ok()) return SendError(res, asked.status(), "");
-  Result<ThreadView> v = s->Thread(id, asked->second.depth + depth);
+  Result<ThreadView> v = s->ThreadBelow(id, depth);
   if (!v.ok()) return SendError(res, v.status(), "");
   SendJson(res, 200, ThreadViewToJson(*v));
 }
@@ -1104,6 +1117,14 @@ void HttpServer::Impl::get_hn_user(const Request& req, Response& res) {
 
 void HttpServer::Impl::options_api(const Request& req, Response& res) {
   SendPreflight(req, res, "GET, OPTIONS");
+}
+
+void HttpServer::Impl::reject_method(const Request& req, Response& res) {
+  res.set_header("Allow", "GET, OPTIONS");
+  SendJson(res, 405,
+           HttpErrorToJson(req.method + " is not allowed here: " + req.path +
+                               " answers GET (parameters in the URL)",
+                           "", 405));
 }
 
 Status HttpServer::Impl::native_params(const std::string& name,
@@ -1256,6 +1277,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(
   // algorithm on, the body waited for the client's delayed ACK (about
   // 40 ms), which capped a keep-alive connection at ~22 requests/s.
   impl->svr.set_tcp_nodelay(true);
+  impl->svr.set_socket_options(ListenSocketOptions);
   impl->register_routes();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -27,6 +27,7 @@ json ContextItemJson(const ContextItem& c) {
             {"author", c.author},
             {"time", c.time},
             {"excerpt", c.excerpt}};
+  if (!c.author_name.empty()) j["author_name"] = c.author_name;
   if (c.missing) j["missing"] = true;
   return j;
 }

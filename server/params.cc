@@ -592,15 +592,29 @@ Result<int64_t> ParseDateParam(std::string_view s, const std::string& param) {
     return ParseIntParam(s, 0, int64_t{253402300799}, param);
   }
   std::string str(s.substr(0, 40));
+  // A date, a month or a year, and a time of day after 'T' (or a space, as
+  // `date -u '+%F %T'` prints it), with a 'Z' allowed at the end; nothing
+  // else may follow.
+  if (!str.empty() && str.back() == 'Z' && str.find('T') != std::string::npos) {
+    str.pop_back();
+  }
   int y = 0, mo = 1, d = 1, h = 0, mi = 0, se = 0;
-  char tail = 0;
-  int n = sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h,
-                 &mi, &se, &tail);
-  if (s.size() > 25 || n < 1 || n > 6 || y < 1970 || y > 9999 || mo < 1 ||
-      mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-      se < 0 || se > 60) {
+  int used[6] = {0, 0, 0, 0, 0, 0};
+  char sep = 'T';
+  int n = sscanf(str.c_str(), "%4d%n-%2d%n-%2d%n%c%2d%n:%2d%n:%2d%n", &y,
+                 &used[0], &mo, &used[1], &d, &used[2], &sep, &h, &used[3],
+                 &mi, &used[4], &se, &used[5]);
+  // n counts the separator too once a time follows the date.
+  int fields = n <= 3 ? n : n - 1;
+  bool whole = fields >= 1 && fields <= 6 &&
+               used[fields - 1] == static_cast<int>(str.size()) &&
+               (n <= 3 || sep == 'T' || sep == ' ');
+  if (s.size() > 25 || !whole || y < 1970 || y > 9999 || mo < 1 || mo > 12 ||
+      d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
+      se > 59) {
     return Bad(param, "bad date \"" + str +
-                          "\" (expected YYYY-MM-DD or Unix seconds)");
+                          "\" (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or "
+                          "Unix seconds)");
   }
   struct tm tm = {};
   tm.tm_year = y - 1900;
@@ -609,7 +623,14 @@ Result<int64_t> ParseDateParam(std::string_view s, const std::string& param) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = se;
-  return static_cast<int64_t>(timegm(&tm));
+  const time_t t = timegm(&tm);
+  // timegm moves a day past the month's end into the next month.
+  if (tm.tm_mday != d || tm.tm_mon != mo - 1) {
+    return Bad(param, "bad date \"" + str + "\" (" + std::to_string(y) +
+                          "-" + (mo < 10 ? "0" : "") + std::to_string(mo) +
+                          " has no day " + std::to_string(d) + ")");
+  }
+  return static_cast<int64_t>(t);
 }
 
 std::vector<std::string> SplitList(std::string_view s) {

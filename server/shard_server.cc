@@ -14,6 +14,7 @@
 #include "common/keys.h"
 #include "common/thread_store.h"
 #include "searcher/remote_store.h"
+#include "server/listen_socket.h"
 
 namespace threadsearch {
 
@@ -145,6 +146,7 @@ bool ShardServer::Impl::Positions(Xapian::Database& db,
 
 void ShardServer::Impl::Routes() {
   http.set_tcp_nodelay(true);
+  http.set_socket_options(ListenSocketOptions);
   // cpp-httplib closes a kept-alive connection after 5 requests unless
   // told otherwise; a searcher makes dozens per query.
   http.set_keep_alive_max_count(1000);

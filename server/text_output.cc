@@ -50,6 +50,11 @@ std::string SnippetToText(const std::string& html, const TextStyle& style) {
   return folded;
 }
 
+// "1 match", "2 matches".
+std::string Count(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string Who(const std::string& author) {
   return author.empty() ? "[unknown]" : author;
 }
@@ -85,7 +90,7 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
   uint64_t last = first + r.hits.size() - 1;
   if (!r.did_you_mean.empty()) {
     os << "Did you mean: " << Bold(style) << r.did_you_mean << Reset(style)
-       << " ?\n";
+       << "?\n";
   }
   if (r.facets) {
     auto line = [&](const char* label, const std::vector<CountEntry>& v,
@@ -103,13 +108,22 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
     os << "\n";
   }
   if (r.hits.empty()) {
-    os << "No matches for \"" << r.query << "\" (" << r.total << " in all).\n";
+    if (r.total > 0 && r.limit > 0) {
+      // Matches, but none on this page.
+      os << Count(r.total, "match", "matches") << "; page " << r.page
+         << " is past the last (--page " << (r.total - 1) / r.limit
+         << ", counting from 0).\n";
+    } else if (r.query.empty()) {
+      os << "No matches.\n";
+    } else {
+      os << "No matches for \"" << r.query << "\".\n";
+    }
     return;
   }
   char took[32];
   snprintf(took, sizeof took, "%.1f", r.took_ms);
-  os << Dim(style) << r.total << " matches, showing " << first << "-" << last
-     << " (" << took << " ms)" << Reset(style) << "\n";
+  os << Dim(style) << Count(r.total, "match", "matches") << ", showing "
+     << first << "-" << last << " (" << took << " ms)" << Reset(style) << "\n";
   if (r.partial) {
     os << Bold(style) << "partial: shard(s)";
     for (const std::string& s : r.missing_shards) os << " " << s;
@@ -122,7 +136,7 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
     std::string title = c.root_title.empty() ? "(untitled thread)" : c.root_title;
     os << Bold(style) << h.rank << ". " << title << Reset(style) << Dim(style)
        << "  [" << SourceName(it.source) << " thread " << c.root_id << ", "
-       << c.root_size << " items";
+       << Count(c.root_size, "item", "items");
     if (h.thread_hits) os << ", " << h.thread_hits << " matching";
     os << "]" << Reset(style) << "\n";
     for (size_t i = 0; i < c.ancestors.size(); ++i) {
@@ -136,8 +150,10 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
            << Reset(style) << "\n";
         continue;
       }
-      os << "     " << Dim(style) << "↳ " << Who(a.author) << ": "
-         << OneLineExcerpt(a.excerpt, 80) << Reset(style) << "\n";
+      os << "     " << Dim(style) << "↳ ";
+      // A deleted comment has no author: its "[deleted]" stands alone.
+      if (!a.author.empty() || a.excerpt.empty()) os << Who(a.author) << ": ";
+      os << OneLineExcerpt(a.excerpt, 80) << Reset(style) << "\n";
     }
     os << "   " << Bold(style) << Who(it.author) << Reset(style);
     if (!it.author_name.empty()) os << " (" << it.author_name << ")";
@@ -149,8 +165,7 @@ void PrintSearchResult(std::ostream& os, const SearchResult& r,
     }
     os << "   " << SnippetToText(h.snippet, style) << "\n";
     if (c.reply_count > 0) {
-      os << "     " << Dim(style) << c.reply_count << " repl"
-         << (c.reply_count == 1 ? "y" : "ies");
+      os << "     " << Dim(style) << Count(c.reply_count, "reply", "replies");
       if (!c.replies.empty()) os << ", first by " << Who(c.replies[0].author);
       os << Reset(style) << "\n";
     }
@@ -177,21 +192,26 @@ void PrintNode(std::ostream& os, const ThreadNode& n, const std::string& asked,
     if (n.truncated) os << indent << "  … (more replies not shown)\n";
     return;
   }
-  os << indent << (is_asked ? "▶ " : "- ") << Bold(style) << Who(it.author)
-     << Reset(style) << Dim(style) << "  " << FormatTime(it.time) << "  id "
+  const bool gone = it.deleted && it.author.empty();
+  os << indent << (is_asked ? "▶ " : "- ") << Bold(style)
+     << (gone ? "[deleted]" : Who(it.author)) << Reset(style) << Dim(style)
+     << "  " << FormatTime(it.time) << "  id "
      << it.id << Reset(style);
   if (is_asked) os << "  " << Bold(style) << "<- asked" << Reset(style);
   os << "\n";
   std::string body;
-  if (n.item.placeholder) {
-    body = "[not in the archive]";
-  } else if (it.deleted) {
-    body = "[deleted]";
+  if (it.deleted) {
+    body = gone ? "" : "[deleted]";  // the header says it when nameless
   } else {
     body = schema::IndexedBody(it);
-    if (depth == 0 && !it.title.empty()) body = it.title + " — " + body;
+    if (depth == 0 && !it.title.empty()) {
+      body = body.empty() ? it.title : it.title + " — " + body;
+    }
   }
-  os << indent << "  " << OneLineExcerpt(body, is_asked ? 400 : 160) << "\n";
+  if (!body.empty()) {
+    os << indent << "  " << OneLineExcerpt(body, is_asked ? 400 : 160)
+       << "\n";
+  }
   for (const ThreadNode& c : n.children) {
     PrintNode(os, c, asked, depth + 1, style);
   }
@@ -204,7 +224,8 @@ void PrintThreadView(std::ostream& os, const ThreadView& v,
                      const TextStyle& style) {
   os << Bold(style)
      << (v.title.empty() ? "(untitled thread)" : v.title)
-     << Reset(style) << Dim(style) << "  [" << v.size << " items]"
+     << Reset(style) << Dim(style) << "  [" << Count(v.size, "item", "items")
+     << "]"
      << Reset(style) << "\n";
   PrintNode(os, v.root, v.asked_id, 0, style);
 }
@@ -218,7 +239,12 @@ void PrintUserSummary(std::ostream& os, const UserSummary& u,
   os << "\n  first: " << FormatTime(u.first_time)
      << "  last: " << FormatTime(u.last_time) << "\n";
   os << "  threads taken part in: " << u.threads << "\n";
-  os << "  replies received: " << u.replies_received << "\n";
+  os << "  replies received: " << u.replies_received;
+  if (u.replies_received > 0) {
+    os << Dim(style) << "  (list them: search --to " << u.name << ")"
+       << Reset(style);
+  }
+  os << "\n";
   auto list = [&](const char* label, const std::vector<CountEntry>& v) {
     if (v.empty()) return;
     os << "  " << label << ":";

@@ -172,6 +172,22 @@ TEST(ReadersTest, SniffFailuresNameTheStream) {
   }
 }
 
+// An input with nothing in it (empty, blank lines, a BOM, the HN API's
+// nulls) is read as no items, not failed as of an unknown format; text that
+// is not blank still is.
+TEST(ReadersTest, BlankInputsHoldNoItems) {
+  for (const std::string& text :
+       {std::string(), std::string("\n\n  \r\n"), std::string("\xEF\xBB\xBF\n"),
+        std::string("null\nnull\n")}) {
+    Collected c = ReadText(text, Format::kAuto, "quiet-month.txt");
+    EXPECT_OK(c.status);
+    EXPECT_TRUE(c.items.empty());
+    EXPECT_TRUE(c.errors.empty());
+  }
+  Collected c = ReadText("not blank\n", Format::kAuto, "quiet-month.txt");
+  EXPECT_FALSE(c.status.ok());
+}
+
 // First records whose telling keys lie past the first 64 KiB, as real dumps
 // write them with their keys sorted: an Algolia item tree ("author",
 // "children", …, "created_at_i" after the children), a Pushshift
@@ -1473,6 +1489,8 @@ TEST(ReadersTest, ThreadPageCorpus) {
     EXPECT_FALSE(it.text_html);
     EXPECT_EQ(it.thread_hint, "");
     EXPECT_EQ(it.time, 0);
+    // The page's story (not emitted: the page names no id) by its title.
+    EXPECT_EQ(it.story_title, "Francois Chollet is leaving Google");
   }
   EXPECT_EQ(c.items[0].kids.front(), "42133884");
   EXPECT_EQ(c.items[0].kids.back(), "42136329");
@@ -1506,6 +1524,7 @@ TEST(ReadersTest, ThreadPageWithStoryId) {
   EXPECT_EQ(c.items[2].parent, "101");
   EXPECT_EQ(c.items[3].parent, "");
   EXPECT_EQ(c.items[3].thread_hint, "100");
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(c.items[i].story_title, "A title");
 }
 
 // tests/data/hn/thread-page-nested-dead.txt: a page that indents replies

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -556,17 +557,26 @@ TEST(SearcherContextTest, ContextShowsTheRootAndTheNearestAncestors) {
   EXPECT_GE(deep, 4);  // chains longer than the context shows
 }
 
-TEST_F(SearcherTest, ThreadFilterAndThreadView) {
-  // Take a deep reply, then ask for its thread.
+// The last of the 200 best hits for "lme" at least `min_depth` below its
+// thread's root, if any.
+std::optional<Hit> DeepLmeHit(Searcher* s, uint32_t min_depth) {
   SearchRequest req;
   req.query = "lme";
   req.limit = 200;
-  SearchResult r = Run(req);
-  const Hit* deep = nullptr;
-  for (const Hit& h : r.hits) {
-    if (h.item.depth >= 2) deep = &h;
+  Result<SearchResult> r = s->Search(req);
+  EXPECT_OK(r);
+  std::optional<Hit> deep;
+  if (!r.ok()) return deep;
+  for (const Hit& h : r->hits) {
+    if (h.item.depth >= min_depth) deep = h;
   }
-  ASSERT_NE(deep, nullptr);
+  return deep;
+}
+
+TEST_F(SearcherTest, ThreadFilterAndThreadView) {
+  // Take a deep reply, then ask for its thread.
+  std::optional<Hit> deep = DeepLmeHit(searcher_, 2);
+  ASSERT_TRUE(deep.has_value());
   SearchRequest in_thread;
   in_thread.thread = deep->item.item.id;
   in_thread.limit = 1000;
@@ -643,6 +653,61 @@ TEST_F(SearcherTest, BadRequestsAreErrors) {
   EXPECT_FALSE(ParseSortOrder("sideways").ok());
   EXPECT_TRUE(searcher_->Thread("no-such-id").status().IsNotFound());
   EXPECT_TRUE(searcher_->User("nobody@nowhere.invalid").status().IsNotFound());
+}
+
+// An empty range selects nothing, alone or beside other filters: Xapian
+// makes it the empty query, which used to drop every filter.
+TEST_F(SearcherTest, EmptyRangesMatchNothing) {
+  SearchRequest req;
+  req.after = 1047000000;
+  req.before = 1046000000;
+  EXPECT_EQ(Run(req).total, 0u);
+  req.query = "lme";
+  EXPECT_EQ(Run(req).total, 0u);
+  req.authors = {"ripley@stats.ox.ac.uk"};
+  EXPECT_EQ(Run(req).total, 0u);
+  SearchRequest pts;
+  pts.points_min = 10;
+  pts.points_max = 5;
+  EXPECT_EQ(Run(pts).total, 0u);
+  // A range of one second still matches what it holds.
+  SearchRequest one;
+  one.query = "lme";
+  SearchResult any = Run(one);
+  ASSERT_FALSE(any.hits.empty());
+  one.after = any.hits[0].item.item.time;
+  one.before = *one.after + 1;
+  EXPECT_GE(Run(one).total, 1u);
+}
+
+// A name asked in another case is shown as the items spell it.
+TEST_F(SearcherTest, UserNameIsTheStoredSpelling) {
+  Result<UserSummary> u = searcher_->User("RIPLEY@Stats.Ox.Ac.Uk");
+  ASSERT_OK(u);
+  EXPECT_EQ(u->name, "ripley@stats.ox.ac.uk");
+  EXPECT_GT(u->items, 0u);
+}
+
+// ThreadBelow draws the tree to levels below the asked item, not the
+// root: the asked item is in it however deep it is.
+TEST_F(SearcherTest, ThreadBelowAlwaysHoldsTheAskedItem) {
+  std::optional<Hit> deep = DeepLmeHit(searcher_, 3);
+  ASSERT_TRUE(deep.has_value());
+  Result<ThreadView> v = searcher_->ThreadBelow(deep->item.item.id, 0);
+  ASSERT_OK(v);
+  std::function<const ThreadNode*(const ThreadNode&)> find =
+      [&](const ThreadNode& n) -> const ThreadNode* {
+    if (n.item.item.id == deep->item.item.id) return &n;
+    for (const ThreadNode& k : n.children) {
+      if (const ThreadNode* f = find(k)) return f;
+    }
+    return nullptr;
+  };
+  const ThreadNode* asked = find(v->root);
+  ASSERT_NE(asked, nullptr);
+  EXPECT_TRUE(asked->children.empty());
+  EXPECT_EQ(asked->truncated, deep->item.reply_count > 0);
+  EXPECT_TRUE(searcher_->ThreadBelow("no-such-id", 1).status().IsNotFound());
 }
 
 TEST_F(SearcherTest, UserSummaryMatchesStore) {

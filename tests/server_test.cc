@@ -117,6 +117,9 @@ TEST_F(ServerTest, BadParametersGet400NamingTheParameter) {
       {"source=usenet", "source"},
       {"after=yesterday", "after"},
       {"before=2003-13-01", "before"},
+      {"after=2003-02-30", "after"},           // no such day
+      {"before=2003-05-01xyz", "before"},      // text after the date
+      {"after=2003-05-01T", "after"},
       {"collapse=forum", "collapse"},
       {"facets=maybe", "facets"},
       {"q=" + std::string(2049, 'a'), "q"},
@@ -130,6 +133,69 @@ TEST_F(ServerTest, BadParametersGet400NamingTheParameter) {
     EXPECT_EQ(j.value("param", ""), c.param) << c.query.substr(0, 80);
   }
   EXPECT_EQ(Fetch("/api/search?limit=1000&page=99").status, 200);
+}
+
+// after >= before is an empty range: no hits, where the filter used to
+// be dropped and every item listed.
+TEST_F(ServerTest, EmptyDateRangeMatchesNothing) {
+  json j = Fetch("/api/search?after=2003-05-10&before=2003-05-01").json();
+  EXPECT_EQ(j["total"], 0) << j.dump().substr(0, 200);
+  j = Fetch("/api/search?q=lm&after=2003-05-10&before=2003-05-10").json();
+  EXPECT_EQ(j["total"], 0);
+  // ISO 8601 with a Z, and a space before the time, are dates too.
+  j = Fetch("/api/search?after=2003-05-01T00:00:00Z"
+            "&before=2003-05-02%2000:00:00")
+          .json();
+  EXPECT_GT(j["total"].get<int>(), 0) << j.dump().substr(0, 200);
+}
+
+// A negative hitsPerPage names the range hn.algolia.com serves; a huge one
+// is served as 1000, as a big one is.
+TEST_F(ServerTest, HitsPerPageOutOfRange) {
+  Reply r = Fetch("/api/v1/search?hitsPerPage=-1");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["message"], "hitsPerPage: must be between 0 and 1000");
+  r = Fetch("/api/v1/search?hitsPerPage=99999999999999999999999&query=lm");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["hitsPerPage"], 1000);
+}
+
+// A client that POSTs its search (as many search APIs take it) hears
+// that the route answers GET, not that there is no such route.
+TEST_F(ServerTest, OtherMethodsOnGetRoutesAre405) {
+  httplib::Client cli("127.0.0.1", server_->port());
+  auto r = cli.Post("/api/search", "q=lm", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "GET, OPTIONS");
+  json j = json::parse(r->body);
+  EXPECT_EQ(j["status"], 405);
+  EXPECT_NE(j["error"].get<std::string>().find("answers GET"),
+            std::string::npos);
+  r = cli.Delete("/api/items/42134507");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  // Unknown routes stay 404, Algolia's POST routes stay theirs.
+  r = cli.Post("/nowhere", "x", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = cli.Post("/1/indexes/Item_production/query", R"({"query":"lm"})",
+               "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// A second server on a port one already serves fails to bind, rather
+// than sharing the port's connections with it (httplib's SO_REUSEPORT).
+TEST_F(ServerTest, ASecondServerCannotTakeTheSamePort) {
+  HttpServerOptions o;
+  o.db = db_;
+  o.port = server_->port();
+  Result<std::unique_ptr<HttpServer>> second = HttpServer::Open(o);
+  ASSERT_OK(second);
+  Result<int> bound = (*second)->Bind();
+  EXPECT_FALSE(bound.ok());
+  EXPECT_EQ(Fetch("/healthz").status, 200);
 }
 
 TEST_F(ServerTest, HostileRequestsNeverGet500) {
