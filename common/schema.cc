@@ -103,11 +103,7 @@ std::string HashLongTerm(std::string term) {
   constexpr size_t kMax = 240;
   if (term.size() <= kMax) return term;
   // FNV-1a 64 over the whole term; keep a readable head.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : term) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  const uint64_t h = Fnv1a64(term);
   char hex[17];
   snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   term.resize(kMax - 17);

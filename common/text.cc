@@ -491,6 +491,22 @@ std::string_view TrimAscii(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+std::string FoldWhitespace(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;
+  for (char c : TrimAscii(s)) {
+    if (IsAsciiSpace(c)) {
+      space = true;
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string OneLineExcerpt(std::string_view s, size_t max_bytes,
                            bool* was_cut) {
   std::string out;

@@ -83,6 +83,23 @@ inline int HexDigitValue(char c) {
 
 // Trims ASCII whitespace at both ends.
 std::string_view TrimAscii(std::string_view s);
+// `s` trimmed, each run of ASCII whitespace inside it one space (folded
+// mail headers, subjects compared for identity).
+std::string FoldWhitespace(std::string_view s);
+
+// 64-bit FNV-1a of `s`, continuing from `h`: a stable hash (the same on
+// every platform and run) for ids, long terms and shard routes derived
+// from content. Its offset basis is a digit short of the standard
+// 14695981039346656037, as it has always been here: changing it would move
+// threads between shards and rename hashed terms and generated ids.
+inline uint64_t Fnv1a64(std::string_view s,
+                        uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
 
 // First `max_bytes` bytes of s cut at a UTF-8 boundary and at a word
 // boundary when one is near, with "…" appended when anything was cut.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <unordered_map>
+#include <utility>
 
 #include "common/keys.h"
 #include "common/schema.h"
@@ -58,6 +59,17 @@ class Checker {
         ++r_->structure_errors;
         Problem("thread " + s->item.id + " records size " +
                 std::to_string(s->thread_size) + ", holds " +
+                std::to_string(n));
+      }
+    }
+    // Reply counts: the non-placeholder items linked below each item.
+    for (const auto& [num, recorded] : reply_counts_) {
+      auto it = replies_.find(num);
+      const uint32_t n = it == replies_.end() ? 0 : it->second;
+      if (n != recorded.first) {
+        ++r_->structure_errors;
+        Problem("item " + recorded.second + " records " +
+                std::to_string(recorded.first) + " replies, has " +
                 std::to_string(n));
       }
     }
@@ -124,12 +136,16 @@ class Checker {
   }
 
   Status CheckItem(const StoredItem& s) {
+    reply_counts_[s.num] = {s.reply_count, s.item.id};
     if (s.placeholder) {
       CheckPlaceholder(s);
       return Status::OK();
     }
     ++r_->items;
-    if (s.parent_num != 0) ++linked_;
+    if (s.parent_num != 0) {
+      ++linked_;
+      ++replies_[s.parent_num];
+    }
     // Structure: root and depth follow from the parent.
     if (s.parent_num != 0) {
       Result<StoredItem> p = store_.Get(s.parent_num);
@@ -215,6 +231,10 @@ class Checker {
   std::unordered_map<std::string, uint64_t> author_counts_;
   std::unordered_map<std::string, uint64_t> thread_counts_;
   std::unordered_map<uint32_t, uint32_t> thread_sizes_;
+  // Per item: its reply_count and id, and the items found linked below it.
+  std::unordered_map<uint32_t, std::pair<uint32_t, std::string>>
+      reply_counts_;
+  std::unordered_map<uint32_t, uint32_t> replies_;
   std::unordered_map<uint32_t, std::string> root_keys_;
 };
 

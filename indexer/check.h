@@ -20,7 +20,8 @@ struct CheckReport {
   uint64_t extra_documents = 0;    // documents beyond the searchable items
   uint64_t author_mismatches = 0;  // authors whose counts differ
   uint64_t thread_mismatches = 0;  // threads whose counts differ
-  uint64_t structure_errors = 0;   // root/depth/size/child-entry errors
+  uint64_t structure_errors = 0;   // root/depth/size/reply-count/child-
+                                   // entry errors
   uint64_t authors = 0;
   uint64_t threads = 0;
   uint64_t index_seq = 0;  // last batch in the index
@@ -47,11 +48,11 @@ struct CheckOptions {
 
 // Checks the database in `dir`: every searchable store item has exactly its
 // Xapian document and the reverse, counts per author and per thread agree,
-// and the thread structure is coherent (roots, depths, thread sizes, child
-// entries). Before checking, a batch the index lacks is replayed (which
-// needs the write lock; Busy when another writer holds it). Returns OK with
-// the findings in *report (consistent() or not); an error only when the
-// check itself could not run.
+// and the thread structure is coherent (roots, depths, thread sizes, reply
+// counts, child entries). Before checking, a batch the index lacks is
+// replayed (which needs the write lock; Busy when another writer holds
+// it). Returns OK with the findings in *report (consistent() or not); an
+// error only when the check itself could not run.
 Status CheckDatabase(const std::string& dir, const CheckOptions& opts,
                      CheckReport* report);
 

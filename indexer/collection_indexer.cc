@@ -12,6 +12,7 @@
 
 #include "common/collection.h"
 #include "common/keys.h"
+#include "common/text.h"
 #include "common/thread_store.h"
 
 namespace threadsearch {
@@ -29,15 +30,6 @@ constexpr size_t kMoveBatchItems = 5000;
 // this many entries, which bounds its memory.
 constexpr size_t kMaxRecent = 1u << 20;
 constexpr char kMoveFile[] = "move.json";
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 void AddCounts(const IndexStats& from, IndexStats* to) {
   to->added += from.added;
@@ -251,7 +243,7 @@ Result<int> CollectionIndexer::Impl::Route(const Item& item) {
     // A new thread: its top is the unseen hint, the unseen parent, or the
     // item itself.
     const std::string& top = !hkey.empty() ? hkey : pkey.empty() ? key : pkey;
-    target = static_cast<int>(Fnv1a(top) % shards.size());
+    target = static_cast<int>(Fnv1a64(top) % shards.size());
   }
   // An unseen parent becomes a placeholder in the item's shard, and so
   // does an unseen hint that a placeholder parent may be linked below.

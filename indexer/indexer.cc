@@ -57,6 +57,52 @@ bool SameContent(const Item& a, const Item& b) {
          a.channel == b.channel && a.num_comments == b.num_comments;
 }
 
+// Mail identity. A Message-ID should name one message, but broken mailers
+// and resent drafts give two different messages one id. Two mail records
+// with one id are the same message (archived twice, cross-posted, the file
+// read again) when their author address, time and subject (white space
+// folded, ASCII case) agree.
+// The body is no part of it: R-help holds 168 pairs that agree on those
+// three and differ in body, the least alike a message and its copy that
+// the archive scrubbed to an attachment stub.
+//
+// Addresses are compared by their skeleton: R-help's archives from 2018 on
+// hold every message twice, its address mangled two ways that no reader
+// can undo ("chri@ti@n @ending from echoffm@nn@ch" and "chr|@t|@n @end|ng
+// |rom echo||m@nn@ch" for christian at echoffmann.ch): a, s and '.' became
+// '@' in both, and i, l and f '|' in the second (2,629 such pairs). The
+// skeleton maps those letters the same way, which could make two addresses
+// alike only for messages that already share their id, time and subject.
+std::string MailFingerprint(const Item& it) {
+  std::string author = AsciiLower(it.author);
+  for (char& c : author) {
+    if (c == 'a' || c == 's' || c == '.') c = '@';
+    if (c == 'i' || c == 'l' || c == 'f') c = '|';
+  }
+  return author + '\n' + std::to_string(it.time) + '\n' +
+         AsciiLower(FoldWhitespace(it.title));
+}
+
+// The id of a different message that shares `id`: `id` + "~" + 8 hex
+// digits of its fingerprint's hash, the same whatever order the archives
+// are read in.
+std::string DerivedMailId(const std::string& id,
+                          const std::string& fingerprint) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "~%08llx",
+           static_cast<unsigned long long>(Fnv1a64(fingerprint) >> 32));
+  return id + buf;
+}
+
+// Of two different messages with one id, whether `a` keeps the plain id
+// (and the replies naming it): the earlier, then the smaller fingerprint,
+// so the choice does not depend on the order the messages arrive in.
+bool KeepsSharedId(const Item& a, const std::string& fa, const Item& b,
+                   const std::string& fb) {
+  if (a.time != b.time) return a.time < b.time;
+  return fa < fb;
+}
+
 void Normalise(Item* item) {
   if (item->type == ItemType::kUnknown) {
     if (item->source == Source::kMail) {
@@ -153,8 +199,18 @@ struct Indexer::Impl {
   Result<uint32_t> LookupKey(const std::string& key);
   Result<StoredItem*> Load(uint32_t num);
   Status ChildrenOf(uint32_t num, std::vector<uint32_t>* out);
-  Status Apply(Item item, IndexStats* stats);
-  Status Link(StoredItem* s, IndexStats* stats);
+  // Applies one item. `derived`: item.id is already a DerivedMailId (no
+  // second look at who shares it).
+  Status Apply(Item item, IndexStats* stats, bool derived = false);
+  // Replaces stored item `s`'s content with `item`. `move`: take item's
+  // parent too (Unlink, then Link); else s stays where it was linked.
+  Status Update(StoredItem* s, Item item, bool move, IndexStats* stats);
+  // Takes item `s` out from under its parent (child entry, reply count,
+  // replies_to entry, its thread's size): it is a root until linked again.
+  Status Unlink(StoredItem* s);
+  // `moved`: s was linked before (Update), so every document below it is
+  // rebuilt (its ancestors' ids changed even where root and depth did not).
+  Status Link(StoredItem* s, IndexStats* stats, bool moved = false);
   // The number of the item `key` names, making a placeholder (a thread
   // root) for it when it has not been seen.
   Result<uint32_t> FindOrMakePlaceholder(Source source, const std::string& id);
@@ -174,9 +230,12 @@ struct Indexer::Impl {
     std::vector<uint32_t> kids;   // its children
     size_t next = 0;              // the next of them to look at
     std::unordered_set<uint32_t> seen;
+    // Rebuild every document below the top, even those whose root, depth
+    // and parent author stay (a moved item: their ancestors changed).
+    bool rebuild = false;
   };
   std::optional<Relink> relink;
-  void StartRelink(uint32_t top);
+  void StartRelink(uint32_t top, bool rebuild = false);
   Status RelinkStep(size_t budget, bool* done, IndexStats* stats);
   Status DrainRelink(IndexStats* stats);
   Status AddToThreadSize(uint32_t root, int64_t delta);
@@ -298,7 +357,9 @@ Status Indexer::Impl::ResumeRelink() {
   if (!top.ok()) return top.status();
   Warn("resuming the relink of the thread below item #" +
        std::to_string(*top) + " that an earlier run left unfinished");
-  StartRelink(static_cast<uint32_t>(*top));
+  Result<std::string> rebuild = store->GetRaw(keys::Meta("relink_rebuild"));
+  if (!rebuild.ok() && !rebuild.status().IsNotFound()) return rebuild.status();
+  StartRelink(static_cast<uint32_t>(*top), rebuild.ok());
   relink->resumed = true;
   IndexStats ignored;
   TS_RETURN_IF_ERROR(DrainRelink(&ignored));
@@ -383,7 +444,7 @@ Result<bool> Indexer::Has(Source source, std::string_view id) {
   return num.status();
 }
 
-Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
+Status Indexer::Impl::Apply(Item item, IndexStats* stats, bool derived) {
   if (item.id.empty()) {
     ++stats->skipped;
     Warn(item.origin + ": item without id skipped");
@@ -441,11 +502,46 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
     ++stats->added;
     return Link(s, stats);
   }
-  if (SameContent(s->item, item)) {
+  if (item.source == Source::kMail && !derived) {
+    const std::string fp_new = MailFingerprint(item);
+    const std::string fp_old = MailFingerprint(s->item);
+    if (fp_new != fp_old) {
+      // Another message under the same Message-ID: kept as an item of
+      // its own, never an update of the one stored.
+      if (!KeepsSharedId(item, fp_new, s->item, fp_old)) {
+        item.id = DerivedMailId(item.id, fp_new);
+        return Apply(std::move(item), stats, /*derived=*/true);
+      }
+      // It precedes the stored one: it takes the plain id (and the
+      // replies naming it), and the stored message moves to its own id.
+      // The copy is written first: should a large relink flush in between
+      // and the run die there, the stored message is in both places until
+      // this file, not yet recorded as read, is read again, never lost.
+      Item displaced = s->item;
+      displaced.id = DerivedMailId(displaced.id, fp_old);
+      TS_RETURN_IF_ERROR(Apply(std::move(displaced), stats, /*derived=*/true));
+      TS_RETURN_IF_ERROR(DrainRelink(stats));
+      Result<StoredItem*> held = Load(*found);  // a flush empties the cache
+      if (!held.ok()) return held.status();
+      return Update(*held, std::move(item), /*move=*/true, stats);
+    }
+  }
+  // A message keeps no structure from an earlier copy of itself: a copy
+  // that names another parent moves it there. One that names none leaves
+  // it in place (archives drop In-Reply-To more often than they invent
+  // one). HN and Reddit items stay where they were first linked.
+  const bool move = item.source == Source::kMail && !item.parent.empty() &&
+                    item.parent != s->item.parent;
+  if (!move && SameContent(s->item, item)) {
     ++stats->unchanged;
     return Status::OK();
   }
-  // An update. The thread position stays as first linked; content changes.
+  ++stats->updated;
+  return Update(s, std::move(item), move, stats);
+}
+
+Status Indexer::Impl::Update(StoredItem* s, Item item, bool move,
+                             IndexStats* stats) {
   Item& old = s->item;
   std::string old_author = AsciiLower(old.author);
   std::string new_author = AsciiLower(item.author);
@@ -457,6 +553,23 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
       batch.Put(keys::Author(new_author, item.time, s->num), "");
     }
   }
+  if (item.story_title.empty() && item.story_url.empty()) {
+    item.story_title = old.story_title;
+    item.story_url = old.story_url;
+  }
+  MarkFull(s->num);
+  if (move) {
+    const bool was_root = s->is_root();
+    const uint32_t size = s->thread_size;
+    TS_RETURN_IF_ERROR(Unlink(s));
+    s->item = std::move(item);
+    s->cycle_broken = false;
+    TS_RETURN_IF_ERROR(Link(s, stats, /*moved=*/true));
+    // Still a root: its replies stay in its thread (Link counted it alone).
+    if (was_root && s->is_root()) s->thread_size = size;
+    return Status::OK();
+  }
+  // The thread position stays as first linked; content changes.
   if (!s->parent_author.empty() && old.time != item.time && s->parent_num) {
     batch.Delete(keys::ReplyTo(s->parent_author, old.time, s->num));
     batch.Put(keys::ReplyTo(s->parent_author, item.time, s->num), "");
@@ -468,13 +581,7 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   // Keep the parent we linked on; the source's other fields win.
   item.parent = old.parent;
   item.thread_hint = old.thread_hint;
-  if (item.story_title.empty() && item.story_url.empty()) {
-    item.story_title = old.story_title;
-    item.story_url = old.story_url;
-  }
   s->item = std::move(item);
-  MarkFull(s->num);
-  ++stats->updated;
   if (old_author != new_author) {
     // Replies to this item now reply to someone else.
     StartRelink(s->num);
@@ -482,9 +589,28 @@ Status Indexer::Impl::Apply(Item item, IndexStats* stats) {
   return Status::OK();
 }
 
+Status Indexer::Impl::Unlink(StoredItem* s) {
+  if (s->parent_num == 0) return Status::OK();
+  Result<StoredItem*> pr = Load(s->parent_num);
+  if (!pr.ok()) return pr.status();
+  StoredItem* p = *pr;
+  batch.Delete(keys::Child(p->num, s->item.time, s->num));
+  if (p->reply_count > 0) p->reply_count--;
+  MarkValues(p->num);
+  if (!s->parent_author.empty()) {
+    batch.Delete(keys::ReplyTo(s->parent_author, s->item.time, s->num));
+  }
+  if (!s->is_root()) TS_RETURN_IF_ERROR(AddToThreadSize(s->root_num, -1));
+  s->parent_num = 0;
+  s->root_num = s->num;
+  s->depth = 0;
+  s->parent_author.clear();
+  return Status::OK();
+}
+
 // Links a new (or just filled) item under its parent, then fixes the thread
 // fields of everything already hanging below it.
-Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
+Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats, bool moved) {
   const uint32_t num = s->num;
   const std::string parent_id = s->item.parent;
   uint32_t relink_top = num;
@@ -572,7 +698,7 @@ Status Indexer::Impl::Link(StoredItem* s, IndexStats* stats) {
   // root that now has a parent) takes s's thread: Indexer::Add drains this
   // relink, in chunks when the subtree is large. When s's parent was just
   // hint-linked into a thread, the parent's other replies move too.
-  StartRelink(relink_top);
+  StartRelink(relink_top, moved);
   return Status::OK();
 }
 
@@ -638,10 +764,11 @@ void Indexer::Impl::DropHintLink(StoredItem* p) {
   MarkRecord(p->num);
 }
 
-void Indexer::Impl::StartRelink(uint32_t top) {
+void Indexer::Impl::StartRelink(uint32_t top, bool rebuild) {
   assert(!relink);
   relink.emplace();
   relink->top = top;
+  relink->rebuild = rebuild;
   relink->queue.push_back(top);
   relink->seen.insert(top);
 }
@@ -690,6 +817,7 @@ Status Indexer::Impl::RelinkStep(size_t budget, bool* done,
       const std::string& author = c->placeholder ? std::string() : cur_author;
       if (c->root_num == root && c->depth == depth &&
           c->parent_author == author) {
+        if (r.rebuild && !c->placeholder) MarkFull(k);
         continue;
       }
       if (c->root_num != root) {
@@ -738,10 +866,14 @@ Status Indexer::Impl::DrainRelink(IndexStats* stats) {
     bool done = false;
     TS_RETURN_IF_ERROR(RelinkStep(opts.relink_chunk, &done, stats));
     if (done) {
-      if (marked || relink->resumed) batch.Delete(keys::Meta("relink"));
+      if (marked || relink->resumed) {
+        batch.Delete(keys::Meta("relink"));
+        batch.Delete(keys::Meta("relink_rebuild"));
+      }
       relink.reset();
     } else {
       batch.Put(keys::Meta("relink"), Fixed32(relink->top));
+      if (relink->rebuild) batch.Put(keys::Meta("relink_rebuild"), "");
       marked = true;
       TS_RETURN_IF_ERROR(Flush());
     }
@@ -1026,11 +1158,7 @@ std::string FileFingerprint(const std::string& path) {
   char buf[65536];
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(buf[i]);
-    h *= 1099511628211ull;
-  }
+  const uint64_t h = Fnv1a64(std::string_view(buf, n));
   return std::to_string(size) + ":" +
          std::to_string(mtime.time_since_epoch().count()) + ":" +
          std::to_string(h);

@@ -484,23 +484,6 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-// Collapses runs of white space (folded headers) to one space.
-std::string FoldWhitespace(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  bool space = false;
-  for (char c : Trim(s)) {
-    if (IsBlank(c) || c == '\r' || c == '\n') {
-      space = true;
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
 struct Header {
   std::string name;  // lower-cased
   std::string value;
@@ -849,14 +832,6 @@ std::string ThreadHint(std::string_view refs, std::string_view parent,
     return id;
   }
   return "";
-}
-
-uint64_t Fnv1a64(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {

@@ -140,6 +140,16 @@ TEST(TextTest, AsciiLowerAndTrim) {
   EXPECT_EQ(TrimAscii("  \t x y \r\n"), "x y");
   EXPECT_EQ(TrimAscii(" \n "), "");
   EXPECT_EQ(TrimAscii(""), "");
+  EXPECT_EQ(FoldWhitespace(" [R]\tlintr\r\n  error "), "[R] lintr error");
+  EXPECT_EQ(FoldWhitespace(" \n "), "");
+}
+
+// Ids, long terms and shard routes derived from it must not change between
+// builds or platforms (nor its offset basis, see text.h).
+TEST(TextTest, Fnv1a64IsStable) {
+  EXPECT_EQ(Fnv1a64(""), 1469598103934665603ull);
+  EXPECT_EQ(Fnv1a64("a"), 4953267810257967366ull);
+  EXPECT_EQ(Fnv1a64("b", Fnv1a64("a")), Fnv1a64("ab"));
 }
 
 // Words split where Xapian's TermGenerator splits terms: at ASCII and
