@@ -428,7 +428,7 @@ std::unique_ptr<InputStream> MakeStream(std::string name, uint64_t size,
 }  // namespace
 
 InputStream::InputStream(std::string name, uint64_t raw_size)
-    : name_(std::move(name)), raw_size_(raw_size) {}
+    : name_(std::move(name)), raw_size_(raw_size), chunk_(kChunk) {}
 
 InputStream::~InputStream() = default;
 
@@ -486,15 +486,7 @@ bool InputStream::Fill() {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
-  size_t old = buf_.size();
-  buf_.resize(old + kChunk);
-  size_t n = ReadRaw(buf_.data() + old, kChunk);
-  buf_.resize(old + n);
-  if (n == 0) {
-    eof_ = true;
-    return false;
-  }
-  return true;
+  return ReadDecoded(&buf_, chunk_) > 0;
 }
 
 bool InputStream::ReadLine(std::string* line, bool* too_long) {
@@ -549,20 +541,30 @@ std::string InputStream::Peek(size_t n) {
   return buf_.substr(pos_, std::min(n, buf_.size() - pos_));
 }
 
-Status InputStream::ReadAll(std::string* out, size_t limit) {
-  out->assign(buf_, pos_, std::string::npos);
-  buf_.clear();
-  pos_ = 0;
-  if (out->size() > limit) {
-    return Status::InvalidArgument(name_ + ": larger than " +
-                                   std::to_string(limit) + " bytes");
+size_t InputStream::Read(std::string* out, size_t max) {
+  if (pos_ < buf_.size()) {
+    const size_t k = std::min({max, chunk_, buf_.size() - pos_});
+    out->append(buf_, pos_, k);
+    pos_ += k;
+    return k;
   }
-  while (!eof_) {
-    size_t old = out->size();
-    out->resize(old + kChunk);
-    size_t n = ReadRaw(out->data() + old, kChunk);
-    out->resize(old + n);
-    if (n == 0) eof_ = true;
+  return ReadDecoded(out, max);
+}
+
+size_t InputStream::ReadDecoded(std::string* out, size_t max) {
+  if (eof_ || max == 0) return 0;
+  const size_t old = out->size();
+  const size_t want = std::min(max, chunk_);
+  out->resize(old + want);
+  const size_t n = ReadRaw(out->data() + old, want);
+  out->resize(old + n);
+  if (n == 0) eof_ = true;
+  return n;
+}
+
+Status InputStream::ReadAll(std::string* out, size_t limit) {
+  out->clear();
+  while (Read(out, kChunk) > 0) {
     if (out->size() > limit) {
       return Status::InvalidArgument(name_ + ": larger than " +
                                      std::to_string(limit) + " bytes");

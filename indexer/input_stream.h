@@ -38,6 +38,11 @@ class InputStream {
   // Up to n bytes, returned at the start of the stream without consuming
   // them (for format sniffing). May return fewer at end of input.
   std::string Peek(size_t n);
+  // Appends up to `max` bytes of what is left to *out (the buffered bytes
+  // first, else one read from the decoder) and returns how many; 0
+  // at end of input or on error (see status()). Lines are not counted:
+  // line_number() is ReadLine's.
+  size_t Read(std::string* out, size_t max);
   // Reads everything left (up to `limit` bytes; more is an error).
   Status ReadAll(std::string* out, size_t limit);
 
@@ -51,6 +56,11 @@ class InputStream {
   const Status& status() const { return status_; }
   const std::string& name() const { return name_; }
   void set_max_line(size_t n) { max_line_ = n; }
+  // Test hook: the most bytes taken from the decoder at a time (by ReadLine
+  // and Peek) and returned by one Read, so tests can put chunk boundaries
+  // anywhere.
+  // REQUIRES: n > 0.
+  void set_chunk_size(size_t n) { chunk_ = n; }
 
  protected:
   InputStream(std::string name, uint64_t raw_size);
@@ -62,6 +72,9 @@ class InputStream {
 
  private:
   bool Fill();
+  // Appends one read of up to min(max, chunk_) bytes from the decoder to
+  // *out, bypassing buf_; 0 (and eof_ set) at end of input or on error.
+  size_t ReadDecoded(std::string* out, size_t max);
   std::string name_;
   uint64_t raw_size_ = 0;
   std::string buf_;
@@ -69,6 +82,7 @@ class InputStream {
   bool eof_ = false;
   uint64_t line_number_ = 0;
   size_t max_line_ = kDefaultMaxLine;
+  size_t chunk_;
 };
 
 }  // namespace threadsearch

@@ -5,10 +5,12 @@
 // - JSON Lines: one record a line, parsed line by line, so memory is bounded
 //   by the longest line and one bad line costs only that record.
 // - A whole document (an array, a pretty-printed object, or values one after
-//   another as `jq .` prints them) read into memory up to kMaxDocument
-//   bytes. Items then get the line where their object starts, found by a
-//   scan that numbers every '{' in document order; the DOM is parsed as
-//   ordered_json so a pre-order walk meets objects in the same order.
+//   another as `jq .` prints them) read from the stream in chunks, one
+//   top-level value at a time and a top-level array one element at a time,
+//   so memory is bounded by the largest value (up to kMaxDocument bytes),
+//   never by the file. Items then get the line where their object starts,
+//   found by a scan that numbers every '{' of the value in order; the DOM is
+//   parsed as ordered_json so a pre-order walk meets objects in that order.
 //   `null` records (ids the HN API had no item for) are skipped in both.
 // nlohmann's parser is not recursive, but walking a value recursively is;
 // every text is pre-scanned and anything nested deeper than kMaxDepth is
@@ -25,6 +27,7 @@
 
 #include "common/text.h"
 #include "indexer/input_stream.h"
+#include "indexer/json_readers_internal.h"
 #include "indexer/readers.h"
 
 namespace threadsearch {
@@ -55,33 +58,57 @@ size_t StringClose(std::string_view s, size_t open) {
   return s.size();
 }
 
-// End of the JSON value that starts at s[begin] (not a space): just past
-// its closing bracket or quote, or, for a scalar, at the next space,
-// bracket or quote; s.size() when it does not close. Brackets are counted,
+// The state of a scan for the end of one JSON value, kept between calls so
+// that the value can arrive in pieces.
+struct ValueScan {
+  size_t next = 0;       // Offset of the first byte not yet scanned.
+  size_t depth = 0;      // Brackets open at `next`.
+  size_t max_depth = 0;  // Deepest nesting met so far.
+  bool in_string = false;
+};
+
+// A scalar ends at a space, bracket or quote; in an array also at its ','
+// or ']'.
+constexpr std::string_view kValueStops = " \t\n\r{[\"";
+constexpr std::string_view kElementStops = " \t\n\r{[\",]";
+
+// Scans the JSON value that starts at s[0] (not a space) on from st->next.
+// Returns the offset just past its closing bracket or quote or, for a
+// scalar, of the first of `stops`; npos when `s` ends first, with *st saying
+// where to go on once more of the value is appended (a backslash at the end
+// is scanned again, with the character it escapes). Brackets are counted,
 // not matched: the parser reports a mismatch.
-size_t ValueEnd(std::string_view s, size_t begin) {
-  char c = s[begin];
-  if (c == '"') return std::min(StringClose(s, begin) + 1, s.size());
-  if (c != '{' && c != '[') {
-    size_t i = begin + 1;
-    while (i < s.size() && !IsJsonSpace(s[i]) && s[i] != '{' && s[i] != '[' &&
-           s[i] != '"') {
-      ++i;
-    }
-    return i;
+size_t ScanValue(std::string_view s, ValueScan* st, std::string_view stops) {
+  const char kind = s[0];
+  if (kind != '"' && kind != '{' && kind != '[') {
+    const size_t end = s.find_first_of(stops, std::max<size_t>(st->next, 1));
+    st->next = s.size();
+    return end;
   }
-  size_t depth = 0;
-  for (size_t i = begin; i < s.size(); ++i) {
-    char ch = s[i];
-    if (ch == '"') {
-      i = StringClose(s, i);
-    } else if (ch == '{' || ch == '[') {
-      ++depth;
-    } else if ((ch == '}' || ch == ']') && --depth == 0) {
+  // Locals, not *st, in the loop: it runs over every byte of a document.
+  size_t i = st->next, depth = st->depth, max_depth = st->max_depth;
+  bool in_string = st->in_string;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        if (i + 1 == s.size()) break;
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        if (kind == '"') return i + 1;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      st->max_depth = max_depth;
       return i + 1;
     }
   }
-  return s.size();
+  *st = ValueScan{i, depth, max_depth, in_string};
+  return std::string_view::npos;
 }
 
 // Nesting depth of a JSON text (brackets outside strings); stops counting
@@ -577,17 +604,23 @@ void Report(const ReadCallbacks& cb, std::string where, std::string message) {
 bool IsBlank(std::string_view s) { return TrimAscii(s).empty(); }
 
 // Parses one value that starts on line `line` and hands it to `fn` (a
-// `null` is skipped). False, with the parser's message in *error, when it
-// does not parse.
+// `null` is skipped); an array's element is handed as a one-element array,
+// as it was met when the whole array was handed on. False, with the
+// parser's message in *error, when it does not parse.
 bool ParseAndHand(const InputStream& in, std::string_view value, uint64_t line,
-                  const ReadCallbacks& cb, RecordFn fn, std::string* error) {
+                  const ReadCallbacks& cb, RecordFn fn, std::string* error,
+                  bool element = false) {
   Json v;
   if (!ParseJson(value, &v, error)) return false;
-  if (!v.is_null()) {
-    Locator loc(in, line);
-    loc.Index(v, value);
-    fn(v, loc, cb);
+  if (v.is_null()) return true;
+  if (element) {
+    Json one = Json::array();
+    one.push_back(std::move(v));
+    v = std::move(one);
   }
+  Locator loc(in, line);
+  loc.Index(v, value);
+  fn(v, loc, cb);
   return true;
 }
 
@@ -637,87 +670,200 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   return in.status();
 }
 
-// Reads the elements of an array that did not parse as a whole (a bad
-// record in it, or a file cut short) one at a time, so the good ones are
-// kept and each bad one is reported at its line. `array` starts with '['
-// on line `line`. Returns Corruption naming the line when the input ends
-// inside the array (the elements before were delivered), else OK.
-Status ReadArrayElements(const InputStream& in, std::string_view array,
-                         uint64_t line, const ReadCallbacks& cb, RecordFn fn) {
+// A JSON document read from a stream one value at a time: a window of the
+// input from the value being read on, refilled in chunks, so memory is
+// bounded by the largest value (max_value), never by the document.
+class DocumentWindow {
+ public:
+  enum class Scan {
+    kWhole,     // The value ended.
+    kCut,       // The input ended first; the value is the rest of it.
+    kTooLarge,  // It runs on past max_value bytes.
+  };
+
+  DocumentWindow(InputStream& in, size_t max_value)
+      : in_(in), max_value_(max_value) {}
+  DocumentWindow(const DocumentWindow&) = delete;
+  DocumentWindow& operator=(const DocumentWindow&) = delete;
+
+  // Skips a byte order mark at the start.
+  void SkipBom() {
+    while (buf_.size() - pos_ < 3 && More()) {
+    }
+    if (std::string_view(buf_).substr(pos_).rfind("\xEF\xBB\xBF", 0) == 0) {
+      pos_ += 3;
+    }
+  }
+  // Skips white space (and commas, when `commas`). Returns false at the end
+  // of the input.
+  bool SkipSpace(bool commas) {
+    for (;;) {
+      for (; pos_ < buf_.size(); ++pos_) {
+        const char c = buf_[pos_];
+        if (!IsJsonSpace(c) && !(commas && c == ',')) return true;
+        if (c == '\n') ++line_;
+      }
+      if (!More()) return false;
+    }
+  }
+  // The next byte. REQUIRES: SkipSpace returned true.
+  char front() const { return buf_[pos_]; }
+  // The line of the next byte.
+  uint64_t line() const { return line_; }
+  // Sets *value to the value at the front (a scalar ends at one of `stops`)
+  // and *depth to its nesting depth; *value stays valid until the next call
+  // other than Skip. Nothing is consumed. REQUIRES: SkipSpace returned true.
+  Scan NextValue(std::string_view stops, std::string_view* value,
+                 size_t* depth) {
+    ValueScan st;
+    for (;;) {
+      const std::string_view rest = std::string_view(buf_).substr(pos_);
+      const size_t end = ScanValue(rest, &st, stops);
+      *depth = st.max_depth;
+      if (end != std::string_view::npos) {
+        *value = rest.substr(0, end);
+        return Scan::kWhole;
+      }
+      if (rest.size() > max_value_) return Scan::kTooLarge;
+      if (!More()) {
+        *value = std::string_view(buf_).substr(pos_);
+        return Scan::kCut;
+      }
+    }
+  }
+  // Consumes n bytes. REQUIRES: they are in the window (NextValue's value
+  // or front()).
+  void Skip(size_t n) {
+    line_ += static_cast<uint64_t>(
+        std::count(buf_.begin() + static_cast<ptrdiff_t>(pos_),
+                   buf_.begin() + static_cast<ptrdiff_t>(pos_ + n), '\n'));
+    pos_ += n;
+  }
+  // True when nothing follows (not even white space).
+  bool AtEnd() { return pos_ == buf_.size() && !More(); }
+
+ private:
+  // Drops what was consumed and appends the next chunk; false at the end of
+  // the input (or on a read error: see in_.status()).
+  bool More() {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    return in_.Read(&buf_, kReadChunk) > 0;
+  }
+  static constexpr size_t kReadChunk = 256 << 10;
+  InputStream& in_;
+  const size_t max_value_;
+  std::string buf_;
+  size_t pos_ = 0;
+  uint64_t line_ = 1;
+};
+
+Status TooLarge(const InputStream& in, uint64_t line, size_t max_value) {
+  return Status::InvalidArgument(Where(in, line) + ": JSON value larger than " +
+                                 std::to_string(max_value) +
+                                 " bytes; the records before were read");
+}
+
+// Reads the array at the window's front one element at a time, each parsed
+// alone, so a bad one is reported at its line and the others are read;
+// `null`s are skipped. Returns Corruption naming the line when the input
+// ends inside the array, or when an element nests deeper than kMaxDepth
+// (counting the array), after the other whole elements were delivered;
+// InvalidArgument when one is larger than max_value; else OK, the window
+// past the array's ']'.
+Status ReadArrayElements(const InputStream& in, DocumentWindow& doc,
+                         size_t max_value, const ReadCallbacks& cb,
+                         RecordFn fn) {
   const auto cut = [&](uint64_t at) {
+    // A truncated .gz says so itself.
+    if (!in.status().ok()) return in.status();
     return Status::Corruption(Where(in, at) +
                               ": input ends inside a JSON array (file cut "
                               "short?); the records before were read");
   };
-  size_t pos = 1;
+  std::string too_deep;  // Where the first element too deep starts.
+  doc.Skip(1);
   for (;;) {
-    for (; pos < array.size() && (IsJsonSpace(array[pos]) || array[pos] == ',');
-         ++pos) {
-      if (array[pos] == '\n') ++line;
+    if (!doc.SkipSpace(/*commas=*/true)) return cut(doc.line());
+    if (doc.front() == ']') {
+      doc.Skip(1);
+      break;
     }
-    if (pos >= array.size()) return cut(line);
-    if (array[pos] == ']') return Status::OK();
-    size_t end = ValueEnd(array, pos);
-    if (array[pos] != '{' && array[pos] != '[' && array[pos] != '"') {
-      // A scalar ends at the array's ',' or ']' too.
-      end = std::min(end, array.find_first_of(",]", pos));
+    const uint64_t line = doc.line();
+    std::string_view value;
+    size_t depth = 0;
+    const DocumentWindow::Scan scan =
+        doc.NextValue(kElementStops, &value, &depth);
+    if (scan == DocumentWindow::Scan::kTooLarge) {
+      return TooLarge(in, line, max_value);
     }
-    const std::string_view value = array.substr(pos, end - pos);
-    if (end == array.size() && (value[0] == '{' || value[0] == '[')) {
+    if (scan == DocumentWindow::Scan::kCut &&
+        (value[0] == '{' || value[0] == '[')) {
       return cut(line);
     }
     std::string error;
-    if (!ParseAndHand(in, value, line, cb, fn, &error)) {
+    if (depth + 1 > kMaxDepth) {
+      if (too_deep.empty()) too_deep = Where(in, line);
+    } else if (!ParseAndHand(in, value, line, cb, fn, &error,
+                             /*element=*/true)) {
       Report(cb, Where(in, line), error);
     }
-    line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
-    pos = end;
+    doc.Skip(value.size());
   }
-}
-
-// A whole document held in memory: one value, or values one after another
-// (`jq .` prints pretty objects so). Each value is parsed alone, so a bad
-// one is reported at its line and the others are read; `null`s are
-// skipped. An array that does not parse is read element by element (an
-// array cut short is an error after its whole elements are read); a text
-// that is one other broken value is an error.
-Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
-  std::string text;
-  TS_RETURN_IF_ERROR(in.ReadAll(&text, kMaxDocument));
-  std::string_view view = text;
-  if (view.rfind("\xEF\xBB\xBF", 0) == 0) view.remove_prefix(3);
-  uint64_t line = 1;
-  size_t pos = 0;
-  for (bool first = true;; first = false) {
-    for (; pos < view.size() && IsJsonSpace(view[pos]); ++pos) {
-      if (view[pos] == '\n') ++line;
-    }
-    if (pos == view.size()) break;
-    size_t end = ValueEnd(view, pos);
-    std::string_view value = view.substr(pos, end - pos);
-    std::string error;
-    if (!ParseAndHand(in, value, line, cb, fn, &error)) {
-      if (value[0] == '[' && JsonDepth(value, kMaxDepth) <= kMaxDepth) {
-        // Only the last value can run to the end of the input.
-        TS_RETURN_IF_ERROR(ReadArrayElements(in, value, line, cb, fn));
-      } else if (end == view.size() &&
-                 HandCutObject(in, value, line, cb, fn)) {
-        return Status::Corruption(Where(in, line) + ": " + kCutObject);
-      } else if (first && end == view.size()) {
-        return Status::Corruption(in.name() + ": " + error);
-      } else {
-        Report(cb, Where(in, line), error);
-      }
-    }
-    line += static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
-    pos = end;
+  if (!too_deep.empty()) {
+    return Status::Corruption(too_deep + ": JSON nested deeper than " +
+                              std::to_string(kMaxDepth) +
+                              " levels; the array's other records were read");
   }
   return Status::OK();
 }
 
+// A whole document: one value, or values one after another (`jq .` prints
+// pretty objects so), read from the stream one value at a time and an
+// array one element at a time (ReadArrayElements), so that no more than
+// one value (at most max_value bytes) is held. Each value is parsed alone,
+// so a bad one is reported at its line and the others are read; `null`s
+// are skipped. A text that is one broken value is an error.
+Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn,
+                        size_t max_value) {
+  DocumentWindow doc(in, max_value);
+  doc.SkipBom();
+  for (bool first = true; doc.SkipSpace(/*commas=*/false); first = false) {
+    if (doc.front() == '[') {
+      TS_RETURN_IF_ERROR(ReadArrayElements(in, doc, max_value, cb, fn));
+      continue;
+    }
+    const uint64_t line = doc.line();
+    std::string_view value;
+    size_t depth = 0;
+    const DocumentWindow::Scan scan =
+        doc.NextValue(kValueStops, &value, &depth);
+    if (scan == DocumentWindow::Scan::kTooLarge) {
+      return TooLarge(in, line, max_value);
+    }
+    std::string error;
+    if (ParseAndHand(in, value, line, cb, fn, &error)) {
+      doc.Skip(value.size());
+      continue;
+    }
+    // Only a value cut short can close as a cut object.
+    if (scan == DocumentWindow::Scan::kCut &&
+        HandCutObject(in, value, line, cb, fn)) {
+      return Status::Corruption(Where(in, line) + ": " + kCutObject);
+    }
+    doc.Skip(value.size());
+    if (first && doc.AtEnd()) {
+      return Status::Corruption(in.name() + ": " + error);
+    }
+    Report(cb, Where(in, line), error);
+  }
+  return in.status();
+}
+
 // Chooses the layout: a first line holding one object means JSON Lines;
 // anything else (a '[' document, a pretty-printed object) is read whole.
-Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
+Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn,
+                   size_t max_value = kMaxDocument) {
   std::string head = in.Peek(kLayoutPeek);
   // A stream that fails inside the window (a truncated .gz) is still read:
   // its good records come first, then its error.
@@ -728,7 +874,7 @@ Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   // before the first record are skipped.
   const size_t start = SkipJsonNulls(s, 0);
   if (start < s.size() && s[start] == '[') {
-    return ReadJsonDocument(in, cb, fn);
+    return ReadJsonDocument(in, cb, fn, max_value);
   }
   size_t nl = s.find('\n', start);
   if (nl == std::string_view::npos) {
@@ -742,7 +888,7 @@ Status ReadJsonAny(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
   if (first.size() >= 2 && first.front() == '{' && first.back() == '}') {
     return ReadJsonLines(in, cb, fn);
   }
-  return ReadJsonDocument(in, cb, fn);
+  return ReadJsonDocument(in, cb, fn, max_value);
 }
 
 // ---- HN Firebase items -----------------------------------------------------
@@ -1274,6 +1420,10 @@ void HandlePushshift(const Json& root, const Locator& loc,
 
 Status ReadHnJson(InputStream& in, const ReadCallbacks& cb) {
   return ReadJsonAny(in, cb, HandleHn);
+}
+
+Status ReadHnJson(InputStream& in, const ReadCallbacks& cb, size_t max_value) {
+  return ReadJsonAny(in, cb, HandleHn, max_value);
 }
 
 Status ReadAlgolia(InputStream& in, const ReadCallbacks& cb) {

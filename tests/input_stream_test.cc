@@ -108,6 +108,35 @@ TEST(InputStreamTest, PeekDoesNotConsume) {
   EXPECT_EQ(rest, "world\n");
 }
 
+// Read hands out what Peek buffered first, then the rest, at most `max`
+// bytes and at most the chunk size at a time, in order, over a gzip stream
+// too.
+TEST(InputStreamTest, ReadInChunks) {
+  const std::string data = ManyLines(3000);
+  for (const bool gz : {false, true}) {
+    for (const size_t chunk : {size_t{1}, size_t{7}, size_t{1} << 16}) {
+      auto in = InputStream::FromString(gz ? Gzip(data) : data, "t");
+      in->set_chunk_size(chunk);
+      EXPECT_EQ(in->Peek(10), data.substr(0, 10));
+      std::string out;
+      size_t n;
+      while ((n = in->Read(&out, 5)) > 0) {
+        EXPECT_LE(n, std::min<size_t>(5, chunk));
+      }
+      ASSERT_OK(in->status());
+      EXPECT_EQ(out, data) << gz << " " << chunk;
+      EXPECT_EQ(in->Read(&out, 5), 0u);
+    }
+  }
+  // After ReadLine, Read goes on where the line ended.
+  auto in = InputStream::FromString("one\ntwo\nthree", "t");
+  std::string line, rest;
+  ASSERT_TRUE(in->ReadLine(&line));
+  while (in->Read(&rest, 100) > 0) {
+  }
+  EXPECT_EQ(rest, "two\nthree");
+}
+
 TEST(InputStreamTest, ReadAllLimit) {
   auto in = InputStream::FromString(std::string(1000, 'a'), "big");
   std::string out;

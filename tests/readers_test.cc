@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "indexer/input_stream.h"
+#include "indexer/json_readers_internal.h"
 #include "tests/compress_util.h"
 #include "tests/testutil.h"
 
@@ -61,6 +62,46 @@ Collected ReadText(const std::string& text, Format format,
                    const std::string& name = "t.json") {
   auto in = InputStream::FromString(text, name);
   return ReadIn(*in, format);
+}
+
+// Reads `text` as HN JSON from a stream that hands it out `chunk` bytes at
+// a time, holding at most `max_value` bytes of one JSON value.
+Collected ReadChunked(const std::string& text, size_t chunk,
+                      size_t max_value = size_t{1} << 30,
+                      const std::string& name = "t.json") {
+  auto in = InputStream::FromString(text, name);
+  in->set_chunk_size(chunk);
+  Collected c;
+  ReadCallbacks cb;
+  cb.on_item = [&](Item&& item) { c.items.push_back(std::move(item)); };
+  cb.on_error = [&](const ReadError& e) { c.errors.push_back(e); };
+  c.status = ReadHnJson(*in, cb, max_value);
+  return c;
+}
+
+// A status with `code` whose message starts with `prefix`.
+void ExpectFailure(const Status& status, StatusCode code,
+                   const std::string& prefix) {
+  EXPECT_EQ(status.code(), code) << status.ToString();
+  EXPECT_EQ(status.message().rfind(prefix, 0), 0u) << status.ToString();
+}
+
+// Everything a read gave, in order, for comparing two reads.
+std::string Summary(const Collected& c) {
+  std::string s = c.status.ToString() + "\n";
+  for (const Item& it : c.items) {
+    s += it.id + " " + it.origin + " " + it.author + " [" + it.text + "]\n";
+  }
+  return s + c.ErrorText();
+}
+
+// An HN item as a JSON object, compact or pretty-printed (two-space indent,
+// one member a line: five lines).
+std::string HnObject(int id, const std::string& text, bool pretty) {
+  const std::string sep = pretty ? "\n  " : "";
+  return "{" + sep + "\"by\": \"u" + std::to_string(id % 7) + "\"," + sep +
+         "\"id\": " + std::to_string(id) + "," + sep + "\"text\": \"" + text +
+         "\"" + (pretty ? "\n" : "") + "}";
 }
 
 Collected ReadPath(const std::string& path, Format format = Format::kAuto) {
@@ -722,6 +763,164 @@ TEST(ReadersTest, NestingBomb) {
       EXPECT_NE(got.errors[0].message.find("nested deeper"), std::string::npos);
     }
   }
+}
+
+// ---- Whole documents, streamed -------------------------------------------
+
+// A top-level array far larger than the per-value cap, of small elements,
+// is read completely, element by element, on one line as pretty-printed,
+// however the input is cut into chunks; each item gets its own line.
+TEST(ReadersTest, ArrayLargerThanTheValueCapIsReadWhole) {
+  for (const bool pretty : {false, true}) {
+    std::string text = "[";
+    for (int id = 1; id <= 3000; ++id) {
+      if (id > 1) text += pretty ? ",\n" : ",";
+      text += HnObject(id, "item " + std::to_string(id), pretty);
+    }
+    text += "]\n";
+    ASSERT_GT(text.size(), 100u * 1024);
+    for (const size_t chunk : {size_t{13}, size_t{4096}}) {
+      SCOPED_TRACE(std::to_string(pretty) + " " + std::to_string(chunk));
+      Collected got = ReadChunked(text, chunk, /*max_value=*/1024);
+      ASSERT_OK(got.status);
+      EXPECT_TRUE(got.errors.empty()) << got.ErrorText();
+      ASSERT_EQ(got.items.size(), 3000u);
+      EXPECT_EQ(got.items[2999].id, "3000");
+      EXPECT_EQ(got.items[2999].text, "item 3000");
+      // Pretty: "[{" opens line 1, and each object takes five lines.
+      EXPECT_EQ(got.items[2999].origin,
+                pretty ? "t.json:" + std::to_string(1 + 2999 * 5) : "t.json:1");
+    }
+  }
+}
+
+// One value larger than the cap is an error naming the file and the line
+// where it starts; the records before it were read.
+TEST(ReadersTest, ValueLargerThanTheCapIsAnError) {
+  const std::string big(5000, 'x');
+  const std::string texts[] = {
+      "[\n" + HnObject(1, "a", false) + ",\n" + HnObject(2, big, false) +
+          ",\n" + HnObject(3, "c", false) + "]\n",
+      HnObject(1, "a", true) + "\n" + HnObject(2, big, false) + "\n" +
+          HnObject(3, "c", false) + "\n",
+  };
+  for (const std::string& text : texts) {
+    Collected got = ReadChunked(text, 100, /*max_value=*/1000, "big.json");
+    const std::string where = &text == &texts[0] ? "big.json:3" : "big.json:6";
+    ExpectFailure(got.status, StatusCode::kInvalidArgument,
+                  where + ": JSON value larger than 1000 bytes");
+    ASSERT_EQ(got.items.size(), 1u);
+    EXPECT_EQ(got.items[0].id, "1");
+  }
+}
+
+// Chunk boundaries anywhere (in a string, right after a backslash, between
+// "\\" and a closing quote, in a scalar, in the BOM) change nothing: each
+// document reads the same with 1-byte chunks as in one piece.
+TEST(ReadersTest, ChunkBoundariesChangeNothing) {
+  const std::string tricky[] = {
+      R"(a ] b [ c } d { e)",
+      R"(q \" q \"\" \\\" ],[)",
+      R"(ends in \\)",
+      R"(\\\\)",
+      R"(\"{\"id\": 9}\")",
+      R"(\u00e9 \ud83d\ude00 \/)",
+  };
+  std::string compact = "\xEF\xBB\xBF[", pretty = "[\n  null,\n";
+  int id = 0;
+  for (const std::string& t : tricky) {
+    compact += HnObject(++id, t, false) + ",";
+    pretty += HnObject(++id, t, true) + ",\n  1,\n";
+  }
+  compact += "null]";
+  pretty += "{\"id\": 99, \"time\": \"x\"}\n]\n";
+  const std::string documents[] = {
+      compact,
+      pretty,
+      // A bad element between good ones.
+      "[\n" + HnObject(1, "a", true) + ",\n{\"id\" 2},\n" +
+          HnObject(3, "x ] \\\\", false) + "]",
+      // Objects one after another, as `jq .` prints them.
+      HnObject(1, "a \\\" {", true) + "\n" + HnObject(2, "b", true) +
+          "\nnull\n{\n  \"id\": 3 \"by\": \"x\"\n}\n" + HnObject(4, "]", true) +
+          "\n",
+      // Cut short inside an array, and inside a top-level wrapper.
+      "[" + HnObject(1, "a", false) + ",\n" + HnObject(2, "b\\\\", false) +
+          ",\n{\"id\": 3, \"text\": \"c\\",
+      "{\"post\": " + HnObject(1, "a", false) + ",\n \"comments\": [" +
+          HnObject(2, "]", false) + ",\n" + HnObject(3, "\\\"", false) +
+          ",\n{\"id\": 4, \"te",
+  };
+  for (const std::string& doc : documents) {
+    SCOPED_TRACE(doc);
+    const std::string whole = Summary(ReadChunked(doc, size_t{1} << 20));
+    for (const size_t chunk : {1, 2, 3, 5, 8}) {
+      EXPECT_EQ(Summary(ReadChunked(doc, chunk)), whole) << chunk;
+    }
+  }
+  // What the compact and pretty documents hold.
+  Collected c = ReadChunked(compact, 1);
+  ASSERT_OK(c.status);
+  EXPECT_TRUE(c.errors.empty()) << c.ErrorText();
+  ASSERT_EQ(c.items.size(), 6u);
+  EXPECT_EQ(c.items[1].text, "q \" q \"\" \\\" ],[");
+  EXPECT_EQ(c.items[2].text, "ends in \\");
+  EXPECT_EQ(c.items[3].text, "\\\\");
+  Collected p = ReadChunked(pretty, 1, size_t{1} << 30, "p.json");
+  ASSERT_OK(p.status);
+  ASSERT_EQ(p.items.size(), 6u);
+  EXPECT_EQ(p.items[0].origin, "p.json:3");
+  EXPECT_EQ(p.items[1].origin, "p.json:9");
+  EXPECT_EQ(p.items[5].text, "\xC3\xA9 \xF0\x9F\x98\x80 /");
+  // The scalar elements (1) are not items; the last object is bad.
+  ASSERT_EQ(p.errors.size(), 7u) << p.ErrorText();
+  EXPECT_EQ(p.errors[0].where, "p.json:8");
+  EXPECT_EQ(p.errors[0].message, "expected an item object");
+  EXPECT_EQ(p.errors[6].where, "p.json:39");
+  EXPECT_EQ(p.errors[6].message, "field \"time\": expected integer");
+}
+
+// A gzip'd array cut short: the whole elements before the break are read,
+// then the stream's error; the array is never loaded whole.
+TEST(ReadersTest, TruncatedGzipArrayKeepsItsWholeElements) {
+  std::string text = "[\n";
+  for (int id = 1; id <= 3000; ++id) {
+    text += HnObject(id, "element number " + std::to_string(id), false) +
+            (id < 3000 ? ",\n" : "\n]\n");
+  }
+  const std::string gz = Gzip(text);
+  for (const bool cut : {false, true}) {
+    auto in = InputStream::FromString(cut ? gz.substr(0, gz.size() / 2) : gz,
+                                      "items.json.gz");
+    in->set_chunk_size(1000);
+    Collected got = ReadIn(*in, Format::kAuto);
+    if (!cut) {
+      ASSERT_OK(got.status);
+      EXPECT_EQ(got.items.size(), 3000u);
+      continue;
+    }
+    EXPECT_EQ(got.status.code(), StatusCode::kCorruption);
+    EXPECT_NE(got.status.message().find("truncated gzip"), std::string::npos)
+        << got.status.ToString();
+    EXPECT_GT(got.items.size(), 100u);
+    EXPECT_LT(got.items.size(), 3000u);
+    EXPECT_EQ(got.items.back().origin,
+              "items.json.gz:" + std::to_string(got.items.size() + 1));
+    EXPECT_TRUE(got.errors.empty()) << got.ErrorText();
+  }
+}
+
+// A nesting bomb inside an array fails the file, naming its line, but no
+// longer costs its neighbours.
+TEST(ReadersTest, NestingBombInAnArrayKeepsItsNeighbours) {
+  const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  Collected got = ReadText("[\n" + HnObject(1, "a", false) + ",\n" + deep +
+                               ",\n" + HnObject(3, "c", false) + "\n]\n",
+                           Format::kHnJson, "bomb.json");
+  ExpectFailure(got.status, StatusCode::kCorruption,
+                "bomb.json:3: JSON nested deeper");
+  ASSERT_EQ(got.items.size(), 2u);
+  EXPECT_EQ(got.items[1].origin, "bomb.json:4");
 }
 
 TEST(ReadersTest, InvalidUtf8Line) {
