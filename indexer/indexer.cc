@@ -422,6 +422,8 @@ Status Indexer::Add(Item item, IndexStats* stats) {
 
 Status Indexer::FlushStore() { return impl_->Flush(); }
 
+size_t Indexer::cached_items() const { return impl_->cache.size(); }
+
 Status Indexer::Flush() {
   TS_RETURN_IF_ERROR(impl_->Flush());
   Status st = impl_->xw->Wait();
@@ -885,6 +887,10 @@ Status Indexer::Impl::Flush() {
   if (dirty.empty() && batch.empty() && removed.empty()) {
     pending = 0;
     pending_bytes = 0;
+    // Items read but unchanged (a file indexed again, items the HN API
+    // gave again) are let go too: the cache would otherwise hold every
+    // item of a long run.
+    cache.clear();
     return Status::OK();
   }
   const uint64_t batch_seq = seq + 1;

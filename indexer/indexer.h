@@ -216,6 +216,8 @@ class Indexer : public ItemWriter {
 
   // The store, for read-back (tests, stats).
   ThreadStore& store();
+  // Items read from the store and held until the next flush.
+  size_t cached_items() const;
 
  private:
   struct Impl;

@@ -100,6 +100,32 @@ void ExpectStoresAgree(const std::string& dir) {
   EXPECT_EQ(db.get_doccount(), searchable);
 }
 
+// Items read again unchanged (a file indexed again, the HN API polled
+// again) leave nothing to write; a flush still lets them go, so a long run
+// holds no more than a batch of them.
+TEST(IndexerTest, UnchangedItemsAreNotHeldPastAFlush) {
+  TempDir tmp;
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  IndexStats st;
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_OK((*ix)->Add(Hn(std::to_string(i), i == 1 ? "" : "1", "alice",
+                            100 + i, "text " + std::to_string(i)),
+                         &st));
+  }
+  ASSERT_OK((*ix)->Flush());
+  EXPECT_EQ((*ix)->cached_items(), 0u);
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_OK((*ix)->Add(Hn(std::to_string(i), i == 1 ? "" : "1", "alice",
+                            100 + i, "text " + std::to_string(i)),
+                         &st));
+  }
+  EXPECT_EQ(st.unchanged, 20u);
+  EXPECT_GT((*ix)->cached_items(), 0u);
+  ASSERT_OK((*ix)->Flush());
+  EXPECT_EQ((*ix)->cached_items(), 0u);
+}
+
 TEST(IndexerTest, LinksRepliesAndCountsThreadSize) {
   TempDir tmp;
   auto ix = Indexer::Open(tmp.path(), {});
