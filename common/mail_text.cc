@@ -290,7 +290,7 @@ bool EndsWithAttributionVerb(std::string_view line) {
   for (std::string_view verb : {"wrote:", "writes:", "wrote :", "said:",
                                 "a écrit :", "schrieb:", "escribió:"}) {
     if (line.size() >= verb.size() &&
-        EqualsAsciiLower(line.substr(line.size() - verb.size()), verb)) {
+        EqualsNoCase(line.substr(line.size() - verb.size()), verb)) {
       return true;
     }
   }

@@ -20,9 +20,6 @@ bool IsAsciiAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-char LowerChar(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 
 struct NamedEntity {
@@ -224,7 +221,7 @@ bool ParseTag(std::string_view html, size_t i, Tag* tag) {
   }
   if (j >= html.size() || !IsAsciiAlpha(html[j])) return false;
   while (j < html.size() && (IsAsciiAlpha(html[j]) || IsAsciiDigit(html[j]))) {
-    tag->name.push_back(LowerChar(html[j]));
+    tag->name.push_back(AsciiLower(html[j]));
     ++j;
   }
   if (j < html.size() && !IsAsciiSpace(html[j]) && html[j] != '>' &&
@@ -246,7 +243,7 @@ bool ParseTag(std::string_view html, size_t i, Tag* tag) {
     std::string attr;
     while (j < html.size() && !IsAsciiSpace(html[j]) && html[j] != '=' &&
            html[j] != '>') {
-      attr.push_back(LowerChar(html[j]));
+      attr.push_back(AsciiLower(html[j]));
       ++j;
     }
     while (j < html.size() && IsAsciiSpace(html[j])) ++j;
@@ -379,7 +376,7 @@ std::string HtmlToText(std::string_view html) {
       size_t end = html.size();
       for (size_t k = i; k + close.size() <= html.size(); ++k) {
         if (html[k] == '<' &&
-            EqualsAsciiLower(html.substr(k, close.size()), close)) {
+            EqualsNoCase(html.substr(k, close.size()), close)) {
           end = k;
           break;
         }
@@ -472,15 +469,21 @@ std::string SanitizeUtf8(std::string_view s) {
   return out;
 }
 
-bool EqualsAsciiLower(std::string_view s, std::string_view lower) {
-  return s.size() == lower.size() &&
-         std::equal(lower.begin(), lower.end(), s.begin(),
-                    [](char a, char b) { return a == LowerChar(b); });
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return AsciiLower(x) == AsciiLower(y);
+         });
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         EqualsNoCase(s.substr(0, prefix.size()), prefix);
 }
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = LowerChar(c);
+  for (char& c : out) c = AsciiLower(c);
   return out;
 }
 

@@ -44,8 +44,13 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
 // Lower-cases ASCII letters (author keys, ids).
 std::string AsciiLower(std::string_view s);
-// Whether `s` is `lower` (written in lower case) but for ASCII case.
-bool EqualsAsciiLower(std::string_view s, std::string_view lower);
+inline char AsciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+// Whether `a` and `b` are the same but for ASCII case.
+bool EqualsNoCase(std::string_view a, std::string_view b);
+// Whether `s` starts with `prefix` but for ASCII case.
+bool StartsWithNoCase(std::string_view s, std::string_view prefix);
 
 // Words as highlighting and snippets read them, the way Xapian's
 // TermGenerator splits text into terms: ASCII letters and digits, and the

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
 #include "common/thread_store.h"
 #include "indexer/hn_follower_internal.h"
 #include "indexer/readers.h"
@@ -32,9 +33,7 @@ Result<ApiUrl> ParseApiUrl(std::string_view url) {
                                    ": expected http://HOST/PATH or "
                                    "https://HOST/PATH");
   }
-  std::string scheme(url.substr(0, sep));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  const std::string scheme = AsciiLower(url.substr(0, sep));
   if (scheme != "http" && scheme != "https") {
     return Status::InvalidArgument(what + ": scheme must be http or https");
   }

@@ -39,22 +39,6 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-char LowerChar(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (LowerChar(a[i]) != LowerChar(b[i])) return false;
-  }
-  return true;
-}
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() &&
-         EqualsNoCase(s.substr(0, prefix.size()), prefix);
-}
 
 // Month 1..12 from a name ("Jan", "january", "JAN"), 0 when not a month.
 int MonthFromName(std::string_view s) {
@@ -762,7 +746,7 @@ bool ListRewrittenName(std::string_view name, std::string_view address,
     while (a < address.size() && separator(address[a])) ++a;
     if (a >= address.size()) return false;
     const char c = address[a++];
-    if (c != LowerChar(list[i]) && c != '@' && c != '|') return false;
+    if (c != AsciiLower(list[i]) && c != '@' && c != '|') return false;
   }
   while (a < address.size() && separator(address[a])) ++a;
   if (a == 0 || a >= address.size() || address[a] != '@') return false;
