@@ -675,10 +675,11 @@ Status ReadJsonLines(InputStream& in, const ReadCallbacks& cb, RecordFn fn) {
 // bounded by the largest value (max_value), never by the document.
 class DocumentWindow {
  public:
-  enum class Scan {
-    kWhole,     // The value ended.
-    kCut,       // The input ended first; the value is the rest of it.
-    kTooLarge,  // It runs on past max_value bytes.
+  struct Value {
+    std::string_view text;
+    uint64_t line = 0;  // Where it starts.
+    size_t depth = 0;   // How deep it nests.
+    bool cut = false;   // The input ended first; the text is the rest of it.
   };
 
   DocumentWindow(InputStream& in, size_t max_value)
@@ -710,28 +711,36 @@ class DocumentWindow {
   char front() const { return buf_[pos_]; }
   // The line of the next byte.
   uint64_t line() const { return line_; }
-  // Sets *value to the value at the front (a scalar ends at one of `stops`)
-  // and *depth to its nesting depth; *value stays valid until the next call
-  // other than Skip. Nothing is consumed. REQUIRES: SkipSpace returned true.
-  Scan NextValue(std::string_view stops, std::string_view* value,
-                 size_t* depth) {
+  // The value at the front (a scalar ends at one of `stops`); its text
+  // stays valid until the next call other than Skip. Nothing is consumed.
+  // InvalidArgument naming its line when it runs on past max_value bytes.
+  // REQUIRES: SkipSpace returned true.
+  Result<Value> NextValue(std::string_view stops) {
+    Value v;
+    v.line = line_;
     ValueScan st;
     for (;;) {
       const std::string_view rest = std::string_view(buf_).substr(pos_);
       const size_t end = ScanValue(rest, &st, stops);
-      *depth = st.max_depth;
+      v.depth = st.max_depth;
       if (end != std::string_view::npos) {
-        *value = rest.substr(0, end);
-        return Scan::kWhole;
+        v.text = rest.substr(0, end);
+        return v;
       }
-      if (rest.size() > max_value_) return Scan::kTooLarge;
+      if (rest.size() > max_value_) {
+        return Status::InvalidArgument(Where(in_, v.line) +
+                                       ": JSON value larger than " +
+                                       std::to_string(max_value_) +
+                                       " bytes; the records before were read");
+      }
       if (!More()) {
-        *value = std::string_view(buf_).substr(pos_);
-        return Scan::kCut;
+        v.text = std::string_view(buf_).substr(pos_);
+        v.cut = true;
+        return v;
       }
     }
   }
-  // Consumes n bytes. REQUIRES: they are in the window (NextValue's value
+  // Consumes n bytes. REQUIRES: they are in the window (NextValue's text
   // or front()).
   void Skip(size_t n) {
     line_ += static_cast<uint64_t>(
@@ -758,22 +767,15 @@ class DocumentWindow {
   uint64_t line_ = 1;
 };
 
-Status TooLarge(const InputStream& in, uint64_t line, size_t max_value) {
-  return Status::InvalidArgument(Where(in, line) + ": JSON value larger than " +
-                                 std::to_string(max_value) +
-                                 " bytes; the records before were read");
-}
-
 // Reads the array at the window's front one element at a time, each parsed
 // alone, so a bad one is reported at its line and the others are read;
 // `null`s are skipped. Returns Corruption naming the line when the input
 // ends inside the array, or when an element nests deeper than kMaxDepth
 // (counting the array), after the other whole elements were delivered;
-// InvalidArgument when one is larger than max_value; else OK, the window
-// past the array's ']'.
+// InvalidArgument when one is larger than the window's max_value; else
+// OK, the window past the array's ']'.
 Status ReadArrayElements(const InputStream& in, DocumentWindow& doc,
-                         size_t max_value, const ReadCallbacks& cb,
-                         RecordFn fn) {
+                         const ReadCallbacks& cb, RecordFn fn) {
   const auto cut = [&](uint64_t at) {
     // A truncated .gz says so itself.
     if (!in.status().ok()) return in.status();
@@ -789,26 +791,19 @@ Status ReadArrayElements(const InputStream& in, DocumentWindow& doc,
       doc.Skip(1);
       break;
     }
-    const uint64_t line = doc.line();
-    std::string_view value;
-    size_t depth = 0;
-    const DocumentWindow::Scan scan =
-        doc.NextValue(kElementStops, &value, &depth);
-    if (scan == DocumentWindow::Scan::kTooLarge) {
-      return TooLarge(in, line, max_value);
-    }
-    if (scan == DocumentWindow::Scan::kCut &&
-        (value[0] == '{' || value[0] == '[')) {
-      return cut(line);
+    Result<DocumentWindow::Value> v = doc.NextValue(kElementStops);
+    if (!v.ok()) return v.status();
+    if (v->cut && (v->text[0] == '{' || v->text[0] == '[')) {
+      return cut(v->line);
     }
     std::string error;
-    if (depth + 1 > kMaxDepth) {
-      if (too_deep.empty()) too_deep = Where(in, line);
-    } else if (!ParseAndHand(in, value, line, cb, fn, &error,
+    if (v->depth + 1 > kMaxDepth) {
+      if (too_deep.empty()) too_deep = Where(in, v->line);
+    } else if (!ParseAndHand(in, v->text, v->line, cb, fn, &error,
                              /*element=*/true)) {
-      Report(cb, Where(in, line), error);
+      Report(cb, Where(in, v->line), error);
     }
-    doc.Skip(value.size());
+    doc.Skip(v->text.size());
   }
   if (!too_deep.empty()) {
     return Status::Corruption(too_deep + ": JSON nested deeper than " +
@@ -830,32 +825,25 @@ Status ReadJsonDocument(InputStream& in, const ReadCallbacks& cb, RecordFn fn,
   doc.SkipBom();
   for (bool first = true; doc.SkipSpace(/*commas=*/false); first = false) {
     if (doc.front() == '[') {
-      TS_RETURN_IF_ERROR(ReadArrayElements(in, doc, max_value, cb, fn));
+      TS_RETURN_IF_ERROR(ReadArrayElements(in, doc, cb, fn));
       continue;
     }
-    const uint64_t line = doc.line();
-    std::string_view value;
-    size_t depth = 0;
-    const DocumentWindow::Scan scan =
-        doc.NextValue(kValueStops, &value, &depth);
-    if (scan == DocumentWindow::Scan::kTooLarge) {
-      return TooLarge(in, line, max_value);
-    }
+    Result<DocumentWindow::Value> v = doc.NextValue(kValueStops);
+    if (!v.ok()) return v.status();
     std::string error;
-    if (ParseAndHand(in, value, line, cb, fn, &error)) {
-      doc.Skip(value.size());
+    if (ParseAndHand(in, v->text, v->line, cb, fn, &error)) {
+      doc.Skip(v->text.size());
       continue;
     }
     // Only a value cut short can close as a cut object.
-    if (scan == DocumentWindow::Scan::kCut &&
-        HandCutObject(in, value, line, cb, fn)) {
-      return Status::Corruption(Where(in, line) + ": " + kCutObject);
+    if (v->cut && HandCutObject(in, v->text, v->line, cb, fn)) {
+      return Status::Corruption(Where(in, v->line) + ": " + kCutObject);
     }
-    doc.Skip(value.size());
+    doc.Skip(v->text.size());
     if (first && doc.AtEnd()) {
       return Status::Corruption(in.name() + ": " + error);
     }
-    Report(cb, Where(in, line), error);
+    Report(cb, Where(in, v->line), error);
   }
   return in.status();
 }
