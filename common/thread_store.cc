@@ -213,6 +213,18 @@ Status ThreadStore::FlushToDisk() {
   return FromRocks(db_->Flush(fo), "flush thread store");
 }
 
+Status ThreadStore::Compact() {
+  if (opts_.read_only) {
+    return Status::InvalidArgument("thread store opened read-only");
+  }
+  rocksdb::CompactRangeOptions co;
+  // Tables already in the last level stay as they are.
+  co.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForceOptimized;
+  return FromRocks(db_->CompactRange(co, nullptr, nullptr),
+                   "compact thread store");
+}
+
 Status ThreadStore::Refresh() {
   if (!opts_.read_only) return Status::OK();
   db_.reset();

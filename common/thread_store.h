@@ -87,6 +87,11 @@ class ThreadStore : public StoreReader {
   // the next open (every reader's) has no log to replay. REQUIRES: not
   // read_only.
   Status FlushToDisk();
+  // Rewrites every table into the last level, compressed as the last level
+  // is (ZSTD, where the newer levels are LZ4 for speed): after a bulk
+  // index, whose newest tables would otherwise stay in LZ4 (a fifth larger).
+  // Readers go on reading meanwhile. REQUIRES: not read_only.
+  Status Compact();
   const std::string& dir() const { return dir_; }
 
  private:

@@ -1320,12 +1320,23 @@ Status Indexer::FinishRun(uint64_t changed, IndexStats* stats) {
   // Runs are merged whatever the policy: readers see only the parts.
   const size_t runs = im.xw->runs();
   stats->runs += runs;
+  // Readers open the store without replaying a log.
+  TS_RETURN_IF_ERROR(im.store->FlushToDisk());
   if (compact || runs > 0) {
-    TS_RETURN_IF_ERROR(im.xw->Compact());
+    // The store's compaction runs beside the index's, on another core.
+    Status store_compacted;
+    std::thread store_compaction;
+    if (compact) {
+      store_compaction =
+          std::thread([&] { store_compacted = im.store->Compact(); });
+    }
+    Status st = im.xw->Compact();
+    if (store_compaction.joinable()) store_compaction.join();
+    TS_RETURN_IF_ERROR(st);
+    TS_RETURN_IF_ERROR(store_compacted);
     stats->compacted = true;
   }
-  // Readers open the store without replaying a log.
-  return im.store->FlushToDisk();
+  return Status::OK();
 }
 
 Status Indexer::CollectComponent(uint32_t top, std::vector<StoredItem>* out) {

@@ -227,5 +227,42 @@ TEST(ThreadStoreTest, MissingReadOnlyStoreIsNotFound) {
   EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
 }
 
+// Compact after a bulk write: the tables flushed on the way (LZ4, with the
+// versions later writes replaced) become the last level's (ZSTD, latest
+// versions only), smaller, and every item reads back as last written.
+TEST(ThreadStoreTest, CompactShrinksAndKeepsTheLatestVersions) {
+  TempDir tmp;
+  auto store = ThreadStore::Open(tmp.path(), {});
+  ASSERT_OK(store);
+  // Real mail text (tests/data), a different stretch of it per item.
+  const std::string text = ReadFileOrDie(
+      std::string(TS_TEST_DATA) + "/mail/r-help-2005-April-shared-id.txt");
+  ASSERT_GT(text.size(), 4000u);
+  auto write = [&](uint32_t from, uint32_t to, const std::string& tag) {
+    StoreBatch b;
+    for (uint32_t n = from; n < to; ++n) {
+      StoredItem s;
+      s.num = n;
+      s.item.id = tag + std::to_string(n);
+      s.item.text = text.substr((n * 97) % (text.size() - 1500), 1500);
+      b.Put(keys::ItemKey(n), EncodeStoredItem(s));
+    }
+    ASSERT_OK((*store)->Write(b, /*sync=*/false));
+    ASSERT_OK((*store)->FlushToDisk());
+  };
+  write(1, 2001, "old");
+  write(2001, 4001, "old");
+  write(1, 2001, "new");  // replaces the first table's items
+  const uint64_t before = (*store)->DiskSize();
+  ASSERT_OK((*store)->Compact());
+  const uint64_t after = (*store)->DiskSize();
+  EXPECT_LT(after, before * 3 / 4) << before << " -> " << after;
+  EXPECT_EQ((*store)->Get(1)->item.id, "new1");
+  EXPECT_EQ((*store)->Get(2000)->item.id, "new2000");
+  EXPECT_EQ((*store)->Get(2001)->item.id, "old2001");
+  EXPECT_EQ((*store)->Get(4000)->item.text,
+            text.substr((4000 * 97) % (text.size() - 1500), 1500));
+}
+
 }  // namespace
 }  // namespace threadsearch
