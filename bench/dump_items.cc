@@ -5,7 +5,9 @@
 //
 //   bench_dump_items --db DIR
 //   {"num": 12, "source": "mail", "id": "...", "root": true,
-//    "title": "...", "body": "..."}
+//    "title": "...", "body": "...", "text": "...", "author": "...",
+//    "author_name": "...", "time": 0, "parent": "...", "url": "...",
+//    "list": "..."}
 //
 // Exit codes: 0 success, 1 failure, 2 usage.
 #include <nlohmann/json.hpp>
@@ -49,7 +51,17 @@ int main(int argc, char** argv) {
             {"id", s.item.id},
             {"root", threadsearch::schema::TitleIsBody(s.item)},
             {"title", s.item.title},
-            {"body", threadsearch::schema::IndexedBody(s.item)}};
+            {"body", threadsearch::schema::IndexedBody(s.item)},
+            // What the store keeps besides: the text as shown (a mail body
+            // with its quotes and signature) and the fields a hit shows,
+            // for a peer that holds the same content (bench/run).
+            {"text", s.item.text},
+            {"author", s.item.author},
+            {"author_name", s.item.author_name},
+            {"time", s.item.time},
+            {"parent", s.item.parent},
+            {"url", s.item.url},
+            {"list", s.item.list}};
         std::cout << j.dump(-1, ' ', false,
                             nlohmann::json::error_handler_t::replace)
                   << "\n";
