@@ -32,11 +32,14 @@ void SnippetTerms::AddWord(const std::string& word, double weight) {
     if (!e.prefix && e.word == word) return;
   }
   entries_.push_back({word, stem_(word), false, weight});
+  MarkStart(entries_.back().word);
+  MarkStart(entries_.back().stem);
 }
 
 void SnippetTerms::AddPrefix(const std::string& prefix, double weight) {
   if (prefix.empty()) return;
   entries_.push_back({prefix, {}, true, weight});
+  MarkStart(prefix);
 }
 
 int SnippetTerms::Match(std::string_view lower, double* weight) const {
@@ -81,7 +84,7 @@ std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
     Token t;
     t.begin = i;
     t.end = j;
-    if (!terms.empty()) {
+    if (!terms.empty() && terms.MayMatchStart(text[i])) {
       t.match = terms.Match(WordForm(text.substr(i, j - i)), &t.weight);
     }
     tokens.push_back(t);

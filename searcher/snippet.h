@@ -11,9 +11,12 @@
 
 #include <xapian.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/text.h"
 
 namespace threadsearch {
 
@@ -29,6 +32,13 @@ class SnippetTerms {
   // The query term `lower` (a lower-cased word of the text) matches, or -1;
   // its weight in *weight.
   int Match(std::string_view lower, double* weight) const;
+  // False when no word of the text starting with byte `c` (as the text has
+  // it) can match: a test before Match, which needs the word lower-cased.
+  bool MayMatchStart(char c) const {
+    const unsigned char u = static_cast<unsigned char>(c);
+    // A non-ASCII letter may lower-case to another first byte.
+    return u >= 0x80 || first_[static_cast<unsigned char>(AsciiLower(c))];
+  }
 
  private:
   struct Entry {
@@ -37,8 +47,13 @@ class SnippetTerms {
     bool prefix = false;
     double weight = 0;
   };
+  // Marks the first bytes a matching word can start with.
+  void MarkStart(const std::string& s) {
+    if (!s.empty()) first_[static_cast<unsigned char>(s[0])] = true;
+  }
   const Xapian::Stem& stem_;
   std::vector<Entry> entries_;
+  std::array<bool, 256> first_{};
 };
 
 // At most about `max_bytes` of `text` (whole words; "…" where it was cut)

@@ -23,6 +23,7 @@
 #include "searcher/proximity.h"
 #include "searcher/query_parser.h"
 #include "searcher/query_parser_internal.h"
+#include "searcher/snippet.h"
 #include "tests/testutil.h"
 
 namespace threadsearch {
@@ -594,6 +595,53 @@ TEST_F(SearcherTest, ThreadFilterAndThreadView) {
   };
   EXPECT_EQ(count(view->root), view->size);
   EXPECT_GE(view->size, t.total);
+}
+
+// MayMatchStart, the test a word of the text passes before Match, never
+// turns away a word Match takes: every word of a real message, queried by
+// a share of its own words in other cases, stems, a prefix and non-ASCII.
+TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
+  const Xapian::Stem stem("english");
+  const std::string text =
+      ReadFileOrDie(std::string(TS_TEST_DATA) +
+                    "/mail/r-help-2004-April-524-533.txt") +
+      " \xC3\x89lan \xC3\xA9lan \xCE\xA3\xCE\xAF\xCF\x83\xCF\x85\xCF\x86"
+      "\xCE\xBF\xCF\x82 REGRESSIONS Regressed naive";
+  std::vector<std::string> words;
+  for (size_t i = 0; i < text.size();) {
+    i = NextWord(text, i);
+    if (i == text.size()) break;
+    const size_t j = WordEnd(text, i);
+    words.emplace_back(text.substr(i, j - i));
+    i = j;
+  }
+  ASSERT_GT(words.size(), 300u);
+  SnippetTerms terms(stem);
+  for (size_t k = 0; k < words.size(); k += 17) {
+    terms.AddWord(WordForm(words[k]), 1.0);
+  }
+  terms.AddWord("\xC3\xA9lan", 1.0);  // matches "\xC3\x89lan" too
+  terms.AddWord(WordForm("\xCE\xA3\xCE\xAF\xCF\x83\xCF\x85\xCF\x86\xCE\xBF\xCF\x82"),
+                1.0);
+  terms.AddWord("regression", 1.0);  // by its stem: "REGRESSIONS"
+  terms.AddPrefix("naiv", 1.0);
+  size_t matched = 0, turned_away = 0;
+  for (const std::string& w : words) {
+    double weight = 0;
+    const bool may = terms.MayMatchStart(w[0]);
+    if (terms.Match(WordForm(w), &weight) >= 0) {
+      ++matched;
+      EXPECT_TRUE(may) << w;
+    }
+    if (!may) ++turned_away;
+  }
+  EXPECT_GT(matched, words.size() / 20);
+  EXPECT_GT(turned_away, 0u);
+  double weight = 0;
+  EXPECT_GE(terms.Match(WordForm("\xC3\x89lan"), &weight), 0);
+  EXPECT_TRUE(terms.MayMatchStart('\xC3'));
+  EXPECT_GE(terms.Match(WordForm("REGRESSIONS"), &weight), 0);
+  EXPECT_TRUE(terms.MayMatchStart('R'));
 }
 
 TEST_F(SearcherTest, SnippetHighlightsStemsAndEscapes) {
