@@ -1323,15 +1323,18 @@ Status Indexer::FinishRun(uint64_t changed, IndexStats* stats) {
   // Readers open the store without replaying a log.
   TS_RETURN_IF_ERROR(im.store->FlushToDisk());
   if (compact || runs > 0) {
-    // The store's compaction runs beside the index's, on another core.
+    // The store's compaction runs beside the index's, on another core
+    // (joined however this scope is left).
     Status store_compacted;
-    std::thread store_compaction;
-    if (compact) {
-      store_compaction =
-          std::thread([&] { store_compacted = im.store->Compact(); });
+    Status st;
+    {
+      std::jthread store_compaction;
+      if (compact) {
+        store_compaction =
+            std::jthread([&] { store_compacted = im.store->Compact(); });
+      }
+      st = im.xw->Compact();
     }
-    Status st = im.xw->Compact();
-    if (store_compaction.joinable()) store_compaction.join();
     TS_RETURN_IF_ERROR(st);
     TS_RETURN_IF_ERROR(store_compacted);
     stats->compacted = true;
