@@ -2,7 +2,7 @@
 // query loop with Xapian's defaults, to show what the library alone costs on
 // the same items and queries as threadsearch and SQLite FTS5.
 //
-//   bench_raw_xapian index --db DIR --items FILE [--limit N]
+//   bench_raw_xapian index --db DIR --items FILE [--limit N] [--no-termlist]
 //     Reads the JSON lines of bench_dump_items (num, root, title, body) into
 //     memory (untimed), then, timed: one WritableDatabase (created or
 //     overwritten), a TermGenerator with the english stemmer (STEM_SOME,
@@ -11,7 +11,10 @@
 //     column), add_document, and one commit() at the end. Flush threshold
 //     and everything else are Xapian's defaults; no document data is stored.
 //     Prints {"items": N, "seconds": S, "items_per_s": R}; progress every
-//     20,000 items on stderr.
+//     20,000 items on stderr. --no-termlist creates the database with
+//     Xapian::DB_NO_TERMLIST (no termlist table: smaller and quicker to
+//     write, but a document can then be neither replaced nor deleted),
+//     to measure what that table costs.
 //
 //   bench_raw_xapian query --db DIR --queries FILE [--warm N] [--limit N]
 //     One query per line through QueryParser (english stemmer, STEM_SOME,
@@ -47,14 +50,15 @@ struct Doc {
 };
 
 int Usage() {
-  std::cerr << "usage: bench_raw_xapian index --db DIR --items FILE [--limit N]\n"
+  std::cerr << "usage: bench_raw_xapian index --db DIR --items FILE [--limit N] "
+               "[--no-termlist]\n"
                "       bench_raw_xapian query --db DIR --queries FILE "
                "[--warm N] [--limit N]\n";
   return 2;
 }
 
 int Index(const std::string& db_path, const std::string& items_path,
-          long limit) {
+          long limit, bool no_termlist) {
   std::vector<Doc> docs;
   {
     std::ifstream in(items_path);
@@ -85,7 +89,9 @@ int Index(const std::string& db_path, const std::string& items_path,
   }
   const auto t0 = Clock::now();
   try {
-    Xapian::WritableDatabase db(db_path, Xapian::DB_CREATE_OR_OVERWRITE);
+    Xapian::WritableDatabase db(
+        db_path, Xapian::DB_CREATE_OR_OVERWRITE |
+                     (no_termlist ? Xapian::DB_NO_TERMLIST : 0));
     Xapian::TermGenerator tg;
     size_t n = 0;
     tg.set_stemmer(Xapian::Stem("english"));
@@ -174,8 +180,13 @@ int main(int argc, char** argv) {
   std::string db, items, queries;
   long limit = -1;
   int warm = 1;
+  bool no_termlist = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--no-termlist") {
+      no_termlist = true;
+      continue;
+    }
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (!v) return Usage();
     ++i;
@@ -194,7 +205,7 @@ int main(int argc, char** argv) {
     }
   }
   if (db.empty()) return Usage();
-  if (mode == "index" && !items.empty()) return Index(db, items, limit);
+  if (mode == "index" && !items.empty()) return Index(db, items, limit, no_termlist);
   if (mode == "query" && !queries.empty()) {
     return Query(db, queries, warm,
                  limit > 0 ? static_cast<unsigned>(limit) : 10u);
