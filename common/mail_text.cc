@@ -169,11 +169,46 @@ std::string DecodeQWord(std::string_view s) {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// The first place at or after a position where `s` holds one of a set of
+// needles, for positions that only move forward: each byte is looked at
+// once, however many positions are asked about (DecodeRfc2047 asks at
+// every "=?" of a header, and a search from each to the header's end made
+// a long header of "=?a?Q?x" quadratic).
+class ForwardFind {
+ public:
+  // `what` is a substring when `any_of` is false, else a set of bytes.
+  ForwardFind(std::string_view s, std::string_view what, bool any_of)
+      : s_(s), what_(what), any_of_(any_of) {}
+  // REQUIRES: `from` at or after the previous call's.
+  size_t At(size_t from) {
+    if (!searched_ || (found_ != std::string_view::npos && found_ < from)) {
+      found_ = any_of_ ? s_.find_first_of(what_, from) : s_.find(what_, from);
+      searched_ = true;
+    }
+    return found_;
+  }
+
+ private:
+  std::string_view s_, what_;
+  bool any_of_;
+  bool searched_ = false;
+  size_t found_ = std::string_view::npos;
+};
+
+// The searches ParseEncodedWord makes in one header.
+struct EncodedWordScan {
+  explicit EncodedWordScan(std::string_view s)
+      : close(s, "?=", false), line_break(s, "\r\n", true),
+        blank(s, " \t", true) {}
+  ForwardFind close, line_break, blank;
+};
+
 // Parses one encoded word "=?charset?E?text?=" starting at s[pos]. On
 // success sets *charset, *bytes (decoded, still in charset) and *end (one
-// past "?=").
-bool ParseEncodedWord(std::string_view s, size_t pos, std::string* charset,
-                      std::string* bytes, size_t* end) {
+// past "?="). `scan` holds the header's searches; `pos` only moves
+// forward between calls.
+bool ParseEncodedWord(std::string_view s, size_t pos, EncodedWordScan* scan,
+                      std::string* charset, std::string* bytes, size_t* end) {
   if (s.compare(pos, 2, "=?") != 0) return false;
   const size_t cs_begin = pos + 2;
   const size_t q1 = s.find('?', cs_begin);
@@ -187,7 +222,7 @@ bool ParseEncodedWord(std::string_view s, size_t pos, std::string* charset,
   }
   const char enc = s[q1 + 1];
   const size_t text_begin = q1 + 3;
-  const size_t close = s.find("?=", text_begin);
+  const size_t close = scan->close.At(text_begin);
   if (close == std::string_view::npos) return false;
   const std::string_view text = s.substr(text_begin, close - text_begin);
   // Encoded words contain no white space, but some mailers (web.de's, in
@@ -196,9 +231,10 @@ bool ParseEncodedWord(std::string_view s, size_t pos, std::string* charset,
   // line break, or a "?=" further than a long word reaches, means this
   // was not an encoded word.
   constexpr size_t kMaxWordWithBlanks = 200;
-  for (char c : text) {
-    if (c == '\r' || c == '\n') return false;
-    if (IsSpace(c) && text.size() > kMaxWordWithBlanks) return false;
+  if (scan->line_break.At(text_begin) < close) return false;
+  if (scan->blank.At(text_begin) < close &&
+      text.size() > kMaxWordWithBlanks) {
+    return false;
   }
   if (enc == 'B' || enc == 'b') {
     *bytes = DecodeBase64(text);
@@ -536,12 +572,13 @@ std::string DecodeRfc2047(std::string_view header) {
   bool last_was_word = false;
   size_t i = 0;
   size_t raw_begin = 0;  // start of plain text not yet copied
+  EncodedWordScan scan(header);
   while (i < header.size()) {
     const size_t start = header.find("=?", i);
     if (start == std::string_view::npos) break;
     std::string charset, bytes;
     size_t end = 0;
-    if (!ParseEncodedWord(header, start, &charset, &bytes, &end)) {
+    if (!ParseEncodedWord(header, start, &scan, &charset, &bytes, &end)) {
       i = start + 2;
       continue;
     }

@@ -588,4 +588,33 @@ std::string WordForm(std::string_view word) {
   return AsciiLower(word);
 }
 
+size_t JsonStringClose(std::string_view s, size_t open) {
+  for (size_t i = open + 1; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      return i;
+    }
+  }
+  return s.size();
+}
+
+size_t JsonDepth(std::string_view s, size_t limit) {
+  size_t depth = 0, max_depth = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"') {
+      i = JsonStringClose(s, i);
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) {
+        max_depth = depth;
+        if (max_depth > limit) return max_depth;
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
 }  // namespace threadsearch

@@ -2,6 +2,7 @@
 #ifndef THREADSEARCH_COMMON_TEXT_H_
 #define THREADSEARCH_COMMON_TEXT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -113,6 +114,16 @@ inline uint64_t Fnv1a64(std::string_view s,
 // first `max_bytes` + 1 bytes of the folded text only.
 std::string OneLineExcerpt(std::string_view s, size_t max_bytes,
                            bool* cut = nullptr);
+
+// Offset of the quote that closes the JSON string whose opening quote is
+// s[open]; s.size() when it does not close.
+size_t JsonStringClose(std::string_view s, size_t open);
+
+// Nesting depth of a JSON text (brackets outside strings), counted without
+// parsing; stops counting once past `limit`. nlohmann's parser is iterative
+// but its dump() and walks over a value are recursive: a text deeper than
+// the caller's limit is refused before parsing.
+size_t JsonDepth(std::string_view s, size_t limit);
 
 }  // namespace threadsearch
 

@@ -768,7 +768,10 @@ void Indexer::Impl::DropHintLink(StoredItem* p) {
 
 void Indexer::Impl::StartRelink(uint32_t top, bool rebuild) {
   assert(!relink);
-  relink.emplace();
+  // Not emplace(): clang takes a nested struct with default member
+  // initializers for not default-constructible inside its enclosing class
+  // (CWG 2335), and the libFuzzer build (clang) fails on it.
+  relink.emplace(Relink{});
   relink->top = top;
   relink->rebuild = rebuild;
   relink->queue.push_back(top);

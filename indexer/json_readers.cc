@@ -45,19 +45,6 @@ std::string Where(const InputStream& in, uint64_t line) {
   return in.name() + ":" + std::to_string(line);
 }
 
-// Offset of the quote that closes the JSON string whose opening quote is
-// s[open]; s.size() when it does not close.
-size_t StringClose(std::string_view s, size_t open) {
-  for (size_t i = open + 1; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;
-    } else if (s[i] == '"') {
-      return i;
-    }
-  }
-  return s.size();
-}
-
 // The state of a scan for the end of one JSON value, kept between calls so
 // that the value can arrive in pieces.
 struct ValueScan {
@@ -109,26 +96,6 @@ size_t ScanValue(std::string_view s, ValueScan* st, std::string_view stops) {
   }
   *st = ValueScan{i, depth, max_depth, in_string};
   return std::string_view::npos;
-}
-
-// Nesting depth of a JSON text (brackets outside strings); stops counting
-// once past `limit`.
-size_t JsonDepth(std::string_view s, size_t limit) {
-  size_t depth = 0, max_depth = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '"') {
-      i = StringClose(s, i);
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) {
-        max_depth = depth;
-        if (max_depth > limit) return max_depth;
-      }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
 }
 
 // 1-based line of the '{' of every object in document order.
@@ -196,7 +163,7 @@ bool CloseCutObject(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c == '"') {
-      i = StringClose(s, i);
+      i = JsonStringClose(s, i);
     } else if (c == '{' || c == '[') {
       if (open.size() == 1 && c == '[') {
         records = IsRecordArrayKey(KeyBefore(s, i));

@@ -26,6 +26,7 @@
 #include "common/text.h"
 #include "common/thread_store.h"
 #include "searcher/searcher.h"
+#include "server/http_server_internal.h"
 #include "server/json_codec.h"
 #include "server/listen_socket.h"
 #include "server/params.h"
@@ -341,6 +342,10 @@ class SearcherPool {
   std::atomic<uint64_t> generation_{0};
 };
 
+}  // namespace
+
+namespace {
+
 // Every value of a repeatable, comma-separated parameter.
 std::vector<std::string> ListParam(const ParamMap& ps, const char* name) {
   std::vector<std::string> out;
@@ -351,8 +356,8 @@ std::vector<std::string> ListParam(const ParamMap& ps, const char* name) {
   return out;
 }
 
-// The limits on a request's parameters: how many, how long each. On
-// failure *bad names the parameter at fault (none for too many).
+}  // namespace
+
 Status CheckParams(const ParamMap& ps, const HttpServerOptions& o,
                    std::string* bad) {
   if (ps.size() > kMaxParams) {
@@ -368,6 +373,8 @@ Status CheckParams(const ParamMap& ps, const HttpServerOptions& o,
   }
   return Status::OK();
 }
+
+namespace {
 
 // Fills page and limit from `page_param`/`limit_param`, enforcing the
 // limits; on failure *bad names the parameter.
@@ -402,7 +409,8 @@ Status ParsePaging(const ParamMap& ps, const HttpServerOptions& o,
   return Status::OK();
 }
 
-// The native /api/search parameters.
+}  // namespace
+
 Status ParseSearchParams(const ParamMap& ps, const HttpServerOptions& o,
                          SearchRequest* sreq, std::string* bad) {
   sreq->query = ParamValue(ps, "q");
@@ -453,6 +461,8 @@ Status ParseSearchParams(const ParamMap& ps, const HttpServerOptions& o,
   return Status::OK();
 }
 
+namespace {
+
 // The query's plain words, for a retry when the query language rejected a
 // client's text (HN Search API clients send free text). The operators
 // AND, OR and NOT become the ordinary words and, or, not.
@@ -469,18 +479,6 @@ std::string PlainWords(const std::string& q) {
   }
   return out;
 }
-
-// An HN Search API request, parsed.
-struct HnParams {
-  SearchRequest sreq;
-  NumericFilter nf;
-  bool nothing = false;     // the filters cannot match
-  bool count_only = false;  // hitsPerPage=0: nbHits alone
-  std::string text;         // the client's query text
-  // restrictSearchableAttributes=title: the text is matched in titles.
-  bool in_title = false;
-  std::vector<std::string> clauses;  // what its tags and filters add to it
-};
 
 // The client's text (in titles only with `in_title`) AND the clauses of
 // its tags and filters, in the query language.
@@ -559,6 +557,8 @@ std::string ApplyOptionalWords(const std::string& query,
   for (const std::string& w : required) out += (out.empty() ? "" : " ") + w;
   return out;
 }
+
+}  // namespace
 
 Status ParseHnParams(const ParamMap& ps, const HttpServerOptions& o,
                      bool by_date, HnParams* hp, std::string* bad) {
@@ -693,6 +693,8 @@ Status ParseHnParams(const ParamMap& ps, const HttpServerOptions& o,
   return Status::OK();
 }
 
+namespace {
+
 // An HN Search API page: the hits and how many matched.
 struct HnPage {
   std::vector<Hit> hits;
@@ -700,13 +702,28 @@ struct HnPage {
   std::vector<std::string> missing_shards;
 };
 
-Status RunHnSearch(Searcher& s, const SearchRequest& sreq, HnPage* out) {
+Status SearchInto(Searcher& s, const SearchRequest& sreq, HnPage* out) {
   Result<SearchResult> r = s.Search(sreq);
   if (!r.ok()) return r.status();
   out->total = r->total;
   out->hits = std::move(r->hits);
   out->missing_shards = std::move(r->missing_shards);
   return Status::OK();
+}
+
+// Runs hp's search (none when hp->nothing) into *out.
+Status RunHnSearch(Searcher& s, HnParams* hp, HnPage* out) {
+  *out = HnPage();
+  if (hp->nothing) return Status::OK();
+  Status st = SearchInto(s, hp->sreq, out);
+  if (st.code() == StatusCode::kInvalidArgument) {
+    // Free text the query language rejects: search its words instead,
+    // with the tags' clauses as they were.
+    hp->sreq.query = HnQuery(PlainWords(hp->text), hp->in_title, hp->clauses);
+    *out = HnPage();
+    st = SearchInto(s, hp->sreq, out);
+  }
+  return st;
 }
 
 // Algolia echoes the request's parameters, sorted and URL-encoded.
@@ -765,6 +782,49 @@ ParamMap NativeUrlParams(const Request& req) {
 
 }  // namespace
 
+Status HnSearchPage(Searcher& s, const ParamMap& ps,
+                    const HttpServerOptions& opts, Clock::time_point start,
+                    const std::string& index, HnParams* hp,
+                    std::string* body) {
+  SearchRequest& sreq = hp->sreq;
+  HnPage page;
+  TS_RETURN_IF_ERROR(RunHnSearch(s, hp, &page));
+  if (hp->count_only) page.hits.clear();
+  std::vector<StoredItem> roots;
+  for (const Hit& h : page.hits) {
+    Result<StoredItem> root = s.Get(h.shard, h.item.root_num);
+    roots.push_back(root.ok() ? std::move(root).value() : h.item);
+  }
+  AlgoliaPage p;
+  p.query = ParamValue(ps, "query");
+  p.params = EchoParams(ps);
+  p.index = index;
+  // Algolia's highlightPreTag/highlightPostTag (hn.algolia.com's front
+  // end marks matches with its own).
+  if (ps.count("highlightPreTag")) {
+    p.highlight_pre = ParamValue(ps, "highlightPreTag");
+  }
+  if (ps.count("highlightPostTag")) {
+    p.highlight_post = ParamValue(ps, "highlightPostTag");
+  }
+  p.nb_hits = page.total;
+  // Algolia's own flag for "the count may be short", plus which shards.
+  p.exhaustive = page.missing_shards.empty();
+  p.missing_shards = page.missing_shards;
+  p.page = sreq.page;
+  p.hits_per_page = hp->count_only ? 0 : sreq.limit;
+  uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
+  p.nb_pages = hp->count_only
+                   ? 0
+                   : static_cast<uint32_t>(std::min<uint64_t>(
+                         pages, opts.max_result_offset / sreq.limit));
+  p.processing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        Clock::now() - start)
+                        .count();
+  *body = AlgoliaSearchToJson(page.hits, roots, p);
+  return Status::OK();
+}
+
 struct HttpServer::Impl {
   HttpServerOptions opts;
   httplib::Server svr;
@@ -805,11 +865,6 @@ struct HttpServer::Impl {
   httplib::Server::HandlerResponse check_limits(const Request& req,
                                                 Response& res);
   void hn_search(const Request& req, Response& res, bool by_date);
-  // An HN Search API page as JSON (*body) for the parameters `ps`, parsed
-  // into *hp; `index` non-empty adds Algolia's native fields. A query
-  // the searcher rejects even as plain words is an error.
-  Status hn_page(Searcher& s, const ParamMap& ps, Clock::time_point start,
-                 const std::string& index, HnParams* hp, std::string* body);
   // The parameters of a native search of index `name` into *hp: NotFound
   // (kNoSuchIndex) for an index we do not serve, InvalidArgument for the
   // user index (users are fetched, not searched) and for a bad parameter
@@ -1026,62 +1081,9 @@ void HttpServer::Impl::hn_search(const Request& req, Response& res,
   SearcherPool::Lease s;
   if (!(st = pool->Acquire(&s)).ok()) return SendError(res, st, "");
   std::string body;
-  st = hn_page(*s, req.params, start, "", &hp, &body);
+  st = HnSearchPage(*s, req.params, opts, start, "", &hp, &body);
   if (!st.ok()) return SendError(res, st, "query");
   SendJson(res, 200, body);
-}
-
-Status HttpServer::Impl::hn_page(Searcher& s, const ParamMap& ps,
-                                 Clock::time_point start,
-                                 const std::string& index, HnParams* hp,
-                                 std::string* body) {
-  SearchRequest& sreq = hp->sreq;
-  HnPage page;
-  if (!hp->nothing) {
-    Status st = RunHnSearch(s, sreq, &page);
-    if (st.code() == StatusCode::kInvalidArgument) {
-      // Free text the query language rejects: search its words instead,
-      // with the tags' clauses as they were.
-      sreq.query = HnQuery(PlainWords(hp->text), hp->in_title, hp->clauses);
-      page = HnPage();
-      st = RunHnSearch(s, sreq, &page);
-    }
-    TS_RETURN_IF_ERROR(st);
-  }
-  if (hp->count_only) page.hits.clear();
-  std::vector<StoredItem> roots;
-  for (const Hit& h : page.hits) {
-    Result<StoredItem> root = s.Get(h.shard, h.item.root_num);
-    roots.push_back(root.ok() ? std::move(root).value() : h.item);
-  }
-  AlgoliaPage p;
-  p.query = ParamValue(ps, "query");
-  p.params = EchoParams(ps);
-  p.index = index;
-  // Algolia's highlightPreTag/highlightPostTag (hn.algolia.com's front
-  // end marks matches with its own).
-  if (ps.count("highlightPreTag")) {
-    p.highlight_pre = ParamValue(ps, "highlightPreTag");
-  }
-  if (ps.count("highlightPostTag")) {
-    p.highlight_post = ParamValue(ps, "highlightPostTag");
-  }
-  p.nb_hits = page.total;
-  // Algolia's own flag for "the count may be short", plus which shards.
-  p.exhaustive = page.missing_shards.empty();
-  p.missing_shards = page.missing_shards;
-  p.page = sreq.page;
-  p.hits_per_page = hp->count_only ? 0 : sreq.limit;
-  uint64_t pages = (page.total + sreq.limit - 1) / sreq.limit;
-  p.nb_pages = hp->count_only
-                   ? 0
-                   : static_cast<uint32_t>(std::min<uint64_t>(
-                         pages, opts.max_result_offset / sreq.limit));
-  p.processing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        Clock::now() - start)
-                        .count();
-  *body = AlgoliaSearchToJson(page.hits, roots, p);
-  return Status::OK();
 }
 
 void HttpServer::Impl::get_hn_item(const Request& req, Response& res) {
@@ -1151,7 +1153,7 @@ void HttpServer::Impl::native_search(const std::string& name,
   SearcherPool::Lease s;
   if (!(st = pool->Acquire(&s)).ok()) return SendAlgoliaError(res, st, "");
   std::string body;
-  st = hn_page(*s, ps, start, name, &hp, &body);
+  st = HnSearchPage(*s, ps, opts, start, name, &hp, &body);
   if (!st.ok()) return SendAlgoliaError(res, st, "query");
   SendJson(res, 200, body);
 }
@@ -1197,8 +1199,8 @@ void HttpServer::Impl::post_index_queries(const Request& req, Response& res) {
   std::string body = R"({"results":[)";
   for (size_t i = 0; i < qs->size(); ++i) {
     std::string page;
-    st = hn_page(*s, (*qs)[i].params, Clock::now(), (*qs)[i].index, &parsed[i],
-                 &page);
+    st = HnSearchPage(*s, (*qs)[i].params, opts, Clock::now(), (*qs)[i].index,
+                      &parsed[i], &page);
     if (!st.ok()) {
       return SendAlgoliaError(res, st,
                               "requests[" + std::to_string(i) + "].query");

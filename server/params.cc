@@ -904,6 +904,9 @@ std::string ParamValue(const ParamMap& ps, const std::string& name) {
 
 namespace {
 
+// How deep a request body may nest.
+constexpr size_t kMaxBodyDepth = 64;
+
 // A JSON field's value as a parameter's text (see ParseAlgoliaQueryBody).
 std::string ParamText(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -922,6 +925,13 @@ std::string ParamText(const nlohmann::json& v) {
 // The JSON document `body`; InvalidArgument naming the body otherwise.
 Result<nlohmann::json> ParseBody(std::string_view body) {
   if (TrimAscii(body).empty()) return nlohmann::json::object();
+  // A search nests four deep ({"requests": [{"tagFilters": [[…]]}]}), but
+  // ParamText's dump() recurses: a 1 MiB body of brackets overflowed the
+  // stack.
+  if (JsonDepth(body, kMaxBodyDepth) > kMaxBodyDepth) {
+    return Bad("body", "JSON nested deeper than " +
+                           std::to_string(kMaxBodyDepth) + " levels");
+  }
   try {
     return nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {

@@ -1570,6 +1570,28 @@ TEST_F(AlgoliaTest, NativeMultiQueriesAnswerInOrder) {
   EXPECT_EQ(e.json(), (json{{"results", json::array()}}));
 }
 
+// A body of nested brackets within the size limit (found by fuzzing: its
+// array, turned back into text, overflowed the stack and took the server
+// down) is a 400 naming the body, and the server keeps answering.
+TEST_F(AlgoliaTest, DeeplyNestedBodyIsRefused) {
+  const size_t deep = 500000;  // 1 MB, under the 1 MiB body limit
+  const std::string brackets = std::string(deep, '[') + std::string(deep, ']');
+  for (const auto& [path, body] :
+       {std::pair<std::string, std::string>{"/1/indexes/Item_production/query",
+                                            "{\"tagFilters\": " + brackets + "}"},
+        {"/1/indexes/*/queries",
+         "{\"requests\": [{\"indexName\": \"Item_production\", \"a\": " +
+             brackets + "}]}"}}) {
+    Reply r = Post(*server_, path, body);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(r.json()["message"], "body: JSON nested deeper than 64 levels")
+        << path;
+  }
+  EXPECT_EQ(Fetch("/1/indexes/Item_production?query=apple").status, 200);
+  // As deep as a search needs is fine.
+  EXPECT_TRUE(ParseAlgoliaQueryBody(R"({"tagFilters": [["a", "b"]]})").ok());
+}
+
 TEST_F(AlgoliaTest, NativeErrorsAreAlgoliaShaped) {
   const json no_index = {{"message", "Index does not exist"}, {"status", 404}};
   Reply r = Fetch("/1/indexes/Items?query=apple");

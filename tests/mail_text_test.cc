@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "common/item.h"
@@ -61,6 +62,28 @@ TEST(MailTextTest, DecodeRfc2047) {
   EXPECT_EQ(
       DecodeRfc2047("Re: \xd0\xd2\xc9\xd7\xc5\xd4 =?utf-8?q?caf=C3=A9?="),
       "Re: \u043f\u0440\u0438\u0432\u0435\u0442 caf\u00e9");
+}
+
+// Found by fuzzing: every "=?" that starts no encoded word searched to the
+// header's end for a "?=", so a long header of them (a folded Subject may
+// run to megabytes) took minutes. Now each byte is looked at a few times.
+TEST(MailTextTest, DecodeRfc2047IsLinearInFailedWords) {
+  std::string unclosed, far_closed;
+  for (int i = 0; i < 300000; ++i) unclosed += "=?a?Q?x";
+  // Each word reaches a "?=" only past a line break, or past blanks and
+  // further than a word goes: none is decoded.
+  for (int i = 0; i < 100000; ++i) far_closed += "=?a?Q?x y\n";
+  far_closed += "?=";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(DecodeRfc2047(unclosed), unclosed);
+  EXPECT_EQ(DecodeRfc2047(far_closed), far_closed);
+  // Words that do close are still decoded among them.
+  EXPECT_EQ(DecodeRfc2047(unclosed + "\n =?utf-8?q?caf=C3=A9?="),
+            unclosed + "\n caf\u00e9");
+  const double secs = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  EXPECT_LT(secs, 10) << "quadratic in the number of \"=?\"";
 }
 
 TEST(MailTextTest, DecodeQuotedPrintable) {

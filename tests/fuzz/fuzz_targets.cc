@@ -2,9 +2,11 @@
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "common/mail_text.h"
 #include "common/text.h"
@@ -12,6 +14,8 @@
 #include "indexer/input_stream.h"
 #include "indexer/readers.h"
 #include "searcher/searcher.h"
+#include "server/http_server_internal.h"
+#include "server/params.h"
 
 namespace threadsearch::fuzz {
 
@@ -118,11 +122,71 @@ void FuzzQuery(const uint8_t* data, size_t size) {
   }
 }
 
+// A failure the server answers with a 400: InvalidArgument, with a message.
+void RequireClientError(const Status& st, const char* what) {
+  if (st.code() != StatusCode::kInvalidArgument || st.message().empty()) {
+    fprintf(stderr, "%s: %s\n", what, st.ToString().c_str());
+    Require(false, "an error other than InvalidArgument with a message");
+  }
+}
+
+// One HN Search API request as the server handles it: the limits every
+// route checks, the parsing of /api/search and of the HN Search API, then
+// the search (retried as plain words) and the page as JSON.
+void FuzzHnRequest(const ParamMap& ps, bool by_date, const std::string& index) {
+  const HttpServerOptions o;
+  std::string bad;
+  Status st = CheckParams(ps, o, &bad);
+  if (!st.ok()) return RequireClientError(st, "CheckParams");
+  SearchRequest native;
+  st = ParseSearchParams(ps, o, &native, &bad);
+  if (!st.ok()) {
+    RequireClientError(st, "ParseSearchParams");
+    Require(!bad.empty(), "ParseSearchParams: no parameter named");
+  }
+  HnParams hp;
+  bad.clear();
+  st = ParseHnParams(ps, o, by_date, &hp, &bad);
+  if (!st.ok()) {
+    RequireClientError(st, "ParseHnParams");
+    Require(!bad.empty(), "ParseHnParams: no parameter named");
+    return;
+  }
+  std::string body;
+  st = HnSearchPage(*QuerySearcher(), ps, o, std::chrono::steady_clock::now(),
+                    index, &hp, &body);
+  if (!st.ok()) return RequireClientError(st, "HnSearchPage");
+  Require(nlohmann::json::accept(body), "the page is not JSON");
+}
+
+// The input as a URL's query string (GET /api/v1/search?…), as the body of
+// POST /1/indexes/NAME/query and as that of POST /1/indexes/*/queries.
+void FuzzHnParams(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  const bool by_date = size % 2 == 1;
+  ParamMap ps;
+  for (auto& [k, v] : ParseQueryString(in)) ps.emplace(k, v);
+  FuzzHnRequest(ps, by_date, "");
+  Result<ParamMap> body = ParseAlgoliaQueryBody(in);
+  if (body.ok()) {
+    FuzzHnRequest(*body, by_date, "Item_production");
+  } else {
+    RequireClientError(body.status(), "ParseAlgoliaQueryBody");
+  }
+  Result<std::vector<AlgoliaIndexQuery>> qs = ParseAlgoliaQueriesBody(in);
+  if (!qs.ok()) return RequireClientError(qs.status(), "ParseAlgoliaQueriesBody");
+  // The server refuses more than 50 searches in one request.
+  for (size_t i = 0; i < qs->size() && i < 50; ++i) {
+    const AlgoliaIndexQuery& q = (*qs)[i];
+    FuzzHnRequest(q.params, q.index == "Item_production_sort_date", q.index);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> TargetNames() {
-  return {"auto",      "mbox",        "hn-json", "algolia", "bigquery",
-          "pushshift", "thread-page", "text",    "query"};
+  return {"auto",      "mbox",        "hn-json", "algolia",  "bigquery",
+          "pushshift", "thread-page", "text",    "query",    "hn-params"};
 }
 
 bool RunTarget(const std::string& target, const uint8_t* data, size_t size) {
@@ -132,6 +196,10 @@ bool RunTarget(const std::string& target, const uint8_t* data, size_t size) {
   }
   if (target == "query") {
     FuzzQuery(data, size);
+    return true;
+  }
+  if (target == "hn-params") {
+    FuzzHnParams(data, size);
     return true;
   }
   Result<Format> f = ParseFormat(target);

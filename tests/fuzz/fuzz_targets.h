@@ -16,7 +16,9 @@ bool RunTarget(const std::string& target, const uint8_t* data, size_t size);
 
 // Every target name: one per input format ("mbox", "hn-json", "algolia",
 // "bigquery", "pushshift", "thread-page", "auto"), "text" (mail and HTML
-// helpers) and "query" (the query language through Searcher::Search).
+// helpers), "query" (the query language through Searcher::Search) and
+// "hn-params" (the HN Search API's parameters as a query string and as
+// Algolia's native JSON bodies, parsed and searched as the server does).
 std::vector<std::string> TargetNames();
 
 }  // namespace threadsearch::fuzz
