@@ -9,11 +9,7 @@ namespace threadsearch {
 
 namespace {
 
-struct Token {
-  size_t begin = 0, end = 0;
-  int match = -1;
-  double weight = 0;
-};
+using snippet_internal::Token;
 
 // Back to the start of a UTF-8 character.
 size_t CharStart(std::string_view s, size_t i) {
@@ -74,8 +70,9 @@ int SnippetTerms::Match(std::string_view lower, double* weight) const {
   return -1;
 }
 
-std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
-                        size_t max_bytes, bool* matched) {
+namespace snippet_internal {
+
+std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
   std::vector<Token> tokens;
   for (size_t i = 0; i < text.size();) {
     i = NextWord(text, i);
@@ -90,36 +87,64 @@ std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
     tokens.push_back(t);
     i = j;
   }
-  // The best window: starting at a matching word, as many words as fit;
-  // scored by the weight of the distinct query words in it, then by how
-  // many matches it holds. Ties go to the earliest.
+  return tokens;
+}
+
+Window BestWindow(const std::vector<Token>& tokens, size_t nterms,
+                  size_t max_bytes) {
+  // One pass: the window's end only moves on as its start does, and
+  // `count` holds how often each query term occurs in tokens [lo, hi).
   size_t best_first = 0, best_last = 0;
   double best_score = -1;
   bool any = false;
-  std::vector<int> seen;
+  std::vector<uint32_t> count(nterms, 0);
+  std::vector<double> weight(nterms, 0);
+  size_t lo = 0, hi = 0, matches = 0;
+  auto add = [&](const Token& t) {
+    if (t.match < 0) return;
+    ++count[t.match];
+    weight[t.match] = t.weight;
+    ++matches;
+  };
+  auto remove = [&](const Token& t) {
+    if (t.match < 0) return;
+    --count[t.match];
+    --matches;
+  };
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i].match < 0) continue;
     any = true;
-    seen.clear();
-    double score = 0;
-    size_t j = i;
-    for (; j < tokens.size(); ++j) {
-      if (tokens[j].end - tokens[i].begin > max_bytes) break;
-      if (tokens[j].match >= 0) {
-        if (std::find(seen.begin(), seen.end(), tokens[j].match) ==
-            seen.end()) {
-          seen.push_back(tokens[j].match);
-          score += tokens[j].weight;
-        }
-        score += 1e-3;
-      }
+    if (hi <= i) {
+      std::fill(count.begin(), count.end(), 0);
+      matches = 0;
+      lo = hi = i;
     }
+    for (; lo < i; ++lo) remove(tokens[lo]);
+    for (; hi < tokens.size() && tokens[hi].end - tokens[i].begin <= max_bytes;
+         ++hi) {
+      add(tokens[hi]);
+    }
+    double score = 0;
+    for (size_t m = 0; m < count.size(); ++m) {
+      if (count[m] > 0) score += weight[m];
+    }
+    score += 1e-3 * static_cast<double>(matches);
     if (score > best_score + 1e-9) {
       best_score = score;
       best_first = i;
-      best_last = j;  // one past the last word that fits
+      best_last = hi;  // one past the last word that fits
     }
   }
+  return {best_first, best_last, any};
+}
+
+}  // namespace snippet_internal
+
+std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
+                        size_t max_bytes, bool* matched) {
+  const std::vector<Token> tokens = snippet_internal::Tokenize(text, terms);
+  const auto [best_first, best_last, any] =
+      snippet_internal::BestWindow(tokens, terms.size(), max_bytes);
   if (matched) *matched = any;
   size_t begin = 0, end = 0;
   if (!any) {

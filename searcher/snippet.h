@@ -29,6 +29,8 @@ class SnippetTerms {
   // A wildcard: matches every word starting with `prefix`.
   void AddPrefix(const std::string& prefix, double weight);
   bool empty() const { return entries_.empty(); }
+  // How many query terms there are: Match returns one of [0, size()).
+  size_t size() const { return entries_.size(); }
   // The query term `lower` (a lower-cased word of the text) matches, or -1;
   // its weight in *weight.
   int Match(std::string_view lower, double* weight) const;
@@ -62,6 +64,29 @@ class SnippetTerms {
 // `*matched` (optional) tells whether any word matched.
 std::string MakeSnippet(std::string_view text, const SnippetTerms& terms,
                         size_t max_bytes, bool* matched = nullptr);
+
+namespace snippet_internal {
+
+// MakeSnippet's steps, for tests.
+struct Token {
+  size_t begin = 0, end = 0;
+  int match = -1;  // the query term it matches (SnippetTerms::Match)
+  double weight = 0;
+};
+// The words of `text`, each with the query term it matches.
+std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms);
+// The best window of words [first, last), starting at a matching word and
+// ending where the next word would pass `max_bytes`: the most weight of
+// distinct query terms (of `nterms`), then the most matches; the earliest
+// of equals. `any`: whether any word matches (else the window is empty).
+struct Window {
+  size_t first = 0, last = 0;
+  bool any = false;
+};
+Window BestWindow(const std::vector<Token>& tokens, size_t nterms,
+                  size_t max_bytes);
+
+}  // namespace snippet_internal
 
 }  // namespace threadsearch
 

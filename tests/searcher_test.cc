@@ -597,6 +597,91 @@ TEST_F(SearcherTest, ThreadFilterAndThreadView) {
   EXPECT_GE(view->size, t.total);
 }
 
+// The best window as MakeSnippet found it before its search became one
+// pass: each window scored from scratch (the matches times the words of a
+// window), the reference the one-pass search must agree with.
+snippet_internal::Window ReferenceWindow(
+    const std::vector<snippet_internal::Token>& tokens, size_t max_bytes) {
+  snippet_internal::Window best;
+  double best_score = -1;
+  std::vector<int> seen;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].match < 0) continue;
+    best.any = true;
+    seen.clear();
+    double score = 0;
+    size_t j = i;
+    for (; j < tokens.size(); ++j) {
+      if (tokens[j].end - tokens[i].begin > max_bytes) break;
+      if (tokens[j].match >= 0) {
+        if (std::find(seen.begin(), seen.end(), tokens[j].match) ==
+            seen.end()) {
+          seen.push_back(tokens[j].match);
+          score += tokens[j].weight;
+        }
+        score += 1e-3;
+      }
+    }
+    if (score > best_score + 1e-9) {
+      best_score = score;
+      best.first = i;
+      best.last = j;
+    }
+  }
+  return best;
+}
+
+// The one-pass window search picks the window the quadratic one did, for
+// a real message queried by sets of its own words of every size (common
+// words, so windows hold many matches), weighed apart and alike, at
+// several lengths, and for texts with a word longer than the length.
+TEST(SnippetTest, OnePassWindowAgreesWithTheReference) {
+  const Xapian::Stem stem("english");
+  const std::string mail = ReadFileOrDie(
+      std::string(TS_TEST_DATA) + "/mail/r-help-2004-April-524-533.txt");
+  std::vector<std::string> words;
+  for (size_t i = 0; i < mail.size();) {
+    i = NextWord(mail, i);
+    if (i == mail.size()) break;
+    const size_t j = WordEnd(mail, i);
+    words.push_back(WordForm(mail.substr(i, j - i)));
+    i = j;
+  }
+  ASSERT_GT(words.size(), 300u);
+  std::mt19937 rng(20261126);
+  const std::string long_word(300, 'x');
+  int compared = 0, inside = 0;
+  for (int round = 0; round < 300; ++round) {
+    SnippetTerms terms(stem);
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int k = 0; k < n; ++k) {
+      terms.AddWord(words[rng() % words.size()], 0.5 + (rng() % 4) * 0.25);
+    }
+    if (round % 7 == 0) terms.AddPrefix("th", 0.3);
+    const size_t start = rng() % (mail.size() / 2);
+    std::string text = mail.substr(start, 200 + rng() % 4000);
+    if (round % 11 == 0) text.insert(text.size() / 2, " " + long_word + " ");
+    const auto tokens = snippet_internal::Tokenize(text, terms);
+    for (size_t max_bytes : {40, 120, 200, 260}) {
+      const snippet_internal::Window got =
+          snippet_internal::BestWindow(tokens, terms.size(), max_bytes);
+      const snippet_internal::Window want = ReferenceWindow(tokens, max_bytes);
+      EXPECT_EQ(got.first, want.first) << "round " << round << " " << max_bytes;
+      EXPECT_EQ(got.last, want.last) << "round " << round << " " << max_bytes;
+      EXPECT_EQ(got.any, want.any);
+      ++compared;
+      // A window past the text's first match.
+      if (got.any) {
+        size_t first_match = 0;
+        while (tokens[first_match].match < 0) ++first_match;
+        inside += got.first > first_match;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 1200);
+  EXPECT_GT(inside, 200);
+}
+
 // MayMatchStart, the test a word of the text passes before Match, never
 // turns away a word Match takes: every word of a real message, queried by
 // a share of its own words in other cases, stems, a prefix and non-ASCII.
