@@ -12,10 +12,16 @@
 //               [--no-cached-lengths]  (Xapian's BM25Weight reads lengths)
 //               [--no-parallel-count]  (the count pass after the page)
 //               [--threads N]  (N threads, a Searcher each, all at once)
+//               [--block-min N]  (block maxima for terms in N documents of
+//                                 a part; 0: none)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
-//    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …}
+//    "p99_ms": …, "mean_ms": …, "max_ms": …, "total_ms": …,
+//    "block_tables": …, "blocks_skipped": …}
 //
-// `hits` sums the hits returned (a sanity check that the queries match).
+// `hits` sums the hits returned (a sanity check that the queries match);
+// block_tables and blocks_skipped count, over every pass, the block maxima
+// made and the blocks of postings the match skipped with them
+// (searcher/bm25_source.h).
 // With --threads N (throughput), every thread runs the whole set, each
 // starting at its own offset, the timed passes started together; the
 // summary covers all N passes and adds "threads" and "queries_per_s" (all
@@ -30,6 +36,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -37,6 +44,7 @@
 
 #include "bench/bench_util.h"
 
+#include "searcher/bm25_source.h"
 #include "searcher/searcher.h"
 
 namespace {
@@ -48,7 +56,8 @@ int Usage() {
   std::cerr << "usage: bench_query --db DIR --queries FILE [--warm N] "
                "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
                "       [--rescore-window N] [--title-weight W] "
-               "[--no-cached-lengths] [--no-parallel-count] [--threads N]\n";
+               "[--no-cached-lengths] [--no-parallel-count] [--threads N]\n"
+               "       [--block-min N]\n";
   return 2;
 }
 
@@ -94,6 +103,12 @@ int main(int argc, char** argv) {
       window = static_cast<uint32_t>(std::atoi(v));
     } else if (a == "--title-weight" && (v = next())) {
       title_weight = std::atof(v);
+    } else if (a == "--block-min" && (v = next())) {
+      const long n = std::atol(v);
+      if (n < 0) return Usage();
+      threadsearch::BlockMaxima::SetMinPostings(
+          n == 0 ? std::numeric_limits<Xapian::doccount>::max()
+                 : static_cast<Xapian::doccount>(n));
     } else {
       return Usage();
     }
@@ -187,10 +202,16 @@ int main(int argc, char** argv) {
     std::ofstream out(times_path);
     for (double d : ms) out << d << "\n";
   }
-  if (threads == 0) return threadsearch::bench::PrintLatencySummary(ms, errors, hits);
-  const double wall = std::chrono::duration<double>(end - start).count();
-  std::string extra = "\"threads\": " + std::to_string(threads) +
-                      ", \"queries_per_s\": " +
-                      std::to_string(static_cast<double>(ms.size()) / wall);
+  std::string extra =
+      "\"block_tables\": " +
+      std::to_string(threadsearch::BlockMaxima::Made()) +
+      ", \"blocks_skipped\": " +
+      std::to_string(threadsearch::BlockMaxima::Skipped());
+  if (threads > 0) {
+    const double wall = std::chrono::duration<double>(end - start).count();
+    extra += ", \"threads\": " + std::to_string(threads) +
+             ", \"queries_per_s\": " +
+             std::to_string(static_cast<double>(ms.size()) / wall);
+  }
   return threadsearch::bench::PrintLatencySummary(ms, errors, hits, extra);
 }

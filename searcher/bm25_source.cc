@@ -1,7 +1,9 @@
 #include "searcher/bm25_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <unordered_set>
@@ -115,14 +117,172 @@ Cache& TheCache() {
   return *cache;
 }
 
-// Xapian::BM25Weight (1.4) for one term of query frequency 1 and no
-// relevance set; see searcher/proximity.cc for the same statistics.
+// BM25's term-frequency part, as Bm25Source weighs a posting.
+double TfPart(double wdf, double normlen, const Bm25Params& p) {
+  const double denom = p.k1 * (normlen * p.b + (1 - p.b)) + wdf;
+  return wdf / denom;
+}
+
+// The largest weight of each block of kBlock postings of a source, in
+// docid order, with the block's last docid.
+struct Blocks {
+  static constexpr size_t kBlock = 128;
+  std::vector<Xapian::docid> last;
+  std::vector<double> max;
+  std::vector<double> rest;  // the largest of max[i..]
+};
+
+// Blocks by key (a source's terms, scales, statistics and parameters, and
+// the identity of its part's DocLengths), least recently used dropped past
+// BlockMaxima::kMaxBytes.
+class BlockCache {
+ public:
+  // The blocks for `key`, made by `make` when missing (or nullptr when it
+  // fails). An entry lives while `lengths` does: its address names the
+  // part's revision only while it is alive.
+  std::shared_ptr<const Blocks> For(
+      const std::string& key,
+      const std::shared_ptr<const std::vector<uint32_t>>& lengths,
+      const std::function<std::shared_ptr<const Blocks>()>& make) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = index_.find(key);
+      if (it != index_.end()) {
+        if (it->second->owner.lock() == lengths) {
+          lru_.splice(lru_.begin(), lru_, it->second);
+          return it->second->blocks;
+        }
+        Drop(it->second);  // a freed revision's, at a reused address
+      }
+    }
+    std::shared_ptr<const Blocks> blocks = make();
+    if (!blocks) return nullptr;
+    const size_t bytes = key.size() + 64 +
+                         blocks->last.size() *
+                             (sizeof(Xapian::docid) + 2 * sizeof(double));
+    std::lock_guard<std::mutex> lock(mu_);
+    ++made_;
+    if (bytes > BlockMaxima::kMaxBytes) return blocks;
+    auto it = index_.find(key);
+    if (it != index_.end()) Drop(it->second);  // made meanwhile elsewhere
+    lru_.push_front(Entry{key, lengths, blocks, bytes});
+    index_.emplace(key, lru_.begin());
+    bytes_ += bytes;
+    while (bytes_ > BlockMaxima::kMaxBytes) Drop(std::prev(lru_.end()));
+    return blocks;
+  }
+
+  uint64_t made() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return made_;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::weak_ptr<const std::vector<uint32_t>> owner;
+    std::shared_ptr<const Blocks> blocks;
+    size_t bytes = 0;
+  };
+  void Drop(std::list<Entry>::iterator it) {
+    bytes_ -= it->bytes;
+    index_.erase(it->key);
+    lru_.erase(it);
+  }
+
+  std::mutex mu_;
+  std::list<Entry> lru_;  // most recently used first
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  size_t bytes_ = 0;
+  uint64_t made_ = 0;
+};
+
+std::atomic<Xapian::doccount> min_block_postings{2048};
+std::atomic<uint64_t> blocks_skipped{0};
+
+BlockCache& TheBlockCache() {
+  static BlockCache* cache = new BlockCache;  // never destroyed
+  return *cache;
+}
+
+// A term's BM25 statistics: Xapian::BM25Weight (1.4) for a term of query
+// frequency 1 and no relevance set; see searcher/proximity.cc for the same.
+struct TermStats {
+  std::string term;
+  double termweight = 0;  // 0: the term is in no document (or none given)
+};
+
+TermStats StatsOf(const Xapian::Database& db, const std::string& term,
+                  const Bm25Params& p) {
+  TermStats s{term, 0};
+  if (term.empty()) return s;
+  const double n = db.get_doccount();
+  const Xapian::doccount tf = db.get_termfreq(term);
+  if (tf == 0 || n == 0) return s;
+  double tw = (n - tf + 0.5) / (tf + 0.5);
+  if (tw < 2) tw = tw * 0.5 + 1;
+  s.termweight = std::log(tw) * (p.k1 + 1);
+  return s;
+}
+
+// A term's postings in a part, and where its wdfs go in a MatchSeen.
+struct Walk {
+  Xapian::PostingIterator it, end;
+  bool record = false;                   // the term is wanted
+  MatchSeen::Wdfs* recording = nullptr;  // its list, made on first use
+  std::string term, uuid;
+
+  void Init(const Xapian::Database& part, const std::string& t,
+            const MatchSeen* seen, const std::string& part_uuid) {
+    it = part.postlist_begin(t);
+    end = part.postlist_end(t);
+    term = t;
+    uuid = part_uuid;
+    recording = nullptr;
+    record = seen != nullptr && seen->wdf_terms.count(t) > 0;
+  }
+  // The term's wdf in `did` (0 when it lacks the term), moving forward
+  // only: callers ask in docid order.
+  Xapian::termcount WdfAt(Xapian::docid did) {
+    if (it != end && *it < did) it.skip_to(did);
+    return it != end && *it == did ? it.get_wdf() : 0;
+  }
+  // Adds (did, wdf) to the term's list in `seen` (when it is wanted there:
+  // never without a `seen`).
+  void Record(Xapian::docid did, Xapian::termcount wdf, MatchSeen* seen) {
+    if (!record) return;
+    if (recording == nullptr) recording = &seen->wdfs[uuid][term];
+    if (!recording->empty() && recording->back().first == did) return;
+    if (recording->size() >= MatchSeen::kMaxWdfs) {
+      seen->overflowed.insert(term);
+      record = false;
+      return;
+    }
+    recording->emplace_back(did, wdf);
+  }
+};
+
+// The weights of BM25Weight(k1, 0, 1, b, min_normlen) for the postings of
+// `main`, plus, at the same documents, `exact_scale` times those of `exact`
+// and `title_scale` times those of `title` (each when given). Those two
+// terms' postings are read only at the documents the match weighs: under
+// a query's AND, where the stem of a word drives, that is the few
+// documents that match the whole query, not every one the stem's postings
+// move through (as AND_MAYBE's right side does).
+//
+// With Bm25Params::unscaled, a source of a term in at least
+// BlockMaxima::MinPostings() documents of a part skips the blocks of its
+// postings whose largest weight is below what the match asks of it.
 class Bm25Source : public Xapian::PostingSource {
  public:
-  Bm25Source(std::string term, double termweight, double len_factor,
+  Bm25Source(TermStats main, TermStats exact, double exact_scale,
+             TermStats title, double title_scale, double len_factor,
              const Bm25Params& p, std::shared_ptr<MatchSeen> seen)
-      : term_(std::move(term)),
-        termweight_(termweight),
+      : main_(std::move(main)),
+        exact_(std::move(exact)),
+        title_(std::move(title)),
+        exact_scale_(exact_scale),
+        title_scale_(title_scale),
         len_factor_(len_factor),
         p_(p),
         seen_(std::move(seen)) {}
@@ -134,88 +294,210 @@ class Bm25Source : public Xapian::PostingSource {
   void init(const Xapian::Database& part) override {
     part_ = part;
     lengths_ = DocLengths::For(part);
-    recording_ = nullptr;
-    record_ = false;
+    std::string uuid;
     if (seen_) {
-      uuid_ = part.get_uuid();
-      if (lengths_) seen_->lengths[uuid_] = lengths_;
-      record_ = seen_->wdf_terms.count(term_) > 0;
+      uuid = part.get_uuid();
+      if (lengths_) seen_->lengths[uuid] = lengths_;
     }
-    it_ = part.postlist_begin(term_);
-    end_ = part.postlist_end(term_);
+    main_walk_.Init(part, main_.term, seen_.get(), uuid);
+    has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
+    if (has_exact_) exact_walk_.Init(part, exact_.term, seen_.get(), uuid);
+    has_title_ = title_scale_ != 0 && title_.termweight != 0;
+    if (has_title_) title_walk_.Init(part, title_.term, seen_.get(), uuid);
     started_ = false;
-    part_freq_ = part.get_termfreq(term_);
+    part_freq_ = part.get_termfreq(main_.term);
+    blocks_.reset();
+    block_ = 0;
+    if (p_.unscaled && lengths_ && part_freq_ >= BlockMaxima::MinPostings()) {
+      blocks_ = TheBlockCache().For(BlockKey(), lengths_,
+                                    [this] { return MakeBlocks(); });
+    }
     // The largest weight any posting here can have: the most frequent
     // occurrence in the shortest document (Xapian prunes with it).
-    const double wdf = part.get_wdf_upper_bound(term_);
     const double normlen = std::max(
         part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
-    set_maxweight(wdf == 0 ? 0 : Weight(wdf, normlen) * (1 + 1e-9));
+    double max = MaxWeight(part, main_, normlen);
+    if (has_exact_) max += exact_scale_ * MaxWeight(part, exact_, normlen);
+    if (has_title_) max += title_scale_ * MaxWeight(part, title_, normlen);
+    max *= 1 + 1e-9;
+    // Tighter: the largest weight the part's postings have. It bounds the
+    // other words of an AND, which then ask more of this one.
+    if (blocks_ && !blocks_->rest.empty()) max = std::min(max, blocks_->rest[0]);
+    set_maxweight(max);
   }
 
-  void next(double) override {
+  void next(double min_wt) override {
     if (started_) {
-      ++it_;
+      ++main_walk_.it;
     } else {
       started_ = true;
     }
+    SkipBlocks(min_wt);
   }
-  void skip_to(Xapian::docid did, double) override {
+  void skip_to(Xapian::docid did, double min_wt) override {
     started_ = true;
-    it_.skip_to(did);
+    main_walk_.it.skip_to(did);
+    SkipBlocks(min_wt);
   }
-  bool at_end() const override { return it_ == end_; }
-  Xapian::docid get_docid() const override { return *it_; }
+  bool at_end() const override { return main_walk_.it == main_walk_.end; }
+  Xapian::docid get_docid() const override { return *main_walk_.it; }
 
   double get_weight() const override {
-    const Xapian::docid did = *it_;
-    const Xapian::termcount wdf = it_.get_wdf();
-    if (record_) Record(did, wdf);
-    const double len = lengths_ && did < lengths_->size()
-                           ? (*lengths_)[did]
-                           : part_.get_doclength(did);
-    return Weight(wdf, std::max(len * len_factor_, p_.min_normlen));
+    return WeightAt(*main_walk_.it, main_walk_.it.get_wdf(), &exact_walk_,
+                    &title_walk_, seen_.get());
   }
 
   PostingSource* clone() const override {
-    return new Bm25Source(term_, termweight_, len_factor_, p_, seen_);
+    return new Bm25Source(main_, exact_, exact_scale_, title_, title_scale_,
+                          len_factor_, p_, seen_);
   }
   std::string get_description() const override {
-    return "Bm25Source(" + term_ + ")";
+    std::string d = "Bm25Source(" + main_.term;
+    if (exact_scale_ != 0 && !exact_.term.empty()) {
+      d += ", " + exact_.term + " * " + std::to_string(exact_scale_);
+    }
+    if (title_scale_ != 0 && !title_.term.empty()) {
+      d += ", " + title_.term + " * " + std::to_string(title_scale_);
+    }
+    return d + ")";
   }
 
  private:
-  double Weight(double wdf, double normlen) const {
-    const double denom = p_.k1 * (normlen * p_.b + (1 - p_.b)) + wdf;
-    return termweight_ * (wdf / denom);
+  double Weight(const TermStats& t, double wdf, double normlen) const {
+    return t.termweight * TfPart(wdf, normlen, p_);
+  }
+  double MaxWeight(const Xapian::Database& part, const TermStats& t,
+                   double normlen) const {
+    const double wdf = part.get_wdf_upper_bound(t.term);
+    return wdf == 0 ? 0 : Weight(t, wdf, normlen);
+  }
+  // The weight of `did`, in which the main term has `wdf`; `exact` and
+  // `title` are moved on to `did`. With `seen`, records the wdfs.
+  double WeightAt(Xapian::docid did, Xapian::termcount wdf, Walk* exact,
+                  Walk* title, MatchSeen* seen) const {
+    if (seen) main_walk_.Record(did, wdf, seen);
+    const double len = lengths_ && did < lengths_->size()
+                           ? (*lengths_)[did]
+                           : part_.get_doclength(did);
+    const double normlen = std::max(len * len_factor_, p_.min_normlen);
+    double w = Weight(main_, wdf, normlen);
+    if (has_exact_) {
+      if (const Xapian::termcount e = exact->WdfAt(did)) {
+        if (seen) exact->Record(did, e, seen);
+        w += exact_scale_ * Weight(exact_, e, normlen);
+      }
+    }
+    if (has_title_) {
+      if (const Xapian::termcount t = title->WdfAt(did)) {
+        w += title_scale_ * Weight(title_, t, normlen);
+      }
+    }
+    return w;
+  }
+  // What the blocks' weights depend on, but for the part's postings: the
+  // terms, their weights and scales, the parameters, and the identity of
+  // the part's revision (its DocLengths).
+  std::string BlockKey() const {
+    std::string key;
+    auto add = [&key](const auto& v) {
+      key.append(reinterpret_cast<const char*>(&v), sizeof v);
+    };
+    add(static_cast<const void*>(lengths_.get()));
+    for (double d : {len_factor_, p_.k1, p_.b, p_.min_normlen,
+                     main_.termweight, has_exact_ ? exact_scale_ : 0.0,
+                     has_exact_ ? exact_.termweight : 0.0,
+                     has_title_ ? title_scale_ : 0.0,
+                     has_title_ ? title_.termweight : 0.0}) {
+      add(d);
+    }
+    for (const std::string* t : {&main_.term, &exact_.term, &title_.term}) {
+      add(t->size());
+      key += *t;
+    }
+    return key;
+  }
+  // One pass over the part's postings, weighing each as get_weight does.
+  std::shared_ptr<const Blocks> MakeBlocks() const {
+    auto blocks = std::make_shared<Blocks>();
+    try {
+      Walk main, exact, title;
+      main.Init(part_, main_.term, nullptr, {});
+      if (has_exact_) exact.Init(part_, exact_.term, nullptr, {});
+      if (has_title_) title.Init(part_, title_.term, nullptr, {});
+      Xapian::docid did = 0;
+      double max = 0;
+      size_t n = 0;
+      for (; main.it != main.end; ++main.it) {
+        did = *main.it;
+        max = std::max(max, WeightAt(did, main.it.get_wdf(), &exact, &title,
+                                     nullptr));
+        if (++n == Blocks::kBlock) {
+          blocks->last.push_back(did);
+          blocks->max.push_back(max * (1 + 1e-9));
+          max = 0;
+          n = 0;
+        }
+      }
+      if (n > 0) {
+        blocks->last.push_back(did);
+        blocks->max.push_back(max * (1 + 1e-9));
+      }
+    } catch (const Xapian::Error&) {
+      return nullptr;
+    }
+    blocks->rest = blocks->max;
+    for (size_t i = blocks->rest.size(); i-- > 1;) {
+      blocks->rest[i - 1] = std::max(blocks->rest[i - 1], blocks->rest[i]);
+    }
+    return blocks;
+  }
+  // Past the blocks whose every weight is below `min_wt` (the weight the
+  // match needs from this source; below it a document cannot make the
+  // results), from the current posting on.
+  // Also lowers the source's largest weight to that of the blocks left,
+  // when that falls.
+  void SkipBlocks(double min_wt) {
+    if (!blocks_) return;
+    Xapian::PostingIterator& it = main_walk_.it;
+    const size_t n = blocks_->last.size();
+    const size_t from = block_;
+    while (it != main_walk_.end) {
+      const Xapian::docid did = *it;
+      while (block_ < n && blocks_->last[block_] < did) ++block_;
+      if (block_ == n || min_wt <= 0 || blocks_->max[block_] >= min_wt) {
+        break;
+      }
+      it.skip_to(blocks_->last[block_] + 1);
+      ++block_;
+      blocks_skipped.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (block_ != from && block_ < n &&
+        blocks_->rest[block_] < get_maxweight()) {
+      set_maxweight(blocks_->rest[block_]);
+    }
   }
 
-  const std::string term_;
-  const double termweight_;
+  const TermStats main_, exact_, title_;
+  const double exact_scale_, title_scale_;
   const double len_factor_;
   const Bm25Params p_;
-  // Adds (did, wdf) to this term's list in `seen_`, made on first use.
-  void Record(Xapian::docid did, Xapian::termcount wdf) const {
-    if (recording_ == nullptr) recording_ = &seen_->wdfs[uuid_][term_];
-    if (!recording_->empty() && recording_->back().first == did) return;
-    if (recording_->size() >= MatchSeen::kMaxWdfs) {
-      seen_->overflowed.insert(term_);
-      record_ = false;
-      return;
-    }
-    recording_->emplace_back(did, wdf);
-  }
-
   const std::shared_ptr<MatchSeen> seen_;
-  std::string uuid_;                              // the part's
-  mutable bool record_ = false;                   // this term is wanted
-  mutable MatchSeen::Wdfs* recording_ = nullptr;  // its list in `seen_`
   Xapian::Database part_;
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
-  Xapian::PostingIterator it_, end_;
+  mutable Walk main_walk_, exact_walk_, title_walk_;
+  std::shared_ptr<const Blocks> blocks_;  // or none
+  size_t block_ = 0;  // the block of the current posting, or one before
+  bool has_exact_ = false, has_title_ = false;
   bool started_ = false;
   Xapian::doccount part_freq_ = 0;
 };
+
+double LengthFactor(const Xapian::Database& db) {
+  const double n = db.get_doccount();
+  const double avlen =
+      n != 0 ? static_cast<double>(db.get_total_length()) / n : 0;
+  return avlen != 0 ? 1 / avlen : 0;
+}
 
 }  // namespace
 
@@ -228,19 +510,38 @@ size_t DocLengths::CachedParts() { return TheCache().size(); }
 
 uint64_t DocLengths::Loads() { return TheCache().loads(); }
 
+uint64_t BlockMaxima::Made() { return TheBlockCache().made(); }
+
+uint64_t BlockMaxima::Skipped() { return blocks_skipped.load(); }
+
+Xapian::doccount BlockMaxima::MinPostings() {
+  return min_block_postings.load(std::memory_order_relaxed);
+}
+
+void BlockMaxima::SetMinPostings(Xapian::doccount n) {
+  min_block_postings.store(n);
+}
+
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
                             std::shared_ptr<MatchSeen> seen) {
-  const double n = db.get_doccount();
-  const Xapian::doccount tf = db.get_termfreq(term);
-  if (tf == 0 || n == 0) return Xapian::Query(term);  // matches nothing
-  double tw = (n - tf + 0.5) / (tf + 0.5);
-  if (tw < 2) tw = tw * 0.5 + 1;
-  const double termweight = std::log(tw) * (p.k1 + 1);
-  const double avlen = static_cast<double>(db.get_total_length()) / n;
-  const double len_factor = avlen != 0 ? 1 / avlen : 0;
+  TermStats main = StatsOf(db, term, p);
+  if (main.termweight == 0) return Xapian::Query(term);  // matches nothing
   return Xapian::Query(
-      (new Bm25Source(term, termweight, len_factor, p, std::move(seen)))
+      (new Bm25Source(std::move(main), TermStats{}, 0, TermStats{}, 0,
+                      LengthFactor(db), p, std::move(seen)))
+          ->release());
+}
+
+Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,
+                            const Bm25Params& p,
+                            std::shared_ptr<MatchSeen> seen) {
+  TermStats main = StatsOf(db, w.stem, p);
+  if (main.termweight == 0) return Xapian::Query(w.stem);
+  return Xapian::Query(
+      (new Bm25Source(std::move(main), StatsOf(db, w.exact, p), w.exact_scale,
+                      StatsOf(db, w.title, p), w.title_scale,
+                      LengthFactor(db), p, std::move(seen)))
           ->release());
 }
 

@@ -36,6 +36,31 @@ struct Bm25Params {
   double k1 = 1.2;
   double b = 0.75;
   double min_normlen = 0.5;
+  // The query scales the term's weight by at most 1 (no OP_SCALE_WEIGHT
+  // above it, or one by a factor in [0, 1]). Then the source may skip the
+  // postings that cannot reach the weight the match asks for, using each
+  // block's largest weight (BlockMaxima); a factor above 1 would make
+  // that skip documents that could.
+  bool unscaled = false;
+};
+
+// Block maxima: a Bm25Source with Bm25Params::unscaled, of a term in at
+// least MinPostings() documents of a part, weighs each block of 128 of its
+// postings there once (on the first query that uses it; kept while the
+// part's DocLengths are, at most kMaxBytes in all, least recently used
+// dropped) and skips the blocks whose largest weight is below what the
+// match asks of it (the "block-max" of block-max WAND; Xapian passes each
+// posting list the weight it must reach for a document to make the
+// results). Thread-safe.
+class BlockMaxima {
+ public:
+  static constexpr size_t kMaxBytes = 64u << 20;
+  // 2048 unless set (tests set it lower, to skip in a small index).
+  static Xapian::doccount MinPostings();
+  static void SetMinPostings(Xapian::doccount n);
+  // Tables made, and blocks sources skipped, so far (for tests).
+  static uint64_t Made();
+  static uint64_t Skipped();
 };
 
 // Each index part's document lengths by docid, for the part's current
@@ -77,6 +102,28 @@ struct MatchSeen {
 // source records there what it reads (see MatchSeen).
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
+                            std::shared_ptr<MatchSeen> seen = nullptr);
+
+// A word with a stem, as the query weighs it: its stem term, plus
+// `exact_scale` times its exact term and `title_scale` times its title
+// term (each optional: empty, or a scale of 0).
+struct WordTerms {
+  std::string stem, exact, title;
+  double exact_scale = 0, title_scale = 0;
+};
+
+// The weighted query of a word with a stem: Bm25TermQuery(w.stem) plus the
+// scaled Bm25TermQuery of its exact and title terms, matching the stem
+// term's documents: what AND_MAYBE(stem, SCALE_WEIGHT(exact, scale)) weighs
+// when every document with the exact term has the stem term (the
+// indexer's STEM_SOME), and the title term's share of the title boost's
+// AND_MAYBE. One PostingSource, which reads the exact and title terms'
+// postings only at the documents the match weighs: under an AND that is
+// the few that match the whole query, where AND_MAYBE moved them with every
+// step of the stem's; and whose block maxima hold the whole weight. With
+// `seen`, the stem and exact terms are recorded as Bm25TermQuery records.
+Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,
+                            const Bm25Params& p,
                             std::shared_ptr<MatchSeen> seen = nullptr);
 
 }  // namespace threadsearch

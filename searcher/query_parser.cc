@@ -975,25 +975,39 @@ Xapian::Query Phrase(const std::string& prefix,
                        static_cast<Xapian::termcount>(qs.size()));
 }
 
-Xapian::Query Word(const std::string& prefix, const std::string& term,
-                   const Xapian::Stem& stemmer, double exact_weight,
-                   bool match_only, const TermQuery& weighted) {
+Xapian::Query Word(const QueryNode& node, const std::string& prefix,
+                   const std::string& term, const Xapian::Stem& stemmer,
+                   const QueryBuildOptions& opts) {
+  const double exact_weight = opts.exact_weight;
+  const bool match_only = opts.match_only;
+  const TermQuery& weighted = opts.weighted_term;
   if (match_only) {
     if (!ShouldStem(term)) return Xapian::Query(prefix + term);
     std::string stem = stemmer(term);
     if (stem.empty()) return Xapian::Query(prefix + term);
     return Xapian::Query("Z" + prefix + stem);
   }
-  Xapian::Query exact = Term(prefix + term, weighted);
-  if (!ShouldStem(term)) return exact;
-  std::string stem = stemmer(term);
-  if (stem.empty()) return exact;
+  const std::string stem = ShouldStem(term) ? stemmer(term) : std::string();
+  if (stem.empty()) return Term(prefix + term, weighted);
   // Every document with the exact term has its stem term (TermGenerator's
   // STEM_SOME stems what ShouldStem accepts): the stem's matches are the
   // word's, and the exact term only adds weight. AND_MAYBE says so to the
   // matcher, which then skips along the exact term's postings instead of
   // merging them (on R-help, known-item and topical p50 3% lower than
-  // with OR; the same results and weights).
+  // with OR; the same results and weights). weighted_word is the same in
+  // one posting source that reads the exact term only where it weighs.
+  if (weighted && opts.weighted_word) {
+    WordTerms w;
+    w.stem = "Z" + prefix + stem;
+    w.exact = prefix + term;
+    w.exact_scale = exact_weight;
+    if (opts.title_words && opts.title_words->count(&node)) {
+      w.title = "Z" + std::string(schema::kPrefixTitle) + stem;
+      w.title_scale = opts.title_scale;
+    }
+    return opts.weighted_word(w);
+  }
+  Xapian::Query exact = Term(prefix + term, weighted);
   return Xapian::Query(
       Xapian::Query::OP_AND_MAYBE, Term("Z" + prefix + stem, weighted),
       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, exact, exact_weight));
@@ -1132,8 +1146,7 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
   switch (n.kind) {
     case K::kWord:
       if (n.terms.size() == 1) {
-        return Word(n.prefix, n.terms[0], *opts.stemmer, opts.exact_weight,
-                    opts.match_only, opts.weighted_term);
+        return Word(n, n.prefix, n.terms[0], *opts.stemmer, opts);
       }
       return Phrase(n.prefix, n.terms);
     case K::kPhrase:
@@ -1237,12 +1250,14 @@ std::vector<std::string> OneTermWords(const QueryNode& node) {
 }
 
 Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
-                         double scale, const TermQuery& weighted_term) {
+                         double scale, const TermQuery& weighted_term,
+                         const std::unordered_set<const QueryNode*>* folded) {
   std::vector<const QueryNode*> words;
   PlainWords(node, &words);
   std::vector<Xapian::Query> qs;
   const std::string prefix(schema::kPrefixTitle);
   for (const QueryNode* w : words) {
+    if (folded && folded->count(w)) continue;
     for (const std::string& t : w->terms) {
       std::string stem = ShouldStem(t) ? stemmer(t) : std::string();
       qs.push_back(stem.empty() ? Term(prefix + t, weighted_term)
@@ -1253,6 +1268,21 @@ Xapian::Query TitleBoost(const QueryNode& node, const Xapian::Stem& stemmer,
   return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
                        Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end()),
                        scale);
+}
+
+std::unordered_set<const QueryNode*> TitleFoldedWords(
+    const QueryNode& node, const Xapian::Stem& stemmer) {
+  std::vector<const QueryNode*> words;
+  PlainWords(node, &words);
+  std::unordered_set<const QueryNode*> out;
+  for (const QueryNode* w : words) {
+    // As Word() weighs through weighted_word: one term, with a stem.
+    if (w->kind == QueryNode::Kind::kWord && w->terms.size() == 1 &&
+        ShouldStem(w->terms[0]) && !stemmer(w->terms[0]).empty()) {
+      out.insert(w);
+    }
+  }
+  return out;
 }
 
 void CollectWords(const QueryNode& node, std::vector<const QueryNode*>* out) {

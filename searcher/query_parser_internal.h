@@ -7,9 +7,11 @@
 
 #include <functional>
 #include <string>
+#include <unordered_set>
 #include <string_view>
 #include <vector>
 
+#include "searcher/bm25_source.h"
 #include "searcher/query_parser.h"
 
 namespace threadsearch {
@@ -40,6 +42,15 @@ struct QueryBuildOptions {
   // word's exact and stemmed terms, a quoted single word) in place of
   // Xapian::Query(term): searcher/bm25_source.h.
   std::function<Xapian::Query(const std::string&)> weighted_term;
+  // When set (with weighted_term), makes the query of a weighted word with
+  // a stem (Bm25WordQuery) in place of AND_MAYBE of its stem and exact
+  // terms.
+  std::function<Xapian::Query(const WordTerms&)> weighted_word;
+  // With weighted_word: the top-level plain words (TitleFoldedWords) whose
+  // title term weighs inside the word's own query, by `title_scale`, not
+  // in TitleBoost's.
+  const std::unordered_set<const QueryNode*>* title_words = nullptr;
+  double title_scale = 0;
 };
 
 // The Xapian query for `node`. Filters (fields, ranges) select without
@@ -74,10 +85,18 @@ std::vector<std::string> OneTermWords(const QueryNode& node);
 // queries on 10M synthetic HN items 6% lower), and known-item success on
 // R-help the same or better (bench/quality.py, 2 and 3 words). Empty when
 // there are no plain words.
+// Words in `folded` are left out (their title term weighs in their own
+// query: QueryBuildOptions::title_words).
 Xapian::Query TitleBoost(
     const QueryNode& node, const Xapian::Stem& stemmer, double scale,
     const std::function<Xapian::Query(const std::string&)>& weighted_term =
-        nullptr);
+        nullptr,
+    const std::unordered_set<const QueryNode*>* folded = nullptr);
+
+// The top-level plain words whose title term can weigh inside the word's
+// own query (QueryBuildOptions::title_words): one term, with a stem.
+std::unordered_set<const QueryNode*> TitleFoldedWords(
+    const QueryNode& node, const Xapian::Stem& stemmer);
 
 // The lower-cased terms the indexer's TermGenerator makes of `text`, in
 // order (so "e-mail" gives "e", "mail" and "C++" gives "c++").

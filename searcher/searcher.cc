@@ -393,16 +393,24 @@ struct Searcher::Impl {
   Result<const StoredItem*> RootOf(uint32_t, StoredItem&&, Items*) = delete;
   // The Xapian query for a parsed tree.
   // `match_only`: QueryBuildOptions::match_only.
-  // With `fast_terms`, weighted terms go through Bm25TermQuery and are
-  // listed there, in query order.
-  Xapian::Query Build(const QueryNode& tree, bool match_only = false,
-                      std::vector<std::string>* fast_terms = nullptr);
+  // With `fast_terms`, weighted terms go through Bm25TermQuery (a word with
+  // a stem through Bm25WordQuery) and are listed there, in query order;
+  // the words of `title_words` weigh their title term in their own query
+  // (QueryBuildOptions::title_words).
+  Xapian::Query Build(
+      const QueryNode& tree, bool match_only = false,
+      std::vector<std::string>* fast_terms = nullptr,
+      const std::unordered_set<const QueryNode*>* title_words = nullptr);
   // Whether every shard in the combined database is local.
   bool AllLocal() const;
   // Whether Bm25TermQuery may weigh terms: asked for, and AllLocal().
   bool CachedLengths() const;
+  // `unscaled`: Bm25Params::unscaled (the query scales the terms' weights
+  // by at most 1).
   std::function<Xapian::Query(const std::string&)> FastTerm(
-      std::vector<std::string>* fast_terms);
+      std::vector<std::string>* fast_terms, bool unscaled);
+  // The BM25 parameters of the options, for Bm25TermQuery.
+  Bm25Params FastParams() const;
   // The AND of the request's filter fields (authors, type, dates, …); an
   // empty query when there are none.
   Xapian::Query RequestFilter(const SearchRequest& req);
@@ -418,24 +426,46 @@ struct Searcher::Impl {
                           Xapian::doccount min_freq);
 };
 
-Xapian::Query Searcher::Impl::Build(const QueryNode& tree, bool match_only,
-                                    std::vector<std::string>* fast_terms) {
+Xapian::Query Searcher::Impl::Build(
+    const QueryNode& tree, bool match_only,
+    std::vector<std::string>* fast_terms,
+    const std::unordered_set<const QueryNode*>* title_words) {
   QueryBuildOptions bo;
   bo.match_only = match_only;
   bo.stores = live_stores;
   bo.db = &db;
   bo.stemmer = &stemmer;
   bo.exact_weight = opts.exact_weight;
-  if (fast_terms) bo.weighted_term = FastTerm(fast_terms);
+  if (fast_terms) {
+    // Words weigh unscaled (factors of 0 aside): their sources may skip
+    // postings that cannot reach the match's minimum.
+    bo.weighted_term = FastTerm(fast_terms, true);
+    Bm25Params p = FastParams();
+    p.unscaled = true;
+    bo.weighted_word = [this, fast_terms, p](const WordTerms& w) {
+      fast_terms->push_back(w.stem);
+      fast_terms->push_back(w.exact);
+      if (!w.title.empty()) fast_terms->push_back(w.title);
+      return Bm25WordQuery(db, w, p, match_seen);
+    };
+    bo.title_words = title_words;
+    bo.title_scale = opts.title_weight;
+  }
   return BuildQuery(tree, bo);
 }
 
-std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
-    std::vector<std::string>* fast_terms) {
+Bm25Params Searcher::Impl::FastParams() const {
   Bm25Params p;
   p.k1 = opts.bm25_k1;
   p.b = opts.bm25_b;
   p.min_normlen = opts.bm25_min_normlen;
+  return p;
+}
+
+std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
+    std::vector<std::string>* fast_terms, bool unscaled) {
+  Bm25Params p = FastParams();
+  p.unscaled = unscaled;
   return [this, fast_terms, p](const std::string& term) {
     fast_terms->push_back(term);
     return Bm25TermQuery(db, term, p, match_seen);
@@ -1335,7 +1365,17 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         im.match_seen->wdf_terms.insert(t);
       }
     }
-    Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr);
+    // The title boost of each plain word with a stem weighs inside the
+    // word's own query: one posting source a word, whose block maxima hold
+    // the whole weight, rather than an AND_MAYBE over the query that tells
+    // the words' sources to reach less (by the title terms' largest
+    // weights), which kept them from skipping blocks.
+    std::unordered_set<const QueryNode*> title_words;
+    if (fast && im.opts.title_weight > 0) {
+      title_words = TitleFoldedWords(*tree, im.stemmer);
+    }
+    Xapian::Query query = im.Build(*tree, false, fast ? &fast_terms : nullptr,
+                                   &title_words);
     // What matches, for the count: a stemmed word's stem term alone (the
     // same matches: QueryBuildOptions::match_only), when building it again
     // reads nothing; and without the title signal (it only adds weight).
@@ -1350,7 +1390,10 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (ranked && im.opts.title_weight > 0) {
       Xapian::Query title =
           TitleBoost(*tree, im.stemmer, im.opts.title_weight,
-                     fast ? im.FastTerm(&fast_terms) : nullptr);
+                     fast ? im.FastTerm(&fast_terms,
+                                        im.opts.title_weight <= 1)
+                          : nullptr,
+                     &title_words);
       if (!title.empty()) {
         query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, title);
       }
