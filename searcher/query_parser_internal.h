@@ -7,8 +7,8 @@
 
 #include <functional>
 #include <string>
-#include <unordered_set>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "searcher/bm25_source.h"
