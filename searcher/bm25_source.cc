@@ -219,9 +219,7 @@ TermStats StatsOf(const Xapian::Database& db, const std::string& term,
   const double n = db.get_doccount();
   const Xapian::doccount tf = db.get_termfreq(term);
   if (tf == 0 || n == 0) return s;
-  double tw = (n - tf + 0.5) / (tf + 0.5);
-  if (tw < 2) tw = tw * 0.5 + 1;
-  s.termweight = std::log(tw) * (p.k1 + 1);
+  s.termweight = Bm25TermWeight(n, tf, p.k1);
   return s;
 }
 
@@ -427,21 +425,19 @@ class Bm25Source : public Xapian::PostingSource {
       Xapian::docid did = 0;
       double max = 0;
       size_t n = 0;
+      auto close_block = [&] {
+        blocks->last.push_back(did);
+        blocks->max.push_back(max * (1 + 1e-9));
+        max = 0;
+        n = 0;
+      };
       for (; main.it != main.end; ++main.it) {
         did = *main.it;
         max = std::max(max, WeightAt(did, main.it.get_wdf(), &exact, &title,
                                      nullptr));
-        if (++n == Blocks::kBlock) {
-          blocks->last.push_back(did);
-          blocks->max.push_back(max * (1 + 1e-9));
-          max = 0;
-          n = 0;
-        }
+        if (++n == Blocks::kBlock) close_block();
       }
-      if (n > 0) {
-        blocks->last.push_back(did);
-        blocks->max.push_back(max * (1 + 1e-9));
-      }
+      if (n > 0) close_block();
     } catch (const Xapian::Error&) {
       return nullptr;
     }
@@ -509,6 +505,12 @@ std::shared_ptr<const std::vector<uint32_t>> DocLengths::For(
 size_t DocLengths::CachedParts() { return TheCache().size(); }
 
 uint64_t DocLengths::Loads() { return TheCache().loads(); }
+
+double Bm25TermWeight(double n, double tf, double k1) {
+  double tw = (n - tf + 0.5) / (tf + 0.5);
+  if (tw < 2) tw = tw * 0.5 + 1;
+  return std::log(tw) * (k1 + 1);
+}
 
 uint64_t BlockMaxima::Made() { return TheBlockCache().made(); }
 

@@ -44,6 +44,11 @@ struct Bm25Params {
   bool unscaled = false;
 };
 
+// Xapian::BM25Weight's term weight (1.4, no relevance set, k3's factor 1
+// for a leaf of wqf 1) for a term in `tf` of `n` documents: what each of
+// its postings' tf parts is multiplied by.
+double Bm25TermWeight(double n, double tf, double k1);
+
 // Block maxima: a Bm25Source with Bm25Params::unscaled, of a term in at
 // least MinPostings() documents of a part, weighs each block of 128 of its
 // postings there once (on the first query that uses it; kept while the

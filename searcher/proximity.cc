@@ -118,9 +118,7 @@ ProximityScorer::ProximityScorer(const Xapian::Database& db,
   for (const std::string& t : distinct_) {
     // An MSet answers for a term outside its query from the database.
     const double tf = stats ? stats->get_termfreq(t) : db_.get_termfreq(t);
-    double tw = (n - tf + 0.5) / (tf + 0.5);
-    if (tw < 2) tw = tw * 0.5 + 1;
-    termweight_.push_back(std::log(tw) * (opts_.k1 + 1));
+    termweight_.push_back(Bm25TermWeight(n, tf, opts_.k1));
   }
   const double avlen = db_.get_avlength();
   len_factor_ = avlen != 0 ? 1 / avlen : 0;
