@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "server/json_codec.h"
 #include "server/params.h"
 #include "tests/server_fixture.h"
 #include "tests/testutil.h"
@@ -337,6 +338,79 @@ TEST_F(ServerTest, StatsCountsTheIndex) {
   EXPECT_GT(j["items"].get<int>(), 1000);
   EXPECT_TRUE(j["by_source"].contains("mail"));
   EXPECT_TRUE(j["by_source"].contains("hn"));
+}
+
+// The compact search JSON (/api/search) is written without a json tree;
+// byte for byte it is the tree (the CLI's indented output) dumped compactly.
+std::string TreeCompact(const SearchResult& r) {
+  return json::parse(SearchResultToJson(r, 2))
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+TEST_F(ServerTest, CompactSearchJsonIsTheTreeDumped) {
+  auto searcher = Searcher::Open(db_, SearcherOptions());
+  ASSERT_OK(searcher);
+  size_t hits = 0;
+  for (const char* q : {"keras", "data frame", "regresion", "\"linear model\"",
+                        "python OR rust", "type:story", "plot -lattice"}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      SearchRequest req;
+      req.query = q;
+      req.facets = variant == 1;
+      req.collapse_thread = variant == 2;
+      if (variant == 3) {
+        req.page = 1;
+        req.sort = SortOrder::kDateDesc;
+      }
+      Result<SearchResult> r = (*searcher)->Search(req);
+      ASSERT_OK(r);
+      hits += r->hits.size();
+      EXPECT_EQ(SearchResultToJson(*r), TreeCompact(*r))
+          << q << " variant " << variant;
+    }
+  }
+  EXPECT_GT(hits, 100u);
+  // Every optional field, escapes, bytes that are not UTF-8, numbers that
+  // JSON lacks.
+  SearchResult r;
+  r.query = "q \"quoted\" \\ \x01\x1f\x7f\t\n\r\b\f caf\xc3\xa9";
+  r.did_you_mean = "bad \xff\xfe utf-8 \xc3";
+  r.took_ms = std::nan("");
+  r.partial = true;
+  r.missing_shards = {"s1", "s\"2"};
+  r.facets = Facets{{{"ann", 3}}, {{"t1", 2}}, {{"2024", 1}}, {{"2024-01", 1}}};
+  Hit h;
+  h.item.placeholder = true;
+  h.item.depth = 3;
+  h.item.reply_count = 7;
+  h.item.item.id = "42";
+  h.item.item.author = "pg";
+  h.item.item.author_name = "Paul \xe2\x80\x94 G";
+  h.item.item.time = -5;
+  h.item.item.deleted = true;
+  h.item.item.has_points = true;
+  h.item.item.points = -2;
+  h.item.item.channel = "rust";
+  h.item.item.url = "https://example.com/?a=1&b=\"2\"";
+  h.item.item.parent = "41";
+  h.thread_hits = 4;
+  h.score = -0.0;
+  h.snippet = "<mark>x</mark>\x02 \xf0\x9f\x98\x80 \xe2\x80\xa6";
+  // One kind of ill-formed UTF-8 a string.
+  h.thread_id = "overlong \xc0\xaf";
+  h.item.item.title = "surrogate \xed\xa0\x80";
+  h.item.item.list = "past U+10FFFF \xf4\x90\x80\x80";
+  h.context.root_title = "cut \xe2\x80 short";
+  h.context.root_author = "lone \x80 continuation";
+  h.context.ancestors.push_back({"1", "a", "", 1, "e\x1b", true});
+  h.context.replies.push_back({"2", "b", "B", 2, "r", false});
+  h.context.elided = 1;
+  h.context.reply_count = 1;
+  r.hits.push_back(h);
+  h.score = 1e300;
+  h.item.item.parent.clear();
+  r.hits.push_back(h);
+  EXPECT_EQ(SearchResultToJson(r), TreeCompact(r));
 }
 
 TEST_F(ServerTest, CorsOnApiResponsesAndErrors) {
