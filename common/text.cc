@@ -128,53 +128,6 @@ void AppendDecoded(std::string_view s, std::string* out) {
   }
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid. On
-// failure *bad is the length of the maximal invalid prefix (at least 1),
-// which Unicode recommends replacing by a single U+FFFD.
-size_t Utf8SeqLen(std::string_view s, size_t i, size_t* bad) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  *bad = 1;
-  if (c < 0x80) return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c == 0xE0) {
-    len = 3;
-    lo = 0xA0;
-  } else if (c >= 0xE1 && c <= 0xEC) {
-    len = 3;
-  } else if (c == 0xED) {
-    len = 3;
-    hi = 0x9F;  // No surrogates.
-  } else if (c >= 0xEE && c <= 0xEF) {
-    len = 3;
-  } else if (c == 0xF0) {
-    len = 4;
-    lo = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    len = 4;
-  } else if (c == 0xF4) {
-    len = 4;
-    hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    if (i + k >= s.size()) {
-      *bad = k;
-      return 0;
-    }
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
-    if (d < l || d > h) {
-      *bad = k;
-      return 0;
-    }
-  }
-  return len;
-}
-
 // HtmlToText output with paragraph handling: at most one blank line in a
 // row and none at the start.
 class TextSink {
@@ -274,6 +227,50 @@ bool ParseTag(std::string_view html, size_t i, Tag* tag) {
 }
 
 }  // namespace
+
+size_t Utf8SeqLen(std::string_view s, size_t i, size_t* bad) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  *bad = 1;
+  if (c < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c == 0xE0) {
+    len = 3;
+    lo = 0xA0;
+  } else if (c >= 0xE1 && c <= 0xEC) {
+    len = 3;
+  } else if (c == 0xED) {
+    len = 3;
+    hi = 0x9F;  // No surrogates.
+  } else if (c >= 0xEE && c <= 0xEF) {
+    len = 3;
+  } else if (c == 0xF0) {
+    len = 4;
+    lo = 0x90;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    len = 4;
+  } else if (c == 0xF4) {
+    len = 4;
+    hi = 0x8F;
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    if (i + k >= s.size()) {
+      *bad = k;
+      return 0;
+    }
+    unsigned char d = static_cast<unsigned char>(s[i + k]);
+    unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+    if (d < l || d > h) {
+      *bad = k;
+      return 0;
+    }
+  }
+  return len;
+}
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {

@@ -27,6 +27,13 @@ std::string HtmlEscape(std::string_view s);
 // U+10FFFF become U+FFFD.
 void AppendUtf8(uint32_t cp, std::string* out);
 
+// The length of the well-formed UTF-8 sequence at s[i] (the Unicode
+// standard's table 3-7: no overlong forms, no surrogates, nothing past
+// U+10FFFF), or 0 when it is not one; then *bad is the length of the
+// maximal ill-formed prefix (at least 1), which Unicode recommends
+// replacing by a single U+FFFD.
+size_t Utf8SeqLen(std::string_view s, size_t i, size_t* bad);
+
 // True when s is valid UTF-8 (no overlongs, no surrogates).
 bool IsValidUtf8(std::string_view s);
 

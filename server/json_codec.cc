@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <string_view>
 #include <unordered_set>
@@ -92,6 +93,7 @@ json NodeJson(const ThreadNode& n, const std::string& asked) {
 // 15% of a query's. Keys must come in the tree's order (std::map's: sorted).
 class JsonOut {
  public:
+  explicit JsonOut(size_t reserve = 0) { out_.reserve(reserve); }
   std::string Take() { return std::move(out_); }
   void Open() { Begin('{'); }
   void Close() { End('}'); }
@@ -108,8 +110,8 @@ class JsonOut {
     Quoted(s);
     comma_ = true;
   }
-  void Int(int64_t v) { Number(std::to_string(v)); }
-  void Uint(uint64_t v) { Number(std::to_string(v)); }
+  void Int(int64_t v) { Integer(v); }
+  void Uint(uint64_t v) { Integer(v); }
   void Bool(bool b) { Number(b ? "true" : "false"); }
   void Null() { Number("null"); }
   // A key and its value.
@@ -151,32 +153,11 @@ class JsonOut {
     out_ += text;
     comma_ = true;
   }
-  // The length of the well-formed UTF-8 sequence at p[i] (a byte >= 0x80
-  // starts it), or 0: the Unicode standard's table 3-7, which nlohmann's
-  // decoder follows (no overlong forms, no surrogates, nothing past
-  // U+10FFFF).
-  static size_t Utf8Sequence(const unsigned char* p, size_t n, size_t i) {
-    const unsigned char c = p[i];
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return 0;
-    }
-    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return 0;
-    for (size_t k = 2; k < len; ++k) {
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return 0;
-    }
-    return len;
+  template <typename T>
+  void Integer(T v) {
+    std::array<char, 24> buf;  // 20 digits and a sign
+    const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    Number(std::string_view(buf.data(), static_cast<size_t>(r.ptr - buf.data())));
   }
   // nlohmann's escapes, UTF-8 copied as it is (ensure_ascii off), in one
   // pass; a string that is not well-formed UTF-8 is written by nlohmann
@@ -194,7 +175,8 @@ class JsonOut {
         continue;
       }
       if (c >= 0x80) {
-        const size_t len = Utf8Sequence(p, n, i);
+        size_t bad;
+        const size_t len = Utf8SeqLen(s, i, &bad);
         if (len == 0) {
           out_.resize(start);
           out_ += json(std::string(s)).dump(-1, ' ', false,
@@ -327,7 +309,7 @@ void WriteCounts(JsonOut* o, const std::vector<CountEntry>& v,
 
 // SearchResultToJson, compact, without the tree.
 std::string WriteSearchResult(const SearchResult& r) {
-  JsonOut o;
+  JsonOut o(8192);  // a page of ten hits with their contexts: ~5-10 KB
   o.Open();
   if (!r.did_you_mean.empty()) o.StrField("did_you_mean", r.did_you_mean);
   if (r.facets) {

@@ -21,8 +21,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/collection.h"
