@@ -57,23 +57,6 @@ json ItemFields(const StoredItem& s) {
   return j;
 }
 
-json ContextJson(const ThreadContext& c) {
-  json anc = json::array();
-  for (const ContextItem& a : c.ancestors) anc.push_back(ContextItemJson(a));
-  json replies = json::array();
-  for (const ContextItem& r : c.replies) replies.push_back(ContextItemJson(r));
-  return json{{"root",
-               {{"id", c.root_id},
-                {"title", c.root_title},
-                {"author", c.root_author},
-                {"time", c.root_time},
-                {"size", c.root_size}}},
-              {"ancestors", anc},
-              {"elided", c.elided},
-              {"replies", replies},
-              {"reply_count", c.reply_count}};
-}
-
 json NodeJson(const ThreadNode& n, const std::string& asked) {
   json j = ItemFields(n.item);
   j["text"] = n.item.item.text;
@@ -90,7 +73,8 @@ json NodeJson(const ThreadNode& n, const std::string& asked) {
 // nlohmann's dump(-1, ' ', false, replace) writes for the same values, for
 // the /api/search answer: building the json tree (a std::map an object, a
 // node a value) and dumping it cost about 1.2M instructions a response,
-// 15% of a query's. Keys must come in the tree's order (std::map's: sorted).
+// 15% of a query's. Keys must come in sorted order (nlohmann::json's, a
+// std::map: the CLI's indented answer is this one parsed and dumped).
 class JsonOut {
  public:
   explicit JsonOut(size_t reserve = 0) { out_.reserve(reserve); }
@@ -249,8 +233,7 @@ void WriteContext(JsonOut* o, const ThreadContext& c) {
   o->Close();
 }
 
-// ItemFields and the hit's own fields, as SearchResultToJson's tree has
-// them, in its order.
+// A hit: ItemFields and the hit's own, in sorted key order.
 void WriteHit(JsonOut* o, const Hit& h) {
   const StoredItem& s = h.item;
   const Item& it = s.item;
@@ -307,7 +290,7 @@ void WriteCounts(JsonOut* o, const std::vector<CountEntry>& v,
   o->CloseArray();
 }
 
-// SearchResultToJson, compact, without the tree.
+// The search answer, compact (SearchResultToJson).
 std::string WriteSearchResult(const SearchResult& r) {
   JsonOut o(8192);  // a page of ten hits with their contexts: ~5-10 KB
   o.Open();
@@ -753,36 +736,10 @@ std::string AlgoliaUserToJson(const UserSummary& u, int indent) {
 }
 
 std::string SearchResultToJson(const SearchResult& r, int indent) {
-  if (indent < 0) return WriteSearchResult(r);
-  json hits = json::array();
-  for (const Hit& h : r.hits) {
-    json j = ItemFields(h.item);
-    j["thread"] = h.thread_id;
-    j["score"] = h.score;
-    j["rank"] = h.rank;
-    if (h.thread_hits) j["thread_hits"] = h.thread_hits;
-    j["snippet"] = h.snippet;
-    j["context"] = ContextJson(h.context);
-    hits.push_back(std::move(j));
-  }
-  json out = {{"version", kJsonVersion},
-              {"query", r.query},
-              {"total", r.total},
-              {"page", r.page},
-              {"limit", r.limit},
-              {"sort", std::string(SortOrderName(r.sort))},
-              {"took_ms", r.took_ms},
-              {"hits", std::move(hits)}};
-  if (r.facets) {
-    out["facets"] = {{"authors", CountsJson(r.facets->authors, "author")},
-                     {"threads", CountsJson(r.facets->threads, "thread")},
-                     {"years", CountsJson(r.facets->years, "year")},
-                     {"months", CountsJson(r.facets->months, "month")}};
-  }
-  if (!r.did_you_mean.empty()) out["did_you_mean"] = r.did_you_mean;
-  out["partial"] = r.partial;
-  if (r.partial) out["missing_shards"] = r.missing_shards;
-  return Dump(out, indent);
+  std::string compact = WriteSearchResult(r);
+  if (indent < 0) return compact;
+  // The CLI's indented answer: the same JSON, laid out by nlohmann.
+  return Dump(json::parse(compact), indent);
 }
 
 std::string ThreadViewToJson(const ThreadView& v, int indent) {
