@@ -344,6 +344,8 @@ bool StartsLikeAttribution(std::string_view line) {
 // quoted material even though it has no "> " markers.
 bool IsOriginalMessageLine(std::string_view line) {
   const std::string_view t = Trim(line);
+  // Asked of every line: one search for what both forms hold first.
+  if (t.find("Original Message") == std::string_view::npos) return false;
   return t.find("-----Original Message-----") != std::string_view::npos ||
          t.find("----- Original Message -----") != std::string_view::npos;
 }
@@ -727,8 +729,13 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
       break;
     }
     const std::string_view line = lines[i];
-    if (IsNextPartLine(line)) break;  // Mailman's attachment notes follow
-    if (footer_at(i, /*quoted=*/false)) break;
+    // The line without its blanks; the tests of the line that trim it
+    // first are asked only when its first byte or its size allows.
+    const std::string_view t = Trim(line);
+    const char first = t.empty() ? '\0' : t[0];
+    // Mailman's attachment notes follow.
+    if (first == '-' && IsNextPartLine(line)) break;
+    if (t.size() >= 20 && footer_at(i, /*quoted=*/false)) break;
 
     // A message that replies to nothing quotes nothing: its "> " lines are
     // R console input, e-mail-style citations of a text and the like.
@@ -763,10 +770,12 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
     }
     // Attribution: one line ending in "wrote:"/"writes:", or such a line
     // wrapped over two.
-    const std::string_view t = Trim(line);
-    if (!t.empty() && EndsWithAttributionVerb(t)) continue;
-    if (StartsWith(t, "Quoting ") && EndsWith(t, ":")) continue;
-    if (!t.empty() && StartsLikeAttribution(t) && i + 1 < lines.size() &&
+    if (!t.empty() && t.back() == ':') {
+      if (EndsWithAttributionVerb(t)) continue;
+      if (StartsWith(t, "Quoting ")) continue;
+    }
+    if (std::string_view("OAQLE").find(first) != std::string_view::npos &&
+        StartsLikeAttribution(t) && i + 1 < lines.size() &&
         EndsWithAttributionVerb(lines[i + 1]) &&
         Trim(lines[i + 1]).size() < 100) {
       ++i;
