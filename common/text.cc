@@ -563,7 +563,10 @@ size_t NonAsciiWordCharAt(std::string_view s, size_t i) {
 }
 
 size_t NextWord(std::string_view s, size_t i) {
-  while (i < s.size() && WordCharAt(s, i) == 0) i += CharLength(s, i);
+  while (i < s.size() && WordCharAt(s, i) == 0) {
+    // An ASCII byte is a character of its own.
+    i += static_cast<unsigned char>(s[i]) < 0x80 ? 1 : CharLength(s, i);
+  }
   return std::min(i, s.size());
 }
 

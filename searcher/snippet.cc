@@ -1,6 +1,7 @@
 #include "searcher/snippet.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "common/text.h"
@@ -27,6 +28,7 @@ void SnippetTerms::AddWord(const std::string& word, double weight) {
   for (const Entry& e : entries_) {
     if (!e.prefix && e.word == word) return;
   }
+  memo_.clear();
   entries_.push_back({word, stem_(word), false, weight});
   MarkStart(entries_.back().word);
   MarkStart(entries_.back().stem);
@@ -34,11 +36,26 @@ void SnippetTerms::AddWord(const std::string& word, double weight) {
 
 void SnippetTerms::AddPrefix(const std::string& prefix, double weight) {
   if (prefix.empty()) return;
+  memo_.clear();
   entries_.push_back({prefix, {}, true, weight});
   MarkStart(prefix);
 }
 
 int SnippetTerms::Match(std::string_view lower, double* weight) const {
+  // A text repeats its words: each is judged once (stemming is most of
+  // the cost).
+  auto it = memo_.find(lower);
+  if (it == memo_.end()) {
+    if (memo_.size() >= kMemoMax) memo_.clear();
+    double w = 0;
+    const int m = MatchOnce(lower, &w);
+    it = memo_.emplace(std::string(lower), std::make_pair(m, w)).first;
+  }
+  *weight = it->second.second;
+  return it->second.first;
+}
+
+int SnippetTerms::MatchOnce(std::string_view lower, double* weight) const {
   std::string stemmed;
   bool have_stem = false;
   for (size_t i = 0; i < entries_.size(); ++i) {
@@ -67,22 +84,58 @@ int SnippetTerms::Match(std::string_view lower, double* weight) const {
       return static_cast<int>(i);
     }
   }
+  *weight = 0;
   return -1;
 }
 
 namespace snippet_internal {
 
 std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
+  // NextWord and WordEnd (common/text.h) in one loop, ASCII without a call.
+  static constexpr auto kAsciiWord = [] {
+    std::array<bool, 128> w{};
+    for (int c = 0; c < 128; ++c) {
+      w[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+             (c >= 'A' && c <= 'Z');
+    }
+    return w;
+  }();
   std::vector<Token> tokens;
-  for (size_t i = 0; i < text.size();) {
-    i = NextWord(text, i);
-    if (i == text.size()) break;
-    const size_t j = WordEnd(text, i);
+  std::string lower;  // the word lower-cased, its buffer kept
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80 ? !kAsciiWord[c] : NonAsciiWordCharAt(text, i) == 0) {
+      i += c < 0x80 ? 1 : CharLength(text, i);
+      continue;
+    }
+    size_t j = i;
+    bool ascii = true;
+    while (j < n) {
+      const unsigned char d = static_cast<unsigned char>(text[j]);
+      if (d < 0x80) {
+        if (!kAsciiWord[d]) break;
+        ++j;
+      } else {
+        const size_t k = NonAsciiWordCharAt(text, j);
+        if (k == 0) break;
+        j += k;
+        ascii = false;
+      }
+    }
     Token t;
     t.begin = i;
     t.end = j;
     if (!terms.empty() && terms.MayMatchStart(text[i])) {
-      t.match = terms.Match(WordForm(text.substr(i, j - i)), &t.weight);
+      const std::string_view word = text.substr(i, j - i);
+      if (ascii) {
+        lower.assign(word);  // WordForm's ASCII case, without a new string
+        for (char& ch : lower) ch = AsciiLower(ch);
+      } else {
+        lower = WordForm(word);
+      }
+      t.match = terms.Match(lower, &t.weight);
     }
     tokens.push_back(t);
     i = j;

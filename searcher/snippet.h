@@ -12,8 +12,11 @@
 #include <xapian.h>
 
 #include <array>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/text.h"
@@ -32,7 +35,8 @@ class SnippetTerms {
   // How many query terms there are: Match returns one of [0, size()).
   size_t size() const { return entries_.size(); }
   // The query term `lower` (a lower-cased word of the text) matches, or -1;
-  // its weight in *weight.
+  // its weight in *weight (0 for -1). Remembers its answers: one thread at
+  // a time.
   int Match(std::string_view lower, double* weight) const;
   // False when no word of the text starting with byte `c` (as the text has
   // it) can match: a test before Match, which needs the word lower-cased.
@@ -49,6 +53,7 @@ class SnippetTerms {
     bool prefix = false;
     double weight = 0;
   };
+  int MatchOnce(std::string_view lower, double* weight) const;
   // Marks the first bytes a matching word can start with.
   void MarkStart(const std::string& s) {
     if (!s.empty()) first_[static_cast<unsigned char>(s[0])] = true;
@@ -56,6 +61,17 @@ class SnippetTerms {
   const Xapian::Stem& stem_;
   std::vector<Entry> entries_;
   std::array<bool, 256> first_{};
+  // Match's answers by word; emptied when it holds kMemoMax.
+  static constexpr size_t kMemoMax = 1 << 16;
+  struct Hash {
+    using is_transparent = void;  // looked up by string_view: no copy
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  mutable std::unordered_map<std::string, std::pair<int, double>, Hash,
+                             std::equal_to<>>
+      memo_;
 };
 
 // At most about `max_bytes` of `text` (whole words; "…" where it was cut)

@@ -736,6 +736,58 @@ TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
   EXPECT_TRUE(terms.MayMatchStart('R'));
 }
 
+// Tokenize's own word loop finds the words NextWord and WordEnd find, and
+// each word's match is Match's of its WordForm: a real message with
+// non-ASCII words, ill-formed UTF-8 and punctuation between words.
+// Match remembers its answers; a word added later still matches.
+TEST(SnippetTermsTest, TokenizeSplitsAsNextWordAndWordEnd) {
+  const Xapian::Stem stem("english");
+  const std::string text =
+      ReadFileOrDie(std::string(TS_TEST_DATA) +
+                    "/mail/r-help-2004-April-524-533.txt") +
+      " \xC3\x89lan,\xC3\xA9LAN \xCE\xA3\xCE\xAF\xCF\x83\xCF\x85\xCF\x86"
+      "\xCE\xBF\xCF\x82\xE2\x80\x94x \xFF\xFE" "bad\xC3 e\xCC\x81t\xC3\xA9 "
+      "Regressions--regressed_naive 3.14 data.frame(x=1)";
+  SnippetTerms terms(stem);
+  terms.AddWord("regression", 1.0);
+  terms.AddWord("\xC3\xA9lan", 0.5);
+  terms.AddWord("data", 0.25);
+  terms.AddPrefix("naiv", 0.75);
+  const auto tokens = snippet_internal::Tokenize(text, terms);
+  size_t k = 0, matched = 0;
+  for (size_t i = 0; i < text.size(); ++k) {
+    i = NextWord(text, i);
+    if (i == text.size()) break;
+    const size_t j = WordEnd(text, i);
+    ASSERT_LT(k, tokens.size());
+    EXPECT_EQ(tokens[k].begin, i);
+    EXPECT_EQ(tokens[k].end, j);
+    double weight = 0;
+    const int want = terms.MayMatchStart(text[i])
+                         ? terms.Match(WordForm(text.substr(i, j - i)), &weight)
+                         : -1;
+    EXPECT_EQ(tokens[k].match, want) << text.substr(i, j - i);
+    if (want >= 0) {
+      EXPECT_EQ(tokens[k].weight, weight);
+      ++matched;
+    }
+    i = j;
+  }
+  EXPECT_EQ(k, tokens.size());
+  EXPECT_GT(k, 300u);
+  EXPECT_GE(matched, 4u);  // Regressions, regressed, Élan, éLAN, data...
+  // Remembered answers: the same again, and a word added afterwards is
+  // matched from then on.
+  double weight = 0;
+  EXPECT_EQ(terms.Match("regressions", &weight), 0);
+  EXPECT_EQ(weight, 1.0);
+  EXPECT_EQ(terms.Match("regressions", &weight), 0);
+  EXPECT_EQ(terms.Match("frame", &weight), -1);
+  terms.AddWord("frames", 2.0);
+  EXPECT_EQ(terms.Match("frame", &weight), 4);
+  EXPECT_EQ(weight, 2.0);
+}
+
 TEST_F(SearcherTest, SnippetHighlightsStemsAndEscapes) {
   SearchRequest req;
   req.query = "plotting";
