@@ -180,8 +180,10 @@ double ProximityScorer::Boost(Xapian::docid did) const {
 }
 
 std::vector<double> ProximityScorer::Bounds(
-    const std::vector<Xapian::docid>& docs, const MatchSeen* seen) const {
+    const std::vector<Xapian::docid>& docs, const MatchSeen* seen,
+    std::vector<BoundParts>* parts) const {
   std::vector<double> bounds(docs.size(), 0);
+  if (parts) parts->assign(docs.size(), BoundParts{});
   if (!active_ || docs.empty()) return bounds;
   // The database's parts by uuid (Xapian 1.4 numbers the documents of n
   // parts in turn; the database's uuid is its parts' uuids joined by ':'),
@@ -297,8 +299,70 @@ std::vector<double> ProximityScorer::Bounds(
       if (part[j] > 0 && part[j + 1] > 0) boost += part[j] + part[j + 1];
     }
     bounds[k] = boost * opts_.weight * (1 + 1e-9);
+    if (parts) (*parts)[k] = {part, all_terms};
   }
   return bounds;
+}
+
+double ProximityScorer::PartialBound(
+    const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
+    size_t read, const BoundParts& b) const {
+  const size_t n = terms_.size();
+  // Distinct terms are numbered in query order: the first is read first.
+  auto known = [&](size_t k) { return slot_[k] < read; };
+  auto pos = [&](size_t k) -> const std::vector<Xapian::termpos>& {
+    return distinct_pos[slot_[k]];
+  };
+  // MatchProximity's parts, each where the positions known allow it.
+  bool phrase = false, near = false;
+  if (b.all_terms) {
+    for (Xapian::termpos p : pos(0)) {
+      bool all = true;
+      for (size_t k = 1; k < n && all; ++k) {
+        all = !known(k) ||
+              Has(pos(k), p + static_cast<Xapian::termpos>(k));
+      }
+      if (all) {
+        phrase = true;
+        break;
+      }
+    }
+    near = phrase;
+    if (!near) {
+      std::vector<std::vector<Xapian::termpos>> some;
+      for (size_t k = 0; k < n; ++k) {
+        if (known(k)) some.push_back(pos(k));
+      }
+      near = Near(some, static_cast<Xapian::termpos>(2 * n));
+    }
+  }
+  // Bounds' arithmetic, less the parts ruled out.
+  double all = 0;
+  for (double p : b.part) all += p;
+  double bound = (phrase ? all : 0) + (near ? all : 0);
+  for (size_t j = 0; n > 2 && j + 1 < n; ++j) {
+    if (b.part[j] <= 0 || b.part[j + 1] <= 0) continue;
+    if (phrase || !known(j) || !known(j + 1) ||
+        Adjacent(pos(j), pos(j + 1))) {
+      bound += b.part[j] + b.part[j + 1];
+    }
+  }
+  return bound * opts_.weight * (1 + 1e-9);
+}
+
+bool ProximityScorer::BoostIfReaches(Xapian::docid did, const BoundParts& b,
+                                     double need, double* boost) const {
+  *boost = 0;
+  if (!active_ || b.part.size() != terms_.size()) return false;
+  std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
+  for (size_t i = 0; i < distinct_.size(); ++i) {
+    distinct_pos[i] = PositionsOf(db_, did, distinct_[i]);
+    if (i + 1 < distinct_.size() && PartialBound(distinct_pos, i + 1, b) < need) {
+      return false;
+    }
+  }
+  *boost = Score(distinct_pos, [&] { return db_.get_doclength(did); });
+  return true;
 }
 
 double ProximityScorer::Boost(const DocPositions& doc) const {

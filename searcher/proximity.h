@@ -98,8 +98,22 @@ class ProximityScorer {
   // for documents of that match's MSet, and only when each of `wdf_terms`
   // is a leaf every match passes through with a weight above 0 (then the
   // match weighs every MSet document that has the term).
+  // `parts` (optional): for each document, what its bound is made of
+  // (BoostIfReaches takes it).
+  struct BoundParts {
+    std::vector<double> part;  // per query term, its BM25 part (0: absent)
+    bool all_terms = false;    // every query term is in the document
+  };
   std::vector<double> Bounds(const std::vector<Xapian::docid>& docs,
-                             const MatchSeen* seen = nullptr) const;
+                             const MatchSeen* seen = nullptr,
+                             std::vector<BoundParts>* parts = nullptr) const;
+  // Boost(did) for a document that may reach `need`: its terms' positions
+  // are read one term at a time, and once the parts still possible with
+  // the positions read (`parts`, from Bounds, less those the positions rule
+  // out) sum below `need`, it stops and returns false, *boost 0. Returns
+  // true with the exact boost otherwise. Throws Xapian::Error.
+  bool BoostIfReaches(Xapian::docid did, const BoundParts& parts,
+                      double need, double* boost) const;
 
  private:
   const Xapian::Database& db_;
@@ -109,6 +123,11 @@ class ProximityScorer {
   std::vector<double> termweight_;     // per distinct term, BM25 idf part
   // The boost from the positions of each distinct term; `length` is called
   // only when some part holds.
+  // The bound of a document of `parts` with the positions of its first
+  // `read` distinct terms known (`distinct_pos`).
+  double PartialBound(
+      const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
+      size_t read, const BoundParts& parts) const;
   template <typename Length>
   double Score(const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
                Length length) const;

@@ -808,7 +808,9 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
     // none, mostly from what the match recorded. Documents go best bound
     // first, and stop once no bound reaches the `needed`-th best boosted
     // score (a margin over the scores' rounding to 1e-9 keeps ties exact).
-    const std::vector<double> bound = scorer.Bounds(docs, match_seen.get());
+    std::vector<ProximityScorer::BoundParts> parts;
+    const std::vector<double> bound =
+        scorer.Bounds(docs, match_seen.get(), &parts);
     std::vector<size_t> order(docs.size());
     for (size_t k = 0; k < docs.size(); ++k) order[k] = k;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -820,7 +822,14 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
       if (best.size() >= needed && base[k] + bound[k] < best.top() - 1e-8) {
         break;
       }
-      if (bound[k] > 0) boosts[k] = scorer.Boost(docs[k]);
+      if (bound[k] > 0 && best.size() < needed) {
+        boosts[k] = scorer.Boost(docs[k]);
+      } else if (bound[k] > 0) {
+        // Term by term: most documents past the page's first fall short
+        // after a term or two, their positions ruling out the parts.
+        scorer.BoostIfReaches(docs[k], parts[k], best.top() - 1e-8 - base[k],
+                              &boosts[k]);
+      }
       best.push(base[k] + boosts[k]);
       if (best.size() > needed) best.pop();
     }

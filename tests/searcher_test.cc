@@ -341,7 +341,7 @@ TEST_F(SearcherTest, BoundedBoostsGiveTheWholeWindowsPages) {
 // part holds (a document with the words as a phrase, once each).
 TEST_F(SearcherTest, ProximityBoundsHoldTheirBoosts) {
   Xapian::Database db(tmp_->path() + "/xapian");
-  int equal = 0, boosted = 0;
+  int equal = 0, boosted = 0, gave_up = 0;
   for (const char* q : {"the data", "linear regression model",
                         "plot the residuals", "lm lm summary", "r help"}) {
     SCOPED_TRACE(q);
@@ -350,8 +350,10 @@ TEST_F(SearcherTest, ProximityBoundsHoldTheirBoosts) {
     const ProximityScorer scorer(db, ProximityTerms(*tree), ProximityOptions{});
     std::vector<Xapian::docid> docs;
     for (Xapian::docid d = 1; d <= db.get_lastdocid(); ++d) docs.push_back(d);
-    const std::vector<double> bounds = scorer.Bounds(docs);
+    std::vector<ProximityScorer::BoundParts> parts;
+    const std::vector<double> bounds = scorer.Bounds(docs, nullptr, &parts);
     ASSERT_EQ(bounds.size(), docs.size());
+    ASSERT_EQ(parts.size(), docs.size());
     for (size_t k = 0; k < docs.size(); ++k) {
       double boost = 0;
       try {
@@ -362,10 +364,29 @@ TEST_F(SearcherTest, ProximityBoundsHoldTheirBoosts) {
       ASSERT_GE(bounds[k], boost) << docs[k];
       if (boost > 0) ++boosted;
       if (boost > 0 && std::abs(bounds[k] - boost) < 1e-9 * boost) ++equal;
+      if (bounds[k] == 0) continue;
+      // Term by term: the exact boost whenever it reaches what is asked;
+      // gives up (with 0) only when it cannot.
+      for (const double need : {0.0, boost * 0.5, boost, boost * 1.01 + 1e-6,
+                                bounds[k] * 0.9, bounds[k]}) {
+        double got = -1;
+        const bool reached =
+            scorer.BoostIfReaches(docs[k], parts[k], need, &got);
+        if (need <= boost) {
+          ASSERT_TRUE(reached) << docs[k] << " need " << need;
+        }
+        if (reached) {
+          ASSERT_EQ(got, boost) << docs[k];
+        } else {
+          ASSERT_EQ(got, 0) << docs[k];
+          ++gave_up;
+        }
+      }
     }
   }
   EXPECT_GT(boosted, 100);
   EXPECT_GE(equal, 5);
+  EXPECT_GT(gave_up, 100);  // it does stop early
 }
 
 // The bounds from what the match recorded (each exact term's wdf in the
