@@ -357,7 +357,8 @@ bool ProximityScorer::BoostIfReaches(Xapian::docid did, const BoundParts& b,
   std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
   for (size_t i = 0; i < distinct_.size(); ++i) {
     distinct_pos[i] = PositionsOf(db_, did, distinct_[i]);
-    if (i + 1 < distinct_.size() && PartialBound(distinct_pos, i + 1, b) < need) {
+    if (i + 1 < distinct_.size() &&
+        PartialBound(distinct_pos, i + 1, b) < need) {
       return false;
     }
   }

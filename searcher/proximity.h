@@ -12,7 +12,9 @@
 // Inside Xapian's match these parts cost most of a query's time: each one
 // reads its terms' positions again, for every candidate in docid order,
 // before the best candidates are known. Here each term's positions are read
-// once per document and only for the documents that can reach the page.
+// once per document and only for the documents that can reach the page;
+// past the page's first documents, term by term, until the positions read
+// rule the document out.
 // Scores use collection-wide statistics only, so one database and any
 // layout of shards score alike.
 #ifndef THREADSEARCH_SEARCHER_PROXIMITY_H_
@@ -88,6 +90,11 @@ class ProximityScorer {
   // The boost of a document from its positions and length read elsewhere,
   // e.g. in a batch from the server beside a remote shard.
   double Boost(const DocPositions& doc) const;
+  // What a document's bound (Bounds) is made of.
+  struct BoundParts {
+    std::vector<double> part;  // per query term, its BM25 part (0: absent)
+    bool all_terms = false;    // every query term is in the document
+  };
   // For each of `docs`, a bound on Boost(did) that reads no positions: the
   // boost were every part the document's terms allow to hold, from each
   // term's wdf (its count of positions: the indexer gives every occurrence
@@ -100,10 +107,6 @@ class ProximityScorer {
   // match weighs every MSet document that has the term).
   // `parts` (optional): for each document, what its bound is made of
   // (BoostIfReaches takes it).
-  struct BoundParts {
-    std::vector<double> part;  // per query term, its BM25 part (0: absent)
-    bool all_terms = false;    // every query term is in the document
-  };
   std::vector<double> Bounds(const std::vector<Xapian::docid>& docs,
                              const MatchSeen* seen = nullptr,
                              std::vector<BoundParts>* parts = nullptr) const;
@@ -121,13 +124,13 @@ class ProximityScorer {
   std::vector<std::string> distinct_;  // each term once
   std::vector<size_t> slot_;           // terms_[k] is distinct_[slot_[k]]
   std::vector<double> termweight_;     // per distinct term, BM25 idf part
-  // The boost from the positions of each distinct term; `length` is called
-  // only when some part holds.
   // The bound of a document of `parts` with the positions of its first
   // `read` distinct terms known (`distinct_pos`).
   double PartialBound(
       const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
       size_t read, const BoundParts& parts) const;
+  // The boost from the positions of each distinct term; `length` is called
+  // only when some part holds.
   template <typename Length>
   double Score(const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
                Length length) const;
