@@ -9,6 +9,8 @@ namespace threadsearch {
 
 namespace {
 
+using PosList = std::vector<Xapian::termpos>;
+
 bool Has(const std::vector<Xapian::termpos>& v, Xapian::termpos p) {
   return std::binary_search(v.begin(), v.end(), p);
 }
@@ -27,17 +29,17 @@ bool Adjacent(const std::vector<Xapian::termpos>& a,
 
 // Whether every term has its own position (a repeated term needs as many)
 // inside one span of fewer than `window` positions.
-bool Near(const std::vector<std::vector<Xapian::termpos>>& positions,
+bool Near(const std::vector<const PosList*>& positions,
           Xapian::termpos window) {
   // Distinct position lists and how many positions each must supply.
-  std::vector<const std::vector<Xapian::termpos>*> lists;
+  std::vector<const PosList*> lists;
   std::vector<size_t> need;
-  for (const auto& p : positions) {
+  for (const PosList* p : positions) {
     // A repeated term has the same list; different terms never share one.
     size_t i = 0;
-    while (i < lists.size() && *lists[i] != p) ++i;
+    while (i < lists.size() && lists[i] != p && *lists[i] != *p) ++i;
     if (i == lists.size()) {
-      lists.push_back(&p);
+      lists.push_back(p);
       need.push_back(0);
     }
     ++need[i];
@@ -75,14 +77,25 @@ std::vector<Xapian::termpos> PositionsOf(const Xapian::Database& db,
 
 }  // namespace
 
-ProximityParts MatchProximity(
-    const std::vector<std::vector<Xapian::termpos>>& positions) {
+namespace {
+
+// MatchProximity on the terms' lists.
+ProximityParts MatchParts(const std::vector<const PosList*>& positions,
+                          const std::vector<bool>* known) {
   ProximityParts parts;
   const size_t n = positions.size();
   if (n < 2) return parts;
-  for (Xapian::termpos p : positions[0]) {
-    size_t k = 1;
-    while (k < n && Has(positions[k], p + static_cast<Xapian::termpos>(k))) {
+  auto is_known = [&](size_t k) { return !known || (*known)[k]; };
+  // The phrase, anchored on the first term whose positions are known.
+  size_t a = 0;
+  while (a < n && !is_known(a)) ++a;
+  parts.phrase = a == n;
+  for (size_t i = 0; a < n && i < positions[a]->size(); ++i) {
+    const Xapian::termpos p = (*positions[a])[i];
+    size_t k = a + 1;
+    while (k < n && (!is_known(k) ||
+                     Has(*positions[k],
+                         p + static_cast<Xapian::termpos>(k - a)))) {
       ++k;
     }
     if (k == n) {
@@ -90,15 +103,35 @@ ProximityParts MatchProximity(
       break;
     }
   }
-  parts.near = parts.phrase ||
-               Near(positions, static_cast<Xapian::termpos>(2 * n));
+  const auto window = static_cast<Xapian::termpos>(2 * n);
+  if (parts.phrase) {
+    parts.near = true;
+  } else if (!known) {
+    parts.near = Near(positions, window);
+  } else {
+    std::vector<const PosList*> some;
+    for (size_t k = 0; k < n; ++k) {
+      if (is_known(k)) some.push_back(positions[k]);
+    }
+    parts.near = Near(some, window);
+  }
   if (n > 2) {
     for (size_t i = 0; i + 1 < n; ++i) {
-      parts.pairs.push_back(parts.phrase ||
-                            Adjacent(positions[i], positions[i + 1]));
+      parts.pairs.push_back(parts.phrase || !is_known(i) ||
+                            !is_known(i + 1) ||
+                            Adjacent(*positions[i], *positions[i + 1]));
     }
   }
   return parts;
+}
+
+}  // namespace
+
+ProximityParts MatchProximity(const std::vector<PosList>& positions,
+                              const std::vector<bool>* known) {
+  std::vector<const PosList*> lists;
+  for (const PosList& p : positions) lists.push_back(&p);
+  return MatchParts(lists, known);
 }
 
 ProximityScorer::ProximityScorer(const Xapian::Database& db,
@@ -129,10 +162,10 @@ template <typename Length>
 double ProximityScorer::Score(
     const std::vector<std::vector<Xapian::termpos>>& distinct_pos,
     Length length) const {
-  std::vector<std::vector<Xapian::termpos>> positions;
+  std::vector<const PosList*> positions;
   positions.reserve(terms_.size());
-  for (size_t s : slot_) positions.push_back(distinct_pos[s]);
-  const ProximityParts parts = MatchProximity(positions);
+  for (size_t s : slot_) positions.push_back(&distinct_pos[s]);
+  const ProximityParts parts = MatchParts(positions, nullptr);
   const bool any =
       parts.phrase || parts.near ||
       std::find(parts.pairs.begin(), parts.pairs.end(), true) !=
@@ -143,7 +176,7 @@ double ProximityScorer::Score(
       std::max(length() * len_factor_, opts_.min_normlen);
   const double denom_base = opts_.k1 * (normlen * opts_.b + (1 - opts_.b));
   auto sumpart = [&](size_t k) {
-    const double wdf = static_cast<double>(positions[k].size());
+    const double wdf = static_cast<double>(positions[k]->size());
     return termweight_[slot_[k]] * (wdf / (denom_base + wdf));
   };
   double all = 0;
@@ -309,41 +342,22 @@ double ProximityScorer::PartialBound(
     size_t read, const BoundParts& b) const {
   const size_t n = terms_.size();
   // Distinct terms are numbered in query order: the first is read first.
-  auto known = [&](size_t k) { return slot_[k] < read; };
-  auto pos = [&](size_t k) -> const std::vector<Xapian::termpos>& {
-    return distinct_pos[slot_[k]];
-  };
-  // MatchProximity's parts, each where the positions known allow it.
-  bool phrase = false, near = false;
-  if (b.all_terms) {
-    for (Xapian::termpos p : pos(0)) {
-      bool all = true;
-      for (size_t k = 1; k < n && all; ++k) {
-        all = !known(k) ||
-              Has(pos(k), p + static_cast<Xapian::termpos>(k));
-      }
-      if (all) {
-        phrase = true;
-        break;
-      }
-    }
-    near = phrase;
-    if (!near) {
-      std::vector<std::vector<Xapian::termpos>> some;
-      for (size_t k = 0; k < n; ++k) {
-        if (known(k)) some.push_back(pos(k));
-      }
-      near = Near(some, static_cast<Xapian::termpos>(2 * n));
-    }
+  std::vector<const PosList*> positions(n);
+  std::vector<bool> known(n);
+  for (size_t k = 0; k < n; ++k) {
+    known[k] = slot_[k] < read;
+    positions[k] = &distinct_pos[slot_[k]];  // empty when not read
   }
-  // Bounds' arithmetic, less the parts ruled out.
+  const ProximityParts parts = MatchParts(positions, &known);
+  // Bounds' arithmetic, less the parts ruled out: the phrase and the
+  // window need every term in the document, a pair both of its terms.
   double all = 0;
   for (double p : b.part) all += p;
-  double bound = (phrase ? all : 0) + (near ? all : 0);
-  for (size_t j = 0; n > 2 && j + 1 < n; ++j) {
-    if (b.part[j] <= 0 || b.part[j + 1] <= 0) continue;
-    if (phrase || !known(j) || !known(j + 1) ||
-        Adjacent(pos(j), pos(j + 1))) {
+  double bound = b.all_terms ? (parts.phrase ? all : 0) +
+                                   (parts.near ? all : 0)
+                             : 0;
+  for (size_t j = 0; j < parts.pairs.size(); ++j) {
+    if (parts.pairs[j] && b.part[j] > 0 && b.part[j + 1] > 0) {
       bound += b.part[j] + b.part[j + 1];
     }
   }

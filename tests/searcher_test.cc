@@ -503,6 +503,26 @@ TEST(ProximityTest, PhraseNearAndPairs) {
   m = MatchProximity(P{{1}, {}, {3}});
   EXPECT_FALSE(m.near);
   EXPECT_EQ(m.pairs, (std::vector<bool>{false, false}));
+  // The same with the middle word's positions not known: every part the
+  // known words allow holds.
+  const std::vector<bool> ends{true, false, true};
+  m = MatchProximity(P{{1}, {}, {3}}, &ends);
+  EXPECT_TRUE(m.phrase);
+  EXPECT_TRUE(m.near);
+  EXPECT_EQ(m.pairs, (std::vector<bool>{true, true}));
+  m = MatchProximity(P{{1}, {}, {4}}, &ends);  // apart: not a phrase
+  EXPECT_FALSE(m.phrase);
+  EXPECT_TRUE(m.near);
+  EXPECT_EQ(m.pairs, (std::vector<bool>{true, true}));
+  m = MatchProximity(P{{1}, {}, {7}}, &ends);  // span 6: not near
+  EXPECT_FALSE(m.near);
+  // The phrase anchors on the first known word.
+  const std::vector<bool> last_two{false, true, true};
+  m = MatchProximity(P{{}, {5}, {6}}, &last_two);
+  EXPECT_TRUE(m.phrase);
+  m = MatchProximity(P{{}, {5}, {7}}, &last_two);
+  EXPECT_FALSE(m.phrase);
+  EXPECT_EQ(m.pairs, (std::vector<bool>{true, false}));
 }
 
 TEST_F(SearcherTest, HitsCarryThreadContext) {
