@@ -479,8 +479,8 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 }
 
 std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = AsciiLower(c);
+  std::string out;
+  AsciiLowerInto(s, &out);
   return out;
 }
 

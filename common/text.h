@@ -2,6 +2,7 @@
 #ifndef THREADSEARCH_COMMON_TEXT_H_
 #define THREADSEARCH_COMMON_TEXT_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,10 +52,16 @@ bool ParseUint64(std::string_view s, uint64_t* out);
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
 // Lower-cases ASCII letters (author keys, ids).
-std::string AsciiLower(std::string_view s);
 inline char AsciiLower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
+// AsciiLower of `s` into `out`, whose buffer is reused.
+inline void AsciiLowerInto(std::string_view s, std::string* out) {
+  out->resize(s.size());
+  char* o = out->data();
+  for (size_t i = 0; i < s.size(); ++i) o[i] = AsciiLower(s[i]);
+}
+std::string AsciiLower(std::string_view s);
 // Whether `a` and `b` are the same but for ASCII case.
 bool EqualsNoCase(std::string_view a, std::string_view b);
 // Whether `s` starts with `prefix` but for ASCII case.
@@ -73,10 +80,21 @@ size_t CharLength(std::string_view s, size_t i);
 // The number of bytes of the word character at s[i], or 0 when s[i]
 // starts none.
 size_t NonAsciiWordCharAt(std::string_view s, size_t i);
+// Whether ASCII character `c` (< 0x80) is a word character.
+inline bool IsAsciiWordChar(unsigned char c) {
+  static constexpr std::array<bool, 128> kWord = [] {
+    std::array<bool, 128> w{};
+    for (int k = 0; k < 128; ++k) {
+      w[k] = (k >= '0' && k <= '9') || (k >= 'a' && k <= 'z') ||
+             (k >= 'A' && k <= 'Z');
+    }
+    return w;
+  }();
+  return kWord[c];
+}
 inline size_t WordCharAt(std::string_view s, size_t i) {
   const unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c >= 0x80) return NonAsciiWordCharAt(s, i);
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  return c >= 0x80 ? NonAsciiWordCharAt(s, i) : IsAsciiWordChar(c);
 }
 // The end of the word starting at s[i] (i itself when none starts there).
 size_t WordEnd(std::string_view s, size_t i);
@@ -84,6 +102,7 @@ size_t WordEnd(std::string_view s, size_t i);
 size_t NextWord(std::string_view s, size_t i);
 // A word lower-cased as TermGenerator does (Unicode), the form its exact
 // term has.
+// (An ASCII word's form is AsciiLower's.)
 std::string WordForm(std::string_view word);
 
 // The value of a hexadecimal digit (either case), or -1.

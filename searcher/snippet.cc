@@ -1,7 +1,6 @@
 #include "searcher/snippet.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 
 #include "common/text.h"
@@ -92,21 +91,13 @@ namespace snippet_internal {
 
 std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
   // NextWord and WordEnd (common/text.h) in one loop, ASCII without a call.
-  static constexpr auto kAsciiWord = [] {
-    std::array<bool, 128> w{};
-    for (int c = 0; c < 128; ++c) {
-      w[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-             (c >= 'A' && c <= 'Z');
-    }
-    return w;
-  }();
   std::vector<Token> tokens;
   std::string lower;  // the word lower-cased, its buffer kept
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80 ? !kAsciiWord[c] : NonAsciiWordCharAt(text, i) == 0) {
+    if (c < 0x80 ? !IsAsciiWordChar(c) : NonAsciiWordCharAt(text, i) == 0) {
       i += c < 0x80 ? 1 : CharLength(text, i);
       continue;
     }
@@ -115,7 +106,7 @@ std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
     while (j < n) {
       const unsigned char d = static_cast<unsigned char>(text[j]);
       if (d < 0x80) {
-        if (!kAsciiWord[d]) break;
+        if (!IsAsciiWordChar(d)) break;
         ++j;
       } else {
         const size_t k = NonAsciiWordCharAt(text, j);
@@ -130,8 +121,7 @@ std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
     if (!terms.empty() && terms.MayMatchStart(text[i])) {
       const std::string_view word = text.substr(i, j - i);
       if (ascii) {
-        lower.assign(word);  // WordForm's ASCII case, without a new string
-        for (char& ch : lower) ch = AsciiLower(ch);
+        AsciiLowerInto(word, &lower);  // WordForm, without a new string
       } else {
         lower = WordForm(word);
       }
