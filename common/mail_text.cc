@@ -277,13 +277,14 @@ bool IsSignatureLine(std::string_view line) {
   return line == "-- " || line == "--";
 }
 
-bool IsNextPartLine(std::string_view line) {
-  return StartsWith(Trim(line), "-------------- next part --------------");
+// The line tests below take the line trimmed (Trim): SplitMailBody trims
+// each line once.
+bool IsNextPartLine(std::string_view trimmed) {
+  return StartsWith(trimmed, "-------------- next part --------------");
 }
 
 // A line made only of 20 or more rule characters (_ - . = *).
 bool IsRuleLine(std::string_view line) {
-  line = Trim(line);
   if (line.size() < 20) return false;
   for (char c : line) {
     if (c != '_' && c != '-' && c != '.' && c != '=' && c != '*') {
@@ -319,9 +320,8 @@ bool StripQuote(std::string_view line, std::string_view* rest) {
 }
 
 bool EndsWithAttributionVerb(std::string_view line) {
-  // Asked of every line of a reply: no copy. (The last byte first: most
+  // Asked of many lines of a reply: no copy. (The last byte first: most
   // lines do not end in ':'.)
-  line = Trim(line);
   if (line.empty() || line.back() != ':') return false;
   for (std::string_view verb : {"wrote:", "writes:", "wrote :", "said:",
                                 "a écrit :", "schrieb:", "escribió:"}) {
@@ -334,7 +334,6 @@ bool EndsWithAttributionVerb(std::string_view line) {
 }
 
 bool StartsLikeAttribution(std::string_view line) {
-  line = Trim(line);
   return StartsWith(line, "On ") || StartsWith(line, "At ") ||
          StartsWith(line, "Quoting ") || StartsWith(line, "Am ") ||
          StartsWith(line, "Le ") || StartsWith(line, "El ");
@@ -343,11 +342,10 @@ bool StartsLikeAttribution(std::string_view line) {
 // Outlook-style start of a copied original message: everything after it is
 // quoted material even though it has no "> " markers.
 bool IsOriginalMessageLine(std::string_view line) {
-  const std::string_view t = Trim(line);
   // Asked of every line: one search for what both forms hold first.
-  if (t.find("Original Message") == std::string_view::npos) return false;
-  return t.find("-----Original Message-----") != std::string_view::npos ||
-         t.find("----- Original Message -----") != std::string_view::npos;
+  if (line.find("Original Message") == std::string_view::npos) return false;
+  return line.find("-----Original Message-----") != std::string_view::npos ||
+         line.find("----- Original Message -----") != std::string_view::npos;
 }
 
 void AppendLine(std::string_view line, std::string* out) {
@@ -692,7 +690,7 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
   const auto footer_at = [&](size_t i, bool quoted) {
     std::string_view l = lines[i];
     if (quoted && !StripQuote(lines[i], &l)) return false;
-    if (!IsRuleLine(l)) return false;
+    if (!IsRuleLine(Trim(l))) return false;
     for (size_t k = i + 1; k < lines.size() && k <= i + 3; ++k) {
       std::string_view n = lines[k];
       if (quoted && !StripQuote(lines[k], &n)) return false;
@@ -714,7 +712,8 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
     while (j < lines.size() && StartsWith(lines[j], ">>> ")) ++j;
     std::string_view unused;
     const bool quoted = (i > 0 && (StripQuote(lines[i - 1], &unused) ||
-                                   EndsWithAttributionVerb(lines[i - 1]))) ||
+                                   EndsWithAttributionVerb(
+                                       Trim(lines[i - 1])))) ||
                         (j < lines.size() && StripQuote(lines[j], &unused));
     if (!quoted) std::fill(prompt.begin() + i, prompt.begin() + j, true);
     i = j;
@@ -729,12 +728,12 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
       break;
     }
     const std::string_view line = lines[i];
-    // The line without its blanks; the tests of the line that trim it
-    // first are asked only when its first byte or its size allows.
+    // The line without its blanks, as the line tests take it; the costlier
+    // ones are asked only when its first byte or its size allows.
     const std::string_view t = Trim(line);
     const char first = t.empty() ? '\0' : t[0];
     // Mailman's attachment notes follow.
-    if (first == '-' && IsNextPartLine(line)) break;
+    if (first == '-' && IsNextPartLine(t)) break;
     if (t.size() >= 20 && footer_at(i, /*quoted=*/false)) break;
 
     // A message that replies to nothing quotes nothing: its "> " lines are
@@ -751,7 +750,7 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
         --i;
         continue;
       }
-      if (EndsWithAttributionVerb(rest)) continue;
+      if (EndsWithAttributionVerb(Trim(rest))) continue;
       AppendLine(rest, &parts.quoted);
       continue;
     }
@@ -760,7 +759,7 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
       continue;
     }
     if (in_signature) continue;
-    if (IsOriginalMessageLine(line)) {
+    if (IsOriginalMessageLine(t)) {
       in_original = true;
       continue;
     }
@@ -775,11 +774,12 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
       if (StartsWith(t, "Quoting ")) continue;
     }
     if (std::string_view("OAQLE").find(first) != std::string_view::npos &&
-        StartsLikeAttribution(t) && i + 1 < lines.size() &&
-        EndsWithAttributionVerb(lines[i + 1]) &&
-        Trim(lines[i + 1]).size() < 100) {
-      ++i;
-      continue;
+        StartsLikeAttribution(t) && i + 1 < lines.size()) {
+      const std::string_view next = Trim(lines[i + 1]);
+      if (EndsWithAttributionVerb(next) && next.size() < 100) {
+        ++i;
+        continue;
+      }
     }
     AppendLine(line, &parts.own);
   }
