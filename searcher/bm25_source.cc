@@ -132,44 +132,46 @@ struct Blocks {
   std::vector<double> rest;  // the largest of max[i..]
 };
 
-// Blocks by key (a source's terms, scales, statistics and parameters, and
-// the identity of its part's DocLengths), least recently used dropped past
-// BlockMaxima::kMaxBytes.
-class BlockCache {
+// What a part's revision determines, by key, least recently used dropped
+// past `max_bytes`: the block maxima of a source (key: its terms, scales,
+// statistics and parameters), a term's frequencies.
+template <class V>
+class PartCache {
  public:
-  // The blocks for `key`, made by `make` when missing (or nullptr when it
-  // fails). An entry lives while `lengths` does: its address names the
-  // part's revision only while it is alive.
-  std::shared_ptr<const Blocks> For(
+  explicit PartCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+  // The value for `key` in the part whose DocLengths are `lengths`, made
+  // by `make` when missing (or nullptr when it fails); `bytes` tells what
+  // a value costs. An entry lives while `lengths` does: its address names
+  // the part's revision only while it is alive.
+  std::shared_ptr<const V> For(
       const std::string& key,
       const std::shared_ptr<const std::vector<uint32_t>>& lengths,
-      const std::function<std::shared_ptr<const Blocks>()>& make) {
+      const std::function<std::shared_ptr<const V>()>& make,
+      const std::function<size_t(const V&)>& bytes_of) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = index_.find(key);
       if (it != index_.end()) {
         if (it->second->owner.lock() == lengths) {
           lru_.splice(lru_.begin(), lru_, it->second);
-          return it->second->blocks;
+          return it->second->value;
         }
         Drop(it->second);  // a freed revision's, at a reused address
       }
     }
-    std::shared_ptr<const Blocks> blocks = make();
-    if (!blocks) return nullptr;
-    const size_t bytes = key.size() + 64 +
-                         blocks->last.size() *
-                             (sizeof(Xapian::docid) + 2 * sizeof(double));
+    std::shared_ptr<const V> value = make();
+    if (!value) return nullptr;
+    const size_t bytes = key.size() + 64 + bytes_of(*value);
     std::lock_guard<std::mutex> lock(mu_);
     ++made_;
-    if (bytes > BlockMaxima::kMaxBytes) return blocks;
+    if (bytes > max_bytes_) return value;
     auto it = index_.find(key);
     if (it != index_.end()) Drop(it->second);  // made meanwhile elsewhere
-    lru_.push_front(Entry{key, lengths, blocks, bytes});
+    lru_.push_front(Entry{key, lengths, value, bytes});
     index_.emplace(key, lru_.begin());
     bytes_ += bytes;
-    while (bytes_ > BlockMaxima::kMaxBytes) Drop(std::prev(lru_.end()));
-    return blocks;
+    while (bytes_ > max_bytes_) Drop(std::prev(lru_.end()));
+    return value;
   }
 
   uint64_t made() {
@@ -181,18 +183,19 @@ class BlockCache {
   struct Entry {
     std::string key;
     std::weak_ptr<const std::vector<uint32_t>> owner;
-    std::shared_ptr<const Blocks> blocks;
+    std::shared_ptr<const V> value;
     size_t bytes = 0;
   };
-  void Drop(std::list<Entry>::iterator it) {
+  void Drop(typename std::list<Entry>::iterator it) {
     bytes_ -= it->bytes;
     index_.erase(it->key);
     lru_.erase(it);
   }
 
+  const size_t max_bytes_;
   std::mutex mu_;
   std::list<Entry> lru_;  // most recently used first
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;
   size_t bytes_ = 0;
   uint64_t made_ = 0;
 };
@@ -200,9 +203,44 @@ class BlockCache {
 std::atomic<Xapian::doccount> min_block_postings{2048};
 std::atomic<uint64_t> blocks_skipped{0};
 
-BlockCache& TheBlockCache() {
-  static BlockCache* cache = new BlockCache;  // never destroyed
+PartCache<Blocks>& TheBlockCache() {
+  // Never destroyed: used until exit.
+  static auto* cache = new PartCache<Blocks>(BlockMaxima::kMaxBytes);
   return *cache;
+}
+
+// A term's frequencies in a part, as a source's init reads them: each a
+// B-tree lookup (often a block read), asked again by every query with the
+// term.
+struct PartFreqs {
+  Xapian::doccount termfreq = 0;
+  Xapian::termcount wdf_upper_bound = 0;
+};
+
+PartCache<PartFreqs>& TheFreqCache() {
+  static auto* cache = new PartCache<PartFreqs>(16u << 20);  // never destroyed
+  return *cache;
+}
+
+// The frequencies of `term` in `part`, whose DocLengths are `lengths`
+// (cached with them; read from the part when null).
+PartFreqs FreqsOf(const Xapian::Database& part,
+                  const std::shared_ptr<const std::vector<uint32_t>>& lengths,
+                  const std::string& term) {
+  auto read = [&] {
+    PartFreqs f;
+    f.termfreq = part.get_termfreq(term);
+    if (f.termfreq != 0) f.wdf_upper_bound = part.get_wdf_upper_bound(term);
+    return f;
+  };
+  if (!lengths) return read();
+  const void* id = lengths.get();  // the part's revision
+  std::string key(reinterpret_cast<const char*>(&id), sizeof id);
+  key += term;
+  auto f = TheFreqCache().For(
+      key, lengths, [&] { return std::make_shared<const PartFreqs>(read()); },
+      [](const PartFreqs&) { return sizeof(PartFreqs); });
+  return *f;
 }
 
 // A term's BM25 statistics: Xapian::BM25Weight (1.4) for a term of query
@@ -213,11 +251,12 @@ struct TermStats {
 };
 
 TermStats StatsOf(const Xapian::Database& db, const std::string& term,
-                  const Bm25Params& p) {
+                  const Bm25Params& p, const TermFreqFn& termfreq) {
   TermStats s{term, 0};
   if (term.empty()) return s;
   const double n = db.get_doccount();
-  const Xapian::doccount tf = db.get_termfreq(term);
+  const Xapian::doccount tf =
+      termfreq ? termfreq(term) : db.get_termfreq(term);
   if (tf == 0 || n == 0) return s;
   s.termweight = Bm25TermWeight(n, tf, p.k1);
   return s;
@@ -303,20 +342,31 @@ class Bm25Source : public Xapian::PostingSource {
     has_title_ = title_scale_ != 0 && title_.termweight != 0;
     if (has_title_) title_walk_.Init(part, title_.term, seen_.get(), uuid);
     started_ = false;
-    part_freq_ = part.get_termfreq(main_.term);
+    const PartFreqs main_freqs = FreqsOf(part, lengths_, main_.term);
+    part_freq_ = main_freqs.termfreq;
     blocks_.reset();
     block_ = 0;
     if (p_.unscaled && lengths_ && part_freq_ >= BlockMaxima::MinPostings()) {
-      blocks_ = TheBlockCache().For(BlockKey(), lengths_,
-                                    [this] { return MakeBlocks(); });
+      blocks_ = TheBlockCache().For(
+          BlockKey(), lengths_, [this] { return MakeBlocks(); },
+          [](const Blocks& b) {
+            return b.last.size() *
+                   (sizeof(Xapian::docid) + 2 * sizeof(double));
+          });
     }
     // The largest weight any posting here can have: the most frequent
     // occurrence in the shortest document (Xapian prunes with it).
     const double normlen = std::max(
         part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
-    double max = MaxWeight(part, main_, normlen);
-    if (has_exact_) max += exact_scale_ * MaxWeight(part, exact_, normlen);
-    if (has_title_) max += title_scale_ * MaxWeight(part, title_, normlen);
+    double max = MaxWeight(main_freqs, main_, normlen);
+    if (has_exact_) {
+      max += exact_scale_ *
+             MaxWeight(FreqsOf(part, lengths_, exact_.term), exact_, normlen);
+    }
+    if (has_title_) {
+      max += title_scale_ *
+             MaxWeight(FreqsOf(part, lengths_, title_.term), title_, normlen);
+    }
     max *= 1 + 1e-9;
     // Tighter: the largest weight the part's postings have. It bounds the
     // other words of an AND, which then ask more of this one.
@@ -364,9 +414,9 @@ class Bm25Source : public Xapian::PostingSource {
   double Weight(const TermStats& t, double wdf, double normlen) const {
     return t.termweight * TfPart(wdf, normlen, p_);
   }
-  double MaxWeight(const Xapian::Database& part, const TermStats& t,
+  double MaxWeight(const PartFreqs& f, const TermStats& t,
                    double normlen) const {
-    const double wdf = part.get_wdf_upper_bound(t.term);
+    const double wdf = f.wdf_upper_bound;
     return wdf == 0 ? 0 : Weight(t, wdf, normlen);
   }
   // The weight of `did`, in which the main term has `wdf`; `exact` and
@@ -526,8 +576,9 @@ void BlockMaxima::SetMinPostings(Xapian::doccount n) {
 
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
-                            std::shared_ptr<MatchSeen> seen) {
-  TermStats main = StatsOf(db, term, p);
+                            std::shared_ptr<MatchSeen> seen,
+                            const TermFreqFn& termfreq) {
+  TermStats main = StatsOf(db, term, p, termfreq);
   if (main.termweight == 0) return Xapian::Query(term);  // matches nothing
   return Xapian::Query(
       (new Bm25Source(std::move(main), TermStats{}, 0, TermStats{}, 0,
@@ -537,12 +588,14 @@ Xapian::Query Bm25TermQuery(const Xapian::Database& db,
 
 Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,
                             const Bm25Params& p,
-                            std::shared_ptr<MatchSeen> seen) {
-  TermStats main = StatsOf(db, w.stem, p);
+                            std::shared_ptr<MatchSeen> seen,
+                            const TermFreqFn& termfreq) {
+  TermStats main = StatsOf(db, w.stem, p, termfreq);
   if (main.termweight == 0) return Xapian::Query(w.stem);
   return Xapian::Query(
-      (new Bm25Source(std::move(main), StatsOf(db, w.exact, p), w.exact_scale,
-                      StatsOf(db, w.title, p), w.title_scale,
+      (new Bm25Source(std::move(main), StatsOf(db, w.exact, p, termfreq),
+                      w.exact_scale, StatsOf(db, w.title, p, termfreq),
+                      w.title_scale,
                       LengthFactor(db), p, std::move(seen)))
           ->release());
 }

@@ -23,6 +23,7 @@
 #include <xapian.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -102,12 +103,18 @@ struct MatchSeen {
   std::unordered_map<std::string, std::unordered_map<std::string, Wdfs>> wdfs;
 };
 
+// A term's frequency in the database the Enquire runs on, from somewhere
+// cheaper than its index when given (a Searcher remembers them).
+using TermFreqFn = std::function<Xapian::doccount(const std::string&)>;
+
 // The weighted query for `term` in `db` (the whole database the Enquire
 // runs on: its statistics are the ones BM25 uses). With `seen`, each part's
-// source records there what it reads (see MatchSeen).
+// source records there what it reads (see MatchSeen). `termfreq`
+// (optional) answers for db.get_termfreq.
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
-                            std::shared_ptr<MatchSeen> seen = nullptr);
+                            std::shared_ptr<MatchSeen> seen = nullptr,
+                            const TermFreqFn& termfreq = nullptr);
 
 // A word with a stem, as the query weighs it: its stem term, plus
 // `exact_scale` times its exact term and `title_scale` times its title
@@ -129,7 +136,8 @@ struct WordTerms {
 // `seen`, the stem and exact terms are recorded as Bm25TermQuery records.
 Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,
                             const Bm25Params& p,
-                            std::shared_ptr<MatchSeen> seen = nullptr);
+                            std::shared_ptr<MatchSeen> seen = nullptr,
+                            const TermFreqFn& termfreq = nullptr);
 
 }  // namespace threadsearch
 

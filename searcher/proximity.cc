@@ -137,7 +137,7 @@ ProximityParts MatchProximity(const std::vector<PosList>& positions,
 ProximityScorer::ProximityScorer(const Xapian::Database& db,
                                  std::vector<std::string> terms,
                                  const ProximityOptions& opts,
-                                 const Xapian::MSet* stats)
+                                 const TermFreqFn& termfreq)
     : db_(db), terms_(std::move(terms)), opts_(opts) {
   if (!Boosts(terms_, opts_)) return;
   for (const std::string& t : terms_) {
@@ -149,8 +149,7 @@ ProximityScorer::ProximityScorer(const Xapian::Database& db,
   // leaf of wqf 1): the same statistics Xapian's match used.
   const double n = db_.get_doccount();
   for (const std::string& t : distinct_) {
-    // An MSet answers for a term outside its query from the database.
-    const double tf = stats ? stats->get_termfreq(t) : db_.get_termfreq(t);
+    const double tf = termfreq ? termfreq(t) : db_.get_termfreq(t);
     termweight_.push_back(Bm25TermWeight(n, tf, opts_.k1));
   }
   const double avlen = db_.get_avlength();

@@ -69,12 +69,12 @@ class ProximityScorer {
  public:
   // `terms`: the query's plain words' exact terms in query order (from
   // ProximityTerms). Reads the terms' collection statistics from `db`,
-  // which must outlive the scorer, or from `stats`, the match's MSet, when
-  // given: it holds them for the query's terms, where the database costs a
-  // round trip per term and remote shard.
+  // which must outlive the scorer, or from `termfreq` when given (the
+  // match's MSet holds them for the query's terms, where the database costs
+  // a round trip per term and remote shard).
   ProximityScorer(const Xapian::Database& db, std::vector<std::string> terms,
                   const ProximityOptions& opts,
-                  const Xapian::MSet* stats = nullptr);
+                  const TermFreqFn& termfreq = nullptr);
 
   // Whether a scorer for `terms` would boost anything: false for fewer than
   // two terms or a weight of 0. Reads nothing; lets a caller skip making

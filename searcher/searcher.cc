@@ -124,22 +124,22 @@ void QueryWords(const QueryNode& n, std::vector<std::string>* out) {
 }
 
 // The snippet words of a query: its positive free-text words, each
-// weighted by its inverse document frequency over the whole collection.
-// The frequencies come from the match (MSet::get_termfreq knows every
-// query term) rather than the database: no extra round trip per word and
-// shard when shards are remote.
-void SnippetTermsOf(const QueryNode& n, const Xapian::MSet& mset,
+// weighted by its inverse document frequency over the whole collection,
+// from `termfreq`.
+void SnippetTermsOf(const QueryNode& n, const TermFreqFn& termfreq,
                     double docs, SnippetTerms* out) {
   using K = QueryNode::Kind;
   if (n.kind == K::kWord || n.kind == K::kPhrase) {
     for (const std::string& t : n.terms) {
-      const double tf = std::max<double>(1, mset.get_termfreq(t));
+      const double tf = std::max<double>(1, termfreq(t));
       out->AddWord(t, std::log(1 + docs / tf));
     }
   } else if (n.kind == K::kWildcard) {
     if (!n.terms.empty()) out->AddPrefix(n.terms[0], 1.0);
   } else if (n.kind == K::kAnd || n.kind == K::kOr) {
-    for (const QueryNode& c : n.children) SnippetTermsOf(c, mset, docs, out);
+    for (const QueryNode& c : n.children) {
+      SnippetTermsOf(c, termfreq, docs, out);
+    }
   }
 }
 
@@ -323,6 +323,24 @@ struct Searcher::Impl {
   Xapian::Stem stemmer{"english"};
   // What the current query's match read (Bm25TermQuery).
   std::shared_ptr<MatchSeen> match_seen;
+  // Term frequencies in `db` asked so far, at its revision: a query asks
+  // for each of its words' several times (weights, snippets, proximity,
+  // spelling), each a B-tree lookup per part (often a block read; a round
+  // trip to a remote shard), and queries share their common words.
+  // Emptied by Combine, which every change of `db` goes through.
+  std::unordered_map<std::string, Xapian::doccount> termfreqs;
+  Xapian::doccount TermFreq(const std::string& term) {
+    auto it = termfreqs.find(term);
+    if (it != termfreqs.end()) return it->second;
+    if (termfreqs.size() >= kMaxTermFreqs) termfreqs.clear();
+    const Xapian::doccount tf = db.get_termfreq(term);
+    termfreqs.emplace(term, tf);
+    return tf;
+  }
+  TermFreqFn TermFreqs() {
+    return [this](const std::string& t) { return TermFreq(t); };
+  }
+  static constexpr size_t kMaxTermFreqs = 1u << 16;
   // Set when a query failed because of a remote shard.
   bool shard_failed = false;
 
@@ -446,7 +464,7 @@ Xapian::Query Searcher::Impl::Build(
       fast_terms->push_back(w.stem);
       fast_terms->push_back(w.exact);
       if (!w.title.empty()) fast_terms->push_back(w.title);
-      return Bm25WordQuery(db, w, p, match_seen);
+      return Bm25WordQuery(db, w, p, match_seen, TermFreqs());
     };
     bo.title_words = title_words;
     bo.title_scale = opts.title_weight;
@@ -468,7 +486,7 @@ std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
   p.unscaled = unscaled;
   return [this, fast_terms, p](const std::string& term) {
     fast_terms->push_back(term);
-    return Bm25TermQuery(db, term, p, match_seen);
+    return Bm25TermQuery(db, term, p, match_seen, TermFreqs());
   };
 }
 
@@ -597,7 +615,7 @@ std::string Searcher::Impl::Suggest(const QueryNode& tree,
     // A word whose exact form the index lacks or holds only as a rare
     // typo ("plottting" is in one message): its stem may still match
     // something, so the corrected query must match more to be suggested.
-    const Xapian::doccount freq = db.get_termfreq(w->prefix + term);
+    const Xapian::doccount freq = TermFreq(w->prefix + term);
     if (freq > kRareTerm) continue;
     // When the query did match, a word the index holds exactly as typed is
     // a rare word, not a typo ("keras" in one message is not "keeps").
@@ -769,6 +787,7 @@ void Searcher::Impl::SyncCountHandle(Shard& s, bool fresh) {
 }
 
 void Searcher::Impl::Combine() {
+  termfreqs.clear();
   db = Xapian::Database();
   count_db = Xapian::Database();
   count_handles = true;
@@ -1479,6 +1498,15 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         rescore ? std::max(window, first + req.limit) : req.limit;
     Xapian::MSet mset = enquire.get_mset(
         fetch_first, fetch_count, two_pass ? 0 : im.db.get_doccount());
+    // Term frequencies for snippets and proximity: those the Searcher
+    // remembers; with a remote shard, the match's MSet's, which hold the
+    // query's terms' (where the database costs a round trip per term and
+    // remote shard).
+    const TermFreqFn termfreq =
+        im.AllLocal() ? im.TermFreqs()
+                      : TermFreqFn([&mset](const std::string& t) {
+                          return mset.get_termfreq(t);
+                        });
     // The exact total without a count pass: when the first pass saw every
     // match, or when what matches is one term (a one-word query), whose
     // frequency the match's statistics hold.
@@ -1562,10 +1590,8 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     };
     std::vector<double> boosts;
     if (rescore) {
-      // The match's MSet holds the terms' statistics, which the database
-      // reads with a round trip per term and remote shard.
       const ProximityScorer proximity(im.db, std::move(proximity_terms),
-                                      popts, &mset);
+                                      popts, termfreq);
       std::vector<Xapian::docid> boosted;
       std::vector<double> base;
       for (Xapian::MSetIterator it = mset.begin();
@@ -1631,7 +1657,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     TS_RETURN_IF_ERROR(items.Prefetch(places, req.context));
     SnippetTerms sterms(im.stemmer);
     if (has_words) {
-      SnippetTermsOf(*tree, mset,
+      SnippetTermsOf(*tree, termfreq,
                      std::max<double>(1, im.db.get_doccount()), &sterms);
     }
     // Collapsed hits show their threads' counts: the count comes first.

@@ -1724,6 +1724,59 @@ TEST(ParallelCountTest, CountsFollowTheIndexAsItGrows) {
   }
 }
 
+// A Searcher remembers term frequencies (its own, and each index part's
+// in the process): after the index grows, a Searcher that searched before
+// weighs and cuts snippets as one opened afresh.
+TEST(TermFreqsTest, ScoresFollowTheIndexAsItGrows) {
+  TempDir tmp;
+  IndexOptions io;
+  io.compact = IndexOptions::Compaction::kNever;
+  IndexInto(tmp.Sub("db"), {kMarch}, io);
+  SearcherOptions so;
+  so.reopen_interval_ms = 0;
+  auto live = Searcher::Open(tmp.Sub("db"), so);
+  ASSERT_OK(live);
+  const std::vector<std::string> queries = {"data frame", "lme model",
+                                            "plot lattice panel", "error"};
+  auto run = [](Searcher* s, const std::string& q) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 20;
+    Result<SearchResult> r = s->Search(req);
+    EXPECT_TRUE(r.ok()) << q;
+    return r.ok() ? *r : SearchResult{};
+  };
+  std::vector<double> first_scores;
+  for (const std::string& q : queries) {
+    SearchResult r = run(live->get(), q);
+    ASSERT_FALSE(r.hits.empty()) << q;
+    first_scores.push_back(r.hits[0].score);
+  }
+  IndexStats st;
+  IndexInto(tmp.Sub("db"), {kApril, kHiring}, io, &st);
+  EXPECT_FALSE(st.compacted);  // the same parts, a new revision
+  ASSERT_OK((*live)->Refresh());
+  auto fresh = Searcher::Open(tmp.Sub("db"), so);
+  ASSERT_OK(fresh);
+  size_t changed = 0;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    SearchResult a = run(live->get(), queries[i]);
+    SearchResult b = run(fresh->get(), queries[i]);
+    EXPECT_EQ(a.total, b.total) << queries[i];
+    ASSERT_EQ(a.hits.size(), b.hits.size()) << queries[i];
+    for (size_t k = 0; k < a.hits.size(); ++k) {
+      EXPECT_EQ(a.hits[k].item.item.id, b.hits[k].item.item.id)
+          << queries[i] << " #" << k;
+      EXPECT_EQ(a.hits[k].score, b.hits[k].score) << queries[i] << " #" << k;
+      EXPECT_EQ(a.hits[k].snippet, b.hits[k].snippet)
+          << queries[i] << " #" << k;
+    }
+    if (!a.hits.empty() && a.hits[0].score != first_scores[i]) ++changed;
+  }
+  // The growth did change the statistics the scores come from.
+  EXPECT_GT(changed, 0u);
+}
+
 TEST_F(QueryLanguageTest, DidYouMeanSuggestsCloseSpelling) {
   SearchRequest req;
   req.query = "regresion";
