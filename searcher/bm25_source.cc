@@ -140,9 +140,9 @@ class PartCache {
  public:
   explicit PartCache(size_t max_bytes) : max_bytes_(max_bytes) {}
   // The value for `key` in the part whose DocLengths are `lengths`, made
-  // by `make` when missing (or nullptr when it fails); `bytes` tells what
-  // a value costs. An entry lives while `lengths` does: its address names
-  // the part's revision only while it is alive.
+  // by `make` when missing (or nullptr when it fails); `bytes_of` tells
+  // what a value costs. An entry lives while `lengths` does: its address
+  // names the part's revision only while it is alive.
   std::shared_ptr<const V> For(
       const std::string& key,
       const std::shared_ptr<const std::vector<uint32_t>>& lengths,
