@@ -277,16 +277,16 @@ bool IsSignatureLine(std::string_view line) {
   return line == "-- " || line == "--";
 }
 
-// The line tests below take the line trimmed (Trim): SplitMailBody trims
-// each line once.
+// The tests of a `trimmed` line take it trimmed (Trim): SplitMailBody
+// trims each line once.
 bool IsNextPartLine(std::string_view trimmed) {
   return StartsWith(trimmed, "-------------- next part --------------");
 }
 
 // A line made only of 20 or more rule characters (_ - . = *).
-bool IsRuleLine(std::string_view line) {
-  if (line.size() < 20) return false;
-  for (char c : line) {
+bool IsRuleLine(std::string_view trimmed) {
+  if (trimmed.size() < 20) return false;
+  for (char c : trimmed) {
     if (c != '_' && c != '-' && c != '.' && c != '=' && c != '*') {
       return false;
     }
@@ -319,33 +319,34 @@ bool StripQuote(std::string_view line, std::string_view* rest) {
   return true;
 }
 
-bool EndsWithAttributionVerb(std::string_view line) {
+bool EndsWithAttributionVerb(std::string_view trimmed) {
   // Asked of many lines of a reply: no copy. (The last byte first: most
   // lines do not end in ':'.)
-  if (line.empty() || line.back() != ':') return false;
+  if (trimmed.empty() || trimmed.back() != ':') return false;
   for (std::string_view verb : {"wrote:", "writes:", "wrote :", "said:",
                                 "a écrit :", "schrieb:", "escribió:"}) {
-    if (line.size() >= verb.size() &&
-        EqualsNoCase(line.substr(line.size() - verb.size()), verb)) {
+    if (trimmed.size() >= verb.size() &&
+        EqualsNoCase(trimmed.substr(trimmed.size() - verb.size()), verb)) {
       return true;
     }
   }
   return false;
 }
 
-bool StartsLikeAttribution(std::string_view line) {
-  return StartsWith(line, "On ") || StartsWith(line, "At ") ||
-         StartsWith(line, "Quoting ") || StartsWith(line, "Am ") ||
-         StartsWith(line, "Le ") || StartsWith(line, "El ");
+bool StartsLikeAttribution(std::string_view trimmed) {
+  return StartsWith(trimmed, "On ") || StartsWith(trimmed, "At ") ||
+         StartsWith(trimmed, "Quoting ") || StartsWith(trimmed, "Am ") ||
+         StartsWith(trimmed, "Le ") || StartsWith(trimmed, "El ");
 }
 
 // Outlook-style start of a copied original message: everything after it is
 // quoted material even though it has no "> " markers.
-bool IsOriginalMessageLine(std::string_view line) {
+bool IsOriginalMessageLine(std::string_view trimmed) {
   // Asked of every line: one search for what both forms hold first.
-  if (line.find("Original Message") == std::string_view::npos) return false;
-  return line.find("-----Original Message-----") != std::string_view::npos ||
-         line.find("----- Original Message -----") != std::string_view::npos;
+  constexpr auto kNone = std::string_view::npos;
+  if (trimmed.find("Original Message") == kNone) return false;
+  return trimmed.find("-----Original Message-----") != kNone ||
+         trimmed.find("----- Original Message -----") != kNone;
 }
 
 void AppendLine(std::string_view line, std::string* out) {

@@ -80,10 +80,10 @@ size_t CharLength(std::string_view s, size_t i);
 // The number of bytes of the word character at s[i], or 0 when s[i]
 // starts none.
 size_t NonAsciiWordCharAt(std::string_view s, size_t i);
-// Whether ASCII character `c` (< 0x80) is a word character.
+// Whether `c` is an ASCII word character (false for every byte >= 0x80).
 inline bool IsAsciiWordChar(unsigned char c) {
-  static constexpr std::array<bool, 128> kWord = [] {
-    std::array<bool, 128> w{};
+  static constexpr std::array<bool, 256> kWord = [] {
+    std::array<bool, 256> w{};
     for (int k = 0; k < 128; ++k) {
       w[k] = (k >= '0' && k <= '9') || (k >= 'a' && k <= 'z') ||
              (k >= 'A' && k <= 'Z');

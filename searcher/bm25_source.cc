@@ -161,7 +161,8 @@ class PartCache {
     }
     std::shared_ptr<const V> value = make();
     if (!value) return nullptr;
-    const size_t bytes = key.size() + 64 + bytes_of(*value);
+    // The key twice (list and index), their nodes, the value's block.
+    const size_t bytes = 2 * key.size() + 192 + bytes_of(*value);
     std::lock_guard<std::mutex> lock(mu_);
     ++made_;
     if (bytes > max_bytes_) return value;
@@ -223,7 +224,9 @@ PartCache<PartFreqs>& TheFreqCache() {
 }
 
 // The frequencies of `term` in `part`, whose DocLengths are `lengths`
-// (cached with them; read from the part when null).
+// (cached with them; read from the part when null). Two copies of a part
+// that were changed apart to the same revision, document count, last docid
+// and total length would share them, as they share their lengths.
 PartFreqs FreqsOf(const Xapian::Database& part,
                   const std::shared_ptr<const std::vector<uint32_t>>& lengths,
                   const std::string& term) {

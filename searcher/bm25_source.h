@@ -104,7 +104,8 @@ struct MatchSeen {
 };
 
 // A term's frequency in the database the Enquire runs on, from somewhere
-// cheaper than its index when given (a Searcher remembers them).
+// cheaper than its index when given (a Searcher remembers them). Those
+// taking one call it only during the call, and keep no copy.
 using TermFreqFn = std::function<Xapian::doccount(const std::string&)>;
 
 // The weighted query for `term` in `db` (the whole database the Enquire

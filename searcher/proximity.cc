@@ -11,13 +11,12 @@ namespace {
 
 using PosList = std::vector<Xapian::termpos>;
 
-bool Has(const std::vector<Xapian::termpos>& v, Xapian::termpos p) {
+bool Has(const PosList& v, Xapian::termpos p) {
   return std::binary_search(v.begin(), v.end(), p);
 }
 
 // Whether some position of `a` is directly followed by one of `b`.
-bool Adjacent(const std::vector<Xapian::termpos>& a,
-              const std::vector<Xapian::termpos>& b) {
+bool Adjacent(const PosList& a, const PosList& b) {
   size_t j = 0;
   for (Xapian::termpos p : a) {
     while (j < b.size() && b[j] <= p) ++j;
@@ -64,10 +63,9 @@ bool Near(const std::vector<const PosList*>& positions,
   return false;
 }
 
-std::vector<Xapian::termpos> PositionsOf(const Xapian::Database& db,
-                                         Xapian::docid did,
-                                         const std::string& term) {
-  std::vector<Xapian::termpos> v;
+PosList PositionsOf(const Xapian::Database& db, Xapian::docid did,
+                    const std::string& term) {
+  PosList v;
   for (auto p = db.positionlist_begin(did, term);
        p != db.positionlist_end(did, term); ++p) {
     v.push_back(*p);
@@ -75,13 +73,10 @@ std::vector<Xapian::termpos> PositionsOf(const Xapian::Database& db,
   return v;
 }
 
-}  // namespace
-
-namespace {
-
-// MatchProximity on the terms' lists.
+// MatchProximity on the terms' lists. `whole`: whether to test the parts
+// that need every term (the phrase and the window); false: neither holds.
 ProximityParts MatchParts(const std::vector<const PosList*>& positions,
-                          const std::vector<bool>* known) {
+                          const std::vector<bool>* known, bool whole) {
   ProximityParts parts;
   const size_t n = positions.size();
   if (n < 2) return parts;
@@ -89,8 +84,8 @@ ProximityParts MatchParts(const std::vector<const PosList*>& positions,
   // The phrase, anchored on the first term whose positions are known.
   size_t a = 0;
   while (a < n && !is_known(a)) ++a;
-  parts.phrase = a == n;
-  for (size_t i = 0; a < n && i < positions[a]->size(); ++i) {
+  parts.phrase = whole && a == n;
+  for (size_t i = 0; whole && a < n && i < positions[a]->size(); ++i) {
     const Xapian::termpos p = (*positions[a])[i];
     size_t k = a + 1;
     while (k < n && (!is_known(k) ||
@@ -104,8 +99,8 @@ ProximityParts MatchParts(const std::vector<const PosList*>& positions,
     }
   }
   const auto window = static_cast<Xapian::termpos>(2 * n);
-  if (parts.phrase) {
-    parts.near = true;
+  if (parts.phrase || !whole) {
+    parts.near = parts.phrase;
   } else if (!known) {
     parts.near = Near(positions, window);
   } else {
@@ -131,7 +126,7 @@ ProximityParts MatchProximity(const std::vector<PosList>& positions,
                               const std::vector<bool>* known) {
   std::vector<const PosList*> lists;
   for (const PosList& p : positions) lists.push_back(&p);
-  return MatchParts(lists, known);
+  return MatchParts(lists, known, /*whole=*/true);
 }
 
 ProximityScorer::ProximityScorer(const Xapian::Database& db,
@@ -164,7 +159,7 @@ double ProximityScorer::Score(
   std::vector<const PosList*> positions;
   positions.reserve(terms_.size());
   for (size_t s : slot_) positions.push_back(&distinct_pos[s]);
-  const ProximityParts parts = MatchParts(positions, nullptr);
+  const ProximityParts parts = MatchParts(positions, nullptr, /*whole=*/true);
   const bool any =
       parts.phrase || parts.near ||
       std::find(parts.pairs.begin(), parts.pairs.end(), true) !=
@@ -347,14 +342,13 @@ double ProximityScorer::PartialBound(
     known[k] = slot_[k] < read;
     positions[k] = &distinct_pos[slot_[k]];  // empty when not read
   }
-  const ProximityParts parts = MatchParts(positions, &known);
-  // Bounds' arithmetic, less the parts ruled out: the phrase and the
-  // window need every term in the document, a pair both of its terms.
+  // The phrase and the window need every term in the document, a pair
+  // both of its terms.
+  const ProximityParts parts = MatchParts(positions, &known, b.all_terms);
+  // Bounds' arithmetic, less the parts ruled out.
   double all = 0;
   for (double p : b.part) all += p;
-  double bound = b.all_terms ? (parts.phrase ? all : 0) +
-                                   (parts.near ? all : 0)
-                             : 0;
+  double bound = (parts.phrase ? all : 0) + (parts.near ? all : 0);
   for (size_t j = 0; j < parts.pairs.size(); ++j) {
     if (parts.pairs[j] && b.part[j] > 0 && b.part[j + 1] > 0) {
       bound += b.part[j] + b.part[j + 1];

@@ -36,9 +36,9 @@ struct ProximityParts {
   bool near = false;         // all terms within a window of 2n positions
   std::vector<bool> pairs;   // term i directly followed by term i+1 (n > 2)
 };
-// `known` (optional, one flag per term): whose positions are known; a
-// part with a term not known holds where the known terms allow it (what
-// a bound from some terms' positions needs).
+// `known` (optional; REQUIRES: known->size() == positions.size()): whose
+// positions are known; a part with a term not known holds where the known
+// terms allow it (what a bound from some terms' positions needs).
 ProximityParts MatchProximity(
     const std::vector<std::vector<Xapian::termpos>>& positions,
     const std::vector<bool>* known = nullptr);

@@ -327,7 +327,8 @@ struct Searcher::Impl {
   // for each of its words' several times (weights, snippets, proximity,
   // spelling), each a B-tree lookup per part (often a block read; a round
   // trip to a remote shard), and queries share their common words.
-  // Emptied by Combine, which every change of `db` goes through.
+  // Emptied where `db` may move to another revision: by Combine, and in
+  // Refresh as soon as a shard's handle (which `db` shares) reopens.
   std::unordered_map<std::string, Xapian::doccount> termfreqs;
   Xapian::doccount TermFreq(const std::string& term) {
     auto it = termfreqs.find(term);
@@ -337,7 +338,8 @@ struct Searcher::Impl {
     termfreqs.emplace(term, tf);
     return tf;
   }
-  TermFreqFn TermFreqs() {
+  // TermFreq as a TermFreqFn (holds `this`: for calls that do not keep it).
+  TermFreqFn TermFreqFunction() {
     return [this](const std::string& t) { return TermFreq(t); };
   }
   static constexpr size_t kMaxTermFreqs = 1u << 16;
@@ -464,7 +466,7 @@ Xapian::Query Searcher::Impl::Build(
       fast_terms->push_back(w.stem);
       fast_terms->push_back(w.exact);
       if (!w.title.empty()) fast_terms->push_back(w.title);
-      return Bm25WordQuery(db, w, p, match_seen, TermFreqs());
+      return Bm25WordQuery(db, w, p, match_seen, TermFreqFunction());
     };
     bo.title_words = title_words;
     bo.title_scale = opts.title_weight;
@@ -486,7 +488,7 @@ std::function<Xapian::Query(const std::string&)> Searcher::Impl::FastTerm(
   p.unscaled = unscaled;
   return [this, fast_terms, p](const std::string& term) {
     fast_terms->push_back(term);
-    return Bm25TermQuery(db, term, p, match_seen, TermFreqs());
+    return Bm25TermQuery(db, term, p, match_seen, TermFreqFunction());
   };
 }
 
@@ -1014,9 +1016,12 @@ Status Searcher::Refresh() {
         changed = true;
         continue;
       }
+      im.termfreqs.clear();  // the handle may have moved
       return XapianStatus(e, "reopen index");
     }
     if (shard_changed) {
+      // `db` shares the shard's handle: it moved too, whatever fails below.
+      im.termfreqs.clear();
       changed = true;
       if (!s.remote()) im.SyncCountHandle(s, false);
       // Reopening the store costs far more than the index's version check.
@@ -1503,7 +1508,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // query's terms' (where the database costs a round trip per term and
     // remote shard).
     const TermFreqFn termfreq =
-        im.AllLocal() ? im.TermFreqs()
+        im.AllLocal() ? im.TermFreqFunction()
                       : TermFreqFn([&mset](const std::string& t) {
                           return mset.get_termfreq(t);
                         });

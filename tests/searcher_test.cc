@@ -523,6 +523,16 @@ TEST(ProximityTest, PhraseNearAndPairs) {
   m = MatchProximity(P{{}, {5}, {7}}, &last_two);
   EXPECT_FALSE(m.phrase);
   EXPECT_EQ(m.pairs, (std::vector<bool>{true, false}));
+  // A repeated word ("a b a", b not known): each copy needs its own
+  // position, two apart for the phrase.
+  m = MatchProximity(P{{1, 3}, {}, {1, 3}}, &ends);
+  EXPECT_TRUE(m.phrase);
+  m = MatchProximity(P{{1, 4}, {}, {1, 4}}, &ends);
+  EXPECT_FALSE(m.phrase);
+  EXPECT_TRUE(m.near);  // 1 and 4: 3 apart, inside a window of 6
+  m = MatchProximity(P{{1}, {}, {1}}, &ends);  // one position for two
+  EXPECT_FALSE(m.phrase);
+  EXPECT_FALSE(m.near);
 }
 
 TEST_F(SearcherTest, HitsCarryThreadContext) {
