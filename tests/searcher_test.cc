@@ -690,6 +690,12 @@ snippet_internal::Window ReferenceWindow(
   return best;
 }
 
+// The real message the snippet tests read.
+std::string SnippetMessage() {
+  return ReadFileOrDie(std::string(TS_TEST_DATA) +
+                       "/mail/r-help-2004-April-524-533.txt");
+}
+
 // Where each word of `text` is, as NextWord and WordEnd find them: [begin,
 // end) byte spans.
 std::vector<std::pair<size_t, size_t>> WordSpans(std::string_view text) {
@@ -707,8 +713,7 @@ std::vector<std::pair<size_t, size_t>> WordSpans(std::string_view text) {
 // several lengths, and for texts with a word longer than the length.
 TEST(SnippetTest, OnePassWindowAgreesWithTheReference) {
   const Xapian::Stem stem("english");
-  const std::string mail = ReadFileOrDie(
-      std::string(TS_TEST_DATA) + "/mail/r-help-2004-April-524-533.txt");
+  const std::string mail = SnippetMessage();
   std::vector<std::string> words;
   for (const auto& [b, e] : WordSpans(mail)) {
     words.push_back(WordForm(mail.substr(b, e - b)));
@@ -754,8 +759,7 @@ TEST(SnippetTest, OnePassWindowAgreesWithTheReference) {
 TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
   const Xapian::Stem stem("english");
   const std::string text =
-      ReadFileOrDie(std::string(TS_TEST_DATA) +
-                    "/mail/r-help-2004-April-524-533.txt") +
+      SnippetMessage() +
       " \xC3\x89lan \xC3\xA9lan \xCE\xA3\xCE\xAF\xCF\x83\xCF\x85\xCF\x86"
       "\xCE\xBF\xCF\x82 REGRESSIONS Regressed naive";
   std::vector<std::string> words;
@@ -798,8 +802,7 @@ TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
 TEST(SnippetTermsTest, TokenizeSplitsAsNextWordAndWordEnd) {
   const Xapian::Stem stem("english");
   const std::string text =
-      ReadFileOrDie(std::string(TS_TEST_DATA) +
-                    "/mail/r-help-2004-April-524-533.txt") +
+      SnippetMessage() +
       " \xC3\x89lan,\xC3\xA9LAN \xCE\xA3\xCE\xAF\xCF\x83\xCF\x85\xCF\x86"
       "\xCE\xBF\xCF\x82\xE2\x80\x94x \xFF\xFE" "bad\xC3 e\xCC\x81t\xC3\xA9 "
       "Regressions--regressed_naive 3.14 data.frame(x=1)";
