@@ -101,8 +101,7 @@ size_t WordEnd(std::string_view s, size_t i);
 // The start of the next word at or after s[i] (s.size() when none).
 size_t NextWord(std::string_view s, size_t i);
 // A word lower-cased as TermGenerator does (Unicode), the form its exact
-// term has.
-// (An ASCII word's form is AsciiLower's.)
+// term has (an ASCII word's is AsciiLower's).
 std::string WordForm(std::string_view word);
 
 // The value of a hexadecimal digit (either case), or -1.

@@ -315,20 +315,29 @@ std::vector<double> ProximityScorer::Bounds(
     const double normlen = std::max(
         Length(k) * len_factor_, opts_.min_normlen);
     const double denom_base = opts_.k1 * (normlen * opts_.b + (1 - opts_.b));
-    double all = 0;
     for (size_t j = 0; j < n; ++j) {
       const double w = static_cast<double>(wdf[slot_[j]][k]);
       part[j] = termweight_[slot_[j]] * (w / (denom_base + w));
-      all += part[j];
     }
-    double boost = all_terms ? 2 * all : 0;  // the phrase and the window
-    for (size_t j = 0; n > 2 && j + 1 < n; ++j) {
-      if (part[j] > 0 && part[j + 1] > 0) boost += part[j] + part[j + 1];
-    }
-    bounds[k] = boost * opts_.weight * (1 + 1e-9);
-    if (parts) (*parts)[k] = {part, all_terms};
+    BoundParts b{part, all_terms};
+    bounds[k] = BoundOf(b, all_terms, all_terms, nullptr);
+    if (parts) (*parts)[k] = std::move(b);
   }
   return bounds;
+}
+
+double ProximityScorer::BoundOf(const BoundParts& b, bool phrase, bool near,
+                                const std::vector<bool>* pairs) const {
+  const size_t n = b.part.size();
+  double all = 0;
+  for (double p : b.part) all += p;
+  double bound = (phrase ? all : 0) + (near ? all : 0);
+  for (size_t j = 0; n > 2 && j + 1 < n; ++j) {
+    if ((!pairs || (*pairs)[j]) && b.part[j] > 0 && b.part[j + 1] > 0) {
+      bound += b.part[j] + b.part[j + 1];
+    }
+  }
+  return bound * opts_.weight * (1 + 1e-9);
 }
 
 double ProximityScorer::PartialBound(
@@ -346,15 +355,7 @@ double ProximityScorer::PartialBound(
   // both of its terms.
   const ProximityParts parts = MatchParts(positions, &known, b.all_terms);
   // Bounds' arithmetic, less the parts ruled out.
-  double all = 0;
-  for (double p : b.part) all += p;
-  double bound = (parts.phrase ? all : 0) + (parts.near ? all : 0);
-  for (size_t j = 0; j < parts.pairs.size(); ++j) {
-    if (parts.pairs[j] && b.part[j] > 0 && b.part[j + 1] > 0) {
-      bound += b.part[j] + b.part[j + 1];
-    }
-  }
-  return bound * opts_.weight * (1 + 1e-9);
+  return BoundOf(b, parts.phrase, parts.near, &parts.pairs);
 }
 
 bool ProximityScorer::BoostIfReaches(Xapian::docid did, const BoundParts& b,

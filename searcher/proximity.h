@@ -128,6 +128,11 @@ class ProximityScorer {
   std::vector<std::string> distinct_;  // each term once
   std::vector<size_t> slot_;           // terms_[k] is distinct_[slot_[k]]
   std::vector<double> termweight_;     // per distinct term, BM25 idf part
+  // Score's arithmetic over the parts of `b`, with the phrase and the
+  // window each holding or not, and the pairs that `pairs` (one flag a
+  // pair; null: all) lets hold where the document has both terms.
+  double BoundOf(const BoundParts& b, bool phrase, bool near,
+                 const std::vector<bool>* pairs) const;
   // The bound of a document of `parts` with the positions of its first
   // `read` distinct terms known (`distinct_pos`).
   double PartialBound(
