@@ -44,6 +44,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 const std::string kRHelp = std::string(TS_CORPUS) + "/mailing-lists/r-help";
+// Four of its twelve months (4,858 of 15,797 messages): what two of the
+// slowest tests index, twice each, to keep the suite quick under the
+// sanitizers.
+const std::vector<std::string> kRHelpPart = {
+    kRHelp + "/2003-January.txt.gz", kRHelp + "/2003-February.txt.gz",
+    kRHelp + "/2003-March.txt.gz", kRHelp + "/2003-April.txt.gz"};
 const std::string kHnComments =
     std::string(TS_CORPUS) +
     "/hn/typesense-showcase-hn-comments-semantic-search/"
@@ -187,7 +193,8 @@ std::map<std::string, std::vector<std::string>> WhereIs(
 
 TEST(CollectionTest, LocalShardsAnswerAsOneDatabase) {
   TempDir tmp;
-  const std::vector<std::string> inputs = {kRHelp, kHnComments};
+  std::vector<std::string> inputs = kRHelpPart;
+  inputs.push_back(kHnComments);
   IndexPlain(tmp.Sub("one"), inputs);
   IndexSharded(tmp.Sub("three"), 3, inputs);
   ASSERT_TRUE(IsCollection(tmp.Sub("three")));
@@ -314,8 +321,8 @@ TEST(CollectionTest, ThreadsStayWholeWhateverTheOrder) {
 
 TEST(CollectionTest, RebalanceMovesWholeThreadsWhileSearching) {
   TempDir tmp;
-  IndexPlain(tmp.Sub("one"), {kRHelp});
-  IndexSharded(tmp.Sub("coll"), 2, {kRHelp});
+  IndexPlain(tmp.Sub("one"), kRHelpPart);
+  IndexSharded(tmp.Sub("coll"), 2, kRHelpPart);
   Result<std::unique_ptr<Searcher>> one = Searcher::Open(tmp.Sub("one"), {});
   Result<std::unique_ptr<Searcher>> live =
       Searcher::Open(tmp.Sub("coll"), {});
@@ -640,6 +647,9 @@ TEST(RemoteProtocolTest, MultiGetRequestAndReplyRoundTrip) {
 
 TEST(CollectionTest, RemoteShardsThroughXapianTcpsrv) {
   TempDir tmp;
+  // All of R-help: with less, some shards hold too few of the known items'
+  // best results to be asked for their positions in most queries, and
+  // ripley@ has too few items for the chunked reads checked below.
   IndexPlain(tmp.Sub("one"), {kRHelp});
   IndexSharded(tmp.Sub("local"), 3, {kRHelp});
   std::vector<std::unique_ptr<TcpSrv>> tcp;
