@@ -153,11 +153,23 @@ std::string EncodeStoredItem(const StoredItem& s) {
   PutVarint(&out, s.thread_size);
   PutVarint(&out, s.reply_count);
   PutString(&out, s.parent_author);
-  // Optional trailing fields: records without them (and records written
-  // before them) end here.
-  if (!it.story_title.empty() || !it.story_url.empty()) {
+  // Optional trailing fields, in this order: records without them (and
+  // records written before them) end before them.
+  if (!it.story_title.empty() || !it.story_url.empty() ||
+      s.own_spans_for != 0) {
     PutString(&out, it.story_title);
     PutString(&out, it.story_url);
+  }
+  if (s.own_spans_for != 0) {
+    // Each span as its distance from the previous one's end, and length.
+    PutVarint(&out, s.own_spans_for);
+    PutVarint(&out, s.own_spans.size());
+    uint64_t end = 0;
+    for (const TextSpan& span : s.own_spans) {
+      PutVarint(&out, span.offset - end);
+      PutVarint(&out, span.length);
+      end = uint64_t{span.offset} + span.length;
+    }
   }
   return out;
 }
@@ -207,6 +219,24 @@ Status DecodeStoredItem(std::string_view bytes, StoredItem* out) {
   if (r.ok && !r.in.empty()) {
     it.story_title = r.String();
     it.story_url = r.String();
+  }
+  if (r.ok && !r.in.empty()) {
+    s.own_spans_for = r.Varint();
+    const uint64_t n = r.Varint();
+    if (n > r.in.size() / 2) r.ok = false;  // two bytes a span at least
+    uint64_t end = 0;
+    for (uint64_t i = 0; r.ok && i < n; ++i) {
+      const uint64_t gap = r.Varint();
+      const uint64_t length = r.Varint();
+      if (gap > UINT32_MAX || length > UINT32_MAX ||
+          end + gap + length > UINT32_MAX) {
+        r.ok = false;
+        break;
+      }
+      s.own_spans.push_back({static_cast<uint32_t>(end + gap),
+                             static_cast<uint32_t>(length)});
+      end += gap + length;
+    }
   }
   if (!r.ok) return Status::Corruption("item record: truncated");
   *out = std::move(s);

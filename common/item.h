@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/text.h"
 
 namespace threadsearch {
 
@@ -108,6 +109,13 @@ struct StoredItem {
   // Author of the parent item (empty when the parent is unknown): what
   // replies_to matches.
   std::string parent_author;
+  // A mail message's own lines (SplitMailBody) as spans of its text, found
+  // when it was indexed: its snippets and excerpts are made without judging
+  // its lines again. Kept for the text and reply state `own_spans_for`
+  // names (schema::KeepOwnSpans); 0 when none are kept (other items, and
+  // records written before spans were).
+  std::vector<TextSpan> own_spans;
+  uint64_t own_spans_for = 0;
 
   bool is_root() const { return root_num == num; }
   // A searchable item has a Xapian document.

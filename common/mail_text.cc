@@ -672,8 +672,27 @@ std::string DecodeBase64(std::string_view s) {
   return out;
 }
 
+bool OwnFromSpans(std::string_view body, const std::vector<TextSpan>& spans,
+                  std::string* own) {
+  size_t bytes = 0;
+  for (const TextSpan& s : spans) {
+    if (s.offset > body.size() || s.length > body.size() - s.offset) {
+      return false;
+    }
+    bytes += s.length + 1;
+  }
+  std::string text;
+  text.reserve(bytes);
+  for (const TextSpan& s : spans) {
+    AppendLine(body.substr(s.offset, s.length), &text);
+  }
+  *own = TrimBlankLines(std::move(text));
+  return true;
+}
+
 MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
-                            size_t own_limit) {
+                            size_t own_limit,
+                            std::vector<TextSpan>* own_lines) {
   std::vector<std::string_view> lines;
   {
     size_t pos = 0;
@@ -783,6 +802,21 @@ MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
       }
     }
     AppendLine(line, &parts.own);
+    if (own_lines) {
+      // The line's newline is the text's own when it follows the last
+      // span's line there: one span for both.
+      const auto at = static_cast<uint32_t>(line.data() - body.data());
+      const auto size = static_cast<uint32_t>(line.size());
+      if (!own_lines->empty()) {
+        TextSpan& last = own_lines->back();
+        const size_t end = size_t{last.offset} + last.length;
+        if (end + 1 == at && body[end] == '\n') {
+          last.length = at + size - last.offset;
+          continue;
+        }
+      }
+      own_lines->push_back({at, size});
+    }
   }
   parts.own = TrimBlankLines(std::move(parts.own));
   parts.quoted = TrimBlankLines(std::move(parts.quoted));

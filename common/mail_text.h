@@ -5,6 +5,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/text.h"
 
 namespace threadsearch {
 
@@ -57,8 +60,16 @@ struct MailBodyParts {
 // it, so `own` is then a full split's `own` cut after a line (blank lines
 // at its end trimmed), `quoted` holds only what came before, and `stopped`
 // is set.
+// `own_lines`, when given, receives where own's lines are in `body`, the
+// spans of lines that follow each other merged: OwnFromSpans rebuilds own
+// from them without judging a line again.
 MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
-                            size_t own_limit = std::string::npos);
+                            size_t own_limit = std::string::npos,
+                            std::vector<TextSpan>* own_lines = nullptr);
+// SplitMailBody(body, …).own from the `own_lines` it gave for that body;
+// false when a span lies outside `body`.
+bool OwnFromSpans(std::string_view body, const std::vector<TextSpan>& spans,
+                  std::string* own);
 
 // Turns a pipermail-obfuscated address back into an address:
 // "user at domain" -> "user@domain"; the post-2018 mangled form

@@ -135,9 +135,37 @@ std::string_view BoundedText(const Item& item) {
 // A mail message's (bounded) text split into own lines and quotes; quotes
 // are looked for in replies only.
 MailBodyParts SplitMail(const Item& item,
-                        size_t own_limit = std::string::npos) {
+                        size_t own_limit = std::string::npos,
+                        std::vector<TextSpan>* own_lines = nullptr) {
   return SplitMailBody(BoundedText(item), /*is_reply=*/!item.parent.empty(),
-                       own_limit);
+                       own_limit, own_lines);
+}
+
+// Whether IndexedBody splits the item's text into own lines and quotes.
+bool SplitsMail(const Item& item) {
+  return !item.deleted && !item.text_html && item.source == Source::kMail;
+}
+
+// What kept spans were found for: the bounded text's size and whether the
+// item replies (SplitMail's is_reply), + 1 (0 is "none kept").
+uint64_t OwnSpansKey(const Item& item) {
+  return ((uint64_t{BoundedText(item).size()} << 1) |
+          (item.parent.empty() ? 0u : 1u)) +
+         1;
+}
+
+// SplitMail(s.item).own from the kept spans; false when none fit.
+bool KeptOwn(const StoredItem& s, std::string* own) {
+  return s.own_spans_for != 0 && s.own_spans_for == OwnSpansKey(s.item) &&
+         OwnFromSpans(BoundedText(s.item), s.own_spans, own);
+}
+
+// IndexedBody's last step: at most kMaxIndexedBytes.
+std::string CutIndexed(std::string body) {
+  if (body.size() > kMaxIndexedBytes) {
+    body.resize(CutUtf8(body, kMaxIndexedBytes).size());
+  }
+  return body;
 }
 
 }  // namespace
@@ -152,14 +180,36 @@ std::string IndexedBody(const Item& item) {
   } else {
     body = SanitizeUtf8(BoundedText(item));
   }
-  if (body.size() > kMaxIndexedBytes) {
-    body.resize(CutUtf8(body, kMaxIndexedBytes).size());
+  return CutIndexed(std::move(body));
+}
+
+void KeepOwnSpans(StoredItem* s) {
+  s->own_spans.clear();
+  s->own_spans_for = 0;
+  if (!SplitsMail(s->item) || s->placeholder) return;
+  SplitMail(s->item, std::string::npos, &s->own_spans);
+  s->own_spans_for = OwnSpansKey(s->item);
+}
+
+std::string IndexedBody(const StoredItem& s) {
+  std::string own;
+  if (SplitsMail(s.item) && KeptOwn(s, &own)) {
+    return CutIndexed(SanitizeUtf8(own));
   }
-  return body;
+  return IndexedBody(s.item);
+}
+
+std::string BodyExcerpt(const StoredItem& s, size_t max_bytes) {
+  std::string own;
+  if (SplitsMail(s.item) && KeptOwn(s, &own)) {
+    own = SanitizeUtf8(own);
+    return OneLineExcerpt(own.empty() ? s.item.title : own, max_bytes);
+  }
+  return BodyExcerpt(s.item, max_bytes);
 }
 
 std::string BodyExcerpt(const Item& item, size_t max_bytes) {
-  if (!item.deleted && !item.text_html && item.source == Source::kMail) {
+  if (SplitsMail(item)) {
     // Own lines a little past the excerpt (OneLineExcerpt folds runs of
     // spaces, so it may need more); a message with less is split whole.
     const MailBodyParts parts = SplitMail(item, 2 * max_bytes + 256);

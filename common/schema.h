@@ -134,6 +134,13 @@ std::string IndexedBody(const Item& item);
 // body is empty: the same text, but of a long mail message only as much is
 // split into own lines and quotes as the excerpt shows.
 std::string BodyExcerpt(const Item& item, size_t max_bytes);
+// Finds and keeps a mail message's own lines (StoredItem::own_spans) for
+// the two below; keeps none for any other item.
+void KeepOwnSpans(StoredItem* s);
+// IndexedBody and BodyExcerpt of s.item, from its kept spans when they
+// were found for its text as it is.
+std::string IndexedBody(const StoredItem& s);
+std::string BodyExcerpt(const StoredItem& s, size_t max_bytes);
 // Whether the item's title is indexed as body words too (thread openers);
 // replies carry their thread's subject only as a weak S-prefixed signal.
 bool TitleIsBody(const Item& item);

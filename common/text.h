@@ -10,6 +10,13 @@
 
 namespace threadsearch {
 
+// A byte range of a text.
+struct TextSpan {
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  bool operator==(const TextSpan&) const = default;
+};
+
 // Decodes HTML character references (&amp; &#x27; &#39; &nbsp; … the common
 // named ones and all numeric ones) to UTF-8. Unknown references stay as-is.
 std::string DecodeHtmlEntities(std::string_view s);

@@ -899,7 +899,10 @@ Status Indexer::Impl::Flush() {
   const uint64_t batch_seq = seq + 1;
   std::vector<uint32_t> full, values_only;
   for (const auto& [n, work] : dirty) {
-    const StoredItem& s = cache[n];
+    StoredItem& s = cache[n];
+    // Its content changed (or is new): its own lines are found again, once
+    // for the store and the index both (PlanDocument's IndexedBody).
+    if (work == kFull) schema::KeepOwnSpans(&s);
     batch.Put(keys::ItemKey(n), EncodeStoredItem(s));
     if (work == kNone) continue;
     batch.Put(keys::Dirty(batch_seq, n), "");
@@ -977,7 +980,7 @@ Status Indexer::Impl::PlanDocument(const StoredItem& s, DocPlan::Kind kind,
   plan->kind = kind;
   plan->title = it.title;
   plan->title_is_body = schema::TitleIsBody(it);
-  plan->body = schema::IndexedBody(it);
+  plan->body = schema::IndexedBody(s);
   std::vector<std::string>& terms = plan->terms;
   terms.push_back(plan->id_term);
   if (!it.author.empty()) {

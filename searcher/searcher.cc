@@ -66,7 +66,7 @@ ContextItem MakeContextItem(const StoredItem& s) {
   } else if (s.item.deleted) {
     c.excerpt = "[deleted]";
   } else {
-    c.excerpt = schema::BodyExcerpt(s.item, kExcerptBytes);
+    c.excerpt = schema::BodyExcerpt(s, kExcerptBytes);
   }
   return c;
 }
@@ -1684,7 +1684,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
                               ? static_cast<uint32_t>(th->second)
                               : it.get_collapse_count() + 1;
       }
-      std::string body = schema::IndexedBody(hit.item.item);
+      std::string body = schema::IndexedBody(hit.item);
       if (has_words) {
         bool matched = false;
         hit.snippet = MakeSnippet(body, sterms, req.snippet_bytes, &matched);

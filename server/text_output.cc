@@ -203,7 +203,7 @@ void PrintNode(std::ostream& os, const ThreadNode& n, const std::string& asked,
   if (it.deleted) {
     body = gone ? "" : "[deleted]";  // the header says it when nameless
   } else {
-    body = schema::IndexedBody(it);
+    body = schema::IndexedBody(n.item);
     if (depth == 0 && !it.title.empty()) {
       body = body.empty() ? it.title : it.title + " — " + body;
     }

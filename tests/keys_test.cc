@@ -114,6 +114,39 @@ TEST(StoredItemTest, StoryTitleAndUrlRoundTrip) {
             StatusCode::kCorruption);
 }
 
+// Own-line spans follow story_title and story_url (written empty when
+// the item has none); records without spans end as before.
+TEST(StoredItemTest, OwnSpansRoundTrip) {
+  StoredItem s;
+  s.item.source = Source::kMail;
+  s.item.id = "a@b";
+  s.item.text = std::string(70000, 'x');
+  const std::string plain = EncodeStoredItem(s);
+  s.own_spans = {{0, 5}, {7, 0}, {300, 65000}};
+  s.own_spans_for = 140001;
+  const std::string enc = EncodeStoredItem(s);
+  EXPECT_EQ(enc.substr(0, plain.size()), plain);
+  StoredItem back;
+  ASSERT_OK(DecodeStoredItem(enc, &back));
+  EXPECT_EQ(back.own_spans, s.own_spans);
+  EXPECT_EQ(back.own_spans_for, 140001u);
+  EXPECT_EQ(back.item.story_title, "");
+  s.item.story_title = "Patent war goes nuclear";
+  ASSERT_OK(DecodeStoredItem(EncodeStoredItem(s), &back));
+  EXPECT_EQ(back.item.story_title, s.item.story_title);
+  EXPECT_EQ(back.own_spans, s.own_spans);
+  ASSERT_OK(DecodeStoredItem(plain, &back));
+  EXPECT_TRUE(back.own_spans.empty());
+  EXPECT_EQ(back.own_spans_for, 0u);
+  // Cut inside the spans (past the two empty story strings, where a record
+  // without spans may end).
+  for (size_t cut = plain.size() + 3; cut < enc.size(); ++cut) {
+    EXPECT_EQ(DecodeStoredItem(enc.substr(0, cut), &back).code(),
+              StatusCode::kCorruption)
+        << "cut at " << cut;
+  }
+}
+
 TEST(StoredItemTest, TruncatedRecordIsCorruption) {
   StoredItem s;
   s.item.id = "123";

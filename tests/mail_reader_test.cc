@@ -8,12 +8,15 @@
 // and dates with email.utils.parsedate_tz / mktime_tz.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include "common/item.h"
+#include "common/mail_text.h"
+#include "common/schema.h"
 #include "common/status.h"
 #include "indexer/input_stream.h"
 #include "indexer/readers.h"
@@ -819,6 +822,74 @@ TEST(MailReaderTest, RawHeadersInTheDeclaredCharset) {
   EXPECT_EQ(r.items[0].text, "\u3053\u3093\u306b\u3061\u306f");
   EXPECT_EQ(r.items[1].author_name, "J\u00f6rg");
   EXPECT_EQ(r.items[1].title, "Gr\u00fc\u00dfe");
+}
+
+// The own-line spans the indexer keeps (schema::KeepOwnSpans) rebuild, for
+// every message of real archives and as reply or not, the own text a
+// fresh split gives, and so the same indexed body and excerpts; through
+// the store's encoding too. Spans kept for another text are not used.
+TEST(MailReaderTest, KeptOwnSpansGiveWhatASplitGives) {
+  std::vector<Item> items;
+  for (const std::string& path :
+       {std::string(TS_CORPUS) + "/mailing-lists/r-help/2003-January.txt.gz",
+        kMailData + "python-list/2004-January.txt",
+        kMailData + "takeout-2024.mbox"}) {
+    ReadResult r = ReadPath(path);
+    ASSERT_OK(r.status);
+    ASSERT_FALSE(r.items.empty()) << path;
+    for (Item& it : r.items) items.push_back(std::move(it));
+  }
+  size_t own_lines = 0, spans = 0, replies = 0;
+  for (const Item& item : items) {
+    for (bool reply : {false, true}) {
+      StoredItem s;
+      s.item = item;
+      s.item.parent = reply ? "p@example.org" : "";
+      replies += reply && !item.parent.empty();
+      schema::KeepOwnSpans(&s);
+      ASSERT_NE(s.own_spans_for, 0u) << item.origin;
+      const std::string want = SplitMailBody(s.item.text, reply).own;
+      std::string own;
+      ASSERT_TRUE(OwnFromSpans(s.item.text, s.own_spans, &own));
+      EXPECT_EQ(own, want) << item.origin << (reply ? " (reply)" : "");
+      own_lines += std::count(want.begin(), want.end(), '\n') + 1;
+      spans += s.own_spans.size();
+      StoredItem back;
+      ASSERT_OK(DecodeStoredItem(EncodeStoredItem(s), &back));
+      EXPECT_EQ(back.own_spans, s.own_spans) << item.origin;
+      EXPECT_EQ(back.own_spans_for, s.own_spans_for) << item.origin;
+      EXPECT_EQ(schema::IndexedBody(back), schema::IndexedBody(s.item))
+          << item.origin;
+      for (size_t n : {60, 150, 400}) {
+        EXPECT_EQ(schema::BodyExcerpt(back, n),
+                  schema::BodyExcerpt(s.item, n))
+            << item.origin << " " << n;
+      }
+    }
+  }
+  EXPECT_GT(items.size(), 1000u);
+  EXPECT_GT(replies, 500u);
+  // Lines that follow each other share a span.
+  EXPECT_LT(spans * 4, own_lines);
+
+  // Kept for another text or reply state: the item is split again.
+  StoredItem s;
+  s.item = items[0];
+  s.item.text = "Thanks!\n> quoted\nBye\n";
+  s.item.parent = "p@example.org";
+  schema::KeepOwnSpans(&s);
+  EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye");
+  s.item.parent.clear();
+  EXPECT_EQ(schema::IndexedBody(s), "Thanks!\n> quoted\nBye");
+  s.item.parent = "p@example.org";
+  s.item.text = "Thanks!\n> quoted\nBye!\n";
+  EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye!");
+  EXPECT_EQ(schema::BodyExcerpt(s, 100), "Thanks! Bye!");
+  // Spans past the end of the text (a damaged record): split again.
+  s.item.text = "Thanks!\n> quoted\nBye\n";
+  schema::KeepOwnSpans(&s);
+  s.own_spans.back().length += 100;
+  EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye");
 }
 
 }  // namespace

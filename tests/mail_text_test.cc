@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/item.h"
 #include "common/schema.h"
@@ -508,6 +509,42 @@ TEST(MailTextTest, IndexedBodyQuotesOnlyInReplies) {
             "Why?\n> sessionInfo()\nR version 3.5.2");
   item.parent = "q1@example.com";
   EXPECT_EQ(schema::IndexedBody(item), "Why?\nR version 3.5.2");
+}
+
+// own_lines: where own's lines are in the body, those that follow each
+// other as one span; a CRLF line's CR is not part of its span.
+TEST(MailTextTest, SplitMailBodyGivesItsOwnLines) {
+  const std::string body =
+      "Hi all,\n\nmy model fails:\n> quoted line\nStill there?\n-- \nsig\n";
+  std::vector<TextSpan> spans;
+  const MailBodyParts parts =
+      SplitMailBody(body, /*is_reply=*/true, std::string::npos, &spans);
+  EXPECT_EQ(parts.own, "Hi all,\n\nmy model fails:\nStill there?");
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(body.substr(spans[0].offset, spans[0].length),
+            "Hi all,\n\nmy model fails:");
+  EXPECT_EQ(body.substr(spans[1].offset, spans[1].length), "Still there?");
+  std::string own;
+  ASSERT_TRUE(OwnFromSpans(body, spans, &own));
+  EXPECT_EQ(own, parts.own);
+
+  const std::string crlf = "Hi all,\r\nmy model fails\r\n> quoted\r\n";
+  spans.clear();
+  const MailBodyParts p2 = SplitMailBody(crlf, true, std::string::npos, &spans);
+  EXPECT_EQ(p2.own, "Hi all,\nmy model fails");
+  // The lines, and the empty one after the last line break.
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(crlf.substr(spans[0].offset, spans[0].length), "Hi all,");
+  EXPECT_EQ(crlf.substr(spans[1].offset, spans[1].length), "my model fails");
+  EXPECT_EQ(spans[2].offset, crlf.size());
+  EXPECT_EQ(spans[2].length, 0u);
+  ASSERT_TRUE(OwnFromSpans(crlf, spans, &own));
+  EXPECT_EQ(own, p2.own);
+  // A span outside the body.
+  spans.back().offset = static_cast<uint32_t>(crlf.size());
+  spans.back().length = 1;
+  EXPECT_FALSE(OwnFromSpans(crlf, spans, &own));
+  EXPECT_EQ(own, p2.own);  // untouched
 }
 
 }  // namespace
