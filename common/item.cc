@@ -162,7 +162,7 @@ std::string EncodeStoredItem(const StoredItem& s) {
   }
   if (s.own_spans_for != 0) {
     // Each span as its distance from the previous one's end, and length.
-    PutVarint(&out, s.own_spans_for);
+    PutVarint(&out, (s.own_spans_for << 1) | (s.own_clean ? 1u : 0u));
     PutVarint(&out, s.own_spans.size());
     uint64_t end = 0;
     for (const TextSpan& span : s.own_spans) {
@@ -221,7 +221,9 @@ Status DecodeStoredItem(std::string_view bytes, StoredItem* out) {
     it.story_url = r.String();
   }
   if (r.ok && !r.in.empty()) {
-    s.own_spans_for = r.Varint();
+    const uint64_t key = r.Varint();
+    s.own_spans_for = key >> 1;
+    s.own_clean = key & 1;
     const uint64_t n = r.Varint();
     if (n > r.in.size() / 2) r.ok = false;  // two bytes a span at least
     uint64_t end = 0;

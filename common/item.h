@@ -113,9 +113,12 @@ struct StoredItem {
   // when it was indexed: its snippets and excerpts are made without judging
   // its lines again. Kept for the text and reply state `own_spans_for`
   // names (schema::KeepOwnSpans); 0 when none are kept (other items, and
-  // records written before spans were).
+  // records written before spans were). `own_clean`: the own text they
+  // make is valid UTF-8 without control characters (SanitizeUtf8 leaves it
+  // as it is).
   std::vector<TextSpan> own_spans;
   uint64_t own_spans_for = 0;
+  bool own_clean = false;
 
   bool is_root() const { return root_num == num; }
   // A searchable item has a Xapian document.

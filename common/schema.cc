@@ -187,14 +187,16 @@ void KeepOwnSpans(StoredItem* s) {
   s->own_spans.clear();
   s->own_spans_for = 0;
   if (!SplitsMail(s->item) || s->placeholder) return;
-  SplitMail(s->item, std::string::npos, &s->own_spans);
+  const std::string own = SplitMail(s->item, std::string::npos,
+                                    &s->own_spans).own;
   s->own_spans_for = OwnSpansKey(s->item);
+  s->own_clean = SanitizeUtf8(own) == own;
 }
 
 std::string IndexedBody(const StoredItem& s) {
   std::string own;
   if (SplitsMail(s.item) && KeptOwn(s, &own)) {
-    return CutIndexed(SanitizeUtf8(own));
+    return CutIndexed(s.own_clean ? std::move(own) : SanitizeUtf8(own));
   }
   return IndexedBody(s.item);
 }
@@ -202,7 +204,7 @@ std::string IndexedBody(const StoredItem& s) {
 std::string BodyExcerpt(const StoredItem& s, size_t max_bytes) {
   std::string own;
   if (SplitsMail(s.item) && KeptOwn(s, &own)) {
-    own = SanitizeUtf8(own);
+    if (!s.own_clean) own = SanitizeUtf8(own);
     return OneLineExcerpt(own.empty() ? s.item.title : own, max_bytes);
   }
   return BodyExcerpt(s.item, max_bytes);

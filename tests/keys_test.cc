@@ -124,12 +124,14 @@ TEST(StoredItemTest, OwnSpansRoundTrip) {
   const std::string plain = EncodeStoredItem(s);
   s.own_spans = {{0, 5}, {7, 0}, {300, 65000}};
   s.own_spans_for = 140001;
+  s.own_clean = true;
   const std::string enc = EncodeStoredItem(s);
   EXPECT_EQ(enc.substr(0, plain.size()), plain);
   StoredItem back;
   ASSERT_OK(DecodeStoredItem(enc, &back));
   EXPECT_EQ(back.own_spans, s.own_spans);
   EXPECT_EQ(back.own_spans_for, 140001u);
+  EXPECT_TRUE(back.own_clean);
   EXPECT_EQ(back.item.story_title, "");
   s.item.story_title = "Patent war goes nuclear";
   ASSERT_OK(DecodeStoredItem(EncodeStoredItem(s), &back));

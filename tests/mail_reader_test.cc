@@ -18,6 +18,7 @@
 #include "common/mail_text.h"
 #include "common/schema.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "indexer/input_stream.h"
 #include "indexer/readers.h"
 #include "tests/testutil.h"
@@ -839,7 +840,7 @@ TEST(MailReaderTest, KeptOwnSpansGiveWhatASplitGives) {
     ASSERT_FALSE(r.items.empty()) << path;
     for (Item& it : r.items) items.push_back(std::move(it));
   }
-  size_t own_lines = 0, spans = 0, replies = 0;
+  size_t own_lines = 0, spans = 0, replies = 0, clean = 0;
   for (const Item& item : items) {
     for (bool reply : {false, true}) {
       StoredItem s;
@@ -854,10 +855,13 @@ TEST(MailReaderTest, KeptOwnSpansGiveWhatASplitGives) {
       EXPECT_EQ(own, want) << item.origin << (reply ? " (reply)" : "");
       own_lines += std::count(want.begin(), want.end(), '\n') + 1;
       spans += s.own_spans.size();
+      clean += s.own_clean;
+      EXPECT_EQ(s.own_clean, SanitizeUtf8(want) == want) << item.origin;
       StoredItem back;
       ASSERT_OK(DecodeStoredItem(EncodeStoredItem(s), &back));
       EXPECT_EQ(back.own_spans, s.own_spans) << item.origin;
       EXPECT_EQ(back.own_spans_for, s.own_spans_for) << item.origin;
+      EXPECT_EQ(back.own_clean, s.own_clean) << item.origin;
       EXPECT_EQ(schema::IndexedBody(back), schema::IndexedBody(s.item))
           << item.origin;
       for (size_t n : {60, 150, 400}) {
@@ -871,6 +875,8 @@ TEST(MailReaderTest, KeptOwnSpansGiveWhatASplitGives) {
   EXPECT_GT(replies, 500u);
   // Lines that follow each other share a span.
   EXPECT_LT(spans * 4, own_lines);
+  // Most own texts need no sanitising (the readers decode to UTF-8).
+  EXPECT_GT(clean * 10, items.size() * 2 * 9);
 
   // Kept for another text or reply state: the item is split again.
   StoredItem s;
@@ -885,6 +891,16 @@ TEST(MailReaderTest, KeptOwnSpansGiveWhatASplitGives) {
   s.item.text = "Thanks!\n> quoted\nBye!\n";
   EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye!");
   EXPECT_EQ(schema::BodyExcerpt(s, 100), "Thanks! Bye!");
+  // Control characters (kept in the stored text) are not shown.
+  s.item.text = "Thanks\x01!\n> quoted\x02\nBye\x7f\n";
+  schema::KeepOwnSpans(&s);
+  EXPECT_FALSE(s.own_clean);
+  EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye\x7f");
+  EXPECT_EQ(schema::IndexedBody(s), schema::IndexedBody(s.item));
+  EXPECT_EQ(schema::BodyExcerpt(s, 100), schema::BodyExcerpt(s.item, 100));
+  s.item.text = "Thanks!\n> quoted\nBye\n";
+  schema::KeepOwnSpans(&s);
+  EXPECT_TRUE(s.own_clean);
   // Spans past the end of the text (a damaged record): split again.
   s.item.text = "Thanks!\n> quoted\nBye\n";
   schema::KeepOwnSpans(&s);
