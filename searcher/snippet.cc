@@ -29,15 +29,28 @@ void SnippetTerms::AddWord(const std::string& word, double weight) {
   }
   memo_.clear();
   entries_.push_back({word, stem_(word), false, weight});
-  MarkStart(entries_.back().word);
-  MarkStart(entries_.back().stem);
+  // The word itself; words sharing its stem's first bytes (MatchOnce).
+  MarkStart(entries_.back().word, /*whole=*/true);
+  MarkStart(entries_.back().stem, /*whole=*/false);
 }
 
 void SnippetTerms::AddPrefix(const std::string& prefix, double weight) {
   if (prefix.empty()) return;
   memo_.clear();
   entries_.push_back({prefix, {}, true, weight});
-  MarkStart(prefix);
+  MarkStart(prefix, /*whole=*/false);
+}
+
+void SnippetTerms::MarkStart(const std::string& s, bool whole) {
+  if (s.empty()) return;
+  const auto a = static_cast<unsigned char>(s[0]);
+  if (s.size() > 1) {
+    starts_[Pair(a, static_cast<unsigned char>(s[1]))] = true;
+  } else if (whole) {
+    starts_[Pair(a, 0)] = true;  // a word of one byte
+  } else {
+    for (unsigned b = 0; b < 256; ++b) starts_[Pair(a, b)] = true;
+  }
 }
 
 int SnippetTerms::Match(std::string_view lower, double* weight) const {
@@ -118,8 +131,8 @@ std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
     Token t;
     t.begin = i;
     t.end = j;
-    if (!terms.empty() && terms.MayMatchStart(text[i])) {
-      const std::string_view word = text.substr(i, j - i);
+    const std::string_view word = text.substr(i, j - i);
+    if (!terms.empty() && terms.MayMatch(word)) {
       if (ascii) {
         AsciiLowerInto(word, &lower);  // WordForm, without a new string
       } else {

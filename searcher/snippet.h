@@ -11,7 +11,7 @@
 
 #include <xapian.h>
 
-#include <array>
+#include <bitset>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -38,12 +38,16 @@ class SnippetTerms {
   // its weight in *weight (0 for -1). Remembers its answers: one thread at
   // a time.
   int Match(std::string_view lower, double* weight) const;
-  // False when no word of the text starting with byte `c` (as the text has
-  // it) can match: a test before Match, which needs the word lower-cased.
-  bool MayMatchStart(char c) const {
-    const unsigned char u = static_cast<unsigned char>(c);
-    // A non-ASCII letter may lower-case to another first byte.
-    return u >= 0x80 || first_[static_cast<unsigned char>(AsciiLower(c))];
+  // False when `word` (as the text has it) cannot match, by its first two
+  // bytes: a test before Match, which needs the word lower-cased.
+  bool MayMatch(std::string_view word) const {
+    const auto a = static_cast<unsigned char>(word[0]);
+    const auto b = static_cast<unsigned char>(word.size() > 1 ? word[1] : 0);
+    // A non-ASCII letter may lower-case to other bytes (even ASCII ones:
+    // the Kelvin sign to 'k'); ASCII ones lower-case byte by byte.
+    return a >= 0x80 || b >= 0x80 ||
+           starts_[Pair(static_cast<unsigned char>(AsciiLower(a)),
+                        static_cast<unsigned char>(AsciiLower(b)))];
   }
 
  private:
@@ -54,13 +58,16 @@ class SnippetTerms {
     double weight = 0;
   };
   int MatchOnce(std::string_view lower, double* weight) const;
-  // Marks the first bytes a matching word can start with.
-  void MarkStart(const std::string& s) {
-    if (!s.empty()) first_[static_cast<unsigned char>(s[0])] = true;
+  static size_t Pair(unsigned char a, unsigned char b) {
+    return size_t{a} << 8 | b;
   }
+  // Marks the first two bytes (0 for none) a matching word can start with:
+  // `s` itself when `whole`, else any word starting with s's first bytes
+  // (a prefix; a stem's first three).
+  void MarkStart(const std::string& s, bool whole);
   const Xapian::Stem& stem_;
   std::vector<Entry> entries_;
-  std::array<bool, 256> first_{};
+  std::bitset<1 << 16> starts_;
   // Match's answers by word; emptied when it holds kMemoMax.
   static constexpr size_t kMemoMax = 1 << 16;
   struct Hash {

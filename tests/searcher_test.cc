@@ -753,15 +753,18 @@ TEST(SnippetTest, OnePassWindowAgreesWithTheReference) {
   EXPECT_GT(inside, 200);
 }
 
-// MayMatchStart, the test a word of the text passes before Match, never
-// turns away a word Match takes: every word of a real message, queried by
-// a share of its own words in other cases, stems, a prefix and non-ASCII.
-TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
+// MayMatch, the test a word of the text passes before Match, never turns
+// away a word Match takes: every word of a real message, queried by a
+// share of its own words in other cases, stems, prefixes (of one byte
+// too), words of one byte and non-ASCII (the Kelvin sign lower-cases to
+// an ASCII 'k').
+TEST(SnippetTermsTest, MayMatchKeepsEveryMatch) {
   const Xapian::Stem stem("english");
   const std::string text =
       SnippetMessage() +
       " \xC3\x89lan \xC3\xA9lan \xCE\xA3\xCE\xAF\xCF\x83\xCF\x85\xCF\x86"
-      "\xCE\xBF\xCF\x82 REGRESSIONS Regressed naive";
+      "\xCE\xBF\xCF\x82 REGRESSIONS Regressed naive \xE2\x84\xAA" "elvin "
+      "x\xE2\x84\xAA Q q2 Zebra z";
   std::vector<std::string> words;
   for (const auto& [b, e] : WordSpans(text)) {
     words.emplace_back(text.substr(b, e - b));
@@ -776,10 +779,14 @@ TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
                 1.0);
   terms.AddWord("regression", 1.0);  // by its stem: "REGRESSIONS"
   terms.AddPrefix("naiv", 1.0);
+  terms.AddWord("kelvin", 1.0);
+  terms.AddWord("xk", 1.0);
+  terms.AddWord("q", 1.0);
+  terms.AddPrefix("z", 1.0);
   size_t matched = 0, turned_away = 0;
   for (const std::string& w : words) {
     double weight = 0;
-    const bool may = terms.MayMatchStart(w[0]);
+    const bool may = terms.MayMatch(w);
     if (terms.Match(WordForm(w), &weight) >= 0) {
       ++matched;
       EXPECT_TRUE(may) << w;
@@ -790,9 +797,15 @@ TEST(SnippetTermsTest, MayMatchStartKeepsEveryMatch) {
   EXPECT_GT(turned_away, 0u);
   double weight = 0;
   EXPECT_GE(terms.Match(WordForm("\xC3\x89lan"), &weight), 0);
-  EXPECT_TRUE(terms.MayMatchStart('\xC3'));
+  EXPECT_TRUE(terms.MayMatch("\xC3\x89lan"));
   EXPECT_GE(terms.Match(WordForm("REGRESSIONS"), &weight), 0);
-  EXPECT_TRUE(terms.MayMatchStart('R'));
+  EXPECT_TRUE(terms.MayMatch("REGRESSIONS"));
+  for (const char* w : {"\xE2\x84\xAA" "elvin", "x\xE2\x84\xAA", "Q", "Zebra", "z"}) {
+    EXPECT_GE(terms.Match(WordForm(w), &weight), 0) << w;
+    EXPECT_TRUE(terms.MayMatch(w)) << w;
+  }
+  // Turned away by the second byte: "xk" is asked, no word starting "xq".
+  EXPECT_FALSE(terms.MayMatch("Xqj"));
 }
 
 // Tokenize's own word loop finds the words NextWord and WordEnd find, and
@@ -821,9 +834,9 @@ TEST(SnippetTermsTest, TokenizeSplitsAsNextWordAndWordEnd) {
     EXPECT_EQ(tokens[k].begin, i);
     EXPECT_EQ(tokens[k].end, j);
     double weight = 0;
-    const int want = terms.MayMatchStart(text[i])
-                         ? terms.Match(WordForm(text.substr(i, j - i)), &weight)
-                         : -1;
+    const std::string_view word = std::string_view(text).substr(i, j - i);
+    const int want =
+        terms.MayMatch(word) ? terms.Match(WordForm(word), &weight) : -1;
     EXPECT_EQ(tokens[k].match, want) << text.substr(i, j - i);
     if (want >= 0) {
       EXPECT_EQ(tokens[k].weight, weight);
