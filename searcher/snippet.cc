@@ -105,6 +105,7 @@ namespace snippet_internal {
 std::vector<Token> Tokenize(std::string_view text, const SnippetTerms& terms) {
   // NextWord and WordEnd (common/text.h) in one loop, ASCII without a call.
   std::vector<Token> tokens;
+  tokens.reserve(text.size() / 6 + 1);  // about a word every six bytes
   std::string lower;  // the word lower-cased, its buffer kept
   const size_t n = text.size();
   size_t i = 0;
