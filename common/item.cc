@@ -161,7 +161,8 @@ std::string EncodeStoredItem(const StoredItem& s) {
     PutString(&out, it.story_url);
   }
   if (s.own_spans_for != 0) {
-    // Each span as its distance from the previous one's end, and length.
+    // Each span as its distance from the previous one's end, and length
+    // (spans in order, as SplitMailBody gives them).
     PutVarint(&out, (s.own_spans_for << 1) | (s.own_clean ? 1u : 0u));
     PutVarint(&out, s.own_spans.size());
     uint64_t end = 0;

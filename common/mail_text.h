@@ -60,9 +60,9 @@ struct MailBodyParts {
 // it, so `own` is then a full split's `own` cut after a line (blank lines
 // at its end trimmed), `quoted` holds only what came before, and `stopped`
 // is set.
-// `own_lines`, when given, receives where own's lines are in `body`, the
-// spans of lines that follow each other merged: OwnFromSpans rebuilds own
-// from them without judging a line again.
+// `own_lines`, when given, receives where own's lines are in `body` (of
+// less than 4 GiB), the spans of lines that follow each other merged:
+// OwnFromSpans rebuilds own from them without judging a line again.
 MailBodyParts SplitMailBody(std::string_view body, bool is_reply,
                             size_t own_limit = std::string::npos,
                             std::vector<TextSpan>* own_lines = nullptr);

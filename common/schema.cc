@@ -146,12 +146,13 @@ bool SplitsMail(const Item& item) {
   return !item.deleted && !item.text_html && item.source == Source::kMail;
 }
 
-// What kept spans were found for: the bounded text's size and whether the
-// item replies (SplitMail's is_reply), + 1 (0 is "none kept").
+// What kept spans were found for: the rules (kOwnSpansVersion), the bounded
+// text's size (under 2^32) and whether the item replies (SplitMail's
+// is_reply), + 1 (0 is "none kept").
 uint64_t OwnSpansKey(const Item& item) {
-  return ((uint64_t{BoundedText(item).size()} << 1) |
-          (item.parent.empty() ? 0u : 1u)) +
-         1;
+  const uint64_t rules_and_size =
+      uint64_t{kOwnSpansVersion} << 32 | BoundedText(item).size();
+  return (rules_and_size << 1 | (item.parent.empty() ? 0u : 1u)) + 1;
 }
 
 // SplitMail(s.item).own from the kept spans; false when none fit.

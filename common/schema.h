@@ -134,11 +134,18 @@ std::string IndexedBody(const Item& item);
 // body is empty: the same text, but of a long mail message only as much is
 // split into own lines and quotes as the excerpt shows.
 std::string BodyExcerpt(const Item& item, size_t max_bytes);
+// The rules kept spans were found by: raise it whenever SplitMailBody or
+// SanitizeUtf8 would judge a text differently. Spans found by other rules
+// are not used (the item is split again).
+constexpr uint32_t kOwnSpansVersion = 1;
 // Finds and keeps a mail message's own lines (StoredItem::own_spans) for
-// the two below; keeps none for any other item.
+// the two below; keeps none for any other item. The indexer calls it
+// whenever an item's content may have changed: spans are checked against
+// the text's size and reply state and these rules only.
 void KeepOwnSpans(StoredItem* s);
-// IndexedBody and BodyExcerpt of s.item, from its kept spans when they
-// were found for its text as it is.
+// IndexedBody and BodyExcerpt of s.item, from its kept spans when they fit
+// (own_clean, from the record, is trusted: a clean text is not sanitised
+// again).
 std::string IndexedBody(const StoredItem& s);
 std::string BodyExcerpt(const StoredItem& s, size_t max_bytes);
 // Whether the item's title is indexed as body words too (thread openers);

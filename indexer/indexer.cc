@@ -900,8 +900,9 @@ Status Indexer::Impl::Flush() {
   std::vector<uint32_t> full, values_only;
   for (const auto& [n, work] : dirty) {
     StoredItem& s = cache[n];
-    // Its content changed (or is new): its own lines are found again, once
-    // for the store and the index both (PlanDocument's IndexedBody).
+    // Its content may have changed (a new or updated item; also a relinked
+    // one, whose text has not): its own lines are found again, once for the
+    // store and the index both (PlanDocument's IndexedBody).
     if (work == kFull) schema::KeepOwnSpans(&s);
     batch.Put(keys::ItemKey(n), EncodeStoredItem(s));
     if (work == kNone) continue;

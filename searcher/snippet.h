@@ -38,8 +38,8 @@ class SnippetTerms {
   // its weight in *weight (0 for -1). Remembers its answers: one thread at
   // a time.
   int Match(std::string_view lower, double* weight) const;
-  // False when `word` (as the text has it) cannot match, by its first two
-  // bytes: a test before Match, which needs the word lower-cased.
+  // False when `word` (as the text has it; not empty) cannot match, by its
+  // first two bytes: a test before Match, which needs the word lower-cased.
   bool MayMatch(std::string_view word) const {
     const auto a = static_cast<unsigned char>(word[0]);
     const auto b = static_cast<unsigned char>(word.size() > 1 ? word[1] : 0);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/keys.h"
+#include "common/mail_text.h"
 #include "common/schema.h"
 #include "common/thread_store.h"
 #include "indexer/index_writer.h"
@@ -79,6 +80,12 @@ void ExpectStoresAgree(const std::string& dir) {
         EXPECT_OK(DecodeStoredItem(v, &s));
         if (!s.searchable()) return true;
         ++searchable;
+        // A mail message keeps its own lines' spans, which give its text's
+        // indexed body; other items keep none.
+        const bool split = s.item.source == Source::kMail && !s.item.text_html;
+        EXPECT_EQ(s.own_spans_for != 0, split) << "item " << s.item.id;
+        EXPECT_EQ(schema::IndexedBody(s), schema::IndexedBody(s.item))
+            << "item " << s.item.id;
         Xapian::Document doc;
         try {
           doc = db.get_document(s.num);
@@ -343,6 +350,41 @@ TEST(IndexerTest, ReindexingIsIdempotentAndUpdatesChangedItems) {
   Xapian::Database db(tmp.path() + "/xapian");
   EXPECT_EQ(db.get_doccount(), 1u);
   EXPECT_EQ(db.get_termfreq("edit"), 0u);
+}
+
+// A message whose text changes (to one of the same size, replying still:
+// spans found for the old text would fit the new one's record) has its
+// own lines found again, for the record and the index.
+TEST(IndexerTest, UpdatedMessageKeepsTheSpansOfItsNewText) {
+  TempDir tmp;
+  auto ix = Indexer::Open(tmp.path(), {});
+  ASSERT_OK(ix);
+  Item m;
+  m.source = Source::kMail;
+  m.type = ItemType::kMessage;
+  m.id = "m1@example.org";
+  m.parent = "p1@example.org";
+  m.author = "a@example.org";
+  m.time = 1000;
+  m.title = "Re: lme";
+  m.text = "Thanks!\n> quoted\nBye!\n";
+  IndexStats a, b;
+  ASSERT_OK((*ix)->Add(m, &a));
+  ASSERT_OK((*ix)->Flush());
+  m.text = "> quoted\nThanks!\nBye!\n";
+  ASSERT_OK((*ix)->Add(m, &b));
+  ASSERT_OK((*ix)->Flush());
+  EXPECT_EQ(b.updated, 1u);
+  Result<uint32_t> num = (*ix)->store().Lookup(Source::kMail, m.id);
+  ASSERT_OK(num);
+  Result<StoredItem> s = (*ix)->store().Get(*num);
+  ASSERT_OK(s);
+  std::string own;
+  ASSERT_TRUE(OwnFromSpans(s->item.text, s->own_spans, &own));
+  EXPECT_EQ(own, "Thanks!\nBye!");
+  EXPECT_EQ(schema::IndexedBody(*s), "Thanks!\nBye!");
+  ix->reset();
+  ExpectStoresAgree(tmp.path());
 }
 
 TEST(IndexerTest, OpenReplaysABatchTheIndexLacks) {

@@ -123,14 +123,14 @@ TEST(StoredItemTest, OwnSpansRoundTrip) {
   s.item.text = std::string(70000, 'x');
   const std::string plain = EncodeStoredItem(s);
   s.own_spans = {{0, 5}, {7, 0}, {300, 65000}};
-  s.own_spans_for = 140001;
+  s.own_spans_for = (uint64_t{1} << 33) + 140001;
   s.own_clean = true;
   const std::string enc = EncodeStoredItem(s);
   EXPECT_EQ(enc.substr(0, plain.size()), plain);
   StoredItem back;
   ASSERT_OK(DecodeStoredItem(enc, &back));
   EXPECT_EQ(back.own_spans, s.own_spans);
-  EXPECT_EQ(back.own_spans_for, 140001u);
+  EXPECT_EQ(back.own_spans_for, (uint64_t{1} << 33) + 140001);
   EXPECT_TRUE(back.own_clean);
   EXPECT_EQ(back.item.story_title, "");
   s.item.story_title = "Patent war goes nuclear";

@@ -878,17 +878,24 @@ TEST(MailReaderTest, KeptOwnSpansGiveWhatASplitGives) {
   // Most own texts need no sanitising (the readers decode to UTF-8).
   EXPECT_GT(clean * 10, items.size() * 2 * 9);
 
-  // Kept for another text or reply state: the item is split again.
+  // The kept spans are what is read when they fit: spans that name other
+  // bytes of the same text give those.
   StoredItem s;
   s.item = items[0];
   s.item.text = "Thanks!\n> quoted\nBye\n";
   s.item.parent = "p@example.org";
   schema::KeepOwnSpans(&s);
   EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye");
+  ASSERT_EQ(s.own_spans.size(), 2u);
+  s.own_spans[0] = {10, 6};  // "quoted"
+  EXPECT_EQ(schema::IndexedBody(s), "quoted\nBye");
+  EXPECT_EQ(schema::BodyExcerpt(s, 100), "quoted Bye");
+  schema::KeepOwnSpans(&s);
+  // Kept for another text or reply state: the item is split again.
   s.item.parent.clear();
   EXPECT_EQ(schema::IndexedBody(s), "Thanks!\n> quoted\nBye");
   s.item.parent = "p@example.org";
-  s.item.text = "Thanks!\n> quoted\nBye!\n";
+  s.item.text = "> quoted\nThanks!\nBye!\n";  // one byte longer
   EXPECT_EQ(schema::IndexedBody(s), "Thanks!\nBye!");
   EXPECT_EQ(schema::BodyExcerpt(s, 100), "Thanks! Bye!");
   // Control characters (kept in the stored text) are not shown.
