@@ -187,6 +187,7 @@ std::string IndexedBody(const Item& item) {
 void KeepOwnSpans(StoredItem* s) {
   s->own_spans.clear();
   s->own_spans_for = 0;
+  s->own_clean = false;
   if (!SplitsMail(s->item) || s->placeholder) return;
   const std::string own = SplitMail(s->item, std::string::npos,
                                     &s->own_spans).own;

@@ -8,7 +8,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/item.h"
 #include "common/mail_text.h"
+#include "common/schema.h"
 #include "common/text.h"
 #include "indexer/indexer.h"
 #include "indexer/input_stream.h"
@@ -182,11 +184,46 @@ void FuzzHnParams(const uint8_t* data, size_t size) {
   }
 }
 
+// The input as a thread store record: decoded, or refused as corruption,
+// never a crash. A record that decodes encodes to one that decodes the
+// same; its body and excerpt are made (from its own-line spans when they
+// fit), valid UTF-8 when its text and title are, unless the record calls
+// its own text clean; and spans found afresh for its text give what
+// splitting the message gives.
+void FuzzStoredItem(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  StoredItem s;
+  const Status st = DecodeStoredItem(in, &s);
+  if (!st.ok()) {
+    Require(st.code() == StatusCode::kCorruption, "DecodeStoredItem");
+    return;
+  }
+  StoredItem back;
+  Require(DecodeStoredItem(EncodeStoredItem(s), &back).ok(),
+          "a decoded record encodes to one refused");
+  Require(back.item.text == s.item.text && back.num == s.num &&
+              back.own_spans_for == s.own_spans_for &&
+              (s.own_spans_for == 0 || back.own_spans == s.own_spans),
+          "EncodeStoredItem(DecodeStoredItem(x)) decodes otherwise");
+  const std::string body = schema::IndexedBody(s);
+  const std::string excerpt = schema::BodyExcerpt(s, 40);
+  // As the indexer writes records: text and title valid UTF-8 (Normalise).
+  if (!s.own_clean && IsValidUtf8(s.item.text) && IsValidUtf8(s.item.title)) {
+    Require(IsValidUtf8(body) && IsValidUtf8(excerpt), "body or excerpt");
+  }
+  schema::KeepOwnSpans(&s);
+  Require(schema::IndexedBody(s) == schema::IndexedBody(s.item),
+          "spans found afresh give another body than the split");
+  Require(schema::BodyExcerpt(s, 40) == schema::BodyExcerpt(s.item, 40),
+          "spans found afresh give another excerpt than the split");
+}
+
 }  // namespace
 
 std::vector<std::string> TargetNames() {
   return {"auto",      "mbox",        "hn-json", "algolia",  "bigquery",
-          "pushshift", "thread-page", "text",    "query",    "hn-params"};
+          "pushshift", "thread-page", "text",    "query",    "hn-params",
+          "stored-item"};
 }
 
 bool RunTarget(const std::string& target, const uint8_t* data, size_t size) {
@@ -200,6 +237,10 @@ bool RunTarget(const std::string& target, const uint8_t* data, size_t size) {
   }
   if (target == "hn-params") {
     FuzzHnParams(data, size);
+    return true;
+  }
+  if (target == "stored-item") {
+    FuzzStoredItem(data, size);
     return true;
   }
   Result<Format> f = ParseFormat(target);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 SECS="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(auto mbox hn_json algolia bigquery pushshift thread_page text query hn_params)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(auto mbox hn_json algolia bigquery pushshift thread_page text query hn_params stored_item)
 command -v clang++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev; }
 CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTS_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j2 --target $(printf 'fuzz_%s ' "${TARGETS[@]}")
