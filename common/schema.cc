@@ -155,10 +155,17 @@ uint64_t OwnSpansKey(const Item& item) {
   return (rules_and_size << 1 | (item.parent.empty() ? 0u : 1u)) + 1;
 }
 
-// SplitMail(s.item).own from the kept spans; false when none fit.
+// SanitizeUtf8(SplitMail(s.item).own), IndexedBody's own text before its
+// size cap, from the kept spans; false when the item is not split or no
+// spans fit.
 bool KeptOwn(const StoredItem& s, std::string* own) {
-  return s.own_spans_for != 0 && s.own_spans_for == OwnSpansKey(s.item) &&
-         OwnFromSpans(BoundedText(s.item), s.own_spans, own);
+  if (!SplitsMail(s.item) || s.own_spans_for == 0 ||
+      s.own_spans_for != OwnSpansKey(s.item) ||
+      !OwnFromSpans(BoundedText(s.item), s.own_spans, own)) {
+    return false;
+  }
+  if (!s.own_clean) *own = SanitizeUtf8(*own);
+  return true;
 }
 
 // IndexedBody's last step: at most kMaxIndexedBytes.
@@ -197,19 +204,13 @@ void KeepOwnSpans(StoredItem* s) {
 
 std::string IndexedBody(const StoredItem& s) {
   std::string own;
-  if (SplitsMail(s.item) && KeptOwn(s, &own)) {
-    return CutIndexed(s.own_clean ? std::move(own) : SanitizeUtf8(own));
-  }
-  return IndexedBody(s.item);
+  return KeptOwn(s, &own) ? CutIndexed(std::move(own)) : IndexedBody(s.item);
 }
 
 std::string BodyExcerpt(const StoredItem& s, size_t max_bytes) {
   std::string own;
-  if (SplitsMail(s.item) && KeptOwn(s, &own)) {
-    if (!s.own_clean) own = SanitizeUtf8(own);
-    return OneLineExcerpt(own.empty() ? s.item.title : own, max_bytes);
-  }
-  return BodyExcerpt(s.item, max_bytes);
+  if (!KeptOwn(s, &own)) return BodyExcerpt(s.item, max_bytes);
+  return OneLineExcerpt(own.empty() ? s.item.title : own, max_bytes);
 }
 
 std::string BodyExcerpt(const Item& item, size_t max_bytes) {
