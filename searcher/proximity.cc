@@ -206,6 +206,32 @@ double ProximityScorer::Boost(Xapian::docid did) const {
   return Score(distinct_pos, [&] { return db_.get_doclength(did); });
 }
 
+double ProximityScorer::Boost(Xapian::docid did, const BoundParts& b) const {
+  if (!active_ || b.part.size() != terms_.size()) return Boost(did);
+  std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
+  for (size_t i = 0; i < distinct_.size(); ++i) {
+    distinct_pos[i] = PositionsIn(did, i, &b);
+    if (distinct_pos[i].empty() && terms_.size() <= 2) return 0;
+  }
+  return Score(distinct_pos, [&]() -> double {
+    return b.length >= 0 ? b.length : db_.get_doclength(did);
+  });
+}
+
+std::vector<Xapian::termpos> ProximityScorer::PositionsIn(
+    Xapian::docid did, size_t i, const BoundParts* parts) const {
+  if (parts && parts->part.size() == terms_.size()) {
+    // A term's positions are as many as its wdf, from which its part is
+    // made: a part of 0 (with a term weight above 0) is a wdf of 0.
+    bool lacks = termweight_[i] > 0;
+    for (size_t k = 0; lacks && k < terms_.size(); ++k) {
+      lacks = slot_[k] != i || parts->part[k] == 0;
+    }
+    if (lacks) return {};
+  }
+  return PositionsOf(db_, did, distinct_[i]);
+}
+
 std::vector<double> ProximityScorer::Bounds(
     const std::vector<Xapian::docid>& docs, const MatchSeen* seen,
     std::vector<BoundParts>* parts) const {
@@ -312,14 +338,14 @@ std::vector<double> ProximityScorer::Bounds(
     }
     if (!all_terms && !any_pair) continue;  // no part can hold
     // Score's arithmetic with every part that the terms present allow.
-    const double normlen = std::max(
-        Length(k) * len_factor_, opts_.min_normlen);
+    const double length = Length(k);
+    const double normlen = std::max(length * len_factor_, opts_.min_normlen);
     const double denom_base = opts_.k1 * (normlen * opts_.b + (1 - opts_.b));
     for (size_t j = 0; j < n; ++j) {
       const double w = static_cast<double>(wdf[slot_[j]][k]);
       part[j] = termweight_[slot_[j]] * (w / (denom_base + w));
     }
-    BoundParts b{part, all_terms};
+    BoundParts b{part, all_terms, length};
     bounds[k] = BoundOf(b, all_terms, all_terms, nullptr);
     if (parts) (*parts)[k] = std::move(b);
   }
@@ -364,13 +390,15 @@ bool ProximityScorer::BoostIfReaches(Xapian::docid did, const BoundParts& b,
   if (!active_ || b.part.size() != terms_.size()) return false;
   std::vector<std::vector<Xapian::termpos>> distinct_pos(distinct_.size());
   for (size_t i = 0; i < distinct_.size(); ++i) {
-    distinct_pos[i] = PositionsOf(db_, did, distinct_[i]);
+    distinct_pos[i] = PositionsIn(did, i, &b);
     if (i + 1 < distinct_.size() &&
         PartialBound(distinct_pos, i + 1, b) < need) {
       return false;
     }
   }
-  *boost = Score(distinct_pos, [&] { return db_.get_doclength(did); });
+  *boost = Score(distinct_pos, [&]() -> double {
+    return b.length >= 0 ? b.length : db_.get_doclength(did);
+  });
   return true;
 }
 

@@ -844,7 +844,7 @@ Result<std::vector<double>> Searcher::Impl::Boosts(
         break;
       }
       if (bound[k] > 0 && best.size() < needed) {
-        boosts[k] = scorer.Boost(docs[k]);
+        boosts[k] = scorer.Boost(docs[k], parts[k]);
       } else if (bound[k] > 0) {
         // Term by term: most documents past the page's first fall short
         // after a term or two, their positions ruling out the parts.
