@@ -28,13 +28,56 @@ struct PartKey {
   }
 };
 
+// Fills `v` (last + 1 entries, by docid) from `part`; false when the part
+// is not the one its key describes, or its data does not fit. May throw
+// Xapian::Error.
+using PartLoader = bool (*)(const Xapian::Database& part, Xapian::docid last,
+                            std::vector<uint32_t>* v);
+
+bool LoadLengths(const Xapian::Database& part, Xapian::docid last,
+                 std::vector<uint32_t>* v) {
+  v->assign(last + 1, 0);
+  for (Xapian::PostingIterator it = part.postlist_begin("");
+       it != part.postlist_end(""); ++it) {
+    const Xapian::docid did = *it;
+    if (did >= v->size()) return false;
+    const Xapian::termcount len = it.get_doclength();
+    (*v)[did] = static_cast<uint32_t>(
+        std::min<Xapian::termcount>(len, UINT32_MAX));
+  }
+  return true;
+}
+
+bool LoadTimes(const Xapian::Database& part, Xapian::docid last,
+               std::vector<uint32_t>* v) {
+  v->assign(last + 1, DocTimes::kNone);
+  const Xapian::valueno slot = DocTimes::kSlot;
+  for (Xapian::ValueIterator it = part.valuestream_begin(slot);
+       it != part.valuestream_end(slot); ++it) {
+    const Xapian::docid did = it.get_docid();
+    if (did >= v->size()) return false;
+    const std::string value = *it;
+    const double t = Xapian::sortable_unserialise(value);
+    // Only whole seconds that encode back to the value exactly.
+    if (!(t >= 0 && t < DocTimes::kNone) ||
+        t != static_cast<double>(static_cast<uint32_t>(t)) ||
+        Xapian::sortable_serialise(t) != value) {
+      return false;
+    }
+    (*v)[did] = static_cast<uint32_t>(t);
+  }
+  return true;
+}
+
 struct Entry {
   PartKey key;
-  std::shared_ptr<const std::vector<uint32_t>> lengths;
+  std::shared_ptr<const std::vector<uint32_t>> array;  // by docid
 };
 
+// Each part's array that `load_` makes (DocLengths, DocTimes), by PartKey.
 class Cache {
  public:
+  explicit Cache(PartLoader load) : load_(load) {}
   std::shared_ptr<const std::vector<uint32_t>> For(
       const Xapian::Database& part) {
     PartKey key;
@@ -49,36 +92,25 @@ class Cache {
       for (auto it = entries_.begin(); it != entries_.end(); ++it) {
         if (it->key == key) {
           entries_.splice(entries_.begin(), entries_, it);  // most recent
-          return it->lengths;
+          return it->array;
         }
       }
       // A part whose docids are mostly holes would cost more memory than
-      // it saves time: Xapian reads its lengths.
+      // it saves time: Xapian reads its values itself.
       if (key.last / 8 > key.docs + (1u << 16)) return nullptr;
       if (!loading_.insert(key.uuid).second) return nullptr;
     }
-    std::shared_ptr<std::vector<uint32_t>> lengths;
+    std::shared_ptr<std::vector<uint32_t>> array;
     try {
-      auto v = std::make_shared<std::vector<uint32_t>>(key.last + 1, 0);
-      for (Xapian::PostingIterator it = part.postlist_begin("");
-           it != part.postlist_end(""); ++it) {
-        const Xapian::docid did = *it;
-        if (did >= v->size()) {
-          v.reset();  // the part is not the one the key describes
-          break;
-        }
-        const Xapian::termcount len = it.get_doclength();
-        (*v)[did] = static_cast<uint32_t>(
-            std::min<Xapian::termcount>(len, UINT32_MAX));
-      }
-      lengths = std::move(v);
+      auto v = std::make_shared<std::vector<uint32_t>>();
+      if (load_(part, key.last, v.get())) array = std::move(v);
     } catch (const Xapian::Error&) {
-      lengths.reset();
+      array.reset();
     }
     std::lock_guard<std::mutex> lock(mu_);
     loading_.erase(key.uuid);
     ++loads_;
-    if (!lengths) return nullptr;
+    if (!array) return nullptr;
     // Two revisions of a part stay: searchers refresh one by one.
     size_t same = 0;
     for (auto it = entries_.begin(); it != entries_.end();) {
@@ -88,9 +120,9 @@ class Cache {
         ++it;
       }
     }
-    entries_.push_front(Entry{key, lengths});
+    entries_.push_front(Entry{key, array});
     while (entries_.size() > kMaxEntries) entries_.pop_back();
-    return lengths;
+    return array;
   }
 
   size_t size() {
@@ -106,6 +138,7 @@ class Cache {
   // Parts of every collection a process serves, two revisions each; a
   // compacted part is a new database (a new uuid), so old ones age out.
   static constexpr size_t kMaxEntries = 128;
+  const PartLoader load_;
   std::mutex mu_;
   std::list<Entry> entries_;  // most recently used first
   std::unordered_set<std::string> loading_;  // uuids
@@ -113,7 +146,12 @@ class Cache {
 };
 
 Cache& TheCache() {
-  static Cache* cache = new Cache;  // never destroyed: used until exit
+  static Cache* cache = new Cache(LoadLengths);  // never destroyed
+  return *cache;
+}
+
+Cache& TheTimeCache() {
+  static Cache* cache = new Cache(LoadTimes);  // never destroyed
   return *cache;
 }
 
@@ -203,6 +241,7 @@ class PartCache {
 
 std::atomic<Xapian::doccount> min_block_postings{2048};
 std::atomic<uint64_t> blocks_skipped{0};
+std::atomic<uint64_t> time_keys{0};
 
 PartCache<Blocks>& TheBlockCache() {
   // Never destroyed: used until exit.
@@ -327,6 +366,13 @@ class Bm25Source : public Xapian::PostingSource {
         p_(p),
         seen_(std::move(seen)) {}
 
+  ~Bm25Source() override {
+    // The times stay the current part's only while a source holds them.
+    if (seen_ && seen_->current_times == times_.get()) {
+      seen_->current_times = nullptr;
+    }
+  }
+
   Xapian::doccount get_termfreq_min() const override { return part_freq_; }
   Xapian::doccount get_termfreq_est() const override { return part_freq_; }
   Xapian::doccount get_termfreq_max() const override { return part_freq_; }
@@ -338,6 +384,7 @@ class Bm25Source : public Xapian::PostingSource {
     if (seen_) {
       uuid = part.get_uuid();
       if (lengths_) seen_->lengths[uuid] = lengths_;
+      if (seen_->want_times) times_ = DocTimes::For(part);
     }
     main_walk_.Init(part, main_.term, seen_.get(), uuid);
     has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
@@ -378,6 +425,7 @@ class Bm25Source : public Xapian::PostingSource {
   }
 
   void next(double min_wt) override {
+    if (seen_) seen_->current_times = times_.get();
     if (started_) {
       ++main_walk_.it;
     } else {
@@ -386,6 +434,7 @@ class Bm25Source : public Xapian::PostingSource {
     SkipBlocks(min_wt);
   }
   void skip_to(Xapian::docid did, double min_wt) override {
+    if (seen_) seen_->current_times = times_.get();
     started_ = true;
     main_walk_.it.skip_to(did);
     SkipBlocks(min_wt);
@@ -533,6 +582,7 @@ class Bm25Source : public Xapian::PostingSource {
   const std::shared_ptr<MatchSeen> seen_;
   Xapian::Database part_;
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
+  std::shared_ptr<const std::vector<uint32_t>> times_;  // MatchSeen::want_times
   mutable Walk main_walk_, exact_walk_, title_walk_;
   std::shared_ptr<const Blocks> blocks_;  // or none
   size_t block_ = 0;  // the block of the current posting, or one before
@@ -558,6 +608,27 @@ std::shared_ptr<const std::vector<uint32_t>> DocLengths::For(
 size_t DocLengths::CachedParts() { return TheCache().size(); }
 
 uint64_t DocLengths::Loads() { return TheCache().loads(); }
+
+std::shared_ptr<const std::vector<uint32_t>> DocTimes::For(
+    const Xapian::Database& part) {
+  return TheTimeCache().For(part);
+}
+
+uint64_t DocTimes::Loads() { return TheTimeCache().loads(); }
+
+uint64_t DocTimes::Keys() { return time_keys.load(); }
+
+std::string TimeKeyMaker::operator()(const Xapian::Document& doc) const {
+  // The document's docid is its number in the part the match is in, whose
+  // times the sources moved last recorded.
+  const Xapian::docid did = doc.get_docid();
+  const std::vector<uint32_t>* times = seen_ ? seen_->current_times : nullptr;
+  if (times && did < times->size() && (*times)[did] != DocTimes::kNone) {
+    time_keys.fetch_add(1, std::memory_order_relaxed);
+    return Xapian::sortable_serialise((*times)[did]);
+  }
+  return doc.get_value(DocTimes::kSlot);
+}
 
 double Bm25TermWeight(double n, double tf, double k1) {
   double tw = (n - tf + 0.5) / (tf + 0.5);

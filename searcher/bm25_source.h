@@ -84,6 +84,24 @@ class DocLengths {
   static uint64_t Loads();
 };
 
+// Each index part's item times (value slot kSlot, schema::kValueTime) by
+// docid, as whole seconds, for the part's current revision: what a match
+// sorted by relevance, then time, reads for every document that enters its
+// results, where Xapian decodes the slot's value stream from the start of
+// its chunk each time. Loaded and kept as DocLengths are; none (nullptr)
+// for a part with a time that is not a whole number of seconds in
+// [0, kNone). Thread-safe.
+class DocTimes {
+ public:
+  static constexpr Xapian::valueno kSlot = 0;
+  static constexpr uint32_t kNone = UINT32_MAX;  // the document has no time
+  static std::shared_ptr<const std::vector<uint32_t>> For(
+      const Xapian::Database& part);
+  static uint64_t Loads();  // for tests
+  // Sort keys TimeKeyMaker made from memory so far (for tests).
+  static uint64_t Keys();
+};
+
 // What a match's Bm25Sources saw, for readers after it (the proximity
 // bounds), by their part's uuid: the length list each read, and for the
 // terms in `wdf_terms`, the wdf of each document the source weighed, as
@@ -99,8 +117,30 @@ struct MatchSeen {
   std::unordered_set<std::string> overflowed;
   std::unordered_map<std::string, std::shared_ptr<const std::vector<uint32_t>>>
       lengths;
+  // With `want_times`, each source reads its part's DocTimes, and whenever
+  // it moves, sets `current_times` to them (null when the part has none):
+  // Xapian matches one part after another, so they are the current part's
+  // (the times stay alive in the sources while the match runs).
+  bool want_times = false;
+  const std::vector<uint32_t>* current_times = nullptr;
   using Wdfs = std::vector<std::pair<Xapian::docid, Xapian::termcount>>;
   std::unordered_map<std::string, std::unordered_map<std::string, Wdfs>> wdfs;
+};
+
+// The sort key of a document's time, as Xapian's sort by value slot
+// DocTimes::kSlot makes it (the value itself): from the DocTimes of the part
+// the match is in (MatchSeen::current_times, which the match's sources set
+// when `seen` wants times), else from the document's value. Xapian hands a
+// KeyMaker the document by its number in that part. For one Enquire whose
+// query's weighted terms are sources recording in `seen`, in one thread.
+class TimeKeyMaker : public Xapian::KeyMaker {
+ public:
+  explicit TimeKeyMaker(std::shared_ptr<MatchSeen> seen)
+      : seen_(std::move(seen)) {}
+  std::string operator()(const Xapian::Document& doc) const override;
+
+ private:
+  std::shared_ptr<MatchSeen> seen_;
 };
 
 // A term's frequency in the database the Enquire runs on, from somewhere

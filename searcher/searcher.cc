@@ -1457,13 +1457,23 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     terms_enquire.set_query(Xapian::Query(Xapian::Query::OP_OR,
                                           term_queries.begin(),
                                           term_queries.end()));
+    // Ranked by relevance, then time: with the match's sources (every shard
+    // local), each part's times from memory (DocTimes) as the key.
+    static_assert(DocTimes::kSlot == schema::kValueTime);
+    std::optional<TimeKeyMaker> time_key;
+    if (fast && sort == SortOrder::kRelevance) {
+      im.match_seen->want_times = true;
+      time_key.emplace(im.match_seen);
+    }
     Xapian::Enquire enquire(im.db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BM25Weight(
         im.opts.bm25_k1, 0, 1, im.opts.bm25_b, im.opts.bm25_min_normlen));
     switch (sort) {
       case SortOrder::kRelevance:
-        if (has_words) {
+        if (time_key) {
+          enquire.set_sort_by_relevance_then_key(&*time_key, true);
+        } else if (has_words) {
           enquire.set_sort_by_relevance_then_value(schema::kValueTime, true);
         } else {
           enquire.set_sort_by_value(schema::kValueTime, true);

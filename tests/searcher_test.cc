@@ -1910,6 +1910,7 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
                   "the data and the model", "that is what that does",
                   "\"the model\" the"});
   const uint64_t loads = DocLengths::Loads();
+  const uint64_t keys = DocTimes::Keys();
   // Blocks for every term, so that the sources skip blocks in this small
   // index (in a large one, only terms in 2048 documents of a part).
   const uint64_t skipped = BlockMaxima::Skipped();
@@ -1922,6 +1923,64 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   // The lengths came from the cache, loaded once per part.
   EXPECT_GE(DocLengths::CachedParts(), 1u);
   EXPECT_LE(DocLengths::Loads() - loads, 4u);
+  // Ties went by the times in memory.
+  EXPECT_GT(DocTimes::Keys(), keys);
+}
+
+// Sorting by relevance, then time, with the times in memory (DocTimes, one
+// array per part, TimeKeyMaker finding the part the match is in) orders
+// ties as Xapian's sort by the value does, in an index of three parts; and
+// each part's array holds every document's time value.
+TEST(TimeKeysTest, TiesGoNewestFirstInEveryPart) {
+  TempDir tmp;
+  IndexOptions io;
+  io.parts = 3;
+  IndexInto(tmp.Sub("db"), {kMarch}, io);
+  for (int p = 0; p < 3; ++p) {
+    Xapian::Database part(tmp.Sub("db") + "/xapian/p" + std::to_string(p));
+    auto times = DocTimes::For(part);
+    ASSERT_NE(times, nullptr) << p;
+    ASSERT_GT(part.get_doccount(), 300u);
+    size_t checked = 0;
+    for (auto d = part.postlist_begin(""); d != part.postlist_end(""); ++d) {
+      const std::string v = part.get_document(*d).get_value(DocTimes::kSlot);
+      ASSERT_LT(*d, times->size());
+      ASSERT_EQ(Xapian::sortable_serialise((*times)[*d]), v) << *d;
+      ++checked;
+    }
+    EXPECT_EQ(checked, part.get_doccount());
+  }
+  SearcherOptions plain_opts;
+  plain_opts.cached_lengths = false;
+  auto cached = Searcher::Open(tmp.Sub("db"), {});
+  auto plain = Searcher::Open(tmp.Sub("db"), plain_opts);
+  ASSERT_OK(cached);
+  ASSERT_OK(plain);
+  // Short words many messages hold alike: ties among their scores.
+  const std::vector<std::string> queries = {
+      "thanks", "help", "r", "hi", "thank you", "everyone", "question",
+      "package", "plot", "data", "error", "list", "regards", "please"};
+  const uint64_t keys = DocTimes::Keys();
+  size_t ranked = 0;
+  ExpectSameResults(cached->get(), plain->get(), queries, &ranked);
+  EXPECT_GT(DocTimes::Keys(), keys);
+  // The lists held ties, ordered by time.
+  size_t ties = 0;
+  for (const std::string& q : queries) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 200;
+    Result<SearchResult> r = (*cached)->Search(req);
+    ASSERT_OK(r);
+    for (size_t i = 1; i < r->hits.size(); ++i) {
+      if (r->hits[i].score == r->hits[i - 1].score) {
+        ++ties;
+        EXPECT_LE(r->hits[i].item.item.time, r->hits[i - 1].item.item.time)
+            << q << " #" << i;
+      }
+    }
+  }
+  EXPECT_GT(ties, 20u);
 }
 
 TEST(CachedLengthsTest, ReloadWhenTheIndexChanges) {
