@@ -213,9 +213,7 @@ double ProximityScorer::Boost(Xapian::docid did, const BoundParts& b) const {
     distinct_pos[i] = PositionsIn(did, i, &b);
     if (distinct_pos[i].empty() && terms_.size() <= 2) return 0;
   }
-  return Score(distinct_pos, [&]() -> double {
-    return b.length >= 0 ? b.length : db_.get_doclength(did);
-  });
+  return Score(distinct_pos, [&] { return LengthOf(did, b); });
 }
 
 std::vector<Xapian::termpos> ProximityScorer::PositionsIn(
@@ -396,9 +394,7 @@ bool ProximityScorer::BoostIfReaches(Xapian::docid did, const BoundParts& b,
       return false;
     }
   }
-  *boost = Score(distinct_pos, [&]() -> double {
-    return b.length >= 0 ? b.length : db_.get_doclength(did);
-  });
+  *boost = Score(distinct_pos, [&] { return LengthOf(did, b); });
   return true;
 }
 

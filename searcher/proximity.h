@@ -100,8 +100,8 @@ class ProximityScorer {
     bool all_terms = false;    // every query term is in the document
     double length = -1;        // the document's length (< 0: not known)
   };
-  // The same for a document whose bound `parts` Bounds gave: the terms it
-  // lacks (a part of 0) and its length are not read again.
+  // Boost(did) for a document whose bound `parts` Bounds gave: the terms
+  // it lacks (a part of 0) and its length are not read again.
   double Boost(Xapian::docid did, const BoundParts& parts) const;
   // For each of `docs`, a bound on Boost(did) that reads no positions: the
   // boost were every part the document's terms allow to hold, from each
@@ -137,6 +137,10 @@ class ProximityScorer {
   // pair; null: all) lets hold where the document has both terms.
   double BoundOf(const BoundParts& b, bool phrase, bool near,
                  const std::vector<bool>* pairs) const;
+  // The length of `did`: the one in `parts` when Bounds read it.
+  double LengthOf(Xapian::docid did, const BoundParts& parts) const {
+    return parts.length >= 0 ? parts.length : db_.get_doclength(did);
+  }
   // The positions of distinct term `i` in `did`: none read when `parts`
   // (optional) says the document lacks it.
   std::vector<Xapian::termpos> PositionsIn(Xapian::docid did, size_t i,
