@@ -12,6 +12,9 @@
 //               [--no-cached-lengths]  (Xapian's BM25Weight reads lengths)
 //               [--no-parallel-count]  (the count pass after the page)
 //               [--threads N]  (N threads, a Searcher each, all at once)
+//               [--dense-min N]  (terms in N documents of a part, and one in
+//                                 8 of its docids, read from memory;
+//                                 default 2048, 0: never)
 //               [--block-min N]  (block maxima for terms in N documents of
 //                                 a part; 0: none)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
@@ -57,7 +60,7 @@ int Usage() {
                "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
                "       [--rescore-window N] [--title-weight W] "
                "[--no-cached-lengths] [--no-parallel-count] [--threads N]\n"
-               "       [--block-min N]\n";
+               "       [--block-min N] [--dense-min N]\n";
   return 2;
 }
 
@@ -103,12 +106,18 @@ int main(int argc, char** argv) {
       window = static_cast<uint32_t>(std::atoi(v));
     } else if (a == "--title-weight" && (v = next())) {
       title_weight = std::atof(v);
-    } else if (a == "--block-min" && (v = next())) {
+    } else if ((a == "--block-min" || a == "--dense-min") && (v = next())) {
       const long n = std::atol(v);
       if (n < 0) return Usage();
-      threadsearch::BlockMaxima::SetMinPostings(
+      // 0: never.
+      const Xapian::doccount min =
           n == 0 ? std::numeric_limits<Xapian::doccount>::max()
-                 : static_cast<Xapian::doccount>(n));
+                 : static_cast<Xapian::doccount>(n);
+      if (a == "--block-min") {
+        threadsearch::BlockMaxima::SetMinPostings(min);
+      } else {
+        threadsearch::DenseTerms::SetMinPostings(min);
+      }
     } else {
       return Usage();
     }
@@ -206,7 +215,9 @@ int main(int argc, char** argv) {
       "\"block_tables\": " +
       std::to_string(threadsearch::BlockMaxima::Made()) +
       ", \"blocks_skipped\": " +
-      std::to_string(threadsearch::BlockMaxima::Skipped());
+      std::to_string(threadsearch::BlockMaxima::Skipped()) +
+      ", \"dense_terms\": " +
+      std::to_string(threadsearch::DenseTerms::Made());
   if (threads > 0) {
     const double wall = std::chrono::duration<double>(end - start).count();
     extra += ", \"threads\": " + std::to_string(threads) +

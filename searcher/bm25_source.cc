@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -285,6 +286,160 @@ PartFreqs FreqsOf(const Xapian::Database& part,
   return *f;
 }
 
+// A term's postings in a part as one byte a document (by docid): its wdf,
+// or 0 where the document lacks it; kBig for a wdf of kBig or more (or of
+// 0), whose value `big` holds (or, for a term of wdf 0 in every document,
+// `boolean`). Xapian decodes a posting list chunk from its start on
+// every skip_to into it, so an AND with a word in most documents (say
+// "the") decodes nearly all of that word's list, however few documents
+// the other words leave; from this array a skip_to is a look at the
+// documents from the target on, and a next() a scan for the next non-zero
+// byte, eight at a time.
+struct DensePostings {
+  static constexpr uint8_t kBig = 255;
+  std::vector<uint8_t> wdf;
+  std::vector<std::pair<Xapian::docid, Xapian::termcount>> big;  // by docid
+  bool boolean = false;  // every wdf is 0 (a filter's term): each byte kBig
+
+  // The first docid from `did` on that has the term, or wdf.size().
+  Xapian::docid From(Xapian::docid did) const {
+    const size_t n = wdf.size();
+    size_t i = did;
+    const uint8_t* p = wdf.data();
+    while (i < n && (i & 7) != 0) {
+      if (p[i] != 0) return static_cast<Xapian::docid>(i);
+      ++i;
+    }
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, sizeof w);
+      if (w != 0) break;
+      i += 8;
+    }
+    while (i < n && p[i] == 0) ++i;
+    return static_cast<Xapian::docid>(i);
+  }
+  Xapian::termcount WdfOf(Xapian::docid did) const {
+    const uint8_t w = wdf[did];
+    if (w != kBig) return w;
+    if (boolean) return 0;
+    auto it = std::lower_bound(
+        big.begin(), big.end(), did,
+        [](const auto& e, Xapian::docid d) { return e.first < d; });
+    return it != big.end() && it->first == did ? it->second : kBig;
+  }
+};
+
+std::atomic<uint64_t> dense_made{0};
+
+PartCache<DensePostings>& TheDenseCache() {
+  static auto* cache =  // never destroyed
+      new PartCache<DensePostings>(DenseTerms::kMaxBytes);
+  return *cache;
+}
+
+// The dense postings of `term` in `part` (whose DocLengths are `lengths`),
+// made from its posting list on first use; nullptr when they could not be
+// read.
+std::shared_ptr<const DensePostings> DenseOf(
+    const Xapian::Database& part,
+    const std::shared_ptr<const std::vector<uint32_t>>& lengths,
+    const std::string& term) {
+  const void* id = lengths.get();  // the part's revision
+  std::string key(reinterpret_cast<const char*>(&id), sizeof id);
+  key += term;
+  return TheDenseCache().For(
+      key, lengths,
+      [&]() -> std::shared_ptr<const DensePostings> {
+        auto d = std::make_shared<DensePostings>();
+        try {
+          d->wdf.assign(lengths->size(), 0);
+          d->boolean = part.get_wdf_upper_bound(term) == 0;
+          for (Xapian::PostingIterator it = part.postlist_begin(term);
+               it != part.postlist_end(term); ++it) {
+            const Xapian::docid did = *it;
+            if (did >= d->wdf.size()) return nullptr;
+            const Xapian::termcount w = it.get_wdf();
+            // A posting of wdf 0 (a term added without occurrences) is
+            // a posting too: kept in `big`.
+            if (w >= DensePostings::kBig || w == 0) {
+              d->wdf[did] = DensePostings::kBig;
+              if (!d->boolean) d->big.emplace_back(did, w);
+            } else {
+              d->wdf[did] = static_cast<uint8_t>(w);
+            }
+          }
+        } catch (const Xapian::Error&) {
+          return nullptr;
+        }
+        dense_made.fetch_add(1, std::memory_order_relaxed);
+        return d;
+      },
+      [](const DensePostings& d) {
+        return d.wdf.size() + d.big.size() * sizeof(d.big[0]);
+      });
+}
+
+// Whether a term in `tf` documents of a part whose DocLengths are
+// `lengths` reads its postings there from memory (DenseTerms).
+bool IsDense(Xapian::doccount tf,
+             const std::shared_ptr<const std::vector<uint32_t>>& lengths) {
+  return lengths && tf >= DenseTerms::MinPostings() &&
+         uint64_t{tf} * DenseTerms::kDensity >= lengths->size();
+}
+
+// A term's postings in a part: from its DensePostings when it has them,
+// else from Xapian's list.
+struct Postings {
+  std::shared_ptr<const DensePostings> hold;
+  const DensePostings* dense = nullptr;
+  Xapian::docid pos = 0;  // dense: the current docid; wdf.size() at the end
+  Xapian::PostingIterator it, end;
+
+  // `d`: the term's DensePostings, or null.
+  void Open(const Xapian::Database& part, const std::string& term,
+            std::shared_ptr<const DensePostings> d) {
+    hold = std::move(d);
+    dense = hold.get();
+    if (dense) {
+      pos = dense->From(1);
+      it = end = Xapian::PostingIterator();
+    } else {
+      it = part.postlist_begin(term);
+      end = part.postlist_end(term);
+    }
+  }
+  bool AtEnd() const { return dense ? pos >= dense->wdf.size() : it == end; }
+  Xapian::docid Doc() const { return dense ? pos : *it; }
+  Xapian::termcount Wdf() const {
+    return dense ? dense->WdfOf(pos) : it.get_wdf();
+  }
+  void Next() {
+    if (dense) {
+      pos = dense->From(pos + 1);
+    } else {
+      ++it;
+    }
+  }
+  // On to the first posting at `did` or after (never back).
+  void SkipTo(Xapian::docid did) {
+    if (!dense) {
+      it.skip_to(did);
+    } else if (did > pos) {
+      pos = dense->From(did);
+    }
+  }
+};
+
+// A term's DensePostings in `part` when it reads them from memory there
+// (IsDense), else null.
+std::shared_ptr<const DensePostings> DenseIfDense(
+    const Xapian::Database& part,
+    const std::shared_ptr<const std::vector<uint32_t>>& lengths,
+    const std::string& term, Xapian::doccount tf) {
+  return IsDense(tf, lengths) ? DenseOf(part, lengths, term) : nullptr;
+}
+
 // A term's BM25 statistics: Xapian::BM25Weight (1.4) for a term of query
 // frequency 1 and no relevance set; see searcher/proximity.cc for the same.
 struct TermStats {
@@ -306,15 +461,16 @@ TermStats StatsOf(const Xapian::Database& db, const std::string& term,
 
 // A term's postings in a part, and where its wdfs go in a MatchSeen.
 struct Walk {
-  Xapian::PostingIterator it, end;
+  Postings list;
   bool record = false;                   // the term is wanted
   MatchSeen::Wdfs* recording = nullptr;  // its list, made on first use
   std::string term, uuid;
 
+  // `dense`: the term's DensePostings, or null.
   void Init(const Xapian::Database& part, const std::string& t,
-            const MatchSeen* seen, const std::string& part_uuid) {
-    it = part.postlist_begin(t);
-    end = part.postlist_end(t);
+            const MatchSeen* seen, const std::string& part_uuid,
+            std::shared_ptr<const DensePostings> dense) {
+    list.Open(part, t, std::move(dense));
     term = t;
     uuid = part_uuid;
     recording = nullptr;
@@ -323,8 +479,8 @@ struct Walk {
   // The term's wdf in `did` (0 when it lacks the term), moving forward
   // only: callers ask in docid order.
   Xapian::termcount WdfAt(Xapian::docid did) {
-    if (it != end && *it < did) it.skip_to(did);
-    return it != end && *it == did ? it.get_wdf() : 0;
+    if (!list.AtEnd() && list.Doc() < did) list.SkipTo(did);
+    return !list.AtEnd() && list.Doc() == did ? list.Wdf() : 0;
   }
   // Adds (did, wdf) to the term's list in `seen` (when it is wanted there:
   // never without a `seen`).
@@ -386,14 +542,29 @@ class Bm25Source : public Xapian::PostingSource {
       if (lengths_) seen_->lengths[uuid] = lengths_;
       if (seen_->want_times) times_ = DocTimes::For(part);
     }
-    main_walk_.Init(part, main_.term, seen_.get(), uuid);
-    has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
-    if (has_exact_) exact_walk_.Init(part, exact_.term, seen_.get(), uuid);
-    has_title_ = title_scale_ != 0 && title_.termweight != 0;
-    if (has_title_) title_walk_.Init(part, title_.term, seen_.get(), uuid);
-    started_ = false;
     const PartFreqs main_freqs = FreqsOf(part, lengths_, main_.term);
     part_freq_ = main_freqs.termfreq;
+    main_dense_ =
+        DenseIfDense(part, lengths_, main_.term, main_freqs.termfreq);
+    main_walk_.Init(part, main_.term, seen_.get(), uuid, main_dense_);
+    has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
+    PartFreqs exact_freqs, title_freqs;
+    exact_dense_.reset();
+    title_dense_.reset();
+    if (has_exact_) {
+      exact_freqs = FreqsOf(part, lengths_, exact_.term);
+      exact_dense_ =
+          DenseIfDense(part, lengths_, exact_.term, exact_freqs.termfreq);
+      exact_walk_.Init(part, exact_.term, seen_.get(), uuid, exact_dense_);
+    }
+    has_title_ = title_scale_ != 0 && title_.termweight != 0;
+    if (has_title_) {
+      title_freqs = FreqsOf(part, lengths_, title_.term);
+      title_dense_ =
+          DenseIfDense(part, lengths_, title_.term, title_freqs.termfreq);
+      title_walk_.Init(part, title_.term, seen_.get(), uuid, title_dense_);
+    }
+    started_ = false;
     blocks_.reset();
     block_ = 0;
     if (p_.unscaled && lengths_ && part_freq_ >= BlockMaxima::MinPostings()) {
@@ -409,14 +580,8 @@ class Bm25Source : public Xapian::PostingSource {
     const double normlen = std::max(
         part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
     double max = MaxWeight(main_freqs, main_, normlen);
-    if (has_exact_) {
-      max += exact_scale_ *
-             MaxWeight(FreqsOf(part, lengths_, exact_.term), exact_, normlen);
-    }
-    if (has_title_) {
-      max += title_scale_ *
-             MaxWeight(FreqsOf(part, lengths_, title_.term), title_, normlen);
-    }
+    if (has_exact_) max += exact_scale_ * MaxWeight(exact_freqs, exact_, normlen);
+    if (has_title_) max += title_scale_ * MaxWeight(title_freqs, title_, normlen);
     max *= 1 + 1e-9;
     // Tighter: the largest weight the part's postings have. It bounds the
     // other words of an AND, which then ask more of this one.
@@ -427,7 +592,7 @@ class Bm25Source : public Xapian::PostingSource {
   void next(double min_wt) override {
     if (seen_) seen_->current_times = times_.get();
     if (started_) {
-      ++main_walk_.it;
+      main_walk_.list.Next();
     } else {
       started_ = true;
     }
@@ -436,15 +601,15 @@ class Bm25Source : public Xapian::PostingSource {
   void skip_to(Xapian::docid did, double min_wt) override {
     if (seen_) seen_->current_times = times_.get();
     started_ = true;
-    main_walk_.it.skip_to(did);
+    main_walk_.list.SkipTo(did);
     SkipBlocks(min_wt);
   }
-  bool at_end() const override { return main_walk_.it == main_walk_.end; }
-  Xapian::docid get_docid() const override { return *main_walk_.it; }
+  bool at_end() const override { return main_walk_.list.AtEnd(); }
+  Xapian::docid get_docid() const override { return main_walk_.list.Doc(); }
 
   double get_weight() const override {
-    return WeightAt(*main_walk_.it, main_walk_.it.get_wdf(), &exact_walk_,
-                    &title_walk_, seen_.get());
+    return WeightAt(main_walk_.list.Doc(), main_walk_.list.Wdf(),
+                    &exact_walk_, &title_walk_, seen_.get());
   }
 
   PostingSource* clone() const override {
@@ -473,8 +638,10 @@ class Bm25Source : public Xapian::PostingSource {
   }
   // The weight of `did`, in which the main term has `wdf`; `exact` and
   // `title` are moved on to `did`. With `seen`, records the wdfs.
-  double WeightAt(Xapian::docid did, Xapian::termcount wdf, Walk* exact,
-                  Walk* title, MatchSeen* seen) const {
+  // (Inlined: it is most of get_weight, called for every candidate.)
+  [[gnu::always_inline]] double WeightAt(Xapian::docid did,
+                                         Xapian::termcount wdf, Walk* exact,
+                                         Walk* title, MatchSeen* seen) const {
     if (seen) main_walk_.Record(did, wdf, seen);
     const double len = lengths_ && did < lengths_->size()
                            ? (*lengths_)[did]
@@ -521,9 +688,9 @@ class Bm25Source : public Xapian::PostingSource {
     auto blocks = std::make_shared<Blocks>();
     try {
       Walk main, exact, title;
-      main.Init(part_, main_.term, nullptr, {});
-      if (has_exact_) exact.Init(part_, exact_.term, nullptr, {});
-      if (has_title_) title.Init(part_, title_.term, nullptr, {});
+      main.Init(part_, main_.term, nullptr, {}, main_dense_);
+      if (has_exact_) exact.Init(part_, exact_.term, nullptr, {}, exact_dense_);
+      if (has_title_) title.Init(part_, title_.term, nullptr, {}, title_dense_);
       Xapian::docid did = 0;
       double max = 0;
       size_t n = 0;
@@ -533,11 +700,17 @@ class Bm25Source : public Xapian::PostingSource {
         max = 0;
         n = 0;
       };
-      for (; main.it != main.end; ++main.it) {
-        did = *main.it;
-        max = std::max(max, WeightAt(did, main.it.get_wdf(), &exact, &title,
-                                     nullptr));
+      auto weigh = [&](Xapian::docid d, Xapian::termcount wdf) {
+        did = d;  // the last posting weighed, close_block's
+        max = std::max(max, WeightAt(did, wdf, &exact, &title, nullptr));
         if (++n == Blocks::kBlock) close_block();
+      };
+      // One loop a kind of list: the postings of a large part are many.
+      Postings& list = main.list;
+      if (const DensePostings* dense = list.dense) {
+        for (; !list.AtEnd(); list.Next()) weigh(list.pos, dense->WdfOf(list.pos));
+      } else {
+        for (; list.it != list.end; ++list.it) weigh(*list.it, list.it.get_wdf());
       }
       if (n > 0) close_block();
     } catch (const Xapian::Error&) {
@@ -556,16 +729,15 @@ class Bm25Source : public Xapian::PostingSource {
   // when that falls.
   void SkipBlocks(double min_wt) {
     if (!blocks_) return;
-    Xapian::PostingIterator& it = main_walk_.it;
     const size_t n = blocks_->last.size();
     const size_t from = block_;
-    while (it != main_walk_.end) {
-      const Xapian::docid did = *it;
+    while (!at_end()) {
+      const Xapian::docid did = get_docid();
       while (block_ < n && blocks_->last[block_] < did) ++block_;
       if (block_ == n || min_wt <= 0 || blocks_->max[block_] >= min_wt) {
         break;
       }
-      it.skip_to(blocks_->last[block_] + 1);
+      main_walk_.list.SkipTo(blocks_->last[block_] + 1);
       ++block_;
       blocks_skipped.fetch_add(1, std::memory_order_relaxed);
     }
@@ -584,11 +756,136 @@ class Bm25Source : public Xapian::PostingSource {
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
   std::shared_ptr<const std::vector<uint32_t>> times_;  // MatchSeen::want_times
   mutable Walk main_walk_, exact_walk_, title_walk_;
+  // The terms' postings from memory (DenseTerms), or null.
+  std::shared_ptr<const DensePostings> main_dense_, exact_dense_,
+      title_dense_;
   std::shared_ptr<const Blocks> blocks_;  // or none
   size_t block_ = 0;  // the block of the current posting, or one before
   bool has_exact_ = false, has_title_ = false;
   bool started_ = false;
   Xapian::doccount part_freq_ = 0;
+};
+
+// The documents with every one of a set of terms, unweighted (see
+// AllTermsQuery). In each part the rarest term's postings drive and the
+// others are looked up at them: a dense term's in memory, without moving,
+// another's list moved on with skip_to.
+class AllTermsSource : public Xapian::PostingSource {
+ public:
+  explicit AllTermsSource(std::vector<std::string> terms)
+      : terms_(std::move(terms)) {}
+
+  Xapian::doccount get_termfreq_min() const override { return 0; }
+  Xapian::doccount get_termfreq_est() const override { return freq_; }
+  Xapian::doccount get_termfreq_max() const override { return freq_; }
+
+  void init(const Xapian::Database& part) override {
+    lists_.clear();
+    started_ = false;
+    done_ = true;
+    freq_ = 0;
+    set_maxweight(0);
+    if (terms_.empty()) return;
+    const auto lengths = DocLengths::For(part);
+    std::vector<std::pair<Xapian::doccount, const std::string*>> order;
+    for (const std::string& t : terms_) {
+      const Xapian::doccount tf = FreqsOf(part, lengths, t).termfreq;
+      if (tf == 0) return;  // no document has them all
+      order.emplace_back(tf, &t);
+    }
+    std::sort(order.begin(), order.end());
+    freq_ = order[0].first;
+    lists_.resize(order.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      const std::string& t = *order[i].second;
+      lists_[i].Open(part, t, DenseIfDense(part, lengths, t, order[i].first));
+    }
+    done_ = false;
+  }
+
+  void next(double) override {
+    if (done_) return;
+    if (started_) lists_[0].Next();
+    started_ = true;
+    Settle();
+  }
+  void skip_to(Xapian::docid did, double) override {
+    if (done_) return;
+    started_ = true;
+    lists_[0].SkipTo(did);
+    Settle();
+  }
+  bool at_end() const override { return done_; }
+  Xapian::docid get_docid() const override { return lists_[0].Doc(); }
+  double get_weight() const override { return 0; }
+
+  PostingSource* clone() const override { return new AllTermsSource(terms_); }
+  std::string name() const override { return kName; }
+  // Each term as its length in decimal, ':' and its bytes.
+  std::string serialise() const override {
+    std::string out;
+    for (const std::string& t : terms_) {
+      out += std::to_string(t.size()) + ':' + t;
+    }
+    return out;
+  }
+  PostingSource* unserialise(const std::string& s) const override {
+    std::vector<std::string> terms;
+    size_t i = 0;
+    while (i < s.size()) {
+      const size_t colon = s.find(':', i);
+      if (colon == std::string::npos || colon == i || colon - i > 9 ||
+          s.find_first_not_of("0123456789", i) != colon) {
+        throw Xapian::SerialisationError("bad AllTermsSource: " + s);
+      }
+      const size_t len = std::stoul(s.substr(i, colon - i));
+      if (len > s.size() - colon - 1) {
+        throw Xapian::SerialisationError("bad AllTermsSource: " + s);
+      }
+      terms.push_back(s.substr(colon + 1, len));
+      i = colon + 1 + len;
+    }
+    return new AllTermsSource(std::move(terms));
+  }
+  std::string get_description() const override {
+    std::string d = "AllTermsSource(";
+    for (size_t i = 0; i < terms_.size(); ++i) {
+      d += (i ? ", " : "") + terms_[i];
+    }
+    return d + ")";
+  }
+
+  static constexpr const char* kName = "threadsearch.AllTerms";
+
+ private:
+  // From the driver's document on, to the first that has every term.
+  void Settle() {
+    Postings& driver = lists_[0];
+    while (!driver.AtEnd()) {
+      const Xapian::docid did = driver.Doc();
+      Xapian::docid next = did;  // the first document that may have them
+      for (size_t i = 1; i < lists_.size() && next == did; ++i) {
+        Postings& l = lists_[i];
+        if (l.dense) {
+          const std::vector<uint8_t>& wdf = l.dense->wdf;
+          if (did < wdf.size() && wdf[did] != 0) continue;
+          next = l.dense->From(did);  // past the part's end when none
+        } else {
+          l.SkipTo(did);
+          next = l.AtEnd() ? 0 : l.Doc();  // 0: the list ran out
+        }
+      }
+      if (next == did) return;  // every term has it
+      if (next == 0) break;
+      driver.SkipTo(next);
+    }
+    done_ = true;
+  }
+
+  const std::vector<std::string> terms_;
+  std::vector<Postings> lists_;  // rarest first
+  Xapian::doccount freq_ = 0;
+  bool started_ = false, done_ = true;
 };
 
 double LengthFactor(const Xapian::Database& db) {
@@ -646,6 +943,32 @@ Xapian::doccount BlockMaxima::MinPostings() {
 
 void BlockMaxima::SetMinPostings(Xapian::doccount n) {
   min_block_postings.store(n);
+}
+
+std::atomic<Xapian::doccount> dense_min_postings{2048};
+
+Xapian::doccount DenseTerms::MinPostings() {
+  return dense_min_postings.load(std::memory_order_relaxed);
+}
+
+void DenseTerms::SetMinPostings(Xapian::doccount n) {
+  dense_min_postings.store(n);
+}
+
+uint64_t DenseTerms::Made() { return dense_made.load(); }
+
+Xapian::Query AllTermsQuery(const std::vector<std::string>& terms) {
+  std::vector<std::string> unique = terms;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  return Xapian::Query(
+      (new AllTermsSource(std::move(unique)))->release());
+}
+
+Xapian::Registry AllTermsRegistry() {
+  Xapian::Registry registry;
+  registry.register_posting_source(AllTermsSource({}));
+  return registry;
 }
 
 Xapian::Query Bm25TermQuery(const Xapian::Database& db,

@@ -69,6 +69,30 @@ class BlockMaxima {
   static uint64_t Skipped();
 };
 
+// Dense terms: a Bm25Source of a term in at least MinPostings() documents
+// and at least one in kDensity of its part's docids reads the term's
+// postings there from an array of a byte a document (made on the first
+// query that uses it, in one pass over the list; kept while the part's
+// DocLengths are, at most kMaxBytes in all, least recently used dropped)
+// rather than from Xapian's list, whose every skip_to decodes from the
+// start of a chunk. The words in most documents ("the", "to") then cost an
+// AND almost nothing but the lookups at the documents the other words
+// leave. Thread-safe.
+class DenseTerms {
+ public:
+  static constexpr uint64_t kDensity = 8;
+  static constexpr size_t kMaxBytes = 128u << 20;
+  // 2048 unless set (tests set it lower).
+  static Xapian::doccount MinPostings();
+  static void SetMinPostings(Xapian::doccount n);
+  static uint64_t Made();  // arrays made so far (for tests)
+  // Whether a term in `tf` of a database's `docs` documents is likely to
+  // be dense in its parts.
+  static bool Likely(Xapian::doccount tf, Xapian::doccount docs) {
+    return tf >= MinPostings() && uint64_t{tf} * kDensity >= docs;
+  }
+};
+
 // Each index part's document lengths by docid, for the part's current
 // revision. Loaded on first use (about 16 ms a million documents), again
 // after the part changes; while one thread loads a part, others asking for
@@ -156,6 +180,19 @@ Xapian::Query Bm25TermQuery(const Xapian::Database& db,
                             const std::string& term, const Bm25Params& p,
                             std::shared_ptr<MatchSeen> seen = nullptr,
                             const TermFreqFn& termfreq = nullptr);
+
+// The documents that have every one of `terms`, unweighted: what
+// Xapian::Query(OP_AND, terms) matches, for a count. One PostingSource,
+// whose rarest term's postings drive in each part and whose other terms
+// are looked up at them: in memory where they are dense (DenseTerms; a
+// word in most documents costs a lookup a candidate), else by moving their
+// lists on. Local databases only. It serialises; a query holding it
+// unserialises with AllTermsRegistry().
+Xapian::Query AllTermsQuery(const std::vector<std::string>& terms);
+
+// A Registry that knows AllTermsQuery's source (a new one each call:
+// Xapian's registries are not to be shared between threads).
+Xapian::Registry AllTermsRegistry();
 
 // A word with a stem, as the query weighs it: its stem term, plus
 // `exact_scale` times its exact term and `title_scale` times its title

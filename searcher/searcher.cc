@@ -1292,6 +1292,24 @@ Result<SearchResult> Searcher::Search(const SearchRequest& req) {
 
 namespace {
 
+// Whether `q` matches what an AND of terms does (terms under AND and
+// FILTER alone); then adds them to `terms`.
+bool AndOfTerms(const Xapian::Query& q, std::vector<std::string>* terms) {
+  switch (q.get_type()) {
+    case Xapian::Query::LEAF_TERM:
+      terms->push_back(*q.get_terms_begin());
+      return true;
+    case Xapian::Query::OP_AND:
+    case Xapian::Query::OP_FILTER:
+      for (size_t i = 0; i < q.get_num_subqueries(); ++i) {
+        if (!AndOfTerms(q.get_subquery(i), terms)) return false;
+      }
+      return q.get_num_subqueries() > 0;
+    default:
+      return false;
+  }
+}
+
 // Whether `q` has a match-everything leaf (a query of negations or filters
 // alone). Xapian 1.4 unserialises such a leaf through shared state whose
 // reference count is not atomic, so its count pass stays on one thread.
@@ -1534,6 +1552,20 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     std::unique_ptr<FacetSpies> spy;
     if (count_pass && req.facets) spy = std::make_unique<FacetSpies>();
     Xapian::ValueCountMatchSpy threads(schema::kValueThread);
+    // What the count pass matches: for an AND of terms (filters too) with
+    // one in most documents, one source that looks such terms up in memory
+    // (AllTermsQuery; without one, Xapian's own AND is quicker).
+    Xapian::Query count_query = matching;
+    std::vector<std::string> and_terms;
+    if (count_pass && im.CachedLengths() &&
+        AndOfTerms(matching, &and_terms) && and_terms.size() >= 2 &&
+        std::any_of(and_terms.begin(), and_terms.end(),
+                    [&](const std::string& t) {
+                      return DenseTerms::Likely(termfreq(t),
+                                                im.db.get_doccount());
+                    })) {
+      count_query = AllTermsQuery(and_terms);
+    }
     Xapian::doccount count_total = 0;
     auto count = [&req, &spy, &threads, &count_total](
                      const Xapian::Database& cdb, const Xapian::Query& q) {
@@ -1561,13 +1593,14 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       // references without atomics, so none may be shared.
       std::string serialised;
       try {
-        serialised = matching.serialise();
+        serialised = count_query.serialise();
       } catch (const Xapian::Error&) {
         // A part that does not serialise: the count runs here, later.
       }
       if (!serialised.empty() &&
           counter.Start([&count, &im, serialised] {
-            count(im.count_db, Xapian::Query::unserialise(serialised));
+            count(im.count_db, Xapian::Query::unserialise(
+                                   serialised, AllTermsRegistry()));
           })) {
         ++im.parallel_counts;
       }
@@ -1579,7 +1612,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
         if (counter.started()) {
           counter.Wait();
         } else {
-          count(im.db, matching);
+          count(im.db, count_query);
         }
         if (req.collapse_thread) {
           const Xapian::ValueCountMatchSpy& t = spy ? spy->threads : threads;

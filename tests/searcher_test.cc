@@ -1866,6 +1866,21 @@ void ExpectSameResults(Searcher* cached, Searcher* plain,
   }
 }
 
+// On `dir`, a Searcher with the default options and one that weighs with
+// Xapian's BM25Weight (no cached lengths: none of bm25_source.h).
+void OpenCachedAndPlain(const std::string& dir,
+                        std::unique_ptr<Searcher>* cached,
+                        std::unique_ptr<Searcher>* plain) {
+  SearcherOptions plain_opts;
+  plain_opts.cached_lengths = false;
+  auto c = Searcher::Open(dir, {});
+  auto p = Searcher::Open(dir, plain_opts);
+  ASSERT_OK(c);
+  ASSERT_OK(p);
+  *cached = std::move(c).value();
+  *plain = std::move(p).value();
+}
+
 TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   SearcherOptions o;
   o.cached_lengths = false;
@@ -1915,11 +1930,22 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   // index (in a large one, only terms in 2048 documents of a part).
   const uint64_t skipped = BlockMaxima::Skipped();
   BlockMaxima::SetMinPostings(1);
+  // Once with every term's postings from Xapian's lists, once with those
+  // of the terms in one document of 8 from memory (DenseTerms).
+  const uint64_t made = DenseTerms::Made();
+  DenseTerms::SetMinPostings(UINT32_MAX);
   size_t ranked = 0;
   ExpectSameResults(searcher_, plain->get(), queries, &ranked);
+  EXPECT_EQ(DenseTerms::Made(), made);
+  DenseTerms::SetMinPostings(1);
+  size_t dense_ranked = 0;
+  ExpectSameResults(searcher_, plain->get(), queries, &dense_ranked);
+  DenseTerms::SetMinPostings(2048);
   BlockMaxima::SetMinPostings(2048);
+  EXPECT_GT(DenseTerms::Made(), made + 20);
   EXPECT_GT(BlockMaxima::Skipped(), skipped);
   EXPECT_GT(ranked, queries.size() * 10);
+  EXPECT_EQ(dense_ranked, ranked);
   // The lengths came from the cache, loaded once per part.
   EXPECT_GE(DocLengths::CachedParts(), 1u);
   EXPECT_LE(DocLengths::Loads() - loads, 4u);
@@ -1950,19 +1976,15 @@ TEST(TimeKeysTest, TiesGoNewestFirstInEveryPart) {
     }
     EXPECT_EQ(checked, part.get_doccount());
   }
-  SearcherOptions plain_opts;
-  plain_opts.cached_lengths = false;
-  auto cached = Searcher::Open(tmp.Sub("db"), {});
-  auto plain = Searcher::Open(tmp.Sub("db"), plain_opts);
-  ASSERT_OK(cached);
-  ASSERT_OK(plain);
+  std::unique_ptr<Searcher> cached, plain;
+  ASSERT_NO_FATAL_FAILURE(OpenCachedAndPlain(tmp.Sub("db"), &cached, &plain));
   // Short words many messages hold alike: ties among their scores.
   const std::vector<std::string> queries = {
       "thanks", "help", "r", "hi", "thank you", "everyone", "question",
       "package", "plot", "data", "error", "list", "regards", "please"};
   const uint64_t keys = DocTimes::Keys();
   size_t ranked = 0;
-  ExpectSameResults(cached->get(), plain->get(), queries, &ranked);
+  ExpectSameResults(cached.get(), plain.get(), queries, &ranked);
   EXPECT_GT(DocTimes::Keys(), keys);
   // The lists held ties, ordered by time.
   size_t ties = 0;
@@ -1970,7 +1992,7 @@ TEST(TimeKeysTest, TiesGoNewestFirstInEveryPart) {
     SearchRequest req;
     req.query = q;
     req.limit = 200;
-    Result<SearchResult> r = (*cached)->Search(req);
+    Result<SearchResult> r = cached->Search(req);
     ASSERT_OK(r);
     for (size_t i = 1; i < r->hits.size(); ++i) {
       if (r->hits[i].score == r->hits[i - 1].score) {
@@ -2020,6 +2042,122 @@ TEST(CachedLengthsTest, ReloadWhenTheIndexChanges) {
   ranked = 0;
   ExpectSameResults(cached->get(), plain->get(), queries, &ranked);
   EXPECT_GT(ranked, 100u);
+}
+
+// AllTermsQuery matches what Xapian's AND of the same terms does, with the
+// common terms from memory or not, over terms of every frequency (a
+// boolean filter term among them); and it comes through serialisation.
+TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
+  Xapian::Database db(tmp_->path() + "/xapian");
+  std::vector<std::pair<Xapian::doccount, std::string>> terms;
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    if ((*t).size() >= 2 && std::islower(static_cast<unsigned char>((*t)[0]))) {
+      terms.emplace_back(t.get_termfreq(), *t);
+    }
+  }
+  std::sort(terms.rbegin(), terms.rend());
+  ASSERT_GT(terms.size(), 1000u);
+  std::vector<std::vector<std::string>> sets;
+  for (size_t i = 0; i < 40; ++i) {
+    const std::string& a = terms[i].second;            // common
+    const std::string& b = terms[(i * 37) % 400].second;
+    const std::string& c = terms[(i * 101) % terms.size()].second;  // any
+    sets.push_back({a, b});
+    sets.push_back({a, c});
+    sets.push_back({c, a, b});
+    sets.push_back({a, b, "XTmessage"});
+    sets.push_back({a, a});
+  }
+  auto count = [&db](const Xapian::Query& q) {
+    Xapian::Enquire e(db);
+    e.set_query(q);
+    e.set_weighting_scheme(Xapian::BoolWeight());
+    Xapian::MSet m = e.get_mset(0, 50, db.get_doccount());
+    std::vector<Xapian::docid> docs(m.begin(), m.end());
+    return std::make_pair(m.get_matches_estimated(), docs);
+  };
+  const uint64_t made = DenseTerms::Made();
+  size_t matched = 0;
+  for (Xapian::doccount min : {Xapian::doccount{1}, Xapian::doccount{UINT32_MAX}}) {
+    DenseTerms::SetMinPostings(min);
+    for (const auto& set : sets) {
+      const auto want = count(
+          Xapian::Query(Xapian::Query::OP_AND, set.begin(), set.end()));
+      const Xapian::Query all = AllTermsQuery(set);
+      EXPECT_EQ(count(all), want) << set[0] << " " << set[1];
+      const Xapian::Query back =
+          Xapian::Query::unserialise(all.serialise(), AllTermsRegistry());
+      EXPECT_EQ(count(back), want) << set[0] << " " << set[1];
+      if (want.first > 0) ++matched;
+    }
+  }
+  DenseTerms::SetMinPostings(2048);
+  EXPECT_GT(DenseTerms::Made(), made);
+  EXPECT_GT(matched, sets.size());
+  // A source that does not serialise back is an error, not a crash.
+  Xapian::Registry registry = AllTermsRegistry();
+  const Xapian::PostingSource* source =
+      registry.get_posting_source("threadsearch.AllTerms");
+  ASSERT_NE(source, nullptr);
+  for (const std::string bad : {"3:ab", "x:ab", ":ab", "2ab", "99999999999:a"}) {
+    EXPECT_THROW(delete source->unserialise(bad), Xapian::SerialisationError)
+        << bad;
+  }
+  std::unique_ptr<Xapian::PostingSource> ok(source->unserialise("2:ab1:c"));
+  EXPECT_EQ(ok->get_description(), "AllTermsSource(ab, c)");
+}
+
+// Dense terms (a term's postings from a byte a document) rank as Xapian's
+// lists do: words in every message and in few, wdfs of 255 and more (past
+// the byte: held apart), in an index of two parts; and on the R-help
+// sample, the common words of an AND.
+TEST(DenseTermsTest, RankAsXapianLists) {
+  TempDir tmp;
+  std::string mbox;
+  for (int i = 0; i < 60; ++i) {
+    std::string body = "spam";
+    // Message 7 says it 300 times, 8 says it 255 times, 9 254 times.
+    const int n = i == 7 ? 300 : i == 8 ? 255 : i == 9 ? 254 : 1 + i % 4;
+    for (int k = 1; k < n; ++k) body += " spam";
+    if (i % 9 == 0) body += " egg";
+    if (i % 2 == 0) body += " ham and spam";
+    const std::string m = std::to_string(10 + i);
+    std::string sec = std::to_string(i);
+    if (sec.size() < 2) sec.insert(0, 1, '0');
+    mbox += "From a" + m + " at example.org  Sat Mar  1 01:47:" + sec +
+            " 2003\nFrom: a" + m + " at example.org (A)\nDate: Sat Mar  1 "
+            "01:47:" + sec + " 2003\nSubject: [R] menu " + m +
+            "\nMessage-ID: <m" + m + "@example.org>\n\n" + body + "\n\n";
+  }
+  WriteFileOrDie(tmp.Sub("2003-March.txt"), mbox);
+  IndexOptions io;
+  io.parts = 2;
+  IndexInto(tmp.Sub("db"), {tmp.Sub("2003-March.txt")}, io);
+  std::unique_ptr<Searcher> cached, plain;
+  ASSERT_NO_FATAL_FAILURE(OpenCachedAndPlain(tmp.Sub("db"), &cached, &plain));
+  const uint64_t made = DenseTerms::Made();
+  DenseTerms::SetMinPostings(1);
+  size_t ranked = 0;
+  ExpectSameResults(cached.get(), plain.get(),
+                    {"spam", "spam egg", "egg spam", "ham spam", "spam -egg",
+                     "spam OR egg", "\"ham and spam\" egg", "spam spam"},
+                    &ranked);
+  SearchRequest req;
+  req.query = "spam";
+  Result<SearchResult> r = cached->Search(req);
+  DenseTerms::SetMinPostings(2048);
+  ASSERT_OK(r);
+  EXPECT_GT(ranked, 60u);
+  // "spam" and "ham" in each part, at least.
+  EXPECT_GE(DenseTerms::Made() - made, 4u);
+  ASSERT_EQ(r->total, 60u);
+  // The messages with wdfs about the byte's range lead, and so were among
+  // those compared (their scores too: a wdf cut to 255 would show there).
+  ASSERT_GE(r->hits.size(), 3u);
+  std::set<std::string> top;
+  for (size_t i = 0; i < 3; ++i) top.insert(r->hits[i].item.item.id);
+  EXPECT_EQ(top, (std::set<std::string>{"m17@example.org", "m18@example.org",
+                                        "m19@example.org"}));
 }
 
 TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
