@@ -217,7 +217,9 @@ int main(int argc, char** argv) {
       ", \"blocks_skipped\": " +
       std::to_string(threadsearch::BlockMaxima::Skipped()) +
       ", \"dense_terms\": " +
-      std::to_string(threadsearch::DenseTerms::Made());
+      std::to_string(threadsearch::DenseTerms::Made()) +
+      ", \"dense_refused\": " +
+      std::to_string(threadsearch::DenseTerms::Refused());
   if (threads > 0) {
     const double wall = std::chrono::duration<double>(end - start).count();
     extra += ", \"threads\": " + std::to_string(threads) +

@@ -177,16 +177,24 @@ struct Blocks {
 template <class V>
 class PartCache {
  public:
-  explicit PartCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+  // `evict`: whether a new value may push the least recently used out.
+  // Without, a value that does not fit (once the entries of freed
+  // revisions are dropped) is not made: for values that cost a pass over
+  // a whole posting list, where making them again and again, each pushing
+  // out another (more terms than fit: at 3M items, 1,914 arrays made for
+  // 500 queries), costs more than they save.
+  explicit PartCache(size_t max_bytes, bool evict = true)
+      : max_bytes_(max_bytes), evict_(evict) {}
   // The value for `key` in the part whose DocLengths are `lengths`, made
-  // by `make` when missing (or nullptr when it fails); `bytes_of` tells
-  // what a value costs. An entry lives while `lengths` does: its address
-  // names the part's revision only while it is alive.
+  // by `make` when missing (or nullptr when it fails, or when the `expect`
+  // bytes it will cost do not fit in a cache that does not evict);
+  // `bytes_of` tells what a value costs. An entry lives while `lengths`
+  // does: its address names the part's revision only while it is alive.
   std::shared_ptr<const V> For(
       const std::string& key,
       const std::shared_ptr<const std::vector<uint32_t>>& lengths,
       const std::function<std::shared_ptr<const V>()>& make,
-      const std::function<size_t(const V&)>& bytes_of) {
+      const std::function<size_t(const V&)>& bytes_of, size_t expect = 0) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = index_.find(key);
@@ -196,6 +204,16 @@ class PartCache {
           return it->second->value;
         }
         Drop(it->second);  // a freed revision's, at a reused address
+      }
+      if (!evict_ && bytes_ + expect > max_bytes_) {
+        for (auto e = lru_.begin(); e != lru_.end();) {
+          auto here = e++;
+          if (here->owner.expired()) Drop(here);
+        }
+        if (bytes_ + expect > max_bytes_) {
+          ++refused_;
+          return nullptr;
+        }
       }
     }
     std::shared_ptr<const V> value = make();
@@ -210,13 +228,27 @@ class PartCache {
     lru_.push_front(Entry{key, lengths, value, bytes});
     index_.emplace(key, lru_.begin());
     bytes_ += bytes;
-    while (bytes_ > max_bytes_) Drop(std::prev(lru_.end()));
+    // (Without eviction, values made at once elsewhere may overshoot.)
+    while (evict_ && bytes_ > max_bytes_) Drop(std::prev(lru_.end()));
     return value;
   }
 
   uint64_t made() {
     std::lock_guard<std::mutex> lock(mu_);
     return made_;
+  }
+  uint64_t refused() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refused_;
+  }
+  size_t bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
+  // The limit from now on (tests).
+  void set_max_bytes(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    max_bytes_ = n;
   }
 
  private:
@@ -232,12 +264,13 @@ class PartCache {
     lru_.erase(it);
   }
 
-  const size_t max_bytes_;
+  size_t max_bytes_;
+  const bool evict_;
   std::mutex mu_;
   std::list<Entry> lru_;  // most recently used first
   std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;
   size_t bytes_ = 0;
-  uint64_t made_ = 0;
+  uint64_t made_ = 0, refused_ = 0;
 };
 
 std::atomic<Xapian::doccount> min_block_postings{2048};
@@ -334,7 +367,7 @@ std::atomic<uint64_t> dense_made{0};
 
 PartCache<DensePostings>& TheDenseCache() {
   static auto* cache =  // never destroyed
-      new PartCache<DensePostings>(DenseTerms::kMaxBytes);
+      new PartCache<DensePostings>(DenseTerms::kMaxBytes, /*evict=*/false);
   return *cache;
 }
 
@@ -377,7 +410,8 @@ std::shared_ptr<const DensePostings> DenseOf(
       },
       [](const DensePostings& d) {
         return d.wdf.size() + d.big.size() * sizeof(d.big[0]);
-      });
+      },
+      lengths->size());
 }
 
 // Whether a term in `tf` documents of a part whose DocLengths are
@@ -956,6 +990,12 @@ void DenseTerms::SetMinPostings(Xapian::doccount n) {
 }
 
 uint64_t DenseTerms::Made() { return dense_made.load(); }
+
+uint64_t DenseTerms::Refused() { return TheDenseCache().refused(); }
+
+size_t DenseTerms::Bytes() { return TheDenseCache().bytes(); }
+
+void DenseTerms::SetMaxBytes(size_t n) { TheDenseCache().set_max_bytes(n); }
 
 Xapian::Query AllTermsQuery(const std::vector<std::string>& terms) {
   std::vector<std::string> unique = terms;

@@ -73,19 +73,24 @@ class BlockMaxima {
 // and at least one in kDensity of its part's docids reads the term's
 // postings there from an array of a byte a document (made on the first
 // query that uses it, in one pass over the list; kept while the part's
-// DocLengths are, at most kMaxBytes in all, least recently used dropped)
-// rather than from Xapian's list, whose every skip_to decodes from the
-// start of a chunk. The words in most documents ("the", "to") then cost an
+// DocLengths are; at most kMaxBytes in all, the terms first asked for
+// keep theirs and those past the limit read Xapian's lists) rather than
+// from Xapian's list, whose every skip_to decodes from the start of a
+// chunk. The words in most documents ("the", "to") then cost an
 // AND almost nothing but the lookups at the documents the other words
 // leave. Thread-safe.
 class DenseTerms {
  public:
   static constexpr uint64_t kDensity = 8;
-  static constexpr size_t kMaxBytes = 128u << 20;
+  static constexpr size_t kMaxBytes = 256u << 20;
   // 2048 unless set (tests set it lower).
   static Xapian::doccount MinPostings();
   static void SetMinPostings(Xapian::doccount n);
   static uint64_t Made();  // arrays made so far (for tests)
+  // Arrays not made so far, for want of room (for tests and benchmarks).
+  static uint64_t Refused();
+  static size_t Bytes();  // what the arrays kept cost now
+  static void SetMaxBytes(size_t n);  // kMaxBytes unless set (tests)
   // Whether a term in `tf` of a database's `docs` documents is likely to
   // be dense in its parts.
   static bool Likely(Xapian::doccount tf, Xapian::doccount docs) {

@@ -2142,6 +2142,24 @@ TEST(DenseTermsTest, RankAsXapianLists) {
                     {"spam", "spam egg", "egg spam", "ham spam", "spam -egg",
                      "spam OR egg", "\"ham and spam\" egg", "spam spam"},
                     &ranked);
+  // With room for a few arrays more: the first terms keep theirs, the
+  // rest read Xapian's lists, in one part or both; the same results.
+  const uint64_t refused = DenseTerms::Refused();
+  const uint64_t made_before = DenseTerms::Made();
+  TempDir tmp2;
+  IndexInto(tmp2.Sub("db"), {tmp.Sub("2003-March.txt")}, io);
+  std::unique_ptr<Searcher> cached2, plain2;
+  ASSERT_NO_FATAL_FAILURE(
+      OpenCachedAndPlain(tmp2.Sub("db"), &cached2, &plain2));
+  DenseTerms::SetMaxBytes(DenseTerms::Bytes() + 100);
+  size_t ranked2 = 0;
+  ExpectSameResults(cached2.get(), plain2.get(),
+                    {"spam ham", "ham egg spam", "spam egg", "menu spam"},
+                    &ranked2);
+  DenseTerms::SetMaxBytes(DenseTerms::kMaxBytes);
+  EXPECT_GT(ranked2, 40u);
+  EXPECT_GT(DenseTerms::Made(), made_before);
+  EXPECT_GT(DenseTerms::Refused(), refused);
   SearchRequest req;
   req.query = "spam";
   Result<SearchResult> r = cached->Search(req);
