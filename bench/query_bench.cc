@@ -212,12 +212,10 @@ int main(int argc, char** argv) {
     for (double d : ms) out << d << "\n";
   }
   std::string extra =
-      "\"block_tables\": " +
-      std::to_string(threadsearch::BlockMaxima::Made()) +
+      "\"block_tables\": " + std::to_string(threadsearch::BlockMaxima::Made()) +
       ", \"blocks_skipped\": " +
       std::to_string(threadsearch::BlockMaxima::Skipped()) +
-      ", \"dense_terms\": " +
-      std::to_string(threadsearch::DenseTerms::Made()) +
+      ", \"dense_terms\": " + std::to_string(threadsearch::DenseTerms::Made()) +
       ", \"dense_refused\": " +
       std::to_string(threadsearch::DenseTerms::Refused());
   if (threads > 0) {

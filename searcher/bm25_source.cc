@@ -578,8 +578,7 @@ class Bm25Source : public Xapian::PostingSource {
     }
     const PartFreqs main_freqs = FreqsOf(part, lengths_, main_.term);
     part_freq_ = main_freqs.termfreq;
-    main_dense_ =
-        DenseIfDense(part, lengths_, main_.term, main_freqs.termfreq);
+    main_dense_ = DenseIfDense(part, lengths_, main_.term, main_freqs.termfreq);
     main_walk_.Init(part, main_.term, seen_.get(), uuid, main_dense_);
     has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
     PartFreqs exact_freqs, title_freqs;
@@ -614,8 +613,12 @@ class Bm25Source : public Xapian::PostingSource {
     const double normlen = std::max(
         part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
     double max = MaxWeight(main_freqs, main_, normlen);
-    if (has_exact_) max += exact_scale_ * MaxWeight(exact_freqs, exact_, normlen);
-    if (has_title_) max += title_scale_ * MaxWeight(title_freqs, title_, normlen);
+    if (has_exact_) {
+      max += exact_scale_ * MaxWeight(exact_freqs, exact_, normlen);
+    }
+    if (has_title_) {
+      max += title_scale_ * MaxWeight(title_freqs, title_, normlen);
+    }
     max *= 1 + 1e-9;
     // Tighter: the largest weight the part's postings have. It bounds the
     // other words of an AND, which then ask more of this one.
@@ -642,8 +645,8 @@ class Bm25Source : public Xapian::PostingSource {
   Xapian::docid get_docid() const override { return main_walk_.list.Doc(); }
 
   double get_weight() const override {
-    return WeightAt(main_walk_.list.Doc(), main_walk_.list.Wdf(),
-                    &exact_walk_, &title_walk_, seen_.get());
+    return WeightAt(main_walk_.list.Doc(), main_walk_.list.Wdf(), &exact_walk_,
+                    &title_walk_, seen_.get());
   }
 
   PostingSource* clone() const override {
@@ -742,9 +745,13 @@ class Bm25Source : public Xapian::PostingSource {
       // One loop a kind of list: the postings of a large part are many.
       Postings& list = main.list;
       if (const DensePostings* dense = list.dense) {
-        for (; !list.AtEnd(); list.Next()) weigh(list.pos, dense->WdfOf(list.pos));
+        for (; !list.AtEnd(); list.Next()) {
+          weigh(list.pos, dense->WdfOf(list.pos));
+        }
       } else {
-        for (; list.it != list.end; ++list.it) weigh(*list.it, list.it.get_wdf());
+        for (; list.it != list.end; ++list.it) {
+          weigh(*list.it, list.it.get_wdf());
+        }
       }
       if (n > 0) close_block();
     } catch (const Xapian::Error&) {
@@ -791,8 +798,7 @@ class Bm25Source : public Xapian::PostingSource {
   std::shared_ptr<const std::vector<uint32_t>> times_;  // MatchSeen::want_times
   mutable Walk main_walk_, exact_walk_, title_walk_;
   // The terms' postings from memory (DenseTerms), or null.
-  std::shared_ptr<const DensePostings> main_dense_, exact_dense_,
-      title_dense_;
+  std::shared_ptr<const DensePostings> main_dense_, exact_dense_, title_dense_;
   std::shared_ptr<const Blocks> blocks_;  // or none
   size_t block_ = 0;  // the block of the current posting, or one before
   bool has_exact_ = false, has_title_ = false;
@@ -1001,8 +1007,7 @@ Xapian::Query AllTermsQuery(const std::vector<std::string>& terms) {
   std::vector<std::string> unique = terms;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  return Xapian::Query(
-      (new AllTermsSource(std::move(unique)))->release());
+  return Xapian::Query((new AllTermsSource(std::move(unique)))->release());
 }
 
 Xapian::Registry AllTermsRegistry() {

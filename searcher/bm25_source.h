@@ -89,7 +89,7 @@ class DenseTerms {
   static uint64_t Made();  // arrays made so far (for tests)
   // Arrays not made so far, for want of room (for tests and benchmarks).
   static uint64_t Refused();
-  static size_t Bytes();  // what the arrays kept cost now
+  static size_t Bytes();              // what the arrays kept cost now
   static void SetMaxBytes(size_t n);  // kMaxBytes unless set (tests)
   // Whether a term in `tf` of a database's `docs` documents is likely to
   // be dense in its parts.

@@ -1557,13 +1557,12 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     // (AllTermsQuery; without one, Xapian's own AND is quicker).
     Xapian::Query count_query = matching;
     std::vector<std::string> and_terms;
-    if (count_pass && im.CachedLengths() &&
-        AndOfTerms(matching, &and_terms) && and_terms.size() >= 2 &&
-        std::any_of(and_terms.begin(), and_terms.end(),
-                    [&](const std::string& t) {
-                      return DenseTerms::Likely(termfreq(t),
-                                                im.db.get_doccount());
-                    })) {
+    if (count_pass && im.CachedLengths() && AndOfTerms(matching, &and_terms) &&
+        and_terms.size() >= 2 &&
+        std::any_of(
+            and_terms.begin(), and_terms.end(), [&](const std::string& t) {
+              return DenseTerms::Likely(termfreq(t), im.db.get_doccount());
+            })) {
       count_query = AllTermsQuery(and_terms);
     }
     Xapian::doccount count_total = 0;
@@ -1597,10 +1596,9 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
       } catch (const Xapian::Error&) {
         // A part that does not serialise: the count runs here, later.
       }
-      if (!serialised.empty() &&
-          counter.Start([&count, &im, serialised] {
-            count(im.count_db, Xapian::Query::unserialise(
-                                   serialised, AllTermsRegistry()));
+      if (!serialised.empty() && counter.Start([&count, &im, serialised] {
+            count(im.count_db,
+                  Xapian::Query::unserialise(serialised, AllTermsRegistry()));
           })) {
         ++im.parallel_counts;
       }

@@ -2059,7 +2059,7 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
   ASSERT_GT(terms.size(), 1000u);
   std::vector<std::vector<std::string>> sets;
   for (size_t i = 0; i < 40; ++i) {
-    const std::string& a = terms[i].second;            // common
+    const std::string& a = terms[i].second;  // common
     const std::string& b = terms[(i * 37) % 400].second;
     const std::string& c = terms[(i * 101) % terms.size()].second;  // any
     sets.push_back({a, b});
@@ -2078,11 +2078,12 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
   };
   const uint64_t made = DenseTerms::Made();
   size_t matched = 0;
-  for (Xapian::doccount min : {Xapian::doccount{1}, Xapian::doccount{UINT32_MAX}}) {
+  for (Xapian::doccount min :
+       {Xapian::doccount{1}, Xapian::doccount{UINT32_MAX}}) {
     DenseTerms::SetMinPostings(min);
     for (const auto& set : sets) {
-      const auto want = count(
-          Xapian::Query(Xapian::Query::OP_AND, set.begin(), set.end()));
+      const auto want =
+          count(Xapian::Query(Xapian::Query::OP_AND, set.begin(), set.end()));
       const Xapian::Query all = AllTermsQuery(set);
       EXPECT_EQ(count(all), want) << set[0] << " " << set[1];
       const Xapian::Query back =
@@ -2099,7 +2100,8 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
   const Xapian::PostingSource* source =
       registry.get_posting_source("threadsearch.AllTerms");
   ASSERT_NE(source, nullptr);
-  for (const std::string bad : {"3:ab", "x:ab", ":ab", "2ab", "99999999999:a"}) {
+  for (const std::string bad :
+       {"3:ab", "x:ab", ":ab", "2ab", "99999999999:a"}) {
     EXPECT_THROW(delete source->unserialise(bad), Xapian::SerialisationError)
         << bad;
   }
@@ -2125,9 +2127,11 @@ TEST(DenseTermsTest, RankAsXapianLists) {
     std::string sec = std::to_string(i);
     if (sec.size() < 2) sec.insert(0, 1, '0');
     mbox += "From a" + m + " at example.org  Sat Mar  1 01:47:" + sec +
-            " 2003\nFrom: a" + m + " at example.org (A)\nDate: Sat Mar  1 "
-            "01:47:" + sec + " 2003\nSubject: [R] menu " + m +
-            "\nMessage-ID: <m" + m + "@example.org>\n\n" + body + "\n\n";
+            " 2003\nFrom: a" + m +
+            " at example.org (A)\nDate: Sat Mar  1 "
+            "01:47:" +
+            sec + " 2003\nSubject: [R] menu " + m + "\nMessage-ID: <m" + m +
+            "@example.org>\n\n" + body + "\n\n";
   }
   WriteFileOrDie(tmp.Sub("2003-March.txt"), mbox);
   IndexOptions io;
