@@ -418,8 +418,7 @@ std::shared_ptr<const DensePostings> DenseOf(
 // `lengths` reads its postings there from memory (DenseTerms).
 bool IsDense(Xapian::doccount tf,
              const std::shared_ptr<const std::vector<uint32_t>>& lengths) {
-  return lengths && tf >= DenseTerms::MinPostings() &&
-         uint64_t{tf} * DenseTerms::kDensity >= lengths->size();
+  return lengths && DenseTerms::Likely(tf, lengths->size());
 }
 
 // A term's postings in a part: from its DensePostings when it has them,
@@ -578,24 +577,23 @@ class Bm25Source : public Xapian::PostingSource {
     }
     const PartFreqs main_freqs = FreqsOf(part, lengths_, main_.term);
     part_freq_ = main_freqs.termfreq;
-    main_dense_ = DenseIfDense(part, lengths_, main_.term, main_freqs.termfreq);
-    main_walk_.Init(part, main_.term, seen_.get(), uuid, main_dense_);
+    main_walk_.Init(
+        part, main_.term, seen_.get(), uuid,
+        DenseIfDense(part, lengths_, main_.term, main_freqs.termfreq));
     has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
     PartFreqs exact_freqs, title_freqs;
-    exact_dense_.reset();
-    title_dense_.reset();
     if (has_exact_) {
       exact_freqs = FreqsOf(part, lengths_, exact_.term);
-      exact_dense_ =
-          DenseIfDense(part, lengths_, exact_.term, exact_freqs.termfreq);
-      exact_walk_.Init(part, exact_.term, seen_.get(), uuid, exact_dense_);
+      exact_walk_.Init(
+          part, exact_.term, seen_.get(), uuid,
+          DenseIfDense(part, lengths_, exact_.term, exact_freqs.termfreq));
     }
     has_title_ = title_scale_ != 0 && title_.termweight != 0;
     if (has_title_) {
       title_freqs = FreqsOf(part, lengths_, title_.term);
-      title_dense_ =
-          DenseIfDense(part, lengths_, title_.term, title_freqs.termfreq);
-      title_walk_.Init(part, title_.term, seen_.get(), uuid, title_dense_);
+      title_walk_.Init(
+          part, title_.term, seen_.get(), uuid,
+          DenseIfDense(part, lengths_, title_.term, title_freqs.termfreq));
     }
     started_ = false;
     blocks_.reset();
@@ -725,9 +723,14 @@ class Bm25Source : public Xapian::PostingSource {
     auto blocks = std::make_shared<Blocks>();
     try {
       Walk main, exact, title;
-      main.Init(part_, main_.term, nullptr, {}, main_dense_);
-      if (has_exact_) exact.Init(part_, exact_.term, nullptr, {}, exact_dense_);
-      if (has_title_) title.Init(part_, title_.term, nullptr, {}, title_dense_);
+      // The same lists as the source's walks, from their starts.
+      main.Init(part_, main_.term, nullptr, {}, main_walk_.list.hold);
+      if (has_exact_) {
+        exact.Init(part_, exact_.term, nullptr, {}, exact_walk_.list.hold);
+      }
+      if (has_title_) {
+        title.Init(part_, title_.term, nullptr, {}, title_walk_.list.hold);
+      }
       Xapian::docid did = 0;
       double max = 0;
       size_t n = 0;
@@ -797,8 +800,6 @@ class Bm25Source : public Xapian::PostingSource {
   std::shared_ptr<const std::vector<uint32_t>> lengths_;
   std::shared_ptr<const std::vector<uint32_t>> times_;  // MatchSeen::want_times
   mutable Walk main_walk_, exact_walk_, title_walk_;
-  // The terms' postings from memory (DenseTerms), or null.
-  std::shared_ptr<const DensePostings> main_dense_, exact_dense_, title_dense_;
   std::shared_ptr<const Blocks> blocks_;  // or none
   size_t block_ = 0;  // the block of the current posting, or one before
   bool has_exact_ = false, has_title_ = false;
