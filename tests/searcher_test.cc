@@ -2111,8 +2111,8 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
 
 // Dense terms (a term's postings from a byte a document) rank as Xapian's
 // lists do: words in every message and in few, wdfs of 255 and more (past
-// the byte: held apart), in an index of two parts; and on the R-help
-// sample, the common words of an AND.
+// the byte: held apart), in an index of two parts; and with room for only
+// a few arrays, the rest read from Xapian's lists.
 TEST(DenseTermsTest, RankAsXapianLists) {
   TempDir tmp;
   std::string mbox;
