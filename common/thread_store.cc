@@ -8,7 +8,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "common/keys.h"
 
@@ -96,9 +98,21 @@ Status ThreadStore::OpenDb() {
     }
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      opts_.read_only ? rocksdb::DB::OpenForReadOnly(options, dir_, &raw)
-                      : rocksdb::DB::Open(options, dir_, &raw);
+  rocksdb::Status s;
+  // A read-only open reads the MANIFEST, then the table files it lists; a
+  // writer compacting meanwhile (an index run, a shard being filled) may
+  // delete one in between ("No such file"). Such an open is tried again,
+  // from a fresh MANIFEST, a few times over about 150 ms.
+  for (int attempt = 0;; ++attempt) {
+    s = opts_.read_only ? rocksdb::DB::OpenForReadOnly(options, dir_, &raw)
+                        : rocksdb::DB::Open(options, dir_, &raw);
+    if (s.ok() || !opts_.read_only || attempt == 4 ||
+        s.ToString().find("No such file") == std::string::npos ||
+        !std::filesystem::exists(dir_ + "/CURRENT")) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+  }
   if (!s.ok()) {
     if (opts_.read_only && s.IsIOError() &&
         !std::filesystem::exists(dir_ + "/CURRENT")) {
