@@ -15,6 +15,9 @@
 //               [--dense-min N]  (terms in N documents of a part, and one in
 //                                 8 of its docids, read from memory;
 //                                 default 2048, 0: never)
+//               [--list-min N]  (other terms in N documents of a part read
+//                                from arrays in memory; default 2048,
+//                                0: never)
 //               [--block-min N]  (block maxima for terms in N documents of
 //                                 a part; 0: none)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
@@ -60,7 +63,7 @@ int Usage() {
                "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
                "       [--rescore-window N] [--title-weight W] "
                "[--no-cached-lengths] [--no-parallel-count] [--threads N]\n"
-               "       [--block-min N] [--dense-min N]\n";
+               "       [--block-min N] [--dense-min N] [--list-min N]\n";
   return 2;
 }
 
@@ -106,7 +109,9 @@ int main(int argc, char** argv) {
       window = static_cast<uint32_t>(std::atoi(v));
     } else if (a == "--title-weight" && (v = next())) {
       title_weight = std::atof(v);
-    } else if ((a == "--block-min" || a == "--dense-min") && (v = next())) {
+    } else if ((a == "--block-min" || a == "--dense-min" ||
+                a == "--list-min") &&
+               (v = next())) {
       const long n = std::atol(v);
       if (n < 0) return Usage();
       // 0: never.
@@ -115,6 +120,8 @@ int main(int argc, char** argv) {
                  : static_cast<Xapian::doccount>(n);
       if (a == "--block-min") {
         threadsearch::BlockMaxima::SetMinPostings(min);
+      } else if (a == "--list-min") {
+        threadsearch::ListTerms::SetMinPostings(min);
       } else {
         threadsearch::DenseTerms::SetMinPostings(min);
       }
@@ -217,7 +224,10 @@ int main(int argc, char** argv) {
       std::to_string(threadsearch::BlockMaxima::Skipped()) +
       ", \"dense_terms\": " + std::to_string(threadsearch::DenseTerms::Made()) +
       ", \"dense_refused\": " +
-      std::to_string(threadsearch::DenseTerms::Refused());
+      std::to_string(threadsearch::DenseTerms::Refused()) +
+      ", \"list_terms\": " + std::to_string(threadsearch::ListTerms::Made()) +
+      ", \"list_refused\": " +
+      std::to_string(threadsearch::ListTerms::Refused());
   if (threads > 0) {
     const double wall = std::chrono::duration<double>(end - start).count();
     extra += ", \"threads\": " + std::to_string(threads) +

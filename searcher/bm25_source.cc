@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <unordered_set>
@@ -283,6 +284,15 @@ PartCache<Blocks>& TheBlockCache() {
   return *cache;
 }
 
+// The cache key of `term` in the part whose DocLengths are `lengths`:
+// their address names the part's revision while they live.
+std::string PartKey(const std::shared_ptr<const std::vector<uint32_t>>& lengths,
+                    const std::string& term) {
+  const void* id = lengths.get();
+  std::string key(reinterpret_cast<const char*>(&id), sizeof id);
+  return key + term;
+}
+
 // A term's frequencies in a part, as a source's init reads them: each a
 // B-tree lookup (often a block read), asked again by every query with the
 // term.
@@ -310,9 +320,7 @@ PartFreqs FreqsOf(const Xapian::Database& part,
     return f;
   };
   if (!lengths) return read();
-  const void* id = lengths.get();  // the part's revision
-  std::string key(reinterpret_cast<const char*>(&id), sizeof id);
-  key += term;
+  const std::string key = PartKey(lengths, term);
   auto f = TheFreqCache().For(
       key, lengths, [&] { return std::make_shared<const PartFreqs>(read()); },
       [](const PartFreqs&) { return sizeof(PartFreqs); });
@@ -378,9 +386,7 @@ std::shared_ptr<const DensePostings> DenseOf(
     const Xapian::Database& part,
     const std::shared_ptr<const std::vector<uint32_t>>& lengths,
     const std::string& term) {
-  const void* id = lengths.get();  // the part's revision
-  std::string key(reinterpret_cast<const char*>(&id), sizeof id);
-  key += term;
+  const std::string key = PartKey(lengths, term);
   return TheDenseCache().For(
       key, lengths,
       [&]() -> std::shared_ptr<const DensePostings> {
@@ -421,56 +427,185 @@ bool IsDense(Xapian::doccount tf,
   return lengths && DenseTerms::Likely(tf, lengths->size());
 }
 
-// A term's postings in a part: from its DensePostings when it has them,
-// else from Xapian's list.
+// A term's postings in a part as two arrays, its docids in order and
+// their wdfs (a byte each; DensePostings::kBig for a wdf of kBig or more,
+// or of 0, whose value `big` holds): for a term in too few documents to be
+// dense (DenseTerms) but in many (ListTerms). A step is an index's
+// increment and a skip a galloping search, where Xapian's list decodes
+// each posting it passes through several calls (on 3M synthetic HN items,
+// about 200 instructions a skip_to).
+struct ListPostings {
+  std::vector<Xapian::docid> docs;
+  std::vector<uint8_t> wdf;
+  std::vector<std::pair<Xapian::docid, Xapian::termcount>> big;  // by docid
+  bool boolean = false;  // every wdf is 0 (a filter's term): each byte kBig
+
+  // The first index from `i` on whose docid is `did` or more, or
+  // docs.size(). REQUIRES: i <= docs.size().
+  size_t From(size_t i, Xapian::docid did) const {
+    const size_t n = docs.size();
+    if (i >= n || docs[i] >= did) return i;
+    // docs[lo] < did; find hi with docs[hi] >= did (or n), doubling.
+    size_t lo = i, step = 1;
+    size_t hi = i + 1;
+    while (hi < n && docs[hi] < did) {
+      lo = hi;
+      step *= 2;
+      hi = lo + step;
+    }
+    if (hi > n) hi = n;
+    return static_cast<size_t>(
+        std::lower_bound(docs.begin() + lo + 1, docs.begin() + hi, did) -
+        docs.begin());
+  }
+  Xapian::termcount WdfAt(size_t i) const {
+    const uint8_t w = wdf[i];
+    if (w != DensePostings::kBig) return w;
+    if (boolean) return 0;
+    const Xapian::docid did = docs[i];
+    auto it = std::lower_bound(
+        big.begin(), big.end(), did,
+        [](const auto& e, Xapian::docid d) { return e.first < d; });
+    return it != big.end() && it->first == did ? it->second
+                                               : DensePostings::kBig;
+  }
+};
+
+std::atomic<uint64_t> lists_made{0};
+std::atomic<Xapian::doccount> list_min_postings{2048};
+
+PartCache<ListPostings>& TheListCache() {
+  static auto* cache =  // never destroyed
+      new PartCache<ListPostings>(ListTerms::kMaxBytes, /*evict=*/false);
+  return *cache;
+}
+
+// The postings of `term` (in `tf` documents) in `part` (whose DocLengths
+// are `lengths`) as ListPostings, made from its posting list on first
+// use; nullptr when they could not be read or do not fit.
+std::shared_ptr<const ListPostings> ListOf(
+    const Xapian::Database& part,
+    const std::shared_ptr<const std::vector<uint32_t>>& lengths,
+    const std::string& term, Xapian::doccount tf) {
+  const std::string key = PartKey(lengths, term);
+  return TheListCache().For(
+      key, lengths,
+      [&]() -> std::shared_ptr<const ListPostings> {
+        auto l = std::make_shared<ListPostings>();
+        try {
+          l->docs.reserve(tf);
+          l->wdf.reserve(tf);
+          l->boolean = part.get_wdf_upper_bound(term) == 0;
+          for (Xapian::PostingIterator it = part.postlist_begin(term);
+               it != part.postlist_end(term); ++it) {
+            const Xapian::docid did = *it;
+            const Xapian::termcount w = it.get_wdf();
+            l->docs.push_back(did);
+            if (w >= DensePostings::kBig || w == 0) {
+              l->wdf.push_back(DensePostings::kBig);
+              if (!l->boolean) l->big.emplace_back(did, w);
+            } else {
+              l->wdf.push_back(static_cast<uint8_t>(w));
+            }
+          }
+        } catch (const Xapian::Error&) {
+          return nullptr;
+        }
+        lists_made.fetch_add(1, std::memory_order_relaxed);
+        return l;
+      },
+      [](const ListPostings& l) {
+        return l.docs.capacity() * sizeof(Xapian::docid) + l.wdf.capacity() +
+               l.big.capacity() * sizeof(l.big[0]);
+      },
+      size_t{tf} * (sizeof(Xapian::docid) + 1));
+}
+
+// A term's postings in a part held in memory, of one kind or the other,
+// or neither (read from Xapian's list).
+struct HeldPostings {
+  std::shared_ptr<const DensePostings> dense;
+  std::shared_ptr<const ListPostings> list;
+};
+
+// A term's postings in a part: from its DensePostings or ListPostings
+// when it has them, else from Xapian's list.
 struct Postings {
-  std::shared_ptr<const DensePostings> hold;
+  HeldPostings hold;
   const DensePostings* dense = nullptr;
-  Xapian::docid pos = 0;  // dense: the current docid; wdf.size() at the end
+  const ListPostings* list = nullptr;
+  // dense: the current docid, wdf.size() at the end; list: the current
+  // index, docs.size() at the end.
+  size_t pos = 0;
   Xapian::PostingIterator it, end;
 
-  // `d`: the term's DensePostings, or null.
   void Open(const Xapian::Database& part, const std::string& term,
-            std::shared_ptr<const DensePostings> d) {
-    hold = std::move(d);
-    dense = hold.get();
+            HeldPostings h) {
+    hold = std::move(h);
+    dense = hold.dense.get();
+    list = dense ? nullptr : hold.list.get();
     if (dense) {
       pos = dense->From(1);
+    } else if (list) {
+      pos = 0;
+    }
+    if (dense || list) {
       it = end = Xapian::PostingIterator();
     } else {
       it = part.postlist_begin(term);
       end = part.postlist_end(term);
     }
   }
-  bool AtEnd() const { return dense ? pos >= dense->wdf.size() : it == end; }
-  Xapian::docid Doc() const { return dense ? pos : *it; }
+  bool AtEnd() const {
+    return dense  ? pos >= dense->wdf.size()
+           : list ? pos >= list->docs.size()
+                  : it == end;
+  }
+  Xapian::docid Doc() const {
+    return dense  ? static_cast<Xapian::docid>(pos)
+           : list ? list->docs[pos]
+                  : *it;
+  }
   Xapian::termcount Wdf() const {
-    return dense ? dense->WdfOf(pos) : it.get_wdf();
+    return dense  ? dense->WdfOf(static_cast<Xapian::docid>(pos))
+           : list ? list->WdfAt(pos)
+                  : it.get_wdf();
   }
   void Next() {
     if (dense) {
-      pos = dense->From(pos + 1);
+      pos = dense->From(static_cast<Xapian::docid>(pos + 1));
+    } else if (list) {
+      ++pos;
     } else {
       ++it;
     }
   }
   // On to the first posting at `did` or after (never back).
   void SkipTo(Xapian::docid did) {
-    if (!dense) {
+    if (dense) {
+      if (did > pos) pos = dense->From(did);
+    } else if (list) {
+      pos = list->From(pos, did);
+    } else {
       it.skip_to(did);
-    } else if (did > pos) {
-      pos = dense->From(did);
     }
   }
 };
 
-// A term's DensePostings in `part` when it reads them from memory there
-// (IsDense), else null.
-std::shared_ptr<const DensePostings> DenseIfDense(
+// A term's postings in `part` held in memory when it is dense there
+// (IsDense) or in ListTerms::MinPostings() documents (when a dense term's
+// array does not fit, its list is tried), else neither.
+HeldPostings HeldIfAny(
     const Xapian::Database& part,
     const std::shared_ptr<const std::vector<uint32_t>>& lengths,
     const std::string& term, Xapian::doccount tf) {
-  return IsDense(tf, lengths) ? DenseOf(part, lengths, term) : nullptr;
+  HeldPostings h;
+  if (!lengths) return h;
+  if (IsDense(tf, lengths)) h.dense = DenseOf(part, lengths, term);
+  if (!h.dense && tf >= ListTerms::MinPostings()) {
+    h.list = ListOf(part, lengths, term, tf);
+  }
+  return h;
 }
 
 // A term's BM25 statistics: Xapian::BM25Weight (1.4) for a term of query
@@ -499,11 +634,11 @@ struct Walk {
   MatchSeen::Wdfs* recording = nullptr;  // its list, made on first use
   std::string term, uuid;
 
-  // `dense`: the term's DensePostings, or null.
+  // `held`: the term's postings in memory, if any.
   void Init(const Xapian::Database& part, const std::string& t,
             const MatchSeen* seen, const std::string& part_uuid,
-            std::shared_ptr<const DensePostings> dense) {
-    list.Open(part, t, std::move(dense));
+            HeldPostings held) {
+    list.Open(part, t, std::move(held));
     term = t;
     uuid = part_uuid;
     recording = nullptr;
@@ -541,7 +676,7 @@ struct Walk {
 // With Bm25Params::unscaled, a source of a term in at least
 // BlockMaxima::MinPostings() documents of a part skips the blocks of its
 // postings whose largest weight is below what the match asks of it.
-class Bm25Source : public Xapian::PostingSource {
+class Bm25Source final : public Xapian::PostingSource {
  public:
   Bm25Source(TermStats main, TermStats exact, double exact_scale,
              TermStats title, double title_scale, double len_factor,
@@ -577,23 +712,22 @@ class Bm25Source : public Xapian::PostingSource {
     }
     const PartFreqs main_freqs = FreqsOf(part, lengths_, main_.term);
     part_freq_ = main_freqs.termfreq;
-    main_walk_.Init(
-        part, main_.term, seen_.get(), uuid,
-        DenseIfDense(part, lengths_, main_.term, main_freqs.termfreq));
+    main_walk_.Init(part, main_.term, seen_.get(), uuid,
+                    HeldIfAny(part, lengths_, main_.term, main_freqs.termfreq));
     has_exact_ = exact_scale_ != 0 && exact_.termweight != 0;
     PartFreqs exact_freqs, title_freqs;
     if (has_exact_) {
       exact_freqs = FreqsOf(part, lengths_, exact_.term);
       exact_walk_.Init(
           part, exact_.term, seen_.get(), uuid,
-          DenseIfDense(part, lengths_, exact_.term, exact_freqs.termfreq));
+          HeldIfAny(part, lengths_, exact_.term, exact_freqs.termfreq));
     }
     has_title_ = title_scale_ != 0 && title_.termweight != 0;
     if (has_title_) {
       title_freqs = FreqsOf(part, lengths_, title_.term);
       title_walk_.Init(
           part, title_.term, seen_.get(), uuid,
-          DenseIfDense(part, lengths_, title_.term, title_freqs.termfreq));
+          HeldIfAny(part, lengths_, title_.term, title_freqs.termfreq));
     }
     started_ = false;
     blocks_.reset();
@@ -647,10 +781,30 @@ class Bm25Source : public Xapian::PostingSource {
                     &title_walk_, seen_.get());
   }
 
-  PostingSource* clone() const override {
+  Bm25Source* clone() const override {
     return new Bm25Source(main_, exact_, exact_scale_, title_, title_scale_,
                           len_factor_, p_, seen_);
   }
+
+  // The largest weight of the block of postings that holds `did` (at or
+  // after the current posting), and in `*last` the block's last docid;
+  // without block maxima, the source's largest weight and the largest
+  // docid.
+  double BlockBound(Xapian::docid did, Xapian::docid* last) {
+    if (!blocks_) {
+      *last = std::numeric_limits<Xapian::docid>::max();
+      return get_maxweight();
+    }
+    const size_t n = blocks_->last.size();
+    while (block_ < n && blocks_->last[block_] < did) ++block_;
+    if (block_ == n) {
+      *last = std::numeric_limits<Xapian::docid>::max();
+      return 0;
+    }
+    *last = blocks_->last[block_];
+    return blocks_->max[block_];
+  }
+  bool HasBlocks() const { return blocks_ != nullptr; }
   std::string get_description() const override {
     std::string d = "Bm25Source(" + main_.term;
     if (exact_scale_ != 0 && !exact_.term.empty()) {
@@ -749,7 +903,12 @@ class Bm25Source : public Xapian::PostingSource {
       Postings& list = main.list;
       if (const DensePostings* dense = list.dense) {
         for (; !list.AtEnd(); list.Next()) {
-          weigh(list.pos, dense->WdfOf(list.pos));
+          const auto did = static_cast<Xapian::docid>(list.pos);
+          weigh(did, dense->WdfOf(did));
+        }
+      } else if (const ListPostings* l = list.list) {
+        for (size_t i = 0; i < l->docs.size(); ++i) {
+          weigh(l->docs[i], l->WdfAt(i));
         }
       } else {
         for (; list.it != list.end; ++list.it) {
@@ -807,6 +966,152 @@ class Bm25Source : public Xapian::PostingSource {
   Xapian::doccount part_freq_ = 0;
 };
 
+// The AND of words' Bm25Sources as one source (see Bm25WordsQuery): what
+// Xapian's AND of them matches and weighs, without the matcher's layers
+// between each step and the sources (an AND, a list around each source,
+// its check) and with one more skip: past the documents whose words' block
+// maxima together cannot reach the match's minimum.
+class Bm25AndSource final : public Xapian::PostingSource {
+ public:
+  explicit Bm25AndSource(std::vector<std::unique_ptr<Bm25Source>> words)
+      : words_(std::move(words)) {}
+
+  Xapian::doccount get_termfreq_min() const override { return 0; }
+  Xapian::doccount get_termfreq_est() const override { return est_; }
+  Xapian::doccount get_termfreq_max() const override { return max_freq_; }
+
+  void init(const Xapian::Database& part) override {
+    done_ = false;
+    started_ = false;
+    order_.clear();
+    for (size_t i = 0; i < words_.size(); ++i) {
+      words_[i]->init(part);
+      order_.push_back(words_[i].get());
+    }
+    // Rarest first, as Xapian's AND orders them: the rarest drives, and
+    // the weights are summed in that order.
+    std::stable_sort(order_.begin(), order_.end(),
+                     [](const Bm25Source* a, const Bm25Source* b) {
+                       return a->get_termfreq_est() < b->get_termfreq_est();
+                     });
+    const double docs = std::max<double>(1, part.get_doccount());
+    max_freq_ = order_.empty() ? 0 : order_[0]->get_termfreq_est();
+    double est = max_freq_;
+    for (size_t i = 1; i < order_.size(); ++i) {
+      est *= order_[i]->get_termfreq_est() / docs;
+    }
+    est_ = static_cast<Xapian::doccount>(est + 0.5);
+    bounded_ = false;
+    for (const Bm25Source* w : order_) bounded_ = bounded_ || w->HasBlocks();
+    if (max_freq_ == 0) done_ = true;
+    set_maxweight(SumOfMaxima());
+  }
+
+  void next(double min_wt) override {
+    if (done_) return;
+    started_ = true;
+    order_[0]->next(MinOf(0, min_wt));
+    Settle(min_wt);
+  }
+  void skip_to(Xapian::docid did, double min_wt) override {
+    if (done_) return;
+    if (started_ && did <= get_docid()) return;
+    started_ = true;
+    order_[0]->skip_to(did, MinOf(0, min_wt));
+    Settle(min_wt);
+  }
+  bool at_end() const override { return done_; }
+  Xapian::docid get_docid() const override { return order_[0]->get_docid(); }
+  double get_weight() const override {
+    double w = 0;
+    for (const Bm25Source* s : order_) w += s->get_weight();
+    return w;
+  }
+
+  PostingSource* clone() const override {
+    std::vector<std::unique_ptr<Bm25Source>> words;
+    for (const auto& w : words_) words.emplace_back(w->clone());
+    return new Bm25AndSource(std::move(words));
+  }
+  std::string get_description() const override {
+    std::string d = "Bm25AndSource(";
+    for (size_t i = 0; i < words_.size(); ++i) {
+      d += (i ? ", " : "") + words_[i]->get_description();
+    }
+    return d + ")";
+  }
+
+ private:
+  double SumOfMaxima() const {
+    double max = 0;
+    for (const Bm25Source* s : order_) max += s->get_maxweight();
+    return max;
+  }
+  // What word `k` must weigh for a document to reach `min_wt`, the others
+  // weighing their most (Xapian's AND asks the same of each).
+  double MinOf(size_t k, double min_wt) const {
+    if (min_wt <= 0) return min_wt;
+    double others = 0;
+    for (size_t i = 0; i < order_.size(); ++i) {
+      if (i != k) others += order_[i]->get_maxweight();
+    }
+    return min_wt - others;
+  }
+  // From the driver's document on, to the first that every word has and
+  // whose words' blocks together may reach `min_wt`.
+  void Settle(double min_wt) {
+    Bm25Source& driver = *order_[0];
+    for (;;) {
+      if (driver.at_end()) {
+        done_ = true;
+        return;
+      }
+      const Xapian::docid did = driver.get_docid();
+      Xapian::docid next = did;  // the first document that may match
+      for (size_t i = 1; i < order_.size(); ++i) {
+        Bm25Source& w = *order_[i];
+        if (w.get_docid() < did) w.skip_to(did, MinOf(i, min_wt));
+        if (w.at_end()) {
+          done_ = true;
+          return;
+        }
+        if (w.get_docid() != did) {
+          next = w.get_docid();
+          break;
+        }
+      }
+      if (next == did && bounded_ && min_wt > 0) {
+        // Every document up to the first end of the words' blocks here
+        // weighs at most their maxima's sum.
+        Xapian::docid last = std::numeric_limits<Xapian::docid>::max();
+        double bound = 0;
+        for (Bm25Source* w : order_) {
+          Xapian::docid l;
+          bound += w->BlockBound(did, &l);
+          last = std::min(last, l);
+        }
+        if (bound < min_wt) {
+          if (last == std::numeric_limits<Xapian::docid>::max()) {
+            done_ = true;
+            return;
+          }
+          next = last + 1;
+        }
+      }
+      if (next == did) break;
+      driver.skip_to(next, MinOf(0, min_wt));
+    }
+    const double max = SumOfMaxima();
+    if (max < get_maxweight()) set_maxweight(max);
+  }
+
+  std::vector<std::unique_ptr<Bm25Source>> words_;
+  std::vector<Bm25Source*> order_;  // words_, rarest first in the part
+  Xapian::doccount est_ = 0, max_freq_ = 0;
+  bool bounded_ = false;  // some word has block maxima
+  bool done_ = true, started_ = false;
+};
+
 // The documents with every one of a set of terms, unweighted (see
 // AllTermsQuery). In each part the rarest term's postings drive and the
 // others are looked up at them: a dense term's in memory, without moving,
@@ -839,7 +1144,7 @@ class AllTermsSource : public Xapian::PostingSource {
     lists_.resize(order.size());
     for (size_t i = 0; i < order.size(); ++i) {
       const std::string& t = *order[i].second;
-      lists_[i].Open(part, t, DenseIfDense(part, lengths, t, order[i].first));
+      lists_[i].Open(part, t, HeldIfAny(part, lengths, t, order[i].first));
     }
     done_ = false;
   }
@@ -998,6 +1303,22 @@ void DenseTerms::SetMinPostings(Xapian::doccount n) {
 
 uint64_t DenseTerms::Made() { return dense_made.load(); }
 
+Xapian::doccount ListTerms::MinPostings() {
+  return list_min_postings.load(std::memory_order_relaxed);
+}
+
+void ListTerms::SetMinPostings(Xapian::doccount n) {
+  list_min_postings.store(n);
+}
+
+uint64_t ListTerms::Made() { return lists_made.load(); }
+
+uint64_t ListTerms::Refused() { return TheListCache().refused(); }
+
+size_t ListTerms::Bytes() { return TheListCache().bytes(); }
+
+void ListTerms::SetMaxBytes(size_t n) { TheListCache().set_max_bytes(n); }
+
 uint64_t DenseTerms::Refused() { return TheDenseCache().refused(); }
 
 size_t DenseTerms::Bytes() { return TheDenseCache().bytes(); }
@@ -1027,6 +1348,30 @@ Xapian::Query Bm25TermQuery(const Xapian::Database& db,
       (new Bm25Source(std::move(main), TermStats{}, 0, TermStats{}, 0,
                       LengthFactor(db), p, std::move(seen)))
           ->release());
+}
+
+Xapian::Query Bm25WordsQuery(const Xapian::Database& db,
+                             const std::vector<WordTerms>& words,
+                             const Bm25Params& p,
+                             const std::shared_ptr<MatchSeen>& seen,
+                             const TermFreqFn& termfreq) {
+  std::vector<std::unique_ptr<Bm25Source>> sources;
+  std::vector<Xapian::Query> each;
+  const double len_factor = LengthFactor(db);
+  for (const WordTerms& w : words) {
+    TermStats main = StatsOf(db, w.stem, p, termfreq);
+    if (main.termweight == 0) each.emplace_back(w.stem);  // matches nothing
+    sources.emplace_back(new Bm25Source(
+        std::move(main), StatsOf(db, w.exact, p, termfreq), w.exact_scale,
+        StatsOf(db, w.title, p, termfreq), w.title_scale, len_factor, p, seen));
+  }
+  if (!each.empty()) {
+    return Xapian::Query(Xapian::Query::OP_AND, each.begin(), each.end());
+  }
+  if (sources.size() == 1) {
+    return Xapian::Query(sources[0].release()->release());
+  }
+  return Xapian::Query((new Bm25AndSource(std::move(sources)))->release());
 }
 
 Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,

@@ -975,6 +975,29 @@ Xapian::Query Phrase(const std::string& prefix,
                        static_cast<Xapian::termcount>(qs.size()));
 }
 
+// The terms of a one-term word with a stem, when the query weighs it
+// through weighted_word; nullopt otherwise.
+std::optional<WordTerms> WeightedWordTerms(const QueryNode& node,
+                                           const Xapian::Stem& stemmer,
+                                           const QueryBuildOptions& opts) {
+  if (opts.match_only || !opts.weighted_term || !opts.weighted_word ||
+      node.kind != QueryNode::Kind::kWord || node.terms.size() != 1) {
+    return std::nullopt;
+  }
+  const std::string& term = node.terms[0];
+  const std::string stem = ShouldStem(term) ? stemmer(term) : std::string();
+  if (stem.empty()) return std::nullopt;
+  WordTerms w;
+  w.stem = "Z" + node.prefix + stem;
+  w.exact = node.prefix + term;
+  w.exact_scale = opts.exact_weight;
+  if (opts.title_words && opts.title_words->count(&node)) {
+    w.title = "Z" + std::string(schema::kPrefixTitle) + stem;
+    w.title_scale = opts.title_scale;
+  }
+  return w;
+}
+
 Xapian::Query Word(const QueryNode& node, const std::string& prefix,
                    const std::string& term, const Xapian::Stem& stemmer,
                    const QueryBuildOptions& opts) {
@@ -997,15 +1020,7 @@ Xapian::Query Word(const QueryNode& node, const std::string& prefix,
   // with OR; the same results and weights). weighted_word is the same in
   // one posting source that reads the exact term only where it weighs.
   if (weighted && opts.weighted_word) {
-    WordTerms w;
-    w.stem = "Z" + prefix + stem;
-    w.exact = prefix + term;
-    w.exact_scale = exact_weight;
-    if (opts.title_words && opts.title_words->count(&node)) {
-      w.title = "Z" + std::string(schema::kPrefixTitle) + stem;
-      w.title_scale = opts.title_scale;
-    }
-    return opts.weighted_word(w);
+    return opts.weighted_word(*WeightedWordTerms(node, stemmer, opts));
   }
   Xapian::Query exact = Term(prefix + term, weighted);
   return Xapian::Query(
@@ -1200,15 +1215,22 @@ Xapian::Query BuildQuery(const QueryNode& n, const QueryBuildOptions& opts) {
     }
     case K::kAnd: {
       std::vector<Xapian::Query> scored, filters, negated;
+      std::vector<WordTerms> words;  // weighted words, for weighted_words
       for (const QueryNode& c : n.children) {
         if (c.kind == K::kNot) {
           negated.push_back(BuildQuery(c.children[0], opts));
         } else if (c.IsFilterOnly()) {
           filters.push_back(BuildQuery(c, opts));
+        } else if (std::optional<WordTerms> w;
+                   opts.weighted_words &&
+                   (w = WeightedWordTerms(c, *opts.stemmer, opts))) {
+          words.push_back(std::move(*w));
         } else {
           scored.push_back(BuildQuery(c, opts));
         }
       }
+      if (words.size() == 1) scored.push_back(opts.weighted_word(words[0]));
+      if (words.size() > 1) scored.push_back(opts.weighted_words(words));
       Xapian::Query q;
       if (!scored.empty()) {
         q = Xapian::Query(Xapian::Query::OP_AND, scored.begin(), scored.end());

@@ -46,6 +46,10 @@ struct QueryBuildOptions {
   // a stem (Bm25WordQuery) in place of AND_MAYBE of its stem and exact
   // terms.
   std::function<Xapian::Query(const WordTerms&)> weighted_word;
+  // When set (with weighted_word), makes the query of the AND of two or
+  // more of an AND's weighted words (Bm25WordsQuery) in place of Xapian's
+  // AND of their weighted_word queries.
+  std::function<Xapian::Query(const std::vector<WordTerms>&)> weighted_words;
   // With weighted_word: the top-level plain words (TitleFoldedWords) whose
   // title term weighs inside the word's own query, by `title_scale`, not
   // in TitleBoost's.

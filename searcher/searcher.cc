@@ -468,6 +468,15 @@ Xapian::Query Searcher::Impl::Build(
       if (!w.title.empty()) fast_terms->push_back(w.title);
       return Bm25WordQuery(db, w, p, match_seen, TermFreqFunction());
     };
+    bo.weighted_words = [this, fast_terms,
+                         p](const std::vector<WordTerms>& ws) {
+      for (const WordTerms& w : ws) {
+        fast_terms->push_back(w.stem);
+        fast_terms->push_back(w.exact);
+        if (!w.title.empty()) fast_terms->push_back(w.title);
+      }
+      return Bm25WordsQuery(db, ws, p, match_seen, TermFreqFunction());
+    };
     bo.title_words = title_words;
     bo.title_scale = opts.title_weight;
   }
@@ -1553,16 +1562,19 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (count_pass && req.facets) spy = std::make_unique<FacetSpies>();
     Xapian::ValueCountMatchSpy threads(schema::kValueThread);
     // What the count pass matches: for an AND of terms (filters too) with
-    // one in most documents, one source that looks such terms up in memory
-    // (AllTermsQuery; without one, Xapian's own AND is quicker).
+    // one whose postings are held in memory (dense, or listed), one source
+    // that reads them there (AllTermsQuery; without one, Xapian's own AND
+    // is quicker).
     Xapian::Query count_query = matching;
     std::vector<std::string> and_terms;
     if (count_pass && im.CachedLengths() && AndOfTerms(matching, &and_terms) &&
         and_terms.size() >= 2 &&
-        std::any_of(
-            and_terms.begin(), and_terms.end(), [&](const std::string& t) {
-              return DenseTerms::Likely(termfreq(t), im.db.get_doccount());
-            })) {
+        std::any_of(and_terms.begin(), and_terms.end(),
+                    [&](const std::string& t) {
+                      const Xapian::doccount tf = termfreq(t);
+                      return DenseTerms::Likely(tf, im.db.get_doccount()) ||
+                             tf >= ListTerms::MinPostings();
+                    })) {
       count_query = AllTermsQuery(and_terms);
     }
     Xapian::doccount count_total = 0;

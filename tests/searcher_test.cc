@@ -1931,21 +1931,36 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   const uint64_t skipped = BlockMaxima::Skipped();
   BlockMaxima::SetMinPostings(1);
   // Once with every term's postings from Xapian's lists, once with those
-  // of the terms in one document of 8 from memory (DenseTerms).
+  // of the terms in one document of 8 from memory (DenseTerms) and the
+  // rest from Xapian's lists, once with every term's from arrays in memory
+  // (ListTerms) but the dense ones', once from arrays alone.
   const uint64_t made = DenseTerms::Made();
+  const uint64_t lists = ListTerms::Made();
   DenseTerms::SetMinPostings(UINT32_MAX);
+  ListTerms::SetMinPostings(UINT32_MAX);
   size_t ranked = 0;
   ExpectSameResults(searcher_, plain->get(), queries, &ranked);
   EXPECT_EQ(DenseTerms::Made(), made);
+  EXPECT_EQ(ListTerms::Made(), lists);
   DenseTerms::SetMinPostings(1);
   size_t dense_ranked = 0;
   ExpectSameResults(searcher_, plain->get(), queries, &dense_ranked);
+  ListTerms::SetMinPostings(1);
+  size_t both_ranked = 0;
+  ExpectSameResults(searcher_, plain->get(), queries, &both_ranked);
+  DenseTerms::SetMinPostings(UINT32_MAX);
+  size_t list_ranked = 0;
+  ExpectSameResults(searcher_, plain->get(), queries, &list_ranked);
   DenseTerms::SetMinPostings(2048);
+  ListTerms::SetMinPostings(2048);
   BlockMaxima::SetMinPostings(2048);
   EXPECT_GT(DenseTerms::Made(), made + 20);
+  EXPECT_GT(ListTerms::Made(), lists + 100);
   EXPECT_GT(BlockMaxima::Skipped(), skipped);
   EXPECT_GT(ranked, queries.size() * 10);
   EXPECT_EQ(dense_ranked, ranked);
+  EXPECT_EQ(both_ranked, ranked);
+  EXPECT_EQ(list_ranked, ranked);
   // The lengths came from the cache, loaded once per part.
   EXPECT_GE(DocLengths::CachedParts(), 1u);
   EXPECT_LE(DocLengths::Loads() - loads, 4u);
@@ -2077,10 +2092,15 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
     return std::make_pair(m.get_matches_estimated(), docs);
   };
   const uint64_t made = DenseTerms::Made();
+  const uint64_t lists = ListTerms::Made();
   size_t matched = 0;
-  for (Xapian::doccount min :
-       {Xapian::doccount{1}, Xapian::doccount{UINT32_MAX}}) {
-    DenseTerms::SetMinPostings(min);
+  // Dense terms, then the others listed; listed terms alone; neither.
+  for (auto [dense_min, list_min] :
+       {std::pair<Xapian::doccount, Xapian::doccount>{1, 1},
+        {UINT32_MAX, 1},
+        {UINT32_MAX, UINT32_MAX}}) {
+    DenseTerms::SetMinPostings(dense_min);
+    ListTerms::SetMinPostings(list_min);
     for (const auto& set : sets) {
       const auto want =
           count(Xapian::Query(Xapian::Query::OP_AND, set.begin(), set.end()));
@@ -2093,8 +2113,10 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
     }
   }
   DenseTerms::SetMinPostings(2048);
+  ListTerms::SetMinPostings(2048);
   EXPECT_GT(DenseTerms::Made(), made);
-  EXPECT_GT(matched, sets.size());
+  EXPECT_GT(ListTerms::Made(), lists);
+  EXPECT_GT(matched, 3 * sets.size() / 2);
   // A source that does not serialise back is an error, not a crash.
   Xapian::Registry registry = AllTermsRegistry();
   const Xapian::PostingSource* source =
@@ -2113,8 +2135,9 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
 // lists do: words in every message and in few, wdfs of 255 and more (past
 // the byte: held apart), in an index of two parts; and with room for only
 // a few arrays, the rest read from Xapian's lists.
-TEST(DenseTermsTest, RankAsXapianLists) {
-  TempDir tmp;
+// 60 messages saying "spam" (one 300 times, one 255, one 254, the rest
+// one to four times), every second "ham and spam", every ninth "egg".
+std::string SpamMbox() {
   std::string mbox;
   for (int i = 0; i < 60; ++i) {
     std::string body = "spam";
@@ -2133,12 +2156,25 @@ TEST(DenseTermsTest, RankAsXapianLists) {
             sec + " 2003\nSubject: [R] menu " + m + "\nMessage-ID: <m" + m +
             "@example.org>\n\n" + body + "\n\n";
   }
-  WriteFileOrDie(tmp.Sub("2003-March.txt"), mbox);
+  return mbox;
+}
+
+// SpamMbox indexed in two parts in `tmp` (as `name`), and a default and a
+// plain Searcher on it (OpenCachedAndPlain).
+void OpenSpamIndex(const TempDir& tmp, const std::string& name,
+                   std::unique_ptr<Searcher>* cached,
+                   std::unique_ptr<Searcher>* plain) {
+  WriteFileOrDie(tmp.Sub("2003-March.txt"), SpamMbox());
   IndexOptions io;
   io.parts = 2;
-  IndexInto(tmp.Sub("db"), {tmp.Sub("2003-March.txt")}, io);
+  IndexInto(tmp.Sub(name), {tmp.Sub("2003-March.txt")}, io);
+  OpenCachedAndPlain(tmp.Sub(name), cached, plain);
+}
+
+TEST(DenseTermsTest, RankAsXapianLists) {
+  TempDir tmp;
   std::unique_ptr<Searcher> cached, plain;
-  ASSERT_NO_FATAL_FAILURE(OpenCachedAndPlain(tmp.Sub("db"), &cached, &plain));
+  ASSERT_NO_FATAL_FAILURE(OpenSpamIndex(tmp, "db", &cached, &plain));
   const uint64_t made = DenseTerms::Made();
   DenseTerms::SetMinPostings(1);
   size_t ranked = 0;
@@ -2150,11 +2186,8 @@ TEST(DenseTermsTest, RankAsXapianLists) {
   // rest read Xapian's lists, in one part or both; the same results.
   const uint64_t refused = DenseTerms::Refused();
   const uint64_t made_before = DenseTerms::Made();
-  TempDir tmp2;
-  IndexInto(tmp2.Sub("db"), {tmp.Sub("2003-March.txt")}, io);
   std::unique_ptr<Searcher> cached2, plain2;
-  ASSERT_NO_FATAL_FAILURE(
-      OpenCachedAndPlain(tmp2.Sub("db"), &cached2, &plain2));
+  ASSERT_NO_FATAL_FAILURE(OpenSpamIndex(tmp, "db2", &cached2, &plain2));
   DenseTerms::SetMaxBytes(DenseTerms::Bytes() + 100);
   size_t ranked2 = 0;
   ExpectSameResults(cached2.get(), plain2.get(),
@@ -2180,6 +2213,123 @@ TEST(DenseTermsTest, RankAsXapianLists) {
   for (size_t i = 0; i < 3; ++i) top.insert(r->hits[i].item.item.id);
   EXPECT_EQ(top, (std::set<std::string>{"m17@example.org", "m18@example.org",
                                         "m19@example.org"}));
+}
+
+// Listed terms (a term's postings from two arrays, docids and wdfs) rank
+// as Xapian's lists do: wdfs of 255 and more, two parts, ANDs of words
+// (Bm25WordsQuery) that skip blocks; and with room for only a few lists,
+// the rest read from Xapian's.
+TEST(ListTermsTest, RankAsXapianLists) {
+  TempDir tmp;
+  std::unique_ptr<Searcher> cached, plain;
+  ASSERT_NO_FATAL_FAILURE(OpenSpamIndex(tmp, "db", &cached, &plain));
+  const uint64_t made = ListTerms::Made();
+  DenseTerms::SetMinPostings(UINT32_MAX);
+  ListTerms::SetMinPostings(1);
+  BlockMaxima::SetMinPostings(1);
+  const std::vector<std::string> queries = {
+      "spam",      "spam egg",    "egg spam",  "ham spam",
+      "spam -egg", "spam OR egg", "spam spam", "\"ham and spam\" egg",
+      "menu spam", "ham egg spam"};
+  size_t ranked = 0;
+  ExpectSameResults(cached.get(), plain.get(), queries, &ranked);
+  EXPECT_GE(ListTerms::Made() - made, 4u);  // "spam" and "ham", each part
+  // With room for a few lists more, in a copy: the first terms keep
+  // theirs, the rest read Xapian's lists; the same results.
+  std::unique_ptr<Searcher> cached2, plain2;
+  ASSERT_NO_FATAL_FAILURE(OpenSpamIndex(tmp, "db2", &cached2, &plain2));
+  const uint64_t refused = ListTerms::Refused();
+  const uint64_t made2 = ListTerms::Made();
+  ListTerms::SetMaxBytes(ListTerms::Bytes() + 300);
+  size_t ranked2 = 0;
+  ExpectSameResults(cached2.get(), plain2.get(), queries, &ranked2);
+  ListTerms::SetMaxBytes(ListTerms::kMaxBytes);
+  DenseTerms::SetMinPostings(2048);
+  ListTerms::SetMinPostings(2048);
+  BlockMaxima::SetMinPostings(2048);
+  EXPECT_GT(ranked, 150u);
+  EXPECT_EQ(ranked2, ranked);
+  EXPECT_GT(ListTerms::Made(), made2);
+  EXPECT_GT(ListTerms::Refused(), refused);
+}
+
+// The AND of words in one source (Bm25WordsQuery) matches and weighs as
+// Xapian's AND of each word's source: the same documents in the same
+// order with the same weights, for pairs and triples of words of every
+// frequency, with block maxima skipping (every term has them here) and
+// without.
+TEST_F(SearcherTest, WordsQueryWeighsAsXapianAnd) {
+  Xapian::Database db(tmp_->path() + "/xapian");
+  std::vector<std::pair<Xapian::doccount, std::string>> stems;
+  for (auto t = db.allterms_begin("Z"); t != db.allterms_end("Z"); ++t) {
+    const std::string term = *t;
+    if (term.size() > 3 && std::islower(static_cast<unsigned char>(term[1]))) {
+      stems.emplace_back(t.get_termfreq(), term);
+    }
+  }
+  std::sort(stems.rbegin(), stems.rend());
+  ASSERT_GT(stems.size(), 500u);
+  auto word = [&](size_t i) {
+    WordTerms w;
+    w.stem = stems[i % stems.size()].second;
+    w.exact = w.stem.substr(1);  // the exact form, when a word stems so
+    w.exact_scale = 0.5;
+    if (i % 3 == 0) {
+      w.title = "ZS" + w.stem.substr(1);
+      w.title_scale = 2;
+    }
+    return w;
+  };
+  std::vector<std::vector<WordTerms>> sets;
+  for (size_t i = 0; i < 30; ++i) {
+    sets.push_back({word(i), word(i * 7 + 3)});
+    sets.push_back({word(i * 13 + 1), word(i), word(i * 101 + 5)});
+    sets.push_back({word(i), word(i)});
+  }
+  Bm25Params p;
+  p.unscaled = true;
+  auto top = [&db](const Xapian::Query& q, Xapian::doccount n) {
+    Xapian::Enquire e(db);
+    e.set_query(q);  // of sources alone: they weigh
+    std::vector<std::pair<Xapian::docid, double>> out;
+    const Xapian::MSet m = e.get_mset(0, n);
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      out.emplace_back(*it, it.get_weight());
+    }
+    return out;
+  };
+  const uint64_t skipped = BlockMaxima::Skipped();
+  size_t compared = 0;
+  for (Xapian::doccount block_min :
+       {Xapian::doccount{1}, Xapian::doccount{UINT32_MAX}}) {
+    BlockMaxima::SetMinPostings(block_min);
+    for (const auto& set : sets) {
+      std::vector<Xapian::Query> each;
+      for (const WordTerms& w : set) each.push_back(Bm25WordQuery(db, w, p));
+      const Xapian::Query want_q(Xapian::Query::OP_AND, each.begin(),
+                                 each.end());
+      const Xapian::Query got_q = Bm25WordsQuery(db, set, p);
+      EXPECT_NE(got_q.get_description().find("Bm25AndSource"),
+                std::string::npos);
+      for (Xapian::doccount n : {Xapian::doccount{10}, Xapian::doccount{200}}) {
+        const auto want = top(want_q, n);
+        const auto got = top(got_q, n);
+        ASSERT_EQ(got.size(), want.size()) << set[0].stem << " " << set[1].stem;
+        for (size_t i = 0; i < want.size(); ++i) {
+          EXPECT_EQ(got[i].first, want[i].first) << set[0].stem << " #" << i;
+          EXPECT_NEAR(got[i].second, want[i].second, 1e-9);
+        }
+        compared += want.size();
+      }
+    }
+  }
+  BlockMaxima::SetMinPostings(2048);
+  EXPECT_GT(compared, sets.size() * 20);
+  EXPECT_GT(BlockMaxima::Skipped(), skipped);
+  // A word no document has: nothing matches.
+  std::vector<WordTerms> none = {word(0), word(1)};
+  none[1].stem = "Zqqqnotaword";
+  EXPECT_TRUE(top(Bm25WordsQuery(db, none, p), 10).empty());
 }
 
 TEST(ExactFormTest, ExactFormOutranksStemmedForm) {
