@@ -18,6 +18,7 @@
 //               [--list-min N]  (other terms in N documents of a part read
 //                                from arrays in memory; default 2048,
 //                                0: never)
+//               [--list-mb N]  (room for those arrays, MB; default 256)
 //               [--block-min N]  (block maxima for terms in N documents of
 //                                 a part; 0: none)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,
@@ -63,7 +64,8 @@ int Usage() {
                "[--limit N] [--no-context] [--times FILE] [--proximity W]\n"
                "       [--rescore-window N] [--title-weight W] "
                "[--no-cached-lengths] [--no-parallel-count] [--threads N]\n"
-               "       [--block-min N] [--dense-min N] [--list-min N]\n";
+               "       [--block-min N] [--dense-min N] [--list-min N] "
+               "[--list-mb N]\n";
   return 2;
 }
 
@@ -109,6 +111,10 @@ int main(int argc, char** argv) {
       window = static_cast<uint32_t>(std::atoi(v));
     } else if (a == "--title-weight" && (v = next())) {
       title_weight = std::atof(v);
+    } else if (a == "--list-mb" && (v = next())) {
+      const long mb = std::atol(v);
+      if (mb <= 0) return Usage();
+      threadsearch::ListTerms::SetMaxBytes(static_cast<size_t>(mb) << 20);
     } else if ((a == "--block-min" || a == "--dense-min" ||
                 a == "--list-min") &&
                (v = next())) {

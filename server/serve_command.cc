@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "searcher/bm25_source.h"
 #include "server/http_server.h"
 
 namespace threadsearch {
@@ -65,7 +66,22 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
                     "before answers leave it out (partial: true)")
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();
-  serve->callback([rc, opts] { *rc = RunServe(*opts); });
+  // Process-wide: the postings held in memory are shared by every searcher.
+  auto postings_mb = std::make_shared<int>(
+      static_cast<int>((DenseTerms::kMaxBytes + ListTerms::kMaxBytes) >> 20));
+  serve
+      ->add_option("--postings-memory", *postings_mb,
+                   "MB for the postings of frequent words held in memory "
+                   "(half for dense words, half for listed ones; past it, "
+                   "words read the index)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  serve->callback([rc, opts, postings_mb] {
+    const size_t half = (static_cast<size_t>(*postings_mb) << 20) / 2;
+    DenseTerms::SetMaxBytes(half);
+    ListTerms::SetMaxBytes(half);
+    *rc = RunServe(*opts);
+  });
 }
 
 }  // namespace threadsearch

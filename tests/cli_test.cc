@@ -177,6 +177,7 @@ TEST_F(CliTest, ExitCodes) {
   EXPECT_EQ(RunCmd("search --db " + tmp_->Sub("none") + " x").code, 1);
   EXPECT_EQ(RunCmd("search --db " + db_ + " --sort sideways x").code, 2);
   EXPECT_EQ(RunCmd("thread --db " + db_ + " no-such-item").code, 1);
+  EXPECT_EQ(RunCmd("serve --db " + db_ + " --postings-memory -1").code, 2);
   // An unreadable input: non-zero, and the good file beside it still lands.
   WriteFileOrDie(tmp_->Sub("garbage.json"), std::string("\x01\x02\x03zz", 5));
   std::string db2 = tmp_->Sub("db2");
