@@ -71,6 +71,10 @@ bool LoadTimes(const Xapian::Database& part, Xapian::docid last,
   return true;
 }
 
+// Part arrays (DocLengths, DocTimes) freed so far: a PartCache looks for
+// entries of freed revisions only when this has moved.
+std::atomic<uint64_t> arrays_freed{0};
+
 struct Entry {
   PartKey key;
   std::shared_ptr<const std::vector<uint32_t>> array;  // by docid
@@ -104,7 +108,11 @@ class Cache {
     }
     std::shared_ptr<std::vector<uint32_t>> array;
     try {
-      auto v = std::make_shared<std::vector<uint32_t>>();
+      std::shared_ptr<std::vector<uint32_t>> v(
+          new std::vector<uint32_t>(), [](std::vector<uint32_t>* a) {
+            delete a;
+            arrays_freed.fetch_add(1, std::memory_order_relaxed);
+          });
       if (load_(part, key.last, v.get())) array = std::move(v);
     } catch (const Xapian::Error&) {
       array.reset();
@@ -207,9 +215,15 @@ class PartCache {
         Drop(it->second);  // a freed revision's, at a reused address
       }
       if (!evict_ && bytes_ + expect > max_bytes_) {
-        for (auto e = lru_.begin(); e != lru_.end();) {
-          auto here = e++;
-          if (here->owner.expired()) Drop(here);
+        // (Only when an array was freed since the last look: a full cache
+        // is asked again and again.)
+        const uint64_t freed = arrays_freed.load(std::memory_order_relaxed);
+        if (freed != looked_at_) {
+          looked_at_ = freed;
+          for (auto e = lru_.begin(); e != lru_.end();) {
+            auto here = e++;
+            if (here->owner.expired()) Drop(here);
+          }
         }
         if (bytes_ + expect > max_bytes_) {
           ++refused_;
@@ -246,7 +260,11 @@ class PartCache {
     std::lock_guard<std::mutex> lock(mu_);
     return bytes_;
   }
-  // The limit from now on (tests).
+  size_t max_bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_bytes_;
+  }
+  // The limit from now on.
   void set_max_bytes(size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
     max_bytes_ = n;
@@ -272,10 +290,12 @@ class PartCache {
   std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;
   size_t bytes_ = 0;
   uint64_t made_ = 0, refused_ = 0;
+  uint64_t looked_at_ = UINT64_MAX;  // arrays_freed at the last look
 };
 
 std::atomic<Xapian::doccount> min_block_postings{2048};
 std::atomic<uint64_t> blocks_skipped{0};
+std::atomic<uint64_t> spans_skipped{0};
 std::atomic<uint64_t> time_keys{0};
 
 PartCache<Blocks>& TheBlockCache() {
@@ -602,7 +622,7 @@ HeldPostings HeldIfAny(
   HeldPostings h;
   if (!lengths) return h;
   if (IsDense(tf, lengths)) h.dense = DenseOf(part, lengths, term);
-  if (!h.dense && tf >= ListTerms::MinPostings()) {
+  if (!h.dense && tf > 0 && tf >= ListTerms::MinPostings()) {
     h.list = ListOf(part, lengths, term, tf);
   }
   return h;
@@ -1096,6 +1116,7 @@ class Bm25AndSource final : public Xapian::PostingSource {
             return;
           }
           next = last + 1;
+          spans_skipped.fetch_add(1, std::memory_order_relaxed);
         }
       }
       if (next == did) break;
@@ -1283,6 +1304,8 @@ uint64_t BlockMaxima::Made() { return TheBlockCache().made(); }
 
 uint64_t BlockMaxima::Skipped() { return blocks_skipped.load(); }
 
+uint64_t BlockMaxima::SpansSkipped() { return spans_skipped.load(); }
+
 Xapian::doccount BlockMaxima::MinPostings() {
   return min_block_postings.load(std::memory_order_relaxed);
 }
@@ -1312,6 +1335,14 @@ void ListTerms::SetMinPostings(Xapian::doccount n) {
 }
 
 uint64_t ListTerms::Made() { return lists_made.load(); }
+
+bool ListTerms::Likely(Xapian::doccount tf, size_t parts) {
+  const Xapian::doccount each =
+      tf / static_cast<Xapian::doccount>(std::max<size_t>(parts, 1));
+  return each > 0 && each >= MinPostings() &&
+         TheListCache().bytes() + size_t{tf} * (sizeof(Xapian::docid) + 1) <=
+             TheListCache().max_bytes();
+}
 
 uint64_t ListTerms::Refused() { return TheListCache().refused(); }
 
@@ -1356,22 +1387,26 @@ Xapian::Query Bm25WordsQuery(const Xapian::Database& db,
                              const std::shared_ptr<MatchSeen>& seen,
                              const TermFreqFn& termfreq) {
   std::vector<std::unique_ptr<Bm25Source>> sources;
+  // A word in no document is its term (as Bm25WordQuery makes it), ANDed.
   std::vector<Xapian::Query> each;
   const double len_factor = LengthFactor(db);
   for (const WordTerms& w : words) {
     TermStats main = StatsOf(db, w.stem, p, termfreq);
-    if (main.termweight == 0) each.emplace_back(w.stem);  // matches nothing
+    if (main.termweight == 0) {
+      each.emplace_back(w.stem);
+      continue;
+    }
     sources.emplace_back(new Bm25Source(
         std::move(main), StatsOf(db, w.exact, p, termfreq), w.exact_scale,
         StatsOf(db, w.title, p, termfreq), w.title_scale, len_factor, p, seen));
   }
-  if (!each.empty()) {
-    return Xapian::Query(Xapian::Query::OP_AND, each.begin(), each.end());
-  }
   if (sources.size() == 1) {
-    return Xapian::Query(sources[0].release()->release());
+    each.emplace_back(sources[0].release()->release());
+  } else if (sources.size() > 1) {
+    each.emplace_back((new Bm25AndSource(std::move(sources)))->release());
   }
-  return Xapian::Query((new Bm25AndSource(std::move(sources)))->release());
+  if (each.size() == 1) return each[0];
+  return Xapian::Query(Xapian::Query::OP_AND, each.begin(), each.end());
 }
 
 Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,

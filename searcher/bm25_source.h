@@ -67,6 +67,9 @@ class BlockMaxima {
   // Tables made, and blocks sources skipped, so far (for tests).
   static uint64_t Made();
   static uint64_t Skipped();
+  // Spans of documents an AND of words (Bm25WordsQuery) skipped so far
+  // because its words' block maxima together fell short (for tests).
+  static uint64_t SpansSkipped();
 };
 
 // Dense terms: a Bm25Source of a term in at least MinPostings() documents
@@ -90,7 +93,8 @@ class DenseTerms {
   // Arrays not made so far, for want of room (for tests and benchmarks).
   static uint64_t Refused();
   static size_t Bytes();              // what the arrays kept cost now
-  static void SetMaxBytes(size_t n);  // kMaxBytes unless set (tests)
+  // kMaxBytes unless set (serve --postings-memory, tests).
+  static void SetMaxBytes(size_t n);
   // Whether a term in `tf` of a database's `docs` documents is likely to
   // be dense in its parts.
   static bool Likely(Xapian::doccount tf, Xapian::doccount docs) {
@@ -99,11 +103,13 @@ class DenseTerms {
 };
 
 // Listed terms: a Bm25Source (or AllTermsQuery) of a term in at least
-// MinPostings() documents of a part that is not dense there reads its
-// postings there from two arrays in memory, its docids and their wdfs (5
-// bytes a posting; made on the first query that uses it, in one pass over
-// the list; kept while the part's DocLengths are; at most kMaxBytes in
-// all, the terms first asked for keep theirs), rather than from Xapian's
+// MinPostings() documents of a part (and in one at least) that is not dense
+// there (or whose dense array found no room) reads its postings there from
+// two arrays in memory, its docids and their wdfs (5 bytes a posting; made
+// on the first query that uses it, in one pass over the list; kept while
+// the part's DocLengths are, so an older revision's lists keep their room
+// until it is dropped; about kMaxBytes in all, as counted before a list is
+// made: the terms first asked for keep theirs), rather than from Xapian's
 // list, which decodes each posting a step or a skip passes through several
 // calls. Thread-safe.
 class ListTerms {
@@ -112,10 +118,14 @@ class ListTerms {
   // 2048 unless set (tests set it lower; UINT32_MAX: none).
   static Xapian::doccount MinPostings();
   static void SetMinPostings(Xapian::doccount n);
-  static uint64_t Made();             // lists made so far (for tests)
-  static uint64_t Refused();          // lists not made for want of room so far
-  static size_t Bytes();              // what the lists kept cost now
-  static void SetMaxBytes(size_t n);  // kMaxBytes unless set (tests)
+  static uint64_t Made();     // lists made so far (for tests)
+  static uint64_t Refused();  // lists not made for want of room so far
+  static size_t Bytes();      // what the lists kept cost now
+  // kMaxBytes unless set (serve --postings-memory, tests).
+  static void SetMaxBytes(size_t n);
+  // Whether a term in `tf` documents of a database of `parts` parts is
+  // likely to be listed in them: in MinPostings() of each, with room left.
+  static bool Likely(Xapian::doccount tf, size_t parts);
 };
 
 // Each index part's document lengths by docid, for the part's current

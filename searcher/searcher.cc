@@ -1562,9 +1562,9 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
     if (count_pass && req.facets) spy = std::make_unique<FacetSpies>();
     Xapian::ValueCountMatchSpy threads(schema::kValueThread);
     // What the count pass matches: for an AND of terms (filters too) with
-    // one whose postings are held in memory (dense, or listed), one source
-    // that reads them there (AllTermsQuery; without one, Xapian's own AND
-    // is quicker).
+    // one whose postings are likely held in memory (dense, or listed with
+    // room left), one source that reads them there (AllTermsQuery; without
+    // one, Xapian's own AND is quicker).
     Xapian::Query count_query = matching;
     std::vector<std::string> and_terms;
     if (count_pass && im.CachedLengths() && AndOfTerms(matching, &and_terms) &&
@@ -1573,7 +1573,7 @@ Result<SearchResult> Searcher::Impl::SearchOnce(const SearchRequest& req) {
                     [&](const std::string& t) {
                       const Xapian::doccount tf = termfreq(t);
                       return DenseTerms::Likely(tf, im.db.get_doccount()) ||
-                             tf >= ListTerms::MinPostings();
+                             ListTerms::Likely(tf, im.db.size());
                     })) {
       count_query = AllTermsQuery(and_terms);
     }

@@ -1918,12 +1918,14 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   }
   // A repeated term (Xapian weighs it by its query frequency), a phrase,
   // filters, and words a title holds.
-  queries.insert(queries.end(),
-                 {"plot plot", "plots plotting", "\"linear model\" residuals",
-                  "regression author:\"Prof Brian Ripley\"", "hiring remote",
-                  "title:question lm", "python rust go", "glm type:message",
-                  "the data and the model", "that is what that does",
-                  "\"the model\" the"});
+  queries.insert(
+      queries.end(),
+      {"plot plot", "plots plotting", "\"linear model\" residuals",
+       "regression author:\"Prof Brian Ripley\"", "hiring remote",
+       "title:question lm", "python rust go", "glm type:message",
+       "the data and the model", "that is what that does", "\"the model\" the",
+       "linear model type:message", "plot data author:\"Prof Brian Ripley\"",
+       "error message title:question"});
   const uint64_t loads = DocLengths::Loads();
   const uint64_t keys = DocTimes::Keys();
   // Blocks for every term, so that the sources skip blocks in this small
@@ -2131,18 +2133,15 @@ TEST_F(SearcherTest, AllTermsMatchAsXapianAnd) {
   EXPECT_EQ(ok->get_description(), "AllTermsSource(ab, c)");
 }
 
-// Dense terms (a term's postings from a byte a document) rank as Xapian's
-// lists do: words in every message and in few, wdfs of 255 and more (past
-// the byte: held apart), in an index of two parts; and with room for only
-// a few arrays, the rest read from Xapian's lists.
 // 60 messages saying "spam" (one 300 times, one 255, one 254, the rest
 // one to four times), every second "ham and spam", every ninth "egg".
 std::string SpamMbox() {
   std::string mbox;
   for (int i = 0; i < 60; ++i) {
     std::string body = "spam";
-    // Message 7 says it 300 times, 8 says it 255 times, 9 254 times.
-    const int n = i == 7 ? 300 : i == 8 ? 255 : i == 9 ? 254 : 1 + i % 4;
+    // Message 7 says it 300 times, 8 says it 255 times (254 here and once
+    // in "ham and spam" below), 9 254 times.
+    const int n = i == 7 ? 300 : i == 8 ? 254 : i == 9 ? 254 : 1 + i % 4;
     for (int k = 1; k < n; ++k) body += " spam";
     if (i % 9 == 0) body += " egg";
     if (i % 2 == 0) body += " ham and spam";
@@ -2171,6 +2170,10 @@ void OpenSpamIndex(const TempDir& tmp, const std::string& name,
   OpenCachedAndPlain(tmp.Sub(name), cached, plain);
 }
 
+// Dense terms (a term's postings from a byte a document) rank as Xapian's
+// lists do: words in every message and in few, wdfs of 254, 255 and more
+// (255 on: held apart), in an index of two parts; and with room for only a
+// few arrays, the rest read from Xapian's lists.
 TEST(DenseTermsTest, RankAsXapianLists) {
   TempDir tmp;
   std::unique_ptr<Searcher> cached, plain;
@@ -2216,7 +2219,7 @@ TEST(DenseTermsTest, RankAsXapianLists) {
 }
 
 // Listed terms (a term's postings from two arrays, docids and wdfs) rank
-// as Xapian's lists do: wdfs of 255 and more, two parts, ANDs of words
+// as Xapian's lists do: wdfs of 254, 255 and more, two parts, ANDs of words
 // (Bm25WordsQuery) that skip blocks; and with room for only a few lists,
 // the rest read from Xapian's.
 TEST(ListTermsTest, RankAsXapianLists) {
@@ -2299,10 +2302,19 @@ TEST_F(SearcherTest, WordsQueryWeighsAsXapianAnd) {
     return out;
   };
   const uint64_t skipped = BlockMaxima::Skipped();
+  const uint64_t spans = BlockMaxima::SpansSkipped();
   size_t compared = 0;
-  for (Xapian::doccount block_min :
-       {Xapian::doccount{1}, Xapian::doccount{UINT32_MAX}}) {
-    BlockMaxima::SetMinPostings(block_min);
+  // Block maxima for every term, or none; the postings from Xapian's
+  // lists, from arrays (listed), or from bytes where dense and arrays else.
+  struct Mode {
+    Xapian::doccount block_min, dense_min, list_min;
+  };
+  for (const Mode mode : {Mode{1, UINT32_MAX, UINT32_MAX},
+                          Mode{UINT32_MAX, UINT32_MAX, UINT32_MAX},
+                          Mode{1, UINT32_MAX, 1}, Mode{1, 1, 1}}) {
+    BlockMaxima::SetMinPostings(mode.block_min);
+    DenseTerms::SetMinPostings(mode.dense_min);
+    ListTerms::SetMinPostings(mode.list_min);
     for (const auto& set : sets) {
       std::vector<Xapian::Query> each;
       for (const WordTerms& w : set) each.push_back(Bm25WordQuery(db, w, p));
@@ -2324,8 +2336,11 @@ TEST_F(SearcherTest, WordsQueryWeighsAsXapianAnd) {
     }
   }
   BlockMaxima::SetMinPostings(2048);
-  EXPECT_GT(compared, sets.size() * 20);
+  DenseTerms::SetMinPostings(2048);
+  ListTerms::SetMinPostings(2048);
+  EXPECT_GT(compared, sets.size() * 40);
   EXPECT_GT(BlockMaxima::Skipped(), skipped);
+  EXPECT_GT(BlockMaxima::SpansSkipped(), spans);
   // A word no document has: nothing matches.
   std::vector<WordTerms> none = {word(0), word(1)};
   none[1].stem = "Zqqqnotaword";
