@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -188,12 +189,16 @@ class PartCache {
  public:
   // `evict`: whether a new value may push the least recently used out.
   // Without, a value that does not fit (once the entries of freed
-  // revisions are dropped) is not made: for values that cost a pass over
-  // a whole posting list, where making them again and again, each pushing
-  // out another (more terms than fit: at 3M items, 1,914 arrays made for
-  // 500 queries), costs more than they save.
+  // revisions, and those no query asked for in `idle`, are dropped) is not
+  // made: for values that cost a pass over a whole posting list, where
+  // making them again and again, each pushing out another (more terms than
+  // fit: at 3M items, 1,914 arrays made for 500 queries), costs more than
+  // they save. (The idle ones go so that a server whose index was rebuilt
+  // under it, in new part directories whose old lengths stay cached for a
+  // while, or whose users moved on to other words, is not stuck with them.)
   explicit PartCache(size_t max_bytes, bool evict = true)
       : max_bytes_(max_bytes), evict_(evict) {}
+  static constexpr std::chrono::seconds kIdle{60};
   // The value for `key` in the part whose DocLengths are `lengths`, made
   // by `make` when missing (or nullptr when it fails, or when the `expect`
   // bytes it will cost do not fit in a cache that does not evict);
@@ -209,6 +214,7 @@ class PartCache {
       auto it = index_.find(key);
       if (it != index_.end()) {
         if (it->second->owner.lock() == lengths) {
+          it->second->used = std::chrono::steady_clock::now();
           lru_.splice(lru_.begin(), lru_, it->second);
           return it->second->value;
         }
@@ -225,6 +231,11 @@ class PartCache {
             if (here->owner.expired()) Drop(here);
           }
         }
+        const auto idle_since = std::chrono::steady_clock::now() - idle_;
+        while (!lru_.empty() && bytes_ + expect > max_bytes_ &&
+               std::prev(lru_.end())->used < idle_since) {
+          Drop(std::prev(lru_.end()));
+        }
         if (bytes_ + expect > max_bytes_) {
           ++refused_;
           return nullptr;
@@ -240,7 +251,8 @@ class PartCache {
     if (bytes > max_bytes_) return value;
     auto it = index_.find(key);
     if (it != index_.end()) Drop(it->second);  // made meanwhile elsewhere
-    lru_.push_front(Entry{key, lengths, value, bytes});
+    lru_.push_front(
+        Entry{key, lengths, value, bytes, std::chrono::steady_clock::now()});
     index_.emplace(key, lru_.begin());
     bytes_ += bytes;
     // (Without eviction, values made at once elsewhere may overshoot.)
@@ -264,6 +276,12 @@ class PartCache {
     std::lock_guard<std::mutex> lock(mu_);
     return max_bytes_;
   }
+  // How long an entry no query asked for stays when there is no room
+  // (kIdle unless set: tests).
+  void set_idle(std::chrono::steady_clock::duration idle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_ = idle;
+  }
   // The limit from now on.
   void set_max_bytes(size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -276,6 +294,7 @@ class PartCache {
     std::weak_ptr<const std::vector<uint32_t>> owner;
     std::shared_ptr<const V> value;
     size_t bytes = 0;
+    std::chrono::steady_clock::time_point used;  // last asked for
   };
   void Drop(typename std::list<Entry>::iterator it) {
     bytes_ -= it->bytes;
@@ -291,6 +310,7 @@ class PartCache {
   size_t bytes_ = 0;
   uint64_t made_ = 0, refused_ = 0;
   uint64_t looked_at_ = UINT64_MAX;  // arrays_freed at the last look
+  std::chrono::steady_clock::duration idle_ = kIdle;
 };
 
 std::atomic<Xapian::doccount> min_block_postings{2048};
@@ -1349,6 +1369,11 @@ uint64_t ListTerms::Refused() { return TheListCache().refused(); }
 size_t ListTerms::Bytes() { return TheListCache().bytes(); }
 
 void ListTerms::SetMaxBytes(size_t n) { TheListCache().set_max_bytes(n); }
+
+void ListTerms::SetIdle(std::chrono::milliseconds idle) {
+  TheListCache().set_idle(idle);
+  TheDenseCache().set_idle(idle);
+}
 
 uint64_t DenseTerms::Refused() { return TheDenseCache().refused(); }
 

@@ -22,6 +22,7 @@
 
 #include <xapian.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,8 +78,9 @@ class BlockMaxima {
 // postings there from an array of a byte a document (made on the first
 // query that uses it, in one pass over the list; kept while the part's
 // DocLengths are; at most kMaxBytes in all, the terms first asked for
-// keep theirs and those past the limit read Xapian's lists) rather than
-// from Xapian's list, whose every skip_to decodes from the start of a
+// keep theirs, unless no query asked for them for a minute and a new one
+// wants the room, and those past the limit read Xapian's lists) rather
+// than from Xapian's list, whose every skip_to decodes from the start of a
 // chunk. The words in most documents ("the", "to") then cost an
 // AND almost nothing but the lookups at the documents the other words
 // leave. Thread-safe.
@@ -109,7 +111,8 @@ class DenseTerms {
 // on the first query that uses it, in one pass over the list; kept while
 // the part's DocLengths are, so an older revision's lists keep their room
 // until it is dropped; about kMaxBytes in all, as counted before a list is
-// made: the terms first asked for keep theirs), rather than from Xapian's
+// made: the terms first asked for keep theirs, unless no query asked for
+// them for a minute and a new one wants the room), rather than from Xapian's
 // list, which decodes each posting a step or a skip passes through several
 // calls. Thread-safe.
 class ListTerms {
@@ -126,6 +129,9 @@ class ListTerms {
   // Whether a term in `tf` documents of a database of `parts` parts is
   // likely to be listed in them: in MinPostings() of each, with room left.
   static bool Likely(Xapian::doccount tf, size_t parts);
+  // How long the lists and dense arrays no query asked for keep their room
+  // when a new one finds none (60 s unless set: tests).
+  static void SetIdle(std::chrono::milliseconds idle);
 };
 
 // Each index part's document lengths by docid, for the part's current

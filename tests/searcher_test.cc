@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <optional>
 #include <random>
 #include <set>
@@ -2246,14 +2247,28 @@ TEST(ListTermsTest, RankAsXapianLists) {
   ListTerms::SetMaxBytes(ListTerms::Bytes() + 300);
   size_t ranked2 = 0;
   ExpectSameResults(cached2.get(), plain2.get(), queries, &ranked2);
+  const uint64_t made3 = ListTerms::Made();
+  const uint64_t refused3 = ListTerms::Refused();
+  // The lists no query asked for lately give up their room (here at once):
+  // a third copy's words get lists in the same room, each pushing the
+  // least recently used out.
+  ListTerms::SetIdle(std::chrono::milliseconds(0));
+  std::unique_ptr<Searcher> cached3, plain3;
+  ASSERT_NO_FATAL_FAILURE(OpenSpamIndex(tmp, "db3", &cached3, &plain3));
+  size_t ranked3 = 0;
+  ExpectSameResults(cached3.get(), plain3.get(), queries, &ranked3);
+  ListTerms::SetIdle(std::chrono::seconds(60));
   ListTerms::SetMaxBytes(ListTerms::kMaxBytes);
   DenseTerms::SetMinPostings(2048);
   ListTerms::SetMinPostings(2048);
   BlockMaxima::SetMinPostings(2048);
   EXPECT_GT(ranked, 150u);
   EXPECT_EQ(ranked2, ranked);
-  EXPECT_GT(ListTerms::Made(), made2);
-  EXPECT_GT(ListTerms::Refused(), refused);
+  EXPECT_EQ(ranked3, ranked);
+  EXPECT_GT(made3, made2);
+  EXPECT_GT(refused3, refused);
+  EXPECT_GE(ListTerms::Made() - made3, 4u);   // db3's own, in both parts
+  EXPECT_EQ(ListTerms::Refused(), refused3);  // none refused: room made
 }
 
 // The AND of words in one source (Bm25WordsQuery) matches and weighs as
