@@ -233,8 +233,7 @@ int main(int argc, char** argv) {
       std::to_string(threadsearch::DenseTerms::Refused()) +
       ", \"list_terms\": " + std::to_string(threadsearch::ListTerms::Made()) +
       ", \"list_refused\": " +
-      std::to_string(threadsearch::ListTerms::Refused()) +
-      ", \"list_mb\": " +
+      std::to_string(threadsearch::ListTerms::Refused()) + ", \"list_mb\": " +
       std::to_string(threadsearch::ListTerms::Bytes() >> 20) +
       ", \"dense_mb\": " +
       std::to_string(threadsearch::DenseTerms::Bytes() >> 20);
