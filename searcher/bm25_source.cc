@@ -367,20 +367,44 @@ PartFreqs FreqsOf(const Xapian::Database& part,
   return *f;
 }
 
-// A term's postings in a part as one byte a document (by docid): its wdf,
-// or 0 where the document lacks it; kBig for a wdf of kBig or more (or of
-// 0), whose value `big` holds (or, for a term of wdf 0 in every document,
-// `boolean`). Xapian decodes a posting list chunk from its start on
-// every skip_to into it, so an AND with a word in most documents (say
-// "the") decodes nearly all of that word's list, however few documents
-// the other words leave; from this array a skip_to is a look at the
-// documents from the target on, and a next() a scan for the next non-zero
-// byte, eight at a time.
-struct DensePostings {
+// The wdfs of a term's postings in a part held in memory, a byte each:
+// the wdf, or kBig for a wdf of kBig or more, or of 0 (a posting of a term
+// added without occurrences is a posting too), whose value `big` holds;
+// for a term of wdf 0 in every document (a filter's term), `boolean` and
+// nothing held.
+struct WdfBytes {
   static constexpr uint8_t kBig = 255;
-  std::vector<uint8_t> wdf;
   std::vector<std::pair<Xapian::docid, Xapian::termcount>> big;  // by docid
-  bool boolean = false;  // every wdf is 0 (a filter's term): each byte kBig
+  bool boolean = false;
+
+  // The byte of the posting (did, w), postings added in docid order.
+  uint8_t Add(Xapian::docid did, Xapian::termcount w) {
+    if (w < kBig && w != 0) return static_cast<uint8_t>(w);
+    if (!boolean) big.emplace_back(did, w);
+    return kBig;
+  }
+  // The wdf of the posting at `did`, whose byte is `b`.
+  Xapian::termcount Of(Xapian::docid did, uint8_t b) const {
+    if (b != kBig) return b;
+    if (boolean) return 0;
+    auto it = std::lower_bound(
+        big.begin(), big.end(), did,
+        [](const auto& e, Xapian::docid d) { return e.first < d; });
+    return it != big.end() && it->first == did ? it->second : kBig;
+  }
+  size_t bytes() const { return big.capacity() * sizeof(big[0]); }
+};
+
+// A term's postings in a part as one byte a document (by docid): its
+// wdf's byte (WdfBytes), or 0 where the document lacks it. Xapian decodes a
+// posting list chunk from its start on every skip_to into it, so an AND with a
+// word in most documents (say "the") decodes nearly all of that word's list,
+// however few documents the other words leave; from this array a skip_to is a
+// look at the documents from the target on, and a next() a scan for the next
+// non-zero byte, eight at a time.
+struct DensePostings {
+  std::vector<uint8_t> wdf;
+  WdfBytes wdfs;
 
   // The first docid from `did` on that has the term, or wdf.size().
   Xapian::docid From(Xapian::docid did) const {
@@ -401,13 +425,7 @@ struct DensePostings {
     return static_cast<Xapian::docid>(i);
   }
   Xapian::termcount WdfOf(Xapian::docid did) const {
-    const uint8_t w = wdf[did];
-    if (w != kBig) return w;
-    if (boolean) return 0;
-    auto it = std::lower_bound(
-        big.begin(), big.end(), did,
-        [](const auto& e, Xapian::docid d) { return e.first < d; });
-    return it != big.end() && it->first == did ? it->second : kBig;
+    return wdfs.Of(did, wdf[did]);
   }
 };
 
@@ -433,20 +451,12 @@ std::shared_ptr<const DensePostings> DenseOf(
         auto d = std::make_shared<DensePostings>();
         try {
           d->wdf.assign(lengths->size(), 0);
-          d->boolean = part.get_wdf_upper_bound(term) == 0;
+          d->wdfs.boolean = part.get_wdf_upper_bound(term) == 0;
           for (Xapian::PostingIterator it = part.postlist_begin(term);
                it != part.postlist_end(term); ++it) {
             const Xapian::docid did = *it;
             if (did >= d->wdf.size()) return nullptr;
-            const Xapian::termcount w = it.get_wdf();
-            // A posting of wdf 0 (a term added without occurrences) is
-            // a posting too: kept in `big`.
-            if (w >= DensePostings::kBig || w == 0) {
-              d->wdf[did] = DensePostings::kBig;
-              if (!d->boolean) d->big.emplace_back(did, w);
-            } else {
-              d->wdf[did] = static_cast<uint8_t>(w);
-            }
+            d->wdf[did] = d->wdfs.Add(did, it.get_wdf());
           }
         } catch (const Xapian::Error&) {
           return nullptr;
@@ -454,9 +464,7 @@ std::shared_ptr<const DensePostings> DenseOf(
         dense_made.fetch_add(1, std::memory_order_relaxed);
         return d;
       },
-      [](const DensePostings& d) {
-        return d.wdf.size() + d.big.size() * sizeof(d.big[0]);
-      },
+      [](const DensePostings& d) { return d.wdf.size() + d.wdfs.bytes(); },
       lengths->size());
 }
 
@@ -468,17 +476,17 @@ bool IsDense(Xapian::doccount tf,
 }
 
 // A term's postings in a part as two arrays, its docids in order and
-// their wdfs (a byte each; DensePostings::kBig for a wdf of kBig or more,
-// or of 0, whose value `big` holds): for a term in too few documents to be
+// their wdfs' bytes (WdfBytes): for a term in too few documents to be
 // dense (DenseTerms) but in many (ListTerms). A step is an index's
 // increment and a skip a galloping search, where Xapian's list decodes
 // each posting it passes through several calls (on 3M synthetic HN items,
 // about 200 instructions a skip_to).
 struct ListPostings {
+  // What a posting costs (docid and byte), counted before a list is made.
+  static constexpr size_t kPostingBytes = sizeof(Xapian::docid) + 1;
   std::vector<Xapian::docid> docs;
   std::vector<uint8_t> wdf;
-  std::vector<std::pair<Xapian::docid, Xapian::termcount>> big;  // by docid
-  bool boolean = false;  // every wdf is 0 (a filter's term): each byte kBig
+  WdfBytes wdfs;
 
   // The first index from `i` on whose docid is `did` or more, or
   // docs.size(). REQUIRES: i <= docs.size().
@@ -498,17 +506,7 @@ struct ListPostings {
         std::lower_bound(docs.begin() + lo + 1, docs.begin() + hi, did) -
         docs.begin());
   }
-  Xapian::termcount WdfAt(size_t i) const {
-    const uint8_t w = wdf[i];
-    if (w != DensePostings::kBig) return w;
-    if (boolean) return 0;
-    const Xapian::docid did = docs[i];
-    auto it = std::lower_bound(
-        big.begin(), big.end(), did,
-        [](const auto& e, Xapian::docid d) { return e.first < d; });
-    return it != big.end() && it->first == did ? it->second
-                                               : DensePostings::kBig;
-  }
+  Xapian::termcount WdfAt(size_t i) const { return wdfs.Of(docs[i], wdf[i]); }
 };
 
 std::atomic<uint64_t> lists_made{0};
@@ -535,18 +533,12 @@ std::shared_ptr<const ListPostings> ListOf(
         try {
           l->docs.reserve(tf);
           l->wdf.reserve(tf);
-          l->boolean = part.get_wdf_upper_bound(term) == 0;
+          l->wdfs.boolean = part.get_wdf_upper_bound(term) == 0;
           for (Xapian::PostingIterator it = part.postlist_begin(term);
                it != part.postlist_end(term); ++it) {
             const Xapian::docid did = *it;
-            const Xapian::termcount w = it.get_wdf();
             l->docs.push_back(did);
-            if (w >= DensePostings::kBig || w == 0) {
-              l->wdf.push_back(DensePostings::kBig);
-              if (!l->boolean) l->big.emplace_back(did, w);
-            } else {
-              l->wdf.push_back(static_cast<uint8_t>(w));
-            }
+            l->wdf.push_back(l->wdfs.Add(did, it.get_wdf()));
           }
         } catch (const Xapian::Error&) {
           return nullptr;
@@ -556,9 +548,9 @@ std::shared_ptr<const ListPostings> ListOf(
       },
       [](const ListPostings& l) {
         return l.docs.capacity() * sizeof(Xapian::docid) + l.wdf.capacity() +
-               l.big.capacity() * sizeof(l.big[0]);
+               l.wdfs.bytes();
       },
-      size_t{tf} * (sizeof(Xapian::docid) + 1));
+      size_t{tf} * ListPostings::kPostingBytes);
 }
 
 // A term's postings in a part held in memory, of one kind or the other,
@@ -584,17 +576,13 @@ struct Postings {
     hold = std::move(h);
     dense = hold.dense.get();
     list = dense ? nullptr : hold.list.get();
-    if (dense) {
-      pos = dense->From(1);
-    } else if (list) {
-      pos = 0;
-    }
-    if (dense || list) {
-      it = end = Xapian::PostingIterator();
-    } else {
+    if (!dense && !list) {
       it = part.postlist_begin(term);
       end = part.postlist_end(term);
+      return;
     }
+    pos = dense ? dense->From(1) : 0;
+    it = end = Xapian::PostingIterator();
   }
   bool AtEnd() const {
     return dense  ? pos >= dense->wdf.size()
@@ -1360,7 +1348,7 @@ bool ListTerms::Likely(Xapian::doccount tf, size_t parts) {
   const Xapian::doccount each =
       tf / static_cast<Xapian::doccount>(std::max<size_t>(parts, 1));
   return each > 0 && each >= MinPostings() &&
-         TheListCache().bytes() + size_t{tf} * (sizeof(Xapian::docid) + 1) <=
+         TheListCache().bytes() + size_t{tf} * ListPostings::kPostingBytes <=
              TheListCache().max_bytes();
 }
 
@@ -1412,7 +1400,8 @@ Xapian::Query Bm25WordsQuery(const Xapian::Database& db,
                              const std::shared_ptr<MatchSeen>& seen,
                              const TermFreqFn& termfreq) {
   std::vector<std::unique_ptr<Bm25Source>> sources;
-  // A word in no document is its term (as Bm25WordQuery makes it), ANDed.
+  // A word in no document is its stem term, which matches nothing, ANDed
+  // with the others.
   std::vector<Xapian::Query> each;
   const double len_factor = LengthFactor(db);
   for (const WordTerms& w : words) {
@@ -1438,14 +1427,7 @@ Xapian::Query Bm25WordQuery(const Xapian::Database& db, const WordTerms& w,
                             const Bm25Params& p,
                             std::shared_ptr<MatchSeen> seen,
                             const TermFreqFn& termfreq) {
-  TermStats main = StatsOf(db, w.stem, p, termfreq);
-  if (main.termweight == 0) return Xapian::Query(w.stem);
-  return Xapian::Query(
-      (new Bm25Source(std::move(main), StatsOf(db, w.exact, p, termfreq),
-                      w.exact_scale, StatsOf(db, w.title, p, termfreq),
-                      w.title_scale,
-                      LengthFactor(db), p, std::move(seen)))
-          ->release());
+  return Bm25WordsQuery(db, {w}, p, seen, termfreq);
 }
 
 }  // namespace threadsearch

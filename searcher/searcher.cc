@@ -462,12 +462,6 @@ Xapian::Query Searcher::Impl::Build(
     bo.weighted_term = FastTerm(fast_terms, true);
     Bm25Params p = FastParams();
     p.unscaled = true;
-    bo.weighted_word = [this, fast_terms, p](const WordTerms& w) {
-      fast_terms->push_back(w.stem);
-      fast_terms->push_back(w.exact);
-      if (!w.title.empty()) fast_terms->push_back(w.title);
-      return Bm25WordQuery(db, w, p, match_seen, TermFreqFunction());
-    };
     bo.weighted_words = [this, fast_terms,
                          p](const std::vector<WordTerms>& ws) {
       for (const WordTerms& w : ws) {
@@ -476,6 +470,10 @@ Xapian::Query Searcher::Impl::Build(
         if (!w.title.empty()) fast_terms->push_back(w.title);
       }
       return Bm25WordsQuery(db, ws, p, match_seen, TermFreqFunction());
+    };
+    // One word: Bm25WordQuery, which is Bm25WordsQuery of it alone.
+    bo.weighted_word = [words = bo.weighted_words](const WordTerms& w) {
+      return words({w});
     };
     bo.title_words = title_words;
     bo.title_scale = opts.title_weight;
