@@ -1,10 +1,13 @@
 #include "searcher/bm25_source.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <list>
@@ -433,7 +436,8 @@ std::atomic<uint64_t> dense_made{0};
 
 PartCache<DensePostings>& TheDenseCache() {
   static auto* cache =  // never destroyed
-      new PartCache<DensePostings>(DenseTerms::kMaxBytes, /*evict=*/false);
+      new PartCache<DensePostings>(DefaultPostingsMemory() / 2,
+                                   /*evict=*/false);
   return *cache;
 }
 
@@ -514,7 +518,8 @@ std::atomic<Xapian::doccount> list_min_postings{2048};
 
 PartCache<ListPostings>& TheListCache() {
   static auto* cache =  // never destroyed
-      new PartCache<ListPostings>(ListTerms::kMaxBytes, /*evict=*/false);
+      new PartCache<ListPostings>(DefaultPostingsMemory() / 2,
+                                  /*evict=*/false);
   return *cache;
 }
 
@@ -1361,6 +1366,31 @@ void ListTerms::SetMaxBytes(size_t n) { TheListCache().set_max_bytes(n); }
 void ListTerms::SetIdle(std::chrono::milliseconds idle) {
   TheListCache().set_idle(idle);
   TheDenseCache().set_idle(idle);
+}
+
+size_t DefaultPostingsMemory() {
+  static const size_t bytes = [] {
+    // What this process may use: the machine's memory, or its cgroup's
+    // limit (v2, then v1) when lower; "max" or a missing file sets none.
+    uint64_t usable = 0;
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0) {
+      usable = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+    }
+    for (const char* path : {"/sys/fs/cgroup/memory.max",
+                             "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+      std::ifstream in(path);
+      uint64_t limit = 0;
+      if (in >> limit && limit > 0 && (usable == 0 || limit < usable)) {
+        usable = limit;
+      }
+    }
+    constexpr uint64_t kLeast = uint64_t{512} << 20;
+    constexpr uint64_t kMost = uint64_t{8} << 30;
+    return static_cast<size_t>(std::clamp(usable / 8, kLeast, kMost));
+  }();
+  return bytes;
 }
 
 uint64_t DenseTerms::Refused() { return TheDenseCache().refused(); }

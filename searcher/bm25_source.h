@@ -73,11 +73,19 @@ class BlockMaxima {
   static uint64_t SpansSkipped();
 };
 
+// The room for postings held in memory, half for DenseTerms and half for
+// ListTerms, unless set (serve --postings-memory): an eighth of the memory
+// this process may use (the machine's, or its cgroup's limit when lower),
+// at least 512 MB and at most 8 GB. It is taken only as queries ask for
+// words, and gives way to the Xapian lists past it.
+size_t DefaultPostingsMemory();
+
 // Dense terms: a Bm25Source of a term in at least MinPostings() documents
 // and at least one in kDensity of its part's docids reads the term's
 // postings there from an array of a byte a document (made on the first
 // query that uses it, in one pass over the list; kept while the part's
-// DocLengths are; at most kMaxBytes in all, the terms first asked for
+// DocLengths are; at most half of DefaultPostingsMemory() in all unless
+// set, the terms first asked for
 // keep theirs, unless no query asked for them for a minute and a new one
 // wants the room, and those past the limit read Xapian's lists) rather
 // than from Xapian's list, whose every skip_to decodes from the start of a
@@ -87,7 +95,6 @@ class BlockMaxima {
 class DenseTerms {
  public:
   static constexpr uint64_t kDensity = 8;
-  static constexpr size_t kMaxBytes = 256u << 20;
   // 2048 unless set (tests set it lower).
   static Xapian::doccount MinPostings();
   static void SetMinPostings(Xapian::doccount n);
@@ -95,7 +102,8 @@ class DenseTerms {
   // Arrays not made so far, for want of room (for tests and benchmarks).
   static uint64_t Refused();
   static size_t Bytes();              // what the arrays kept cost now
-  // kMaxBytes unless set (serve --postings-memory, tests).
+  // Half of DefaultPostingsMemory() unless set (serve --postings-memory,
+  // tests).
   static void SetMaxBytes(size_t n);
   // Whether a term in `tf` of a database's `docs` documents is likely to
   // be dense in its parts.
@@ -110,21 +118,22 @@ class DenseTerms {
 // two arrays in memory, its docids and their wdfs (5 bytes a posting; made
 // on the first query that uses it, in one pass over the list; kept while
 // the part's DocLengths are, so an older revision's lists keep their room
-// until it is dropped; about kMaxBytes in all, as counted before a list is
+// until it is dropped; about half of DefaultPostingsMemory() in all unless
+// set, as counted before a list is
 // made: the terms first asked for keep theirs, unless no query asked for
 // them for a minute and a new one wants the room), rather than from Xapian's
 // list, which decodes each posting a step or a skip passes through several
 // calls. Thread-safe.
 class ListTerms {
  public:
-  static constexpr size_t kMaxBytes = 256u << 20;
   // 2048 unless set (tests set it lower; UINT32_MAX: none).
   static Xapian::doccount MinPostings();
   static void SetMinPostings(Xapian::doccount n);
   static uint64_t Made();     // lists made so far (for tests)
   static uint64_t Refused();  // lists not made for want of room so far
   static size_t Bytes();      // what the lists kept cost now
-  // kMaxBytes unless set (serve --postings-memory, tests).
+  // Half of DefaultPostingsMemory() unless set (serve --postings-memory,
+  // tests).
   static void SetMaxBytes(size_t n);
   // Whether a term in `tf` documents of a database of `parts` parts is
   // likely to be listed in them: in MinPostings() of each, with room left.

@@ -67,13 +67,14 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();
   // Process-wide: the postings held in memory are shared by every searcher.
-  auto postings_mb = std::make_shared<int>(
-      static_cast<int>((DenseTerms::kMaxBytes + ListTerms::kMaxBytes) >> 20));
+  auto postings_mb =
+      std::make_shared<int>(static_cast<int>(DefaultPostingsMemory() >> 20));
   serve
       ->add_option("--postings-memory", *postings_mb,
                    "MB for the postings of frequent words held in memory "
                    "(half for dense words, half for listed ones; past it, "
-                   "words read the index)")
+                   "words read the index; default: an eighth of memory, "
+                   "512 to 8192)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve->callback([rc, opts, postings_mb] {

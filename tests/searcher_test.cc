@@ -3,12 +3,15 @@
 // and the known-item check.
 #include "searcher/searcher.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <fstream>
 #include <optional>
 #include <random>
 #include <set>
@@ -2175,6 +2178,28 @@ void OpenSpamIndex(const TempDir& tmp, const std::string& name,
 // lists do: words in every message and in few, wdfs of 254, 255 and more
 // (255 on: held apart), in an index of two parts; and with room for only a
 // few arrays, the rest read from Xapian's lists.
+// The default room for postings in memory is an eighth of the machine's
+// memory (or its cgroup's limit, at most the machine's), within 512 MB to 8 GB.
+TEST(DenseTermsTest, DefaultRoomIsAnEighthOfMemory) {
+  const uint64_t machine = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                           static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  const uint64_t least = uint64_t{512} << 20, most = uint64_t{8} << 30;
+  const uint64_t room = DefaultPostingsMemory();
+  EXPECT_GE(room, least);
+  EXPECT_LE(room, most);
+  EXPECT_LE(room, std::max(least, machine / 8));
+  // Without a lower cgroup limit it is the machine's eighth.
+  if (machine / 8 >= least && machine / 8 <= most) {
+    std::ifstream v2("/sys/fs/cgroup/memory.max");
+    std::ifstream v1("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    uint64_t limit = 0;
+    if (!(v2 >> limit) && !(v1 >> limit)) limit = 0;
+    if (limit == 0 || limit >= machine) {
+      EXPECT_EQ(room, machine / 8);
+    }
+  }
+}
+
 TEST(DenseTermsTest, RankAsXapianLists) {
   TempDir tmp;
   std::unique_ptr<Searcher> cached, plain;
@@ -2197,7 +2222,7 @@ TEST(DenseTermsTest, RankAsXapianLists) {
   ExpectSameResults(cached2.get(), plain2.get(),
                     {"spam ham", "ham egg spam", "spam egg", "menu spam"},
                     &ranked2);
-  DenseTerms::SetMaxBytes(DenseTerms::kMaxBytes);
+  DenseTerms::SetMaxBytes(DefaultPostingsMemory() / 2);
   EXPECT_GT(ranked2, 40u);
   EXPECT_GT(DenseTerms::Made(), made_before);
   EXPECT_GT(DenseTerms::Refused(), refused);
@@ -2258,7 +2283,7 @@ TEST(ListTermsTest, RankAsXapianLists) {
   size_t ranked3 = 0;
   ExpectSameResults(cached3.get(), plain3.get(), queries, &ranked3);
   ListTerms::SetIdle(std::chrono::seconds(60));
-  ListTerms::SetMaxBytes(ListTerms::kMaxBytes);
+  ListTerms::SetMaxBytes(DefaultPostingsMemory() / 2);
   DenseTerms::SetMinPostings(2048);
   ListTerms::SetMinPostings(2048);
   BlockMaxima::SetMinPostings(2048);
