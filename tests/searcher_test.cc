@@ -3,9 +3,8 @@
 // and the known-item check.
 #include "searcher/searcher.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
