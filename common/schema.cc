@@ -21,6 +21,75 @@ const Field kFields[] = {
 };
 const size_t kNumFields = sizeof(kFields) / sizeof(kFields[0]);
 
+std::string ChangedKey(uint64_t revision) {
+  return "changed." + std::to_string(revision);
+}
+
+namespace {
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view* s, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !s->empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(s->front());
+    s->remove_prefix(1);
+    *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// "C", last_before, docs_before, length_before, the count, then each
+// docid less the one before it, as varints. (A leading byte: Xapian deletes
+// a key set to "".)
+std::string EncodeChanged(const ChangedDocs& c) {
+  std::string out = "C";
+  PutVarint(c.last_before, &out);
+  PutVarint(c.docs_before, &out);
+  PutVarint(c.length_before, &out);
+  PutVarint(c.docs.size(), &out);
+  uint32_t prev = 0;
+  for (uint32_t d : c.docs) {
+    PutVarint(d - prev, &out);
+    prev = d;
+  }
+  return out;
+}
+
+bool DecodeChanged(std::string_view s, ChangedDocs* c) {
+  if (s.empty() || s.front() != 'C') return false;
+  s.remove_prefix(1);
+  uint64_t last = 0, docs = 0, n = 0;
+  if (!GetVarint(&s, &last) || last > UINT32_MAX || !GetVarint(&s, &docs) ||
+      docs > last || !GetVarint(&s, &c->length_before) || !GetVarint(&s, &n) ||
+      n > s.size()) {
+    return false;
+  }
+  c->last_before = static_cast<uint32_t>(last);
+  c->docs_before = static_cast<uint32_t>(docs);
+  c->docs.clear();
+  c->docs.reserve(n);
+  uint64_t prev = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t delta = 0;
+    if (!GetVarint(&s, &delta) || delta == 0 || prev + delta > last) {
+      return false;
+    }
+    prev += delta;
+    c->docs.push_back(static_cast<uint32_t>(prev));
+  }
+  return s.empty();
+}
+
 char SourceLetter(Source s) {
   switch (s) {
     case Source::kHN:

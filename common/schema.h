@@ -42,6 +42,13 @@
 // Metadata keys:
 //   "schema"  kSchemaVersion as decimal
 //   "seq"     the last thread-store batch sequence applied to this index
+//   "changed.<R>"  (ChangedKey) in an index part: which of its documents
+//             the commit that made revision R replaced or deleted
+//             (EncodeChanged), written by a writer that commits into the
+//             part itself (a live one, no runs), for the last kChangedKept
+//             revisions; a reader holding arrays of an earlier revision
+//             (searcher/bm25_source.h) reads those documents and the new
+//             ones again, not the whole part
 #ifndef THREADSEARCH_COMMON_SCHEMA_H_
 #define THREADSEARCH_COMMON_SCHEMA_H_
 
@@ -68,6 +75,22 @@ enum ValueSlot : unsigned {
 
 // Positions left between the title and the text, so no phrase spans both.
 constexpr unsigned kFieldGap = 100;
+
+// What one commit changed in an index part (metadata "changed.<R>").
+struct ChangedDocs {
+  // The part before the commit: its last docid, its document count and
+  // their total length (what tells a reader its array is of that part).
+  uint32_t last_before = 0;
+  uint32_t docs_before = 0;
+  uint64_t length_before = 0;
+  std::vector<uint32_t> docs;  // docids up to last_before it replaced or
+                               // deleted, ascending, each once
+};
+constexpr uint64_t kChangedKept = 64;
+std::string ChangedKey(uint64_t revision);
+std::string EncodeChanged(const ChangedDocs& c);
+// False when `s` is not what EncodeChanged writes.
+bool DecodeChanged(std::string_view s, ChangedDocs* c);
 
 // One searchable field: its query-language names and its Xapian prefix.
 struct Field {

@@ -223,8 +223,22 @@ struct IndexWriter::Part {
         batch_last = std::max(batch_last, (p->num - 1) / nparts + 1);
       }
       TS_RETURN_IF_ERROR(MaybeStartRun(run_docs, max_runs, batch_last));
+      // A part without runs (a live writer's) records the documents the
+      // commit replaces or deletes (schema::ChangedDocs), so that readers
+      // holding arrays of its last revision patch them.
+      const bool record = segs.size() == 1;
+      schema::ChangedDocs changed;
+      if (record) {
+        const Xapian::WritableDatabase& base = *segs.front().db;
+        changed.last_before = base.get_lastdocid();
+        changed.docs_before = base.get_doccount();
+        changed.length_before = base.get_total_length();
+      }
       for (const DocPlan* p : plans) {
         const Xapian::docid local = (p->num - 1) / nparts + 1;
+        if (record && local <= changed.last_before) {
+          changed.docs.push_back(local);
+        }
         Xapian::WritableDatabase& db = For(local);
         switch (p->kind) {
           case DocPlan::Kind::kDelete:
@@ -268,6 +282,21 @@ struct IndexWriter::Part {
       Xapian::WritableDatabase& newest = *segs.back().db;
       newest.set_metadata("seq", std::to_string(new_seq));
       newest.set_metadata("schema", std::to_string(schema::kSchemaVersion));
+      if (record) {
+        std::sort(changed.docs.begin(), changed.docs.end());
+        changed.docs.erase(
+            std::unique(changed.docs.begin(), changed.docs.end()),
+            changed.docs.end());
+        // The revision this commit makes (the metadata set above makes one
+        // whatever the batch held).
+        const Xapian::rev next = newest.get_revision() + 1;
+        newest.set_metadata(schema::ChangedKey(next),
+                            schema::EncodeChanged(changed));
+        if (next > schema::kChangedKept) {
+          newest.set_metadata(schema::ChangedKey(next - schema::kChangedKept),
+                              "");
+        }
+      }
       newest.commit();
       seq = new_seq;
     } catch (const Xapian::Error& e) {

@@ -201,6 +201,45 @@ const ErrorCase kErrorCases[] = {
     {"-AND", "expected a word at offset 1"},
 };
 
+// What a live commit records round-trips; what is not that record is
+// refused (the reader then reads the part whole).
+TEST(SchemaTest, ChangedDocsRoundTripAndRefuseOthers) {
+  schema::ChangedDocs c;
+  c.last_before = 300000;
+  c.docs_before = 299000;
+  c.length_before = 123456789012;
+  c.docs = {1, 2, 127, 128, 70000, 300000};
+  const std::string enc = schema::EncodeChanged(c);
+  schema::ChangedDocs d;
+  ASSERT_TRUE(schema::DecodeChanged(enc, &d));
+  EXPECT_EQ(d.last_before, c.last_before);
+  EXPECT_EQ(d.docs_before, c.docs_before);
+  EXPECT_EQ(d.length_before, c.length_before);
+  EXPECT_EQ(d.docs, c.docs);
+  schema::ChangedDocs none;
+  ASSERT_TRUE(schema::DecodeChanged(schema::EncodeChanged(none), &d));
+  EXPECT_EQ(d.last_before, 0u);
+  EXPECT_TRUE(d.docs.empty());
+  EXPECT_EQ(schema::ChangedKey(42), "changed.42");
+  EXPECT_FALSE(schema::DecodeChanged("", &d));
+  std::string other = enc;
+  other[0] = 'X';
+  EXPECT_FALSE(schema::DecodeChanged(other, &d));
+  EXPECT_FALSE(schema::DecodeChanged(enc.substr(0, enc.size() - 1), &d));
+  std::string longer = enc;
+  longer.push_back('x');
+  EXPECT_FALSE(schema::DecodeChanged(longer, &d));
+  schema::ChangedDocs beyond = c;
+  beyond.docs.push_back(300001);  // past last_before
+  EXPECT_FALSE(schema::DecodeChanged(schema::EncodeChanged(beyond), &d));
+  schema::ChangedDocs more = c;
+  more.docs_before = 300001;  // more documents than docids
+  EXPECT_FALSE(schema::DecodeChanged(schema::EncodeChanged(more), &d));
+  schema::ChangedDocs twice = c;
+  twice.docs.insert(twice.docs.begin() + 1, 1);  // not ascending
+  EXPECT_FALSE(schema::DecodeChanged(schema::EncodeChanged(twice), &d));
+}
+
 TEST(SchemaTest, UrlWords) {
   using V = std::vector<std::string>;
   EXPECT_EQ(schema::UrlWords("https://www.Apple.com/stevejobs/"),

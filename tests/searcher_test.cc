@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <random>
@@ -1971,6 +1972,103 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   EXPECT_LE(DocLengths::Loads() - loads, 4u);
   // Ties went by the times in memory.
   EXPECT_GT(DocTimes::Keys(), keys);
+}
+
+// After the commits of a live writer (no runs: each records what it
+// changed, schema::ChangedDocs), each part's lengths and times are patched
+// from the earlier revision's arrays, and hold what the part holds: new
+// items, items whose text and time changed, deleted ones. A commit that
+// recorded nothing (another writer's) has the part read whole.
+TEST(DocLengthsTest, LiveCommitsPatchTheArrays) {
+  TempDir tmp;
+  const std::string db = tmp.Sub("db");
+  IndexOptions io;
+  io.compact = IndexOptions::Compaction::kNever;
+  io.parts = 2;
+  auto add = [&](int first, int last, int words, bool deleted,
+                 const std::string& dir = "") {
+    auto ix = Indexer::Open(dir.empty() ? db : dir, io);
+    ASSERT_OK(ix);
+    IndexStats st;
+    for (int i = first; i <= last; ++i) {
+      Item it;
+      it.source = Source::kHN;
+      it.id = std::to_string(i);
+      it.author.assign(1, 'a');
+      it.time = 1000 + i * 7 + words;
+      for (int w = 0; w < words + i % 5; ++w) it.text += "alpha beta ";
+      it.deleted = deleted;
+      ASSERT_OK((*ix)->Add(std::move(it), &st));
+    }
+    ASSERT_OK((*ix)->Flush());
+  };
+  // What the part holds, read document by document.
+  auto expect_arrays = [](const Xapian::Database& part, const char* when) {
+    auto lengths = DocLengths::For(part);
+    auto times = DocTimes::For(part);
+    ASSERT_NE(lengths, nullptr) << when;
+    ASSERT_NE(times, nullptr) << when;
+    ASSERT_EQ(lengths->size(), part.get_lastdocid() + 1) << when;
+    ASSERT_EQ(times->size(), part.get_lastdocid() + 1) << when;
+    size_t deleted = 0;
+    for (Xapian::docid d = 1; d <= part.get_lastdocid(); ++d) {
+      uint32_t len = 0, t = DocTimes::kNone;
+      try {
+        Xapian::Document doc = part.get_document(d);
+        len = part.get_doclength(d);
+        t = static_cast<uint32_t>(
+            Xapian::sortable_unserialise(doc.get_value(DocTimes::kSlot)));
+      } catch (const Xapian::DocNotFoundError&) {
+        ++deleted;
+      }
+      ASSERT_EQ((*lengths)[d], len) << when << " " << d;
+      ASSERT_EQ((*times)[d], t) << when << " " << d;
+    }
+    if (std::string(when) != "first") {
+      EXPECT_GT(deleted, 0u) << when;
+    }
+  };
+  add(1, 400, 3, false);
+  for (int p = 0; p < 2; ++p) {
+    Xapian::Database part(db + "/xapian/p" + std::to_string(p));
+    ASSERT_NO_FATAL_FAILURE(expect_arrays(part, "first"));
+  }
+  const uint64_t loads = DocLengths::Loads(), patches = DocLengths::Patches();
+  const uint64_t time_patches = DocTimes::Patches();
+  add(401, 450, 2, false);  // new
+  add(10, 60, 9, false);    // longer, later
+  add(100, 130, 0, true);   // deleted
+  for (int p = 0; p < 2; ++p) {
+    Xapian::Database part(db + "/xapian/p" + std::to_string(p));
+    ASSERT_NO_FATAL_FAILURE(expect_arrays(part, "patched"));
+  }
+  EXPECT_EQ(DocLengths::Patches(), patches + 2);
+  EXPECT_EQ(DocTimes::Patches(), time_patches + 2);
+  EXPECT_EQ(DocLengths::Loads(), loads);
+  // A commit without a record, then one with: read whole.
+  {
+    Xapian::WritableDatabase w(db + "/xapian/p0");
+    w.set_metadata("other", "writer");
+    w.commit();
+  }
+  add(20, 25, 4, false);
+  Xapian::Database part(db + "/xapian/p0");
+  ASSERT_NO_FATAL_FAILURE(expect_arrays(part, "whole"));
+  EXPECT_EQ(DocLengths::Loads(), loads + 1);
+  EXPECT_EQ(DocLengths::Patches(), patches + 2);
+  // Two copies of the database (one uuid a part) changed apart, to the
+  // same revision: one's arrays are no base for the other's next one.
+  std::filesystem::copy(db, tmp.Sub("copy"),
+                        std::filesystem::copy_options::recursive);
+  add(30, 35, 1, false);
+  add(30, 35, 7, false, tmp.Sub("copy"));
+  Xapian::Database mine(db + "/xapian/p1");
+  ASSERT_NO_FATAL_FAILURE(expect_arrays(mine, "mine"));
+  add(36, 40, 2, false, tmp.Sub("copy"));
+  Xapian::Database copy(tmp.Sub("copy") + "/xapian/p1");
+  ASSERT_EQ(copy.get_uuid(), mine.get_uuid());
+  ASSERT_EQ(copy.get_revision(), mine.get_revision() + 1);
+  ASSERT_NO_FATAL_FAILURE(expect_arrays(copy, "copy"));
 }
 
 // Sorting by relevance, then time, with the times in memory (DocTimes, one
