@@ -40,6 +40,8 @@ bool GetVarint(std::string_view* s, uint64_t* v) {
   for (int shift = 0; shift < 64 && !s->empty(); shift += 7) {
     const auto b = static_cast<unsigned char>(s->front());
     s->remove_prefix(1);
+    // The tenth byte holds the top bit only.
+    if (shift == 63 && b > 1) return false;
     *v |= static_cast<uint64_t>(b & 0x7f) << shift;
     if (b < 0x80) return true;
   }
@@ -48,11 +50,13 @@ bool GetVarint(std::string_view* s, uint64_t* v) {
 
 }  // namespace
 
-// "C", last_before, docs_before, length_before, the count, then each
-// docid less the one before it, as varints. (A leading byte: Xapian deletes
-// a key set to "".)
+// "C", the uuid's length and bytes, then as varints last_before,
+// docs_before, length_before, the count, and each docid less the one
+// before it.
 std::string EncodeChanged(const ChangedDocs& c) {
   std::string out = "C";
+  PutVarint(c.uuid.size(), &out);
+  out += c.uuid;
   PutVarint(c.last_before, &out);
   PutVarint(c.docs_before, &out);
   PutVarint(c.length_before, &out);
@@ -68,6 +72,10 @@ std::string EncodeChanged(const ChangedDocs& c) {
 bool DecodeChanged(std::string_view s, ChangedDocs* c) {
   if (s.empty() || s.front() != 'C') return false;
   s.remove_prefix(1);
+  uint64_t uuid_size = 0;
+  if (!GetVarint(&s, &uuid_size) || uuid_size > s.size()) return false;
+  c->uuid.assign(s.substr(0, uuid_size));
+  s.remove_prefix(uuid_size);
   uint64_t last = 0, docs = 0, n = 0;
   if (!GetVarint(&s, &last) || last > UINT32_MAX || !GetVarint(&s, &docs) ||
       docs > last || !GetVarint(&s, &c->length_before) || !GetVarint(&s, &n) ||
@@ -81,7 +89,7 @@ bool DecodeChanged(std::string_view s, ChangedDocs* c) {
   uint64_t prev = 0;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t delta = 0;
-    if (!GetVarint(&s, &delta) || delta == 0 || prev + delta > last) {
+    if (!GetVarint(&s, &delta) || delta == 0 || delta > last - prev) {
       return false;
     }
     prev += delta;

@@ -76,20 +76,30 @@ enum ValueSlot : unsigned {
 // Positions left between the title and the text, so no phrase spans both.
 constexpr unsigned kFieldGap = 100;
 
-// What one commit changed in an index part (metadata "changed.<R>").
+// What one commit changed in an index part (metadata "changed.<R>"), for
+// a reader that holds arrays by docid of the revision before it.
 struct ChangedDocs {
-  // The part before the commit: its last docid, its document count and
-  // their total length (what tells a reader its array is of that part).
+  // The part (its uuid: a compacted part is a new database, whose copied
+  // metadata must not describe it) and what it was before the commit: its
+  // last docid, its document count and their total length (what tells a
+  // reader its array is of that revision).
+  std::string uuid;
   uint32_t last_before = 0;
   uint32_t docs_before = 0;
   uint64_t length_before = 0;
   std::vector<uint32_t> docs;  // docids up to last_before it replaced or
                                // deleted, ascending, each once
 };
+// Records kept: a reader more revisions behind (a server idle through a
+// minute of `follow`'s commits) reads the part whole, which it would have
+// done anyway, and the part keeps no more than a few kB of them.
 constexpr uint64_t kChangedKept = 64;
+// "changed.<revision>".
 std::string ChangedKey(uint64_t revision);
+// The record's bytes (never empty: Xapian deletes a key set to "").
 std::string EncodeChanged(const ChangedDocs& c);
-// False when `s` is not what EncodeChanged writes.
+// False when `s` is not what EncodeChanged writes (docids not ascending,
+// or past last_before, included).
 bool DecodeChanged(std::string_view s, ChangedDocs* c);
 
 // One searchable field: its query-language names and its Xapian prefix.

@@ -226,13 +226,17 @@ struct IndexWriter::Part {
       // A part without runs (a live writer's) records the documents the
       // commit replaces or deletes (schema::ChangedDocs), so that readers
       // holding arrays of its last revision patch them.
+      // The batch is one transaction there, so that no automatic flush
+      // (every 10,000 changes) makes a revision without a record.
       const bool record = segs.size() == 1;
       schema::ChangedDocs changed;
       if (record) {
-        const Xapian::WritableDatabase& base = *segs.front().db;
+        Xapian::WritableDatabase& base = *segs.front().db;
+        changed.uuid = base.get_uuid();
         changed.last_before = base.get_lastdocid();
         changed.docs_before = base.get_doccount();
         changed.length_before = base.get_total_length();
+        base.begin_transaction();
       }
       for (const DocPlan* p : plans) {
         const Xapian::docid local = (p->num - 1) / nparts + 1;
@@ -296,10 +300,17 @@ struct IndexWriter::Part {
           newest.set_metadata(schema::ChangedKey(next - schema::kChangedKept),
                               "");
         }
+        newest.commit_transaction();
+      } else {
+        newest.commit();
       }
-      newest.commit();
       seq = new_seq;
     } catch (const Xapian::Error& e) {
+      // A failed batch leaves nothing behind (a transaction is cancelled).
+      try {
+        if (segs.size() == 1) segs.front().db->cancel_transaction();
+      } catch (const Xapian::Error&) {
+      }
       return XapianStatus(e, "update index part");
     }
     return Status::OK();

@@ -126,7 +126,7 @@ bool ChangedSince(const Xapian::Database& part, const PartKey& from,
   schema::ChangedDocs c;
   for (Xapian::rev r = from.revision + 1; r <= to; ++r) {
     if (!schema::DecodeChanged(part.get_metadata(schema::ChangedKey(r)), &c) ||
-        c.last_before < last) {
+        c.uuid != from.uuid || c.last_before < last) {
       return false;
     }
     if (r == from.revision + 1 &&
@@ -137,6 +137,9 @@ bool ChangedSince(const Xapian::Database& part, const PartKey& from,
     for (uint32_t d : c.docs) {
       if (d <= last) docs->push_back(d);
     }
+    // Past an eighth of the part, a document at a time costs more than
+    // reading it whole.
+    if (docs->size() > last / 8 + 64) return false;
   }
   std::sort(docs->begin(), docs->end());
   docs->erase(std::unique(docs->begin(), docs->end()), docs->end());
@@ -152,7 +155,8 @@ struct Entry {
   std::shared_ptr<const std::vector<uint32_t>> array;  // by docid
 };
 
-// Whether a part's array is whole: lengths sum to the part's total.
+// Whether a part's array is whole: lengths sum to the part's total, as
+// many times as the part has.
 using PartCheck = bool (*)(const Xapian::Database& part,
                            const std::vector<uint32_t>& v);
 
@@ -161,6 +165,14 @@ bool LengthsSumUp(const Xapian::Database& part,
   uint64_t sum = 0;
   for (uint32_t len : v) sum += len;
   return sum == part.get_total_length();
+}
+
+// Whether as many documents have a time as the part's value stream holds.
+bool TimesCountUp(const Xapian::Database& part,
+                  const std::vector<uint32_t>& v) {
+  const auto n = static_cast<Xapian::doccount>(std::count_if(
+      v.begin(), v.end(), [](uint32_t t) { return t != DocTimes::kNone; }));
+  return n == part.get_value_freq(DocTimes::kSlot);
 }
 
 // Each part's array that `load_` makes (DocLengths, DocTimes), by PartKey.
@@ -284,7 +296,7 @@ Cache& TheCache() {
 }
 
 Cache& TheTimeCache() {
-  static Cache* cache = new Cache(LoadTimes, nullptr);  // never destroyed
+  static Cache* cache = new Cache(LoadTimes, TimesCountUp);  // never destroyed
   return *cache;
 }
 
@@ -1491,27 +1503,60 @@ void ListTerms::SetIdle(std::chrono::milliseconds idle) {
   TheDenseCache().set_idle(idle);
 }
 
+uint64_t UsableMemory() {
+  uint64_t usable = 0;
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) {
+    usable = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+  }
+  auto lower = [&usable](const std::string& file) {
+    std::ifstream in(file);
+    uint64_t limit = 0;  // "max" (v2) reads as none
+    if (in >> limit && limit > 0 && (usable == 0 || limit < usable)) {
+      usable = limit;
+    }
+  };
+  // "ID:CONTROLLERS:PATH" lines: v2's is "0::PATH", v1's memory controller
+  // one of a comma-separated list.
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line)) {
+    const size_t a = line.find(':');
+    const size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",";
+    std::string root, file;
+    if (controllers == ",,") {
+      root = "/sys/fs/cgroup";
+      file = "memory.max";
+    } else if (controllers.find(",memory,") != std::string::npos) {
+      root = "/sys/fs/cgroup/memory";
+      file = "memory.limit_in_bytes";
+    } else {
+      continue;
+    }
+    // The process's cgroup and each one above it (a missing directory, as
+    // where only a namespace's own root is mounted, sets nothing).
+    for (std::string path = line.substr(b + 1);;) {
+      lower(root + path + "/" + file);
+      const size_t slash = path.rfind('/');
+      if (slash == std::string::npos || path.empty() || path == "/") break;
+      path.resize(slash);
+    }
+  }
+  return usable;
+}
+
 size_t DefaultPostingsMemory() {
   static const size_t bytes = [] {
-    // What this process may use: the machine's memory, or its cgroup's
-    // limit (v2, then v1) when lower; "max" or a missing file sets none.
-    uint64_t usable = 0;
-    const long pages = sysconf(_SC_PHYS_PAGES);
-    const long page = sysconf(_SC_PAGE_SIZE);
-    if (pages > 0 && page > 0) {
-      usable = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
-    }
-    for (const char* path : {"/sys/fs/cgroup/memory.max",
-                             "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-      std::ifstream in(path);
-      uint64_t limit = 0;
-      if (in >> limit && limit > 0 && (usable == 0 || limit < usable)) {
-        usable = limit;
-      }
-    }
+    const uint64_t usable = UsableMemory();
     constexpr uint64_t kLeast = uint64_t{512} << 20;
     constexpr uint64_t kMost = uint64_t{8} << 30;
-    return static_cast<size_t>(std::clamp(usable / 8, kLeast, kMost));
+    if (usable == 0) return static_cast<size_t>(kLeast);
+    // (At least 512 MB, but not a quarter of a small machine or container.)
+    return static_cast<size_t>(
+        std::clamp(usable / 8, std::min(kLeast, usable / 4), kMost));
   }();
   return bytes;
 }

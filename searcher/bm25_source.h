@@ -73,11 +73,16 @@ class BlockMaxima {
   static uint64_t SpansSkipped();
 };
 
+// The memory this process may use: the machine's, or the lowest limit of
+// its cgroup and those above it (v2 memory.max, v1 memory.limit_in_bytes)
+// when lower; 0 when unknown.
+uint64_t UsableMemory();
+
 // The room for postings held in memory, half for DenseTerms and half for
-// ListTerms, unless set (serve --postings-memory): an eighth of the memory
-// this process may use (the machine's, or its cgroup's limit when lower),
-// at least 512 MB and at most 8 GB. It is taken only as queries ask for
-// words, and gives way to the Xapian lists past it.
+// ListTerms, unless set (serve --postings-memory): an eighth of
+// UsableMemory(), at least 512 MB (or a quarter, when less) and at most
+// 8 GB. It is taken only as queries ask for words, and gives way to the
+// Xapian lists past it.
 size_t DefaultPostingsMemory();
 
 // Dense terms: a Bm25Source of a term in at least MinPostings() documents
@@ -169,7 +174,9 @@ class DocLengths {
 // results, where Xapian decodes the slot's value stream from the start of
 // its chunk each time. Loaded and kept as DocLengths are; none (nullptr)
 // for a part with a time that is not a whole number of seconds in
-// [0, kNone). Thread-safe.
+// [0, kNone). The values are taken to be sortable_serialise's own (as the
+// indexer writes them): another encoding of the same number would sort
+// otherwise in Xapian than its key from here. Thread-safe.
 class DocTimes {
  public:
   static constexpr Xapian::valueno kSlot = 0;

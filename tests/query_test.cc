@@ -205,6 +205,7 @@ const ErrorCase kErrorCases[] = {
 // refused (the reader then reads the part whole).
 TEST(SchemaTest, ChangedDocsRoundTripAndRefuseOthers) {
   schema::ChangedDocs c;
+  c.uuid = "5b1e8f62-3c4d-4a9e-9f1a-2d7c8e6b0a13";
   c.last_before = 300000;
   c.docs_before = 299000;
   c.length_before = 123456789012;
@@ -212,6 +213,7 @@ TEST(SchemaTest, ChangedDocsRoundTripAndRefuseOthers) {
   const std::string enc = schema::EncodeChanged(c);
   schema::ChangedDocs d;
   ASSERT_TRUE(schema::DecodeChanged(enc, &d));
+  EXPECT_EQ(d.uuid, c.uuid);
   EXPECT_EQ(d.last_before, c.last_before);
   EXPECT_EQ(d.docs_before, c.docs_before);
   EXPECT_EQ(d.length_before, c.length_before);
@@ -235,6 +237,15 @@ TEST(SchemaTest, ChangedDocsRoundTripAndRefuseOthers) {
   schema::ChangedDocs more = c;
   more.docs_before = 300001;  // more documents than docids
   EXPECT_FALSE(schema::DecodeChanged(schema::EncodeChanged(more), &d));
+  // A varint past 64 bits (the uuid's length, which read as 64 bits would
+  // be 0, and the rest a good record).
+  schema::ChangedDocs no_uuid = c;
+  no_uuid.uuid.clear();
+  std::string wide = schema::EncodeChanged(no_uuid);
+  ASSERT_EQ(wide[1], '\0');
+  ASSERT_TRUE(schema::DecodeChanged(wide, &d));
+  wide.replace(1, 1, std::string(9, '\x80') + "\x02");
+  EXPECT_FALSE(schema::DecodeChanged(wide, &d));
   schema::ChangedDocs twice = c;
   twice.docs.insert(twice.docs.begin() + 1, 1);  // not ascending
   EXPECT_FALSE(schema::DecodeChanged(schema::EncodeChanged(twice), &d));

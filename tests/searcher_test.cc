@@ -2051,11 +2051,22 @@ TEST(DocLengthsTest, LiveCommitsPatchTheArrays) {
     w.set_metadata("other", "writer");
     w.commit();
   }
+  const uint64_t time_loads = DocTimes::Loads();
   add(20, 25, 4, false);
   Xapian::Database part(db + "/xapian/p0");
   ASSERT_NO_FATAL_FAILURE(expect_arrays(part, "whole"));
   EXPECT_EQ(DocLengths::Loads(), loads + 1);
+  EXPECT_EQ(DocTimes::Loads(), time_loads + 1);
   EXPECT_EQ(DocLengths::Patches(), patches + 2);
+  // More commits than the records kept: read whole.
+  for (int i = 0; i < static_cast<int>(schema::kChangedKept) + 1; ++i) {
+    add(451 + 2 * i, 452 + 2 * i, 1, false);
+  }
+  Xapian::Database later(db + "/xapian/p0");
+  ASSERT_GT(later.get_revision(), part.get_revision() + schema::kChangedKept);
+  ASSERT_NO_FATAL_FAILURE(expect_arrays(later, "later"));
+  EXPECT_EQ(DocLengths::Loads(), loads + 2);
+  EXPECT_EQ(DocTimes::Loads(), time_loads + 2);
   // Two copies of the database (one uuid a part) changed apart, to the
   // same revision: one's arrays are no base for the other's next one.
   std::filesystem::copy(db, tmp.Sub("copy"),
@@ -2068,7 +2079,11 @@ TEST(DocLengthsTest, LiveCommitsPatchTheArrays) {
   Xapian::Database copy(tmp.Sub("copy") + "/xapian/p1");
   ASSERT_EQ(copy.get_uuid(), mine.get_uuid());
   ASSERT_EQ(copy.get_revision(), mine.get_revision() + 1);
+  const uint64_t copy_loads = DocLengths::Loads();
+  const uint64_t copy_time_loads = DocTimes::Loads();
   ASSERT_NO_FATAL_FAILURE(expect_arrays(copy, "copy"));
+  EXPECT_EQ(DocLengths::Loads(), copy_loads + 1);
+  EXPECT_EQ(DocTimes::Loads(), copy_time_loads + 1);
 }
 
 // Sorting by relevance, then time, with the times in memory (DocTimes, one
@@ -2271,32 +2286,31 @@ void OpenSpamIndex(const TempDir& tmp, const std::string& name,
   OpenCachedAndPlain(tmp.Sub(name), cached, plain);
 }
 
+// The default room for postings in memory is an eighth of what the
+// process may use (the machine's memory, or a lower cgroup limit), within
+// 512 MB (or a quarter, when less) and 8 GB.
+TEST(DenseTermsTest, DefaultRoomIsAnEighthOfMemory) {
+  const uint64_t machine = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                           static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  const uint64_t usable = UsableMemory();
+  ASSERT_GT(usable, 0u);
+  EXPECT_LE(usable, machine);
+  const uint64_t least = std::min(uint64_t{512} << 20, usable / 4);
+  const uint64_t most = uint64_t{8} << 30;
+  const uint64_t room = DefaultPostingsMemory();
+  EXPECT_GE(room, least);
+  EXPECT_LE(room, most);
+  EXPECT_EQ(room, std::clamp(usable / 8, least, most));
+  // This machine's cgroup (if any) sets no lower limit: an eighth of it.
+  if (usable == machine && machine / 8 >= least && machine / 8 <= most) {
+    EXPECT_EQ(room, machine / 8);
+  }
+}
+
 // Dense terms (a term's postings from a byte a document) rank as Xapian's
 // lists do: words in every message and in few, wdfs of 254, 255 and more
 // (255 on: held apart), in an index of two parts; and with room for only a
 // few arrays, the rest read from Xapian's lists.
-// The default room for postings in memory is an eighth of the machine's
-// memory (or its cgroup's limit, at most the machine's), within 512 MB to 8 GB.
-TEST(DenseTermsTest, DefaultRoomIsAnEighthOfMemory) {
-  const uint64_t machine = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
-                           static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
-  const uint64_t least = uint64_t{512} << 20, most = uint64_t{8} << 30;
-  const uint64_t room = DefaultPostingsMemory();
-  EXPECT_GE(room, least);
-  EXPECT_LE(room, most);
-  EXPECT_LE(room, std::max(least, machine / 8));
-  // Without a lower cgroup limit it is the machine's eighth.
-  if (machine / 8 >= least && machine / 8 <= most) {
-    std::ifstream v2("/sys/fs/cgroup/memory.max");
-    std::ifstream v1("/sys/fs/cgroup/memory/memory.limit_in_bytes");
-    uint64_t limit = 0;
-    if (!(v2 >> limit) && !(v1 >> limit)) limit = 0;
-    if (limit == 0 || limit >= machine) {
-      EXPECT_EQ(room, machine / 8);
-    }
-  }
-}
-
 TEST(DenseTermsTest, RankAsXapianLists) {
   TempDir tmp;
   std::unique_ptr<Searcher> cached, plain;
