@@ -1554,7 +1554,7 @@ size_t DefaultPostingsMemory() {
     constexpr uint64_t kLeast = uint64_t{512} << 20;
     constexpr uint64_t kMost = uint64_t{8} << 30;
     if (usable == 0) return static_cast<size_t>(kLeast);
-    // (At least 512 MB, but not a quarter of a small machine or container.)
+    // (At least 512 MB, or a quarter of a machine or container under 2 GB.)
     return static_cast<size_t>(
         std::clamp(usable / 8, std::min(kLeast, usable / 4), kMost));
   }();
