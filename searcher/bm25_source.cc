@@ -223,25 +223,24 @@ class Cache {
               arrays_freed.fetch_add(1, std::memory_order_relaxed);
             });
       };
+      // `v` filled from `first` on and at `again`, if it checks out.
+      auto fill = [&](std::shared_ptr<std::vector<uint32_t>> v,
+                      Xapian::docid first,
+                      const std::vector<Xapian::docid>& again) {
+        if (load_(part, first, key.last, again, v.get()) && check_(part, *v)) {
+          array = std::move(v);
+        }
+      };
       std::vector<Xapian::docid> again;
       if (base && ChangedSince(part, base_key, key.revision, &again)) {
         std::shared_ptr<std::vector<uint32_t>> v = make();
         v->reserve(key.last + 1);
         *v = *base;
-        if (load_(part, base_key.last + 1, key.last, again, v.get()) &&
-            (!check_ || check_(part, *v))) {
-          array = std::move(v);
-          patched = true;
-        }
+        fill(std::move(v), base_key.last + 1, again);
+        patched = array != nullptr;
       }
       base.reset();
-      if (!array) {
-        std::shared_ptr<std::vector<uint32_t>> v = make();
-        if (load_(part, 1, key.last, {}, v.get()) &&
-            (!check_ || check_(part, *v))) {
-          array = std::move(v);
-        }
-      }
+      if (!array) fill(make(), 1, {});
     } catch (const Xapian::Error&) {
       array.reset();
     }
@@ -281,7 +280,7 @@ class Cache {
   // compacted part is a new database (a new uuid), so old ones age out.
   static constexpr size_t kMaxEntries = 128;
   const PartLoader load_;
-  const PartCheck check_;  // optional
+  const PartCheck check_;
   std::mutex mu_;
   std::list<Entry> entries_;  // most recently used first
   std::unordered_set<std::string> loading_;  // uuids

@@ -74,7 +74,7 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
                    "MB for the postings of frequent words held in memory "
                    "(half for dense words, half for listed ones; past it, "
                    "words read the index; default: an eighth of memory, "
-                   "512 to 8192)")
+                   "at least 512 (or a quarter), at most 8192)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve->callback([rc, opts, postings_mb] {
