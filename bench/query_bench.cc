@@ -229,6 +229,8 @@ int main(int argc, char** argv) {
       "\"block_tables\": " + std::to_string(threadsearch::BlockMaxima::Made()) +
       ", \"blocks_skipped\": " +
       std::to_string(threadsearch::BlockMaxima::Skipped()) +
+      ", \"docs_skipped\": " +
+      std::to_string(threadsearch::BlockMaxima::DocsSkipped()) +
       ", \"dense_terms\": " + std::to_string(threadsearch::DenseTerms::Made()) +
       ", \"dense_refused\": " +
       std::to_string(threadsearch::DenseTerms::Refused()) +

@@ -449,6 +449,7 @@ class PartCache {
 std::atomic<Xapian::doccount> min_block_postings{2048};
 std::atomic<uint64_t> blocks_skipped{0};
 std::atomic<uint64_t> spans_skipped{0};
+std::atomic<uint64_t> docs_skipped{0};
 std::atomic<uint64_t> time_keys{0};
 
 PartCache<Blocks>& TheBlockCache() {
@@ -616,10 +617,16 @@ bool IsDense(Xapian::doccount tf,
 // each posting it passes through several calls (on 3M synthetic HN items,
 // about 200 instructions a skip_to).
 struct ListPostings {
-  // What a posting costs (docid and byte), counted before a list is made.
-  static constexpr size_t kPostingBytes = sizeof(Xapian::docid) + 1;
+  // What a posting costs (docid and two bytes), counted before a list is
+  // made.
+  static constexpr size_t kPostingBytes = sizeof(Xapian::docid) + 2;
   std::vector<Xapian::docid> docs;
   std::vector<uint8_t> wdf;
+  // Each posting's document length, or kLongest for one at least as long:
+  // what the weight's bound reads where the length itself would cost a
+  // cache miss (the lengths of a large part's documents lie far apart).
+  static constexpr uint32_t kLongest = 255;
+  std::vector<uint8_t> len;
   WdfBytes wdfs;
 
   // The first index from `i` on whose docid is `did` or more, or
@@ -672,8 +679,21 @@ std::shared_ptr<const ListPostings> ListOf(
           for (Xapian::PostingIterator it = part.postlist_begin(term);
                it != part.postlist_end(term); ++it) {
             const Xapian::docid did = *it;
+            if (did >= lengths->size()) return nullptr;
             l->docs.push_back(did);
             l->wdf.push_back(l->wdfs.Add(did, it.get_wdf()));
+          }
+          // The lengths in a pass of their own, fetched ahead: a list's
+          // documents lie far apart in the lengths (a cache miss each).
+          constexpr size_t kAhead = 16;
+          const std::vector<uint32_t>& lens = *lengths;
+          l->len.resize(l->docs.size());
+          for (size_t i = 0; i < l->docs.size(); ++i) {
+            if (i + kAhead < l->docs.size()) {
+              __builtin_prefetch(&lens[l->docs[i + kAhead]]);
+            }
+            l->len[i] = static_cast<uint8_t>(
+                std::min(lens[l->docs[i]], ListPostings::kLongest));
           }
         } catch (const Xapian::Error&) {
           return nullptr;
@@ -683,7 +703,7 @@ std::shared_ptr<const ListPostings> ListOf(
       },
       [](const ListPostings& l) {
         return l.docs.capacity() * sizeof(Xapian::docid) + l.wdf.capacity() +
-               l.wdfs.bytes();
+               l.len.capacity() + l.wdfs.bytes();
       },
       size_t{tf} * ListPostings::kPostingBytes);
 }
@@ -734,6 +754,9 @@ struct Postings {
            : list ? list->WdfAt(pos)
                   : it.get_wdf();
   }
+  // At most the current document's length, without reading it: from a
+  // list, its length (up to ListPostings::kLongest); else 0.
+  uint32_t LengthFloor() const { return list ? list->len[pos] : 0; }
   void Next() {
     if (dense) {
       pos = dense->From(static_cast<Xapian::docid>(pos + 1));
@@ -858,6 +881,7 @@ class Bm25Source final : public Xapian::PostingSource {
     if (seen_ && seen_->current_times == times_.get()) {
       seen_->current_times = nullptr;
     }
+    if (docs_skipped_) docs_skipped.fetch_add(docs_skipped_);
   }
 
   Xapian::doccount get_termfreq_min() const override { return part_freq_; }
@@ -907,6 +931,7 @@ class Bm25Source final : public Xapian::PostingSource {
     // occurrence in the shortest document (Xapian prunes with it).
     const double normlen = std::max(
         part.get_doclength_lower_bound() * len_factor_, p_.min_normlen);
+    shortest_normlen_ = normlen;
     double max = MaxWeight(main_freqs, main_, normlen);
     if (has_exact_) {
       max += exact_scale_ * MaxWeight(exact_freqs, exact_, normlen);
@@ -929,12 +954,14 @@ class Bm25Source final : public Xapian::PostingSource {
       started_ = true;
     }
     SkipBlocks(min_wt);
+    SkipDocs(min_wt);
   }
   void skip_to(Xapian::docid did, double min_wt) override {
     if (seen_) seen_->current_times = times_.get();
     started_ = true;
     main_walk_.list.SkipTo(did);
     SkipBlocks(min_wt);
+    SkipDocs(min_wt);
   }
   bool at_end() const override { return main_walk_.list.AtEnd(); }
   Xapian::docid get_docid() const override { return main_walk_.list.Doc(); }
@@ -943,6 +970,27 @@ class Bm25Source final : public Xapian::PostingSource {
     return WeightAt(main_walk_.list.Doc(), main_walk_.list.Wdf(), &exact_walk_,
                     &title_walk_, seen_.get());
   }
+
+  // At least the current posting's weight, without reading its document's
+  // length: its weight in a document as short as its list in memory says
+  // it is at least, or as the part's shortest. Of a word in an AND, a
+  // document the other words lack is never asked.
+  double BoundHere() const { return BoundWith(LengthFloor()); }
+  // BoundHere for a document at least `len` long.
+  double BoundWith(uint32_t len) const {
+    const double normlen =
+        std::max(static_cast<double>(len) * len_factor_, shortest_normlen_);
+    return WeightWith(main_walk_.list.Doc(), main_walk_.list.Wdf(), normlen,
+                      &exact_walk_, &title_walk_, nullptr) *
+           (1 + 1e-9);
+  }
+  // At most the current document's length (from a list held in memory,
+  // which holds it), or 0.
+  uint32_t LengthFloor() const { return main_walk_.list.LengthFloor(); }
+  // The words of a Bm25AndSource: it weighs the bounds of all of them
+  // together, which asks more of each than a bound alone (SkipDocs).
+  void SetInAnd() { in_and_ = true; }
+  void CountDocsSkipped() { ++docs_skipped_; }
 
   Bm25Source* clone() const override {
     return new Bm25Source(main_, exact_, exact_scale_, title_, title_scale_,
@@ -998,7 +1046,15 @@ class Bm25Source final : public Xapian::PostingSource {
     const double len = lengths_ && did < lengths_->size()
                            ? (*lengths_)[did]
                            : part_.get_doclength(did);
-    const double normlen = std::max(len * len_factor_, p_.min_normlen);
+    return WeightWith(did, wdf, std::max(len * len_factor_, p_.min_normlen),
+                      exact, title, seen);
+  }
+  // WeightAt of a document whose normalised length is `normlen`: a
+  // smaller one gives at least the weight (the weights fall as it grows).
+  [[gnu::always_inline]] double WeightWith(Xapian::docid did,
+                                           Xapian::termcount wdf,
+                                           double normlen, Walk* exact,
+                                           Walk* title, MatchSeen* seen) const {
     double w = Weight(main_, wdf, normlen);
     if (has_exact_) {
       if (const Xapian::termcount e = exact->WdfAt(did)) {
@@ -1112,6 +1168,19 @@ class Bm25Source final : public Xapian::PostingSource {
       set_maxweight(blocks_->rest[block_]);
     }
   }
+  // Past the postings, from the current one on, whose weight is below
+  // `min_wt` even in a document as short as the list says (BoundHere):
+  // once the results ask more than one occurrence in a document of about
+  // the average length gives, most of a common word's postings, and they
+  // cost no length read (of a large part, a cache miss each).
+  void SkipDocs(double min_wt) {
+    if (!p_.unscaled || in_and_ || min_wt <= 0) return;
+    while (!at_end() && BoundHere() < min_wt) {
+      ++docs_skipped_;
+      main_walk_.list.Next();
+      SkipBlocks(min_wt);
+    }
+  }
 
   const TermStats main_, exact_, title_;
   const double exact_scale_, title_scale_;
@@ -1126,6 +1195,9 @@ class Bm25Source final : public Xapian::PostingSource {
   size_t block_ = 0;  // the block of the current posting, or one before
   bool has_exact_ = false, has_title_ = false;
   bool started_ = false;
+  bool in_and_ = false;
+  double shortest_normlen_ = 0;  // of the part's shortest document
+  uint64_t docs_skipped_ = 0;    // added to docs_skipped when done
   Xapian::doccount part_freq_ = 0;
 };
 
@@ -1136,8 +1208,11 @@ class Bm25Source final : public Xapian::PostingSource {
 // maxima together cannot reach the match's minimum.
 class Bm25AndSource final : public Xapian::PostingSource {
  public:
-  explicit Bm25AndSource(std::vector<std::unique_ptr<Bm25Source>> words)
-      : words_(std::move(words)) {}
+  explicit Bm25AndSource(std::vector<std::unique_ptr<Bm25Source>> words,
+                         bool unscaled)
+      : words_(std::move(words)), unscaled_(unscaled) {
+    for (const auto& w : words_) w->SetInAnd();
+  }
 
   Xapian::doccount get_termfreq_min() const override { return 0; }
   Xapian::doccount get_termfreq_est() const override { return est_; }
@@ -1194,7 +1269,7 @@ class Bm25AndSource final : public Xapian::PostingSource {
   PostingSource* clone() const override {
     std::vector<std::unique_ptr<Bm25Source>> words;
     for (const auto& w : words_) words.emplace_back(w->clone());
-    return new Bm25AndSource(std::move(words));
+    return new Bm25AndSource(std::move(words), unscaled_);
   }
   std::string get_description() const override {
     std::string d = "Bm25AndSource(";
@@ -1262,6 +1337,19 @@ class Bm25AndSource final : public Xapian::PostingSource {
           spans_skipped.fetch_add(1, std::memory_order_relaxed);
         }
       }
+      if (next == did && unscaled_ && min_wt > 0) {
+        // The document's words in a document as short as their lists say
+        // it is at least: no length read.
+        uint32_t len = 0;
+        for (const Bm25Source* w : order_)
+          len = std::max(len, w->LengthFloor());
+        double bound = 0;
+        for (const Bm25Source* w : order_) bound += w->BoundWith(len);
+        if (bound < min_wt) {
+          order_[0]->CountDocsSkipped();
+          next = did + 1;
+        }
+      }
       if (next == did) break;
       driver.skip_to(next, MinOf(0, min_wt));
     }
@@ -1273,6 +1361,7 @@ class Bm25AndSource final : public Xapian::PostingSource {
   std::vector<Bm25Source*> order_;  // words_, rarest first in the part
   Xapian::doccount est_ = 0, max_freq_ = 0;
   bool bounded_ = false;  // some word has block maxima
+  const bool unscaled_;   // Bm25Params::unscaled: may skip documents
   bool done_ = true, started_ = false;
 };
 
@@ -1453,6 +1542,8 @@ uint64_t BlockMaxima::Skipped() { return blocks_skipped.load(); }
 
 uint64_t BlockMaxima::SpansSkipped() { return spans_skipped.load(); }
 
+uint64_t BlockMaxima::DocsSkipped() { return docs_skipped.load(); }
+
 Xapian::doccount BlockMaxima::MinPostings() {
   return min_block_postings.load(std::memory_order_relaxed);
 }
@@ -1614,7 +1705,8 @@ Xapian::Query Bm25WordsQuery(const Xapian::Database& db,
   if (sources.size() == 1) {
     each.emplace_back(sources[0].release()->release());
   } else if (sources.size() > 1) {
-    each.emplace_back((new Bm25AndSource(std::move(sources)))->release());
+    each.emplace_back(
+        (new Bm25AndSource(std::move(sources), p.unscaled))->release());
   }
   if (each.size() == 1) return each[0];
   return Xapian::Query(Xapian::Query::OP_AND, each.begin(), each.end());

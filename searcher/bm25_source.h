@@ -71,6 +71,10 @@ class BlockMaxima {
   // Spans of documents an AND of words (Bm25WordsQuery) skipped so far
   // because its words' block maxima together fell short (for tests).
   static uint64_t SpansSkipped();
+  // Documents skipped so far because their postings weigh too little even
+  // in the shortest document (no length read), by a source or an AND of
+  // words (for tests and benchmarks).
+  static uint64_t DocsSkipped();
 };
 
 // The memory this process may use: the machine's, or the lowest limit of
@@ -120,7 +124,8 @@ class DenseTerms {
 // Listed terms: a Bm25Source (or AllTermsQuery) of a term in at least
 // MinPostings() documents of a part (and in one at least) that is not dense
 // there (or whose dense array found no room) reads its postings there from
-// two arrays in memory, its docids and their wdfs (5 bytes a posting; made
+// three arrays in memory, its docids, their wdfs and their documents'
+// lengths up to 255 (6 bytes a posting; made
 // on the first query that uses it, in one pass over the list; kept while
 // the part's DocLengths are, so an older revision's lists keep their room
 // until it is dropped; about half of DefaultPostingsMemory() in all unless

@@ -1935,6 +1935,7 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   // Blocks for every term, so that the sources skip blocks in this small
   // index (in a large one, only terms in 2048 documents of a part).
   const uint64_t skipped = BlockMaxima::Skipped();
+  const uint64_t docs_skipped = BlockMaxima::DocsSkipped();
   BlockMaxima::SetMinPostings(1);
   // Once with every term's postings from Xapian's lists, once with those
   // of the terms in one document of 8 from memory (DenseTerms) and the
@@ -1963,6 +1964,9 @@ TEST_F(SearcherTest, CachedLengthsRankAsXapianBm25) {
   EXPECT_GT(DenseTerms::Made(), made + 20);
   EXPECT_GT(ListTerms::Made(), lists + 100);
   EXPECT_GT(BlockMaxima::Skipped(), skipped);
+  // Documents too light even as short as their lists say were skipped
+  // (without a length read), and the results are the same.
+  EXPECT_GT(BlockMaxima::DocsSkipped(), docs_skipped);
   EXPECT_GT(ranked, queries.size() * 10);
   EXPECT_EQ(dense_ranked, ranked);
   EXPECT_EQ(both_ranked, ranked);
@@ -2454,6 +2458,7 @@ TEST_F(SearcherTest, WordsQueryWeighsAsXapianAnd) {
   };
   const uint64_t skipped = BlockMaxima::Skipped();
   const uint64_t spans = BlockMaxima::SpansSkipped();
+  const uint64_t docs_skipped = BlockMaxima::DocsSkipped();
   size_t compared = 0;
   // Block maxima for every term, or none; the postings from Xapian's
   // lists, from arrays (listed), or from bytes where dense and arrays else.
@@ -2492,6 +2497,7 @@ TEST_F(SearcherTest, WordsQueryWeighsAsXapianAnd) {
   EXPECT_GT(compared, sets.size() * 40);
   EXPECT_GT(BlockMaxima::Skipped(), skipped);
   EXPECT_GT(BlockMaxima::SpansSkipped(), spans);
+  EXPECT_GT(BlockMaxima::DocsSkipped(), docs_skipped);
   // A word no document has: nothing matches.
   std::vector<WordTerms> none = {word(0), word(1)};
   none[1].stem = "Zqqqnotaword";
