@@ -18,8 +18,9 @@
 //               [--list-min N]  (other terms in N documents of a part read
 //                                from arrays in memory; default 2048,
 //                                0: never)
-//               [--list-mb N]  (room for those arrays, MB; default half of
-//                               serve's --postings-memory default)
+//               [--list-mb N]  (room for those arrays, MB; default two
+//                               thirds of serve's --postings-memory
+//                               default)
 //               [--block-min N]  (block maxima for terms in N documents of
 //                                 a part; 0: none)
 //   {"queries": 500, "errors": 0, "hits": 4711, "p50_ms": …, "p95_ms": …,

@@ -565,9 +565,12 @@ struct DensePostings {
 
 std::atomic<uint64_t> dense_made{0};
 
+// DenseTerms' share of the room for postings in memory (SetPostingsMemory).
+size_t DenseShare(size_t bytes) { return bytes / 3; }
+
 PartCache<DensePostings>& TheDenseCache() {
   static auto* cache =  // never destroyed
-      new PartCache<DensePostings>(DefaultPostingsMemory() / 2,
+      new PartCache<DensePostings>(DenseShare(DefaultPostingsMemory()),
                                    /*evict=*/false);
   return *cache;
 }
@@ -655,8 +658,9 @@ std::atomic<Xapian::doccount> list_min_postings{2048};
 
 PartCache<ListPostings>& TheListCache() {
   static auto* cache =  // never destroyed
-      new PartCache<ListPostings>(DefaultPostingsMemory() / 2,
-                                  /*evict=*/false);
+      new PartCache<ListPostings>(
+          DefaultPostingsMemory() - DenseShare(DefaultPostingsMemory()),
+          /*evict=*/false);
   return *cache;
 }
 
@@ -1656,6 +1660,11 @@ uint64_t DenseTerms::Refused() { return TheDenseCache().refused(); }
 size_t DenseTerms::Bytes() { return TheDenseCache().bytes(); }
 
 void DenseTerms::SetMaxBytes(size_t n) { TheDenseCache().set_max_bytes(n); }
+
+void SetPostingsMemory(size_t bytes) {
+  DenseTerms::SetMaxBytes(DenseShare(bytes));
+  ListTerms::SetMaxBytes(bytes - DenseShare(bytes));
+}
 
 Xapian::Query AllTermsQuery(const std::vector<std::string>& terms) {
   std::vector<std::string> unique = terms;

@@ -82,18 +82,24 @@ class BlockMaxima {
 // when lower; 0 when unknown.
 uint64_t UsableMemory();
 
-// The room for postings held in memory, half for DenseTerms and half for
-// ListTerms, unless set (serve --postings-memory): an eighth of
-// UsableMemory(), at least 512 MB (or a quarter, when less) and at most
-// 8 GB. It is taken only as queries ask for words, and gives way to the
-// Xapian lists past it.
+// The room for postings held in memory, a third for DenseTerms and the
+// rest for ListTerms (SetPostingsMemory), unless set (serve
+// --postings-memory): an eighth of UsableMemory(), at least 512 MB (or a
+// quarter, when less) and at most 8 GB. It is taken only as queries ask
+// for words, and gives way to the Xapian lists past it.
 size_t DefaultPostingsMemory();
+
+// Gives DenseTerms a third of `bytes` and ListTerms the rest: a listed
+// posting costs 6 bytes, and the dense words are few (on 10M synthetic HN
+// items, the known-item set's wanted about 0.75 GB dense and 1.8 GB
+// listed, the topical set's 28 MB and 0.8 GB).
+void SetPostingsMemory(size_t bytes);
 
 // Dense terms: a Bm25Source of a term in at least MinPostings() documents
 // and at least one in kDensity of its part's docids reads the term's
 // postings there from an array of a byte a document (made on the first
 // query that uses it, in one pass over the list; kept while the part's
-// DocLengths are; at most half of DefaultPostingsMemory() in all unless
+// DocLengths are; at most a third of DefaultPostingsMemory() in all unless
 // set, the terms first asked for
 // keep theirs, unless no query asked for them for a minute and a new one
 // wants the room, and those past the limit read Xapian's lists) rather
@@ -111,7 +117,7 @@ class DenseTerms {
   // Arrays not made so far, for want of room (for tests and benchmarks).
   static uint64_t Refused();
   static size_t Bytes();              // what the arrays kept cost now
-  // Half of DefaultPostingsMemory() unless set (serve --postings-memory,
+  // A third of DefaultPostingsMemory() unless set (SetPostingsMemory,
   // tests).
   static void SetMaxBytes(size_t n);
   // Whether a term in `tf` of a database's `docs` documents is likely to
@@ -128,12 +134,11 @@ class DenseTerms {
 // lengths up to 255 (6 bytes a posting; made
 // on the first query that uses it, in one pass over the list; kept while
 // the part's DocLengths are, so an older revision's lists keep their room
-// until it is dropped; about half of DefaultPostingsMemory() in all unless
-// set, as counted before a list is
-// made: the terms first asked for keep theirs, unless no query asked for
-// them for a minute and a new one wants the room), rather than from Xapian's
-// list, which decodes each posting a step or a skip passes through several
-// calls. Thread-safe.
+// until it is dropped; about two thirds of DefaultPostingsMemory() in all
+// unless set, as counted before a list is made: the terms first asked for keep
+// theirs, unless no query asked for them for a minute and a new one wants the
+// room), rather than from Xapian's list, which decodes each posting a step or a
+// skip passes through several calls. Thread-safe.
 class ListTerms {
  public:
   // 2048 unless set (tests set it lower; UINT32_MAX: none).
@@ -142,7 +147,7 @@ class ListTerms {
   static uint64_t Made();     // lists made so far (for tests)
   static uint64_t Refused();  // lists not made for want of room so far
   static size_t Bytes();      // what the lists kept cost now
-  // Half of DefaultPostingsMemory() unless set (serve --postings-memory,
+  // Two thirds of DefaultPostingsMemory() unless set (SetPostingsMemory,
   // tests).
   static void SetMaxBytes(size_t n);
   // Whether a term in `tf` documents of a database of `parts` parts is

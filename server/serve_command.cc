@@ -70,17 +70,16 @@ void RegisterServeCommand(CLI::App& app, int* rc) {
   auto postings_mb =
       std::make_shared<int>(static_cast<int>(DefaultPostingsMemory() >> 20));
   serve
-      ->add_option("--postings-memory", *postings_mb,
-                   "MB for the postings of frequent words held in memory "
-                   "(half for dense words, half for listed ones; past it, "
-                   "words read the index; default: an eighth of memory, "
-                   "at least 512 (or a quarter), at most 8192)")
+      ->add_option(
+          "--postings-memory", *postings_mb,
+          "MB for the postings of frequent words held in memory "
+          "(a third for dense words, the rest for listed ones; past it, "
+          "words read the index; default: an eighth of memory, "
+          "at least 512 (or a quarter), at most 8192)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve->callback([rc, opts, postings_mb] {
-    const size_t half = (static_cast<size_t>(*postings_mb) << 20) / 2;
-    DenseTerms::SetMaxBytes(half);
-    ListTerms::SetMaxBytes(half);
+    SetPostingsMemory(static_cast<size_t>(*postings_mb) << 20);
     *rc = RunServe(*opts);
   });
 }

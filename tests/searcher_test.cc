@@ -2337,7 +2337,7 @@ TEST(DenseTermsTest, RankAsXapianLists) {
   ExpectSameResults(cached2.get(), plain2.get(),
                     {"spam ham", "ham egg spam", "spam egg", "menu spam"},
                     &ranked2);
-  DenseTerms::SetMaxBytes(DefaultPostingsMemory() / 2);
+  SetPostingsMemory(DefaultPostingsMemory());
   EXPECT_GT(ranked2, 40u);
   EXPECT_GT(DenseTerms::Made(), made_before);
   EXPECT_GT(DenseTerms::Refused(), refused);
@@ -2398,7 +2398,7 @@ TEST(ListTermsTest, RankAsXapianLists) {
   size_t ranked3 = 0;
   ExpectSameResults(cached3.get(), plain3.get(), queries, &ranked3);
   ListTerms::SetIdle(std::chrono::seconds(60));
-  ListTerms::SetMaxBytes(DefaultPostingsMemory() / 2);
+  SetPostingsMemory(DefaultPostingsMemory());
   DenseTerms::SetMinPostings(2048);
   ListTerms::SetMinPostings(2048);
   BlockMaxima::SetMinPostings(2048);
