@@ -613,12 +613,12 @@ bool IsDense(Xapian::doccount tf,
   return lengths && DenseTerms::Likely(tf, lengths->size());
 }
 
-// A term's postings in a part as two arrays, its docids in order and
-// their wdfs' bytes (WdfBytes): for a term in too few documents to be
-// dense (DenseTerms) but in many (ListTerms). A step is an index's
-// increment and a skip a galloping search, where Xapian's list decodes
-// each posting it passes through several calls (on 3M synthetic HN items,
-// about 200 instructions a skip_to).
+// A term's postings in a part as three arrays, its docids in order, their
+// wdfs' bytes (WdfBytes) and their documents' lengths up to kLongest: for a
+// term in too few documents to be dense (DenseTerms) but in many (ListTerms). A
+// step is an index's increment and a skip a galloping search, where Xapian's
+// list decodes each posting it passes through several calls (on 3M synthetic HN
+// items, about 200 instructions a skip_to).
 struct ListPostings {
   // What a posting costs (docid and two bytes), counted before a list is
   // made.
@@ -863,9 +863,12 @@ struct Walk {
 // documents that match the whole query, not every one the stem's postings
 // move through (as AND_MAYBE's right side does).
 //
-// With Bm25Params::unscaled, a source of a term in at least
+// With Bm25Params::unscaled, a source skips the postings whose weight is
+// below what the match asks of it even in a document as short as its list
+// says (BoundHere; alone, not as a word of a Bm25AndSource, which bounds
+// its words together), and a source of a term in at least
 // BlockMaxima::MinPostings() documents of a part skips the blocks of its
-// postings whose largest weight is below what the match asks of it.
+// postings whose largest weight is below it.
 class Bm25Source final : public Xapian::PostingSource {
  public:
   Bm25Source(TermStats main, TermStats exact, double exact_scale,
@@ -885,7 +888,9 @@ class Bm25Source final : public Xapian::PostingSource {
     if (seen_ && seen_->current_times == times_.get()) {
       seen_->current_times = nullptr;
     }
-    if (docs_skipped_) docs_skipped.fetch_add(docs_skipped_);
+    if (docs_skipped_) {
+      docs_skipped.fetch_add(docs_skipped_, std::memory_order_relaxed);
+    }
   }
 
   Xapian::doccount get_termfreq_min() const override { return part_freq_; }
@@ -1208,8 +1213,9 @@ class Bm25Source final : public Xapian::PostingSource {
 // The AND of words' Bm25Sources as one source (see Bm25WordsQuery): what
 // Xapian's AND of them matches and weighs, without the matcher's layers
 // between each step and the sources (an AND, a list around each source,
-// its check) and with one more skip: past the documents whose words' block
-// maxima together cannot reach the match's minimum.
+// its check) and with two more skips: past the documents whose words' block
+// maxima together cannot reach the match's minimum, and past each whose
+// words' bounds together (Bm25Source::BoundWith, no length read) cannot.
 class Bm25AndSource final : public Xapian::PostingSource {
  public:
   explicit Bm25AndSource(std::vector<std::unique_ptr<Bm25Source>> words,
@@ -1300,7 +1306,7 @@ class Bm25AndSource final : public Xapian::PostingSource {
     return min_wt - others;
   }
   // From the driver's document on, to the first that every word has and
-  // whose words' blocks together may reach `min_wt`.
+  // whose words' blocks, and then bounds, together may reach `min_wt`.
   void Settle(double min_wt) {
     Bm25Source& driver = *order_[0];
     for (;;) {

@@ -41,8 +41,9 @@ struct Bm25Params {
   // The query scales the term's weight by at most 1 (no OP_SCALE_WEIGHT
   // above it, or one by a factor in [0, 1]). Then the source may skip the
   // postings that cannot reach the weight the match asks for, using each
-  // block's largest weight (BlockMaxima); a factor above 1 would make
-  // that skip documents that could.
+  // block's largest weight (BlockMaxima) and each posting's weight in a
+  // document as short as it may be; a factor above 1 would make that skip
+  // documents that could.
   bool unscaled = false;
 };
 
@@ -132,7 +133,8 @@ class DenseTerms {
 // there (or whose dense array found no room) reads its postings there from
 // three arrays in memory, its docids, their wdfs and their documents'
 // lengths up to 255 (6 bytes a posting; made
-// on the first query that uses it, in one pass over the list; kept while
+// on the first query that uses it, in one pass over the list and one over
+// the part's lengths; kept while
 // the part's DocLengths are, so an older revision's lists keep their room
 // until it is dropped; about two thirds of DefaultPostingsMemory() in all
 // unless set, as counted before a list is made: the terms first asked for keep

@@ -1022,7 +1022,10 @@ Xapian::Query Word(const QueryNode& node, const std::string& prefix,
   }
   const std::string stem = ShouldStem(term) ? stemmer(term) : std::string();
   if (stem.empty()) return Term(prefix + term, weighted);
-  Xapian::Query exact = Term(prefix + term, weighted);
+  // (weighted_term's sources may skip what cannot reach the match's
+  // minimum, which holds only under a scale of at most 1.)
+  Xapian::Query exact =
+      Term(prefix + term, exact_weight <= 1 ? weighted : TermQuery());
   return Xapian::Query(
       Xapian::Query::OP_AND_MAYBE, Term("Z" + prefix + stem, weighted),
       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, exact, exact_weight));
