@@ -1024,6 +1024,12 @@ Status Searcher::Refresh() {
         continue;
       }
       im.termfreqs.clear();  // the handle may have moved
+      // Parts replaced between the look at them above and the reopen (a
+      // compaction finishing): open the shard afresh, as above, once.
+      if (im.Connect(i).ok()) {
+        changed = true;
+        continue;
+      }
       return XapianStatus(e, "reopen index");
     }
     if (shard_changed) {
