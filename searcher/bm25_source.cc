@@ -565,8 +565,10 @@ struct DensePostings {
 
 std::atomic<uint64_t> dense_made{0};
 
-// DenseTerms' share of the room for postings in memory (SetPostingsMemory).
+// DenseTerms' and ListTerms' shares of the room for postings in memory
+// (SetPostingsMemory).
 size_t DenseShare(size_t bytes) { return bytes / 3; }
+size_t ListShare(size_t bytes) { return bytes - DenseShare(bytes); }
 
 PartCache<DensePostings>& TheDenseCache() {
   static auto* cache =  // never destroyed
@@ -658,9 +660,8 @@ std::atomic<Xapian::doccount> list_min_postings{2048};
 
 PartCache<ListPostings>& TheListCache() {
   static auto* cache =  // never destroyed
-      new PartCache<ListPostings>(
-          DefaultPostingsMemory() - DenseShare(DefaultPostingsMemory()),
-          /*evict=*/false);
+      new PartCache<ListPostings>(ListShare(DefaultPostingsMemory()),
+                                  /*evict=*/false);
   return *cache;
 }
 
@@ -1669,7 +1670,7 @@ void DenseTerms::SetMaxBytes(size_t n) { TheDenseCache().set_max_bytes(n); }
 
 void SetPostingsMemory(size_t bytes) {
   DenseTerms::SetMaxBytes(DenseShare(bytes));
-  ListTerms::SetMaxBytes(bytes - DenseShare(bytes));
+  ListTerms::SetMaxBytes(ListShare(bytes));
 }
 
 Xapian::Query AllTermsQuery(const std::vector<std::string>& terms) {
